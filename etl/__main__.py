@@ -1,0 +1,97 @@
+"""Command line of the ETL (messages in French).
+
+    python -m etl build  [--warehouse PATH] [--no-demo]
+    python -m etl load   FILE... [--warehouse PATH] [--kind KIND]
+    python -m etl check  FILE... [--kind KIND]
+    python -m etl status [--warehouse PATH]
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from . import load as loader
+from .validate import LoadError, format_report
+
+
+def _print_reports(reports) -> bool:
+    ok = True
+    for r in reports:
+        print(f"{r.fichier} : {r.statut}" + (f" ({r.kind}, {r.lignes_lues} lignes lues)" if r.kind else ""))
+        hard = [p for p in r.problems if p.grave]
+        soft = [p for p in r.problems if not p.grave]
+        if hard:
+            ok = False
+            print("  Erreurs :\n" + format_report(hard).replace("- ", "    - "))
+        if soft:
+            print("  Remarques :\n" + format_report(soft).replace("- ", "    - "))
+    return ok
+
+
+def _status(warehouse: Path) -> int:
+    import duckdb
+
+    if not warehouse.exists():
+        print(f"Aucun entrepôt à {warehouse} : lancez « python -m etl build ».", file=sys.stderr)
+        return 1
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        built = con.execute("SELECT valeur FROM meta WHERE cle = 'construit_le'").fetchall()
+        built = built[0] if built else None
+        print(f"Entrepôt : {warehouse} (construit le {built[0] if built else '?'})")
+        rows = con.execute("""
+            SELECT kind, fichier, sha256, millesime, annees, lignes_lues, lignes_gardees, lignes_rejetees,
+                   strftime(charge_le, '%d/%m/%Y %H:%M'), demo, source_id
+            FROM sources ORDER BY source_id""").fetchall()
+        print(f"{'type':<17} {'fichier':<40} {'sha256':<12} {'millésime':<9} {'années':<10} {'lues':>8} {'gardées':>8} {'rejetées':>8}  chargé le")
+        for kind, f, sha, mil, ann, lu, ga, rej, at, demo, sid in rows:
+            label = f + (" (démo)" if demo else "")
+            print(f"{kind:<17} {label[:40]:<40} {sha[:12]:<12} {mil or '':<9} {ann or '':<10} {lu or 0:>8} {ga or 0:>8} {rej or 0:>8}  {at}")
+            for ligne, colonne, message in con.execute(
+                    "SELECT ligne, colonne, message FROM problemes WHERE source_id = ? AND NOT grave", [sid]).fetchall():
+                print(f"    remarque : {message}")
+    finally:
+        con.close()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m etl", description="Chargement de l'entrepôt d'indicateurs")
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    p = sub.add_parser("build", help="reconstruire l'entrepôt (référentiels + données de démonstration)")
+    p.add_argument("--warehouse", type=Path, default=loader.DEFAULT_WAREHOUSE)
+    p.add_argument("--no-demo", action="store_true", help="référentiels seulement, sans données de démonstration")
+    p = sub.add_parser("load", help="charger des fichiers (tout ou rien)")
+    p.add_argument("files", nargs="+", type=Path)
+    p.add_argument("--warehouse", type=Path, default=loader.DEFAULT_WAREHOUSE)
+    p.add_argument("--kind", help="type de source si la détection automatique ne suffit pas")
+    p = sub.add_parser("check", help="contrôler des fichiers sans rien charger")
+    p.add_argument("files", nargs="+", type=Path)
+    p.add_argument("--kind")
+    p = sub.add_parser("status", help="sources présentes dans l'entrepôt")
+    p.add_argument("--warehouse", type=Path, default=loader.DEFAULT_WAREHOUSE)
+    args = parser.parse_args(argv)
+    try:
+        if args.cmd == "build":
+            loader.build(args.warehouse, demo=not args.no_demo)
+            return 0
+        if args.cmd == "load":
+            reports = loader.load(args.files, args.warehouse, args.kind)
+            _print_reports(reports)
+            print("Entrepôt mis à jour." if any(r.statut == "chargé" for r in reports) else "Entrepôt inchangé.")
+            return 0
+        if args.cmd == "check":
+            return 0 if _print_reports(loader.check(args.files, args.kind)) else 2
+        return _status(args.warehouse)
+    except LoadError as exc:
+        print("Fichier refusé, l'entrepôt n'a pas été modifié :", file=sys.stderr)
+        print(format_report(exc.problems), file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("Interrompu : l'entrepôt n'a pas été modifié.", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

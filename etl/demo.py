@@ -1,0 +1,324 @@
+"""Demo dataset, generated deterministically in the real published layouts.
+
+The loaders read these files exactly as they read real ones. The figures are
+invented but calibrated so that the département reproduces the candidature's key
+figures: turnover 4 772 M€ in 2022, +12 % on 2021 (commerce +9 %, construction +5 %,
+hébergement-restauration +74 %, transport et autres services +100 %), 14 866 TPE/PME
+marchandes of which 1 900 industrial. Everything else is plausible, not real.
+"""
+from __future__ import annotations
+
+import hashlib
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .reference import REFERENCE_DIR
+
+SEED = 2023
+CA_YEARS = [2018, 2019, 2020, 2021, 2022]
+URSSAF_YEARS = list(range(2015, 2025))
+# 2022 turnover by candidature sector (k€) and growth on 2021, as published in the candidature.
+CA_2022_KEUR = {"industrie": 1_422_000, "construction": 850_000, "commerce": 1_800_000,
+                "hebergement_restauration": 450_000, "transport_autres_services": 250_000}
+GROWTH_2022 = {"industrie": None, "construction": 1.05, "commerce": 1.09,
+               "hebergement_restauration": 1.74, "transport_autres_services": 2.00}
+TOTAL_GROWTH_2022 = 1.12
+# Sector path 2018-2020 relative to 2021 (the 2020-2021 ski seasons closed).
+PATH_TO_2021 = {"industrie": (0.97, 1.00, 0.94), "construction": (0.93, 0.97, 0.92), "commerce": (0.92, 0.95, 0.93),
+                "hebergement_restauration": (1.55, 1.62, 1.02), "transport_autres_services": (1.45, 1.55, 1.05)}
+TPE_PME_2022 = {"industrie": 1_900, "construction": 3_300, "commerce": 3_900,
+                "hebergement_restauration": 2_300, "transport_autres_services": 3_466}   # 14 866
+# Large firms (not TPE/PME: 250 employees or more, turnover over 50 M€): sector, NAF, EPCI short name, k€ 2022.
+LARGE_FIRMS = [("industrie", "33.16Z", "Gap-Tallard-Durance", 96_000, "32"),
+               ("industrie", "10.51C", "Serre-Ponçon Val d'Avance", 64_000, "32"),
+               ("commerce", "47.11F", "Gap-Tallard-Durance", 72_000, "32"),
+               ("commerce", "46.39B", "Briançonnais", 58_000, "31"),
+               ("construction", "42.11Z", "Gap-Tallard-Durance", 61_000, "32"),
+               ("transport_autres_services", "49.41A", "Sisteronais-Buëch", 52_000, "31")]
+# Relative weight of each sector by EPCI (ski resorts weigh on hébergement-restauration).
+EPCI_PROFILE = {
+    "Briançonnais": {"hebergement_restauration": 2.2, "commerce": 1.1, "industrie": 0.6},
+    "Guillestrois-Queyras": {"hebergement_restauration": 2.4, "industrie": 0.5},
+    "Pays des Écrins": {"hebergement_restauration": 2.0, "industrie": 0.9},
+    "Serre-Ponçon": {"hebergement_restauration": 1.8, "industrie": 0.7},
+    "Champsaur-Valgaudemar": {"hebergement_restauration": 1.5, "construction": 1.2},
+    "Gap-Tallard-Durance": {"commerce": 1.3, "transport_autres_services": 1.4, "industrie": 1.2},
+    "Sisteronais-Buëch": {"industrie": 1.4, "commerce": 1.0},
+    "Buëch-Dévoluy": {"industrie": 1.1, "hebergement_restauration": 1.2},
+    "Serre-Ponçon Val d'Avance": {"industrie": 1.3, "construction": 1.1},
+}
+# Common activities of a mountain economy (weighted up when drawing firms' NAF codes).
+COMMON_NAF = {"47.11F": 12, "47.11B": 8, "47.24Z": 6, "47.73Z": 5, "45.20A": 8, "46.90Z": 4, "56.10A": 30, "56.10C": 10,
+              "55.10Z": 25, "55.20Z": 10, "55.30Z": 6, "56.30Z": 12, "43.21A": 20, "43.22A": 18, "43.32A": 16, "43.99C": 15,
+              "41.20A": 12, "43.31Z": 10, "43.34Z": 10, "43.12A": 8, "10.71C": 15, "10.51C": 12, "10.13B": 6, "11.05Z": 3,
+              "16.10A": 6, "16.23Z": 8, "25.62B": 8, "25.11Z": 5, "33.12Z": 5, "20.53Z": 3, "35.11Z": 6, "33.16Z": 3,
+              "49.41A": 10, "49.32Z": 8, "68.20B": 8, "69.20Z": 8, "71.12B": 10, "70.22Z": 10, "96.02A": 15,
+              "93.29Z": 10, "93.11Z": 5, "81.21Z": 6, "62.01Z": 5, "74.90B": 6, "77.21Z": 12, "79.12Z": 4}
+
+
+def _generator_version() -> str:
+    return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
+
+
+def ensure(dest: Path, progress=print) -> list[Path]:
+    """The demo files in `dest`, generated if missing or made by another version of this module."""
+    dest = Path(dest)
+    files = [dest / "base_cc_comparateur_2025_demo.csv", dest / "urssaf_commune_ape_2024_demo.csv",
+             dest / "cci_entreprises_2022_demo.xlsx"]
+    stamp = dest / "VERSION"
+    if all(f.exists() for f in files) and stamp.exists() and stamp.read_text().strip() == _generator_version():
+        return files
+    dest.mkdir(parents=True, exist_ok=True)
+    progress("  génération des fichiers de démonstration…")
+    generate(dest, files)
+    stamp.write_text(_generator_version() + "\n")
+    return files
+
+
+def _reference():
+    ref = REFERENCE_DIR
+    communes = pd.read_csv(ref / "communes.csv", dtype=str)
+    communes["population"] = communes.population.astype(int)
+    epci = pd.read_csv(ref / "epci.csv", dtype=str)
+    communes = communes.merge(epci[["epci_siren", "nom_court"]], on="epci_siren")
+    naf = pd.read_csv(ref / "naf.csv", dtype=str)
+    secteurs = pd.read_csv(ref / "secteurs_candidature.csv", dtype=str)
+    naf = naf.merge(secteurs[["section", "secteur"]], on="section")
+    return communes, naf
+
+
+def generate(dest: Path, files: list[Path]) -> None:
+    rng = np.random.default_rng(SEED)
+    communes, naf = _reference()
+    _base_comparateur(rng, communes, naf, files[0])
+    _urssaf(rng, communes, naf, files[1])
+    _chamber(rng, communes, naf, files[2])
+
+
+# --- INSEE base comparateur de territoires, 2025-edition style ------------------------------------
+
+def _base_comparateur(rng, communes: pd.DataFrame, naf: pd.DataFrame, path: Path) -> None:
+    rows = []
+    shares = {"AZ": 0.09, "BE": 0.065, "FZ": 0.14, "GU": 0.62, "OQ": 0.085}
+    for c in communes.itertuples():
+        pop22 = c.population * rng.uniform(0.985, 1.01)
+        pop16 = pop22 * rng.uniform(0.95, 1.04)
+        tourism = EPCI_PROFILE[c.nom_court].get("hebergement_restauration", 1.0)
+        total = max(1, int(rng.poisson(c.population / 19 * (0.8 + 0.2 * tourism)) + 1))
+        mix = rng.dirichlet([shares[k] * 60 for k in shares])
+        counts = dict(zip(shares, rng.multinomial(total, mix)))
+        gz = int(counts["GU"] * rng.uniform(0.22, 0.3))
+        emploi = total * rng.uniform(1.5, 3.2)
+        cells = {k: str(v) for k, v in counts.items()}
+        # The 2025 edition writes statistical secret as "s": a few tiny communes.
+        if c.population < 120 and counts["BE"] in (1, 2):
+            cells["BE"] = "s"
+        rows.append({
+            "CODGEO": c.code_insee, "LIBGEO": c.nom,
+            "P22_POP": str(round(pop22)), "P16_POP": str(round(pop16)), "SUPERF": f"{float(c.superficie_km2):.2f}",
+            # Decimal comma and point mixed in one row, as in the published file.
+            "P22_EMPLT": f"{emploi:.1f}".replace(".", ","), "P22_EMPLT_SAL": f"{emploi * 0.72:.3f}",
+            "ETTOT23": str(total), "ETAZ23": cells["AZ"], "ETBE23": cells["BE"], "ETFZ23": cells["FZ"],
+            "ETGU23": cells["GU"], "ETGZ23": str(gz), "ETOQ23": cells["OQ"],
+        })
+    pd.DataFrame(rows).to_csv(path, sep=";", index=False, encoding="utf-8", lineterminator="\r\n")
+
+
+# --- URSSAF établissements et effectifs salariés, commune x APE -----------------------------------
+
+def _naf_weights(rng, naf: pd.DataFrame) -> np.ndarray:
+    w = rng.gamma(0.35, 1.0, len(naf))
+    for code, boost in COMMON_NAF.items():
+        w[(naf.naf_sous_classe == code).to_numpy()] += boost
+    w[(naf.section.isin(["O", "T", "U"])).to_numpy()] *= 0.05
+    return w
+
+
+def _urssaf(rng, communes: pd.DataFrame, naf: pd.DataFrame, path: Path) -> None:
+    weights = _naf_weights(rng, naf)
+    sector = naf.secteur.to_numpy()
+    years = URSSAF_YEARS
+    out = []
+    for c in communes.itertuples():
+        profile = EPCI_PROFILE[c.nom_court]
+        w = weights * np.array([profile.get(s, 1.0) for s in sector])
+        n_est = max(1, int(rng.poisson(c.population / 24)))
+        codes = rng.choice(len(naf), size=n_est, p=w / w.sum())
+        per_code: dict[int, list[int]] = {}
+        for k in codes:
+            size = int(rng.geometric(0.22)) + (int(rng.pareto(1.6) * 20) if naf.section.iat[k] in "BCDE" else 0)
+            per_code.setdefault(int(k), []).append(size)
+        for k, sizes in per_code.items():
+            trend = rng.normal(0.012, 0.02)
+            row = {"Code commune": c.code_insee, "k": k}
+            for y in years:
+                f = (1 + trend) ** (y - years[-1])
+                if y == 2020 and sector[k] == "hebergement_restauration":
+                    f *= 0.8
+                alive = [s for i, s in enumerate(sizes) if y >= years[-1] - 12 + (i * 7) % 12 or i == 0]
+                row[f"e{y}"] = len(alive) if alive else None
+                row[f"s{y}"] = round(sum(alive) * f * rng.uniform(0.95, 1.05)) if alive else None
+            out.append(row)
+    df = pd.DataFrame(out)
+    lab = naf.set_index(naf.index)
+    cols = {
+        "Région": "Provence-Alpes-Côte d'Azur", "Ancienne région": "Provence-Alpes-Côte d'Azur",
+    }
+    frame = pd.DataFrame({
+        "Région": cols["Région"],
+        "Ancienne région": cols["Ancienne région"],
+        "Département": df["Code commune"].str[:2].map({"05": "Hautes-Alpes", "04": "Alpes-de-Haute-Provence", "26": "Drôme"}),
+        "EPCI": df["Code commune"].map(communes.set_index("code_insee").nom_court),
+        "Nom commune": df["Code commune"].map(communes.set_index("code_insee").nom),
+        "Commune": df["Code commune"] + " " + df["Code commune"].map(communes.set_index("code_insee").nom),
+        "Secteur NA88": [f"{lab.a88.iat[k]} {lab.libelle_a88.iat[k]}" for k in df.k],
+        "APE": [f"{lab.naf_sous_classe.iat[k].replace('.', '')} {lab.libelle.iat[k]}" for k in df.k],
+        "Code département": df["Code commune"].str[:2],
+        "Code EPCI": df["Code commune"].map(communes.set_index("code_insee").epci_siren),
+        "Code commune": df["Code commune"],
+        "Code APE": [lab.naf_sous_classe.iat[k].replace(".", "") for k in df.k],
+    })
+    for y in years:
+        frame[f"Nombre d'établissements {y}"] = df[f"e{y}"].astype("Int64")
+        frame[f"Effectifs salariés {y}"] = df[f"s{y}"].astype("Int64")
+    frame = frame.sort_values(["Code commune", "Code APE"])
+    frame.to_csv(path, sep=";", index=False, encoding="utf-8-sig", lineterminator="\r\n")
+
+
+# --- Chamber of commerce export (xlsx, one row per establishment) ---------------------------------
+
+def _luhn_complete(body: str) -> str:
+    """Append the Luhn check digit to a string of digits."""
+    for d in "0123456789":
+        s = body + d
+        total = 0
+        for i, ch in enumerate(reversed(s)):
+            n = int(ch)
+            if i % 2 == 1:
+                n = n * 2 - 9 if n * 2 > 9 else n * 2
+            total += n
+        if total % 10 == 0:
+            return s
+    raise AssertionError
+
+
+def _sector_totals() -> dict[str, list[int]]:
+    """Exact sector totals (k€) for every year: 2022 and the published growths fixed, industry solves the total."""
+    y22 = dict(CA_2022_KEUR)
+    y21 = {s: round(v / GROWTH_2022[s]) for s, v in y22.items() if GROWTH_2022[s]}
+    y21["industrie"] = round(sum(y22.values()) / TOTAL_GROWTH_2022) - sum(y21.values())
+    out = {}
+    for s in y22:
+        p = PATH_TO_2021[s]
+        out[s] = [round(y21[s] * p[0]), round(y21[s] * p[1]), round(y21[s] * p[2]), y21[s], y22[s]]
+    return out
+
+
+def _chamber(rng, communes: pd.DataFrame, naf: pd.DataFrame, path: Path) -> None:
+    import xlsxwriter
+
+    totals = _sector_totals()
+    weights = _naf_weights(rng, naf)
+    epcis = sorted(communes.nom_court.unique())
+    firms = []  # [sector, naf index, commune code, band, weight (k€ for large firms), large, calibrated]
+    # The candidature's figures are for the département: calibrated firms are in 05; member
+    # communes in 04 and 26 get their own firms on top, at the same density.
+    in05 = communes[communes.departement == "05"].reset_index(drop=True)
+    out05 = communes[communes.departement != "05"].reset_index(drop=True)
+    share_out = out05.population.sum() / in05.population.sum()
+    for sector, n in TPE_PME_2022.items():
+        idx = np.flatnonzero((naf.secteur == sector).to_numpy())
+        p = weights[idx] / weights[idx].sum()
+        mean = {"industrie": 5.6, "construction": 5.2, "commerce": 5.7,
+                "hebergement_restauration": 5.0, "transport_autres_services": 4.3}[sector]
+        for where, count, calibrated in [(in05, n, True), (out05, round(n * share_out), False)]:
+            # Communes drawn by population, weighted by the EPCI's sector profile.
+            cw = where.population.to_numpy() * np.array([EPCI_PROFILE[e].get(sector, 1.0) for e in where.nom_court])
+            places = rng.choice(len(where), size=count, p=cw / cw.sum())
+            codes = rng.choice(idx, size=count, p=p)
+            sizes = rng.lognormal(mean=mean, sigma=1.15, size=count)
+            for k, place, ca in zip(codes, places, sizes):
+                firms.append([sector, int(k), where.code_insee.iat[place], None, float(ca), False, calibrated])
+    code_of = {c: i for i, c in enumerate(naf.naf_sous_classe)}
+    epci_main = {e: in05[in05.nom_court == e].sort_values("population").code_insee.iat[-1] for e in epcis}
+    for sector, code, epci, ca, band in LARGE_FIRMS:
+        firms.append([sector, code_of[code], epci_main[epci], band, float(ca), True, True])
+    _plant_secret_cells(firms, communes, code_of)
+    df = pd.DataFrame(firms, columns=["secteur", "k", "commune", "tranche", "w", "large", "calibrated"])
+    # Yearly turnover: each firm's path around its sector's, then scaled to the exact sector totals.
+    years = CA_YEARS
+    noise = rng.lognormal(0, 0.08, size=(len(df), len(years)))
+    created = rng.random(len(df)) < 0.06            # a few firms born after 2018
+    birth = np.where(created, rng.integers(2019, 2023, len(df)), 2000)
+    ca = np.zeros((len(df), len(years)))
+    calibrated = df.calibrated.to_numpy()
+    is_large = df.large.to_numpy()
+    w = df.w.to_numpy()
+    for s, tot in totals.items():
+        m = (df.secteur == s).to_numpy()
+        for j, y in enumerate(years):
+            alive = m & (birth <= y)
+            large = alive & is_large
+            small = alive & ~is_large & calibrated
+            ca[large, j] = np.round(w[large] * tot[j] / tot[-1])  # k€: large firms follow their sector
+            rest = tot[j] - ca[large, j].sum()
+            vals = np.maximum(1, np.floor(w[small] * noise[small, j] / (w[small] * noise[small, j]).sum() * rest))
+            # Put the rounding residual on the largest small firm so totals are exact in k€.
+            vals[np.argmax(vals)] += rest - vals.sum()
+            ca[small, j] = vals
+            # Firms outside 05 at the same average size as the calibrated ones.
+            outside = alive & ~calibrated
+            ca[outside, j] = np.maximum(1, np.round(w[outside] * noise[outside, j] * vals.sum() / (w[small] * noise[small, j]).sum()))
+    ca[birth[:, None] > np.array(years)[None, :]] = np.nan
+    df["band"] = [b if isinstance(b, str) else _band_for(v, s, rng) for b, v, s in zip(df.tranche, ca[:, -1], df.secteur)]
+    # SIRET: a Luhn-valid SIREN plus a Luhn-valid establishment number.
+    sirens = rng.choice(np.arange(30_000_000, 99_999_999), size=len(df), replace=False)
+    df["siret"] = [_luhn_complete(_luhn_complete(f"{s:08d}") + "0001"[:4]) for s in sirens]
+    names = ["Alpes", "Durance", "Écrins", "Queyras", "Buëch", "Champsaur", "Dévoluy", "Serre-Ponçon", "Vallouise", "Embrunais"]
+    kinds = ["SARL", "SAS", "EURL", "SA", "SCOP"]
+    wb = xlsxwriter.Workbook(str(path), {"constant_memory": True})
+    ws = wb.add_worksheet("Entreprises")
+    header = ["N° SIRET", "Raison sociale", "Code NAF", "Code commune INSEE", "Tranche effectif"] + [f"CA {y} (k€)" for y in years]
+    ws.write_row(0, 0, header)
+    labels = _band_labels()
+    for i, r in enumerate(df.itertuples()):
+        row = [r.siret, f"{kinds[i % 5]} Démo {names[i % 10]} {i + 1:05d}", naf.naf_sous_classe.iat[r.k],
+               r.commune, labels[r.band]]
+        row += [None if math.isnan(v) else int(v) for v in ca[i]]
+        ws.write_row(i + 1, 0, row)
+    wb.close()
+
+
+def _plant_secret_cells(firms: list, communes: pd.DataFrame, code_of: dict) -> None:
+    """Cells the secret rules must hide: PPAM in Guillestrois-Queyras made of 2 firms,
+    aeronautics in Gap-Tallard-Durance dominated by one firm (the large one above)."""
+    queyras = set(communes[communes.nom_court == "Guillestrois-Queyras"].code_insee)
+    ppam = code_of["20.53Z"]
+    firms[:] = [f for f in firms if not (f[1] == ppam and f[2] in queyras)]
+    guillestre = communes[communes.nom_court == "Guillestrois-Queyras"].sort_values("population").code_insee.iat[-1]
+    replaced = 0
+    for f in firms:
+        if f[0] == "industrie" and f[1] != ppam and not f[5] and f[6] and f[2] not in queyras and replaced < 2:
+            f[1], f[2], f[4] = ppam, guillestre, 900.0 + 300 * replaced
+            replaced += 1
+
+
+def _band_for(ca_keur: float, sector: str, rng) -> str:
+    if ca_keur != ca_keur:
+        return "NN"
+    per_head = {"industrie": 160, "construction": 130, "commerce": 250,
+                "hebergement_restauration": 70, "transport_autres_services": 90}[sector]
+    heads = ca_keur / per_head * rng.uniform(0.7, 1.3)
+    for code, upper in [("NN", 0.5), ("01", 2.5), ("02", 5.5), ("03", 9.5), ("11", 19.5), ("12", 49.5),
+                        ("21", 99.5), ("22", 199.5), ("31", 249.5)]:
+        if heads < upper:
+            return code
+    return "31"
+
+
+def _band_labels() -> dict[str, str]:
+    t = pd.read_csv(REFERENCE_DIR / "tranches_effectifs.csv", dtype=str)
+    return dict(zip(t.code, t.libelle))

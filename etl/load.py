@@ -1,0 +1,317 @@
+"""Writing the warehouse: staging -> facts -> marts, with lineage, atomically.
+
+Every write goes to a new file next to the warehouse which then replaces it with
+`os.replace`: readers keep the old snapshot, a failure or a kill leaves the old
+warehouse untouched.
+"""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import shutil
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Callable
+
+import duckdb
+
+from . import sources
+from .marts import build_marts
+from .reference import REFERENCE_DIR, load_reference
+from .schema import DDL
+from .validate import LoadError, Problem
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_WAREHOUSE = ROOT / "data" / "warehouse.duckdb"
+DEMO_DIR = ROOT / "data" / "demo"
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class FileReport:
+    fichier: str
+    kind: str | None = None
+    statut: str = "refusé"          # chargé, déjà chargé, vérifié, refusé
+    lignes_lues: int = 0
+    lignes_gardees: int = 0
+    problems: list[Problem] = field(default_factory=list)
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1024 * 1024):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+@contextlib.contextmanager
+def _writer_lock(warehouse: Path):
+    """One writer at a time: concurrent refreshes queue instead of racing on os.replace."""
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    lock_path = warehouse.with_name(warehouse.name + ".lock")
+    with open(lock_path, "a+") as fh:
+        try:
+            import fcntl
+            fcntl.flock(fh, fcntl.LOCK_EX)
+        except ImportError:  # Windows: msvcrt locks a byte range
+            import msvcrt
+            while True:
+                try:
+                    msvcrt.locking(fh.fileno(), msvcrt.LK_LOCK, 1)
+                    break
+                except OSError:
+                    time.sleep(0.1)
+        yield
+
+
+@contextlib.contextmanager
+def _new_version(warehouse: Path, copy_from: Path | None):
+    """Yield a connection on a fresh file that replaces `warehouse` only if the block succeeds."""
+    tmp = warehouse.with_name(f"{warehouse.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+    if copy_from is not None:
+        shutil.copyfile(copy_from, tmp)
+    con = duckdb.connect(str(tmp))
+    try:
+        yield con
+        con.execute("CHECKPOINT")
+        con.close()
+        with open(tmp, "rb") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, warehouse)
+    except BaseException:
+        with contextlib.suppress(Exception):
+            con.close()
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        raise
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            Path(str(tmp) + ".wal").unlink()
+
+
+def _init(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(DDL)
+    load_reference(con)
+    _register_reference_source(con)
+
+
+def _register_reference_source(con: duckdb.DuckDBPyConnection) -> None:
+    """Population and area of the reference communes, as a source like any other."""
+    sha = hashlib.sha256((REFERENCE_DIR / "communes.csv").read_bytes()).hexdigest()
+    year = con.execute("SELECT max(annee_population) FROM ref_communes").fetchall()[0][0]
+    con.execute("DELETE FROM facts WHERE source_id IN (SELECT source_id FROM sources WHERE kind = 'reference')")
+    con.execute("DELETE FROM source_couverture WHERE source_id IN (SELECT source_id FROM sources WHERE kind = 'reference')")
+    con.execute("DELETE FROM sources WHERE kind = 'reference'")
+    sid = _next_source_id(con)
+    n = con.execute("SELECT count(*) FROM ref_communes").fetchall()[0][0]
+    con.execute("""
+        INSERT INTO sources VALUES (?, 'reference', ?, 'data/reference/communes.csv', ?, ?, ?, 'INSEE, IGN',
+                                    'Licence Ouverte 2.0 (Etalab)', ?, false, ?, ?, 0, ?)""",
+                [sid, f"INSEE, populations légales {year} ; IGN Admin Express (superficie)", sha, str(year), str(year),
+                 _departements_label(con, "SELECT code FROM ref_communes"), n, n, datetime.now()])
+    con.execute("""
+        INSERT INTO facts
+        SELECT ?, code, 'commune', annee_population, 'population', '_T', 'total', population, 'ok' FROM ref_communes
+        UNION ALL
+        SELECT ?, code, 'commune', annee_population, 'superficie_km2', '_T', 'total', superficie_km2, 'ok' FROM ref_communes
+    """, [sid, sid])
+    con.execute("INSERT INTO source_couverture SELECT ?, code FROM ref_communes", [sid])
+
+
+def _next_source_id(con) -> int:
+    return con.execute("SELECT coalesce(max(source_id), 0) + 1 FROM sources").fetchall()[0][0]
+
+
+def _departements_label(con, codes_sql: str) -> str:
+    deps = [r[0] for r in con.execute(
+        f"SELECT DISTINCT CASE WHEN c LIKE '97%' THEN left(c, 3) ELSE left(c, 2) END FROM ({codes_sql}) t(c) ORDER BY 1").fetchall()]
+    return ", ".join(deps[:20]) + (f" … ({len(deps)} départements)" if len(deps) > 20 else "")
+
+
+def _apply(con: duckdb.DuckDBPyConnection, staged: sources.Staged, path: Path, sha: str, demo: bool) -> FileReport:
+    """Move a staged file into facts/firmes: communes mapped, perimeter kept, older vintage replaced."""
+    name = path.name
+    report = FileReport(name, staged.kind, "chargé", staged.lignes_lues, problems=list(staged.problems))
+    table = staged.facts_table or staged.firms_table
+    code_col = "territoire_code" if staged.facts_table else "commune"
+    level_filter = "niveau = 'commune'" if staged.facts_table else "true"
+    # Communes merged since the file's vintage: mapped to the current commune.
+    merged = con.execute(f"""
+        SELECT count(DISTINCT t.{code_col}) FROM {table} t JOIN ref_communes_changements c ON t.{code_col} = c.ancien_code
+        WHERE {level_filter.replace('niveau', 't.niveau')} AND t.{code_col} NOT IN (SELECT code FROM ref_communes)
+          AND c.nouveau_code IN (SELECT code FROM ref_communes)""").fetchall()[0][0]
+    if merged:
+        con.execute(f"""
+            UPDATE {table} t SET {code_col} = c.nouveau_code
+            FROM ref_communes_changements c
+            WHERE {level_filter.replace('niveau', 't.niveau')} AND t.{code_col} = c.ancien_code
+              AND t.{code_col} NOT IN (SELECT code FROM ref_communes)""")
+        report.problems.append(Problem(name, None, None, f"{merged} code(s) de communes fusionnées depuis le millésime du fichier "
+                                       "rattaché(s) à leur commune nouvelle (table des changements du COG)", grave=False))
+    outside = con.execute(f"""
+        SELECT count(*), count(DISTINCT {code_col}) FROM {table}
+        WHERE {level_filter} AND {code_col} NOT IN (SELECT code FROM ref_communes)""").fetchall()[0]
+    if outside[0]:
+        report.problems.append(Problem(name, None, None, f"{outside[0]} ligne(s) de {outside[1]} commune(s) hors du périmètre "
+                                       "(Hautes-Alpes et communes membres de ses EPCI) : ignorées", grave=False))
+    sid = _next_source_id(con)
+    # A file covers every commune of the départements it mentions.
+    con.execute(f"""
+        INSERT INTO source_couverture
+        SELECT DISTINCT ?, r.code FROM ref_communes r
+        WHERE r.departement IN (SELECT DISTINCT CASE WHEN {code_col} LIKE '97%' THEN left({code_col}, 3) ELSE left({code_col}, 2) END
+                                FROM {table} WHERE {level_filter})
+    """, [sid])
+    if staged.facts_table:
+        keys = "(SELECT DISTINCT annee, mesure FROM stg_keep)"
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE stg_keep AS
+            SELECT territoire_code, niveau, annee, mesure, naf_code, naf_niveau,
+                   CASE WHEN bool_or(statut = 'secret') THEN NULL ELSE sum(valeur) END AS valeur,
+                   CASE WHEN bool_or(statut = 'secret') THEN 'secret' ELSE 'ok' END AS statut
+            FROM {table}
+            WHERE niveau <> 'commune' OR territoire_code IN (SELECT code FROM ref_communes)
+            GROUP BY ALL
+        """)
+        # A newer file of the same kind replaces the older one for the years and measures it covers.
+        con.execute(f"""
+            DELETE FROM facts f USING sources s
+            WHERE f.source_id = s.source_id AND s.kind = ? AND (f.annee, f.mesure) IN {keys}
+              AND (f.niveau <> 'commune' OR f.territoire_code IN (SELECT commune FROM source_couverture WHERE source_id = ?))
+        """, [staged.kind, sid])
+        con.execute("INSERT INTO facts SELECT ?, * FROM stg_keep", [sid])
+        report.lignes_gardees = con.execute(
+            f"SELECT count(DISTINCT ligne) FROM {table} WHERE niveau <> 'commune' OR territoire_code IN (SELECT code FROM ref_communes)").fetchall()[0][0]
+        years = con.execute("SELECT min(annee), max(annee) FROM stg_keep").fetchall()[0]
+    else:
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE stg_keep AS
+            SELECT siret, siren, raison_sociale, naf_code, commune, tranche_effectif, annee, ca_eur
+            FROM {table} WHERE commune IN (SELECT code FROM ref_communes) AND annee IS NOT NULL
+        """)
+        con.execute("DELETE FROM firmes WHERE (siret, annee) IN (SELECT siret, annee FROM stg_keep)")
+        con.execute("INSERT INTO firmes SELECT ?, * FROM stg_keep", [sid])
+        report.lignes_gardees = con.execute(
+            f"SELECT count(DISTINCT ligne) FROM {table} WHERE commune IN (SELECT code FROM ref_communes)").fetchall()[0][0]
+        years = con.execute("SELECT min(annee), max(annee) FROM stg_keep").fetchall()[0]
+    annees = None if years[0] is None else (str(years[0]) if years[0] == years[1] else f"{years[0]}-{years[1]}")
+    libelle = staged.libelle + (" (données de démonstration)" if demo else "")
+    con.execute("INSERT INTO sources VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
+        sid, staged.kind, libelle, name, sha, staged.millesime, annees, staged.producteur, staged.licence,
+        _departements_label(con, f"SELECT {code_col} FROM {table} WHERE {level_filter}"), demo,
+        report.lignes_lues, report.lignes_gardees, report.lignes_lues - report.lignes_gardees, datetime.now()])
+    for p in report.problems:
+        con.execute("INSERT INTO problemes VALUES (?, ?, ?, ?, ?, ?)", [sid, p.fichier, p.ligne, p.colonne, p.message, p.grave])
+    # Sources whose every row was replaced by a newer vintage leave the lineage.
+    con.execute("""
+        DELETE FROM sources s WHERE kind NOT IN ('reference') AND source_id <> ?
+          AND NOT EXISTS (SELECT 1 FROM facts f WHERE f.source_id = s.source_id)
+          AND NOT EXISTS (SELECT 1 FROM firmes f WHERE f.source_id = s.source_id)""", [sid])
+    con.execute("DELETE FROM source_couverture WHERE source_id NOT IN (SELECT source_id FROM sources)")
+    con.execute("DELETE FROM problemes WHERE source_id NOT IN (SELECT source_id FROM sources)")
+    return report
+
+
+def _stage_checked(con, path: Path, kind: str | None) -> sources.Staged:
+    module = sources.detect(path, kind)
+    staged = module.stage(con, path)
+    if staged.hard:
+        raise LoadError(staged.hard)
+    return staged
+
+
+def _ingest(con, paths: list[Path], kind: str | None, demo: bool, progress: Progress) -> list[FileReport]:
+    reports = []
+    known = {r[0] for r in con.execute("SELECT sha256 FROM sources").fetchall()}
+    for path in paths:
+        path = Path(path)
+        if not path.is_file():
+            raise LoadError([Problem(path.name, None, None, "fichier introuvable")])
+        sha = sha256_of(path)
+        if sha in known:
+            progress(f"  {path.name} : déjà chargé (même contenu), rien à faire")
+            reports.append(FileReport(path.name, statut="déjà chargé"))
+            continue
+        progress(f"  {path.name} : lecture et contrôles…")
+        staged = _stage_checked(con, path, kind)
+        report = _apply(con, staged, path, sha, demo)
+        known.add(sha)
+        progress(f"  {path.name} : {report.lignes_gardees} ligne(s) gardée(s) sur {report.lignes_lues} ({staged.kind})")
+        reports.append(report)
+    return reports
+
+
+def _finish(con, progress: Progress) -> None:
+    progress("Calcul des agrégats (EPCI, département, niveaux NAF, filières)…")
+    build_marts(con)
+    con.execute("INSERT OR REPLACE INTO meta VALUES ('version', ?), ('construit_le', ?)",
+                [uuid.uuid4().hex, datetime.now().isoformat(timespec="seconds")])
+
+
+def build(warehouse: Path = DEFAULT_WAREHOUSE, demo: bool = True, progress: Progress = print) -> list[FileReport]:
+    """Rebuild the warehouse from the reference data (and the demo files)."""
+    from . import demo as demo_data
+
+    warehouse = Path(warehouse)
+    t0 = time.perf_counter()
+    with _writer_lock(warehouse), _new_version(warehouse, None) as con:
+        progress("Tables de référence (communes, EPCI, NAF, filières)…")
+        _init(con)
+        reports = []
+        if demo:
+            progress("Données de démonstration…")
+            files = demo_data.ensure(DEMO_DIR, progress)
+            reports = _ingest(con, files, None, True, progress)
+        _finish(con, progress)
+    progress(f"Entrepôt écrit : {warehouse} ({time.perf_counter() - t0:.1f} s)")
+    return reports
+
+
+def load(paths: list[Path], warehouse: Path = DEFAULT_WAREHOUSE, kind: str | None = None,
+         progress: Progress = print) -> list[FileReport]:
+    """Add files to the warehouse (created with the reference data if missing). All or nothing."""
+    warehouse = Path(warehouse)
+    try:
+        with _writer_lock(warehouse):
+            existing = warehouse if warehouse.exists() else None
+            with _new_version(warehouse, existing) as con:
+                if existing is None:
+                    _init(con)
+                reports = _ingest(con, [Path(p) for p in paths], kind, False, progress)
+                if all(r.statut == "déjà chargé" for r in reports):
+                    raise _NothingToDo(reports)  # leaves the warehouse file as it was
+                _finish(con, progress)
+    except _NothingToDo as nothing:
+        return nothing.reports
+    return reports
+
+
+class _NothingToDo(Exception):
+    def __init__(self, reports):
+        self.reports = reports
+
+
+def check(paths: list[Path], kind: str | None = None) -> list[FileReport]:
+    """Validate files without touching any warehouse."""
+    reports = []
+    for path in paths:
+        path = Path(path)
+        con = duckdb.connect()
+        try:
+            _init(con)
+            try:
+                module = sources.detect(path, kind)
+                staged = module.stage(con, path)
+                status = "refusé" if staged.hard else "vérifié"
+                reports.append(FileReport(path.name, staged.kind, status, staged.lignes_lues, problems=staged.problems))
+            except LoadError as exc:
+                reports.append(FileReport(path.name, None, "refusé", problems=exc.problems))
+        finally:
+            con.close()
+    return reports

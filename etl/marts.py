@@ -1,0 +1,142 @@
+"""Marts the pages read: facts rolled up NAF levels and communes -> EPCI / département, once.
+
+`mart` holds one row per (niveau, code, annee, mesure, groupement, groupe_code), from the
+best source for that key. Firm-level turnover keeps its contributor count and largest
+contribution so that the read side can apply the statistical secret rules.
+"""
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+
+# Lower is preferred when two sources give the same figure.
+KIND_PRIORITY = {"reference": 0, "base_comparateur": 1, "urssaf": 1, "chambre": 1, "flores": 2, "sirene": 3}
+GROUPINGS = ["total", "a5", "section", "a10", "a17", "a38", "a88", "sous_classe", "secteur", "filiere_coeur", "filiere_elargi"]
+_FINENESS = ["sous_classe", "a88", "a38", "a17", "section", "a10", "a5", "total"]
+# Workforce bands of fewer than 250 employees (Sirene codes): with turnover <= 50 M€, a TPE or PME.
+TPE_PME_BANDS = ("NN", "00", "01", "02", "03", "11", "12", "21", "22", "31")
+PME_MAX_CA_EUR = 50e6
+
+
+def _level_choice(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """For each source and grouping, the NAF level its figures are read from.
+
+    A grouping the file publishes itself is taken as published; the others are summed
+    from the finest level of the file only (a coarse level may be a partial list).
+    """
+    present = con.execute("SELECT DISTINCT source_id, naf_niveau FROM facts").fetchdf()
+    mapping = set(map(tuple, con.execute("SELECT DISTINCT naf_niveau, groupement FROM ref_naf_map").fetchall()))
+    rows = []
+    for source_id, levels in present.groupby("source_id").naf_niveau:
+        levels = set(levels)
+        finest = min(levels, key=_FINENESS.index)
+        for g in GROUPINGS:
+            if g in levels:
+                rows.append((source_id, g, g))
+            elif (finest, g) in mapping:
+                rows.append((source_id, finest, g))
+    return pd.DataFrame(rows, columns=["source_id", "naf_niveau", "groupement"]).astype({"source_id": "int64"})
+
+
+def build_marts(con: duckdb.DuckDBPyConnection) -> None:
+    choice = _level_choice(con)
+    con.register("level_choice", choice)
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE m_src AS
+        SELECT f.source_id, f.niveau, f.territoire_code AS code, f.annee, f.mesure, m.groupement, m.groupe_code,
+               sum(f.valeur) AS valeur, count(*) FILTER (WHERE f.statut = 'secret') AS n_secret,
+               count(f.valeur) AS n_val, bool_or(f.statut = 'partiel') AS any_partiel
+        FROM facts f
+        JOIN level_choice c ON c.source_id = f.source_id AND c.naf_niveau = f.naf_niveau
+        JOIN ref_naf_map m ON m.naf_niveau = f.naf_niveau AND m.naf_code = f.naf_code AND m.groupement = c.groupement
+        GROUP BY ALL
+    """)
+    con.unregister("level_choice")
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE m_cov AS
+        SELECT c.source_id, a.niveau, a.code, count(*) AS n_couvertes
+        FROM source_couverture c JOIN ref_appartenance a ON a.commune = c.commune GROUP BY ALL
+    """)
+    statut = """CASE WHEN n_val = 0 AND n_secret > 0 THEN 'secret'
+                     WHEN n_secret > 0 OR any_partiel OR n_couvertes < n_membres THEN 'partiel' ELSE 'ok' END"""
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE m_all AS
+        SELECT source_id, niveau, code, annee, mesure, groupement, groupe_code,
+               CASE WHEN n_val = 0 THEN NULL ELSE valeur END AS valeur,
+               CASE WHEN n_val = 0 AND n_secret > 0 THEN 'secret' WHEN n_secret > 0 OR any_partiel THEN 'partiel' ELSE 'ok' END AS statut,
+               NULL::BIGINT AS nb_contrib, NULL::DOUBLE AS max_contrib, NULL::BIGINT AS n_couvertes, NULL::BIGINT AS n_membres
+        FROM m_src
+        UNION ALL
+        SELECT t.source_id, t.niveau, t.code, t.annee, t.mesure, t.groupement, t.groupe_code,
+               CASE WHEN n_val = 0 THEN NULL ELSE valeur END, {statut}, NULL, NULL, n_couvertes, n_membres
+        FROM (SELECT s.source_id, a.niveau, a.code, s.annee, s.mesure, s.groupement, s.groupe_code,
+                     sum(s.valeur) AS valeur, sum(s.n_secret) AS n_secret, sum(s.n_val) AS n_val, bool_or(s.any_partiel) AS any_partiel
+              FROM m_src s JOIN ref_appartenance a ON a.commune = s.code
+              WHERE s.niveau = 'commune' GROUP BY ALL) t
+        JOIN m_cov c USING (source_id, niveau, code)
+        JOIN ref_membres USING (niveau, code)
+    """)
+    _firm_marts(con)
+    priority = " ".join(f"WHEN '{k}' THEN {v}" for k, v in KIND_PRIORITY.items())
+    con.execute(f"""
+        CREATE OR REPLACE TABLE mart AS
+        SELECT * EXCLUDE (rk) FROM (
+            SELECT m.*, row_number() OVER (
+                PARTITION BY m.niveau, m.code, m.annee, m.mesure, m.groupement, m.groupe_code
+                ORDER BY CASE s.kind {priority} ELSE 9 END, s.charge_le DESC, m.source_id DESC) AS rk
+            FROM m_all m JOIN sources s USING (source_id))
+        WHERE rk = 1
+        ORDER BY mesure, groupement, niveau, annee, code, groupe_code
+    """)
+    for t in ("m_src", "m_cov", "m_all", "m_firm"):
+        con.execute(f"DROP TABLE IF EXISTS {t}")
+
+
+def _firm_marts(con: duckdb.DuckDBPyConnection) -> None:
+    """Turnover and firm counts from firm rows, with what the secret rules need."""
+    bands = ", ".join(f"'{b}'" for b in TPE_PME_BANDS)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE m_firm AS
+        WITH f AS (
+            SELECT f.*, s.secteur,
+                   sum(ca_eur) OVER (PARTITION BY siren, annee) AS ca_entreprise
+            FROM firmes f JOIN ref_naf n ON n.sous_classe = f.naf_code JOIN ref_secteurs s ON s.section = n.section
+        ),
+        places AS (
+            SELECT commune, 'commune' AS niveau, commune AS code FROM (SELECT DISTINCT commune FROM firmes)
+            UNION ALL SELECT commune, niveau, code FROM ref_appartenance
+        ),
+        per_firm AS (
+            SELECT p.niveau, p.code, f.annee, m.groupement, m.groupe_code, f.siren,
+                   sum(f.ca_eur) AS ca, count(f.ca_eur) AS n_ca,
+                   bool_or(f.secteur <> 'hors_champ' AND coalesce(f.tranche_effectif, 'NN') IN ({bands})
+                           AND coalesce(f.ca_entreprise, 0) <= {PME_MAX_CA_EUR}) AS tpe_pme,
+                   max(f.source_id) AS source_id
+            FROM f JOIN places p ON p.commune = f.commune
+            JOIN ref_naf_map m ON m.naf_niveau = 'sous_classe' AND m.naf_code = f.naf_code
+                               AND m.groupement NOT IN ('sous_classe', 'a88')
+            GROUP BY ALL
+        )
+        SELECT niveau, code, annee, groupement, groupe_code, max(source_id) AS source_id,
+               sum(ca) AS ca, count(*) FILTER (WHERE n_ca > 0) AS nb_contrib, max(ca) AS max_contrib,
+               count(*) AS n_entreprises, count(*) FILTER (WHERE tpe_pme) AS n_tpe_pme
+        FROM per_firm GROUP BY ALL
+    """)
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE m_firm_cov AS
+        SELECT a.niveau, a.code, count(DISTINCT c.commune) AS n_couvertes
+        FROM source_couverture c JOIN sources s ON s.source_id = c.source_id AND s.kind = 'chambre'
+        JOIN ref_appartenance a ON a.commune = c.commune GROUP BY ALL
+    """)
+    status = "CASE WHEN coalesce(c.n_couvertes, 0) < coalesce(r.n_membres, 0) THEN 'partiel' ELSE 'ok' END"
+    for mesure, value, contrib in [("ca_eur", "f.ca", "f.nb_contrib, f.max_contrib"),
+                                   ("entreprises", "f.n_entreprises", "NULL, NULL"),
+                                   ("entreprises_tpe_pme", "f.n_tpe_pme", "NULL, NULL")]:
+        con.execute(f"""
+            INSERT INTO m_all
+            SELECT f.source_id, f.niveau, f.code, f.annee, '{mesure}', f.groupement, f.groupe_code,
+                   {value}, {status}, {contrib}, c.n_couvertes, r.n_membres
+            FROM m_firm f LEFT JOIN m_firm_cov c USING (niveau, code) LEFT JOIN ref_membres r USING (niveau, code)
+            {"WHERE f.nb_contrib > 0" if mesure == "ca_eur" else ""}
+        """)
+    con.execute("DROP TABLE IF EXISTS m_firm_cov")

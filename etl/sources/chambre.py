@@ -1,0 +1,199 @@
+"""Chamber of commerce (CCI) or of trades (CMA) exports: one row per establishment.
+
+No public format exists, so headers are matched tolerantly: `SIRET` / `N° SIRET`,
+`Raison sociale`, `Code NAF` / `Code APE` (with or without the dot),
+`Code commune INSEE`, `Tranche effectif`, and turnover either as one column per
+year (`CA 2022 (k€)`) or in long form (`annee` + `chiffre_affaires`), the unit
+read from the header. CSV (`;` or `,`, UTF-8 or cp1252) or xlsx.
+These rows are firm-level: they go to the `firmes` table, never out of the warehouse.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from ..readers import _is_zip, read_xlsx_rows
+from ..validate import Problem, refuse, sql_number
+from .common import Staged, _norm, find_column, open_text, read_text_table, year_from_name
+
+KIND = "chambre"
+LIBELLE = "Export CCI / CMA (fichier d'entreprises)"
+PRODUCTEUR = "CCI / CMA des Hautes-Alpes"
+LICENCE = "Diffusion restreinte : données individuelles soumises au secret"
+
+_SIRET = ("SIRET", "N° SIRET", "Numéro SIRET", "No SIRET", "siret")
+_NAF = ("Code NAF", "Code APE", "NAF", "APE", "code_naf", "code_ape", "Activité principale (NAF)")
+_COMMUNE = ("Code commune INSEE", "Code INSEE commune", "Code commune", "code_commune", "Commune (code INSEE)", "code_insee", "Code INSEE")
+_NAME = ("Raison sociale", "Dénomination", "raison_sociale", "Nom", "Enseigne")
+_TRANCHE = ("Tranche effectif", "Tranche d'effectif", "Tranche effectif salarié", "tranche_effectif", "Effectif")
+_CA_WIDE = re.compile(r"^(?:ca|chiffredaffaires?)(\d{4})(k|m|keur|meur|eur|euros?|milliersdeuros?|millionsdeuros?)?$")
+_UNITS = {None: 1.0, "eur": 1.0, "euro": 1.0, "euros": 1.0, "k": 1e3, "keur": 1e3, "milliersdeuros": 1e3,
+          "milliersdeuro": 1e3, "m": 1e6, "meur": 1e6, "millionsdeuros": 1e6, "millionsdeuro": 1e6}
+
+
+def _unit_norm(header: str) -> str:
+    # '€' is not alphanumeric: read it as 'eur' before normalising.
+    return _norm(header.replace("€", "eur").replace("K€", "keur"))
+
+
+def detect(header: list[str]) -> bool:
+    norm = {_norm(h) for h in header}
+    has_siret = any(_norm(s) in norm for s in _SIRET)
+    has_ca = any(_CA_WIDE.match(_unit_norm(h)) for h in header) or (
+        any(n.startswith("chiffredaffaires") or n == "ca" for n in norm) and any(n in ("annee", "exercice") for n in norm))
+    return has_siret and has_ca
+
+
+def _header_row(path: Path) -> tuple[list[str], list[tuple[int, tuple]]]:
+    """Header and data rows of an xlsx export (the header is the first row naming a SIRET column)."""
+    rows = iter(read_xlsx_rows(path))
+    for i, row in rows:
+        cells = ["" if c is None else str(c).strip() for c in row]
+        if any(_norm(c) in {_norm(s) for s in _SIRET} for c in cells):
+            return cells, list(rows)
+        if i > 30:
+            break
+    refuse(path, "aucune ligne d'en-tête avec une colonne SIRET dans les 30 premières lignes du classeur")
+
+
+def _xlsx_table(con, path: Path) -> tuple[list[str], int]:
+    header, rows = _header_row(path)
+    width = len(header)
+    data = {f"c{j}": [] for j in range(width)}
+    lines = []
+    for i, row in rows:
+        if row is None or all(c is None or str(c).strip() == "" for c in row):
+            continue
+        lines.append(i)
+        for j in range(width):
+            v = row[j] if j < len(row) else None
+            if isinstance(v, float) and v.is_integer():
+                v = int(v)
+            data[f"c{j}"].append(None if v is None else str(v))
+    df = pd.DataFrame({"ligne": lines, **data}, dtype=object)
+    con.register("stg_xlsx", df)
+    con.execute("CREATE OR REPLACE TEMP TABLE stg_raw AS SELECT CAST(ligne AS BIGINT) AS ligne, * EXCLUDE (ligne) FROM stg_xlsx")
+    con.unregister("stg_xlsx")
+    return header, len(lines)
+
+
+def _luhn_sql(col: str) -> str:
+    digit = f"CAST(substr({col}, 15 - i, 1) AS INTEGER)"
+    doubled = f"(CASE WHEN i % 2 = 0 THEN ({digit} * 2) - CASE WHEN {digit} * 2 > 9 THEN 9 ELSE 0 END ELSE {digit} END)"
+    return f"(list_sum(list_transform(range(1, 15), lambda i: {doubled})) % 10 = 0)"
+
+
+def stage(con: duckdb.DuckDBPyConnection, path: Path) -> Staged:
+    path = Path(path)
+    if _is_zip(path):
+        header, n = _xlsx_table(con, path)
+    else:
+        tf = open_text(path)
+        try:
+            header = tf.header
+            n = read_text_table(con, tf, "stg_raw")
+        finally:
+            tf.close()
+    name = path.name
+    i_siret = find_column(header, *_SIRET, required="SIRET", path=path)
+    i_naf = find_column(header, *_NAF, required="Code NAF (ou Code APE)", path=path)
+    i_com = find_column(header, *_COMMUNE, required="Code commune INSEE", path=path)
+    i_name = find_column(header, *_NAME)
+    i_tr = find_column(header, *_TRANCHE)
+    wide = []
+    for i, h in enumerate(header):
+        m = _CA_WIDE.match(_unit_norm(h))
+        if m:
+            wide.append((f"c{i}", h, int(m.group(1)), _UNITS[m.group(2)]))
+    if wide:
+        vars_ = pd.DataFrame(wide, columns=["col", "variable", "annee", "facteur"])
+        con.register("stg_vars", vars_)
+        cols = ", ".join(vars_.col)
+        filled = ", ".join(f"coalesce({c}, '') AS {c}" for c in vars_.col)
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE stg_long AS
+            SELECT u.ligne, u.c{i_siret} AS siret_txt, u.c{i_naf} AS naf_txt, u.c{i_com} AS commune_txt,
+                   {f'u.c{i_name}' if i_name is not None else 'NULL'} AS raison_sociale,
+                   {f'u.c{i_tr}' if i_tr is not None else 'NULL'} AS tranche_txt,
+                   v.variable, v.annee, v.facteur, u.texte
+            FROM (UNPIVOT (SELECT ligne, c{i_siret}, c{i_naf}, c{i_com}
+                           {f', c{i_name}' if i_name is not None else ''}{f', c{i_tr}' if i_tr is not None else ''}, {filled}
+                           FROM stg_raw) ON {cols} INTO NAME col VALUE texte) u
+            JOIN stg_vars v USING (col)
+        """)
+    else:
+        i_year = find_column(header, "annee", "année", "exercice", required="année (ou colonnes « CA AAAA »)", path=path)
+        i_ca = next((i for i, h in enumerate(header) if _norm(h).startswith("chiffredaffaires") or _norm(h) in ("ca", "cak", "caeur", "cakeur", "cameur")), None)
+        if i_ca is None:
+            refuse(path, "colonne de chiffre d'affaires absente (« CA AAAA (k€) » ou « chiffre_affaires »)", 1)
+        unit = _unit_norm(header[i_ca]).removeprefix("chiffredaffaires").removeprefix("ca") or None
+        facteur = _UNITS.get(unit, 1.0)
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE stg_long AS
+            SELECT ligne, c{i_siret} AS siret_txt, c{i_naf} AS naf_txt, c{i_com} AS commune_txt,
+                   {f'c{i_name}' if i_name is not None else 'NULL'} AS raison_sociale,
+                   {f'c{i_tr}' if i_tr is not None else 'NULL'} AS tranche_txt,
+                   ? AS variable, TRY_CAST(trim(c{i_year}) AS INTEGER) AS annee, {facteur} AS facteur, coalesce(c{i_ca}, '') AS texte
+            FROM stg_raw
+        """, [header[i_ca]])
+        problems_year = con.execute("SELECT ligne FROM stg_long WHERE annee IS NULL OR annee NOT BETWEEN 1990 AND 2100 ORDER BY ligne LIMIT 20").fetchall()
+    clean_siret = "regexp_replace(coalesce(siret_txt, ''), '[\\s\u00a0\u202f.-]', '', 'g')"
+    naf = "upper(replace(trim(coalesce(naf_txt, '')), '.', ''))"
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE stg_norm AS
+        SELECT ligne, {clean_siret} AS siret, substr({naf}, 1, 2) || '.' || substr({naf}, 3) AS naf_code,
+               CASE WHEN length(trim(commune_txt)) = 4 THEN lpad(trim(commune_txt), 5, '0') ELSE trim(coalesce(commune_txt, '')) END AS commune, trim(raison_sociale) AS raison_sociale,
+               trim(coalesce(tranche_txt, '')) AS tranche_txt, variable, annee, facteur, texte
+        FROM stg_long
+    """)
+    problems: list[Problem] = []
+    if not wide:
+        for (ligne,) in problems_year:
+            problems.append(Problem(name, ligne, header[i_year], "année attendue (4 chiffres)"))
+    for ligne, s in con.execute(f"""
+            SELECT DISTINCT ligne, siret FROM stg_norm
+            WHERE NOT regexp_full_match(siret, '[0-9]{{14}}') OR NOT {_luhn_sql('siret')}
+            ORDER BY ligne LIMIT 50""").fetchall():
+        why = "14 chiffres attendus" if not re.fullmatch(r"\d{14}", s) else "clé de contrôle (Luhn) invalide"
+        problems.append(Problem(name, ligne, header[i_siret], f"SIRET « {s[:20]} » invalide : {why}"))
+    for ligne, code in con.execute("""
+            SELECT DISTINCT ligne, naf_code FROM stg_norm n
+            WHERE NOT EXISTS (SELECT 1 FROM ref_naf r WHERE r.sous_classe = n.naf_code) ORDER BY ligne LIMIT 50""").fetchall():
+        problems.append(Problem(name, ligne, header[i_naf], f"code NAF « {code[:12]} » inconnu de la NAF rév. 2"))
+    for ligne, code in con.execute("""
+            SELECT DISTINCT ligne, commune FROM stg_norm
+            WHERE NOT regexp_full_match(commune, '[0-9]{5}|2[AB][0-9]{3}') ORDER BY ligne LIMIT 20""").fetchall():
+        problems.append(Problem(name, ligne, header[i_com], f"code commune INSEE attendu (5 caractères), trouvé « {code[:20]} »"))
+    for ligne, variable, texte in con.execute(f"""
+            SELECT ligne, variable, texte FROM stg_norm
+            WHERE trim(texte) <> '' AND ({sql_number('texte')} IS NULL OR {sql_number('texte')} < 0)
+            ORDER BY ligne LIMIT 50""").fetchall():
+        problems.append(Problem(name, ligne, variable, f"montant positif attendu, trouvé « {texte[:40]} »"))
+    for first, second, siret, annee in con.execute("""
+            SELECT min(ligne), max(ligne), siret, annee FROM stg_norm WHERE trim(texte) <> ''
+            GROUP BY siret, annee HAVING count(*) > 1 ORDER BY 2 LIMIT 20""").fetchall():
+        problems.append(Problem(name, second, header[i_siret], f"doublon : le SIRET {siret} a déjà un chiffre d'affaires {annee} ligne {first}"))
+    # Workforce band: a Sirene code ('11') or a label ('10 à 19 salariés', '0 salarié', 'NN').
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE stg_firms AS
+        SELECT ligne, siret, substr(siret, 1, 9) AS siren, raison_sociale, naf_code, commune,
+               CASE WHEN regexp_full_match(tranche_txt, '[0-9]{{1,2}}') THEN
+                        (SELECT code FROM ref_tranches t WHERE t.code = lpad(tranche_txt, 2, '0'))
+                    WHEN upper(tranche_txt) IN ('NN', 'NON EMPLOYEUR', 'NON EMPLOYEUSE') THEN 'NN'
+                    WHEN regexp_matches(lower(tranche_txt), '^0\\s*salari') THEN '00'
+                    ELSE (SELECT code FROM ref_tranches t WHERE t.code NOT IN ('00', 'NN') AND t.borne_min =
+                          TRY_CAST(regexp_extract(regexp_replace(tranche_txt, '[\\s\u00a0\u202f]', '', 'g'), '^(\\d+)', 1) AS INTEGER))
+               END AS tranche_effectif,
+               annee, CASE WHEN trim(texte) = '' THEN NULL ELSE {sql_number('texte')} * facteur END AS ca_eur
+        FROM stg_norm
+    """)
+    unknown_bands = con.execute("SELECT count(DISTINCT ligne) FROM stg_firms f JOIN stg_norm n USING (ligne) WHERE f.tranche_effectif IS NULL AND n.tranche_txt <> ''").fetchall()[0][0]
+    if unknown_bands:
+        problems.append(Problem(name, None, header[i_tr] if i_tr is not None else None,
+                                f"{unknown_bands} ligne(s) avec une tranche d'effectif non reconnue : tranche laissée vide", grave=False))
+    years = [r[0] for r in con.execute("SELECT DISTINCT annee FROM stg_firms WHERE annee IS NOT NULL ORDER BY 1").fetchall()]
+    millesime = year_from_name(path) or (str(max(years)) if years else None)
+    return Staged(KIND, LIBELLE, PRODUCTEUR, LICENCE, millesime, n, firms_table="stg_firms", problems=problems)

@@ -1,0 +1,134 @@
+"""Shared validation rules and the French problem reports every loader uses.
+
+A *problem* names the file, the line and the column. Hard problems refuse the
+file (nothing is written); soft ones are kept in the report and in `etl status`.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+# Values producers use to mark statistical secret in a cell.
+SECRET_MARKS = {"s", "S", "secret", "nd", "n.d.", "c"}
+# Non-breaking spaces used as thousands separators by French spreadsheets.
+_SPACES = ("\u00a0", "\u202f", "\u2009", " ")
+
+
+@dataclass(frozen=True)
+class Problem:
+    fichier: str
+    ligne: int | None
+    colonne: str | None
+    message: str
+    grave: bool = True
+
+    def __str__(self) -> str:
+        where = [self.fichier]
+        if self.ligne is not None:
+            where.append(f"ligne {self.ligne}")
+        if self.colonne:
+            where.append(f"colonne « {self.colonne} »")
+        return f"{', '.join(where)} : {self.message}"
+
+
+class LoadError(Exception):
+    """A file is refused: carries every hard problem found (French messages)."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+def refuse(path: Path | str, message: str, ligne: int | None = None, colonne: str | None = None):
+    raise LoadError([Problem(Path(path).name, ligne, colonne, message)])
+
+
+_NAF_RE = re.compile(r"^(\d{2})\.?(\d{2})([A-Za-z])$")
+
+
+def normalise_naf(code: str | None) -> str | None:
+    """'3030Z', '30.30Z' or '30.30z' -> '30.30Z'; None when it is not a NAF sous-classe."""
+    if code is None:
+        return None
+    m = _NAF_RE.match(str(code).strip().split(" ", 1)[0])
+    if not m:
+        return None
+    return f"{m.group(1)}.{m.group(2)}{m.group(3).upper()}"
+
+
+def luhn_ok(digits: str) -> bool:
+    """Luhn key of a SIREN/SIRET (La Poste SIRETs, 356000000xxxxx, use a digit sum rule)."""
+    if not digits.isdigit():
+        return False
+    if len(digits) == 14 and digits.startswith("356000000"):
+        return sum(int(c) for c in digits) % 5 == 0
+    total = 0
+    for i, c in enumerate(reversed(digits)):
+        d = int(c)
+        if i % 2 == 1:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return total % 10 == 0
+
+
+def clean_siret(value: str | None) -> str | None:
+    if value is None:
+        return None
+    s = str(value)
+    for ch in _SPACES + ("-", "."):
+        s = s.replace(ch, "")
+    return s.strip() or None
+
+
+def parse_number(value, *, allow_negative: bool = False) -> float | None:
+    """French or English number text -> float. None for an empty cell.
+
+    Raises ValueError with a French reason for text that is not a number.
+    Secret marks are not numbers: callers check SECRET_MARKS first.
+    """
+    if value is None:
+        return None
+    if isinstance(value, (int, float)):
+        number = float(value)
+    else:
+        s = str(value).strip()
+        if not s:
+            return None
+        for ch in _SPACES:
+            s = s.replace(ch, "")
+        if s.count(",") == 1 and s.count(".") == 0:
+            s = s.replace(",", ".")
+        elif s.count(",") == 1 and s.count(".") >= 1 and s.rfind(",") > s.rfind("."):
+            s = s.replace(".", "").replace(",", ".")  # 1.234,5
+        try:
+            number = float(s)
+        except ValueError:
+            raise ValueError(f"nombre attendu, trouvé « {str(value)[:40]} »") from None
+    if number != number or number in (float("inf"), float("-inf")):
+        raise ValueError(f"nombre attendu, trouvé « {value} »")
+    if number < 0 and not allow_negative:
+        raise ValueError(f"valeur négative interdite ({value})")
+    return number
+
+
+# SQL twin of parse_number for bulk columns read as text by DuckDB.
+def sql_number(col: str) -> str:
+    expr = f"trim({col})"
+    for ch in _SPACES:
+        expr = f"replace({expr}, chr({ord(ch)}), '')"
+    return f"TRY_CAST(replace({expr}, ',', '.') AS DOUBLE)"
+
+
+def sql_is_secret(col: str) -> str:
+    marks = ", ".join(f"'{m.lower()}'" for m in sorted(SECRET_MARKS))
+    return f"lower(trim({col})) IN ({marks})"
+
+
+def format_report(problems: list[Problem], limit: int = 50) -> str:
+    lines = [f"- {p}" for p in problems[:limit]]
+    if len(problems) > limit:
+        lines.append(f"- … et {len(problems) - limit} autre(s) problème(s)")
+    return "\n".join(lines)
