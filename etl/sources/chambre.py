@@ -180,7 +180,9 @@ def stage(con: duckdb.DuckDBPyConnection, path: Path) -> Staged:
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE stg_firms AS
         SELECT ligne, siret, substr(siret, 1, 9) AS siren, raison_sociale, naf_code, commune,
-               CASE WHEN regexp_full_match(tranche_txt, '[0-9]{{1,2}}') THEN
+               CASE WHEN lower(tranche_txt) IN (SELECT lower(libelle) FROM ref_tranches) THEN
+                        (SELECT min(code) FROM ref_tranches t WHERE lower(t.libelle) = lower(tranche_txt))
+                    WHEN regexp_full_match(tranche_txt, '[0-9]{{1,2}}') THEN
                         (SELECT code FROM ref_tranches t WHERE t.code = lpad(tranche_txt, 2, '0'))
                     WHEN upper(tranche_txt) IN ('NN', 'NON EMPLOYEUR', 'NON EMPLOYEUSE') THEN 'NN'
                     WHEN regexp_matches(lower(tranche_txt), '^0\\s*salari') THEN '00'
