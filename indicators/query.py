@@ -1,0 +1,200 @@
+"""get(): one indicator as a tidy DataFrame, for pages, exports and the command line alike.
+
+Columns: code, nom, niveau, annee, [secteur_code, secteur | filiere_code, filiere], valeur, statut,
+note, source, demo (+ hors_departement for communes, annee_base for growths). A secret or absent
+value is NaN, never 0. Firm-level figures go through the secret rules here, before returning.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from . import secret
+from .catalog import Indicator, get as get_indicator
+from .db import Snapshot
+
+NIVEAUX = ["commune", "epci", "departement", "region", "france"]
+NIVEAU_LABELS = {"commune": "commune", "epci": "EPCI", "departement": "département", "region": "région", "france": "France"}
+_STATUT_RANK = {"ok": 0, "partiel": 1, "absent": 2, "secret": 3}
+# Display order of the reference territories after the EPCIs.
+REFERENCE_CODES = {"departement": "05", "region": "93", "france": "FR"}
+
+
+def _groupement(ind: Indicator, definition: str) -> str:
+    if ind.groupement == "filiere":
+        if definition not in ("coeur", "elargi"):
+            raise ValueError(f"définition de filière inconnue « {definition} » (coeur ou elargi)")
+        return f"filiere_{definition}"
+    return ind.groupement
+
+
+def territories(snap: Snapshot, niveau: str, codes: list[str] | None = None) -> pd.DataFrame:
+    if niveau not in NIVEAUX:
+        raise ValueError(f"niveau inconnu « {niveau} » ({', '.join(NIVEAUX)})")
+    sql = """SELECT t.code, t.nom, t.nom_court, t.ordre, c.hors_departement
+             FROM ref_territoires t LEFT JOIN ref_communes c ON t.niveau = 'commune' AND c.code = t.code
+             WHERE t.niveau = ?"""
+    params: list = [niveau]
+    if codes is not None:
+        sql += " AND list_contains(?, t.code)"
+        params.append(list(codes))
+    return snap.df(sql + " ORDER BY t.ordre, t.code", params)
+
+
+def categories(snap: Snapshot, groupement: str) -> pd.DataFrame:
+    return snap.df("SELECT groupe_code, libelle, ordre FROM ref_groupes WHERE groupement = ? ORDER BY ordre, groupe_code",
+                   [groupement])
+
+
+def years(snap: Snapshot, name: str, niveau: str = "departement", definition: str = "coeur") -> list[int]:
+    """Years for which the indicator has at least one value at that level."""
+    ind = get_indicator(name)
+    rows = snap.rows("SELECT DISTINCT annee FROM mart WHERE mesure = ? AND groupement = ? AND niveau = ? ORDER BY 1",
+                     [ind.mesure, _groupement(ind, definition), niveau])
+    return [r[0] for r in rows]
+
+
+def _mart(snap: Snapshot, mesure: str, groupement: str, niveau: str, annees: list[int] | None,
+          codes: list[str] | None, groupes: list[str] | None) -> pd.DataFrame:
+    sql = """
+        SELECT m.code, m.annee, m.groupe_code, m.valeur, m.statut, m.nb_contrib, m.max_contrib,
+               m.n_couvertes, m.n_membres, s.libelle AS source, s.demo
+        FROM mart m JOIN sources s USING (source_id)
+        WHERE m.mesure = ? AND m.groupement = ? AND m.niveau = ?"""
+    params: list = [mesure, groupement, niveau]
+    if annees is not None:
+        sql += " AND list_contains(?, m.annee)"
+        params.append([int(a) for a in annees])
+    if codes is not None:
+        sql += " AND list_contains(?, m.code)"
+        params.append(list(codes))
+    if groupes is not None:
+        sql += " AND list_contains(?, m.groupe_code)"
+        params.append(list(groupes))
+    return snap.df(sql, params)
+
+
+def _covered(snap: Snapshot, mesure: str, niveau: str, annees: list[int] | None) -> pd.DataFrame:
+    """Territory-years that a source covers for the measure (a missing category there is a true zero)."""
+    sql = """SELECT m.code, m.annee, m.statut, s.libelle AS source, s.demo FROM mart m JOIN sources s USING (source_id)
+             WHERE m.mesure = ? AND m.groupement = 'total' AND m.niveau = ?"""
+    params: list = [mesure, niveau]
+    if annees is not None:
+        sql += " AND list_contains(?, m.annee)"
+        params.append([int(a) for a in annees])
+    return snap.df(sql, params)
+
+
+def _notes(df: pd.DataFrame, hint: str) -> pd.Series:
+    note = pd.Series("", index=df.index, dtype=object)
+    part = df.statut.eq("partiel")
+    cov = df.get("n_couvertes")
+    if cov is not None:
+        incomplete = part & df.n_couvertes.notna() & (df.n_couvertes < df.n_membres)
+        note[incomplete] = ("Agrégat partiel : " + df.n_couvertes[incomplete].astype("Int64").astype(str) + " communes sur "
+                            + df.n_membres[incomplete].astype("Int64").astype(str) + " couvertes par le fichier")
+    note[part & note.eq("")] = "Agrégat partiel : certaines valeurs communales sont en secret statistique"
+    note[df.statut.eq("secret")] = "Secret statistique (valeur non diffusée par le producteur)"
+    note[df.statut.eq("absent")] = f"Aucune donnée chargée : charger {hint}"
+    return note
+
+
+def _levels(snap: Snapshot, ind: Indicator, groupement: str, niveau: str, annees: list[int],
+            codes: list[str] | None, groupes: list[str] | None) -> pd.DataFrame:
+    """Mart values for every territory x year x category asked, zero-filled where covered, absent elsewhere."""
+    terr = territories(snap, niveau, codes)
+    if groupes is None:
+        groupes = categories(snap, groupement).groupe_code.tolist()
+    grid = (terr[["code"]].merge(pd.DataFrame({"annee": annees}), how="cross")
+            .merge(pd.DataFrame({"groupe_code": groupes}), how="cross"))
+    data = _mart(snap, ind.mesure, groupement, niveau, annees, codes, groupes)
+    df = grid.merge(data, on=["code", "annee", "groupe_code"], how="left")
+    cov = _covered(snap, ind.mesure, niveau, annees).rename(columns={"statut": "cov_statut", "source": "cov_source", "demo": "cov_demo"})
+    df = df.merge(cov, on=["code", "annee"], how="left")
+    zero = df.statut.isna() & df.cov_statut.notna()
+    df.loc[zero, "valeur"] = 0.0
+    df.loc[zero, "statut"] = df.loc[zero, "cov_statut"]
+    df.loc[zero, "source"] = df.loc[zero, "cov_source"]
+    df.loc[zero, "demo"] = df.loc[zero, "cov_demo"]
+    df.loc[zero, "nb_contrib"] = 0
+    df["statut"] = df.statut.fillna("absent")
+    df["demo"] = df.demo.astype("boolean").fillna(False).astype(bool)
+    df["note"] = _notes(df, ind.source_hint)
+    if ind.firm_level:
+        df = secret.apply_primary(df)
+    return df.drop(columns=["cov_statut", "cov_source", "cov_demo"])
+
+
+def _worst(a: pd.Series, b: pd.Series) -> pd.Series:
+    ra, rb = a.map(_STATUT_RANK), b.map(_STATUT_RANK)
+    return a.where(ra >= rb, b)
+
+
+def latest_year(snap: Snapshot, name: str, niveau: str, definition: str = "coeur") -> int | None:
+    ys = years(snap, name, niveau, definition)
+    return ys[-1] if ys else None
+
+
+def get(snap: Snapshot, name: str, niveau: str = "epci", annee: int | None = None, annees: list[int] | None = None,
+        territoires: list[str] | None = None, definition: str = "coeur", annee_base: int | None = None) -> pd.DataFrame:
+    """One indicator, tidy. Without annee/annees: the latest year the indicator has at that level."""
+    ind = get_indicator(name)
+    groupement = _groupement(ind, definition)
+    if annees is None:
+        if annee is None:
+            annee = latest_year(snap, name, niveau, definition) or latest_year(snap, name, "departement", definition)
+        annees = [annee] if annee is not None else []
+    annees = [int(a) for a in annees]
+    groupes = [ind.numerateur] if ind.numerateur else None
+    if ind.kind == "niveau":
+        df = _levels(snap, ind, groupement, niveau, annees, territoires, groupes)
+    elif ind.kind == "part":
+        num = _levels(snap, ind, groupement, niveau, annees, territoires, groupes)
+        den = _levels(snap, ind, "total", niveau, annees, territoires, ["_T"])
+        df = num.merge(den[["code", "annee", "valeur", "statut", "note"]], on=["code", "annee"], suffixes=("", "_den"))
+        df["valeur"] = np.where(df.valeur_den > 0, df.valeur / df.valeur_den, np.nan)
+        worst = _worst(df.statut, df.statut_den)
+        df["note"] = np.where(worst == df.statut, df.note, df.note_den)
+        df["statut"] = worst
+        df.loc[df.valeur_den.eq(0), "statut"] = "absent"
+    else:  # croissance, taux_croissance: between annee_base (default: the year before) and each year
+        bases = {a: (annee_base if annee_base is not None else a - 1) for a in annees}
+        cur = _levels(snap, ind, groupement, niveau, annees, territoires, None)
+        base = _levels(snap, ind, groupement, niveau, sorted(set(bases.values())), territoires, None)
+        cur["annee_base"] = cur.annee.map(bases)
+        df = cur.merge(base[["code", "annee", "groupe_code", "valeur", "statut", "note"]]
+                       .rename(columns={"annee": "annee_base"}), on=["code", "annee_base", "groupe_code"], suffixes=("", "_base"))
+        if ind.kind == "croissance":
+            df["valeur"] = df.valeur - df.valeur_base
+        else:
+            df["valeur"] = np.where(df.valeur_base > 0, df.valeur / df.valeur_base - 1, np.nan)
+        worst = _worst(df.statut, df.statut_base)
+        df["note"] = np.where(worst == df.statut, df.note, df.note_base)
+        df["statut"] = worst
+    df.loc[df.statut.isin(["secret", "absent"]), "valeur"] = np.nan
+    return _tidy(snap, df, ind, niveau, groupement, territoires)
+
+
+def _tidy(snap: Snapshot, df: pd.DataFrame, ind: Indicator, niveau: str, groupement: str,
+          territoires_: list[str] | None) -> pd.DataFrame:
+    terr = territories(snap, niveau, territoires_)
+    df = df.merge(terr, on="code", how="left")
+    df["niveau"] = niveau
+    cols = ["code", "nom", "nom_court", "niveau", "annee"]
+    if "annee_base" in df:
+        cols.append("annee_base")
+    if ind.dimension:
+        labels = categories(snap, groupement).rename(columns={"libelle": ind.dimension, "groupe_code": f"{ind.dimension}_code"})
+        df = df.merge(labels, left_on="groupe_code", right_on=f"{ind.dimension}_code", how="left")
+        cols += [f"{ind.dimension}_code", ind.dimension]
+    cols += ["valeur", "statut", "note", "source", "demo"]
+    if niveau == "commune":
+        cols.append("hors_departement")
+    df["source"] = df.source.fillna("")
+    sort = ["ordre", "code", "annee"] + (["ordre_cat"] if ind.dimension else [])
+    if ind.dimension:
+        df = df.rename(columns={"ordre_y": "ordre_cat", "ordre_x": "ordre"}) if "ordre_y" in df else df
+    df = df.sort_values([c for c in sort if c in df]).reset_index(drop=True)
+    out = df[cols].copy()
+    out["valeur"] = out.valeur.astype(float)
+    return out
