@@ -88,6 +88,12 @@ def load_reference(con: duckdb.DuckDBPyConnection) -> None:
         SELECT code, libelle, TRY_CAST(borne_min AS INTEGER) AS borne_min, TRY_CAST(borne_max AS INTEGER) AS borne_max
         FROM {_csv('tranches_effectifs.csv')}
     """)
+    # Key figures as published in the candidature, shown beside the recomputed ones.
+    con.execute(f"""
+        CREATE OR REPLACE TABLE ref_candidature AS
+        SELECT cle, libelle, CAST(valeur_publiee AS DOUBLE) AS valeur_publiee, texte_publie, explication
+        FROM {_csv('candidature_chiffres_cles.csv')}
+    """)
     changes = REFERENCE_DIR / "communes_changements.csv"
     if changes.exists():
         con.execute(f"""

@@ -198,3 +198,30 @@ def _tidy(snap: Snapshot, df: pd.DataFrame, ind: Indicator, niveau: str, groupem
     out = df[cols].copy()
     out["valeur"] = out.valeur.astype(float)
     return out
+
+
+def published(snap: Snapshot) -> pd.DataFrame:
+    """The candidature's key figures as published (to show beside the recomputed ones)."""
+    return snap.df("SELECT cle, libelle, valeur_publiee, texte_publie, explication FROM ref_candidature")
+
+
+def reference_table(snap: Snapshot, name: str, filiere: str | None = None) -> pd.DataFrame:
+    """Documentation tables of the Sources page: sources, filières, secteurs, problèmes."""
+    sql = {
+        "sources": """SELECT libelle AS "Source", producteur AS "Producteur", fichier AS "Fichier", millesime AS "Millésime",
+                             annees AS "Années", couverture AS "Départements couverts", licence AS "Licence",
+                             lignes_gardees AS "Lignes gardées", strftime(charge_le, '%d/%m/%Y %H:%M') AS "Chargé le",
+                             CASE WHEN demo THEN 'oui' ELSE '' END AS "Démonstration"
+                      FROM sources ORDER BY source_id""",
+        "filieres": """SELECT f.filiere_libelle AS "Filière", f.sous_classe AS "Code NAF", n.libelle AS "Activité",
+                              CASE f.perimetre WHEN 'coeur' THEN 'cœur' ELSE 'élargi' END AS "Périmètre", f.note AS "Note"
+                       FROM ref_filieres f JOIN ref_naf n USING (sous_classe)
+                       WHERE (CAST(? AS VARCHAR) IS NULL OR f.filiere = ?) ORDER BY f.filiere, f.perimetre, f.sous_classe""",
+        "secteurs": """SELECT s.secteur_libelle AS "Secteur",
+                              string_agg(s.section || ' ' || n.libelle_section, ' ; ' ORDER BY s.section) AS "Sections NAF"
+                       FROM ref_secteurs s JOIN (SELECT DISTINCT section, libelle_section FROM ref_naf) n USING (section)
+                       GROUP BY s.secteur_libelle, s.ordre ORDER BY s.ordre""",
+        "problemes": """SELECT s.fichier AS "Fichier", p.message AS "Remarque" FROM problemes p JOIN sources s USING (source_id)
+                        WHERE NOT p.grave ORDER BY s.source_id""",
+    }[name]
+    return snap.df(sql, [filiere, filiere] if name == "filieres" else [])

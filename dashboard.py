@@ -1,0 +1,42 @@
+"""Tableau de bord du Territoire d'industrie Hautes-Alpes: the frame around the pages.
+
+Run with `streamlit run dashboard.py`. Navigation, first-start build of the warehouse,
+the shared sidebar (territory, year), then the selected page.
+"""
+from __future__ import annotations
+
+import streamlit as st
+
+st.set_page_config(page_title="Territoire d'industrie Hautes-Alpes", page_icon="🏔️", layout="wide")
+
+from indicators import ui  # noqa: E402
+from indicators.db import WarehouseMissing  # noqa: E402
+
+PAGES = [
+    st.Page("pages/views/accueil.py", title="Accueil", icon="🏠", url_path="accueil", default=True),
+    st.Page("pages/views/chiffres_cles.py", title="Chiffres clés", icon="🔢", url_path="chiffres-cles"),
+    st.Page("pages/views/chiffre_affaires.py", title="Chiffre d'affaires", icon="💶", url_path="chiffre-affaires"),
+    st.Page("pages/views/industrie.py", title="Industrie", icon="🏭", url_path="industrie"),
+    st.Page("pages/views/filieres.py", title="Filières", icon="🧩", url_path="filieres"),
+    st.Page("pages/views/comparer.py", title="Comparer les EPCI", icon="⚖️", url_path="comparer"),
+    st.Page("pages/views/sources.py", title="Sources et méthodes", icon="📚", url_path="sources"),
+]
+
+
+def _first_start() -> None:
+    """No warehouse yet (fresh clone): build it from the reference and demo data, visibly."""
+    from etl.load import build
+
+    with st.status("Première ouverture : construction de l'entrepôt de données…", expanded=True) as status:
+        build(ui.warehouse_path(), demo=True, progress=st.write)
+        status.update(label="Entrepôt construit.", state="complete", expanded=False)
+
+
+page = st.navigation(PAGES)
+try:
+    ui.begin_run()
+except WarehouseMissing:
+    _first_start()
+    ui.begin_run()
+ui.sidebar()
+page.run()
