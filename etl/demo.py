@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .reference import REFERENCE_DIR
+from .reference import A5_FROM_A10, REFERENCE_DIR
 
 SEED = 2023
 CA_YEARS = [2018, 2019, 2020, 2021, 2022]
@@ -134,6 +134,11 @@ def _naf_weights(rng, naf: pd.DataFrame) -> np.ndarray:
     for code, boost in COMMON_NAF.items():
         w[(naf.naf_sous_classe == code).to_numpy()] += boost
     w[(naf.section.isin(["O", "T", "U"])).to_numpy()] *= 0.05
+    # Broad-sector shares of a mountain département's employer establishments.
+    a5 = naf.a10.map(A5_FROM_A10).to_numpy()
+    for code, share in {"AZ": 0.03, "BE": 0.08, "FZ": 0.15, "GU": 0.66, "OQ": 0.08}.items():
+        m = a5 == code
+        w[m] *= share / w[m].sum()
     return w
 
 
@@ -149,7 +154,7 @@ def _urssaf(rng, communes: pd.DataFrame, naf: pd.DataFrame, path: Path) -> None:
         codes = rng.choice(len(naf), size=n_est, p=w / w.sum())
         per_code: dict[int, list[int]] = {}
         for k in codes:
-            size = int(rng.geometric(0.22)) + (int(rng.pareto(1.6) * 20) if naf.section.iat[k] in "BCDE" else 0)
+            size = int(rng.geometric(0.3)) + (min(250, int(rng.pareto(2.5) * 4)) if naf.section.iat[k] in "BCDE" else 0)
             per_code.setdefault(int(k), []).append(size)
         for k, sizes in per_code.items():
             trend = rng.normal(0.012, 0.02)

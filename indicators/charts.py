@@ -142,7 +142,14 @@ def waterfall(df: pd.DataFrame, label_col: str, total_label: str, start: float, 
 
 # --- Sentences (they double as the charts' text alternative) -------------------------------------
 
+def lower_first(label: str) -> str:
+    """'Hébergement-restauration' -> 'hébergement-restauration', but 'BTP' stays 'BTP'."""
+    first = label.split(" ", 1)[0]
+    return label if first.isupper() and len(first) > 1 else label[:1].lower() + label[1:]
+
+
 def sentence_share_vs_reference(name: str, share, ref_name: str, ref_share, what: str) -> str:
+    """ref_name is given with its article: 'le département', 'la région'."""
     if share is None or (isinstance(share, float) and math.isnan(share)):
         return f"{name} : part {what} non diffusable (secret statistique ou donnée absente)."
     text = f"{name} : {fmt.percent(share)} {what}"
@@ -150,8 +157,9 @@ def sentence_share_vs_reference(name: str, share, ref_name: str, ref_share, what
         return text + "."
     diff = share - ref_share
     if abs(diff) < 0.0005:
-        return text + f", au niveau {ref_name}."
-    return text + f", {fmt.points(diff)} {'au-dessus' if diff > 0 else 'sous'} {ref_name}."
+        return text + f", comme {ref_name}."
+    above = ref_name.replace("le ", "du ", 1) if ref_name.startswith("le ") else "de " + ref_name
+    return text + f", {fmt.points(diff)} {'au-dessus ' + above if diff > 0 else 'sous ' + ref_name}."
 
 
 def sentence_ranking(df: pd.DataFrame, label_col: str, unite: str, what: str) -> str:
@@ -173,9 +181,9 @@ def sentence_growth(territory: str, total, sectors: pd.DataFrame, label_col: str
     d = sectors.dropna(subset=["valeur"]).sort_values("valeur", ascending=False)
     text = f"{territory} : chiffre d'affaires {fmt.growth(total)} entre {year0} et {year1}"
     if len(d):
-        text += f", porté par {d.iloc[0][label_col].lower()} ({fmt.growth(d.iloc[0].valeur)})"
+        text += f", porté par {lower_first(d.iloc[0][label_col])} ({fmt.growth(d.iloc[0].valeur)})"
         if len(d) > 1:
-            text += f" ; {d.iloc[-1][label_col].lower()} : {fmt.growth(d.iloc[-1].valeur)}"
+            text += f" ; {lower_first(d.iloc[-1][label_col])} : {fmt.growth(d.iloc[-1].valeur)}"
     return text + "."
 
 

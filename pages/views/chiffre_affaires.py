@@ -40,11 +40,11 @@ def run() -> None:
     levels = ui.get("ca_secteur", niveau, annees=years, territoires=codes)
     colours = charts.SECTOR_COLOURS
     last = levels[levels.annee == end].dropna(subset=["valeur"]).sort_values("valeur", ascending=False)
-    lead = last.secteur.iat[0].lower() if len(last) else None
+    lead = charts.lower_first(last.secteur.iat[0]) if len(last) else None
     ui.chart_block(
         f"{name} : {lead} en tête du chiffre d'affaires en {end}" if lead else f"{name} : chiffre d'affaires par secteur",
         f"Chiffre d'affaires par secteur de {years[0]} à {years[-1]} ; en {end}, "
-        + ", ".join(f"{r.secteur.lower()} {fmt.value(r.valeur, '€', r.statut)}" for r in levels[levels.annee == end].itertuples()) + ".",
+        + ", ".join(f"{charts.lower_first(r.secteur)} {fmt.value(r.valeur, '€', r.statut)}" for r in levels[levels.annee == end].itertuples()) + ".",
         charts.lines(levels, "secteur_code", "secteur", "€", colours), levels, "ca_secteur", "levels")
 
     contrib = ui.get("croissance_ca_secteur", niveau, annee=end, annee_base=base, territoires=codes)

@@ -28,10 +28,10 @@ def run() -> None:
     epci = ui.get(name, "epci", annee=year, definition=definition)
     dep = ui.get(name, "departement", annee=year, definition=definition)
     top = dep.dropna(subset=["valeur"]).sort_values("valeur", ascending=False)
-    title = (f"{top.filiere.iat[0]} : première filière des Hautes-Alpes en {label.lower()} ({fmt.value(top.valeur.iat[0], unite)})"
+    title = (f"{top.filiere.iat[0]} : première filière des Hautes-Alpes en {charts.lower_first(label)} ({fmt.value(top.valeur.iat[0], unite)})"
              if len(top) else f"{label} des filières")
     sentence = ("Hautes-Alpes, " + str(year) + " : " + ", ".join(
-        f"{r.filiere.lower()} {fmt.value(r.valeur, unite, r.statut)}" for r in dep.itertuples()) + ".")
+        f"{charts.lower_first(r.filiere)} {fmt.value(r.valeur, unite, r.statut)}" for r in dep.itertuples()) + ".")
     n_secret = int((epci.statut == "secret").sum())
     if n_secret:
         sentence += (f" {n_secret} croisement(s) EPCI × filière en secret statistique (« s ») : "
@@ -53,8 +53,8 @@ def run() -> None:
         growth = (last / first - 1).dropna().sort_values()
         labels = series.drop_duplicates("filiere_code").set_index("filiere_code").filiere
         sent = (f"{ui.territory_name(code)} : de {ys[0]} à {ys[-1]}, " + ", ".join(
-            f"{labels[k].lower()} {fmt.growth(v)}" for k, v in growth.items()) + ".") if len(growth) else ""
-        ui.chart_block(f"{ui.territory_name(code)} : évolution des filières ({label.lower()})", sent,
+            f"{charts.lower_first(labels[k])} {fmt.growth(v)}" for k, v in growth.items()) + ".") if len(growth) else ""
+        ui.chart_block(f"{ui.territory_name(code)} : évolution des filières ({charts.lower_first(label)})", sent,
                        charts.lines(series, "filiere_code", "filiere", unite, charts.FILIERE_COLOURS), series, name, "evol")
 
     st.subheader("Codes NAF de chaque filière")
