@@ -5,9 +5,11 @@ the shared sidebar (territory, year), then the selected page.
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
-st.set_page_config(page_title="Territoire d'industrie Hautes-Alpes", page_icon=":material/factory:", layout="wide")
+st.set_page_config(page_icon=str(Path(__file__).with_name("assets") / "favicon.png"), layout="wide")
 
 from indicators import ui  # noqa: E402
 from indicators.db import WarehouseMissing  # noqa: E402

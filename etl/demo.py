@@ -302,7 +302,9 @@ def _plant_secret_cells(firms: list, communes: pd.DataFrame, code_of: dict) -> N
     aeronautics in Gap-Tallard-Durance dominated by one firm (the large one above)."""
     queyras = set(communes[communes.nom_court == "Guillestrois-Queyras"].code_insee)
     ppam = code_of["20.53Z"]
-    firms[:] = [f for f in firms if not (f[1] == ppam and f[2] in queyras)]
+    for f in firms:  # other PPAM firms drawn in the Queyras become bakeries: the cell keeps exactly 2 firms
+        if f[1] == ppam and f[2] in queyras:
+            f[1] = code_of["10.71C"]
     guillestre = communes[communes.nom_court == "Guillestrois-Queyras"].sort_values("population").code_insee.iat[-1]
     replaced = 0
     for f in firms:

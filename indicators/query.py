@@ -146,6 +146,12 @@ def get(snap: Snapshot, name: str, niveau: str = "epci", annee: int | None = Non
         annees = [annee] if annee is not None else []
     annees = [int(a) for a in annees]
     groupes = [ind.numerateur] if ind.numerateur else None
+    if not annees:  # nothing loaded for this indicator: every cell is absent
+        df = territories(snap, niveau, territoires)[["code"]].merge(
+            pd.DataFrame({"groupe_code": groupes or categories(snap, groupement).groupe_code.tolist()}), how="cross")
+        df = df.assign(annee=pd.NA, valeur=np.nan, statut="absent", source="", demo=False,
+                       note=f"Aucune donnée chargée : charger {ind.source_hint}")
+        return _tidy(snap, df, ind, niveau, groupement, territoires)
     if ind.kind == "niveau":
         df = _levels(snap, ind, groupement, niveau, annees, territoires, groupes)
     elif ind.kind == "part":
@@ -198,6 +204,12 @@ def _tidy(snap: Snapshot, df: pd.DataFrame, ind: Indicator, niveau: str, groupem
     out = df[cols].copy()
     out["valeur"] = out.valeur.astype(float)
     return out
+
+
+def built_at(snap: Snapshot):
+    from datetime import datetime
+    rows = snap.rows("SELECT valeur FROM meta WHERE cle = 'construit_le'")
+    return datetime.fromisoformat(rows[0][0]) if rows else None
 
 
 def published(snap: Snapshot) -> pd.DataFrame:

@@ -6,6 +6,7 @@ meanwhile. Query results are cached with that version in the key.
 """
 from __future__ import annotations
 
+import os
 import re
 
 import pandas as pd
@@ -24,8 +25,13 @@ _SNAPSHOT_KEY = "_snapshot"
 # --- data access ---------------------------------------------------------------------------------
 
 @st.cache_resource
+def _warehouse_at(path: str | None):
+    return get_warehouse(path)
+
+
 def _warehouse():
-    return get_warehouse()
+    # TI_WAREHOUSE points the app at another warehouse file (tests, a second territory).
+    return _warehouse_at(os.environ.get("TI_WAREHOUSE"))
 
 
 def warehouse_path():
@@ -117,6 +123,30 @@ def colours() -> dict[str, str]:
     return cols
 
 
+def url_widget(widget, label: str, options: list, key: str, default=None, format_func=str, multi: bool = False, **kw):
+    """A selectbox/radio/multiselect whose value lives in the URL as stable codes (not labels).
+
+    On the first run of a session the value comes from the query string, validated against
+    the options (anything else is ignored); afterwards the widget's value is written back.
+    """
+    by_text = {str(o): o for o in options}
+    if key not in st.session_state:
+        if multi:
+            wanted = [by_text[v] for v in st.query_params.get_all(key) if v in by_text]
+            st.session_state[key] = wanted or list(default if default is not None else [])
+        else:
+            v = st.query_params.get(key)
+            st.session_state[key] = by_text[v] if v in by_text else (default if default is not None else options[0])
+    elif (st.session_state[key] not in options) if not multi else not set(st.session_state[key]) <= set(options):
+        st.session_state[key] = default if default is not None else (options[0] if not multi else [])
+    value = widget(label, options, format_func=format_func, key=key, **kw)
+    if multi:
+        st.query_params[key] = [str(v) for v in value]
+    else:
+        st.query_params[key] = str(value)
+    return value
+
+
 def sidebar() -> None:
     """Territory and year, drawn before the page runs; bound to the query string (stable codes)."""
     epci = territories("epci")
@@ -124,20 +154,18 @@ def sidebar() -> None:
     names = {"05": "Hautes-Alpes (département)", **dict(zip(epci.code, epci.nom_court))}
     with st.sidebar:
         st.markdown("### Territoire d'industrie Hautes-Alpes")
-        st.selectbox("Territoire", options, format_func=lambda c: names.get(c, c), key="territoire",
-                     bind="query-params", help="Le département ou l'une de ses 9 intercommunalités (EPCI)")
+        url_widget(st.selectbox, "Territoire", options, "territoire", format_func=lambda c: names.get(c, c),
+                   help="Le département ou l'une de ses 9 intercommunalités (EPCI)")
         all_years = sorted(set(years("population")) | set(years("ca_total")) | set(years("effectifs_secteur")), reverse=True)
-        st.selectbox("Année", ["derniere"] + [str(y) for y in all_years],
-                     format_func=lambda y: "Dernière disponible" if y == "derniere" else y, key="annee",
-                     bind="query-params", help="Chaque indicateur est montré pour cette année ou, à défaut, "
-                                                "pour sa dernière année disponible avant elle.")
+        url_widget(st.selectbox, "Année", ["derniere"] + [str(y) for y in all_years], "annee",
+                   format_func=lambda y: "Dernière disponible" if y == "derniere" else y,
+                   help="Chaque indicateur est montré pour cette année ou, à défaut, pour sa dernière année "
+                        "disponible avant elle.")
         st.caption(f"Entrepôt du {fmt.french_date(_built_at())}")
 
 
 def _built_at():
-    from datetime import datetime
-    rows = snapshot().rows("SELECT valeur FROM meta WHERE cle = 'construit_le'")
-    return datetime.fromisoformat(rows[0][0]) if rows else None
+    return query.built_at(snapshot())
 
 
 def territory() -> tuple[str, str]:

@@ -18,10 +18,10 @@ def run() -> None:
     c1, c2 = st.columns(2)
     end_default = ui.year_for("ca_total")
     with c1:
-        end = st.selectbox("Année", years, index=years.index(end_default), key="ca_fin", bind="query-params")
+        end = ui.url_widget(st.selectbox, "Année", years, "ca_fin", default=end_default)
     with c2:
         bases = [y for y in years if y < end] or [end]
-        base = st.selectbox("Comparée à", bases, index=len(bases) - 1, key="ca_debut", bind="query-params")
+        base = ui.url_widget(st.selectbox, "Comparée à", bases, "ca_debut", default=bases[-1])
     codes = [code]
     rates = ui.get("taux_croissance_ca_secteur", niveau, annee=end, annee_base=base, territoires=codes)
     total = ui.get("taux_croissance_ca", niveau, annee=end, annee_base=base, territoires=codes)

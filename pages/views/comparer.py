@@ -19,10 +19,10 @@ def run() -> None:
     st.title("Comparer les EPCI")
     epci = ui.territories("epci")
     names = dict(zip(epci.code, epci.nom_court))
-    chosen = st.multiselect("EPCI comparés (2 à 9)", epci.code.tolist(), default=epci.code.tolist(),
-                            format_func=lambda c: names.get(c, c), key="epci", bind="query-params", max_selections=9)
-    refs = st.multiselect("Territoires de référence", list(REFERENCES), default=["departement"],
-                          format_func=REFERENCES.get, key="refs", bind="query-params")
+    chosen = ui.url_widget(st.multiselect, "EPCI comparés (2 à 9)", epci.code.tolist(), "epci", default=epci.code.tolist(),
+                           format_func=lambda c: names.get(c, c), multi=True, max_selections=9)
+    refs = ui.url_widget(st.multiselect, "Territoires de référence", list(REFERENCES), "refs", default=["departement"],
+                         format_func=REFERENCES.get, multi=True)
     if len(chosen) < 2:
         st.warning("Choisissez au moins deux EPCI.")
         return

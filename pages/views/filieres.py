@@ -15,11 +15,11 @@ def run() -> None:
     niveau, code = ui.territory()
     c1, c2 = st.columns(2)
     with c1:
-        definition = st.radio("Définition des filières", ["coeur", "elargi"], horizontal=True, key="definition",
-                              bind="query-params", format_func=lambda d: "Cœur de filière" if d == "coeur" else "Filière élargie",
-                              help="Cœur : les activités propres à la filière ; élargie : avec fournisseurs et services liés.")
+        definition = ui.url_widget(st.radio, "Définition des filières", ["coeur", "elargi"], "definition", horizontal=True,
+                                   format_func=lambda d: "Cœur de filière" if d == "coeur" else "Filière élargie",
+                                   help="Cœur : les activités propres à la filière ; élargie : avec fournisseurs et services liés.")
     with c2:
-        name = st.selectbox("Mesure", list(MEASURES), format_func=lambda n: MEASURES[n][0], key="mesure", bind="query-params")
+        name = ui.url_widget(st.selectbox, "Mesure", list(MEASURES), "mesure", format_func=lambda n: MEASURES[n][0])
     label, unite = MEASURES[name][0], MEASURES[name][1]
     year = ui.year_for(name, "epci", definition)
     if year is None:
