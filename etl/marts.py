@@ -10,7 +10,8 @@ import duckdb
 import pandas as pd
 
 # Lower is preferred when two sources give the same figure.
-KIND_PRIORITY = {"reference": 0, "base_comparateur": 1, "urssaf": 1, "chambre": 1, "flores": 2, "sirene": 3}
+KIND_PRIORITY = {"reference": 0, "populations_legales": 1, "base_comparateur": 1, "urssaf": 1, "chambre": 1, "flores": 2,
+                 "sirene": 3}
 GROUPINGS = ["total", "a5", "section", "a10", "a17", "a38", "a88", "sous_classe", "secteur", "filiere_coeur", "filiere_elargi"]
 _FINENESS = ["sous_classe", "a88", "a38", "a17", "section", "a10", "a5", "total"]
 # Workforce bands of fewer than 250 employees (Sirene codes): with turnover <= 50 M€, a TPE or PME.
