@@ -214,6 +214,8 @@ def _apply(con: duckdb.DuckDBPyConnection, staged: sources.Staged, path: Path, s
         report.lignes_gardees = con.execute(
             f"SELECT count(DISTINCT ligne) FROM {table} WHERE commune IN (SELECT code FROM ref_communes)").fetchall()[0][0]
         years = con.execute("SELECT min(annee), max(annee) FROM stg_keep").fetchall()[0]
+    if report.lignes_lues == 0:
+        raise LoadError([Problem(name, None, None, "le fichier ne contient aucune ligne de données (seulement l'en-tête)")])
     if report.lignes_gardees == 0:
         deps = _departements_label(con, f"SELECT {code_col} FROM {table} WHERE {level_filter}")
         raise LoadError([Problem(name, None, None, "aucune ligne du fichier ne concerne le périmètre du tableau de bord "
