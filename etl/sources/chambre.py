@@ -29,7 +29,7 @@ _NAF = ("Code NAF", "Code APE", "NAF", "APE", "code_naf", "code_ape", "Activité
 _COMMUNE = ("Code commune INSEE", "Code INSEE commune", "Code commune", "code_commune", "Commune (code INSEE)", "code_insee", "Code INSEE")
 _NAME = ("Raison sociale", "Dénomination", "raison_sociale", "Nom", "Enseigne")
 _TRANCHE = ("Tranche effectif", "Tranche d'effectif", "Tranche effectif salarié", "tranche_effectif", "Effectif")
-_CA_WIDE = re.compile(r"^(?:ca|chiffredaffaires?)(\d{4})(k|m|keur|meur|eur|euros?|milliersdeuros?|millionsdeuros?)?$")
+_CA_WIDE = re.compile(r"^(?:ca|chiffre(?:d)?affaires?)(\d{4})(k|m|keur|meur|eur|euros?|milliersdeuros?|millionsdeuros?)?$")
 _UNITS = {None: 1.0, "eur": 1.0, "euro": 1.0, "euros": 1.0, "k": 1e3, "keur": 1e3, "milliersdeuros": 1e3,
           "milliersdeuro": 1e3, "m": 1e6, "meur": 1e6, "millionsdeuros": 1e6, "millionsdeuro": 1e6}
 
@@ -43,8 +43,13 @@ def detect(header: list[str]) -> bool:
     norm = {_norm(h) for h in header}
     has_siret = any(_norm(s) in norm for s in _SIRET)
     has_ca = any(_CA_WIDE.match(_unit_norm(h)) for h in header) or (
-        any(n.startswith("chiffredaffaires") or n == "ca" for n in norm) and any(n in ("annee", "exercice") for n in norm))
+        any(_is_ca_long(n) for n in norm) and any(n in ("annee", "exercice") for n in norm))
     return has_siret and has_ca
+
+
+def _is_ca_long(n: str) -> bool:
+    """A normalised header naming the turnover column of the long form (« chiffre_affaires (k€) », « CA »)."""
+    return n.startswith(("chiffredaffaires", "chiffreaffaires")) or n in ("ca", "cak", "caeur", "cakeur", "cameur", "cam")
 
 
 def _xlsx_table(con, path: Path) -> tuple[list[str], int]:
@@ -163,10 +168,10 @@ def stage(con: duckdb.DuckDBPyConnection, path: Path) -> Staged:
         """)
     else:
         i_year = find_column(header, "annee", "année", "exercice", required="année (ou colonnes « CA AAAA »)", path=path)
-        i_ca = next((i for i, h in enumerate(header) if _norm(h).startswith("chiffredaffaires") or _norm(h) in ("ca", "cak", "caeur", "cakeur", "cameur")), None)
+        i_ca = next((i for i, h in enumerate(header) if _is_ca_long(_unit_norm(h))), None)
         if i_ca is None:
             refuse(path, "colonne de chiffre d'affaires absente (« CA AAAA (k€) » ou « chiffre_affaires »)", 1)
-        unit = _unit_norm(header[i_ca]).removeprefix("chiffredaffaires").removeprefix("ca") or None
+        unit = re.sub(r"^(chiffredaffaires|chiffreaffaires|ca)", "", _unit_norm(header[i_ca])) or None
         facteur = _UNITS.get(unit, 1.0)
         con.execute(f"""
             CREATE OR REPLACE TEMP TABLE stg_long AS
