@@ -54,6 +54,8 @@ def test_real_2022_edition_epci_sums_and_partial_status(warehouse):
     dep = query(warehouse, """SELECT valeur, statut FROM mart WHERE niveau = 'departement' AND code = '05'
                               AND mesure = 'etablissements' AND annee = 2018 AND groupement = 'total'""")
     assert dep == [(sum(t for _, t in expected.values()), "ok")]
+    # ETGZ (section G) is an "of which" variable: never summed into A10 (GI would be G only).
+    assert query(warehouse, "SELECT count(*) FROM mart WHERE mesure = 'etablissements' AND groupement = 'a10'") == [(0,)]
     # Lineage: the source row and every fact row pointing at it.
     src = query(warehouse, """SELECT source_id, kind, millesime, lignes_lues, lignes_gardees, lignes_rejetees, length(sha256)
                               FROM sources WHERE fichier = ?""", [REAL_2022])
