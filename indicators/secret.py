@@ -75,7 +75,7 @@ seule marge est le département. Un calcul d'algèbre linéaire vérifie qu'aucu
 par les valeurs publiées, y compris pour une entreprise seule dans une autre cellule masquée (elle connaît son
 propre chiffre). Tant que ce n'est pas le cas, on masque en complément la plus petite cellule qui protège la
 valeur secrète (la moindre perte d'information), sinon la plus petite des cellules qui la déterminent, puis on
-recommence. Les cellules sans aucune entreprise (zéros connus) ne servent jamais de complément. Une évolution
+recommence ; à la fin, toute cellule complémentaire devenue inutile est rendue. Les cellules sans aucune entreprise (zéros connus) ne servent jamais de complément. Une évolution
 entre deux années est masquée dès que l'un de ses deux niveaux l'est. À l'échelle des communes, le chiffre
 d'affaires n'est pas diffusé. Les dénombrements d'établissements et d'effectifs de l'INSEE et de l'URSSAF
 arrivent déjà protégés par leurs producteurs : leurs marques de secret sont reprises telles quelles.
@@ -187,4 +187,9 @@ def suppress(values, primary, relations: list[tuple[int, list[int]]], nb_contrib
             chosen = (pool or cands)[0]
         hidden.add(chosen)
         complements.add(chosen)
+    # Clean-up: give back any complement that is not needed any more (largest first: most information).
+    for c in sorted(complements, key=key, reverse=True):
+        if not exposed(a, hidden - {c}, prim, single):
+            hidden.discard(c)
+            complements.discard(c)
     return np.array([i in complements for i in range(n)], dtype=bool)
