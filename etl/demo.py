@@ -32,7 +32,11 @@ PATH_TO_2021 = {"industrie": (0.97, 1.00, 0.94), "construction": (0.93, 0.97, 0.
 TPE_PME_2022 = {"industrie": 1_900, "construction": 3_300, "commerce": 3_900,
                 "hebergement_restauration": 2_300, "transport_autres_services": 3_466}   # 14 866
 # Large firms (not TPE/PME: 250 employees or more, turnover over 50 M€): sector, NAF, EPCI short name, k€ 2022.
-LARGE_FIRMS = [("industrie", "33.16Z", "Gap-Tallard-Durance", 96_000, "32"),
+# The aeronautics maintenance firm dominates its EPCI's aeronautics (>= 85 %: secret) but not the département's;
+# the hydroelectric producer dominates industry in Guillestrois-Queyras (a sector cell in secret, with
+# complementary cells masked around it).
+LARGE_FIRMS = [("industrie", "33.16Z", "Gap-Tallard-Durance", 150_000, "32"),
+               ("industrie", "35.11Z", "Guillestrois-Queyras", 140_000, "21"),
                ("industrie", "10.51C", "Serre-Ponçon Val d'Avance", 64_000, "32"),
                ("commerce", "47.11F", "Gap-Tallard-Durance", 72_000, "32"),
                ("commerce", "46.39B", "Briançonnais", 58_000, "31"),

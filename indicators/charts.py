@@ -129,10 +129,18 @@ def stacked_bars(df: pd.DataFrame, x_col: str, stack_col: str, stack_label: str,
 
 def waterfall(df: pd.DataFrame, label_col: str, total_label: str, start: float, end: float) -> go.Figure:
     """Contributions of each sector to the change of the total, in euros."""
-    measures = ["absolute"] + ["relative"] * len(df) + ["total"]
     xs = [f"{total_label} {int(df.annee_base.iat[0])}"] + df[label_col].tolist() + [f"{total_label} {int(df.annee.iat[0])}"]
     ys = [start] + df.valeur.fillna(0).tolist() + [end]
     texts = [fmt.euros(start)] + [fmt.value(v, "€", s) for v, s in zip(df.valeur, df.statut)] + [fmt.euros(end)]
+    hidden = df.valeur.isna().to_numpy()
+    if hidden.any():
+        # Sectors in secret are shown together: their sum is end - start - the published ones, already public.
+        keep = [0] + [i + 1 for i in range(len(df)) if not hidden[i]]
+        xs = [xs[i] for i in keep] + ["Secteurs en secret (ensemble)", xs[-1]]
+        rest = end - start - df.valeur.fillna(0).sum()
+        ys = [ys[i] for i in keep] + [rest, end]
+        texts = [texts[i] for i in keep] + [fmt.euros(rest), texts[-1]]
+    measures = ["absolute"] + ["relative"] * (len(xs) - 2) + ["total"]
     fig = go.Figure(go.Waterfall(x=xs, y=ys, measure=measures, text=texts, textposition="outside", cliponaxis=False,
                                  increasing=dict(marker_color="#117733"), decreasing=dict(marker_color="#CC6677"),
                                  totals=dict(marker_color="#332288"), connector=dict(line_color="#999999")))

@@ -100,7 +100,7 @@ def _notes(df: pd.DataFrame, hint: str) -> pd.Series:
 
 
 def _levels(snap: Snapshot, ind: Indicator, groupement: str, niveau: str, annees: list[int],
-            codes: list[str] | None, groupes: list[str] | None) -> pd.DataFrame:
+            codes: list[str] | None, groupes: list[str] | None, protect: bool = True) -> pd.DataFrame:
     """Mart values for every territory x year x category asked, zero-filled where covered, absent elsewhere."""
     terr = territories(snap, niveau, codes)
     if groupes is None:
@@ -122,7 +122,128 @@ def _levels(snap: Snapshot, ind: Indicator, groupement: str, niveau: str, annees
     df["note"] = _notes(df, ind.source_hint)
     if ind.firm_level:
         df = secret.apply_primary(df)
+        if protect:
+            df = _apply_secondary(snap, ind, groupement, niveau, df)
     return df.drop(columns=["cov_statut", "cov_source", "cov_demo"])
+
+
+# --- secondary secret: one suppression pattern per table family and year ----------------------------
+
+_PATTERNS: dict[tuple, pd.DataFrame] = {}
+# Firm-level tables published with margins: groupement -> (family, row margin (groupement, code) or None).
+# The candidature's sectors add up to the 'champ' total of each territory; filières are not added up
+# (élargi filières overlap and no output publishes their sum), their only margin is the département.
+_FAMILY = {"secteur": ("secteur", ("champ", "CHAMP")), "champ": ("secteur", ("champ", "CHAMP")),
+           "filiere_coeur": ("filiere_coeur", None), "filiere_elargi": ("filiere_elargi", None)}
+_MARGIN_NIVEAUX = ("epci", "departement")
+
+
+def _family(groupement: str) -> tuple[str, tuple[str, str] | None]:
+    return _FAMILY.get(groupement, (groupement, None))
+
+
+def secret_universe(snap: Snapshot, ind: Indicator, groupement: str, annee: int | None = None) -> tuple[pd.DataFrame, list]:
+    """The largest table any output publishes for that family (and year), with its additive relations.
+
+    Cells: every EPCI and the département x every category (+ the row margin), for every year
+    (or `annee`). Relations, within a year: margin = sum of categories for each territory;
+    département = sum of the EPCIs for each category (the EPCIs' part outside the département
+    is taken as known, to be safe). Returns the cells (after the primary rule: primary cells
+    have NaN values, `primary` True) and the relations as (total index, [part indices]).
+    """
+    family, margin = _family(groupement)
+    groupements = [family] + ([margin[0]] if margin and margin[0] != family else [])
+    annees = [int(annee)] if annee is not None else None
+    if annees is None:
+        annees = [r[0] for r in snap.rows("SELECT DISTINCT annee FROM mart WHERE mesure = ? AND list_contains(?, groupement) "
+                                          "AND list_contains(?, niveau) ORDER BY 1", [ind.mesure, groupements, list(_MARGIN_NIVEAUX)])]
+    frames = []
+    for g in groupements:
+        for niveau in _MARGIN_NIVEAUX:
+            lv = _levels(snap, ind, g, niveau, annees, None, None, protect=False)
+            frames.append(lv.assign(niveau=niveau, groupement=g))
+    cells = pd.concat(frames, ignore_index=True)[
+        ["niveau", "code", "annee", "groupement", "groupe_code", "valeur", "statut", "note", "nb_contrib", "max_contrib"]]
+    cells = cells.sort_values(["annee", "groupement", "niveau", "code", "groupe_code"]).reset_index(drop=True)
+    absent = cells.statut.eq("absent")
+    cells.loc[absent, "valeur"] = 0.0      # no file covers it: nothing in the totals either
+    cells.loc[absent, "nb_contrib"] = 0
+    cells["primary"] = cells.statut.eq("secret")
+    index = {k: i for i, k in enumerate(zip(cells.annee, cells.niveau, cells.code, cells.groupement, cells.groupe_code))}
+    relations = []
+    for (annee_, niveau, code, g, gc), i in index.items():
+        if margin and (g, gc) == margin:
+            relations.append((i, [j for k, j in index.items() if k[0] == annee_ and k[1] == niveau and k[2] == code
+                                  and k[3] == family]))
+        if niveau == "departement":
+            relations.append((i, [j for k, j in index.items() if k[0] == annee_ and k[1] == "epci" and k[3:] == (g, gc)]))
+    return cells, relations
+
+
+def secret_pattern(snap: Snapshot, ind: Indicator, groupement: str) -> pd.DataFrame:
+    """Cells of the family's table that are masked, every year: masque in {'primaire', 'secondaire', ''}."""
+    rules = secret.Rules.from_env()
+    family, _ = _family(groupement)
+    key = (snap.version, rules, ind.mesure, family)
+    cached = _PATTERNS.get(key)
+    if cached is not None:
+        return cached
+    cells, relations = secret_universe(snap, ind, groupement)
+    extra = np.zeros(len(cells), dtype=bool)
+    year_of = cells.annee.to_numpy()
+    for annee in np.unique(year_of):
+        idx = np.flatnonzero(year_of == annee)
+        local = {int(g): i for i, g in enumerate(idx)}
+        rels = [(local[t], [local[p] for p in parts]) for t, parts in relations if t in local]
+        sub = cells.iloc[idx]
+        extra[idx] = secret.suppress(sub.valeur.to_numpy(dtype=float), sub.primary.to_numpy(dtype=bool), rels,
+                                     sub.nb_contrib.astype("Float64").fillna(np.inf).to_numpy(dtype=float))
+    cells["masque"] = np.where(cells.primary, "primaire", np.where(extra, "secondaire", ""))
+    cells["conseil"] = _coarser(cells, groupement)
+    out = cells[["niveau", "code", "annee", "groupement", "groupe_code", "valeur", "statut", "masque", "conseil"]]
+    if len(_PATTERNS) > 64:
+        _PATTERNS.clear()
+    _PATTERNS[key] = out
+    return out
+
+
+def _coarser(cells: pd.DataFrame, groupement: str) -> pd.Series:
+    """Where a masked cell's information is published at a coarser level (sector total, département)."""
+    family, margin = _family(groupement)
+    shown = cells[cells.masque.eq("")]
+    shown_keys = set(zip(shown.annee, shown.niveau, shown.code, shown.groupement, shown.groupe_code))
+    out = []
+    for r in cells.itertuples():
+        tips = []
+        if r.masque and margin and r.groupement == family and (r.annee, r.niveau, r.code, *margin) in shown_keys:
+            tips.append("le total tous secteurs du territoire est diffusé")
+        if r.masque and r.niveau == "epci" and (r.annee, "departement", "05", r.groupement, r.groupe_code) in shown_keys:
+            tips.append("la valeur du département est diffusée")
+        out.append(" ; ".join(tips))
+    return pd.Series(out, index=cells.index, dtype=object)
+
+
+def _apply_secondary(snap: Snapshot, ind: Indicator, groupement: str, niveau: str, df: pd.DataFrame) -> pd.DataFrame:
+    df = df.copy()
+    if niveau == "commune":
+        # Turnover is not published below the EPCI: only known zeros stay.
+        hide = df.nb_contrib.fillna(0).gt(0) & ~df.statut.eq("secret")
+        df.loc[hide, "valeur"] = np.nan
+        df.loc[hide, "statut"] = "secret"
+        df.loc[hide, "note"] = secret.NOTE_COMMUNE
+        return df
+    if niveau not in _MARGIN_NIVEAUX or df.empty:
+        return df
+    pats = secret_pattern(snap, ind, groupement)
+    pats = pats[(pats.niveau == niveau) & (pats.groupement == groupement)][["code", "annee", "groupe_code", "masque", "conseil"]]
+    df = df.merge(pats, on=["code", "annee", "groupe_code"], how="left")
+    second = df.masque.eq("secondaire").fillna(False).to_numpy(dtype=bool)
+    df.loc[second, "valeur"] = np.nan
+    df.loc[second, "statut"] = "secret"
+    df.loc[second, "note"] = secret.NOTE_SECONDARY
+    tip = df.masque.fillna("").ne("") & df.conseil.fillna("").ne("")
+    df.loc[tip, "note"] = df.loc[tip, "note"] + " ; " + df.loc[tip, "conseil"]
+    return df.drop(columns=["masque", "conseil"])
 
 
 def _worst(a: pd.Series, b: pd.Series) -> pd.Series:

@@ -6,7 +6,7 @@ import streamlit as st
 
 from indicators import ui
 from indicators.catalog import CATALOG
-from indicators.secret import Rules
+from indicators.secret import METHODE, Rules
 
 
 def run() -> None:
@@ -36,10 +36,13 @@ def run() -> None:
 - **Données d'entreprises** (fichiers CCI / CMA) : un agrégat de chiffre d'affaires est en secret quand moins de
   **{rules.min_firms} entreprises** y contribuent ou qu'une seule en représente **{round(rules.dominance * 100)} %** ou plus
   (règles de l'INSEE pour les statistiques d'entreprises). Il s'affiche « s » avec la raison, jamais 0.
+- Le **secret secondaire** masque en complément les cellules qui permettraient de recalculer une valeur secrète
+  par différence avec les totaux (méthode ci-dessous) ; elles s'affichent aussi « s ».
 - Aucune donnée individuelle d'entreprise ne sort de l'entrepôt : pages, exports et commandes ne lisent que des agrégats.
 - **Statuts** : *ok* ; *secret* ; *partiel* (agrégat calculé sur une partie des communes : commune non couverte par le
   fichier, ou valeur communale en secret) ; *absent* (aucun fichier chargé ne fournit la valeur).
 """)
+    st.markdown(METHODE)
 
 
 if __name__ == "__main__":
