@@ -1,13 +1,35 @@
 """Tableau de bord du Territoire d'industrie Hautes-Alpes: the frame around the pages.
 
-Run with `streamlit run dashboard.py`. Navigation, first-start build of the warehouse,
-the shared sidebar (territory, year), then the selected page.
+Start it with `python dashboard.py [streamlit options]`. Navigation, first-start build of
+the warehouse, the shared sidebar (territory, year), then the selected page.
 """
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import streamlit as st
+from streamlit import runtime
+
+
+def _launch() -> None:
+    """Start the Streamlit server on this file.
+
+    With a `pages/` folder next to the entry file, Streamlit runs a fresh server's first
+    script in its legacy multipage mode, so a deep link (/industrie) opens with a « Page not
+    found » dialog before st.navigation takes over. Declaring the app st.navigation-only
+    before the server starts avoids that (`streamlit run dashboard.py` works too, with
+    that dialog on the first deep link).
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+    from streamlit.web import cli
+
+    PagesManager.uses_pages_directory = False
+    sys.exit(cli.main(["run", __file__, *sys.argv[1:]], standalone_mode=False))
+
+
+if __name__ == "__main__" and not runtime.exists():
+    _launch()
 
 st.set_page_config(page_icon=str(Path(__file__).with_name("assets") / "favicon.png"), layout="wide")
 
