@@ -10,10 +10,10 @@ from pathlib import Path
 
 from ..readers import sniff_kind_header
 from ..validate import refuse
-from . import base_comparateur, chambre, urssaf
+from . import base_comparateur, chambre, plan_actions, urssaf
 from .common import Staged
 
-KINDS = {m.KIND: m for m in (base_comparateur, urssaf, chambre)}
+KINDS = {m.KIND: m for m in (base_comparateur, urssaf, chambre, plan_actions)}
 
 
 def detect(path: Path, kind: str | None = None):
