@@ -114,6 +114,11 @@ def for_people(actions: pd.DataFrame) -> pd.DataFrame:
     })
 
 
+def binomes_for_people(binomes: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame({"EPCI": binomes.epci, "SIREN": binomes.code, "Élu(e)": binomes.elu.fillna(""),
+                         "Industriel(le)": binomes.industriel.fillna("")})
+
+
 def totals_for_people(t: pd.DataFrame, first: str) -> pd.DataFrame:
     out = pd.DataFrame({first: t.libelle, "Actions": t.actions})
     for s in STATUTS:
@@ -158,13 +163,15 @@ def filiere_figures(actions: pd.DataFrame, get: Getter, years: dict[str, int | N
 
 
 def figures_text(figures: pd.DataFrame) -> dict[str, str]:
-    """numero -> 'Agroalimentaire, Hautes-Alpes : 85 établissements, 1 230 salariés, CA 95 M€' (one part per pair)."""
+    """numero -> 'Hautes-Alpes : 85 ét., 1 230 sal., CA 95 M€' (one part per territory; the filière is named
+    first when the action has several)."""
     out: dict[str, str] = {}
     for numero, g in figures.groupby("numero", sort=False):
         parts = []
+        several = g.filiere_code.nunique() > 1
         for (_, _), h in g.groupby(["filiere_code", "code"], sort=False):
             first = h.iloc[0]
-            who = f"{first.filiere or first.filiere_code}, {first.territoire or first.code}"
+            who = (f"{first.filiere or first.filiere_code}, " if several else "") + f"{first.territoire or first.code}"
             vals = []
             for r in h.itertuples():
                 v = fmt.value(r.valeur, r.unite, r.statut)
