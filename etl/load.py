@@ -249,9 +249,10 @@ def _ingest(con, paths: list[Path], kind: str | None, demo: bool, progress: Prog
     return reports
 
 
-def _finish(con, progress: Progress) -> None:
-    progress("Calcul des agrégats (EPCI, département, niveaux NAF, filières)…")
-    build_marts(con)
+def _finish(con, progress: Progress, marts: bool = True) -> None:
+    if marts:  # not needed when only the action plan changed (its tables are read as they are)
+        progress("Calcul des agrégats (EPCI, département, niveaux NAF, filières)…")
+        build_marts(con)
     con.execute("INSERT OR REPLACE INTO meta VALUES ('version', ?), ('construit_le', ?)",
                 [uuid.uuid4().hex, datetime.now().isoformat(timespec="seconds")])
 
@@ -289,7 +290,7 @@ def load(paths: list[Path], warehouse: Path = DEFAULT_WAREHOUSE, kind: str | Non
                 reports = _ingest(con, [Path(p) for p in paths], kind, False, progress)
                 if all(r.statut == "déjà chargé" for r in reports):
                     raise _NothingToDo(reports)  # leaves the warehouse file as it was
-                _finish(con, progress)
+                _finish(con, progress, marts=any(r.kind != "plan_actions" for r in reports if r.statut == "chargé"))
     except _NothingToDo as nothing:
         return nothing.reports
     return reports
