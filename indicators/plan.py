@@ -151,14 +151,16 @@ def filiere_figures(actions: pd.DataFrame, get: Getter, years: dict[str, int | N
                     if hit is None or hit.empty:
                         rows.append(dict(numero=a.numero, code=code, territoire=None, filiere_code=filiere, filiere=None,
                                          indicateur=name, libelle=label, unite=unite, annee=years.get(name),
-                                         valeur=float("nan"), statut="absent", note="Aucune donnée chargée", source=""))
+                                         valeur=float("nan"), statut="absent", note="Aucune donnée chargée", source="",
+                                         demo=False))
                         continue
                     r = hit.iloc[0]
                     rows.append(dict(numero=a.numero, code=code, territoire=r.nom_court, filiere_code=filiere,
                                      filiere=r.filiere, indicateur=name, libelle=label, unite=unite, annee=int(r.annee),
-                                     valeur=r.valeur, statut=r.statut, note=r.note, source=r.source))
+                                     valeur=r.valeur, statut=r.statut, note=r.note, source=r.source,
+                                     demo=bool(r.demo)))
     out = pd.DataFrame(rows, columns=["numero", "code", "territoire", "filiere_code", "filiere", "indicateur", "libelle",
-                                      "unite", "annee", "valeur", "statut", "note", "source"])
+                                      "unite", "annee", "valeur", "statut", "note", "source", "demo"])
     return out
 
 

@@ -133,7 +133,11 @@ def _by_axe(actions: pd.DataFrame) -> None:
 def _detail(actions: pd.DataFrame) -> None:
     st.subheader("Une action et les chiffres de sa filière")
     labels = dict(zip(actions.numero, actions.numero + " – " + actions.intitule))
-    numero = st.selectbox("Action", list(labels), format_func=labels.get, key="plan_action", bind="query-params")
+    first = next((i for i, f in enumerate(actions.filieres) if len(f)), 0)  # default: the first with a filière
+    numero = st.selectbox("Action", list(labels), index=first, format_func=labels.get, key="plan_action",
+                          bind="query-params")
+    if numero not in labels:  # filtered out since it was chosen
+        numero = list(labels)[first]
     a = actions[actions.numero == numero].iloc[0]
     c1, c2 = st.columns([2, 3])
     with c1:
