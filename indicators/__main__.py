@@ -2,6 +2,7 @@
 
     python -m indicators list
     python -m indicators show NAME [--niveau ...] [--annee YYYY] [--warehouse PATH] [--format csv|table]
+    python -m indicators show plan_actions|plan_binomes [--warehouse PATH] [--format csv|table]
 """
 from __future__ import annotations
 
@@ -25,7 +26,11 @@ def _list() -> int:
 
 def _show(args) -> int:
     snap = get_warehouse(args.warehouse).snapshot()
-    df = query.get(snap, args.name, niveau=args.niveau, annee=args.annee, definition=args.definition)
+    if args.name in ("plan_actions", "plan_binomes"):  # the action plan (not a catalogue indicator)
+        from . import plan
+        df = plan.for_people(query.plan_actions(snap)) if args.name == "plan_actions" else plan.binomes_for_people(query.plan_binomes(snap))
+    else:
+        df = query.get(snap, args.name, niveau=args.niveau, annee=args.annee, definition=args.definition)
     if args.format == "csv":
         sys.stdout.write(to_csv_text(df))
     else:

@@ -110,6 +110,37 @@ def published() -> pd.DataFrame:
     return _cached_published(snapshot().version)
 
 
+@st.cache_data(ttl=3600, max_entries=128, show_spinner=False)
+def _cached_plan(version: str, axes, statuts, territoire, filiere) -> pd.DataFrame:
+    return query.plan_actions(snapshot(), list(axes) if axes else None, list(statuts) if statuts else None,
+                              territoire, filiere)
+
+
+def plan_actions(axes: list[int] | None = None, statuts: list[str] | None = None, territoire: str | None = None,
+                 filiere: str | None = None) -> pd.DataFrame:
+    return _cached_plan(snapshot().version, tuple(axes) if axes else None, tuple(statuts) if statuts else None,
+                        territoire, filiere)
+
+
+@st.cache_data(ttl=3600, max_entries=8, show_spinner=False)
+def _cached_binomes(version: str) -> pd.DataFrame:
+    return query.plan_binomes(snapshot())
+
+
+def plan_binomes() -> pd.DataFrame:
+    return _cached_binomes(snapshot().version)
+
+
+@st.cache_data(ttl=3600, max_entries=8, show_spinner=False)
+def _cached_filieres(version: str) -> dict[str, str]:
+    return dict(query.categories(snapshot(), "filiere_coeur")[["groupe_code", "libelle"]].itertuples(index=False))
+
+
+def categories_filieres() -> dict[str, str]:
+    """Filière code -> label, in the candidature's order."""
+    return _cached_filieres(snapshot().version)
+
+
 # --- shared state: territory and year, in the URL --------------------------------------------------
 
 def epci_order() -> list[str]:
