@@ -122,6 +122,14 @@ def _text(slide, left, top, width, height, paragraphs, size: int, bold: bool = F
     return box
 
 
+def _drop_placeholders(slide, keep) -> None:
+    """Remove the layout placeholders we do not fill (they would show "Cliquez pour ajouter un texte")."""
+    kept = {id(ph._element) for ph in keep if ph is not None}
+    for ph in list(slide.placeholders):
+        if id(ph._element) not in kept:
+            ph._element.getparent().remove(ph._element)
+
+
 def _header(deck: _Deck, slide, s: Slide) -> int:
     """Title (placeholder of the template, or a text box) and sentence; returns the top of the body area."""
     W = deck.W
@@ -138,9 +146,7 @@ def _header(deck: _Deck, slide, s: Slide) -> int:
         line.line.color.rgb = ACCENT
         line.line.width = Pt(2)
         top = Inches(1.4)
-    for ph in list(slide.placeholders):
-        if ph is not title_ph:
-            ph._element.getparent().remove(ph._element)
+    _drop_placeholders(slide, [title_ph])
     if s.phrase:
         _text(slide, MARGIN, top, W - 2 * MARGIN, Inches(0.8), s.phrase, SENTENCE_PT)
         top += Inches(0.85)
@@ -299,9 +305,7 @@ def _title_slide(deck: _Deck, s: Slide) -> None:
         title_ph.text_frame.text = s.titre
         if sub_ph is not None:
             sub_ph.text_frame.text = subtitle
-        for ph in list(slide.placeholders):
-            if ph is not title_ph and ph is not sub_ph:
-                ph._element.getparent().remove(ph._element)
+        _drop_placeholders(slide, [title_ph, sub_ph])
         top = max(ph.top + ph.height for ph in (title_ph, sub_ph) if ph is not None) + Inches(0.2)
         if sub_ph is None:
             _text(slide, MARGIN, top, W - 2 * MARGIN, Inches(0.9), subtitle, 20)

@@ -6,6 +6,7 @@ slide says how to get one (NO_BROWSER) instead of failing.
 """
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import threading
@@ -50,8 +51,18 @@ def figure_png(fig, width: int = 1600, height: int = 900) -> bytes | None:
                 os.environ.setdefault("BROWSER_PATH", path)
                 kaleido.start_sync_server(silence_warnings=True)
                 _server_started = True
+                atexit.register(_stop)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", UserWarning)  # "kopts ignored when using a server"
                 return pio.to_image(fig, format="png", width=width, height=height)
         except Exception:  # noqa: BLE001 (any browser failure becomes the explanatory slide)
             return None
+
+
+def _stop() -> None:
+    try:
+        import kaleido
+
+        kaleido.stop_sync_server(silence_warnings=True)
+    except Exception:  # noqa: BLE001 (the browser may already be gone at exit)
+        pass
