@@ -148,8 +148,11 @@ def _header(deck: _Deck, slide, s: Slide) -> int:
         top = Inches(1.4)
     _drop_placeholders(slide, [title_ph])
     if s.phrase:
-        _text(slide, MARGIN, top, W - 2 * MARGIN, Inches(0.8), s.phrase, SENTENCE_PT)
-        top += Inches(0.85)
+        per_line = int(CHARS_PER_LINE_12PT * 12 / SENTENCE_PT * (W - 2 * MARGIN) / Inches(12.43))
+        n = max(1, -(-len(s.phrase) // per_line))
+        height = Inches(0.32) * n + Inches(0.12)
+        _text(slide, MARGIN, top, W - 2 * MARGIN, height, s.phrase, SENTENCE_PT)
+        top += height + Inches(0.05)
     return top
 
 
@@ -418,8 +421,8 @@ def _compare_slide(deck: _Deck, s: Slide, colours: dict[str, str]) -> None:
         body.append(row)
     header = ["Territoire"] + [f"{content.COMPARE_SHORT.get(i, i)} ({years[i]})" for i in indicators]
     row_h = min(Inches(0.45), int((bottom - top - Inches(0.1)) / (len(body) + 1.6)))
-    size = 14 if len(body) <= 8 else 13
-    shape = _table(slide, MARGIN, top, deck.W - 2 * MARGIN, header, body, [2.6] + [1.6] * len(indicators), size,
+    size = 14 if len(body) <= 6 else 12
+    shape = _table(slide, MARGIN, top, deck.W - 2 * MARGIN, header, body, [3.3] + [1.5] * len(indicators), size,
                    row_h, [colours.get(code) for code, _ in terr])
     shape.table.rows[0].height = int(row_h * 1.6)
     _speaker_notes(slide, s)
