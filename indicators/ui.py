@@ -193,6 +193,7 @@ def sidebar() -> None:
                    help="Chaque indicateur est montré pour cette année ou, à défaut, pour sa dernière année "
                         "disponible avant elle.")
         st.caption(f"Entrepôt du {fmt.french_date(_built_at())}")
+        export_buttons()
 
 
 def _built_at():
@@ -273,3 +274,77 @@ def metric(label: str, value: str, help_text: str, demo: bool, delta: str | None
     st.metric(label, value, delta=delta, help=help_text, delta_color="off")
     if demo:
         st.caption(DEMO_LABEL)
+
+
+# --- committee exports: built on click (st.download_button with a callable) ----------------------------
+
+PPTX_MIME = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def export_selection(page: str | None = None):
+    """The current selection as the exports see it: sidebar territory and year, the Comparer page's EPCIs,
+    the Filières page's measure and definition, the Chiffre d'affaires page's two years."""
+    from .export.slides import FILIERE_MEASURES, Selection
+
+    _, code = territory()
+    chosen = [c for c in (st.session_state.get("epci") or []) if c in set(epci_order())]
+    annee = st.session_state.get("annee")
+    annee = int(annee) if annee and annee != "derniere" else None
+    annee_base = None
+    if page == "chiffre_affaires" and st.session_state.get("ca_fin"):
+        annee, annee_base = int(st.session_state["ca_fin"]), st.session_state.get("ca_debut")
+    mesure = st.session_state.get("mesure")
+    return Selection(epcis=tuple(chosen) if len(chosen) >= 1 else None, annee=annee, focus=code,
+                     annee_base=int(annee_base) if annee_base else None,
+                     filiere_mesure=mesure if mesure in FILIERE_MEASURES else "etablissements_filiere",
+                     definition=st.session_state.get("definition") or "coeur")
+
+
+def _template():
+    """The agency's PowerPoint template, when TI_DECK_TEMPLATE names one."""
+    path = os.environ.get("TI_DECK_TEMPLATE")
+    return path if path and os.path.isfile(path) else None
+
+
+def _deck_builder(selection, keys):
+    path = warehouse_path()
+
+    def build() -> bytes:      # runs on click, in another thread: its own snapshot, no Streamlit call
+        from .export.deck import build_deck
+        return build_deck(get_warehouse(path).snapshot(), selection, template=_template(), keys=keys)
+    return build
+
+
+def _annex_builder(selection):
+    path = warehouse_path()
+
+    def build() -> bytes:
+        from .export.annex import build_annex
+        return build_annex(get_warehouse(path).snapshot(), selection)
+    return build
+
+
+def slide_button(page: str) -> None:
+    """One button per page: that page's slide(s) as a PowerPoint with native, editable charts."""
+    from .export.slides import PAGE_SLIDES
+
+    st.download_button("Diapositive PowerPoint de cette page", data=_deck_builder(export_selection(page), PAGE_SLIDES[page]),
+                       file_name=f"territoire_industrie_05_{page}.pptx", mime=PPTX_MIME, key=f"pptx_{page}",
+                       icon=":material/slideshow:", on_click="ignore",
+                       help="Graphiques PowerPoint modifiables (clic droit, « Modifier les données »), titre, phrase, "
+                            "source et millésime, secret statistique.")
+
+
+def export_buttons() -> None:
+    """The whole deck and its annex for the current selection (drawn in the sidebar)."""
+    sel = export_selection()
+    st.download_button("Présentation du comité (PowerPoint)", data=_deck_builder(sel, None),
+                       file_name="territoire_industrie_05_comite.pptx", mime=PPTX_MIME, key="pptx_deck",
+                       icon=":material/slideshow:", on_click="ignore", width="stretch",
+                       help="Toutes les diapositives pour la sélection en cours (territoire, année, EPCI de la page "
+                            "Comparer) ; graphiques natifs modifiables.")
+    st.download_button("Annexe chiffrée (Excel)", data=_annex_builder(sel),
+                       file_name="territoire_industrie_05_annexe.xlsx", mime=XLSX_MIME, key="xlsx_annex",
+                       icon=":material/table_view:", on_click="ignore", width="stretch",
+                       help="Une feuille par diapositive avec exactement ses chiffres, et les sources.")

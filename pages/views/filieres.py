@@ -12,6 +12,7 @@ MEASURES = {"etablissements_filiere": ("Établissements employeurs", "établisse
 
 def run() -> None:
     st.title("Filières stratégiques")
+    ui.slide_button("filieres")
     niveau, code = ui.territory()
     c1, c2 = st.columns(2)
     with c1:

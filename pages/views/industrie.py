@@ -21,6 +21,7 @@ def _with_references(name: str, year: int) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def run() -> None:
     st.title("Industrie")
+    ui.slide_button("industrie")
     niveau, code = ui.territory()
     for name, what in MEASURES.items():
         year = ui.year_for(name, "epci")
