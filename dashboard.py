@@ -37,7 +37,7 @@ from indicators import ui  # noqa: E402
 from indicators.db import WarehouseMissing  # noqa: E402
 
 PAGES = [
-    st.Page("pages/views/accueil.py", title="Accueil", icon=":material/home:", url_path="accueil", default=True),
+    st.Page("pages/views/accueil.py", title="Accueil", icon=":material/home:", default=True),
     st.Page("pages/views/chiffres_cles.py", title="Chiffres clés", icon=":material/pin:", url_path="chiffres-cles"),
     st.Page("pages/views/chiffre_affaires.py", title="Chiffre d'affaires", icon=":material/euro:", url_path="chiffre-affaires"),
     st.Page("pages/views/industrie.py", title="Industrie", icon=":material/factory:", url_path="industrie"),

@@ -20,7 +20,7 @@ import pytest
 from tests.conftest import ROOT, in_ci
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-PAGES = {"accueil": "Accueil", "chiffres-cles": "Chiffres clés", "chiffre-affaires": "Chiffre d'affaires",
+PAGES = {"": "Accueil", "chiffres-cles": "Chiffres clés", "chiffre-affaires": "Chiffre d'affaires",
          "industrie": "Industrie", "filieres": "Filières", "comparer": "Comparer les EPCI", "sources": "Sources et méthodes"}
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
          "--disable-sync", "--no-first-run", "--disable-quic"]
