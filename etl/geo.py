@@ -100,6 +100,9 @@ def build_rows(features: list[dict], communes: dict[str, tuple[str, str]], chang
 
     def add(niveau, code, partie, geom, origin=""):
         lon, lat = _label_point(geom, precise=niveau != "commune")
+        # d3-geo (plotly's geo maps) reads rings on the sphere: an exterior ring must run clockwise,
+        # or the polygon is taken as the whole globe minus the commune.
+        geom = shapely.orient_polygons(geom, exterior_cw=True)
         rows.append((niveau, code, partie, shapely.to_geojson(geom), lon, lat, round(_area_km2(geom), 3), origin))
 
     for code in sorted(geoms):
