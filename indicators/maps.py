@@ -205,7 +205,7 @@ def classify(values, formatter, methode: str = "jenks", centre: float | None = N
         edges = [c - 2 * s, c - s, c, c + s, c + 2 * s]
         index[ok] = np.searchsorted(edges, v[ok], side="right")
         f = [formatter(e) for e in edges]
-        labels = [f"moins de {f[0]}"]
+        labels = ["" if minimum is not None and edges[0] <= minimum else f"moins de {f[0]}"]   # "": cannot occur
         for i in range(1, 5):
             # Shares cannot be negative: below the lowest meaningful edge the class is "moins de".
             floor = minimum is not None and edges[i - 1] <= minimum
@@ -268,6 +268,8 @@ def _pick(df: pd.DataFrame, ind, categorie: str | None) -> tuple[pd.DataFrame, s
         return df, None
     col = f"{ind.dimension}_code"
     codes = df[col].dropna().unique().tolist()
+    if not codes:
+        return df, None
     if categorie not in codes:
         categorie = next((c for c in ("BE", "industrie") if c in codes), codes[0] if codes else None)
     return df[df[col] == categorie].reset_index(drop=True), categorie
@@ -293,7 +295,7 @@ def _label_positions(lon: list[float], lat: list[float], texts: list[str]) -> li
     """Centred labels, except pairs whose boxes would overlap: the western one then goes left of its
     point, the eastern one right (box sizes in degrees, for the département-wide view)."""
     pos = ["middle center"] * len(texts)
-    size = [(max(len(t) for t in x.split("<br>")) * 0.0125, x.count("<br>") * 0.045 + 0.045) for x in texts]
+    size = [(max(len(t) for t in x.split("<br>")) * 0.022, x.count("<br>") * 0.06 + 0.06) for x in texts]
     for i in range(len(texts)):
         for j in range(i + 1, len(texts)):
             if (abs(lon[i] - lon[j]) < (size[i][0] + size[j][0]) / 2
@@ -317,7 +319,17 @@ def map_figure(snap: Snapshot, name: str, niveau: str = "epci", annee: int | Non
     geo = geometries(snap)
     if annee is None:
         annee = query.latest_year(snap, name, niveau, definition) or query.latest_year(snap, name, "departement", definition)
-    df, categorie = _pick(query.get(snap, name, niveau, annee=annee, definition=definition, annee_base=annee_base), ind, categorie)
+    if annee is None:   # nothing loaded for this indicator: every territory drawn as absent
+        df = query.territories(snap, niveau).drop(columns=["ordre"]).assign(
+            niveau=niveau, annee=np.nan, valeur=np.nan, statut="absent", source="", demo=False,
+            note=f"Aucune donnée chargée : charger {ind.source_hint}")
+        if ind.dimension:
+            df[f"{ind.dimension}_code"], df[ind.dimension] = None, None
+        if niveau != "commune":
+            df = df.drop(columns=["hors_departement"])
+    else:
+        df = query.get(snap, name, niveau, annee=annee, definition=definition, annee_base=annee_base)
+    df, categorie = _pick(df, ind, categorie)
     dep, _ = _pick(query.get(snap, name, "departement", annee=annee, territoires=["05"], definition=definition,
                              annee_base=annee_base), ind, categorie)
     dep_value = dep.valeur.iat[0] if len(dep) else float("nan")
@@ -350,8 +362,9 @@ def map_figure(snap: Snapshot, name: str, niveau: str = "epci", annee: int | Non
             where += f"<br>{r.epci_nom}" + (f" (hors Hautes-Alpes, {r.departement})" if r.hors_departement else "")
         value = fmt.value(r.valeur, ind.unite, r.statut) if ind.kind != "taux_croissance" or r.statut in ("secret", "absent") \
             else fmt.growth(r.valeur, 1)
-        period = f"{int(r.annee_base)}–{int(r.annee)}" if "annee_base" in df and pd.notna(getattr(r, "annee_base", None)) else f"{int(r.annee)}"
-        text = f"<b>{where}</b><br>{value} ({period})<br>Statut : {STATUT_TEXT.get(r.statut, r.statut)}"
+        period = (f" ({int(r.annee_base)}–{int(r.annee)})" if pd.notna(getattr(r, "annee_base", None))
+                  else (f" ({int(r.annee)})" if pd.notna(r.annee) else ""))
+        text = f"<b>{where}</b><br>{value}{period}<br>Statut : {STATUT_TEXT.get(r.statut, r.statut)}"
         if r.note:
             text += f"<br>{r.note}"
         return text + (f"<br><i>Source : {r.source}</i>" if r.source else "")
@@ -442,10 +455,41 @@ def map_figure(snap: Snapshot, name: str, niveau: str = "epci", annee: int | Non
         hoverlabel=dict(font_size=15), dragmode=False,
         legend=dict(title=dict(text=legend_title), x=1.0, xanchor="left", y=0.98, yanchor="top", font=dict(size=14),
                     itemclick=False, itemdoubleclick=False, bgcolor="rgba(255,255,255,0.85)"),
-        meta=dict(titre=title, niveau=niveau, annee=annee, methode=classes.methode),
+        meta=dict(titre=title, niveau=niveau, annee=annee, methode=classes.methode,
+                  reference=None if not np.isfinite(dep_value) else float(dep_value)),
     )
     keep = [c for c in df.columns if c not in ("nom_court",)] if niveau == "commune" else list(df.columns)
     return fig, df[keep]
+
+
+def title(name: str, df: pd.DataFrame) -> str:
+    """The indicator's title, with the category shown on the map (sector, filière) when there is one."""
+    ind = get_indicator(name)
+    if ind.dimension and ind.dimension in df and len(df) and pd.notna(df[ind.dimension].iat[0]):
+        return f"{ind.titre.split(' par ')[0].split(' des filières')[0]} – {df[ind.dimension].iat[0]}"
+    return ind.titre
+
+
+def sentence(name: str, df: pd.DataFrame, fig: go.Figure) -> str:
+    """Highest and lowest territory, the département's value, and how many cells are secret or absent."""
+    ind = get_indicator(name)
+    f = _formatter(ind)
+    d = df.dropna(subset=["valeur"]).sort_values("valeur", ascending=False)
+    unit = "EPCI" if (df.niveau == "epci").all() else "communes"
+    if "nom_court" in d:
+        d = d.assign(nom=d.nom_court)
+    if d.empty:
+        return "Aucune valeur diffusable sur cette carte."
+    text = f"Valeur la plus forte : {d.nom.iat[0]} ({f(d.valeur.iat[0])}) ; la plus faible : {d.nom.iat[-1]} ({f(d.valeur.iat[-1])})."
+    ref = (fig.layout.meta or {}).get("reference")
+    if ref is not None:
+        text += f" Hautes-Alpes : {f(ref)}."
+    n_secret, n_absent = int((df.statut == "secret").sum()), int((df.statut == "absent").sum())
+    if n_secret:
+        text += f" {n_secret} {unit} en secret statistique (« s », hachuré)."
+    if n_absent:
+        text += f" {n_absent} {unit} sans donnée (gris clair)."
+    return text
 
 
 def missing_sentence(snap: Snapshot) -> str:
