@@ -292,16 +292,16 @@ def _short(name: str, width: int = 13) -> str:
 
 
 def _label_positions(lon: list[float], lat: list[float], texts: list[str]) -> list[str]:
-    """Centred labels, except pairs whose boxes would overlap: the western one then goes left of its
-    point, the eastern one right (box sizes in degrees, for the département-wide view)."""
+    """Centred labels, except pairs whose boxes would overlap: the northern one then goes above its
+    point, the southern one below (box sizes in degrees, for the département-wide view)."""
     pos = ["middle center"] * len(texts)
     size = [(max(len(t) for t in x.split("<br>")) * 0.022, x.count("<br>") * 0.06 + 0.06) for x in texts]
     for i in range(len(texts)):
         for j in range(i + 1, len(texts)):
             if (abs(lon[i] - lon[j]) < (size[i][0] + size[j][0]) / 2
                     and abs(lat[i] - lat[j]) < (size[i][1] + size[j][1]) / 2):
-                west, east = (i, j) if lon[i] <= lon[j] else (j, i)
-                pos[west], pos[east] = "middle left", "middle right"
+                north, south = (i, j) if lat[i] >= lat[j] else (j, i)
+                pos[north], pos[south] = "top center", "bottom center"
     return pos
 
 
