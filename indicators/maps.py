@@ -475,7 +475,10 @@ def sentence(name: str, df: pd.DataFrame, fig: go.Figure) -> str:
     ind = get_indicator(name)
     f = _formatter(ind)
     d = df.dropna(subset=["valeur"]).sort_values("valeur", ascending=False)
-    unit = "EPCI" if (df.niveau == "epci").all() else "communes"
+    epci_level = (df.niveau == "epci").all()
+
+    def unit(n: int) -> str:
+        return "EPCI" if epci_level else ("commune" if n == 1 else "communes")
     if "nom_court" in d:
         d = d.assign(nom=d.nom_court)
     if d.empty:
@@ -486,9 +489,9 @@ def sentence(name: str, df: pd.DataFrame, fig: go.Figure) -> str:
         text += f" Hautes-Alpes : {f(ref)}."
     n_secret, n_absent = int((df.statut == "secret").sum()), int((df.statut == "absent").sum())
     if n_secret:
-        text += f" {n_secret} {unit} en secret statistique (« s », hachuré)."
+        text += f" {n_secret} {unit(n_secret)} en secret statistique (« s », hachuré)."
     if n_absent:
-        text += f" {n_absent} {unit} sans donnée (gris clair)."
+        text += f" {n_absent} {unit(n_absent)} sans donnée (gris clair)."
     return text
 
 

@@ -250,7 +250,7 @@ def map_block(name: str, niveau: str | None = None, definition: str = "coeur", c
         labels = dict(zip(cats.groupe_code, cats.libelle))
         default = next((i for i, c in enumerate(cats.groupe_code) if c in ("BE", "industrie")), 0)
         with cols[1]:
-            categorie = st.selectbox(ind.dimension.capitalize(), list(labels), index=default, key=f"{key}_cat",
+            categorie = st.selectbox({"filiere": "Filière", "secteur": "Secteur"}.get(ind.dimension, ind.dimension), list(labels), index=default, key=f"{key}_cat",
                                      format_func=lambda c: labels.get(c, c))
     year = year_for(name, niveau, definition)
     if year is None:
