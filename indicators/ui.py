@@ -12,7 +12,7 @@ import re
 import pandas as pd
 import streamlit as st
 
-from . import charts, format as fmt, query
+from . import charts, format as fmt, maps, query
 from .catalog import get as get_indicator
 from .db import Snapshot, get_warehouse
 from .export.tables import to_csv_bytes
@@ -20,6 +20,7 @@ from .export.tables import to_csv_bytes
 DEMO_LABEL = "Données de démonstration"
 STATUT_LABELS = {"ok": "", "partiel": "partiel", "secret": "s (secret)", "absent": "absent"}
 _SNAPSHOT_KEY = "_snapshot"
+_PENDING_TERRITORY = "_territoire_clique"
 
 
 # --- data access ---------------------------------------------------------------------------------
@@ -183,6 +184,9 @@ def sidebar() -> None:
     epci = territories("epci")
     options = ["05"] + epci.code.tolist()
     names = {"05": "Hautes-Alpes (département)", **dict(zip(epci.code, epci.nom_court))}
+    pending = st.session_state.pop(_PENDING_TERRITORY, None)   # an EPCI clicked on a map
+    if pending in options:
+        st.session_state["territoire"] = pending
     with st.sidebar:
         st.markdown("### Territoire d'industrie Hautes-Alpes")
         url_widget(st.selectbox, "Territoire", options, "territoire", format_func=lambda c: names.get(c, c),
@@ -348,3 +352,76 @@ def export_buttons() -> None:
                        file_name="territoire_industrie_05_annexe.xlsx", mime=XLSX_MIME, key="xlsx_annex",
                        icon=":material/table_view:", on_click="ignore", width="stretch",
                        help="Une feuille par diapositive avec exactement ses chiffres, et les sources.")
+
+# --- maps ------------------------------------------------------------------------------------------
+
+@st.cache_data(ttl=3600, max_entries=64, show_spinner=False)
+def _cached_map(version: str, name: str, niveau: str, annee, definition: str, categorie, annee_base, methode, selection):
+    return maps.map_figure(snapshot(), name, niveau, annee=annee, definition=definition, categorie=categorie,
+                           annee_base=annee_base, methode=methode, selection=selection)
+
+
+def map_categories(name: str, definition: str = "coeur") -> pd.DataFrame:
+    return maps.categories(snapshot(), name, definition)
+
+
+def map_block(name: str, niveau: str | None = None, definition: str = "coeur", categorie: str | None = None,
+              methode: str | None = None, annee_base: int | None = None, key: str = "carte", title: str | None = None) -> None:
+    """A choropleth with its sentence, source line and table; clicking an EPCI selects it in the sidebar.
+
+    Without `niveau` the reader chooses EPCI or commune; without `categorie` (indicators split by sector or
+    filière) the reader chooses the category.
+    """
+    ind = get_indicator(name)
+    cols = st.columns(2)
+    if niveau is None:
+        with cols[0]:
+            niveau = st.radio("Échelle de la carte", ["epci", "commune"], horizontal=True, key=f"{key}_niveau",
+                              format_func=lambda n: "EPCI" if n == "epci" else "Communes")
+    if ind.dimension and categorie is None:
+        cats = map_categories(name, definition)
+        labels = dict(zip(cats.groupe_code, cats.libelle))
+        default = next((i for i, c in enumerate(cats.groupe_code) if c in ("BE", "industrie")), 0)
+        with cols[1]:
+            categorie = st.selectbox({"filiere": "Filière", "secteur": "Secteur"}.get(ind.dimension, ind.dimension), list(labels), index=default, key=f"{key}_cat",
+                                     format_func=lambda c: labels.get(c, c))
+    year = year_for(name, niveau, definition)
+    if year is None:
+        missing(name)
+        return
+    _, code = territory()
+    try:
+        fig, df = _cached_map(snapshot().version, name, niveau, year, definition, categorie, annee_base, methode,
+                              code if code != "05" else None)
+    except maps.MapUnavailable as exc:
+        st.warning(f"Carte indisponible : {exc}.")
+        return
+    where = "EPCI" if niveau == "epci" else "commune"
+    st.subheader(title or f"{maps.title(name, df)} par {where}, {year}")
+    st.markdown(maps.sentence(name, df, fig) + " " + maps.missing_sentence(snapshot()))
+    event = st.plotly_chart(fig, key=f"map_{key}", on_select="rerun", selection_mode="points",
+                            config=maps.PLOTLY_CONFIG)
+    _select_from_map(event, key)
+    st.caption(caption(df, name) + " Cliquer sur un territoire le choisit pour les autres pages (EPCI de la commune).")
+    with st.expander("Tableau et téléchargement"):
+        table = display_table(df, name)
+        if niveau == "commune":
+            table.insert(1, "EPCI", df.epci_nom.to_numpy())
+        table["Classe"] = df.classe.to_numpy()
+        st.dataframe(table, hide_index=True)
+        st.download_button("Télécharger le tableau (CSV)", data=to_csv_bytes(df), file_name=f"carte_{_file_name(name)}_{niveau}.csv",
+                           mime="text/csv", key=f"csv_{key}")
+
+
+def _select_from_map(event, key: str) -> None:
+    """A click on a territory selects its EPCI for every page (applied by the sidebar on the next run)."""
+    points = (getattr(event, "selection", None) or {}).get("points", []) if event else []
+    clicked = [p.get("customdata") for p in points if p.get("customdata")]
+    clicked = [c[0] if isinstance(c, (list, tuple)) else c for c in clicked]
+    handled_key = f"_{key}_selection_traitee"
+    if not clicked or clicked == st.session_state.get(handled_key):
+        return
+    st.session_state[handled_key] = clicked
+    if clicked[0] != st.session_state.get("territoire"):
+        st.session_state[_PENDING_TERRITORY] = clicked[0]
+        st.rerun()

@@ -46,6 +46,8 @@ def run() -> None:
         st.caption("Valeurs en secret : " + " ; ".join(f"{r.nom_court} – {r.filiere} : s ({r.note})"
                                                        for r in secret_cells.itertuples()))
 
+    ui.map_block(name, definition=definition, key="carte_filieres")
+
     ys = ui.years(name, niveau, definition)
     if len(ys) > 1:
         series = ui.get(name, niveau, annees=ys, territoires=[code], definition=definition)

@@ -43,6 +43,8 @@ def run() -> None:
         both = pd.concat([epci, refs], ignore_index=True)
         ui.chart_block(title, sentence, charts.ranked_bars(epci, "nom_court", "part", ui.colours(), refs), both, name, name)
 
+    ui.map_block("part_industrie_effectifs", key="carte_industrie")
+
     st.subheader("Indice de spécificité")
     name = "part_industrie_effectifs"
     year = ui.year_for(name, "epci")
