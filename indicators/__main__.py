@@ -66,13 +66,9 @@ def _export(args) -> int:
     t0 = time.perf_counter()
     if args.cmd == "deck":
         from .export.deck import build_deck
-        from .export.slides import map_figure_provider
 
         data = build_deck(snap, _selection(args), template=args.template)
         what = "présentation"
-        if map_figure_provider() is None:
-            print("Remarque : pas de module de carte (indicators/maps.py) : la diapositive de carte est omise.",
-                  file=sys.stderr)
     else:
         from .export.annex import build_annex
 

@@ -10,6 +10,7 @@ used (its own slides are dropped); the title of each slide goes into the layout'
 from __future__ import annotations
 
 import io
+import math
 from pathlib import Path
 
 import pandas as pd
@@ -432,11 +433,15 @@ def _sources_slide(deck: _Deck, s: Slide) -> None:
     slide = deck.add()
     top = _header(deck, slide, s)
     t = s.table
-    body = [[r["Source"], r["Producteur"], r["Millésime"], r["Années"], r["Licence"]] for _, r in t.iterrows()]
+    body = [["" if pd.isna(r[c]) else str(r[c]) for c in ("Source", "Producteur", "Millésime", "Années", "Licence")]
+            for _, r in t.iterrows()]
+    widths = [4.6, 2.0, 1.2, 1.3, 3.4]
     row_h = Inches(0.5)
     _table(slide, MARGIN, top, deck.W - 2 * MARGIN, ["Source", "Producteur", "Millésime", "Années", "Licence"], body,
-           [4.6, 2.0, 1.2, 1.3, 3.4], 13, row_h)
-    y = top + row_h * (len(body) + 1) + Inches(0.25)
+           widths, 13, row_h)
+    # Rows grow with wrapped text: about 11 characters per inch at 13 pt, 0.22 inch per line.
+    lines_per_row = [max(1, *(math.ceil(len(cell) / (11 * w)) for cell, w in zip(row, widths))) for row in body]
+    y = top + row_h + sum(max(row_h, Inches(0.12 + 0.22 * n)) for n in lines_per_row) + Inches(0.25)
     lines = [("• " + n, {}) for n in s.notes]
     if s.demo:
         lines.append((f"• {content.DEMO_LABEL} : les fichiers marqués « démonstration » sont générés par le logiciel.",
@@ -449,7 +454,7 @@ def _picture_slide(deck: _Deck, s: Slide) -> None:
     slide = deck.add()
     top = _header(deck, slide, s)
     bottom = _footer(deck, slide, s)
-    png = picture.figure_png(s.extra["figure"])
+    png = picture.figure_png(s.extra["figure"], width=1300, height=820)
     if png is None:
         _text(slide, MARGIN + Inches(0.5), top + Inches(0.3), deck.W - 2 * MARGIN - Inches(1), bottom - top - Inches(0.6),
               picture.NO_BROWSER, 20, colour=TEXT, anchor=MSO_ANCHOR.MIDDLE)

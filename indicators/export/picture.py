@@ -43,7 +43,8 @@ def figure_png(fig, width: int = 1600, height: int = 900) -> bytes | None:
     if path is None:
         return None
     import kaleido
-    import plotly.io as pio
+
+    from ..maps import TOPOJSON_URL
 
     with _lock:
         try:
@@ -54,7 +55,9 @@ def figure_png(fig, width: int = 1600, height: int = 900) -> bytes | None:
                 atexit.register(_stop)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", UserWarning)  # "kopts ignored when using a server"
-                return pio.to_image(fig, format="png", width=width, height=height)
+                # The empty base map from indicators.maps: kaleido fetches nothing from the network.
+                return kaleido.calc_fig_sync(fig, opts=dict(format="png", width=width, height=height),
+                                             topojson=TOPOJSON_URL)
         except Exception:  # noqa: BLE001 (any browser failure becomes the explanatory slide)
             return None
 

@@ -517,29 +517,24 @@ def _absent(key: str, name: str) -> Slide:
                  source="Aucune donnée chargée.", definition=ind.definition)
 
 
-def map_figure_provider():
-    """The map hook: `indicators.maps.deck_figure(snap, epcis=[...], annee=...) -> plotly Figure`, when it exists."""
-    try:
-        from .. import maps  # noqa: PLC0415 (optional module)
-    except ImportError:
-        return None
-    return getattr(maps, "deck_figure", None)
-
-
 def slide_carte(ctx: Context, figure=None) -> Slide | None:
-    """A picture slide (PowerPoint has no map chart). None when no map is available."""
-    if figure is None:
-        provider = map_figure_provider()
-        if provider is None:
-            return None
-        figure = provider(ctx.snap, epcis=ctx.chosen, annee=ctx.sel.annee)
-        if figure is None:
-            return None
-    title = getattr(getattr(figure.layout, "title", None), "text", None) or "Carte des EPCI"
-    meta = getattr(figure.layout, "meta", None) or {}
-    meta = meta if isinstance(meta, dict) else {}
-    return Slide("carte", meta.get("titre", title), meta.get("phrase", ""), source=meta.get("source", ""),
-                 notes=list(meta.get("notes", [])), extra={"figure": figure})
+    """A picture slide (PowerPoint has no map chart), its table in the annex. None when nothing is loaded."""
+    from .. import maps
+
+    name = "part_industrie_effectifs"
+    label = "Part de l'industrie dans l'emploi salarié"
+    year = year_for(ctx, name, "epci")
+    if year is None:
+        return None
+    fig, df = maps.map_figure(ctx.snap, name, "epci", annee=year,
+                              selection=None if ctx.focus == DEPARTEMENT else ctx.focus, height=720)
+    # Drawn for a projector: the picture is shrunk onto the slide, so type is enlarged first.
+    fig.update_layout(font_size=24, legend_font_size=22, margin=dict(l=0, r=0, t=0, b=0))
+    fig.update_traces(selector=dict(type="scattergeo", mode="text"), textfont_size=20)
+    table = _rows(df, label, "part")
+    slide = Slide("carte", f"{label} par EPCI en {year}", maps.sentence(name, df, fig), table,
+                  notes=secret_notes(table), extra={"figure": figure or fig})
+    return _finish(slide, name)
 
 
 BUILDERS = {"titre": slide_titre, "chiffres_cles": slide_chiffres_cles, "ca_croissance": slide_ca_croissance,

@@ -14,9 +14,8 @@ def run() -> None:
                 "**Cliquer sur un territoire le sélectionne** pour toutes les pages.")
     c1, c2, c3 = st.columns([2, 1, 1])
     with c1:
-        name = st.selectbox("Indicateur", list(CATALOG), format_func=lambda n: CATALOG[n].titre,
-                            key="indicateur", bind="query-params",
-                            index=list(CATALOG).index("part_industrie_effectifs"))
+        name = ui.url_widget(st.selectbox, "Indicateur", list(CATALOG), "indicateur", default="part_industrie_effectifs",
+                             format_func=lambda n: CATALOG[n].titre)
     ind = CATALOG[name]
     methode = None
     with c2:
@@ -24,14 +23,15 @@ def run() -> None:
             st.markdown("Classes : écart à la valeur des Hautes-Alpes" if ind.kind != "croissance" else
                         "Classes : de part et d'autre de zéro")
         else:
-            methode = st.radio("Classes", list(maps.METHODES), format_func=maps.METHODES.get, key="classes",
-                               help="Seuils naturels : regroupe les valeurs proches ; quantiles : autant de "
+            methode = ui.url_widget(st.radio, "Classes", list(maps.METHODES), "classes", format_func=maps.METHODES.get,
+                                    help="Seuils naturels : regroupe les valeurs proches ; quantiles : autant de "
                                     "territoires dans chaque classe.")
     definition = "coeur"
     with c3:
         if ind.groupement == "filiere":
-            definition = st.radio("Définition des filières", ["coeur", "elargi"], horizontal=True, key="definition_carte",
-                                  format_func=lambda d: "Cœur de filière" if d == "coeur" else "Filière élargie")
+            definition = ui.url_widget(st.radio, "Définition des filières", ["coeur", "elargi"], "definition_carte",
+                                       horizontal=True,
+                                       format_func=lambda d: "Cœur de filière" if d == "coeur" else "Filière élargie")
     ui.map_block(name, definition=definition, methode=methode, key="carte")
 
 

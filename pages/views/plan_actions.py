@@ -22,18 +22,18 @@ def _filters(actions: pd.DataFrame) -> tuple[list[int] | None, list[str] | None,
     filieres = ui.categories_filieres()
     c1, c2, c3, c4 = st.columns([3, 2, 2, 2])
     with c1:
-        chosen_axes = st.multiselect("Axes", list(axes), format_func=lambda a: axes.get(a, str(a)), key="plan_axe",
-                                     bind="query-params", placeholder="Tous les axes")
+        chosen_axes = ui.url_widget(st.multiselect, "Axes", list(axes), "plan_axe", default=[], multi=True,
+                                    format_func=lambda a: axes.get(a, str(a)), placeholder="Tous les axes")
     with c2:
-        statuts = st.multiselect("Statut", plan.STATUTS, format_func=str.capitalize, key="plan_statut",
-                                 bind="query-params", placeholder="Tous les statuts")
+        statuts = ui.url_widget(st.multiselect, "Statut", plan.STATUTS, "plan_statut", default=[], multi=True,
+                                format_func=str.capitalize, placeholder="Tous les statuts")
     with c3:
-        territoire = st.selectbox("EPCI", [TOUS] + list(epci_names), key="plan_epci", bind="query-params",
-                                  format_func=lambda c: "Tous les EPCI" if c == TOUS else epci_names.get(c, c),
-                                  help="Actions de l'EPCI et actions de tout le département.")
+        territoire = ui.url_widget(st.selectbox, "EPCI", [TOUS] + list(epci_names), "plan_epci",
+                                   format_func=lambda c: "Tous les EPCI" if c == TOUS else epci_names.get(c, c),
+                                   help="Actions de l'EPCI et actions de tout le département.")
     with c4:
-        filiere = st.selectbox("Filière", [TOUS] + list(filieres), key="plan_filiere", bind="query-params",
-                               format_func=lambda c: "Toutes les filières" if c == TOUS else filieres.get(c, c))
+        filiere = ui.url_widget(st.selectbox, "Filière", [TOUS] + list(filieres), "plan_filiere",
+                                format_func=lambda c: "Toutes les filières" if c == TOUS else filieres.get(c, c))
     return (chosen_axes or None, statuts or None, None if territoire == TOUS else territoire,
             None if filiere == TOUS else filiere)
 
@@ -134,8 +134,8 @@ def _detail(actions: pd.DataFrame) -> None:
     st.subheader("Une action et les chiffres de sa filière")
     labels = dict(zip(actions.numero, actions.numero + " – " + actions.intitule))
     first = next((i for i, f in enumerate(actions.filieres) if len(f)), 0)  # default: the first with a filière
-    numero = st.selectbox("Action", list(labels), index=first, format_func=labels.get, key="plan_action",
-                          bind="query-params")
+    numero = ui.url_widget(st.selectbox, "Action", list(labels), "plan_action", default=list(labels)[first],
+                           format_func=labels.get)
     if numero not in labels:  # filtered out since it was chosen
         numero = list(labels)[first]
     a = actions[actions.numero == numero].iloc[0]
