@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -85,7 +86,7 @@ def server(warehouse):
         pytest.skip("Chromium absent (/usr/bin/chromium): browser test skipped")
     port = _free_port()
     env = {**os.environ, "TI_WAREHOUSE": str(warehouse)}
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.port", str(port),
+    proc = subprocess.Popen([sys.executable, "dashboard.py", "--server.port", str(port),
                              "--server.address", "127.0.0.1", "--server.headless", "true"],
                             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
@@ -118,13 +119,8 @@ def test_browser_carte_offline_and_click_selects_epci(server):
         try:
             page = browser.new_page(viewport={"width": 1600, "height": 1000})
             page.on("request", lambda r: requests.append(r.url))
-            # On a fresh server, a deep link opened before the first script run has registered the pages
-            # gets a "Page not found" notice and loses its first click (a frame issue, see the report of
-            # issue 7): open the home page first, as a user following the menu would.
-            page.goto(server)
-            page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=60000)
-            # a selectbox bound to the URL carries its displayed label (Streamlit 1.67)
-            page.goto(f"{server}/carte?indicateur=Population")
+            # A deep link on the fresh server, with the indicator's code in the URL.
+            page.goto(f"{server}/carte?indicateur=population")
             page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=60000)
             page.wait_for_selector("path.choroplethlocation", timeout=30000)
             assert page.locator("path.choroplethlocation").count() == 9 + 4   # EPCI, and their parts in 04/26
@@ -147,7 +143,7 @@ def test_browser_carte_offline_and_click_selects_epci(server):
                 page.wait_for_timeout(1000)
                 page.mouse.click(*point)
                 try:
-                    page.wait_for_function("() => window.location.search.includes('territoire=')", timeout=8000)
+                    page.wait_for_function("() => /territoire=[0-9]{9}/.test(window.location.search)", timeout=8000)
                     break
                 except Exception:
                     if attempt == 2:
@@ -156,7 +152,7 @@ def test_browser_carte_offline_and_click_selects_epci(server):
             page.wait_for_selector("path.choroplethlocation", timeout=30000)
             page.wait_for_function("() => [...document.querySelectorAll('g.legend')].some("
                                    "g => g.textContent.includes('EPCI sélectionné'))", timeout=30000)
-            assert "territoire=" in page.url
+            assert re.search(r"territoire=[0-9]{9}", page.url), page.url   # an EPCI's SIREN, not the département
         finally:
             browser.close()
     outside = sorted({u for u in requests if not (u.startswith("http://127.0.0.1") or u.startswith("ws://127.0.0.1")

@@ -118,6 +118,5 @@ def render(slide_list: list[Slide]) -> bytes:
 
 
 def build_annex(snap, selection: Selection | None = None, keys: list[str] | None = None) -> bytes:
-    """The annex of a selection as .xlsx bytes (the same slides as the deck; the map has no numbers here)."""
-    keys = [k for k in (keys or content.ORDER) if k != "carte"]
-    return render(content.build(snap, selection or Selection(), keys))
+    """The annex of a selection as .xlsx bytes: the numbers behind every slide of the deck, the map's included."""
+    return render(content.build(snap, selection or Selection(), keys or content.ORDER))
