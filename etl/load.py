@@ -184,7 +184,7 @@ def _apply(con: duckdb.DuckDBPyConnection, staged: sources.Staged, path: Path, s
         # A newer file of the same kind replaces the older one for the years and measures it covers;
         # an older vintage loaded after a newer one does not overwrite it.
         mil = staged.millesime or "9999"
-        con.execute(f"""
+        con.execute("""
             DELETE FROM stg_keep k WHERE EXISTS (
                 SELECT 1 FROM facts f JOIN sources s USING (source_id)
                 WHERE s.kind = ? AND coalesce(s.millesime, '9999') > ? AND f.annee = k.annee AND f.mesure = k.mesure

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 
-from ..readers import _is_zip, check_xlsx
+from ..readers import is_zip, check_xlsx
 from ..validate import LoadError, Problem, parse_number, refuse
 from .common import Staged, _norm
 
@@ -345,7 +345,7 @@ def stage(con: duckdb.DuckDBPyConnection, path: Path) -> Staged:
     import openpyxl
 
     path = Path(path)
-    if not _is_zip(path):
+    if not is_zip(path):
         refuse(path, "le plan d'actions se charge au format Excel (.xlsx) : enregistrez le classeur en .xlsx")
     check_xlsx(path)
     try:
