@@ -21,7 +21,7 @@ import duckdb
 
 from . import sources
 from .marts import build_marts
-from .reference import REFERENCE_DIR, load_reference
+from .reference import load_reference, reference_dir
 from .schema import DDL
 from .validate import LoadError, Problem
 
@@ -103,7 +103,7 @@ def _init(con: duckdb.DuckDBPyConnection) -> None:
 
 def _register_reference_source(con: duckdb.DuckDBPyConnection) -> None:
     """Population and area of the reference communes, as a source like any other."""
-    sha = hashlib.sha256((REFERENCE_DIR / "communes.csv").read_bytes()).hexdigest()
+    sha = hashlib.sha256((reference_dir() / "communes.csv").read_bytes()).hexdigest()
     year = con.execute("SELECT max(annee_population) FROM ref_communes").fetchall()[0][0]
     con.execute("DELETE FROM facts WHERE source_id IN (SELECT source_id FROM sources WHERE kind = 'reference')")
     con.execute("DELETE FROM source_couverture WHERE source_id IN (SELECT source_id FROM sources WHERE kind = 'reference')")
