@@ -49,6 +49,13 @@ _KEYS = "niveau, code, annee, mesure, groupement, groupe_code"
 _COLS = "source_id, niveau, code, annee, mesure, groupement, groupe_code, valeur, statut, nb_contrib, max_contrib, n_couvertes, n_membres"
 
 
+# Commune figures are kept at the groupings pages show (total, broad sectors, the candidature's sectors,
+# filières); the fine NAF levels by commune only feed the EPCI and département roll-ups. Storing them
+# would multiply the mart by about 100 for a national URSSAF file, for figures nobody reads.
+FINE_LEVELS = ("sous_classe", "a88", "a38", "a17", "section", "a10")
+_COMMUNE_DETAIL = f"(niveau = 'commune' AND groupement IN {FINE_LEVELS})"
+
+
 def build_marts(con: duckdb.DuckDBPyConnection) -> None:
     """Rebuild `mart` from facts and firms.
 
@@ -136,7 +143,7 @@ def build_marts(con: duckdb.DuckDBPyConnection) -> None:
                CASE WHEN n_val = 0 THEN NULL ELSE valeur END AS valeur,
                CASE WHEN n_val = 0 AND n_secret > 0 THEN 'secret' WHEN n_secret > 0 OR any_partiel THEN 'partiel' ELSE 'ok' END AS statut,
                NULL::BIGINT AS nb_contrib, NULL::DOUBLE AS max_contrib, NULL::BIGINT AS n_couvertes, NULL::BIGINT AS n_membres
-        FROM m_src WHERE {{where}}
+        FROM m_src WHERE {{where}} AND NOT {_COMMUNE_DETAIL}
         UNION ALL
         SELECT t.source_id, t.niveau, t.code, t.annee, t.mesure, t.groupement, t.groupe_code,
                CASE WHEN n_val = 0 THEN NULL ELSE valeur END, {statut}, NULL, NULL, n_couvertes, n_membres
@@ -147,7 +154,7 @@ def build_marts(con: duckdb.DuckDBPyConnection) -> None:
         JOIN m_cov c USING (source_id, niveau, code)
         JOIN ref_membres USING (niveau, code)
         UNION ALL
-        SELECT * FROM m_firm_all WHERE {{where}}"""
+        SELECT * FROM m_firm_all WHERE {{where}} AND NOT {_COMMUNE_DETAIL}"""
     single = all_rows.format(where="mesure NOT IN (SELECT mesure FROM m_multi)")
     several = all_rows.format(where="mesure IN (SELECT mesure FROM m_multi)")
     # Rows are stored clustered by (mesure, groupement, niveau, annee) so that reads skip row groups;
