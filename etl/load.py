@@ -21,7 +21,7 @@ import duckdb
 
 from . import sources
 from .marts import build_marts
-from .reference import load_reference, reference_dir
+from .reference import REFERENCE_DIR, load_reference, reference_dir
 from .schema import DDL
 from .validate import LoadError, Problem
 
@@ -313,7 +313,10 @@ def build(warehouse: Path = DEFAULT_WAREHOUSE, demo: bool = True, progress: Prog
             progress("Données de démonstration…")
             files = demo_data.ensure(DEMO_DIR, progress)
             reports = _ingest(con, files, None, True, progress)
-        reports += _ingest(con, [p for p in [ROOT / "data" / "plan_actions.xlsx"] if p.exists()], None, False, progress)
+        # The action plan belongs to this territory's reference data, not to another one's.
+        plan = ROOT / "data" / "plan_actions.xlsx"
+        if plan.exists() and reference_dir() == REFERENCE_DIR:
+            reports += _ingest(con, [plan], None, False, progress)
         _finish(con, progress)
     progress(f"Entrepôt écrit : {warehouse} ({time.perf_counter() - t0:.1f} s)")
     return reports

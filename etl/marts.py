@@ -159,7 +159,7 @@ def build_marts(con: duckdb.DuckDBPyConnection) -> None:
     several = all_rows.format(where="mesure IN (SELECT mesure FROM m_multi)")
     # Rows are stored clustered by (mesure, groupement, niveau, annee) so that reads skip row groups;
     # sorting on one small integer for the first three is much cheaper than on the text columns.
-    con.execute(f"""
+    con.execute("""
         CREATE OR REPLACE TEMP TABLE m_order AS
         SELECT mesure, groupement, niveau, row_number() OVER (ORDER BY mesure, groupement, niveau) AS k
         FROM (SELECT DISTINCT mesure FROM m_src UNION SELECT DISTINCT mesure FROM m_firm_all),
