@@ -99,10 +99,10 @@ def test_comparer_table_has_the_chosen_epcis_and_ranks(demo_warehouse, use_wareh
     at.multiselect(key="epci").set_value(["200067452", "240500439"])
     at.run()
     table = at.dataframe[0].value
-    assert set(table.columns) == {"Guillestrois-Queyras", "Briançonnais", "Hautes-Alpes"}
+    assert set(table.index) == {"Guillestrois-Queyras", "Briançonnais", "Hautes-Alpes"}
     pop = query.get(snap, "population", "epci", territoires=["240500439"]).valeur.iat[0]
-    row = [i for i in table.index if i.startswith("Population")][0]
-    assert table.loc[row, "Briançonnais"].startswith(fmt.number(pop))
+    col = [c for c in table.columns if c.startswith("Population")][0]
+    assert table.loc["Briançonnais", col].startswith(fmt.number(pop))
 
 
 def test_chiffre_affaires_growth_chart_is_the_warehouse_growth(demo_warehouse, use_warehouse, snap):

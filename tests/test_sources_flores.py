@@ -43,9 +43,9 @@ def test_flores_a38(warehouse, tmp_path, encoding):
     assert facts[("departement", "05", "effectifs_salaries", "a38", "CA")] == (2950.0, "ok")
     assert facts[("epci", "200067825", "etablissements", "a38", "CA")] == (60.0, "ok")
     assert len(facts) == 7
-    # The A10 industry aggregate is summed from the A38 detail; a secret contribution makes it secret.
+    # The industry aggregate (a5 BE, as kept by commune) is summed from the A38 detail; a secret contribution makes it secret.
     mart = query(warehouse, """SELECT code, valeur, statut FROM mart WHERE niveau = 'commune' AND mesure = 'effectifs_salaries'
-                               AND annee = 2022 AND groupement = 'a10' AND groupe_code = 'BE' ORDER BY code""")
+                               AND annee = 2022 AND groupement = 'a5' AND groupe_code = 'BE' ORDER BY code""")
     assert mart == [("05023", None, "secret"), ("05061", 388.0, "ok")]
 
 

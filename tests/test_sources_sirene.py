@@ -99,7 +99,7 @@ def test_sirene_active_establishments_by_commune_and_naf(warehouse, tmp_path, va
     assert src == [("2025-01", "2025", 9, 6)]
     # Industry (A10 BE) in Gap: the two 25.62B establishments; the 10.71C one too (section C).
     mart = query(warehouse, """SELECT valeur FROM mart WHERE niveau = 'commune' AND code = '05061' AND annee = 2025
-                               AND mesure = 'etablissements' AND groupement = 'a10' AND groupe_code = 'BE'""")
+                               AND mesure = 'etablissements' AND groupement = 'a5' AND groupe_code = 'BE'""")
     assert mart == [(3.0,)]
 
 

@@ -77,7 +77,7 @@ def test_snake_case_export(warehouse, tmp_path):
     assert not [r for r in rows if r[:3] == ("05061", "10.71C", 2024)]
     assert ("04209", "25.62B", 2024, "effectifs_salaries", 9.0) in rows
     mart = query(warehouse, """SELECT valeur FROM mart WHERE niveau = 'commune' AND code = '05061' AND annee = 2024
-                               AND mesure = 'effectifs_salaries' AND groupement = 'a10' AND groupe_code = 'BE'""")
+                               AND mesure = 'effectifs_salaries' AND groupement = 'a5' AND groupe_code = 'BE'""")
     assert mart == [(151.0,)]
 
 

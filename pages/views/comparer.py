@@ -5,6 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from indicators import charts, format as fmt, ui
+from indicators.catalog import CATALOG
 
 INDICATORS = [("population", "Population", "habitants"),
               ("ca_total", "Chiffre d'affaires", "€"),
@@ -37,18 +38,20 @@ def run() -> None:
         ref = pd.concat([ui.get(name, n, annee=year) for n in refs], ignore_index=True) if refs else df.iloc[0:0]
         both = pd.concat([df, ref], ignore_index=True).assign(indicateur=label, unite=unite)
         frames.append(both)
-        rows[f"{label} ({year})"] = {r.nom_court: fmt.value(r.valeur, unite, r.statut)
+        signed = CATALOG[name].kind == "taux_croissance"
+        rows[f"{label} ({year})"] = {r.nom_court: (fmt.growth(r.valeur, 1) if signed and r.statut not in ("secret", "absent")
+                                                   else fmt.value(r.valeur, unite, r.statut))
                                      + (f" ({r.rang}ᵉ)" if getattr(r, "rang", None) is not pd.NA and r.niveau == "epci"
                                         and r.statut not in ("secret", "absent") else "")
                                      for r in both.itertuples()}
     if not frames:
         st.info("Aucun indicateur disponible : chargez des données.")
         return
-    table = pd.DataFrame(rows).T
+    table = pd.DataFrame(rows)   # one row per territory: reads on a projector without scrolling sideways
     st.subheader("Tableau côte à côte")
     st.markdown("Valeur et rang de chaque EPCI parmi ceux choisis (1ᵉʳ = valeur la plus forte) ; « s » : secret statistique ; "
                 "« – » : donnée absente.")
-    st.dataframe(table, width="stretch")
+    st.dataframe(table.rename_axis("Territoire"), width="stretch")
     alldata = pd.concat(frames, ignore_index=True)
     demo = ui.demo_note(alldata)
     st.caption("Sources : " + " ; ".join(sorted({s for s in alldata.source if s})) + "." + demo)
