@@ -31,7 +31,7 @@ class Run:
         return self.stdout + self.stderr
 
 
-def _limit_memory() -> None:
+def limit_memory() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
 
 
@@ -46,12 +46,12 @@ def etl_command(*args: str | Path) -> list[str]:
     return [sys.executable, "-m", "etl", *map(str, args)]
 
 
-def run_etl(*args: str | Path, timeout: float = TIME_LIMIT, limit_memory: bool = True) -> Run:
+def run_etl(*args: str | Path, timeout: float = TIME_LIMIT, bounded: bool = True) -> Run:
     """`python -m etl ARGS` in a subprocess (address space and time bounded)."""
     cmd = etl_command(*args)
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, cwd=REPO, env=etl_env(), capture_output=True, timeout=timeout,
-                          preexec_fn=_limit_memory if limit_memory else None)
+                          preexec_fn=limit_memory if bounded else None)
     return Run([str(a) for a in args], proc.returncode, proc.stdout.decode("utf-8", "replace"),
                proc.stderr.decode("utf-8", "replace"), time.perf_counter() - t0)
 
@@ -109,9 +109,22 @@ def fingerprint(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     return out
 
 
+def open_snapshot(path: Path) -> duckdb.DuckDBPyConnection:
+    """A read-only connection on the file as it is now, the way the dashboard opens it.
+
+    DuckDB caches database instances by path within a process: while a connection to a
+    path is open, `duckdb.connect(path)` returns that old snapshot even after the file was
+    replaced. ATTACHing into a fresh in-memory instance always reads the current file.
+    """
+    con = duckdb.connect()
+    con.execute(f"ATTACH '{Path(path).as_posix().replace(chr(39), chr(39) * 2)}' AS wh (READ_ONLY)")
+    con.execute("USE wh")
+    return con
+
+
 def read_snapshot(path: Path) -> tuple[str, dict[str, str]]:
     """(meta version, fingerprint) of a warehouse file, read through one read-only connection."""
-    con = duckdb.connect(str(path), read_only=True)
+    con = open_snapshot(path)
     try:
         version = con.execute("SELECT valeur FROM meta WHERE cle = 'version'").fetchall()[0][0]
         return version, fingerprint(con)
