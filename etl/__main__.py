@@ -4,6 +4,8 @@
     python -m etl load   FILE... [--warehouse PATH] [--kind KIND]
     python -m etl check  FILE... [--kind KIND]
     python -m etl status [--warehouse PATH]
+    python -m etl fetch  [--dest data/raw] [--only NAME...]
+    python -m etl template [--output data/modele_import_chambre.xlsx]
 """
 from __future__ import annotations
 
@@ -74,6 +76,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--kind")
     p = sub.add_parser("status", help="sources présentes dans l'entrepôt")
     p.add_argument("--warehouse", type=Path, default=loader.DEFAULT_WAREHOUSE)
+    p = sub.add_parser("fetch", help="télécharger les fichiers open data officiels du périmètre (reprise possible)")
+    p.add_argument("--dest", type=Path, default=None, help="dossier de destination (défaut : data/raw)")
+    p.add_argument("--only", nargs="+", help="seulement ces sources (base_comparateur, populations_legales, urssaf, sirene_05)")
+    p = sub.add_parser("template", help="écrire le modèle d'import des chambres consulaires (xlsx)")
+    p.add_argument("--output", type=Path, default=None)
     args = parser.parse_args(argv)
     try:
         if args.cmd == "build":
@@ -83,6 +90,17 @@ def main(argv: list[str] | None = None) -> int:
             reports = loader.load(args.files, args.warehouse, args.kind)
             _print_reports(reports)
             print("Entrepôt mis à jour." if any(r.statut == "chargé" for r in reports) else "Entrepôt inchangé.")
+            return 0
+        if args.cmd == "fetch":
+            from . import fetch
+
+            files = fetch.fetch(args.dest or fetch.DEFAULT_DEST, args.only)
+            print("Téléchargements terminés. Pour les charger : python -m etl load " + " ".join(str(f) for f in files))
+            return 0
+        if args.cmd == "template":
+            from . import template
+
+            print(f"Modèle écrit : {template.write(args.output or template.DEFAULT_PATH)}")
             return 0
         if args.cmd == "check":
             return 0 if _print_reports(loader.check(args.files, args.kind)) else 2

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .reference import REFERENCE_DIR
+from .reference import A5_FROM_A10, REFERENCE_DIR
 
 SEED = 2023
 CA_YEARS = [2018, 2019, 2020, 2021, 2022]
@@ -32,7 +32,11 @@ PATH_TO_2021 = {"industrie": (0.97, 1.00, 0.94), "construction": (0.93, 0.97, 0.
 TPE_PME_2022 = {"industrie": 1_900, "construction": 3_300, "commerce": 3_900,
                 "hebergement_restauration": 2_300, "transport_autres_services": 3_466}   # 14 866
 # Large firms (not TPE/PME: 250 employees or more, turnover over 50 M€): sector, NAF, EPCI short name, k€ 2022.
-LARGE_FIRMS = [("industrie", "33.16Z", "Gap-Tallard-Durance", 96_000, "32"),
+# The aeronautics maintenance firm dominates its EPCI's aeronautics (>= 85 %: secret) but not the département's;
+# the hydroelectric producer dominates industry in Guillestrois-Queyras (a sector cell in secret, with
+# complementary cells masked around it).
+LARGE_FIRMS = [("industrie", "33.16Z", "Gap-Tallard-Durance", 150_000, "32"),
+               ("industrie", "35.11Z", "Guillestrois-Queyras", 140_000, "21"),
                ("industrie", "10.51C", "Serre-Ponçon Val d'Avance", 64_000, "32"),
                ("commerce", "47.11F", "Gap-Tallard-Durance", 72_000, "32"),
                ("commerce", "46.39B", "Briançonnais", 58_000, "31"),
@@ -134,6 +138,11 @@ def _naf_weights(rng, naf: pd.DataFrame) -> np.ndarray:
     for code, boost in COMMON_NAF.items():
         w[(naf.naf_sous_classe == code).to_numpy()] += boost
     w[(naf.section.isin(["O", "T", "U"])).to_numpy()] *= 0.05
+    # Broad-sector shares of a mountain département's employer establishments.
+    a5 = naf.a10.map(A5_FROM_A10).to_numpy()
+    for code, share in {"AZ": 0.03, "BE": 0.08, "FZ": 0.15, "GU": 0.66, "OQ": 0.08}.items():
+        m = a5 == code
+        w[m] *= share / w[m].sum()
     return w
 
 
@@ -149,7 +158,7 @@ def _urssaf(rng, communes: pd.DataFrame, naf: pd.DataFrame, path: Path) -> None:
         codes = rng.choice(len(naf), size=n_est, p=w / w.sum())
         per_code: dict[int, list[int]] = {}
         for k in codes:
-            size = int(rng.geometric(0.22)) + (int(rng.pareto(1.6) * 20) if naf.section.iat[k] in "BCDE" else 0)
+            size = int(rng.geometric(0.3)) + (min(250, int(rng.pareto(2.5) * 4)) if naf.section.iat[k] in "BCDE" else 0)
             per_code.setdefault(int(k), []).append(size)
         for k, sizes in per_code.items():
             trend = rng.normal(0.012, 0.02)
@@ -297,7 +306,9 @@ def _plant_secret_cells(firms: list, communes: pd.DataFrame, code_of: dict) -> N
     aeronautics in Gap-Tallard-Durance dominated by one firm (the large one above)."""
     queyras = set(communes[communes.nom_court == "Guillestrois-Queyras"].code_insee)
     ppam = code_of["20.53Z"]
-    firms[:] = [f for f in firms if not (f[1] == ppam and f[2] in queyras)]
+    for f in firms:  # other PPAM firms drawn in the Queyras become bakeries: the cell keeps exactly 2 firms
+        if f[1] == ppam and f[2] in queyras:
+            f[1] = code_of["10.71C"]
     guillestre = communes[communes.nom_court == "Guillestrois-Queyras"].sort_values("population").code_insee.iat[-1]
     replaced = 0
     for f in firms:

@@ -207,7 +207,19 @@ def _apply(con: duckdb.DuckDBPyConnection, staged: sources.Staged, path: Path, s
             WHERE niveau <> 'commune' OR territoire_code IN (SELECT code FROM ref_communes)
             GROUP BY ALL
         """)
-        # A newer file of the same kind replaces the older one for the years and measures it covers.
+        # A newer file of the same kind replaces the older one for the years and measures it covers;
+        # an older vintage loaded after a newer one does not overwrite it.
+        mil = staged.millesime or "9999"
+        con.execute(f"""
+            DELETE FROM stg_keep k WHERE EXISTS (
+                SELECT 1 FROM facts f JOIN sources s USING (source_id)
+                WHERE s.kind = ? AND coalesce(s.millesime, '9999') > ? AND f.annee = k.annee AND f.mesure = k.mesure
+                  AND f.territoire_code = k.territoire_code AND f.niveau = k.niveau)
+        """, [staged.kind, mil])
+        kept_values = con.execute("SELECT count(*) FROM stg_keep").fetchall()[0][0]
+        if kept_values == 0:
+            report.problems.append(Problem(name, None, None, f"millésime {staged.millesime} plus ancien que celui déjà chargé pour "
+                                           "les mêmes années : aucune valeur remplacée", grave=False))
         con.execute(f"""
             DELETE FROM facts f USING sources s
             WHERE f.source_id = s.source_id AND s.kind = ? AND (f.annee, f.mesure) IN {keys}
@@ -216,6 +228,8 @@ def _apply(con: duckdb.DuckDBPyConnection, staged: sources.Staged, path: Path, s
         con.execute("INSERT INTO facts SELECT ?, * FROM stg_keep", [sid])
         report.lignes_gardees = con.execute(
             f"SELECT count(DISTINCT ligne) FROM {table} WHERE niveau <> 'commune' OR territoire_code IN (SELECT code FROM ref_communes)").fetchall()[0][0]
+        if staged.lignes_gardees is not None:
+            report.lignes_gardees = staged.lignes_gardees
         years = con.execute("SELECT min(annee), max(annee) FROM stg_keep").fetchall()[0]
     else:
         con.execute(f"""
@@ -228,6 +242,13 @@ def _apply(con: duckdb.DuckDBPyConnection, staged: sources.Staged, path: Path, s
         report.lignes_gardees = con.execute(
             f"SELECT count(DISTINCT ligne) FROM {table} WHERE commune IN (SELECT code FROM ref_communes)").fetchall()[0][0]
         years = con.execute("SELECT min(annee), max(annee) FROM stg_keep").fetchall()[0]
+    if report.lignes_lues == 0:
+        raise LoadError([Problem(name, None, None, "le fichier ne contient aucune ligne de données (seulement l'en-tête)")])
+    if report.lignes_gardees == 0:
+        deps = _departements_label(con, f"SELECT {code_col} FROM {table} WHERE {level_filter}")
+        raise LoadError([Problem(name, None, None, "aucune ligne du fichier ne concerne le périmètre du tableau de bord "
+                                 "(Hautes-Alpes et communes membres de ses EPCI)"
+                                 + (f" : le fichier porte sur le(s) département(s) {deps}" if deps else ""))])
     annees = None if years[0] is None else (str(years[0]) if years[0] == years[1] else f"{years[0]}-{years[1]}")
     libelle = staged.libelle + (" (données de démonstration)" if demo else "")
     con.execute("INSERT INTO sources VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
@@ -254,24 +275,45 @@ def _stage_checked(con, path: Path, kind: str | None) -> sources.Staged:
     return staged
 
 
+def _stage_and_apply(con, path: Path, kind: str | None, sha: str, demo: bool) -> FileReport:
+    """Stage then apply one file; any failure becomes a French LoadError naming the file."""
+    try:
+        staged = _stage_checked(con, path, kind)
+        return _apply(con, staged, path, sha, demo)
+    except LoadError:
+        raise
+    except UnicodeError as exc:
+        raise LoadError([Problem(path.name, None, None, f"encodage des caractères illisible ({exc.reason})")]) from None
+    except (duckdb.Error, OSError, ValueError) as exc:
+        detail = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        raise LoadError([Problem(path.name, None, None, f"lecture impossible : {detail}")]) from None
+
+
 def _ingest(con, paths: list[Path], kind: str | None, demo: bool, progress: Progress) -> list[FileReport]:
-    reports = []
+    """Every file is read and checked; if one is refused, all problems are reported and nothing is kept."""
+    reports, refused = [], []
     known = {r[0] for r in con.execute("SELECT sha256 FROM sources").fetchall()}
     for path in paths:
         path = Path(path)
         if not path.is_file():
-            raise LoadError([Problem(path.name, None, None, "fichier introuvable")])
+            refused.append(Problem(path.name, None, None, "fichier introuvable"))
+            continue
         sha = sha256_of(path)
         if sha in known:
             progress(f"  {path.name} : déjà chargé (même contenu), rien à faire")
             reports.append(FileReport(path.name, statut="déjà chargé"))
             continue
         progress(f"  {path.name} : lecture et contrôles…")
-        staged = _stage_checked(con, path, kind)
-        report = _apply(con, staged, path, sha, demo)
+        try:
+            report = _stage_and_apply(con, path, kind, sha, demo)
+        except LoadError as exc:
+            refused.extend(exc.problems)
+            continue
         known.add(sha)
-        progress(f"  {path.name} : {report.lignes_gardees} ligne(s) gardée(s) sur {report.lignes_lues} ({staged.kind})")
+        progress(f"  {path.name} : {report.lignes_gardees} ligne(s) gardée(s) sur {report.lignes_lues} ({report.kind})")
         reports.append(report)
+    if refused:
+        raise LoadError(refused)
     return reports
 
 
@@ -333,11 +375,13 @@ def check(paths: list[Path], kind: str | None = None) -> list[FileReport]:
         con = duckdb.connect()
         try:
             _init(con)
+            # The whole load runs on a throw-away in-memory warehouse: the report is the one `load` would give.
             try:
-                module = sources.detect(path, kind)
-                staged = module.stage(con, path)
-                status = "refusé" if staged.hard else "vérifié"
-                reports.append(FileReport(path.name, staged.kind, status, staged.lignes_lues, problems=staged.problems))
+                if not path.is_file():
+                    raise LoadError([Problem(path.name, None, None, "fichier introuvable")])
+                report = _stage_and_apply(con, path, kind, "", False)
+                report.statut = "vérifié"
+                reports.append(report)
             except LoadError as exc:
                 reports.append(FileReport(path.name, None, "refusé", problems=exc.problems))
         finally:

@@ -10,8 +10,12 @@ import duckdb
 import pandas as pd
 
 # Lower is preferred when two sources give the same figure.
-KIND_PRIORITY = {"reference": 0, "base_comparateur": 1, "urssaf": 1, "chambre": 1, "flores": 2, "sirene": 3}
-GROUPINGS = ["total", "a5", "section", "a10", "a17", "a38", "a88", "sous_classe", "secteur", "filiere_coeur", "filiere_elargi"]
+KIND_PRIORITY = {"reference": 0, "populations_legales": 1, "base_comparateur": 1, "urssaf": 1, "chambre": 1, "flores": 2,
+                 "sirene": 3}
+# NAF levels a kind publishes only in part ("of which" variables: ETGZ, section G, in the base
+# comparateur): taken as published, never summed into coarser groupings.
+PARTIAL_LEVELS = {"base_comparateur": {"section"}}
+GROUPINGS = ["total", "a5", "section", "a10", "a17", "a38", "a88", "sous_classe", "secteur", "champ", "filiere_coeur", "filiere_elargi"]
 _FINENESS = ["sous_classe", "a88", "a38", "a17", "section", "a10", "a5", "total"]
 # Workforce bands of fewer than 250 employees (Sirene codes): with turnover <= 50 M€, a TPE or PME.
 TPE_PME_BANDS = ("NN", "00", "01", "02", "03", "11", "12", "21", "22", "31")
@@ -24,12 +28,13 @@ def _level_choice(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     A grouping the file publishes itself is taken as published; the others are summed
     from the finest level of the file only (a coarse level may be a partial list).
     """
-    present = con.execute("SELECT DISTINCT source_id, naf_niveau FROM facts").fetchdf()
+    present = con.execute("SELECT DISTINCT f.source_id, s.kind, f.naf_niveau FROM facts f JOIN sources s USING (source_id)").fetchdf()
     mapping = set(map(tuple, con.execute("SELECT DISTINCT naf_niveau, groupement FROM ref_naf_map").fetchall()))
     rows = []
-    for source_id, levels in present.groupby("source_id").naf_niveau:
+    for (source_id, kind), levels in present.groupby(["source_id", "kind"]).naf_niveau:
         levels = set(levels)
-        finest = min(levels, key=_FINENESS.index)
+        complete = levels - PARTIAL_LEVELS.get(kind, set())
+        finest = min(complete or levels, key=_FINENESS.index)
         for g in GROUPINGS:
             if g in levels:
                 rows.append((source_id, g, g))

@@ -294,3 +294,60 @@ def sniff_kind_header(path: Path) -> list[str]:
 
 def text_stream(path: Path, encoding: str) -> io.TextIOBase:
     return open(path, "r", encoding=encoding, newline="")
+
+
+def _head_line(raw: bytes) -> list[str]:
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        # The sample may end inside a multi-byte character: decode what precedes it.
+        try:
+            text = raw[:exc.start].decode("utf-8-sig") if exc.start > len(raw) - 4 else raw.decode("cp1252", errors="replace")
+        except UnicodeDecodeError:
+            text = raw.decode("cp1252", errors="replace")
+    line = text.partition("\n")[0].rstrip("\r")
+    counts = {d: line.count(d) for d in (";", ",", "\t")}
+    delimiter = max(counts, key=counts.get)
+    if not line.strip() or counts[delimiter] == 0:
+        return []
+    return [h.strip().lstrip("\ufeff") for h in next(csv.reader([line], delimiter=delimiter))]
+
+
+def sniff_kind_headers(path: Path) -> list[list[str]]:
+    """Candidate header rows of a file, for source detection, without reading the whole file.
+
+    A CSV (plain or gzip) has one; a workbook gives its first rows (INSEE workbooks put titles
+    and a row of labels above the row of variable codes).
+    """
+    import gzip
+
+    path = Path(path)
+    if path.stat().st_size == 0:
+        refuse(path, "le fichier est vide")
+    if _is_zip(path):
+        rows = []
+        for i, row in read_xlsx_rows(path):
+            cells = [str(c).strip() for c in row if c is not None and str(c).strip()]
+            if len(cells) >= 2:
+                rows.append(cells)
+            if i >= 15:
+                break
+        return rows or [[]]
+    with open(path, "rb") as f:
+        magic = f.read(2)
+    try:
+        if magic == b"\x1f\x8b":
+            with gzip.open(path, "rb") as f:
+                raw = f.read(256 * 1024)
+        else:
+            with open(path, "rb") as f:
+                raw = f.read(256 * 1024)
+    except (OSError, EOFError):
+        refuse(path, "archive gzip illisible ou tronquée")
+    if b"\x00" in raw and not raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        refuse(path, "contenu binaire : ce n'est pas un fichier texte CSV")
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        tf = open_text(path)
+        tf.close()
+        return [tf.header]
+    return [_head_line(raw)]

@@ -19,8 +19,6 @@ A5_LABELS = {
 }
 # The candidature's order of the five strategic filières.
 FILIERES_ORDER = ["agroalimentaire", "ppam", "aeronautique", "energies_renouvelables", "btp"]
-# Groupements derived from NAF sous-classes only (not a NAF level of their own).
-EXTRA_GROUPINGS = ["secteur", "filiere_coeur", "filiere_elargi"]
 
 _CSV = "read_csv('{path}', header=true, all_varchar=true, delim=',', quote='\"')"
 
@@ -90,6 +88,12 @@ def load_reference(con: duckdb.DuckDBPyConnection) -> None:
         SELECT code, libelle, TRY_CAST(borne_min AS INTEGER) AS borne_min, TRY_CAST(borne_max AS INTEGER) AS borne_max
         FROM {_csv('tranches_effectifs.csv')}
     """)
+    # Key figures as published in the candidature, shown beside the recomputed ones.
+    con.execute(f"""
+        CREATE OR REPLACE TABLE ref_candidature AS
+        SELECT cle, libelle, CAST(valeur_publiee AS DOUBLE) AS valeur_publiee, texte_publie, explication
+        FROM {_csv('candidature_chiffres_cles.csv')}
+    """)
     changes = REFERENCE_DIR / "communes_changements.csv"
     if changes.exists():
         con.execute(f"""
@@ -122,6 +126,9 @@ def _build_naf_map(con: duckdb.DuckDBPyConnection) -> None:
             f"SELECT max(n) = 1 FROM (SELECT count(DISTINCT section) n FROM ref_naf GROUP BY {fcol})").fetchall()[0][0]
         if sect_functional:
             parts.append(f"SELECT DISTINCT '{fine}', n.{fcol}, 'secteur', s.secteur FROM ref_naf n JOIN ref_secteurs s USING (section)")
+            # The candidature's field: market activities, non-agricultural, non-financial.
+            parts.append(f"SELECT DISTINCT '{fine}', n.{fcol}, 'champ', 'CHAMP' FROM ref_naf n JOIN ref_secteurs s USING (section) "
+                         "WHERE s.secteur <> 'hors_champ'")
     parts.append("SELECT 'total', '_T', 'total', '_T'")
     parts.append("""SELECT DISTINCT 'sous_classe', sous_classe, 'filiere_coeur', filiere FROM ref_filieres WHERE perimetre = 'coeur'""")
     parts.append("""SELECT DISTINCT 'sous_classe', sous_classe, 'filiere_elargi', filiere FROM ref_filieres""")
@@ -135,7 +142,8 @@ def _build_groups(con: duckdb.DuckDBPyConnection) -> None:
                          ("section", "libelle_section"), ("a10", "libelle_a10"), ("a5", "libelle_a5"),
                          ("sous_classe", "libelle")]:
         parts.append(f"SELECT DISTINCT '{level}', {level}, {label}, dense_rank() OVER (ORDER BY {level}) FROM ref_naf")
-    parts.append("SELECT DISTINCT 'secteur', secteur, secteur_libelle, ordre FROM ref_secteurs")
+    parts.append("SELECT DISTINCT 'secteur', secteur, secteur_libelle, ordre FROM ref_secteurs WHERE secteur <> 'hors_champ'")
+    parts.append("SELECT 'champ', 'CHAMP', 'Champ marchand non agricole et non financier', 1")
     order = " ".join(f"WHEN '{f}' THEN {i}" for i, f in enumerate(FILIERES_ORDER, start=1))
     for g in ("filiere_coeur", "filiere_elargi"):
         parts.append(f"SELECT DISTINCT '{g}', filiere, filiere_libelle, CASE filiere {order} ELSE 99 END FROM ref_filieres")

@@ -119,7 +119,10 @@ def sql_number(col: str) -> str:
     expr = f"trim({col})"
     for ch in _SPACES:
         expr = f"replace({expr}, chr({ord(ch)}), '')"
-    return f"TRY_CAST(replace({expr}, ',', '.') AS DOUBLE)"
+    # '1.234,5' (dots as thousands separators, decimal comma) -> 1234.5; otherwise the comma is decimal.
+    dotted = f"regexp_full_match({expr}, '-?[0-9]{{1,3}}(\\.[0-9]{{3}})+,[0-9]*')"
+    return (f"TRY_CAST(CASE WHEN {dotted} THEN replace(replace({expr}, '.', ''), ',', '.') "
+            f"ELSE replace({expr}, ',', '.') END AS DOUBLE)")
 
 
 def sql_is_secret(col: str) -> str:

@@ -8,27 +8,44 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..readers import sniff_kind_header
+from ..readers import sniff_kind_headers
 from ..validate import refuse
-from . import base_comparateur, chambre, urssaf
+from . import base_comparateur, chambre, flores, populations, reference_files, sirene, urssaf
 from .common import Staged
 
-KINDS = {m.KIND: m for m in (base_comparateur, urssaf, chambre)}
+KINDS = {m.KIND: m for m in (base_comparateur, urssaf, flores, sirene, populations, chambre)}
+LABELS = ("base comparateur INSEE, URSSAF commune x APE, INSEE Flores, stock Sirene des établissements, "
+          "populations légales INSEE, export CCI/CMA")
 
 
 def detect(path: Path, kind: str | None = None):
     """The source module for a file, from its header (or the --kind given)."""
+    path = Path(path)
     if kind:
         if kind not in KINDS:
             refuse(path, f"type de source inconnu « {kind} » (types connus : {', '.join(sorted(KINDS))})")
         return KINDS[kind]
-    header = sniff_kind_header(Path(path))
-    for module in KINDS.values():
-        if module.detect(header):
-            return module
+    if not path.is_file():
+        refuse(path, "fichier introuvable")
+    with open(path, "rb") as f:
+        head = f.read(4096)
+    if head[:4] == b"PAR1":
+        return sirene
+    if head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"{", b"["):
+        refuse(path, reference_files.explain_json(head))
+    headers = sniff_kind_headers(path)
+    for header in headers:
+        for module in KINDS.values():
+            if module.detect(header):
+                return module
+    for header in headers:
+        why = reference_files.explain(header)
+        if why:
+            refuse(path, why, 1)
+    header = headers[0] if headers else []
     shown = ", ".join(h[:30] for h in header[:6])
     refuse(path, "format de fichier non reconnu : l'en-tête ne correspond à aucune source connue "
-                 f"(base comparateur INSEE, URSSAF commune x APE, export CCI/CMA). Début de l'en-tête : {shown}", 1)
+                 f"({LABELS}). Début de l'en-tête : {shown}", 1)
 
 
 __all__ = ["Staged", "KINDS", "detect"]

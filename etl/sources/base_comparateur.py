@@ -1,4 +1,4 @@
-"""INSEE « base comparateur de territoires » (CSV), one row per commune.
+"""INSEE « base comparateur de territoires » (CSV or xlsx), one row per commune.
 
 Variable names carry a 2-digit year suffix (P18_POP, ETTOT18 -> 2018). The 2022
 edition writes statistical secret as an empty cell, the 2025 edition as `s` and
@@ -14,7 +14,7 @@ import duckdb
 import pandas as pd
 
 from ..validate import Problem, sql_is_secret, sql_number
-from .common import Staged, open_text, read_text_table, year_from_name
+from .common import Staged, is_zip, open_text, read_text_table, read_xlsx_table, year_from_name
 
 KIND = "base_comparateur"
 LIBELLE = "INSEE, base comparateur de territoires"
@@ -61,14 +61,18 @@ def _variables(header: list[str]) -> tuple[pd.DataFrame, list[str]]:
 
 
 def stage(con: duckdb.DuckDBPyConnection, path: Path) -> Staged:
-    tf = open_text(path)
-    try:
-        header = tf.header
-        codgeo = [h.strip().upper() for h in header].index("CODGEO")
-        vars_, ignored = _variables(header)
-        n = read_text_table(con, tf, "stg_raw")
-    finally:
-        tf.close()
+    if is_zip(path):
+        # xlsx edition: rows 1-4 titles, row 5 labels, row 6 variable codes, data from row 7.
+        header, n = read_xlsx_table(con, path, lambda cells: "CODGEO" in (c.upper() for c in cells), "CODGEO")
+    else:
+        tf = open_text(path)
+        try:
+            header = tf.header
+            n = read_text_table(con, tf, "stg_raw")
+        finally:
+            tf.close()
+    codgeo = [h.strip().upper() for h in header].index("CODGEO")
+    vars_, ignored = _variables(header)
     problems: list[Problem] = []
     name = Path(path).name
     if ignored:
@@ -78,6 +82,11 @@ def stage(con: duckdb.DuckDBPyConnection, path: Path) -> Staged:
     con.register("stg_vars", vars_)
     cols = ", ".join(vars_.col)
     # UNPIVOT drops NULL cells, and an empty cell is the 2022 edition's secret mark: keep them as ''.
+    # Editions that mark secret with `s` (2025) leave a cell empty when the figure does not exist:
+    # there, an empty cell is no fact at all (the read side shows it as absent).
+    marks_s = bool(len(vars_)) and con.execute(
+        "SELECT count(*) > 0 FROM (SELECT 1 FROM stg_raw WHERE " + " OR ".join(sql_is_secret(c) for c in vars_.col) + " LIMIT 1)"
+    ).fetchall()[0][0]
     filled = ", ".join(f"coalesce({c}, '') AS {c}" for c in vars_.col)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE stg_long AS
@@ -108,7 +117,11 @@ def stage(con: duckdb.DuckDBPyConnection, path: Path) -> Staged:
                CASE WHEN texte IS NULL OR trim(texte) = '' OR {sql_is_secret('texte')} THEN NULL ELSE {sql_number('texte')} END AS valeur,
                CASE WHEN texte IS NULL OR trim(texte) = '' OR {sql_is_secret('texte')} THEN 'secret' ELSE 'ok' END AS statut
         FROM stg_long
+        {"WHERE texte IS NOT NULL AND trim(texte) <> ''" if marks_s else ""}
     """)
+    if marks_s:
+        problems.append(Problem(name, None, None, "secret statistique noté « s » (édition 2025 et suivantes) : "
+                                "une cellule vide est une donnée inexistante, non chargée", grave=False))
     years = sorted({int(y) for y in vars_.annee})
     return Staged(KIND, LIBELLE, PRODUCTEUR, LICENCE, year_from_name(path) or (str(max(years)) if years else None),
                   n, facts_table="stg_facts", problems=problems)

@@ -15,9 +15,9 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from ..readers import _is_zip, read_xlsx_rows
+from ..readers import _is_zip
 from ..validate import Problem, refuse, sql_number
-from .common import Staged, _norm, find_column, open_text, read_text_table, year_from_name
+from .common import _ACCENTS, Staged, _norm, find_column, open_text, read_text_table, read_xlsx_table, year_from_name
 
 KIND = "chambre"
 LIBELLE = "Export CCI / CMA (fichier d'entreprises)"
@@ -29,7 +29,7 @@ _NAF = ("Code NAF", "Code APE", "NAF", "APE", "code_naf", "code_ape", "Activité
 _COMMUNE = ("Code commune INSEE", "Code INSEE commune", "Code commune", "code_commune", "Commune (code INSEE)", "code_insee", "Code INSEE")
 _NAME = ("Raison sociale", "Dénomination", "raison_sociale", "Nom", "Enseigne")
 _TRANCHE = ("Tranche effectif", "Tranche d'effectif", "Tranche effectif salarié", "tranche_effectif", "Effectif")
-_CA_WIDE = re.compile(r"^(?:ca|chiffredaffaires?)(\d{4})(k|m|keur|meur|eur|euros?|milliersdeuros?|millionsdeuros?)?$")
+_CA_WIDE = re.compile(r"^(?:ca|chiffre(?:d)?affaires?)(\d{4})(k|m|keur|meur|eur|euros?|milliersdeuros?|millionsdeuros?)?$")
 _UNITS = {None: 1.0, "eur": 1.0, "euro": 1.0, "euros": 1.0, "k": 1e3, "keur": 1e3, "milliersdeuros": 1e3,
           "milliersdeuro": 1e3, "m": 1e6, "meur": 1e6, "millionsdeuros": 1e6, "millionsdeuro": 1e6}
 
@@ -43,47 +43,86 @@ def detect(header: list[str]) -> bool:
     norm = {_norm(h) for h in header}
     has_siret = any(_norm(s) in norm for s in _SIRET)
     has_ca = any(_CA_WIDE.match(_unit_norm(h)) for h in header) or (
-        any(n.startswith("chiffredaffaires") or n == "ca" for n in norm) and any(n in ("annee", "exercice") for n in norm))
+        any(_is_ca_long(n) for n in norm) and any(n in ("annee", "exercice") for n in norm))
     return has_siret and has_ca
 
 
-def _header_row(path: Path) -> tuple[list[str], list[tuple[int, tuple]]]:
-    """Header and data rows of an xlsx export (the header is the first row naming a SIRET column)."""
-    rows = iter(read_xlsx_rows(path))
-    for i, row in rows:
-        cells = ["" if c is None else str(c).strip() for c in row]
-        if any(_norm(c) in {_norm(s) for s in _SIRET} for c in cells):
-            return cells, list(rows)
-        if i > 30:
-            break
-    refuse(path, "aucune ligne d'en-tête avec une colonne SIRET dans les 30 premières lignes du classeur")
+def _is_ca_long(n: str) -> bool:
+    """A normalised header naming the turnover column of the long form (« chiffre_affaires (k€) », « CA »)."""
+    return n.startswith(("chiffredaffaires", "chiffreaffaires")) or n in ("ca", "cak", "caeur", "cakeur", "cameur", "cam")
 
 
 def _xlsx_table(con, path: Path) -> tuple[list[str], int]:
-    header, rows = _header_row(path)
-    width = len(header)
-    data = {f"c{j}": [] for j in range(width)}
-    lines = []
-    for i, row in rows:
-        if row is None or all(c is None or str(c).strip() == "" for c in row):
-            continue
-        lines.append(i)
-        for j in range(width):
-            v = row[j] if j < len(row) else None
-            if isinstance(v, float) and v.is_integer():
-                v = int(v)
-            data[f"c{j}"].append(None if v is None else str(v))
-    df = pd.DataFrame({"ligne": lines, **data}, dtype=object)
-    con.register("stg_xlsx", df)
-    con.execute("CREATE OR REPLACE TEMP TABLE stg_raw AS SELECT CAST(ligne AS BIGINT) AS ligne, * EXCLUDE (ligne) FROM stg_xlsx")
-    con.unregister("stg_xlsx")
-    return header, len(lines)
+    siret_names = {_norm(x) for x in _SIRET}
+    return read_xlsx_table(con, path, lambda cells: any(_norm(c) in siret_names for c in cells), "colonne SIRET")
 
 
 def _luhn_sql(col: str) -> str:
+    """Luhn key of a 14-digit SIRET; La Poste's establishments (356000000…) use a digit sum multiple of 5."""
     digit = f"CAST(substr({col}, 15 - i, 1) AS INTEGER)"
     doubled = f"(CASE WHEN i % 2 = 0 THEN ({digit} * 2) - CASE WHEN {digit} * 2 > 9 THEN 9 ELSE 0 END ELSE {digit} END)"
-    return f"(list_sum(list_transform(range(1, 15), lambda i: {doubled})) % 10 = 0)"
+    plain = f"CAST(substr({col}, i, 1) AS INTEGER)"
+    return (f"(CASE WHEN {col} LIKE '356000000%' THEN list_sum(list_transform(range(1, 15), lambda i: {plain})) % 5 = 0 "
+            f"ELSE list_sum(list_transform(range(1, 15), lambda i: {doubled})) % 10 = 0 END)")
+
+
+_POSTCODE = ("Code postal", "CP", "code_postal", "Code postal établissement", "codepostal")
+_TOWN = ("Commune", "Ville", "Localité", "Nom commune", "libelle_commune", "Libellé commune", "commune_nom")
+
+
+def _name_key(name: str) -> str:
+    """A town name as a matching key: accents, case, articles and 'St'/'Ste' abbreviations ignored."""
+    words = re.sub(r"[^a-z0-9]+", " ", str(name).translate(_ACCENTS).lower()).split()
+    words = ["saint" if w == "st" else "sainte" if w == "ste" else w for w in words]
+    if words and words[0] in ("le", "la", "les", "l"):
+        words = words[1:]
+    return "".join(words)
+
+
+def _commune_from_postcode(con, header: list[str], path: Path, problems: list[Problem]) -> int:
+    """No INSEE code column: find each row's commune from its postcode (département) and name.
+
+    Adds a column to stg_raw holding the INSEE code, or 'X' + postcode when the town is not one
+    of the perimeter's communes (those rows are then counted as outside the perimeter).
+    """
+    i_cp = find_column(header, *_POSTCODE)
+    i_town = find_column(header, *_TOWN)
+    if i_cp is None or i_town is None:
+        refuse(path, "colonne obligatoire absente : Code commune INSEE (ou Code postal et Commune)", 1)
+    keys: dict[tuple[str, str], str] = {}
+    for code, nom, dep in con.execute("SELECT code, nom, departement FROM ref_communes").fetchall():
+        keys[(dep, _name_key(nom))] = code
+    for old, new, nom in con.execute(
+            "SELECT ancien_code, nouveau_code, nom_ancien FROM ref_communes_changements WHERE nom_ancien IS NOT NULL").fetchall():
+        dep = old[:2]
+        keys.setdefault((dep, _name_key(nom)), new)
+    pairs = con.execute(f"SELECT DISTINCT c{i_cp}, c{i_town} FROM stg_raw").fetchall()
+    rows = []
+    for cp, town in pairs:
+        digits = re.sub(r"\D", "", cp or "")
+        if len(digits) == 4:
+            digits = "0" + digits
+        code = None
+        if len(digits) == 5:
+            dep = "2A" if digits.startswith("20") and digits < "20200" else "2B" if digits.startswith("20") else digits[:2]
+            code = keys.get((dep, _name_key(town or ""))) or "X" + digits
+        rows.append((cp, town, code))
+    con.register("stg_cp", pd.DataFrame(rows, columns=["cp", "town", "code"], dtype=object))
+    new = len(header)
+    header.append(f"{header[i_cp]} + {header[i_town]}")
+    con.execute(f"ALTER TABLE stg_raw ADD COLUMN c{new} VARCHAR")
+    con.execute(f"""UPDATE stg_raw SET c{new} = m.code FROM stg_cp m
+                    WHERE stg_raw.c{i_cp} IS NOT DISTINCT FROM m.cp AND stg_raw.c{i_town} IS NOT DISTINCT FROM m.town""")
+    con.unregister("stg_cp")
+    for ligne, cp in con.execute(f"SELECT ligne, c{i_cp} FROM stg_raw WHERE c{new} IS NULL ORDER BY ligne LIMIT 20").fetchall():
+        problems.append(Problem(path.name, ligne, header[i_cp], f"code postal attendu (5 chiffres), trouvé « {(cp or '')[:20]} »"))
+    unknown = con.execute(f"""SELECT count(*), min(ligne) FROM stg_raw WHERE c{new} LIKE 'X%'
+                              AND substr(c{new}, 2, 2) IN (SELECT DISTINCT departement FROM ref_communes)""").fetchall()[0]
+    if unknown[0]:
+        problems.append(Problem(path.name, unknown[1], header[i_town],
+                                f"{unknown[0]} ligne(s) dont la commune (code postal + nom) n'est pas une commune du périmètre "
+                                "(ou dont le nom n'a pas été reconnu) : ignorée(s)", grave=False))
+    return new
 
 
 def stage(con: duckdb.DuckDBPyConnection, path: Path) -> Staged:
@@ -100,7 +139,10 @@ def stage(con: duckdb.DuckDBPyConnection, path: Path) -> Staged:
     name = path.name
     i_siret = find_column(header, *_SIRET, required="SIRET", path=path)
     i_naf = find_column(header, *_NAF, required="Code NAF (ou Code APE)", path=path)
-    i_com = find_column(header, *_COMMUNE, required="Code commune INSEE", path=path)
+    problems: list[Problem] = []
+    i_com = find_column(header, *_COMMUNE)
+    if i_com is None:
+        i_com = _commune_from_postcode(con, header, path, problems)
     i_name = find_column(header, *_NAME)
     i_tr = find_column(header, *_TRANCHE)
     wide = []
@@ -126,10 +168,10 @@ def stage(con: duckdb.DuckDBPyConnection, path: Path) -> Staged:
         """)
     else:
         i_year = find_column(header, "annee", "année", "exercice", required="année (ou colonnes « CA AAAA »)", path=path)
-        i_ca = next((i for i, h in enumerate(header) if _norm(h).startswith("chiffredaffaires") or _norm(h) in ("ca", "cak", "caeur", "cakeur", "cameur")), None)
+        i_ca = next((i for i, h in enumerate(header) if _is_ca_long(_unit_norm(h))), None)
         if i_ca is None:
             refuse(path, "colonne de chiffre d'affaires absente (« CA AAAA (k€) » ou « chiffre_affaires »)", 1)
-        unit = _unit_norm(header[i_ca]).removeprefix("chiffredaffaires").removeprefix("ca") or None
+        unit = re.sub(r"^(chiffredaffaires|chiffreaffaires|ca)", "", _unit_norm(header[i_ca])) or None
         facteur = _UNITS.get(unit, 1.0)
         con.execute(f"""
             CREATE OR REPLACE TEMP TABLE stg_long AS
@@ -149,7 +191,6 @@ def stage(con: duckdb.DuckDBPyConnection, path: Path) -> Staged:
                trim(coalesce(tranche_txt, '')) AS tranche_txt, variable, annee, facteur, texte
         FROM stg_long
     """)
-    problems: list[Problem] = []
     if not wide:
         for (ligne,) in problems_year:
             problems.append(Problem(name, ligne, header[i_year], "année attendue (4 chiffres)"))
@@ -165,7 +206,8 @@ def stage(con: duckdb.DuckDBPyConnection, path: Path) -> Staged:
         problems.append(Problem(name, ligne, header[i_naf], f"code NAF « {code[:12]} » inconnu de la NAF rév. 2"))
     for ligne, code in con.execute("""
             SELECT DISTINCT ligne, commune FROM stg_norm
-            WHERE NOT regexp_full_match(commune, '[0-9]{5}|2[AB][0-9]{3}') ORDER BY ligne LIMIT 20""").fetchall():
+            WHERE NOT regexp_full_match(commune, '[0-9]{5}|2[AB][0-9]{3}') AND commune NOT LIKE 'X%'
+            ORDER BY ligne LIMIT 20""").fetchall():
         problems.append(Problem(name, ligne, header[i_com], f"code commune INSEE attendu (5 caractères), trouvé « {code[:20]} »"))
     for ligne, variable, texte in con.execute(f"""
             SELECT ligne, variable, texte FROM stg_norm

@@ -25,6 +25,8 @@ class Staged:
     facts_table: str | None = None
     firms_table: str | None = None
     problems: list[Problem] = field(default_factory=list)
+    # Rows of the file kept, when the staged table does not hold one row per file line (Sirene).
+    lignes_gardees: int | None = None
 
     @property
     def hard(self) -> list[Problem]:
@@ -79,3 +81,62 @@ _ACCENTS = str.maketrans("àâäéèêëîïôöùûüçÀÂÄÉÈÊËÎÏÔÖÙ
 def _norm(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "", str(text).translate(_ACCENTS).lower())
 
+
+
+def _cell_text(v) -> str | None:
+    """An xlsx cell as the text a CSV would hold (integers without '.0', dates as ISO)."""
+    if v is None:
+        return None
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    if hasattr(v, "isoformat"):
+        return v.isoformat()[:10] if getattr(v, "hour", 0) == 0 and getattr(v, "minute", 0) == 0 else v.isoformat()
+    return str(v)
+
+
+def read_xlsx_table(con: duckdb.DuckDBPyConnection, path: Path, is_header, what: str,
+                    table: str = "stg_raw", max_scan: int = 30) -> tuple[list[str], int]:
+    """Load the first sheet of a workbook as text columns c0..cN plus `ligne` (the Excel row number).
+
+    The header is the first row (within `max_scan`) for which `is_header(cells)` is true: INSEE
+    workbooks put 4 title rows and a row of labels above the row of variable codes.
+    """
+    import pandas as pd
+
+    from ..readers import read_xlsx_rows
+
+    rows = iter(read_xlsx_rows(path))
+    header = None
+    for i, row in rows:
+        cells = ["" if c is None else str(c).strip() for c in row]
+        if is_header(cells):
+            header = cells
+            while header and header[-1] == "":
+                header.pop()
+            break
+        if i >= max_scan:
+            break
+    if header is None:
+        refuse(path, f"aucune ligne d'en-tête ({what}) dans les {max_scan} premières lignes du classeur")
+    width = len(header)
+    data = {f"c{j}": [] for j in range(width)}
+    lines = []
+    for i, row in rows:
+        if row is None or all(c is None or str(c).strip() == "" for c in row):
+            continue
+        lines.append(i)
+        for j in range(width):
+            data[f"c{j}"].append(_cell_text(row[j]) if j < len(row) else None)
+    df = pd.DataFrame({"ligne": lines, **data}, dtype=object)
+    con.register("stg_xlsx", df)
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT CAST(ligne AS BIGINT) AS ligne, "
+                    + ", ".join(f"CAST(c{j} AS VARCHAR) AS c{j}" for j in range(width)) + " FROM stg_xlsx")
+    finally:
+        con.unregister("stg_xlsx")
+    return header, len(lines)
+
+
+def is_zip(path: Path) -> bool:
+    with open(path, "rb") as f:
+        return f.read(4) == b"PK\x03\x04"

@@ -1,0 +1,44 @@
+"""Tableau de bord du Territoire d'industrie Hautes-Alpes: the frame around the pages.
+
+Run with `streamlit run dashboard.py`. Navigation, first-start build of the warehouse,
+the shared sidebar (territory, year), then the selected page.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+st.set_page_config(page_icon=str(Path(__file__).with_name("assets") / "favicon.png"), layout="wide")
+
+from indicators import ui  # noqa: E402
+from indicators.db import WarehouseMissing  # noqa: E402
+
+PAGES = [
+    st.Page("pages/views/accueil.py", title="Accueil", icon=":material/home:", url_path="accueil", default=True),
+    st.Page("pages/views/chiffres_cles.py", title="Chiffres clés", icon=":material/pin:", url_path="chiffres-cles"),
+    st.Page("pages/views/chiffre_affaires.py", title="Chiffre d'affaires", icon=":material/euro:", url_path="chiffre-affaires"),
+    st.Page("pages/views/industrie.py", title="Industrie", icon=":material/factory:", url_path="industrie"),
+    st.Page("pages/views/filieres.py", title="Filières", icon=":material/hub:", url_path="filieres"),
+    st.Page("pages/views/comparer.py", title="Comparer les EPCI", icon=":material/compare_arrows:", url_path="comparer"),
+    st.Page("pages/views/sources.py", title="Sources et méthodes", icon=":material/menu_book:", url_path="sources"),
+]
+
+
+def _first_start() -> None:
+    """No warehouse yet (fresh clone): build it from the reference and demo data, visibly."""
+    from etl.load import build
+
+    with st.status("Première ouverture : construction de l'entrepôt de données…", expanded=True) as status:
+        build(ui.warehouse_path(), demo=True, progress=st.write)
+        status.update(label="Entrepôt construit.", state="complete", expanded=False)
+
+
+page = st.navigation(PAGES)
+try:
+    ui.begin_run()
+except WarehouseMissing:
+    _first_start()
+    ui.begin_run()
+ui.sidebar()
+page.run()

@@ -1,0 +1,159 @@
+"""INSEE Sirene, stock of establishments (StockEtablissement_utf8.csv, its parquet, or the
+per-département geo-sirene extract geo_siret_DD.csv.gz).
+
+The national file has about 40 million rows (8 GB): it is streamed and filtered by DuckDB in
+one pass (projection of 7 columns, hash aggregate), never loaded into Python. Kept: the active
+establishments (etatAdministratifEtablissement = 'A') of the perimeter's communes, counted by
+commune and NAF sous-classe (activitePrincipaleEtablissement, NAFRev2 only for the detail; every
+active establishment in the total), and those with employees (trancheEffectifsEtablissement other
+than NN / 00 / empty). The year of the counts is the year of the latest dateDernierTraitementEtablissement.
+"""
+from __future__ import annotations
+
+import gzip
+import re
+from pathlib import Path
+
+import duckdb
+
+from ..readers import _head_line
+from ..validate import LoadError, Problem, refuse
+from .common import Staged, year_from_name
+
+KIND = "sirene"
+LIBELLE = "INSEE, répertoire Sirene (stock des établissements actifs)"
+PRODUCTEUR = "INSEE"
+LICENCE = "Licence Ouverte 2.0 (Etalab)"
+
+# Columns read, by their name in the published file.
+COLUMNS = {"commune": "codeCommuneEtablissement", "etat": "etatAdministratifEtablissement",
+           "naf": "activitePrincipaleEtablissement", "nomenclature": "nomenclatureActivitePrincipaleEtablissement",
+           "tranche": "trancheEffectifsEtablissement", "traitement": "dateDernierTraitementEtablissement",
+           "siret": "siret"}
+_OPTIONAL = {"nomenclature", "traitement", "tranche"}
+EMPLOYER_BANDS_EXCLUDED = ("NN", "00", "")
+
+
+def detect(header: list[str]) -> bool:
+    low = {h.strip().lower() for h in header}
+    return {"siret", "etatadministratifetablissement", "activiteprincipaleetablissement", "codecommuneetablissement"} <= low
+
+
+def _header(path: Path) -> tuple[list[str], bool]:
+    with open(path, "rb") as f:
+        head = f.read(4)
+    if head == b"PAR1":
+        return [], True
+    opener = gzip.open if head[:2] == b"\x1f\x8b" else open
+    try:
+        with opener(path, "rb") as f:
+            raw = f.read(256 * 1024)
+    except (OSError, EOFError):
+        refuse(path, "archive gzip illisible ou tronquée")
+    return _head_line(raw), False
+
+
+def _source_sql(con, path: Path) -> tuple[str, list, dict[str, int], int]:
+    """FROM clause reading the file, its parameters, and the position of each needed column."""
+    header, parquet = _header(path)
+    if parquet:
+        try:
+            header = [r[0] for r in con.execute("SELECT column_name FROM (DESCRIBE SELECT * FROM read_parquet(?))",
+                                                [path.as_posix()]).fetchall()]
+        except duckdb.Error:
+            refuse(path, "fichier parquet illisible ou tronqué")
+    low = [h.strip().lower() for h in header]
+    pos = {}
+    for key, name in COLUMNS.items():
+        if name.lower() in low:
+            pos[key] = low.index(name.lower()) + 1
+        elif key not in _OPTIONAL:
+            refuse(path, f"colonne obligatoire absente : {name} (stock Sirene des établissements)", 1)
+    if parquet:
+        return "read_parquet(?)", [path.as_posix()], pos, len(header)
+    columns = {f"c{i}": "VARCHAR" for i in range(len(header))}
+    delim = "," if header and len(header) > 1 else ";"
+    return ("read_csv(?, delim=?, header=false, skip=1, quote='\"', escape='\"', auto_detect=false, columns=?, "
+            "max_line_size=1048576, encoding=?)"), [path.as_posix(), delim, columns], pos, len(header)
+
+
+def stage(con: duckdb.DuckDBPyConnection, path: Path) -> Staged:
+    path = Path(path)
+    name = path.name
+    src, params, pos, _ = _source_sql(con, path)
+    col = {k: f"CAST(#{p} AS VARCHAR)" for k, p in pos.items()}
+    col.setdefault("nomenclature", "'NAFRev2'")
+    col.setdefault("traitement", "NULL")
+    col.setdefault("tranche", "NULL")
+    query = f"""
+        CREATE OR REPLACE TEMP TABLE stg_sirene AS
+        WITH perimetre AS (
+            SELECT code AS commune FROM ref_communes
+            UNION SELECT ancien_code FROM ref_communes_changements WHERE nouveau_code IN (SELECT code FROM ref_communes)
+        ), rows AS (
+            SELECT {col['commune']} AS commune, {col['etat']} AS etat, {col['naf']} AS naf,
+                   {col['nomenclature']} AS nomenclature, {col['tranche']} AS tranche, {col['traitement']} AS traitement,
+                   {col['siret']} AS siret
+            FROM {src}
+        )
+        SELECT CASE WHEN dedans THEN commune END AS commune, CASE WHEN dedans THEN etat END AS etat,
+               CASE WHEN dedans THEN naf END AS naf, CASE WHEN dedans THEN nomenclature END AS nomenclature,
+               CASE WHEN dedans THEN coalesce(tranche, '') END AS tranche,
+               count(*) AS n, max(traitement) AS traitement, count(*) FILTER (WHERE siret IS NULL) AS sans_siret
+        FROM (SELECT *, coalesce(commune IN (SELECT commune FROM perimetre), false) AS dedans FROM rows)
+        GROUP BY ALL
+    """
+    for encoding in ("utf-8", "latin-1"):
+        try:
+            con.execute(query, params + ([encoding] if src.startswith("read_csv") else []))
+            break
+        except duckdb.Error as exc:
+            msg = str(exc)
+            if src.startswith("read_csv") and encoding == "utf-8" and "unicode" in msg.lower():
+                continue
+            m = re.search(r"[Ll]ine:? (\d+)", msg)
+            why = ("nombre de colonnes différent de l'en-tête" if "column" in msg.lower()
+                   else "fichier illisible ou mal formé (guillemets ou séparateurs incohérents, archive tronquée)")
+            raise LoadError([Problem(name, int(m.group(1)) if m else None, None, why)]) from None
+    total, outside, traitement = con.execute(
+        "SELECT coalesce(sum(n), 0), coalesce(sum(n) FILTER (WHERE commune IS NULL), 0), max(traitement) FROM stg_sirene").fetchall()[0]
+    problems: list[Problem] = []
+    if total == 0:
+        refuse(path, "aucun établissement dans le fichier")
+    year = int(traitement[:4]) if traitement and re.match(r"(19|20)\d\d", traitement) else None
+    millesime = traitement[:7] if year else year_from_name(path)
+    if year is None and millesime:
+        year = int(millesime[:4])
+    if year is None:
+        refuse(path, "date du stock introuvable (colonne dateDernierTraitementEtablissement vide et pas d'année dans le nom du fichier)")
+    if outside:
+        problems.append(Problem(name, None, COLUMNS["commune"], f"{outside} établissement(s) hors du périmètre (Hautes-Alpes et "
+                                "communes membres de ses EPCI) : ignoré(s)", grave=False))
+    # Active establishments coded in an older nomenclature (NAFRev1, NAF1993...) or with a NAF code unknown to NAF rév. 2.
+    old = con.execute("""
+        SELECT coalesce(sum(n), 0) FROM stg_sirene s WHERE commune IS NOT NULL AND etat = 'A'
+          AND (coalesce(nomenclature, '') <> 'NAFRev2' OR NOT EXISTS (SELECT 1 FROM ref_naf r WHERE r.sous_classe = s.naf))""").fetchall()[0][0]
+    if old:
+        problems.append(Problem(name, None, COLUMNS["naf"], f"{old} établissement(s) actif(s) sans code NAF rév. 2 reconnu (ancienne "
+                                "nomenclature ou code vide) : comptés dans le total, pas dans le détail par activité", grave=False))
+    bands = ", ".join(f"'{b}'" for b in EMPLOYER_BANDS_EXCLUDED)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE stg_facts AS
+        WITH a AS (SELECT s.*, (nomenclature = 'NAFRev2' AND EXISTS (SELECT 1 FROM ref_naf r WHERE r.sous_classe = s.naf)) AS naf_ok,
+                          tranche NOT IN ({bands}) AS employeur
+                   FROM stg_sirene s WHERE commune IS NOT NULL AND etat = 'A')
+        SELECT NULL::BIGINT AS ligne, commune AS territoire_code, 'commune' AS niveau, {year} AS annee, 'etablissements' AS mesure,
+               naf AS naf_code, 'sous_classe' AS naf_niveau, CAST(sum(n) AS DOUBLE) AS valeur, 'ok' AS statut
+        FROM a WHERE naf_ok GROUP BY ALL
+        UNION ALL
+        SELECT NULL, commune, 'commune', {year}, 'etablissements', '_T', 'total', sum(n), 'ok' FROM a GROUP BY ALL
+        UNION ALL
+        SELECT NULL, commune, 'commune', {year}, 'etablissements_avec_salaries', naf, 'sous_classe', sum(n), 'ok'
+        FROM a WHERE naf_ok AND employeur GROUP BY ALL
+        UNION ALL
+        SELECT NULL, commune, 'commune', {year}, 'etablissements_avec_salaries', '_T', 'total', sum(n), 'ok'
+        FROM a WHERE employeur GROUP BY ALL
+    """)
+    kept = con.execute("SELECT coalesce(sum(n), 0) FROM stg_sirene WHERE commune IS NOT NULL AND etat = 'A'").fetchall()[0][0]
+    return Staged(KIND, LIBELLE, PRODUCTEUR, LICENCE, millesime, int(total), facts_table="stg_facts", problems=problems,
+                  lignes_gardees=int(kept))

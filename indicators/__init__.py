@@ -1,0 +1,1 @@
+"""Read side of the warehouse: indicator catalogue, queries, secret rules, charts and exports."""

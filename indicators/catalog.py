@@ -1,0 +1,104 @@
+"""The indicator catalogue: every figure a page, a slide or the CLI shows is defined here once.
+
+kind:
+- `niveau`           the measure itself (a count, euros, inhabitants);
+- `part`             numerator category / total of the same measure (a fraction);
+- `croissance`       change in euros between a base year and the year;
+- `taux_croissance`  relative change between a base year and the year (a fraction).
+`dimension` names the category column of the output (secteur, filiere) when there is one.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Indicator:
+    name: str
+    titre: str
+    unite: str                    # habitants, km², établissements, salariés, entreprises, €, part
+    definition: str
+    mesure: str
+    kind: str = "niveau"
+    groupement: str = "total"     # category grouping (see ARCHITECTURE.md); 'filiere' -> filiere_coeur/_elargi
+    dimension: str | None = None  # output column for the category: secteur | filiere
+    numerateur: str | None = None  # category code of a `part`
+    firm_level: bool = False      # built from firm rows: the secret rules apply
+    source_hint: str = ""         # what to load when it is absent
+
+
+_ET_SOURCES = "base comparateur de territoires INSEE (ou Sirene, Flores)"
+_URSSAF = "fichier URSSAF « établissements et effectifs salariés commune x APE »"
+_CHAMBRE = "export CCI / CMA (fichier d'entreprises avec chiffre d'affaires)"
+_INDUSTRIE = "Industrie : sections B à E de la NAF rév. 2 (industries extractives, manufacturière, énergie, eau et déchets)."
+
+CATALOG: dict[str, Indicator] = {i.name: i for i in [
+    Indicator("population", "Population", "habitants",
+              "Population municipale (populations légales INSEE ; base comparateur pour les autres années).",
+              "population", source_hint="référentiel des communes ou base comparateur INSEE"),
+    Indicator("superficie", "Superficie", "km²",
+              "Superficie des communes (INSEE, base comparateur ; à défaut, calculée sur les contours IGN Admin Express).",
+              "superficie_km2", source_hint="référentiel des communes"),
+    Indicator("etablissements", "Établissements actifs", "établissements",
+              "Nombre d'établissements actifs, tous secteurs.", "etablissements", source_hint=_ET_SOURCES),
+    Indicator("etablissements_secteur", "Établissements actifs par grand secteur", "établissements",
+              "Nombre d'établissements actifs par grand secteur d'activité (agriculture, industrie, construction, "
+              "commerce-transports-services, administration-enseignement-santé).",
+              "etablissements", groupement="a5", dimension="secteur", source_hint=_ET_SOURCES),
+    Indicator("part_industrie_etablissements", "Part de l'industrie dans les établissements", "part",
+              "Établissements industriels / ensemble des établissements actifs. " + _INDUSTRIE,
+              "etablissements", kind="part", groupement="a5", numerateur="BE", source_hint=_ET_SOURCES),
+    Indicator("etablissements_employeurs_secteur", "Établissements employeurs par grand secteur", "établissements",
+              "Établissements employeurs du secteur privé (URSSAF) par grand secteur d'activité.",
+              "etablissements_employeurs", groupement="a5", dimension="secteur", source_hint=_URSSAF),
+    Indicator("part_industrie_etablissements_employeurs", "Part de l'industrie dans les établissements employeurs", "part",
+              "Établissements employeurs industriels / ensemble des établissements employeurs (URSSAF). " + _INDUSTRIE,
+              "etablissements_employeurs", kind="part", groupement="a5", numerateur="BE", source_hint=_URSSAF),
+    Indicator("effectifs_secteur", "Effectifs salariés par grand secteur", "salariés",
+              "Effectifs salariés du secteur privé au 31 décembre, par grand secteur d'activité.",
+              "effectifs_salaries", groupement="a5", dimension="secteur", source_hint=_URSSAF),
+    Indicator("part_industrie_effectifs", "Part de l'industrie dans l'emploi salarié", "part",
+              "Effectifs salariés industriels / ensemble des effectifs salariés privés. " + _INDUSTRIE,
+              "effectifs_salaries", kind="part", groupement="a5", numerateur="BE", source_hint=_URSSAF),
+    Indicator("etablissements_filiere", "Établissements employeurs des filières stratégiques", "établissements",
+              "Établissements employeurs (URSSAF) dont l'activité principale (code APE) relève d'une filière stratégique.",
+              "etablissements_employeurs", groupement="filiere", dimension="filiere", source_hint=_URSSAF),
+    Indicator("effectifs_filiere", "Effectifs salariés des filières stratégiques", "salariés",
+              "Effectifs salariés des établissements dont l'activité principale relève d'une filière stratégique.",
+              "effectifs_salaries", groupement="filiere", dimension="filiere", source_hint=_URSSAF),
+    Indicator("ca_total", "Chiffre d'affaires", "€",
+              "Chiffre d'affaires des entreprises marchandes non agricoles et non financières (champ de la candidature).",
+              "ca_eur", groupement="champ", firm_level=True, source_hint=_CHAMBRE),
+    Indicator("ca_secteur", "Chiffre d'affaires par secteur", "€",
+              "Chiffre d'affaires des établissements par secteur de la candidature (industrie, construction, commerce, "
+              "hébergement-restauration, transport et autres services).",
+              "ca_eur", groupement="secteur", dimension="secteur", firm_level=True, source_hint=_CHAMBRE),
+    Indicator("croissance_ca_secteur", "Évolution du chiffre d'affaires par secteur", "€",
+              "Variation du chiffre d'affaires entre l'année de base et l'année, en euros.",
+              "ca_eur", kind="croissance", groupement="secteur", dimension="secteur", firm_level=True, source_hint=_CHAMBRE),
+    Indicator("taux_croissance_ca_secteur", "Taux d'évolution du chiffre d'affaires par secteur", "part",
+              "Variation relative du chiffre d'affaires entre l'année de base et l'année.",
+              "ca_eur", kind="taux_croissance", groupement="secteur", dimension="secteur", firm_level=True, source_hint=_CHAMBRE),
+    Indicator("taux_croissance_ca", "Taux d'évolution du chiffre d'affaires", "part",
+              "Variation relative du chiffre d'affaires (champ de la candidature) entre l'année de base et l'année.",
+              "ca_eur", kind="taux_croissance", groupement="champ", firm_level=True, source_hint=_CHAMBRE),
+    Indicator("ca_filiere", "Chiffre d'affaires des filières stratégiques", "€",
+              "Chiffre d'affaires des établissements dont l'activité principale relève d'une filière stratégique.",
+              "ca_eur", groupement="filiere", dimension="filiere", firm_level=True, source_hint=_CHAMBRE),
+    Indicator("entreprises_tpe_pme", "TPE et PME marchandes", "entreprises",
+              "Entreprises de moins de 250 salariés et de 50 M€ de chiffre d'affaires au plus, du champ marchand "
+              "non agricole et non financier.", "entreprises_tpe_pme", groupement="champ", source_hint=_CHAMBRE),
+    Indicator("entreprises_tpe_pme_industrie", "TPE et PME industrielles", "entreprises",
+              "TPE et PME dont l'activité principale relève de l'industrie (sections B à E).",
+              "entreprises_tpe_pme", groupement="a5", numerateur="BE", source_hint=_CHAMBRE),
+    Indicator("part_industrie_tpe_pme", "Part de l'industrie dans les TPE et PME", "part",
+              "TPE et PME industrielles / ensemble des TPE et PME marchandes.",
+              "entreprises_tpe_pme", kind="part", groupement="a5", numerateur="BE", source_hint=_CHAMBRE),
+]}
+
+
+def get(name: str) -> Indicator:
+    try:
+        return CATALOG[name]
+    except KeyError:
+        raise KeyError(f"indicateur inconnu « {name} » (voir « python -m indicators list »)") from None

@@ -1,0 +1,1 @@
+"""Exports: CSV/XLSX tables, PowerPoint decks."""

@@ -1,0 +1,360 @@
+"""get(): one indicator as a tidy DataFrame, for pages, exports and the command line alike.
+
+Columns: code, nom, niveau, annee, [secteur_code, secteur | filiere_code, filiere], valeur, statut,
+note, source, demo (+ hors_departement for communes, annee_base for growths). A secret or absent
+value is NaN, never 0. Firm-level figures go through the secret rules here, before returning.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from . import secret
+from .catalog import Indicator, get as get_indicator
+from .db import Snapshot
+
+NIVEAUX = ["commune", "epci", "departement", "region", "france"]
+NIVEAU_LABELS = {"commune": "commune", "epci": "EPCI", "departement": "département", "region": "région", "france": "France"}
+_STATUT_RANK = {"ok": 0, "partiel": 1, "absent": 2, "secret": 3}
+# Display order of the reference territories after the EPCIs.
+REFERENCE_CODES = {"departement": "05", "region": "93", "france": "FR"}
+
+
+def _groupement(ind: Indicator, definition: str) -> str:
+    if ind.groupement == "filiere":
+        if definition not in ("coeur", "elargi"):
+            raise ValueError(f"définition de filière inconnue « {definition} » (coeur ou elargi)")
+        return f"filiere_{definition}"
+    return ind.groupement
+
+
+def territories(snap: Snapshot, niveau: str, codes: list[str] | None = None) -> pd.DataFrame:
+    if niveau not in NIVEAUX:
+        raise ValueError(f"niveau inconnu « {niveau} » ({', '.join(NIVEAUX)})")
+    sql = """SELECT t.code, t.nom, t.nom_court, t.ordre, c.hors_departement
+             FROM ref_territoires t LEFT JOIN ref_communes c ON t.niveau = 'commune' AND c.code = t.code
+             WHERE t.niveau = ?"""
+    params: list = [niveau]
+    if codes is not None:
+        sql += " AND list_contains(?, t.code)"
+        params.append(list(codes))
+    return snap.df(sql + " ORDER BY t.ordre, t.code", params)
+
+
+def categories(snap: Snapshot, groupement: str) -> pd.DataFrame:
+    return snap.df("SELECT groupe_code, libelle, ordre FROM ref_groupes WHERE groupement = ? ORDER BY ordre, groupe_code",
+                   [groupement])
+
+
+def years(snap: Snapshot, name: str, niveau: str = "departement", definition: str = "coeur") -> list[int]:
+    """Years for which the indicator has at least one value at that level."""
+    ind = get_indicator(name)
+    rows = snap.rows("SELECT DISTINCT annee FROM mart WHERE mesure = ? AND groupement = ? AND niveau = ? ORDER BY 1",
+                     [ind.mesure, _groupement(ind, definition), niveau])
+    return [r[0] for r in rows]
+
+
+def _mart(snap: Snapshot, mesure: str, groupement: str, niveau: str, annees: list[int] | None,
+          codes: list[str] | None, groupes: list[str] | None) -> pd.DataFrame:
+    sql = """
+        SELECT m.code, m.annee, m.groupe_code, m.valeur, m.statut, m.nb_contrib, m.max_contrib,
+               m.n_couvertes, m.n_membres, s.libelle AS source, s.demo
+        FROM mart m JOIN sources s USING (source_id)
+        WHERE m.mesure = ? AND m.groupement = ? AND m.niveau = ?"""
+    params: list = [mesure, groupement, niveau]
+    if annees is not None:
+        sql += " AND list_contains(?, m.annee)"
+        params.append([int(a) for a in annees])
+    if codes is not None:
+        sql += " AND list_contains(?, m.code)"
+        params.append(list(codes))
+    if groupes is not None:
+        sql += " AND list_contains(?, m.groupe_code)"
+        params.append(list(groupes))
+    return snap.df(sql, params)
+
+
+def _covered(snap: Snapshot, mesure: str, niveau: str, annees: list[int] | None) -> pd.DataFrame:
+    """Territory-years that a source covers for the measure (a missing category there is a true zero)."""
+    sql = """SELECT m.code, m.annee, m.statut, s.libelle AS source, s.demo FROM mart m JOIN sources s USING (source_id)
+             WHERE m.mesure = ? AND m.groupement = 'total' AND m.niveau = ?"""
+    params: list = [mesure, niveau]
+    if annees is not None:
+        sql += " AND list_contains(?, m.annee)"
+        params.append([int(a) for a in annees])
+    return snap.df(sql, params)
+
+
+def _notes(df: pd.DataFrame, hint: str) -> pd.Series:
+    note = pd.Series("", index=df.index, dtype=object)
+    part = df.statut.eq("partiel")
+    cov = df.get("n_couvertes")
+    if cov is not None:
+        incomplete = part & df.n_couvertes.notna() & (df.n_couvertes < df.n_membres)
+        note[incomplete] = ("Agrégat partiel : " + df.n_couvertes[incomplete].astype("Int64").astype(str) + " communes sur "
+                            + df.n_membres[incomplete].astype("Int64").astype(str) + " couvertes par le fichier")
+    note[part & note.eq("")] = "Agrégat partiel : certaines valeurs communales sont en secret statistique"
+    note[df.statut.eq("secret")] = "Secret statistique (valeur non diffusée par le producteur)"
+    note[df.statut.eq("absent")] = f"Aucune donnée chargée : charger {hint}"
+    return note
+
+
+def _levels(snap: Snapshot, ind: Indicator, groupement: str, niveau: str, annees: list[int],
+            codes: list[str] | None, groupes: list[str] | None, protect: bool = True) -> pd.DataFrame:
+    """Mart values for every territory x year x category asked, zero-filled where covered, absent elsewhere."""
+    terr = territories(snap, niveau, codes)
+    if groupes is None:
+        groupes = categories(snap, groupement).groupe_code.tolist()
+    grid = (terr[["code"]].merge(pd.DataFrame({"annee": annees}), how="cross")
+            .merge(pd.DataFrame({"groupe_code": groupes}), how="cross"))
+    data = _mart(snap, ind.mesure, groupement, niveau, annees, codes, groupes)
+    df = grid.merge(data, on=["code", "annee", "groupe_code"], how="left")
+    cov = _covered(snap, ind.mesure, niveau, annees).rename(columns={"statut": "cov_statut", "source": "cov_source", "demo": "cov_demo"})
+    df = df.merge(cov, on=["code", "annee"], how="left")
+    zero = df.statut.isna() & df.cov_statut.notna()
+    df.loc[zero, "valeur"] = 0.0
+    df.loc[zero, "statut"] = df.loc[zero, "cov_statut"]
+    df.loc[zero, "source"] = df.loc[zero, "cov_source"]
+    df.loc[zero, "demo"] = df.loc[zero, "cov_demo"]
+    df.loc[zero, "nb_contrib"] = 0
+    df["statut"] = df.statut.fillna("absent")
+    df["demo"] = df.demo.astype("boolean").fillna(False).astype(bool)
+    df["note"] = _notes(df, ind.source_hint)
+    if ind.firm_level:
+        df = secret.apply_primary(df)
+        if protect:
+            df = _apply_secondary(snap, ind, groupement, niveau, df)
+    return df.drop(columns=["cov_statut", "cov_source", "cov_demo"])
+
+
+# --- secondary secret: one suppression pattern per table family and year ----------------------------
+
+_PATTERNS: dict[tuple, pd.DataFrame] = {}
+# Firm-level tables published with margins: groupement -> (family, row margin (groupement, code) or None).
+# The candidature's sectors add up to the 'champ' total of each territory; filières are not added up
+# (élargi filières overlap and no output publishes their sum), their only margin is the département.
+_FAMILY = {"secteur": ("secteur", ("champ", "CHAMP")), "champ": ("secteur", ("champ", "CHAMP")),
+           "filiere_coeur": ("filiere_coeur", None), "filiere_elargi": ("filiere_elargi", None)}
+_MARGIN_NIVEAUX = ("epci", "departement")
+
+
+def _family(groupement: str) -> tuple[str, tuple[str, str] | None]:
+    return _FAMILY.get(groupement, (groupement, None))
+
+
+def secret_universe(snap: Snapshot, ind: Indicator, groupement: str, annee: int | None = None) -> tuple[pd.DataFrame, list]:
+    """The largest table any output publishes for that family (and year), with its additive relations.
+
+    Cells: every EPCI and the département x every category (+ the row margin), for every year
+    (or `annee`). Relations, within a year: margin = sum of categories for each territory;
+    département = sum of the EPCIs for each category (the EPCIs' part outside the département
+    is taken as known, to be safe). Returns the cells (after the primary rule: primary cells
+    have NaN values, `primary` True) and the relations as (total index, [part indices]).
+    """
+    family, margin = _family(groupement)
+    groupements = [family] + ([margin[0]] if margin and margin[0] != family else [])
+    annees = [int(annee)] if annee is not None else None
+    if annees is None:
+        annees = [r[0] for r in snap.rows("SELECT DISTINCT annee FROM mart WHERE mesure = ? AND list_contains(?, groupement) "
+                                          "AND list_contains(?, niveau) ORDER BY 1", [ind.mesure, groupements, list(_MARGIN_NIVEAUX)])]
+    frames = []
+    for g in groupements:
+        for niveau in _MARGIN_NIVEAUX:
+            lv = _levels(snap, ind, g, niveau, annees, None, None, protect=False)
+            frames.append(lv.assign(niveau=niveau, groupement=g))
+    cells = pd.concat(frames, ignore_index=True)[
+        ["niveau", "code", "annee", "groupement", "groupe_code", "valeur", "statut", "note", "nb_contrib", "max_contrib"]]
+    cells = cells.sort_values(["annee", "groupement", "niveau", "code", "groupe_code"]).reset_index(drop=True)
+    absent = cells.statut.eq("absent")
+    cells.loc[absent, "valeur"] = 0.0      # no file covers it: nothing in the totals either
+    cells.loc[absent, "nb_contrib"] = 0
+    cells["primary"] = cells.statut.eq("secret")
+    index = {k: i for i, k in enumerate(zip(cells.annee, cells.niveau, cells.code, cells.groupement, cells.groupe_code))}
+    relations = []
+    for (annee_, niveau, code, g, gc), i in index.items():
+        if margin and (g, gc) == margin:
+            relations.append((i, [j for k, j in index.items() if k[0] == annee_ and k[1] == niveau and k[2] == code
+                                  and k[3] == family]))
+        if niveau == "departement":
+            relations.append((i, [j for k, j in index.items() if k[0] == annee_ and k[1] == "epci" and k[3:] == (g, gc)]))
+    return cells, relations
+
+
+def secret_pattern(snap: Snapshot, ind: Indicator, groupement: str) -> pd.DataFrame:
+    """Cells of the family's table that are masked, every year: masque in {'primaire', 'secondaire', ''}."""
+    rules = secret.Rules.from_env()
+    family, _ = _family(groupement)
+    key = (snap.version, rules, ind.mesure, family)
+    cached = _PATTERNS.get(key)
+    if cached is not None:
+        return cached
+    cells, relations = secret_universe(snap, ind, groupement)
+    extra = np.zeros(len(cells), dtype=bool)
+    year_of = cells.annee.to_numpy()
+    for annee in np.unique(year_of):
+        idx = np.flatnonzero(year_of == annee)
+        local = {int(g): i for i, g in enumerate(idx)}
+        rels = [(local[t], [local[p] for p in parts]) for t, parts in relations if t in local]
+        sub = cells.iloc[idx]
+        extra[idx] = secret.suppress(sub.valeur.to_numpy(dtype=float), sub.primary.to_numpy(dtype=bool), rels,
+                                     sub.nb_contrib.astype("Float64").fillna(np.inf).to_numpy(dtype=float))
+    cells["masque"] = np.where(cells.primary, "primaire", np.where(extra, "secondaire", ""))
+    cells["conseil"] = _coarser(cells, groupement)
+    out = cells[["niveau", "code", "annee", "groupement", "groupe_code", "valeur", "statut", "masque", "conseil"]]
+    if len(_PATTERNS) > 64:
+        _PATTERNS.clear()
+    _PATTERNS[key] = out
+    return out
+
+
+def _coarser(cells: pd.DataFrame, groupement: str) -> pd.Series:
+    """Where a masked cell's information is published at a coarser level (sector total, département)."""
+    family, margin = _family(groupement)
+    shown = cells[cells.masque.eq("")]
+    shown_keys = set(zip(shown.annee, shown.niveau, shown.code, shown.groupement, shown.groupe_code))
+    out = []
+    for r in cells.itertuples():
+        tips = []
+        if r.masque and margin and r.groupement == family and (r.annee, r.niveau, r.code, *margin) in shown_keys:
+            tips.append("le total tous secteurs du territoire est diffusé")
+        if r.masque and r.niveau == "epci" and (r.annee, "departement", "05", r.groupement, r.groupe_code) in shown_keys:
+            tips.append("la valeur du département est diffusée")
+        out.append(" ; ".join(tips))
+    return pd.Series(out, index=cells.index, dtype=object)
+
+
+def _apply_secondary(snap: Snapshot, ind: Indicator, groupement: str, niveau: str, df: pd.DataFrame) -> pd.DataFrame:
+    df = df.copy()
+    if niveau == "commune":
+        # Turnover is not published below the EPCI: only known zeros stay.
+        hide = df.nb_contrib.fillna(0).gt(0) & ~df.statut.eq("secret")
+        df.loc[hide, "valeur"] = np.nan
+        df.loc[hide, "statut"] = "secret"
+        df.loc[hide, "note"] = secret.NOTE_COMMUNE
+        return df
+    if niveau not in _MARGIN_NIVEAUX or df.empty:
+        return df
+    pats = secret_pattern(snap, ind, groupement)
+    pats = pats[(pats.niveau == niveau) & (pats.groupement == groupement)][["code", "annee", "groupe_code", "masque", "conseil"]]
+    df = df.merge(pats, on=["code", "annee", "groupe_code"], how="left")
+    second = df.masque.eq("secondaire").fillna(False).to_numpy(dtype=bool)
+    df.loc[second, "valeur"] = np.nan
+    df.loc[second, "statut"] = "secret"
+    df.loc[second, "note"] = secret.NOTE_SECONDARY
+    tip = df.masque.fillna("").ne("") & df.conseil.fillna("").ne("")
+    df.loc[tip, "note"] = df.loc[tip, "note"] + " ; " + df.loc[tip, "conseil"]
+    return df.drop(columns=["masque", "conseil"])
+
+
+def _worst(a: pd.Series, b: pd.Series) -> pd.Series:
+    ra, rb = a.map(_STATUT_RANK), b.map(_STATUT_RANK)
+    return a.where(ra >= rb, b)
+
+
+def latest_year(snap: Snapshot, name: str, niveau: str, definition: str = "coeur") -> int | None:
+    ys = years(snap, name, niveau, definition)
+    return ys[-1] if ys else None
+
+
+def get(snap: Snapshot, name: str, niveau: str = "epci", annee: int | None = None, annees: list[int] | None = None,
+        territoires: list[str] | None = None, definition: str = "coeur", annee_base: int | None = None) -> pd.DataFrame:
+    """One indicator, tidy. Without annee/annees: the latest year the indicator has at that level."""
+    ind = get_indicator(name)
+    groupement = _groupement(ind, definition)
+    if annees is None:
+        if annee is None:
+            annee = latest_year(snap, name, niveau, definition) or latest_year(snap, name, "departement", definition)
+        annees = [annee] if annee is not None else []
+    annees = [int(a) for a in annees]
+    groupes = [ind.numerateur] if ind.numerateur else None
+    if not annees:  # nothing loaded for this indicator: every cell is absent
+        df = territories(snap, niveau, territoires)[["code"]].merge(
+            pd.DataFrame({"groupe_code": groupes or categories(snap, groupement).groupe_code.tolist()}), how="cross")
+        df = df.assign(annee=pd.NA, valeur=np.nan, statut="absent", source="", demo=False,
+                       note=f"Aucune donnée chargée : charger {ind.source_hint}")
+        return _tidy(snap, df, ind, niveau, groupement, territoires)
+    if ind.kind == "niveau":
+        df = _levels(snap, ind, groupement, niveau, annees, territoires, groupes)
+    elif ind.kind == "part":
+        num = _levels(snap, ind, groupement, niveau, annees, territoires, groupes)
+        den = _levels(snap, ind, "total", niveau, annees, territoires, ["_T"])
+        df = num.merge(den[["code", "annee", "valeur", "statut", "note"]], on=["code", "annee"], suffixes=("", "_den"))
+        df["valeur"] = np.where(df.valeur_den > 0, df.valeur / df.valeur_den, np.nan)
+        worst = _worst(df.statut, df.statut_den)
+        df["note"] = np.where(worst == df.statut, df.note, df.note_den)
+        df["statut"] = worst
+        df.loc[df.valeur_den.eq(0), "statut"] = "absent"
+    else:  # croissance, taux_croissance: between annee_base (default: the year before) and each year
+        bases = {a: (annee_base if annee_base is not None else a - 1) for a in annees}
+        cur = _levels(snap, ind, groupement, niveau, annees, territoires, None)
+        base = _levels(snap, ind, groupement, niveau, sorted(set(bases.values())), territoires, None)
+        cur["annee_base"] = cur.annee.map(bases)
+        df = cur.merge(base[["code", "annee", "groupe_code", "valeur", "statut", "note"]]
+                       .rename(columns={"annee": "annee_base"}), on=["code", "annee_base", "groupe_code"], suffixes=("", "_base"))
+        if ind.kind == "croissance":
+            df["valeur"] = df.valeur - df.valeur_base
+        else:
+            df["valeur"] = np.where(df.valeur_base > 0, df.valeur / df.valeur_base - 1, np.nan)
+        worst = _worst(df.statut, df.statut_base)
+        df["note"] = np.where(worst == df.statut, df.note, df.note_base)
+        df["statut"] = worst
+    df.loc[df.statut.isin(["secret", "absent"]), "valeur"] = np.nan
+    return _tidy(snap, df, ind, niveau, groupement, territoires)
+
+
+def _tidy(snap: Snapshot, df: pd.DataFrame, ind: Indicator, niveau: str, groupement: str,
+          territoires_: list[str] | None) -> pd.DataFrame:
+    terr = territories(snap, niveau, territoires_)
+    df = df.merge(terr, on="code", how="left")
+    df["niveau"] = niveau
+    cols = ["code", "nom", "nom_court", "niveau", "annee"]
+    if "annee_base" in df:
+        cols.append("annee_base")
+    if ind.dimension:
+        labels = categories(snap, groupement).rename(columns={"libelle": ind.dimension, "groupe_code": f"{ind.dimension}_code"})
+        df = df.merge(labels, left_on="groupe_code", right_on=f"{ind.dimension}_code", how="left")
+        cols += [f"{ind.dimension}_code", ind.dimension]
+    cols += ["valeur", "statut", "note", "source", "demo"]
+    if niveau == "commune":
+        cols.append("hors_departement")
+    df["source"] = df.source.fillna("")
+    sort = ["ordre", "code", "annee"] + (["ordre_cat"] if ind.dimension else [])
+    if ind.dimension:
+        df = df.rename(columns={"ordre_y": "ordre_cat", "ordre_x": "ordre"}) if "ordre_y" in df else df
+    df = df.sort_values([c for c in sort if c in df]).reset_index(drop=True)
+    out = df[cols].copy()
+    out["valeur"] = out.valeur.astype(float)
+    return out
+
+
+def built_at(snap: Snapshot):
+    from datetime import datetime
+    rows = snap.rows("SELECT valeur FROM meta WHERE cle = 'construit_le'")
+    return datetime.fromisoformat(rows[0][0]) if rows else None
+
+
+def published(snap: Snapshot) -> pd.DataFrame:
+    """The candidature's key figures as published (to show beside the recomputed ones)."""
+    return snap.df("SELECT cle, libelle, valeur_publiee, texte_publie, explication FROM ref_candidature")
+
+
+def reference_table(snap: Snapshot, name: str, filiere: str | None = None) -> pd.DataFrame:
+    """Documentation tables of the Sources page: sources, filières, secteurs, problèmes."""
+    sql = {
+        "sources": """SELECT libelle AS "Source", producteur AS "Producteur", fichier AS "Fichier", millesime AS "Millésime",
+                             annees AS "Années", couverture AS "Départements couverts", licence AS "Licence",
+                             lignes_gardees AS "Lignes gardées", strftime(charge_le, '%d/%m/%Y %H:%M') AS "Chargé le",
+                             CASE WHEN demo THEN 'oui' ELSE '' END AS "Démonstration"
+                      FROM sources ORDER BY source_id""",
+        "filieres": """SELECT f.filiere_libelle AS "Filière", f.sous_classe AS "Code NAF", n.libelle AS "Activité",
+                              CASE f.perimetre WHEN 'coeur' THEN 'cœur' ELSE 'élargi' END AS "Périmètre", f.note AS "Note"
+                       FROM ref_filieres f JOIN ref_naf n USING (sous_classe)
+                       WHERE (CAST(? AS VARCHAR) IS NULL OR f.filiere = ?) ORDER BY f.filiere, f.perimetre, f.sous_classe""",
+        "secteurs": """SELECT s.secteur_libelle AS "Secteur",
+                              string_agg(s.section || ' ' || n.libelle_section, ' ; ' ORDER BY s.section) AS "Sections NAF"
+                       FROM ref_secteurs s JOIN (SELECT DISTINCT section, libelle_section FROM ref_naf) n USING (section)
+                       GROUP BY s.secteur_libelle, s.ordre ORDER BY s.ordre""",
+        "problemes": """SELECT s.fichier AS "Fichier", p.message AS "Remarque" FROM problemes p JOIN sources s USING (source_id)
+                        WHERE NOT p.grave ORDER BY s.source_id""",
+    }[name]
+    return snap.df(sql, [filiere, filiere] if name == "filieres" else [])

@@ -1,0 +1,1 @@
+"""The dashboard's pages (modules in pages.views, registered with st.Page in dashboard.py)."""

@@ -1,0 +1,94 @@
+"""Shared fixtures: real DuckDB warehouses built once per test session, the real public files
+next to the repository (../shared/real/, never copied into it)."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+ROOT = REPO_ROOT = Path(__file__).resolve().parents[1]
+# Real published files (INSEE, DGCL, URSSAF, IGN), kept outside the repository: ../shared/real/.
+SHARED_REAL = ROOT.parent / "shared" / "real"
+
+
+def real_file(name: str) -> Path:
+    path = SHARED_REAL / name
+    if not path.exists():
+        pytest.skip(f"fichier réel absent ({name}) : ces tests lisent ../shared/real/ à côté du dépôt")
+    return path
+
+
+def quiet(_message: str) -> None:
+    pass
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+@pytest.fixture(scope="session")
+def demo_warehouse(tmp_path_factory) -> Path:
+    """The demo warehouse, as `python -m etl build` writes it (shared: do not modify)."""
+    from etl.load import build
+
+    path = tmp_path_factory.mktemp("wh") / "demo.duckdb"
+    build(path, demo=True, progress=quiet)
+    return path
+
+
+@pytest.fixture(scope="session")
+def reference_warehouse(tmp_path_factory) -> Path:
+    """Reference data only, as `python -m etl build --no-demo` (shared: do not modify)."""
+    from etl.load import build
+
+    path = tmp_path_factory.mktemp("wh") / "reference.duckdb"
+    build(path, demo=False, progress=quiet)
+    return path
+
+
+@pytest.fixture
+def warehouse(reference_warehouse, tmp_path) -> Path:
+    """A fresh copy of the reference-only warehouse a test may load files into."""
+    path = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(reference_warehouse, path)
+    return path
+
+
+@pytest.fixture()
+def demo_copy(demo_warehouse, tmp_path) -> Path:
+    """A private copy of the demo warehouse a test may modify."""
+    dst = tmp_path / "copy.duckdb"
+    shutil.copyfile(demo_warehouse, dst)
+    return dst
+
+
+@pytest.fixture()
+def snap(demo_warehouse):
+    from indicators.db import get_warehouse
+
+    return get_warehouse(demo_warehouse).snapshot()
+
+
+@pytest.fixture()
+def use_warehouse(monkeypatch):
+    """Point the dashboard (AppTest runs it in this process) at a warehouse file."""
+    def _use(path: Path):
+        monkeypatch.setenv("TI_WAREHOUSE", str(path))
+    return _use
+
+
+def query(warehouse: Path, sql: str, params: list | None = None) -> list[tuple]:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
+def run_cli(*args: str, cwd: Path = REPO_ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "etl", *map(str, args)], cwd=cwd, capture_output=True, text=True, timeout=120)

@@ -1,0 +1,123 @@
+"""Real browser (Debian's Chromium driven by Playwright) against `streamlit run` on a fresh server.
+
+Each page is opened by its own URL on a new server: Streamlit's legacy `pages/` discovery
+would otherwise take deep links over before st.navigation runs.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from urllib.parse import urlparse
+
+import pytest
+
+from tests.conftest import ROOT, in_ci
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+PAGES = {"accueil": "Accueil", "chiffres-cles": "Chiffres clés", "chiffre-affaires": "Chiffre d'affaires",
+         "industrie": "Industrie", "filieres": "Filières", "comparer": "Comparer les EPCI", "sources": "Sources et méthodes"}
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+         "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+def _browser_available() -> bool:
+    try:
+        import playwright  # noqa: F401
+    except ImportError:
+        return False
+    return os.path.exists(CHROMIUM)
+
+
+if not _browser_available():
+    if in_ci():
+        raise RuntimeError("Chromium (paquet Debian « chromium ») ou Playwright manquant : requis en intégration continue")
+    pytest.skip("tests navigateur sautés : installez Chromium (apt install chromium) et Playwright (pip)",
+                allow_module_level=True)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def server(warehouse):
+    port = _free_port()
+    env = {**os.environ, "TI_WAREHOUSE": str(warehouse)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.port", str(port), "--server.headless", "true",
+         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                if urllib.request.urlopen(url + "/_stcore/health", timeout=2).status == 200:
+                    break
+            except OSError:
+                time.sleep(0.3)
+        else:
+            raise RuntimeError("le serveur Streamlit n'a pas démarré")
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield b
+        b.close()
+
+
+def _visit(browser, url: str):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="fr-FR")
+    outside = []
+    page.on("request", lambda r: outside.append(r.url) if urlparse(r.url).hostname not in ("127.0.0.1", None)
+            and not r.url.startswith(("data:", "blob:")) else None)
+    page.goto(url)
+    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=90_000)
+    page.wait_for_timeout(500)
+    return page, outside
+
+
+@pytest.mark.parametrize("path,title", list(PAGES.items()))
+def test_each_page_by_its_own_url_on_a_fresh_server(path, title, browser, demo_warehouse):
+    with server(demo_warehouse) as url:
+        page, outside = _visit(browser, f"{url}/{path}")
+        assert page.title() == title
+        assert page.locator("[data-testid='stException']").count() == 0
+        assert page.locator("h1").first.inner_text().strip()
+        nav = page.locator("[data-testid='stSidebarNav']").inner_text()
+        assert "Chiffres clés" in nav and "chiffres_cles" not in nav, "navigation héritée du dossier pages/"
+        assert outside == [], f"requêtes hors de 127.0.0.1 : {outside}"
+        page.close()
+
+
+def test_a_copied_url_restores_the_view(browser, demo_warehouse):
+    with server(demo_warehouse) as url:
+        page, outside = _visit(browser, f"{url}/chiffre-affaires?territoire=200067452&ca_fin=2022&ca_debut=2019")
+        heads = " ".join(page.locator("h3").all_inner_texts())
+        assert "Guillestrois-Queyras" in heads and "2019" in heads
+        assert "territoire=200067452" in page.url  # the codes stay in the address, not the labels
+        assert outside == []
+        page.close()
+        page, _ = _visit(browser, f"{url}/filieres?definition=elargi&mesure=effectifs_filiere")
+        assert "effectifs salariés" in " ".join(page.locator("h3").all_inner_texts())
+        assert "definition=elargi" in page.url and "mesure=effectifs_filiere" in page.url
+        page.close()

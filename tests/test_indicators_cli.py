@@ -1,0 +1,72 @@
+"""`python -m indicators list|show`: tidy rows, French CSV, statuts."""
+from __future__ import annotations
+
+import csv
+import io
+import subprocess
+import sys
+
+from tests.conftest import ROOT
+
+
+def _run(*args):
+    return subprocess.run([sys.executable, "-m", "indicators", *args], cwd=ROOT, capture_output=True, text=True, timeout=120)
+
+
+def _csv(text):
+    return list(csv.DictReader(io.StringIO(text), delimiter=";"))
+
+
+def test_list_names_every_indicator():
+    from indicators.catalog import CATALOG
+
+    out = _run("list")
+    assert out.returncode == 0
+    for name in CATALOG:
+        assert name in out.stdout
+
+
+def test_population_by_commune_lists_the_162_communes_and_flags_outside_members(reference_warehouse):
+    out = _run("show", "population", "--niveau", "commune", "--format", "csv", "--warehouse", str(reference_warehouse))
+    assert out.returncode == 0, out.stderr
+    rows = _csv(out.stdout)
+    assert {"code", "nom", "niveau", "annee", "valeur", "statut", "source"} <= set(rows[0])
+    inside = [r for r in rows if r["hors_departement"] == "False"]
+    outside = [r for r in rows if r["hors_departement"] == "True"]
+    assert len(inside) == 162 and all(r["code"].startswith("05") for r in inside)
+    assert len(outside) == 29 and all(r["code"][:2] in ("04", "26") for r in outside)
+    assert all(r["statut"] == "ok" and r["valeur"] for r in rows)
+
+
+def test_population_by_epci_sums_member_communes(reference_warehouse):
+    import duckdb
+
+    out = _run("show", "population", "--niveau", "epci", "--format", "csv", "--warehouse", str(reference_warehouse))
+    rows = _csv(out.stdout)
+    assert len(rows) == 9
+    con = duckdb.connect(str(reference_warehouse), read_only=True)
+    expected = dict(con.execute("SELECT epci_siren, sum(population) FROM ref_communes GROUP BY 1").fetchall())
+    con.close()
+    for r in rows:
+        assert float(r["valeur"].replace(",", ".")) == expected[r["code"]]
+
+
+def test_absent_values_are_empty_never_zero(reference_warehouse):
+    out = _run("show", "etablissements_secteur", "--niveau", "epci", "--format", "csv", "--warehouse", str(reference_warehouse))
+    assert out.returncode == 0, out.stderr
+    rows = _csv(out.stdout)
+    assert rows and all(r["statut"] == "absent" and r["valeur"] == "" for r in rows)
+    assert "charger" in rows[0]["note"]
+
+
+def test_secteur_column_and_demo_source(demo_warehouse):
+    out = _run("show", "etablissements_secteur", "--niveau", "departement", "--format", "csv", "--warehouse", str(demo_warehouse))
+    rows = _csv(out.stdout)
+    assert {r["secteur_code"] for r in rows} == {"AZ", "BE", "FZ", "GU", "OQ"}
+    assert all("démonstration" in r["source"] for r in rows)
+
+
+def test_unknown_indicator_is_a_french_error(demo_warehouse):
+    out = _run("show", "nimporte_quoi", "--warehouse", str(demo_warehouse))
+    assert out.returncode == 2
+    assert "indicateur inconnu" in out.stderr and "Traceback" not in out.stderr
