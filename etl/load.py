@@ -101,9 +101,14 @@ def _fsync_dir(directory: Path) -> None:
 def _new_version(warehouse: Path, copy_from: Path | None):
     """Yield a connection on a fresh file that replaces `warehouse` only if the block succeeds."""
     tmp = warehouse.with_name(f"{warehouse.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}")
-    if copy_from is not None:
-        shutil.copyfile(copy_from, tmp)
-    con = duckdb.connect(str(tmp))
+    try:
+        if copy_from is not None:
+            shutil.copyfile(copy_from, tmp)
+        con = duckdb.connect(str(tmp))
+    except BaseException:  # a full disk, or a warehouse that is not a DuckDB file: leave nothing behind
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        raise
     try:
         yield con
         con.execute("CHECKPOINT")

@@ -96,6 +96,15 @@ def _first_line(path: Path, encoding: str) -> str:
     return _head(path, encoding)[0]
 
 
+def _refuse_misnamed(path: Path, head: bytes) -> None:
+    """A file that is not a zip archive: refuse old Excel files and anything named like a workbook."""
+    if head.startswith(_OLE2):
+        refuse(path, "classeur au format Excel 97-2003 (.xls) : enregistrez-le au format .xlsx ou .csv")
+    if path.suffix.lower() in XLSX_SUFFIXES + (".xls", ".ods"):
+        refuse(path, f"ce fichier porte l'extension {path.suffix.lower()} mais n'est pas un classeur Excel "
+                     "(enregistrez-le au format .xlsx, ou renommez-le en .csv s'il s'agit d'un fichier texte)")
+
+
 def open_text(path: Path) -> TextFile:
     """Check, sniff and (if needed) transcode a delimited text file."""
     path = Path(path)
@@ -111,11 +120,7 @@ def open_text(path: Path) -> TextFile:
                      "(classeur Excel ou zip) : renommez-le en .xlsx s'il s'agit d'un classeur, sinon décompressez-le")
     with open(path, "rb") as f:
         sample = f.read(64 * 1024)
-    if sample.startswith(_OLE2):
-        refuse(path, "classeur au format Excel 97-2003 (.xls) : enregistrez-le au format .xlsx ou .csv")
-    if path.suffix.lower() in XLSX_SUFFIXES + (".xls", ".ods"):
-        refuse(path, f"ce fichier porte l'extension {path.suffix.lower()} mais n'est pas un classeur Excel "
-                     "(enregistrez-le au format .xlsx, ou renommez-le en .csv s'il s'agit d'un fichier texte)")
+    _refuse_misnamed(path, sample)
     if b"\x00" in sample and not sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         refuse(path, "contenu binaire : ce n'est pas un fichier texte CSV")
     encoding = sniff_encoding(path)
@@ -334,7 +339,9 @@ def sniff_kind_headers(path: Path) -> list[list[str]]:
                 break
         return rows or [[]]
     with open(path, "rb") as f:
-        magic = f.read(2)
+        magic = f.read(8)
+    _refuse_misnamed(path, magic)
+    magic = magic[:2]
     try:
         if magic == b"\x1f\x8b":
             with gzip.open(path, "rb") as f:

@@ -57,7 +57,7 @@ CASES = [
     Case("header_only.csv", "refuse", "header only (URSSAF)", ligne=2, words=("aucune ligne",)),
     Case("unknown_layout.csv", "refuse", "unknown layout", ligne=1, words=("non reconnu",)),
     Case("binary_garbage.csv", "refuse", "binary garbage", words=("binaire",)),
-    Case("binary_garbage.xlsx", "refuse", "binary garbage named .xlsx"),
+    Case("binary_garbage.xlsx", "refuse", "binary garbage named .xlsx", words=("xlsx",)),
     Case("csv_named.xlsx", "refuse", "a CSV named .xlsx", words=("xlsx",)),
     Case("xlsx_named.csv", "refuse", "an xlsx named .csv", words=("compress",)),
     Case("truncated.xlsx", "refuse", "truncated xlsx", words=("classeur",)),

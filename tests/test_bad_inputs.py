@@ -6,6 +6,7 @@ warehouse byte-identical. Every run is bounded in time and address space (etl_he
 """
 from __future__ import annotations
 
+import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -14,15 +15,17 @@ import pytest
 
 import bad_inputs
 from bad_inputs import CASES, HOSTILE_TEXTS
-from etl_helpers import MEMORY_LIMIT, TIME_LIMIT, base_warehouse, copy_warehouse, run_etl, sha256
+from etl_helpers import MEMORY_LIMIT, TIME_LIMIT, copy_warehouse, run_etl, sha256
+
+WORKERS = max(2, min(4, os.cpu_count() or 2))
 
 
 @pytest.fixture(scope="module")
-def results(tmp_path_factory):
+def results(tmp_path_factory, reference_warehouse):
     """Run load and check on every corpus file (two at a time) and keep what happened."""
     root = tmp_path_factory.mktemp("bad_inputs")
     paths = bad_inputs.generate(root / "corpus")
-    base = base_warehouse(tmp_path_factory.getbasetemp())
+    base = reference_warehouse
 
     def one(case):
         wh = copy_warehouse(base, root / "wh" / case.file)
@@ -33,7 +36,7 @@ def results(tmp_path_factory):
         return case.file, {"wh": wh, "before": before, "after": sha256(wh), "load": load, "check": check,
                            "leftovers": leftovers}
 
-    with ThreadPoolExecutor(max_workers=2) as pool:
+    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
         return dict(pool.map(one, CASES))
 
 
@@ -109,5 +112,19 @@ def test_limits_are_enforced_in_one_place():
     assert readers.MAX_LINE_BYTES <= 1024**2
     assert readers.MAX_XLSX_UNCOMPRESSED < 1100 * 1024**2   # the zip bomb inflates to 1.1 GB
     assert readers.MAX_XLSX_FILE_BYTES <= 200 * 1024**2
-    assert MEMORY_LIMIT == 2 * 1024**3
+    assert MEMORY_LIMIT <= 3 * 1024**3
 
+
+
+def test_damaged_warehouse_is_reported_not_replaced(tmp_path):
+    """A warehouse file that is not a DuckDB database: French message, exit 3, file and folder untouched."""
+    wh = tmp_path / "warehouse.duckdb"
+    wh.write_bytes(b"ceci n'est pas une base DuckDB\n" * 1000)
+    before = sha256(wh)
+    data = bad_inputs.write_csv(tmp_path / "base.csv", bad_inputs.BASE_HEADER, bad_inputs.base_rows())
+    run = run_etl("load", data, "--warehouse", wh)
+    assert run.returncode == 3, run.output
+    assert "Traceback" not in run.output
+    assert "Erreur inattendue" in run.stderr and "ETL_DEBUG=1" in run.stderr
+    assert sha256(wh) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["base.csv", "warehouse.duckdb", "warehouse.duckdb.lock"]

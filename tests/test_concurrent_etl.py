@@ -16,7 +16,7 @@ import duckdb
 import pytest
 
 import bad_inputs
-from etl_helpers import (REPO, base_warehouse, copy_warehouse, etl_command, etl_env, fingerprint, open_snapshot, read_snapshot,
+from etl_helpers import (REPO, copy_warehouse, etl_command, etl_env, fingerprint, open_snapshot, read_snapshot,
                          run_etl)
 
 REBUILDS = 10
@@ -46,8 +46,8 @@ def _rows_per_file(path) -> dict[str, int]:
         con.close()
 
 
-def test_simultaneous_loads_queue_on_the_writer_lock(files, tmp_path, tmp_path_factory):
-    base = base_warehouse(tmp_path_factory.getbasetemp())
+def test_simultaneous_loads_queue_on_the_writer_lock(files, tmp_path, reference_warehouse):
+    base = reference_warehouse
     # Reference: the three files loaded by one command.
     sequential = copy_warehouse(base, tmp_path / "sequential")
     run = run_etl("load", *files.values(), "--warehouse", sequential)
@@ -67,8 +67,8 @@ def test_simultaneous_loads_queue_on_the_writer_lock(files, tmp_path, tmp_path_f
     assert not [p.name for p in wh.parent.iterdir() if ".tmp-" in p.name]
 
 
-def test_readers_see_one_consistent_vintage_during_rebuilds(files, tmp_path, tmp_path_factory):
-    wh = copy_warehouse(base_warehouse(tmp_path_factory.getbasetemp()), tmp_path / "wh")
+def test_readers_see_one_consistent_vintage_during_rebuilds(files, tmp_path, reference_warehouse):
+    wh = copy_warehouse(reference_warehouse, tmp_path / "wh")
     produced = {}                    # version -> fingerprint, recorded after each writer run
     first_version, first = read_snapshot(wh)
     produced[first_version] = first
@@ -82,7 +82,7 @@ def test_readers_see_one_consistent_vintage_during_rebuilds(files, tmp_path, tmp
         while not done.is_set():
             try:
                 seen.append(read_snapshot(wh))
-                time.sleep(0.1)
+                time.sleep(0.2)
             except Exception as exc:  # any failure to open or read is a test failure
                 errors.append(f"{type(exc).__name__}: {exc}")
 
