@@ -2,7 +2,7 @@
 
 Each file is either loaded correctly or refused with a French message naming the file,
 the line and the column; a refusal exits with code 2, prints no traceback and leaves the
-warehouse byte-identical. Every run is bounded in time and address space (etl_helpers).
+warehouse byte-identical. Every run is bounded in time and address space (etl_runner).
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import pytest
 
 import bad_inputs
 from bad_inputs import CASES, HOSTILE_TEXTS
-from etl_helpers import MEMORY_LIMIT, TIME_LIMIT, copy_warehouse, run_etl, sha256
+from etl_runner import MEMORY_LIMIT, TIME_LIMIT, copy_warehouse, run_etl, sha256
 
 WORKERS = max(2, min(4, os.cpu_count() or 2))
 

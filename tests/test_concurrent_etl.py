@@ -16,7 +16,7 @@ import duckdb
 import pytest
 
 import bad_inputs
-from etl_helpers import (REPO, copy_warehouse, etl_command, etl_env, fingerprint, open_snapshot, read_snapshot,
+from etl_runner import (REPO, copy_warehouse, etl_command, etl_env, fingerprint, open_snapshot, read_snapshot,
                          run_etl)
 
 REBUILDS = 10

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 import bad_inputs
-from etl_helpers import (REPO, copy_warehouse, etl_command, etl_env, limit_memory, read_snapshot,
+from etl_runner import (REPO, copy_warehouse, etl_command, etl_env, limit_memory, read_snapshot,
                          run_etl, sha256)
 
 TRIALS = 21
