@@ -1,13 +1,35 @@
 """Tableau de bord du Territoire d'industrie Hautes-Alpes: the frame around the pages.
 
-Run with `streamlit run dashboard.py`. Navigation, first-start build of the warehouse,
-the shared sidebar (territory, year), then the selected page.
+Start it with `python dashboard.py [streamlit options]`. Navigation, first-start build of
+the warehouse, the shared sidebar (territory, year), then the selected page.
 """
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import streamlit as st
+from streamlit import runtime
+
+
+def _launch() -> None:
+    """Start the Streamlit server on this file.
+
+    With a `pages/` folder next to the entry file, Streamlit runs a fresh server's first
+    script in its legacy multipage mode, so a deep link (/industrie) opens with a « Page not
+    found » dialog before st.navigation takes over. Declaring the app st.navigation-only
+    before the server starts avoids that (`streamlit run dashboard.py` works too, with
+    that dialog on the first deep link).
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+    from streamlit.web import cli
+
+    PagesManager.uses_pages_directory = False
+    sys.exit(cli.main(["run", __file__, *sys.argv[1:]], standalone_mode=False))
+
+
+if __name__ == "__main__" and not runtime.exists():
+    _launch()
 
 st.set_page_config(page_icon=str(Path(__file__).with_name("assets") / "favicon.png"), layout="wide")
 
@@ -15,12 +37,14 @@ from indicators import ui  # noqa: E402
 from indicators.db import WarehouseMissing  # noqa: E402
 
 PAGES = [
-    st.Page("pages/views/accueil.py", title="Accueil", icon=":material/home:", url_path="accueil", default=True),
+    st.Page("pages/views/accueil.py", title="Accueil", icon=":material/home:", default=True),
     st.Page("pages/views/chiffres_cles.py", title="Chiffres clés", icon=":material/pin:", url_path="chiffres-cles"),
     st.Page("pages/views/chiffre_affaires.py", title="Chiffre d'affaires", icon=":material/euro:", url_path="chiffre-affaires"),
     st.Page("pages/views/industrie.py", title="Industrie", icon=":material/factory:", url_path="industrie"),
     st.Page("pages/views/filieres.py", title="Filières", icon=":material/hub:", url_path="filieres"),
+    st.Page("pages/views/carte.py", title="Carte", icon=":material/map:", url_path="carte"),
     st.Page("pages/views/comparer.py", title="Comparer les EPCI", icon=":material/compare_arrows:", url_path="comparer"),
+    st.Page("pages/views/plan_actions.py", title="Plan d'actions", icon=":material/checklist:", url_path="plan-actions"),
     st.Page("pages/views/sources.py", title="Sources et méthodes", icon=":material/menu_book:", url_path="sources"),
 ]
 

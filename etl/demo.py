@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -77,7 +79,12 @@ def ensure(dest: Path, progress=print) -> list[Path]:
         return files
     dest.mkdir(parents=True, exist_ok=True)
     progress("  génération des fichiers de démonstration…")
-    generate(dest, files)
+    # Written aside then swapped in: a concurrent build never reads a half-written file.
+    with tempfile.TemporaryDirectory(dir=dest, prefix=".gen-") as tmp:
+        staged = [Path(tmp) / f.name for f in files]
+        generate(Path(tmp), staged)
+        for src, dst in zip(staged, files):
+            os.replace(src, dst)
     stamp.write_text(_generator_version() + "\n")
     return files
 

@@ -169,6 +169,8 @@ def _departements_label(con, codes_sql: str) -> str:
 
 def _apply(con: duckdb.DuckDBPyConnection, staged: sources.Staged, path: Path, sha: str, demo: bool) -> FileReport:
     """Move a staged file into facts/firmes: communes mapped, perimeter kept, older vintage replaced."""
+    if hasattr(staged, "apply"):  # sources with their own tables (plan d'actions), not facts/firmes
+        return staged.apply(con, path, sha, demo)
     name = path.name
     report = FileReport(name, staged.kind, "chargé", staged.lignes_lues, problems=list(staged.problems))
     table = staged.facts_table or staged.firms_table
@@ -215,7 +217,7 @@ def _apply(con: duckdb.DuckDBPyConnection, staged: sources.Staged, path: Path, s
         # A newer file of the same kind replaces the older one for the years and measures it covers;
         # an older vintage loaded after a newer one does not overwrite it.
         mil = staged.millesime or "9999"
-        con.execute(f"""
+        con.execute("""
             DELETE FROM stg_keep k WHERE EXISTS (
                 SELECT 1 FROM facts f JOIN sources s USING (source_id)
                 WHERE s.kind = ? AND coalesce(s.millesime, '9999') > ? AND f.annee = k.annee AND f.mesure = k.mesure
@@ -264,7 +266,7 @@ def _apply(con: duckdb.DuckDBPyConnection, staged: sources.Staged, path: Path, s
         con.execute("INSERT INTO problemes VALUES (?, ?, ?, ?, ?, ?)", [sid, p.fichier, p.ligne, p.colonne, p.message, p.grave])
     # Sources whose every row was replaced by a newer vintage leave the lineage.
     con.execute("""
-        DELETE FROM sources s WHERE kind NOT IN ('reference') AND source_id <> ?
+        DELETE FROM sources s WHERE kind NOT IN ('reference', 'plan_actions') AND source_id <> ?
           AND NOT EXISTS (SELECT 1 FROM facts f WHERE f.source_id = s.source_id)
           AND NOT EXISTS (SELECT 1 FROM firmes f WHERE f.source_id = s.source_id)""", [sid])
     con.execute("DELETE FROM source_couverture WHERE source_id NOT IN (SELECT source_id FROM sources)")
@@ -322,9 +324,10 @@ def _ingest(con, paths: list[Path], kind: str | None, demo: bool, progress: Prog
     return reports
 
 
-def _finish(con, progress: Progress) -> None:
-    progress("Calcul des agrégats (EPCI, département, niveaux NAF, filières)…")
-    build_marts(con)
+def _finish(con, progress: Progress, marts: bool = True) -> None:
+    if marts:  # not needed when only the action plan changed (its tables are read as they are)
+        progress("Calcul des agrégats (EPCI, département, niveaux NAF, filières)…")
+        build_marts(con)
     con.execute("INSERT OR REPLACE INTO meta VALUES ('version', ?), ('construit_le', ?)",
                 [uuid.uuid4().hex, datetime.now().isoformat(timespec="seconds")])
 
@@ -343,6 +346,7 @@ def build(warehouse: Path = DEFAULT_WAREHOUSE, demo: bool = True, progress: Prog
             progress("Données de démonstration…")
             files = demo_data.ensure(DEMO_DIR, progress)
             reports = _ingest(con, files, None, True, progress)
+        reports += _ingest(con, [p for p in [ROOT / "data" / "plan_actions.xlsx"] if p.exists()], None, False, progress)
         _finish(con, progress)
     progress(f"Entrepôt écrit : {warehouse} ({time.perf_counter() - t0:.1f} s)")
     return reports
@@ -361,7 +365,7 @@ def load(paths: list[Path], warehouse: Path = DEFAULT_WAREHOUSE, kind: str | Non
                 reports = _ingest(con, [Path(p) for p in paths], kind, False, progress)
                 if all(r.statut == "déjà chargé" for r in reports):
                     raise _NothingToDo(reports)  # leaves the warehouse file as it was
-                _finish(con, progress)
+                _finish(con, progress, marts=any(r.kind != "plan_actions" for r in reports if r.statut == "chargé"))
     except _NothingToDo as nothing:
         return nothing.reports
     return reports

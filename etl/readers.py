@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import codecs
 import csv
-import io
 import tempfile
 import zipfile
 import zlib
@@ -46,7 +45,7 @@ class TextFile:
             self._tmp = None
 
 
-def _is_zip(path: Path) -> bool:
+def is_zip(path: Path) -> bool:
     with open(path, "rb") as f:
         return f.read(4) == b"PK\x03\x04"
 
@@ -113,7 +112,7 @@ def open_text(path: Path) -> TextFile:
         refuse(path, "le fichier est vide")
     if size > MAX_FILE_BYTES:
         refuse(path, f"fichier de {size / 1024**3:.1f} Go, au-delà de la limite de {MAX_FILE_BYTES / 1024**3:.0f} Go")
-    if _is_zip(path):
+    if is_zip(path):
         if path.suffix.lower() in XLSX_SUFFIXES:
             refuse(path, "fichier compressé (zip ou xlsx) : ouvrez-le avec le lecteur Excel ou décompressez-le")
         refuse(path, f"ce fichier porte l'extension « {path.suffix or '(aucune)'} » mais c'est une archive compressée "
@@ -158,7 +157,7 @@ def check_xlsx(path: Path) -> None:
         refuse(path, "le fichier est vide")
     if size > MAX_XLSX_FILE_BYTES:
         refuse(path, f"classeur de {size / 1024**2:.0f} Mo, au-delà de la limite de {MAX_XLSX_FILE_BYTES // 1024**2} Mo")
-    if not _is_zip(path):
+    if not is_zip(path):
         refuse(path, "ce fichier porte l'extension .xlsx mais n'est pas un classeur Excel (enregistrez-le en .xlsx ou renommez-le en .csv)")
     if path.suffix.lower() not in XLSX_SUFFIXES:
         refuse(path, f"ce fichier porte l'extension « {path.suffix or '(aucune)'} » mais c'est une archive compressée "
@@ -284,7 +283,7 @@ def read_xlsx_rows(path: Path, sheet: str | None = None):
 def sniff_kind_header(path: Path) -> list[str]:
     """The header of a CSV or xlsx file, for source detection."""
     path = Path(path)
-    if _is_zip(path):
+    if is_zip(path):
         for _, row in read_xlsx_rows(path):
             cells = [str(c).strip() for c in row if c is not None]
             if len(cells) >= 2:
@@ -295,10 +294,6 @@ def sniff_kind_header(path: Path) -> list[str]:
         return tf.header
     finally:
         tf.close()
-
-
-def text_stream(path: Path, encoding: str) -> io.TextIOBase:
-    return open(path, "r", encoding=encoding, newline="")
 
 
 def _head_line(raw: bytes) -> list[str]:
@@ -329,7 +324,7 @@ def sniff_kind_headers(path: Path) -> list[list[str]]:
     path = Path(path)
     if path.stat().st_size == 0:
         refuse(path, "le fichier est vide")
-    if _is_zip(path):
+    if is_zip(path):
         rows = []
         for i, row in read_xlsx_rows(path):
             cells = [str(c).strip() for c in row if c is not None and str(c).strip()]

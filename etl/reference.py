@@ -104,6 +104,8 @@ def load_reference(con: duckdb.DuckDBPyConnection) -> None:
         con.execute("CREATE OR REPLACE TABLE ref_communes_changements (ancien_code VARCHAR, nouveau_code VARCHAR, date_effet VARCHAR, nom_ancien VARCHAR)")
     _build_naf_map(con)
     _build_groups(con)
+    from .geo import load_contours  # needs ref_communes and ref_communes_changements
+    load_contours(con)
 
 
 def _build_naf_map(con: duckdb.DuckDBPyConnection) -> None:

@@ -2,6 +2,9 @@
 
     python -m indicators list
     python -m indicators show NAME [--niveau ...] [--annee YYYY] [--warehouse PATH] [--format csv|table]
+    python -m indicators show plan_actions|plan_binomes [--warehouse PATH] [--format csv|table]
+    python -m indicators deck  --out FILE.pptx [--epci SIREN ...] [--annee YYYY] [--template FILE.pptx] [--warehouse PATH]
+    python -m indicators annex --out FILE.xlsx [--epci SIREN ...] [--annee YYYY] [--warehouse PATH]
 """
 from __future__ import annotations
 
@@ -25,7 +28,11 @@ def _list() -> int:
 
 def _show(args) -> int:
     snap = get_warehouse(args.warehouse).snapshot()
-    df = query.get(snap, args.name, niveau=args.niveau, annee=args.annee, definition=args.definition)
+    if args.name in ("plan_actions", "plan_binomes"):  # the action plan (not a catalogue indicator)
+        from . import plan
+        df = plan.for_people(query.plan_actions(snap)) if args.name == "plan_actions" else plan.binomes_for_people(query.plan_binomes(snap))
+    else:
+        df = query.get(snap, args.name, niveau=args.niveau, annee=args.annee, definition=args.definition)
     if args.format == "csv":
         sys.stdout.write(to_csv_text(df))
     else:
@@ -33,6 +40,55 @@ def _show(args) -> int:
         with pd.option_context("display.max_rows", None, "display.width", 200, "display.max_colwidth", 60):
             print(df.to_string(index=False))
     return 0
+
+
+def _selection(args):
+    from .export.slides import Selection
+
+    return Selection(epcis=tuple(args.epci) if args.epci else None, annee=args.annee, focus=args.territoire,
+                     annee_base=args.annee_base, filiere_mesure=args.filiere, definition=args.definition)
+
+
+def _write(out: Path, data: bytes) -> None:
+    """Write next to the target then rename: an interrupted export never leaves half a file."""
+    out = Path(out)
+    if out.parent and not out.parent.exists():
+        raise ValueError(f"dossier introuvable : {out.parent}")
+    tmp = out.with_name(out.name + ".partiel")
+    tmp.write_bytes(data)
+    tmp.replace(out)
+
+
+def _export(args) -> int:
+    import time
+
+    snap = get_warehouse(args.warehouse).snapshot()
+    t0 = time.perf_counter()
+    if args.cmd == "deck":
+        from .export.deck import build_deck
+
+        data = build_deck(snap, _selection(args), template=args.template)
+        what = "présentation"
+    else:
+        from .export.annex import build_annex
+
+        data = build_annex(snap, _selection(args))
+        what = "annexe"
+    _write(args.out, data)
+    print(f"{what.capitalize()} écrite : {args.out} ({len(data) // 1024} Ko, {time.perf_counter() - t0:.1f} s)")
+    return 0
+
+
+def _export_args(p, suffix: str) -> None:
+    p.add_argument("--out", type=Path, required=True, help=f"fichier à écrire ({suffix})")
+    p.add_argument("--epci", nargs="+", metavar="SIREN", help="EPCI retenus (SIREN) ; par défaut les 9 EPCI")
+    p.add_argument("--annee", type=int, help="année des indicateurs (à défaut, la dernière disponible avant)")
+    p.add_argument("--annee-base", type=int, dest="annee_base", help="année de comparaison du chiffre d'affaires")
+    p.add_argument("--territoire", help="territoire des diapositives à un seul territoire : 05 ou un SIREN d'EPCI")
+    p.add_argument("--filiere", default="etablissements_filiere",
+                   choices=["etablissements_filiere", "effectifs_filiere", "ca_filiere"], help="mesure des filières")
+    p.add_argument("--definition", default="coeur", choices=["coeur", "elargi"], help="périmètre des filières")
+    p.add_argument("--warehouse", type=Path)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -46,13 +102,20 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--definition", default="coeur", choices=["coeur", "elargi"], help="périmètre des filières")
     p.add_argument("--warehouse", type=Path)
     p.add_argument("--format", default="table", choices=["table", "csv"])
+    p = sub.add_parser("deck", help="présentation PowerPoint du comité (graphiques natifs modifiables)")
+    _export_args(p, ".pptx")
+    p.add_argument("--template", type=Path, help="modèle PowerPoint (.pptx) de l'Agence : dispositions et polices")
+    p = sub.add_parser("annex", help="annexe Excel : les chiffres de chaque diapositive")
+    _export_args(p, ".xlsx")
     args = parser.parse_args(argv)
     try:
+        if args.cmd in ("deck", "annex"):
+            return _export(args)
         return _list() if args.cmd == "list" else _show(args)
     except WarehouseMissing as exc:
         print(f"{exc} : lancez d'abord « python -m etl build ».", file=sys.stderr)
         return 1
-    except (KeyError, ValueError) as exc:
+    except (KeyError, ValueError, OSError) as exc:
         print(str(exc).strip("'\""), file=sys.stderr)
         return 2
 

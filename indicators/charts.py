@@ -208,3 +208,20 @@ def grouped_growth_bars(df: pd.DataFrame, label_col: str, series_col: str, colou
     fig.update_layout(barmode="group")
     fig.update_xaxes(tickformat="+.0%")
     return _layout(fig, 120 + 70 * df[label_col].nunique(), legend=True)
+
+
+PLAN_STATUT_COLOURS = {"à lancer": "#88CCEE", "en cours": "#DDCC77", "réalisé": "#117733", "abandonné": "#BBBBBB"}
+
+
+def plan_status_bars(totals: pd.DataFrame, statuts: list[str]) -> go.Figure:
+    """Actions per axe, stacked by statut (one row of `plan.totals(..., 'axe')` per bar)."""
+    d = totals.iloc[::-1]
+    fig = go.Figure()
+    for s in statuts:
+        fig.add_trace(go.Bar(
+            y=d.libelle, x=d[s], name=s.capitalize(), orientation="h", marker_color=PLAN_STATUT_COLOURS.get(s, "#4477AA"),
+            text=[str(v) if v else "" for v in d[s]], textposition="inside", insidetextanchor="middle",
+            hovertext=[f"<b>{a}</b><br>{v} action(s) {s}" for a, v in zip(d.libelle, d[s])], hoverinfo="text"))
+    fig.update_layout(barmode="stack")
+    fig.update_xaxes(dtick=1 if d.actions.max() <= 12 else None, title_text="Nombre d'actions")
+    return _layout(fig, 110 + 60 * len(d), legend=True)

@@ -12,7 +12,7 @@ import re
 import pandas as pd
 import streamlit as st
 
-from . import charts, format as fmt, query
+from . import charts, format as fmt, maps, query
 from .catalog import get as get_indicator
 from .db import Snapshot, get_warehouse
 from .export.tables import to_csv_bytes
@@ -20,6 +20,7 @@ from .export.tables import to_csv_bytes
 DEMO_LABEL = "Données de démonstration"
 STATUT_LABELS = {"ok": "", "partiel": "partiel", "secret": "s (secret)", "absent": "absent"}
 _SNAPSHOT_KEY = "_snapshot"
+_PENDING_TERRITORY = "_territoire_clique"
 
 
 # --- data access ---------------------------------------------------------------------------------
@@ -110,6 +111,37 @@ def published() -> pd.DataFrame:
     return _cached_published(snapshot().version)
 
 
+@st.cache_data(ttl=3600, max_entries=128, show_spinner=False)
+def _cached_plan(version: str, axes, statuts, territoire, filiere) -> pd.DataFrame:
+    return query.plan_actions(snapshot(), list(axes) if axes else None, list(statuts) if statuts else None,
+                              territoire, filiere)
+
+
+def plan_actions(axes: list[int] | None = None, statuts: list[str] | None = None, territoire: str | None = None,
+                 filiere: str | None = None) -> pd.DataFrame:
+    return _cached_plan(snapshot().version, tuple(axes) if axes else None, tuple(statuts) if statuts else None,
+                        territoire, filiere)
+
+
+@st.cache_data(ttl=3600, max_entries=8, show_spinner=False)
+def _cached_binomes(version: str) -> pd.DataFrame:
+    return query.plan_binomes(snapshot())
+
+
+def plan_binomes() -> pd.DataFrame:
+    return _cached_binomes(snapshot().version)
+
+
+@st.cache_data(ttl=3600, max_entries=8, show_spinner=False)
+def _cached_filieres(version: str) -> dict[str, str]:
+    return dict(query.categories(snapshot(), "filiere_coeur")[["groupe_code", "libelle"]].itertuples(index=False))
+
+
+def categories_filieres() -> dict[str, str]:
+    """Filière code -> label, in the candidature's order."""
+    return _cached_filieres(snapshot().version)
+
+
 # --- shared state: territory and year, in the URL --------------------------------------------------
 
 def epci_order() -> list[str]:
@@ -152,6 +184,9 @@ def sidebar() -> None:
     epci = territories("epci")
     options = ["05"] + epci.code.tolist()
     names = {"05": "Hautes-Alpes (département)", **dict(zip(epci.code, epci.nom_court))}
+    pending = st.session_state.pop(_PENDING_TERRITORY, None)   # an EPCI clicked on a map
+    if pending in options:
+        st.session_state["territoire"] = pending
     with st.sidebar:
         st.markdown("### Territoire d'industrie Hautes-Alpes")
         url_widget(st.selectbox, "Territoire", options, "territoire", format_func=lambda c: names.get(c, c),
@@ -162,6 +197,7 @@ def sidebar() -> None:
                    help="Chaque indicateur est montré pour cette année ou, à défaut, pour sa dernière année "
                         "disponible avant elle.")
         st.caption(f"Entrepôt du {fmt.french_date(_built_at())}")
+        export_buttons()
 
 
 def _built_at():
@@ -242,3 +278,150 @@ def metric(label: str, value: str, help_text: str, demo: bool, delta: str | None
     st.metric(label, value, delta=delta, help=help_text, delta_color="off")
     if demo:
         st.caption(DEMO_LABEL)
+
+
+# --- committee exports: built on click (st.download_button with a callable) ----------------------------
+
+PPTX_MIME = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def export_selection(page: str | None = None):
+    """The current selection as the exports see it: sidebar territory and year, the Comparer page's EPCIs,
+    the Filières page's measure and definition, the Chiffre d'affaires page's two years."""
+    from .export.slides import FILIERE_MEASURES, Selection
+
+    _, code = territory()
+    chosen = [c for c in (st.session_state.get("epci") or []) if c in set(epci_order())]
+    annee = st.session_state.get("annee")
+    annee = int(annee) if annee and annee != "derniere" else None
+    annee_base = None
+    if page == "chiffre_affaires" and st.session_state.get("ca_fin"):
+        annee, annee_base = int(st.session_state["ca_fin"]), st.session_state.get("ca_debut")
+    mesure = st.session_state.get("mesure")
+    return Selection(epcis=tuple(chosen) if len(chosen) >= 1 else None, annee=annee, focus=code,
+                     annee_base=int(annee_base) if annee_base else None,
+                     filiere_mesure=mesure if mesure in FILIERE_MEASURES else "etablissements_filiere",
+                     definition=st.session_state.get("definition") or "coeur")
+
+
+def _template():
+    """The agency's PowerPoint template, when TI_DECK_TEMPLATE names one."""
+    path = os.environ.get("TI_DECK_TEMPLATE")
+    return path if path and os.path.isfile(path) else None
+
+
+def _deck_builder(selection, keys):
+    path = warehouse_path()
+
+    def build() -> bytes:      # runs on click, in another thread: its own snapshot, no Streamlit call
+        from .export.deck import build_deck
+        return build_deck(get_warehouse(path).snapshot(), selection, template=_template(), keys=keys)
+    return build
+
+
+def _annex_builder(selection):
+    path = warehouse_path()
+
+    def build() -> bytes:
+        from .export.annex import build_annex
+        return build_annex(get_warehouse(path).snapshot(), selection)
+    return build
+
+
+def slide_button(page: str) -> None:
+    """One button per page: that page's slide(s) as a PowerPoint with native, editable charts."""
+    from .export.slides import PAGE_SLIDES
+
+    st.download_button("Diapositive PowerPoint de cette page", data=_deck_builder(export_selection(page), PAGE_SLIDES[page]),
+                       file_name=f"territoire_industrie_05_{page}.pptx", mime=PPTX_MIME, key=f"pptx_{page}",
+                       icon=":material/slideshow:", on_click="ignore",
+                       help="Graphiques PowerPoint modifiables (clic droit, « Modifier les données »), titre, phrase, "
+                            "source et millésime, secret statistique.")
+
+
+def export_buttons() -> None:
+    """The whole deck and its annex for the current selection (drawn in the sidebar)."""
+    sel = export_selection()
+    st.download_button("Présentation du comité (PowerPoint)", data=_deck_builder(sel, None),
+                       file_name="territoire_industrie_05_comite.pptx", mime=PPTX_MIME, key="pptx_deck",
+                       icon=":material/slideshow:", on_click="ignore", width="stretch",
+                       help="Toutes les diapositives pour la sélection en cours (territoire, année, EPCI de la page "
+                            "Comparer) ; graphiques natifs modifiables.")
+    st.download_button("Annexe chiffrée (Excel)", data=_annex_builder(sel),
+                       file_name="territoire_industrie_05_annexe.xlsx", mime=XLSX_MIME, key="xlsx_annex",
+                       icon=":material/table_view:", on_click="ignore", width="stretch",
+                       help="Une feuille par diapositive avec exactement ses chiffres, et les sources.")
+
+# --- maps ------------------------------------------------------------------------------------------
+
+@st.cache_data(ttl=3600, max_entries=64, show_spinner=False)
+def _cached_map(version: str, name: str, niveau: str, annee, definition: str, categorie, annee_base, methode, selection):
+    return maps.map_figure(snapshot(), name, niveau, annee=annee, definition=definition, categorie=categorie,
+                           annee_base=annee_base, methode=methode, selection=selection)
+
+
+def map_categories(name: str, definition: str = "coeur") -> pd.DataFrame:
+    return maps.categories(snapshot(), name, definition)
+
+
+def map_block(name: str, niveau: str | None = None, definition: str = "coeur", categorie: str | None = None,
+              methode: str | None = None, annee_base: int | None = None, key: str = "carte", title: str | None = None) -> None:
+    """A choropleth with its sentence, source line and table; clicking an EPCI selects it in the sidebar.
+
+    Without `niveau` the reader chooses EPCI or commune; without `categorie` (indicators split by sector or
+    filière) the reader chooses the category.
+    """
+    ind = get_indicator(name)
+    cols = st.columns(2)
+    if niveau is None:
+        with cols[0]:
+            niveau = st.radio("Échelle de la carte", ["epci", "commune"], horizontal=True, key=f"{key}_niveau",
+                              format_func=lambda n: "EPCI" if n == "epci" else "Communes")
+    if ind.dimension and categorie is None:
+        cats = map_categories(name, definition)
+        labels = dict(zip(cats.groupe_code, cats.libelle))
+        default = next((i for i, c in enumerate(cats.groupe_code) if c in ("BE", "industrie")), 0)
+        with cols[1]:
+            categorie = st.selectbox({"filiere": "Filière", "secteur": "Secteur"}.get(ind.dimension, ind.dimension), list(labels), index=default, key=f"{key}_cat",
+                                     format_func=lambda c: labels.get(c, c))
+    year = year_for(name, niveau, definition)
+    if year is None:
+        missing(name)
+        return
+    _, code = territory()
+    try:
+        fig, df = _cached_map(snapshot().version, name, niveau, year, definition, categorie, annee_base, methode,
+                              code if code != "05" else None)
+    except maps.MapUnavailable as exc:
+        st.warning(f"Carte indisponible : {exc}.")
+        return
+    where = "EPCI" if niveau == "epci" else "commune"
+    st.subheader(title or f"{maps.title(name, df)} par {where}, {year}")
+    st.markdown(maps.sentence(name, df, fig) + " " + maps.missing_sentence(snapshot()))
+    event = st.plotly_chart(fig, key=f"map_{key}", on_select="rerun", selection_mode="points",
+                            config=maps.PLOTLY_CONFIG)
+    _select_from_map(event, key)
+    st.caption(caption(df, name) + " Cliquer sur un territoire le choisit pour les autres pages (EPCI de la commune).")
+    with st.expander("Tableau et téléchargement"):
+        table = display_table(df, name)
+        if niveau == "commune":
+            table.insert(1, "EPCI", df.epci_nom.to_numpy())
+        table["Classe"] = df.classe.to_numpy()
+        st.dataframe(table, hide_index=True)
+        st.download_button("Télécharger le tableau (CSV)", data=to_csv_bytes(df), file_name=f"carte_{_file_name(name)}_{niveau}.csv",
+                           mime="text/csv", key=f"csv_{key}")
+
+
+def _select_from_map(event, key: str) -> None:
+    """A click on a territory selects its EPCI for every page (applied by the sidebar on the next run)."""
+    points = (getattr(event, "selection", None) or {}).get("points", []) if event else []
+    clicked = [p.get("customdata") for p in points if p.get("customdata")]
+    clicked = [c[0] if isinstance(c, (list, tuple)) else c for c in clicked]
+    handled_key = f"_{key}_selection_traitee"
+    if not clicked or clicked == st.session_state.get(handled_key):
+        return
+    st.session_state[handled_key] = clicked
+    if clicked[0] != st.session_state.get("territoire"):
+        st.session_state[_PENDING_TERRITORY] = clicked[0]
+        st.rerun()

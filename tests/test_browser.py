@@ -20,7 +20,7 @@ import pytest
 from tests.conftest import ROOT, in_ci
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-PAGES = {"accueil": "Accueil", "chiffres-cles": "Chiffres clés", "chiffre-affaires": "Chiffre d'affaires",
+PAGES = {"": "Accueil", "chiffres-cles": "Chiffres clés", "chiffre-affaires": "Chiffre d'affaires",
          "industrie": "Industrie", "filieres": "Filières", "comparer": "Comparer les EPCI", "sources": "Sources et méthodes"}
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
          "--disable-sync", "--no-first-run", "--disable-quic"]
@@ -52,7 +52,7 @@ def server(warehouse):
     port = _free_port()
     env = {**os.environ, "TI_WAREHOUSE": str(warehouse)}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.port", str(port), "--server.headless", "true",
+        [sys.executable, "dashboard.py", "--server.port", str(port), "--server.headless", "true",
          "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"
@@ -102,6 +102,7 @@ def test_each_page_by_its_own_url_on_a_fresh_server(path, title, browser, demo_w
         page, outside = _visit(browser, f"{url}/{path}")
         assert page.title() == title
         assert page.locator("[data-testid='stException']").count() == 0
+        assert page.get_by_text("Page not found").count() == 0, "lien direct pris par la navigation héritée"
         assert page.locator("h1").first.inner_text().strip()
         nav = page.locator("[data-testid='stSidebarNav']").inner_text()
         assert "Chiffres clés" in nav and "chiffres_cles" not in nav, "navigation héritée du dossier pages/"

@@ -10,12 +10,12 @@ from pathlib import Path
 
 from ..readers import sniff_kind_headers
 from ..validate import refuse
-from . import base_comparateur, chambre, flores, populations, reference_files, sirene, urssaf
+from . import base_comparateur, chambre, flores, plan_actions, populations, reference_files, sirene, urssaf
 from .common import Staged
 
-KINDS = {m.KIND: m for m in (base_comparateur, urssaf, flores, sirene, populations, chambre)}
+KINDS = {m.KIND: m for m in (base_comparateur, urssaf, flores, sirene, populations, chambre, plan_actions)}
 LABELS = ("base comparateur INSEE, URSSAF commune x APE, INSEE Flores, stock Sirene des établissements, "
-          "populations légales INSEE, export CCI/CMA")
+          "populations légales INSEE, export CCI/CMA, plan d'actions")
 
 
 def detect(path: Path, kind: str | None = None):

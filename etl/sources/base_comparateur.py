@@ -14,7 +14,7 @@ import duckdb
 import pandas as pd
 
 from ..validate import Problem, sql_is_secret, sql_number
-from .common import Staged, is_zip, open_text, read_text_table, read_xlsx_table, year_from_name
+from .common import Staged, read_table, year_from_name
 
 KIND = "base_comparateur"
 LIBELLE = "INSEE, base comparateur de territoires"
@@ -61,16 +61,8 @@ def _variables(header: list[str]) -> tuple[pd.DataFrame, list[str]]:
 
 
 def stage(con: duckdb.DuckDBPyConnection, path: Path) -> Staged:
-    if is_zip(path):
-        # xlsx edition: rows 1-4 titles, row 5 labels, row 6 variable codes, data from row 7.
-        header, n = read_xlsx_table(con, path, lambda cells: "CODGEO" in (c.upper() for c in cells), "CODGEO")
-    else:
-        tf = open_text(path)
-        try:
-            header = tf.header
-            n = read_text_table(con, tf, "stg_raw")
-        finally:
-            tf.close()
+    # xlsx edition: rows 1-4 titles, row 5 labels, row 6 variable codes, data from row 7.
+    header, n = read_table(con, path, lambda cells: "CODGEO" in (c.upper() for c in cells), "CODGEO")
     codgeo = [h.strip().upper() for h in header].index("CODGEO")
     vars_, ignored = _variables(header)
     problems: list[Problem] = []

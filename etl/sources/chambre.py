@@ -15,9 +15,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from ..readers import _is_zip
 from ..validate import Problem, refuse, sql_number
-from .common import _ACCENTS, Staged, _norm, find_column, open_text, read_text_table, read_xlsx_table, year_from_name
+from .common import _ACCENTS, Staged, _norm, find_column, read_table, year_from_name
 
 KIND = "chambre"
 LIBELLE = "Export CCI / CMA (fichier d'entreprises)"
@@ -52,9 +51,8 @@ def _is_ca_long(n: str) -> bool:
     return n.startswith(("chiffredaffaires", "chiffreaffaires")) or n in ("ca", "cak", "caeur", "cakeur", "cameur", "cam")
 
 
-def _xlsx_table(con, path: Path) -> tuple[list[str], int]:
-    siret_names = {_norm(x) for x in _SIRET}
-    return read_xlsx_table(con, path, lambda cells: any(_norm(c) in siret_names for c in cells), "colonne SIRET")
+def _is_siret_header(cells: list[str]) -> bool:
+    return any(_norm(c) in {_norm(x) for x in _SIRET} for c in cells)
 
 
 def _luhn_sql(col: str) -> str:
@@ -127,15 +125,7 @@ def _commune_from_postcode(con, header: list[str], path: Path, problems: list[Pr
 
 def stage(con: duckdb.DuckDBPyConnection, path: Path) -> Staged:
     path = Path(path)
-    if _is_zip(path):
-        header, n = _xlsx_table(con, path)
-    else:
-        tf = open_text(path)
-        try:
-            header = tf.header
-            n = read_text_table(con, tf, "stg_raw")
-        finally:
-            tf.close()
+    header, n = read_table(con, path, _is_siret_header, "colonne SIRET")
     name = path.name
     i_siret = find_column(header, *_SIRET, required="SIRET", path=path)
     i_naf = find_column(header, *_NAF, required="Code NAF (ou Code APE)", path=path)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import duckdb
 
-from ..readers import MAX_LINE_BYTES, TextFile, open_text  # noqa: F401  (re-exported for the source modules)
+from ..readers import MAX_LINE_BYTES, TextFile, is_zip, open_text  # noqa: F401  (re-exported for the source modules)
 from ..validate import LoadError, Problem, refuse
 
 # Staged facts: (ligne, territoire_code, niveau, annee, mesure, naf_code, naf_niveau, valeur, statut)
@@ -137,6 +137,12 @@ def read_xlsx_table(con: duckdb.DuckDBPyConnection, path: Path, is_header, what:
     return header, len(lines)
 
 
-def is_zip(path: Path) -> bool:
-    with open(path, "rb") as f:
-        return f.read(4) == b"PK\x03\x04"
+def read_table(con: duckdb.DuckDBPyConnection, path: Path, is_header=None, what: str = "") -> tuple[list[str], int]:
+    """stg_raw from a delimited file, or from a workbook when `is_header` (a header-row test) is given."""
+    if is_header is not None and is_zip(path):
+        return read_xlsx_table(con, path, is_header, what)
+    tf = open_text(path)
+    try:
+        return tf.header, read_text_table(con, tf, "stg_raw")
+    finally:
+        tf.close()

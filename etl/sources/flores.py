@@ -15,7 +15,7 @@ import duckdb
 import pandas as pd
 
 from ..validate import Problem, sql_number
-from .common import Staged, find_column, open_text, read_text_table, year_from_name
+from .common import Staged, find_column, read_table, year_from_name
 
 KIND = "flores"
 LIBELLE = "INSEE, Flores (établissements et postes salariés au 31/12)"
@@ -38,12 +38,7 @@ def detect(header: list[str]) -> bool:
 def stage(con: duckdb.DuckDBPyConnection, path: Path) -> Staged:
     path = Path(path)
     name = path.name
-    tf = open_text(path)
-    try:
-        header = tf.header
-        n = read_text_table(con, tf, "stg_raw")
-    finally:
-        tf.close()
+    header, n = read_table(con, path)
     idx = {c: find_column(header, c, required=c if c not in ("OBS_STATUS", "LEGAL_FORM_WITH_PUBLIC", "NUMBER_EMPL") else None,
                           path=path) for c in _COLUMNS}
     col = {c: (f"trim(c{i})" if i is not None else "NULL") for c, i in idx.items()}

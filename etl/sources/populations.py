@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 
 from ..validate import Problem, refuse, sql_number
-from .common import Staged, _norm, find_column, is_zip, open_text, read_text_table, read_xlsx_table, year_from_name
+from .common import Staged, _norm, find_column, read_table, year_from_name
 
 KIND = "populations_legales"
 LIBELLE = "INSEE, populations légales (population municipale)"
@@ -37,15 +37,7 @@ def detect(header: list[str]) -> bool:
 def stage(con: duckdb.DuckDBPyConnection, path: Path) -> Staged:
     path = Path(path)
     name = path.name
-    if is_zip(path):
-        header, n = read_xlsx_table(con, path, detect, "Population municipale")
-    else:
-        tf = open_text(path)
-        try:
-            header = tf.header
-            n = read_text_table(con, tf, "stg_raw")
-        finally:
-            tf.close()
+    header, n = read_table(con, path, detect, "Population municipale")
     year = year_from_name(path)
     if year is None:
         refuse(path, "millésime introuvable : le fichier des populations légales ne contient pas son année ; "

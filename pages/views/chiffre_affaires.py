@@ -9,6 +9,7 @@ from indicators import charts, format as fmt, ui
 
 def run() -> None:
     st.title("Chiffre d'affaires")
+    ui.slide_button("chiffre_affaires")
     niveau, code = ui.territory()
     name = ui.territory_name(code)
     years = ui.years("ca_total")

@@ -33,6 +33,7 @@ def _figure(label: str, df, unite: str, cle: str | None, published, growth: bool
 
 def run() -> None:
     st.title("Chiffres clés")
+    ui.slide_button("chiffres_cles")
     st.markdown("Le panneau de la candidature *Territoire d'industrie* recalculé à partir des fichiers chargés. "
                 "Quand la valeur publiée dans la candidature diffère, elle est indiquée avec la raison de l'écart.")
     published = ui.published()

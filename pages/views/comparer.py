@@ -17,6 +17,7 @@ REFERENCES = {"departement": "Hautes-Alpes", "region": "Provence-Alpes-Côte d'A
 
 def run() -> None:
     st.title("Comparer les EPCI")
+    ui.slide_button("comparer")
     epci = ui.territories("epci")
     names = dict(zip(epci.code, epci.nom_court))
     chosen = ui.url_widget(st.multiselect, "EPCI comparés (2 à 9)", epci.code.tolist(), "epci", default=epci.code.tolist(),

@@ -12,6 +12,7 @@ MEASURES = {"etablissements_filiere": ("Établissements employeurs", "établisse
 
 def run() -> None:
     st.title("Filières stratégiques")
+    ui.slide_button("filieres")
     niveau, code = ui.territory()
     c1, c2 = st.columns(2)
     with c1:
@@ -44,6 +45,8 @@ def run() -> None:
     if len(secret_cells):
         st.caption("Valeurs en secret : " + " ; ".join(f"{r.nom_court} – {r.filiere} : s ({r.note})"
                                                        for r in secret_cells.itertuples()))
+
+    ui.map_block(name, definition=definition, key="carte_filieres")
 
     ys = ui.years(name, niveau, definition)
     if len(ys) > 1:

@@ -21,6 +21,7 @@ def _with_references(name: str, year: int) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def run() -> None:
     st.title("Industrie")
+    ui.slide_button("industrie")
     niveau, code = ui.territory()
     for name, what in MEASURES.items():
         year = ui.year_for(name, "epci")
@@ -41,6 +42,8 @@ def run() -> None:
             sentence += f" Références absentes (aucun fichier chargé ne les fournit) : {', '.join(absent_refs)}."
         both = pd.concat([epci, refs], ignore_index=True)
         ui.chart_block(title, sentence, charts.ranked_bars(epci, "nom_court", "part", ui.colours(), refs), both, name, name)
+
+    ui.map_block("part_industrie_effectifs", key="carte_industrie")
 
     st.subheader("Indice de spécificité")
     name = "part_industrie_effectifs"

@@ -11,6 +11,7 @@ from indicators.secret import METHODE, Rules
 
 def run() -> None:
     st.title("Sources et méthodes")
+    ui.slide_button("sources")
     st.subheader("Sources chargées dans l'entrepôt")
     st.dataframe(ui.reference_table("sources"), hide_index=True)
     problems = ui.reference_table("problemes")

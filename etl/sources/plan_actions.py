@@ -1,0 +1,391 @@
+"""The action plan workbook (data/plan_actions.xlsx): fiches actions and binômes élu-industriel.
+
+Sheet « Actions »: one row per fiche action (N°, Axe, Intitulé de l'action, Porteur(s), EPCI,
+Filière(s), Montant estimé (€), Financements, Statut, Date de début, Date de fin, Indicateur de
+suivi, Notes); sheet « Binômes »: EPCI, Élu(e), Industriel(le). Headers are matched tolerantly
+(case, accents, punctuation). EPCI by short name, full name or SIREN; filière by label or code;
+several values separated by « ; ». Any unknown EPCI, filière or statut, unreadable amount or
+date refuses the whole workbook with the sheet, line and column: the plan already loaded stays.
+
+Unlike the statistical sources, the plan goes to its own tables (plan_actions, plan_binomes),
+not to `facts`. A new workbook replaces the previous plan entirely.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+import duckdb
+
+from ..readers import is_zip, check_xlsx
+from ..validate import LoadError, Problem, parse_number, refuse
+from .common import Staged, _norm
+
+KIND = "plan_actions"
+LIBELLE = "Plan d'actions Territoire d'industrie (classeur de suivi de l'Agence)"
+PRODUCTEUR = "Agence Départementale de Développement Économique des Hautes-Alpes"
+LICENCE = "Document de travail (candidature Territoires d'industrie 2023-2027)"
+
+STATUTS = ["à lancer", "en cours", "réalisé", "abandonné"]
+_STATUT_NORM = {"alancer": "à lancer", "encours": "en cours", "realise": "réalisé", "realisee": "réalisé",
+                "realises": "réalisé", "abandonne": "abandonné", "abandonnee": "abandonné"}
+# Words meaning "the whole département" in the EPCI column.
+_DEPARTEMENT = {"hautesalpestoutledepartement", "hautesalpes", "departement", "toutledepartement", "tous",
+                "touslesepci", "05"}
+DEPARTEMENT_CODE = "05"
+MAX_TEXT = 2000
+MAX_PROBLEMS = 50
+
+DDL = """
+CREATE TABLE IF NOT EXISTS plan_actions (
+    source_id INTEGER NOT NULL,
+    ligne INTEGER,                  -- row of the « Actions » sheet
+    ordre INTEGER NOT NULL,         -- order in the workbook
+    numero VARCHAR NOT NULL,
+    axe_num INTEGER NOT NULL,
+    axe VARCHAR NOT NULL,
+    intitule VARCHAR NOT NULL,
+    porteurs VARCHAR,
+    territoires VARCHAR[],          -- EPCI SIRENs, or '05' for the whole département; empty: not filled in
+    filieres VARCHAR[],             -- filière codes (ref_filieres)
+    montant_eur DOUBLE,             -- NULL: not filled in (never 0 for unknown)
+    financements VARCHAR,
+    statut VARCHAR NOT NULL,        -- à lancer, en cours, réalisé, abandonné
+    date_debut DATE,
+    date_fin DATE,
+    indicateur_suivi VARCHAR,
+    notes VARCHAR
+);
+CREATE TABLE IF NOT EXISTS plan_binomes (
+    source_id INTEGER NOT NULL, ligne INTEGER, epci_siren VARCHAR NOT NULL, elu VARCHAR, industriel VARCHAR
+);
+"""
+
+_COLUMNS = {  # key: (header candidates, required)
+    "numero": (("N°", "N", "No", "Numéro", "Num", "Identifiant", "Id"), True),
+    "axe": (("Axe",), True),
+    "intitule": (("Intitulé de l'action", "Intitulé", "Action", "Fiche action", "Intitulé de la fiche action"), True),
+    "porteurs": (("Porteur(s)", "Porteurs", "Porteur"), True),
+    "epci": (("EPCI", "EPCI(s)", "Intercommunalité(s)", "Intercommunalité", "Intercommunalités"), False),
+    "filieres": (("Filière(s)", "Filières", "Filière"), False),
+    "montant": (("Montant estimé (€)", "Montant estimé", "Montant (€)", "Montant", "Montant estimé (euros)"), False),
+    "financements": (("Financements", "Financement", "Financements sollicités"), False),
+    "statut": (("Statut", "État", "Avancement"), True),
+    "date_debut": (("Date de début", "Début", "Date début"), False),
+    "date_fin": (("Date de fin", "Fin", "Date fin"), False),
+    "indicateur": (("Indicateur de suivi", "Indicateur", "Indicateurs de suivi"), False),
+    "notes": (("Notes", "Note", "Commentaires", "Remarques"), False),
+}
+_BINOME_COLUMNS = {
+    "epci": (("EPCI", "Intercommunalité"), True),
+    "elu": (("Élu(e)", "Élu", "Élue", "Élu(e)s"), True),
+    "industriel": (("Industriel(le)", "Industriel", "Industrielle"), True),
+}
+_AXE_RE = re.compile(r"^\s*axe\s*(\d+)", re.IGNORECASE)
+_DATE_RES = [(re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$"), "dmy"),
+             (re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T].*)?$"), "ymd"),
+             (re.compile(r"^(\d{1,2})[/.-](\d{4})$"), "my")]
+
+
+def detect(header: list[str]) -> bool:
+    norm = {_norm(h) for h in header}
+    return "axe" in norm and "statut" in norm and any(_norm(c) in norm for c in _COLUMNS["intitule"][0])
+
+
+@dataclass
+class PlanStaged(Staged):
+    """A staged plan: `etl.load` hands it its own tables through `apply` instead of facts/firmes."""
+    n_actions: int = 0
+    n_binomes: int = 0
+
+    def apply(self, con: duckdb.DuckDBPyConnection, path: Path, sha: str, demo: bool):
+        from ..load import FileReport, _next_source_id
+
+        con.execute(DDL)
+        sid = _next_source_id(con)
+        # The new workbook replaces the previous plan (and its lineage) entirely.
+        con.execute("DELETE FROM plan_actions")
+        con.execute("DELETE FROM plan_binomes")
+        con.execute("DELETE FROM problemes WHERE source_id IN (SELECT source_id FROM sources WHERE kind = ?)", [KIND])
+        con.execute("DELETE FROM sources WHERE kind = ?", [KIND])
+        con.execute("INSERT INTO plan_actions SELECT ?, * FROM stg_plan_actions", [sid])
+        con.execute("INSERT INTO plan_binomes SELECT ?, * FROM stg_plan_binomes", [sid])
+        n = self.n_actions + self.n_binomes
+        con.execute("INSERT INTO sources VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
+            sid, KIND, self.libelle, Path(path).name, sha, self.millesime, None, self.producteur, self.licence,
+            DEPARTEMENT_CODE, demo, self.lignes_lues, n, self.lignes_lues - n, datetime.now()])
+        for p in self.problems:
+            con.execute("INSERT INTO problemes VALUES (?, ?, ?, ?, ?, ?)", [sid, p.fichier, p.ligne, p.colonne, p.message, p.grave])
+        report = FileReport(Path(path).name, KIND, "chargé", self.lignes_lues, n, list(self.problems))
+        return report
+
+
+class _Sheet:
+    """Rows of one sheet, with problems reported as « fichier (feuille « X ») », line, column."""
+
+    def __init__(self, path: Path, ws, columns: dict):
+        self.where = f"{Path(path).name} (feuille « {ws.title} »)"
+        self.problems: list[Problem] = []
+        rows = ws.iter_rows(values_only=True)
+        self.header_line, self.header = 0, []
+        for i, row in enumerate(rows, start=1):
+            cells = ["" if c is None else str(c).strip() for c in (row or ())]
+            if sum(1 for c in cells if c) >= 2:
+                self.header_line, self.header = i, cells
+                break
+            if i >= 10:
+                break
+        self._rows = rows
+        norm = [_norm(h) for h in self.header]
+        self.index: dict[str, int] = {}
+        self.label: dict[str, str] = {}
+        for key, (candidates, required) in columns.items():
+            found = next((norm.index(_norm(c)) for c in candidates if _norm(c) in norm), None)
+            if found is None:
+                if required:
+                    self.problem(self.header_line or 1, None, f"colonne obligatoire absente : « {candidates[0]} »")
+                continue
+            self.index[key], self.label[key] = found, self.header[found]
+
+    def problem(self, ligne, key, message, grave=True):
+        if len(self.problems) < MAX_PROBLEMS:
+            colonne = self.label.get(key, key) if key else None
+            self.problems.append(Problem(self.where, ligne, colonne, message, grave))
+
+    def rows(self):
+        """(line, {key: raw value}) of every non-empty data row."""
+        for i, row in enumerate(self._rows, start=self.header_line + 1):
+            row = row or ()
+            if all(c is None or (isinstance(c, str) and not c.strip()) for c in row):
+                continue
+            yield i, {k: (row[j] if j < len(row) else None) for k, j in self.index.items()}
+
+
+def _text(sheet: _Sheet, ligne: int, key: str, value) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        sheet.problem(ligne, key, "texte attendu, trouvé une case à cocher (VRAI/FAUX)")
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, (datetime, date)):
+        value = value.strftime("%d/%m/%Y")
+    text = " ".join(str(value).split()) if key not in ("notes", "financements") else str(value).strip()
+    if len(text) > MAX_TEXT:
+        sheet.problem(ligne, key, f"texte de {len(text)} caractères, au-delà de la limite de {MAX_TEXT}")
+        return None
+    return text or None
+
+
+def _amount(sheet: _Sheet, ligne: int, value) -> float | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, bool) or isinstance(value, (datetime, date)):
+        sheet.problem(ligne, "montant", f"montant en euros attendu, trouvé « {value} »")
+        return None
+    factor = 1.0
+    if isinstance(value, str):
+        s = value.strip().replace("€", "").replace("EUR", "").replace("euros", "").strip()
+        m = re.match(r"^(.*?)\s*(M|Md|k|K)$", s)
+        if m:
+            s, factor = m.group(1), {"k": 1e3, "K": 1e3, "M": 1e6, "Md": 1e9}[m.group(2)]
+        value = s
+    try:
+        number = parse_number(value)
+    except ValueError as exc:
+        sheet.problem(ligne, "montant", f"montant en euros attendu : {exc}")
+        return None
+    return None if number is None else number * factor
+
+
+def _date(sheet: _Sheet, ligne: int, key: str, value) -> date | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    d = None
+    if isinstance(value, datetime):
+        d = value.date()
+    elif isinstance(value, date):
+        d = value
+    elif isinstance(value, str):
+        s = value.strip()
+        for pattern, order in _DATE_RES:
+            m = pattern.match(s)
+            if not m:
+                continue
+            try:
+                if order == "dmy":
+                    d = date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
+                elif order == "ymd":
+                    d = date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+                else:
+                    d = date(int(m.group(2)), int(m.group(1)), 1)
+            except ValueError:
+                d = None
+            break
+    if d is None:
+        sheet.problem(ligne, key, f"date attendue (JJ/MM/AAAA ou MM/AAAA), trouvé « {str(value)[:40]} »")
+        return None
+    if not 1990 <= d.year <= 2100:
+        sheet.problem(ligne, key, f"date improbable ({d.strftime('%d/%m/%Y')}) : saisir une date JJ/MM/AAAA")
+        return None
+    return d
+
+
+def _split(value: str | None) -> list[str]:
+    if not value:
+        return []
+    return [p.strip() for p in re.split(r"[;\n]", value) if p.strip()]
+
+
+def _lookups(con: duckdb.DuckDBPyConnection) -> tuple[dict, dict, dict, dict]:
+    epci, names = {}, {}
+    for siren, nom, nom_court in con.execute("SELECT siren, nom, nom_court FROM ref_epci ORDER BY ordre").fetchall():
+        names[siren] = nom_court
+        for k in (siren, nom, nom_court):
+            epci[_norm(k)] = siren
+    filieres, labels = {}, {}
+    for code, label in con.execute("SELECT DISTINCT filiere, filiere_libelle FROM ref_filieres ORDER BY 1").fetchall():
+        labels[code] = label
+        filieres[_norm(code)] = filieres[_norm(label)] = code
+    return epci, names, filieres, labels
+
+
+def _read_actions(sheet: _Sheet, epci: dict, epci_names: dict, filieres: dict, filiere_labels: dict) -> tuple[list, int]:
+    out, seen, n = [], {}, 0
+    for ligne, raw in sheet.rows():
+        n += 1
+        values = {k: _text(sheet, ligne, k, raw.get(k)) for k in ("numero", "axe", "intitule", "porteurs", "epci",
+                                                                  "filieres", "financements", "statut", "indicateur", "notes")}
+        if isinstance(raw.get("numero"), float) and not raw["numero"].is_integer():
+            values["numero"] = f"{raw['numero']:g}"
+        numero, axe, intitule = values["numero"], values["axe"], values["intitule"]
+        if not numero:
+            sheet.problem(ligne, "numero", "numéro d'action obligatoire (ex. 3.1)")
+        elif numero in seen:
+            sheet.problem(ligne, "numero", f"numéro « {numero} » déjà utilisé ligne {seen[numero]} : chaque action a son numéro")
+        else:
+            seen[numero] = ligne
+        axe_num = None
+        if not axe:
+            sheet.problem(ligne, "axe", "axe obligatoire (ex. « Axe 1. Foncier et attractivité »)")
+        else:
+            m = _AXE_RE.match(axe)
+            if m:
+                axe_num = int(m.group(1))
+            else:
+                sheet.problem(ligne, "axe", f"l'axe doit commencer par « Axe N. », trouvé « {axe[:60]} »")
+        if not intitule:
+            sheet.problem(ligne, "intitule", "intitulé de l'action obligatoire")
+        statut_txt = values["statut"]
+        statut = _STATUT_NORM.get(_norm(statut_txt or ""))
+        if statut is None:
+            allowed = ", ".join(f"« {s} »" for s in STATUTS)
+            sheet.problem(ligne, "statut", f"statut inconnu « {(statut_txt or '')[:40]} » : valeurs admises {allowed}"
+                          if statut_txt else f"statut obligatoire : {allowed}")
+        territoires = []
+        for part in _split(values["epci"]):
+            key = _norm(part)
+            if key in _DEPARTEMENT:
+                territoires.append(DEPARTEMENT_CODE)
+            elif key in epci:
+                territoires.append(epci[key])
+            else:
+                sheet.problem(ligne, "epci", f"EPCI inconnu « {part[:60]} » : nom court ou SIREN attendu "
+                                             f"({', '.join(epci_names.values())}), ou « Hautes-Alpes » pour tout le département")
+        codes = []
+        for part in _split(values["filieres"]):
+            code = filieres.get(_norm(part))
+            if code is None:
+                sheet.problem(ligne, "filieres", f"filière inconnue « {part[:60]} » : valeurs admises "
+                                                 f"{', '.join(filiere_labels.values())} (ou leurs codes {', '.join(filiere_labels)})")
+            else:
+                codes.append(code)
+        montant = _amount(sheet, ligne, raw.get("montant"))
+        debut = _date(sheet, ligne, "date_debut", raw.get("date_debut"))
+        fin = _date(sheet, ligne, "date_fin", raw.get("date_fin"))
+        if debut and fin and fin < debut:
+            sheet.problem(ligne, "date_fin", f"date de fin ({fin.strftime('%d/%m/%Y')}) antérieure à la date de début "
+                                             f"({debut.strftime('%d/%m/%Y')})")
+        out.append([ligne, len(out) + 1, numero, axe_num, axe, intitule, values["porteurs"],
+                    list(dict.fromkeys(territoires)), list(dict.fromkeys(codes)), montant, values["financements"],
+                    statut, debut, fin, values["indicateur"], values["notes"]])
+    return out, n
+
+
+def _read_binomes(sheet: _Sheet, epci: dict, epci_names: dict) -> tuple[list, int]:
+    out, seen, n = [], {}, 0
+    for ligne, raw in sheet.rows():
+        n += 1
+        name = _text(sheet, ligne, "epci", raw.get("epci"))
+        siren = epci.get(_norm(name or ""))
+        if not name:
+            sheet.problem(ligne, "epci", "EPCI obligatoire sur chaque ligne de binôme")
+            continue
+        if siren is None:
+            sheet.problem(ligne, "epci", f"EPCI inconnu « {name[:60]} » : nom court ou SIREN attendu ({', '.join(epci_names.values())})")
+            continue
+        if siren in seen:
+            sheet.problem(ligne, "epci", f"{epci_names[siren]} a déjà un binôme ligne {seen[siren]}")
+            continue
+        seen[siren] = ligne
+        out.append([ligne, siren, _text(sheet, ligne, "elu", raw.get("elu")),
+                    _text(sheet, ligne, "industriel", raw.get("industriel"))])
+    return out, n
+
+
+def _find_sheet(wb, *names: str):
+    wanted = {_norm(n) for n in names}
+    return next((ws for ws in wb.worksheets if _norm(ws.title) in wanted), None)
+
+
+def stage(con: duckdb.DuckDBPyConnection, path: Path) -> Staged:
+    import openpyxl
+
+    path = Path(path)
+    if not is_zip(path):
+        refuse(path, "le plan d'actions se charge au format Excel (.xlsx) : enregistrez le classeur en .xlsx")
+    check_xlsx(path)
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types on broken files
+        raise LoadError([Problem(path.name, None, None, f"classeur Excel illisible ({type(exc).__name__})")]) from None
+    try:
+        ws = _find_sheet(wb, "Actions", "Plan d'actions", "Fiches actions") or wb.worksheets[0]
+        epci, epci_names, filieres, filiere_labels = _lookups(con)
+        actions_sheet = _Sheet(path, ws, _COLUMNS)
+        actions, n_lues = ([], 0) if actions_sheet.problems else _read_actions(actions_sheet, epci, epci_names, filieres, filiere_labels)
+        problems = list(actions_sheet.problems)
+        if not actions and not problems:
+            problems.append(Problem(actions_sheet.where, None, None, "aucune action dans la feuille"))
+        binomes, n_bin = [], 0
+        ws_b = _find_sheet(wb, "Binômes", "Binômes élu-industriel", "Binomes élus-industriels", "Binômes élus - industriels")
+        if ws_b is None:
+            problems.append(Problem(path.name, None, None, "feuille « Binômes » absente : aucun binôme chargé", grave=False))
+        else:
+            binome_sheet = _Sheet(path, ws_b, _BINOME_COLUMNS)
+            if not binome_sheet.problems:
+                binomes, n_bin = _read_binomes(binome_sheet, epci, epci_names)
+            problems += binome_sheet.problems
+        modified = wb.properties.modified
+    finally:
+        wb.close()
+    con.execute("""CREATE OR REPLACE TEMP TABLE stg_plan_actions (
+        ligne INTEGER, ordre INTEGER, numero VARCHAR, axe_num INTEGER, axe VARCHAR, intitule VARCHAR, porteurs VARCHAR,
+        territoires VARCHAR[], filieres VARCHAR[], montant_eur DOUBLE, financements VARCHAR, statut VARCHAR,
+        date_debut DATE, date_fin DATE, indicateur_suivi VARCHAR, notes VARCHAR)""")
+    con.execute("CREATE OR REPLACE TEMP TABLE stg_plan_binomes (ligne INTEGER, epci_siren VARCHAR, elu VARCHAR, industriel VARCHAR)")
+    if not any(p.grave for p in problems):
+        if actions:
+            con.executemany("INSERT INTO stg_plan_actions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", actions)
+        if binomes:
+            con.executemany("INSERT INTO stg_plan_binomes VALUES (?, ?, ?, ?)", binomes)
+        missing = [epci_names[s] for s in epci_names if s not in {b[1] for b in binomes}]
+        if ws_b is not None and missing:
+            problems.append(Problem(path.name, None, None, f"{len(missing)} EPCI sans ligne de binôme : {', '.join(missing)}",
+                                    grave=False))
+    millesime = modified.strftime("%Y-%m-%d") if isinstance(modified, datetime) else None
+    return PlanStaged(KIND, LIBELLE, PRODUCTEUR, LICENCE, millesime, n_lues + n_bin, problems=problems,
+                      n_actions=len(actions), n_binomes=len(binomes))

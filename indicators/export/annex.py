@@ -1,0 +1,122 @@
+"""The annex workbook: one sheet per slide with exactly the numbers behind it, plus a sources sheet.
+
+Values are the slides' rounded values (M€ with one decimal, shares as fractions to 0.1 point),
+written as numbers with French-readable number formats; secret and absent cells are left
+empty and marked in the Statut column (with the reason in Note). No formula: every text cell
+is written as a string, and text that starts like a formula is neutralised.
+"""
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+import xlsxwriter
+
+from . import slides as content
+from .slides import KINDS, Selection, Slide
+from .tables import neutralise
+
+COLUMNS = [("territoire", "Territoire", 28), ("code", "Code", 11), ("categorie", "Catégorie", 34), ("annee", "Année", 8),
+           ("annee_base", "Année de base", 9), ("indicateur", "Indicateur", 34), ("valeur", "Valeur", 14),
+           ("unite", "Unité", 7), ("rang", "Rang", 6), ("statut", "Statut", 22), ("note", "Note", 60),
+           ("usage", "Usage", 16), ("source", "Source", 60)]
+USAGE_LABELS = {"graphique": "graphique", "phrase": "phrase du titre", "chiffre": "chiffre clé",
+                "référence absente": "référence absente"}
+VALUE_COL = [c for c, _, _ in COLUMNS].index("valeur")
+
+
+def _write_text(ws, row: int, col: int, value, fmt=None) -> None:
+    if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA:
+        ws.write_blank(row, col, None, fmt)
+    else:
+        ws.write_string(row, col, str(neutralise(str(value))), fmt)
+
+
+def _slide_sheet(wb, formats, s: Slide) -> None:
+    ws = wb.add_worksheet(s.sheet)
+    _write_text(ws, 0, 0, s.titre, formats["title"])
+    r = 1
+    for line in [s.phrase, s.source, s.definition, *s.notes]:
+        if line:
+            _write_text(ws, r, 0, line, formats["wrap"])
+            r += 1
+    r += 1
+    t = s.table
+    cols = [c for c in COLUMNS if c[0] in t.columns or c[0] == "unite"]
+    cols = [c for c in cols if not (c[0] in ("annee_base", "rang") and (c[0] not in t or t[c[0]].isna().all()))]
+    for j, (_, label, width) in enumerate(cols):
+        ws.write_string(r, j, label, formats["header"])
+        ws.set_column(j, j, width)
+    ws.freeze_panes(r + 1, 0)
+    header_row = r
+    for rec in t.to_dict("records"):
+        r += 1
+        for j, (key, _, _) in enumerate(cols):
+            if key == "valeur":
+                v = rec["valeur"]
+                if rec["statut"] in ("secret", "absent") or v is None or pd.isna(v):
+                    ws.write_blank(r, j, None, formats["blank_" + rec["statut"]] if rec["statut"] in ("secret", "absent") else None)
+                else:
+                    ws.write_number(r, j, float(v), formats[rec["kind"]])
+            elif key == "unite":
+                _write_text(ws, r, j, KINDS[rec["kind"]][0] or None)
+            elif key == "statut":
+                _write_text(ws, r, j, content.STATUT_MARKS.get(rec["statut"], rec["statut"]) or "ok")
+            elif key == "usage":
+                _write_text(ws, r, j, USAGE_LABELS.get(rec["usage"], rec["usage"]))
+            elif key in ("annee", "annee_base", "rang"):
+                v = rec.get(key)
+                if v is None or v is pd.NA or (isinstance(v, float) and pd.isna(v)):
+                    ws.write_blank(r, j, None)
+                else:
+                    ws.write_number(r, j, int(v))
+            else:
+                _write_text(ws, r, j, rec.get(key))
+    ws.autofilter(header_row, 0, max(r, header_row), len(cols) - 1)
+
+
+def _sources_sheet(wb, formats, s: Slide) -> None:
+    ws = wb.add_worksheet(s.sheet)
+    _write_text(ws, 0, 0, s.titre, formats["title"])
+    t = s.table
+    widths = {"Source": 60, "Producteur": 24, "Millésime": 10, "Années": 11, "Licence": 50, "Démonstration": 14}
+    for j, col in enumerate(t.columns):
+        ws.write_string(2, j, col, formats["header"])
+        ws.set_column(j, j, widths.get(col, 16))
+    for i, rec in enumerate(t.itertuples(index=False)):
+        for j, v in enumerate(rec):
+            _write_text(ws, 3 + i, j, v)
+    r = 4 + len(t)
+    for line in [s.definition, *s.notes]:
+        _write_text(ws, r, 0, line, formats["wrap"])
+        r += 1
+
+
+def render(slide_list: list[Slide]) -> bytes:
+    buf = io.BytesIO()
+    # strings_to_formulas off: no text ever becomes a formula (belt and braces with neutralise()).
+    wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
+                                   "strings_to_numbers": False})
+    formats = {k: wb.add_format({"num_format": v[3]}) for k, v in KINDS.items()}
+    formats.update({
+        "title": wb.add_format({"bold": True, "font_size": 14}),
+        "wrap": wb.add_format({"text_wrap": False}),
+        "header": wb.add_format({"bold": True, "bg_color": "#E8E6F2", "border": 1, "text_wrap": True, "valign": "top"}),
+        "blank_secret": wb.add_format({"bg_color": "#EEEEEE"}),
+        "blank_absent": wb.add_format({}),
+    })
+    for s in slide_list:
+        if s.key == "titre":
+            continue
+        if s.key == "sources":
+            _sources_sheet(wb, formats, s)
+        elif len(s.table):
+            _slide_sheet(wb, formats, s)
+    wb.set_properties({"title": "Territoire d'industrie Hautes-Alpes : annexe chiffrée", "comments": "Sans formule."})
+    wb.close()
+    return buf.getvalue()
+
+
+def build_annex(snap, selection: Selection | None = None, keys: list[str] | None = None) -> bytes:
+    """The annex of a selection as .xlsx bytes: the numbers behind every slide of the deck, the map's included."""
+    return render(content.build(snap, selection or Selection(), keys or content.ORDER))

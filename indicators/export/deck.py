@@ -1,0 +1,503 @@
+"""The committee deck: a 16:9 PowerPoint with native, editable charts (data embedded).
+
+Bar, line and pie charts are PowerPoint charts ("Modifier les données" opens their numbers);
+only the map, which PowerPoint cannot draw, is a picture. Every number comes from
+`slides.build()` (itself reading through indicators/query.py), rounded as in the annex.
+
+An agency template (.pptx) can be given: its slide size, layouts, theme fonts and colours are
+used (its own slides are dropped); the title of each slide goes into the layout's title placeholder.
+"""
+from __future__ import annotations
+
+import io
+import math
+from pathlib import Path
+
+import pandas as pd
+from pptx import Presentation
+from pptx.chart.data import CategoryChartData
+from pptx.dml.color import RGBColor
+from pptx.enum.chart import XL_CHART_TYPE, XL_DATA_LABEL_POSITION, XL_LEGEND_POSITION, XL_MARKER_STYLE
+from pptx.enum.shapes import MSO_SHAPE
+from pptx.enum.shapes import PP_PLACEHOLDER
+from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
+from pptx.util import Emu, Inches, Pt
+
+from . import picture, slides as content
+from .slides import KINDS, Selection, Slide, shown
+
+ACCENT = RGBColor(0x33, 0x22, 0x88)
+TEXT = RGBColor(0x22, 0x22, 0x22)
+MUTED = RGBColor(0x55, 0x55, 0x55)
+DEMO = RGBColor(0xB0, 0x3A, 0x2E)
+TILE = RGBColor(0xF1, 0xF0, 0xF7)
+WIDE = (Inches(13.333), Inches(7.5))
+MARGIN = Inches(0.45)
+
+TITLE_PT, SENTENCE_PT, CHART_PT, SOURCE_PT = 28, 18, 14, 12
+AXIS_FORMATS = {"eur": '#,##0" M€"', "part": "0%", "evolution": "+0%;-0%;0%"}
+CHARS_PER_LINE_12PT = 150      # a full-width 12 pt line (12.4 in) holds about this many characters
+
+
+class TemplateError(ValueError):
+    pass
+
+
+def _rgb(hex_colour: str) -> RGBColor:
+    return RGBColor.from_string(hex_colour.lstrip("#").upper())
+
+
+# --- presentation and layouts -----------------------------------------------------------------------
+
+class _Deck:
+    def __init__(self, template: Path | str | None):
+        self.templated = template is not None
+        if template is not None:
+            path = Path(template)
+            if not path.is_file():
+                raise TemplateError(f"modèle PowerPoint introuvable : {path}")
+            try:
+                self.prs = Presentation(str(path))
+            except Exception as exc:  # noqa: BLE001
+                raise TemplateError(f"{path} : ce fichier n'est pas un modèle PowerPoint (.pptx) lisible ({exc})") from None
+            self._drop_slides()
+        else:
+            self.prs = Presentation()
+            self.prs.slide_width, self.prs.slide_height = WIDE
+        self.W, self.H = self.prs.slide_width, self.prs.slide_height
+        self.title_layout, self.content_layout = self._layouts()
+
+    def _drop_slides(self) -> None:
+        ids = self.prs.slides._sldIdLst
+        for sld in list(ids):
+            self.prs.part.drop_rel(sld.rId)
+            ids.remove(sld)
+
+    def _layouts(self):
+        layouts = list(self.prs.slide_layouts)
+        if not self.templated:
+            blank = layouts[6] if len(layouts) > 6 else layouts[-1]
+            return blank, blank
+        title_only = blank = None
+        for lay in layouts:
+            types = {ph.placeholder_format.type for ph in lay.placeholders}
+            types -= {PP_PLACEHOLDER.DATE, PP_PLACEHOLDER.FOOTER, PP_PLACEHOLDER.SLIDE_NUMBER}
+            if not types and blank is None:
+                blank = lay
+            if types == {PP_PLACEHOLDER.TITLE} and title_only is None:
+                title_only = lay
+        return layouts[0], title_only or blank or layouts[-1]
+
+    def add(self, layout=None):
+        slide = self.prs.slides.add_slide(layout or self.content_layout)
+        return slide
+
+    def save(self) -> bytes:
+        buf = io.BytesIO()
+        self.prs.save(buf)
+        return buf.getvalue()
+
+
+def _text(slide, left, top, width, height, paragraphs, size: int, bold: bool = False, colour: RGBColor = TEXT,
+          align=None, anchor=MSO_ANCHOR.TOP):
+    """A text box; paragraphs: str or list of str / (str, dict(size, bold, colour)) items."""
+    box = slide.shapes.add_textbox(left, top, width, height)
+    tf = box.text_frame
+    tf.word_wrap = True
+    tf.vertical_anchor = anchor
+    tf.margin_left = tf.margin_right = Inches(0.05)
+    if isinstance(paragraphs, str):
+        paragraphs = [paragraphs]
+    for i, item in enumerate(paragraphs):
+        text, opts = (item, {}) if isinstance(item, str) else item
+        p = tf.paragraphs[0] if i == 0 else tf.add_paragraph()
+        if align is not None:
+            p.alignment = align
+        run = p.add_run()
+        run.text = text
+        run.font.size = Pt(opts.get("size", size))
+        run.font.bold = opts.get("bold", bold)
+        run.font.color.rgb = opts.get("colour", colour)
+        if i:
+            p.space_before = Pt(4)
+    return box
+
+
+def _drop_placeholders(slide, keep) -> None:
+    """Remove the layout placeholders we do not fill (they would show "Cliquez pour ajouter un texte")."""
+    kept = {id(ph._element) for ph in keep if ph is not None}
+    for ph in list(slide.placeholders):
+        if id(ph._element) not in kept:
+            ph._element.getparent().remove(ph._element)
+
+
+def _header(deck: _Deck, slide, s: Slide) -> int:
+    """Title (placeholder of the template, or a text box) and sentence; returns the top of the body area."""
+    W = deck.W
+    title_ph = next((ph for ph in slide.placeholders
+                     if ph.placeholder_format.type in (PP_PLACEHOLDER.TITLE, PP_PLACEHOLDER.CENTER_TITLE)), None)
+    if title_ph is not None:
+        title_ph.text_frame.text = s.titre
+        title_ph.text_frame.word_wrap = True
+        top = title_ph.top + title_ph.height + Inches(0.05)
+    else:
+        _text(slide, MARGIN, Inches(0.25), W - 2 * MARGIN, Inches(1.05), s.titre, TITLE_PT, bold=True, colour=ACCENT,
+              anchor=MSO_ANCHOR.MIDDLE)
+        line = slide.shapes.add_connector(1, MARGIN, Inches(1.33), W - MARGIN, Inches(1.33))
+        line.line.color.rgb = ACCENT
+        line.line.width = Pt(2)
+        top = Inches(1.4)
+    _drop_placeholders(slide, [title_ph])
+    if s.phrase:
+        per_line = int(CHARS_PER_LINE_12PT * 12 / SENTENCE_PT * (W - 2 * MARGIN) / Inches(12.43))
+        n = max(1, -(-len(s.phrase) // per_line))
+        height = Inches(0.32) * n + Inches(0.12)
+        _text(slide, MARGIN, top, W - 2 * MARGIN, height, s.phrase, SENTENCE_PT)
+        top += height + Inches(0.05)
+    return top
+
+
+def _footer(deck: _Deck, slide, s: Slide, notes: list[str] | None = None) -> int:
+    """Source and vintage, secret notes, demo mark; returns the top of the footer (bottom of the body)."""
+    notes = s.notes if notes is None else notes
+    lines = []
+    if s.demo:
+        lines.append((f"{content.DEMO_LABEL} : chiffres plausibles mais inventés.", {"bold": True, "colour": DEMO}))
+    if s.source:
+        lines.append((s.source, {}))
+    lines += [(n, {}) for n in notes[:3]]
+    if len(notes) > 3:
+        lines.append((f"… et {len(notes) - 3} autre(s) remarque(s) : voir les notes de la diapositive et l'annexe.", {}))
+    per_line = int(CHARS_PER_LINE_12PT * (deck.W - 2 * MARGIN) / Inches(12.43))
+    n = sum(max(1, -(-len(text) // per_line)) for text, _ in lines)
+    height = Inches(0.21) * max(1, n) + Inches(0.12)
+    top = deck.H - height - Inches(0.15)
+    _text(slide, MARGIN, top, deck.W - 2 * MARGIN, height, lines or [""], SOURCE_PT, colour=MUTED)
+    return top
+
+
+def _speaker_notes(slide, s: Slide) -> None:
+    parts = [s.phrase, s.definition, s.source, *s.notes]
+    slide.notes_slide.notes_text_frame.text = "\n".join(p for p in parts if p)
+
+
+# --- native charts ---------------------------------------------------------------------------------
+
+def _chart_frame(s: Slide) -> tuple[list, list, pd.DataFrame, str]:
+    rows = s.chart_rows()
+    cat_col, ser_col = s.extra.get("cat", "categorie"), s.extra.get("series", "territoire")
+    cats = list(dict.fromkeys(rows[cat_col].astype(str)))
+    series = list(dict.fromkeys(rows[ser_col].astype(str)))
+    kind = rows.kind.iat[0] if len(rows) else "count"
+    return cats, series, rows.assign(_cat=rows[cat_col].astype(str), _ser=rows[ser_col].astype(str)), kind
+
+
+def chart_data(s: Slide) -> CategoryChartData:
+    """The chart's embedded data: categories x series, None (empty cell) for secret/absent values."""
+    cats, series, rows, kind = _chart_frame(s)
+    fmt_code = KINDS[kind][3]
+    cd = CategoryChartData(number_format=fmt_code)
+    marked = []
+    for c in cats:
+        st = rows[rows._cat == c].statut
+        mark = " (s)" if st.eq("secret").any() else (" (partiel)" if st.eq("partiel").any() and s.chart != "line" else "")
+        marked.append(c + mark)
+    cd.categories = marked
+    for name in series:
+        g = rows[rows._ser == name].set_index("_cat")
+        vals = [None if c not in g.index or pd.isna(g.valeur.get(c)) else float(g.valeur.get(c)) for c in cats]
+        cd.add_series(name, vals, number_format=fmt_code)
+    return cd
+
+
+def _font(obj, size=CHART_PT, colour=TEXT):
+    obj.font.size = Pt(size)
+    obj.font.color.rgb = colour
+
+
+def _add_chart(deck: _Deck, slide, s: Slide, top, bottom) -> None:
+    cats, series, rows, kind = _chart_frame(s)
+    fmt_code = KINDS[kind][3]
+    colours = s.extra.get("colours", {})
+    by_point = s.extra.get("by_point", False)
+    chart_type = {"bar": XL_CHART_TYPE.BAR_CLUSTERED, "bar_stacked": XL_CHART_TYPE.BAR_STACKED,
+                  "line": XL_CHART_TYPE.LINE_MARKERS, "pie": XL_CHART_TYPE.PIE}[s.chart]
+    frame = slide.shapes.add_chart(chart_type, MARGIN, top, deck.W - 2 * MARGIN, bottom - top, chart_data(s))
+    chart = frame.chart
+    chart.has_title = False
+    chart.font.size = Pt(CHART_PT)
+    chart.has_legend = s.chart in ("line", "bar_stacked", "pie") or (len(series) > 1)
+    if chart.has_legend:
+        chart.legend.position = XL_LEGEND_POSITION.RIGHT if s.chart in ("line", "pie") else XL_LEGEND_POSITION.BOTTOM
+        chart.legend.include_in_layout = False
+        _font(chart.legend, CHART_PT + 2 if s.chart == "pie" else CHART_PT)
+    plot = chart.plots[0]
+    if s.chart == "pie":
+        ser = plot.series[0]
+        for i, c in enumerate(cats):
+            pt = ser.points[i]
+            pt.format.fill.solid()
+            pt.format.fill.fore_color.rgb = _rgb(colours.get(c, "#4477AA"))
+        plot.has_data_labels = True
+        dl = plot.data_labels
+        dl.show_category_name, dl.show_percentage, dl.show_value = False, True, False
+        dl.number_format, dl.number_format_is_linked = "0%", False
+        dl.position = XL_DATA_LABEL_POSITION.OUTSIDE_END
+        _font(dl, CHART_PT + 2)
+        return
+    if s.chart in ("bar", "bar_stacked"):
+        plot.gap_width = 50 if s.chart == "bar" else 40
+        if s.chart == "bar_stacked":
+            plot.overlap = 100
+        chart.category_axis.reverse_order = True       # first category at the top, as on the pages
+        _font(chart.category_axis.tick_labels, CHART_PT + 1)
+        chart.category_axis.has_major_gridlines = False
+        chart.category_axis.format.line.color.rgb = RGBColor(0x99, 0x99, 0x99)
+        va = chart.value_axis
+        va.has_major_gridlines = s.chart == "bar_stacked"
+        va.visible = s.chart == "bar_stacked"
+        if s.chart == "bar_stacked":
+            va.tick_labels.number_format, va.tick_labels.number_format_is_linked = AXIS_FORMATS.get(kind, fmt_code), False
+            _font(va.tick_labels)
+            va.major_gridlines.format.line.color.rgb = RGBColor(0xDD, 0xDD, 0xDD)
+        for ser in plot.series:
+            ser.invert_if_negative = False
+            if by_point:
+                for i, c in enumerate(cats):
+                    pt = ser.points[i]
+                    pt.format.fill.solid()
+                    pt.format.fill.fore_color.rgb = _rgb(colours.get(c, "#4477AA"))
+            else:
+                ser.format.fill.solid()
+                ser.format.fill.fore_color.rgb = _rgb(colours.get(ser.name, "#4477AA"))
+        if s.chart == "bar":
+            plot.has_data_labels = True
+            dl = plot.data_labels
+            dl.number_format, dl.number_format_is_linked = fmt_code, False
+            dl.position = XL_DATA_LABEL_POSITION.OUTSIDE_END
+            _font(dl, CHART_PT + 1)
+        return
+    # line
+    va = chart.value_axis
+    va.has_major_gridlines = True
+    va.major_gridlines.format.line.color.rgb = RGBColor(0xDD, 0xDD, 0xDD)
+    va.tick_labels.number_format, va.tick_labels.number_format_is_linked = AXIS_FORMATS.get(kind, fmt_code), False
+    _font(va.tick_labels)
+    _font(chart.category_axis.tick_labels)
+    for ser in plot.series:
+        colour = _rgb(colours.get(ser.name, "#4477AA"))
+        ser.format.line.color.rgb = colour
+        ser.format.line.width = Pt(3.5)
+        ser.smooth = False
+        ser.marker.style = XL_MARKER_STYLE.CIRCLE
+        ser.marker.size = 9
+        ser.marker.format.fill.solid()
+        ser.marker.format.fill.fore_color.rgb = colour
+        ser.marker.format.line.color.rgb = colour
+
+
+# --- slide kinds -----------------------------------------------------------------------------------
+
+def _title_slide(deck: _Deck, s: Slide) -> None:
+    slide = deck.add(deck.title_layout)
+    W, H = deck.W, deck.H
+    phs = {ph.placeholder_format.type: ph for ph in slide.placeholders}
+    title_ph = phs.get(PP_PLACEHOLDER.CENTER_TITLE) or phs.get(PP_PLACEHOLDER.TITLE)
+    sub_ph = phs.get(PP_PLACEHOLDER.SUBTITLE)
+    subtitle = f"{s.phrase}\nComité du Territoire d'industrie — {s.extra['date']}"
+    if deck.templated and title_ph is not None:
+        title_ph.text_frame.text = s.titre
+        if sub_ph is not None:
+            sub_ph.text_frame.text = subtitle
+        _drop_placeholders(slide, [title_ph, sub_ph])
+        top = max(ph.top + ph.height for ph in (title_ph, sub_ph) if ph is not None) + Inches(0.2)
+        if sub_ph is None:
+            _text(slide, MARGIN, top, W - 2 * MARGIN, Inches(0.9), subtitle, 20)
+            top += Inches(1.0)
+    else:
+        band = slide.shapes.add_shape(MSO_SHAPE.RECTANGLE, 0, 0, W, Inches(3.4))
+        band.fill.solid()
+        band.fill.fore_color.rgb = ACCENT
+        band.line.fill.background()
+        _text(slide, Inches(0.7), Inches(0.7), W - Inches(1.4), Inches(1.2), s.titre, 44, bold=True,
+              colour=RGBColor(0xFF, 0xFF, 0xFF), anchor=MSO_ANCHOR.BOTTOM)
+        _text(slide, Inches(0.7), Inches(1.95), W - Inches(1.4), Inches(1.3), subtitle.split("\n"), 22,
+              colour=RGBColor(0xFF, 0xFF, 0xFF))
+        top = Inches(3.75)
+    lines = [("Millésimes des données", {"bold": True, "size": 18})] + [(v, {}) for v in s.extra["vintages"]]
+    if s.demo:
+        lines.append((f"{content.DEMO_LABEL} : une partie des chiffres est inventée (fichiers officiels à charger).",
+                      {"bold": True, "colour": DEMO}))
+    _text(slide, Inches(0.7), top, W - Inches(1.4), H - top - Inches(0.3), lines, 15, colour=TEXT)
+    _speaker_notes(slide, s)
+
+
+def _figures_slide(deck: _Deck, s: Slide) -> None:
+    slide = deck.add()
+    top = _header(deck, slide, s)
+    bottom = _footer(deck, slide, s)
+    rows = s.table
+    n_cols = 4
+    n_rows = max(1, -(-len(rows) // n_cols))
+    gap = Inches(0.2)
+    tile_w = int((deck.W - 2 * MARGIN - (n_cols - 1) * gap) / n_cols)
+    tile_h = int((bottom - top - Inches(0.1) - (n_rows - 1) * gap) / n_rows)
+    for i, r in enumerate(rows.itertuples()):
+        left = MARGIN + (i % n_cols) * (tile_w + gap)
+        t = top + (i // n_cols) * (tile_h + gap)
+        box = slide.shapes.add_shape(MSO_SHAPE.RECTANGLE, left, t, tile_w, tile_h)
+        box.fill.solid()
+        box.fill.fore_color.rgb = TILE
+        box.line.fill.background()
+        value = shown(r.valeur, r.kind, r.statut)
+        year = f"{r.annee_base} → {r.annee}" if pd.notna(r.annee_base) else f"{r.annee}"
+        lines = [(value, {"size": 30, "bold": True, "colour": ACCENT}), (r.indicateur, {"size": 15}),
+                 (year + (" · " + content.STATUT_MARKS[r.statut] if r.statut != "ok" else ""),
+                  {"size": 12, "colour": MUTED})]
+        _text(slide, left + Inches(0.1), t + Inches(0.05), tile_w - Inches(0.2), tile_h - Inches(0.1), lines, 15,
+              anchor=MSO_ANCHOR.MIDDLE)
+    _speaker_notes(slide, s)
+
+
+def _chart_slide(deck: _Deck, s: Slide) -> None:
+    slide = deck.add()
+    top = _header(deck, slide, s)
+    bottom = _footer(deck, slide, s)
+    if len(s.chart_rows()):
+        _add_chart(deck, slide, s, top, bottom - Inches(0.05))
+    _speaker_notes(slide, s)
+
+
+def _table(slide, left, top, width, header: list[str], body: list[list], col_widths: list[float], size: int,
+           row_h, first_col_colours: list[str | None] | None = None):
+    shape = slide.shapes.add_table(len(body) + 1, len(header), left, top, width, row_h * (len(body) + 1))
+    table = shape.table
+    total = sum(col_widths)
+    for j, w in enumerate(col_widths):
+        table.columns[j].width = int(width * w / total)
+    for i, row in enumerate([header] + body):
+        table.rows[i].height = row_h
+        for j, value in enumerate(row):
+            cell = table.cell(i, j)
+            cell.margin_left = cell.margin_right = Inches(0.06)
+            cell.margin_top = cell.margin_bottom = Inches(0.02)
+            cell.vertical_anchor = MSO_ANCHOR.MIDDLE
+            tf = cell.text_frame
+            tf.word_wrap = True
+            p = tf.paragraphs[0]
+            p.alignment = PP_ALIGN.LEFT if j == 0 or i == 0 and j == 0 else PP_ALIGN.RIGHT if i else PP_ALIGN.CENTER
+            if i and j == 0 and first_col_colours and first_col_colours[i - 1]:
+                mark = p.add_run()
+                mark.text = "■ "
+                mark.font.size = Pt(size)
+                mark.font.color.rgb = _rgb(first_col_colours[i - 1])
+            run = p.add_run()
+            run.text = str(value)
+            run.font.size = Pt(size - 1 if i == 0 else size)
+            run.font.bold = i == 0 or j == 0
+    return shape
+
+
+def _compare_slide(deck: _Deck, s: Slide, colours: dict[str, str]) -> None:
+    slide = deck.add()
+    top = _header(deck, slide, s)
+    bottom = _footer(deck, slide, s)
+    t = s.table
+    indicators = list(dict.fromkeys(t.indicateur))
+    years = {i: t[t.indicateur == i].annee.iat[0] for i in indicators}
+    terr = list(dict.fromkeys(zip(t.code, t.territoire)))
+    body = []
+    for code, name in terr:
+        row = [name]
+        for ind in indicators:
+            c = t[(t.code == code) & (t.indicateur == ind)]
+            if not len(c):
+                row.append("")
+                continue
+            r = c.iloc[0]
+            cell = shown(r.valeur, r.kind, r.statut)
+            if pd.notna(r.rang) and r.statut not in ("secret", "absent"):
+                cell += f" ({int(r.rang)})"
+            row.append(cell)
+        body.append(row)
+    header = ["Territoire"] + [f"{content.COMPARE_SHORT.get(i, i)} ({years[i]})" for i in indicators]
+    row_h = min(Inches(0.45), int((bottom - top - Inches(0.1)) / (len(body) + 1.6)))
+    size = 14 if len(body) <= 6 else 12
+    shape = _table(slide, MARGIN, top, deck.W - 2 * MARGIN, header, body, [3.3] + [1.5] * len(indicators), size,
+                   row_h, [colours.get(code) for code, _ in terr])
+    shape.table.rows[0].height = int(row_h * 1.6)
+    _speaker_notes(slide, s)
+
+
+def _sources_slide(deck: _Deck, s: Slide) -> None:
+    slide = deck.add()
+    top = _header(deck, slide, s)
+    t = s.table
+    body = [["" if pd.isna(r[c]) else str(r[c]) for c in ("Source", "Producteur", "Millésime", "Années", "Licence")]
+            for _, r in t.iterrows()]
+    widths = [4.6, 2.0, 1.2, 1.3, 3.4]
+    row_h = Inches(0.5)
+    _table(slide, MARGIN, top, deck.W - 2 * MARGIN, ["Source", "Producteur", "Millésime", "Années", "Licence"], body,
+           widths, 13, row_h)
+    # Rows grow with wrapped text: about 11 characters per inch at 13 pt, 0.22 inch per line.
+    lines_per_row = [max(1, *(math.ceil(len(cell) / (11 * w)) for cell, w in zip(row, widths))) for row in body]
+    y = top + row_h + sum(max(row_h, Inches(0.12 + 0.22 * n)) for n in lines_per_row) + Inches(0.25)
+    lines = [("• " + n, {}) for n in s.notes]
+    if s.demo:
+        lines.append((f"• {content.DEMO_LABEL} : les fichiers marqués « démonstration » sont générés par le logiciel.",
+                      {"bold": True, "colour": DEMO}))
+    _text(slide, MARGIN, y, deck.W - 2 * MARGIN, deck.H - y - Inches(0.2), lines, 15)
+    _speaker_notes(slide, s)
+
+
+def _picture_slide(deck: _Deck, s: Slide) -> None:
+    slide = deck.add()
+    top = _header(deck, slide, s)
+    bottom = _footer(deck, slide, s)
+    png = picture.figure_png(s.extra["figure"], width=1300, height=820)
+    if png is None:
+        _text(slide, MARGIN + Inches(0.5), top + Inches(0.3), deck.W - 2 * MARGIN - Inches(1), bottom - top - Inches(0.6),
+              picture.NO_BROWSER, 20, colour=TEXT, anchor=MSO_ANCHOR.MIDDLE)
+    else:
+        from PIL import Image
+
+        w, h = Image.open(io.BytesIO(png)).size
+        max_w, max_h = deck.W - 2 * MARGIN, bottom - top - Inches(0.05)
+        scale = min(max_w / w, max_h / h)
+        pw, ph = int(w * scale), int(h * scale)
+        slide.shapes.add_picture(io.BytesIO(png), int((deck.W - pw) / 2), top, Emu(pw), Emu(ph))
+    _speaker_notes(slide, s)
+
+
+def render(slide_list: list[Slide], template: Path | str | None = None, colours: dict[str, str] | None = None,
+           deck: _Deck | None = None) -> bytes:
+    deck = deck or _Deck(template)
+    for s in slide_list:
+        if s.key == "titre":
+            _title_slide(deck, s)
+        elif s.key == "chiffres_cles":
+            _figures_slide(deck, s)
+        elif s.key == "comparer":
+            _compare_slide(deck, s, colours or {})
+        elif s.key == "sources":
+            _sources_slide(deck, s)
+        elif s.key == "carte":
+            _picture_slide(deck, s)
+        elif s.chart:
+            _chart_slide(deck, s)
+        else:                                   # nothing loaded: title, explanation, source line
+            slide = deck.add()
+            _header(deck, slide, s)
+            _footer(deck, slide, s)
+            _speaker_notes(slide, s)
+    return deck.save()
+
+
+def build_deck(snap, selection: Selection | None = None, template: Path | str | None = None,
+               keys: list[str] | None = None, map_figure=None) -> bytes:
+    """The deck of a selection as .pptx bytes (keys: a subset of slides.ORDER, e.g. one page's slides)."""
+    selection = selection or Selection()
+    deck = _Deck(template)                      # a bad template fails before any work
+    ctx = content.context(snap, selection)
+    slide_list = content.build(snap, selection, keys, map_figure, ctx=ctx)
+    return render(slide_list, colours=ctx.colours, deck=deck)

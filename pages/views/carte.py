@@ -1,0 +1,39 @@
+"""Carte: any catalogue indicator by EPCI or by commune; a click on the map selects an EPCI for every page."""
+from __future__ import annotations
+
+import streamlit as st
+
+from indicators import maps, ui
+from indicators.catalog import CATALOG
+
+
+def run() -> None:
+    st.title("Carte")
+    st.markdown("Chaque indicateur du catalogue, par intercommunalité ou par commune, y compris les communes "
+                "des EPCI situées dans les Alpes-de-Haute-Provence (04) et la Drôme (26). "
+                "**Cliquer sur un territoire le sélectionne** pour toutes les pages.")
+    c1, c2, c3 = st.columns([2, 1, 1])
+    with c1:
+        name = ui.url_widget(st.selectbox, "Indicateur", list(CATALOG), "indicateur", default="part_industrie_effectifs",
+                             format_func=lambda n: CATALOG[n].titre)
+    ind = CATALOG[name]
+    methode = None
+    with c2:
+        if maps.default_method(name) == "divergente":
+            st.markdown("Classes : écart à la valeur des Hautes-Alpes" if ind.kind != "croissance" else
+                        "Classes : de part et d'autre de zéro")
+        else:
+            methode = ui.url_widget(st.radio, "Classes", list(maps.METHODES), "classes", format_func=maps.METHODES.get,
+                                    help="Seuils naturels : regroupe les valeurs proches ; quantiles : autant de "
+                                    "territoires dans chaque classe.")
+    definition = "coeur"
+    with c3:
+        if ind.groupement == "filiere":
+            definition = ui.url_widget(st.radio, "Définition des filières", ["coeur", "elargi"], "definition_carte",
+                                       horizontal=True,
+                                       format_func=lambda d: "Cœur de filière" if d == "coeur" else "Filière élargie")
+    ui.map_block(name, definition=definition, methode=methode, key="carte")
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,258 @@
+"""The committee deck, opened with python-pptx: order, native charts with the warehouse's numbers,
+sources on every chart slide, statistical secret, no firm-level value, template, map fallback, CLI."""
+from __future__ import annotations
+
+import io
+import re
+import shutil
+
+import duckdb
+import pytest
+from pptx import Presentation
+from pptx.enum.chart import XL_CHART_TYPE
+from pptx.enum.shapes import MSO_SHAPE_TYPE
+
+from export_fixtures import chart_table, demo_warehouse
+from indicators import query
+from indicators.db import get_warehouse
+from indicators.export import slides
+from indicators.export.deck import build_deck
+from indicators.export.slides import Selection
+
+EXPECTED = ["titre", "chiffres_cles", "ca_croissance", "ca_secteurs", "ca_repartition", "industrie", "filieres",
+            "comparer", "carte", "sources"]
+CHART_TYPES = {"ca_croissance": XL_CHART_TYPE.BAR_CLUSTERED, "ca_secteurs": XL_CHART_TYPE.LINE_MARKERS,
+               "ca_repartition": XL_CHART_TYPE.PIE, "industrie": XL_CHART_TYPE.BAR_CLUSTERED,
+               "filieres": XL_CHART_TYPE.BAR_STACKED}
+
+
+@pytest.fixture(scope="module")
+def wh(tmp_path_factory):
+    return demo_warehouse(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def snap(wh):
+    return get_warehouse(wh).snapshot()
+
+
+@pytest.fixture(scope="module")
+def deck(snap):
+    return Presentation(io.BytesIO(build_deck(snap, Selection())))
+
+
+@pytest.fixture(scope="module")
+def content(snap):
+    return slides.build(snap, Selection())
+
+
+@pytest.fixture(scope="module")
+def secret_deck(snap):
+    """Turnover of the filières: the demo data has EPCI x filière cells with fewer than 3 firms."""
+    return Presentation(io.BytesIO(build_deck(snap, Selection(filiere_mesure="ca_filiere"),
+                                              keys=["titre", "filieres", "comparer"])))
+
+
+def _texts(slide) -> list[str]:
+    return [sh.text_frame.text for sh in slide.shapes if sh.has_text_frame]
+
+
+def _chart(slide):
+    charts = [sh for sh in slide.shapes if sh.has_chart]
+    assert len(charts) == 1, "one native chart per chart slide"
+    return charts[0].chart
+
+
+def _by_key(deck, content):
+    assert [s.key for s in content] == EXPECTED
+    return {s.key: (deck.slides[i], s) for i, s in enumerate(content)}
+
+
+def test_slide_count_order_and_16_9(deck, content):
+    assert len(deck.slides) == len(EXPECTED)
+    assert abs(deck.slide_width / deck.slide_height - 16 / 9) < 0.01
+    for slide, s in zip(deck.slides, content):
+        assert any(s.titre in t for t in _texts(slide)), s.key
+    assert "Sources et méthodes" in _texts(deck.slides[-1])[0]
+    assert "Territoire d'industrie Hautes-Alpes" in " ".join(_texts(deck.slides[0]))
+
+
+def test_charts_are_native_with_embedded_data(deck, snap, content):
+    by_key = _by_key(deck, content)
+    for key, chart_type in CHART_TYPES.items():
+        slide, _ = by_key[key]
+        chart = _chart(slide)
+        assert chart.chart_type == chart_type, key
+        assert chart.part.chart_workbook.xlsx_part is not None, f"{key}: data not embedded"
+        assert not [sh for sh in slide.shapes if sh.shape_type == MSO_SHAPE_TYPE.PICTURE], key
+
+
+def test_chart_numbers_are_the_warehouse_numbers(deck, snap, content, wh):
+    by_key = _by_key(deck, content)
+    # Industrial share by EPCI (+ references), read back from the chart.
+    data = chart_table(_chart(by_key["industrie"][0]))
+    year = query.latest_year(snap, "part_industrie_effectifs", "epci")
+    expected = query.get(snap, "part_industrie_effectifs", "epci", annee=year)
+    assert len(expected) == 9
+    for r in expected.itertuples():
+        got = data[(r.nom_court, "Part de l'industrie dans l'emploi salarié")]
+        assert got == pytest.approx(round(r.valeur, 3)), r.nom_court
+    # Turnover by sector of the département, straight from the mart (SQL on the DuckDB file).
+    data = chart_table(_chart(by_key["ca_secteurs"][0]))
+    con = duckdb.connect(str(wh), read_only=True)
+    try:
+        rows = con.execute("""SELECT m.annee, g.libelle, m.valeur FROM mart m
+                              JOIN ref_groupes g ON g.groupement = m.groupement AND g.groupe_code = m.groupe_code
+                              WHERE m.mesure = 'ca_eur' AND m.groupement = 'secteur' AND m.niveau = 'departement'
+                                AND m.code = '05'""").fetchall()
+    finally:
+        con.close()
+    assert len(rows) >= 20
+    for annee, secteur, valeur in rows:
+        assert data[(str(annee), secteur)] == pytest.approx(round(valeur / 1e6, 1)), (annee, secteur)
+    # Pie: the latest year's sector split equals the same mart values.
+    pie = chart_table(_chart(by_key["ca_repartition"][0]))
+    last = max(r[0] for r in rows)
+    for annee, secteur, valeur in rows:
+        if annee == last:
+            assert pie[(secteur, "Chiffre d'affaires")] == pytest.approx(round(valeur / 1e6, 1))
+    # Filières: establishments by EPCI x filière.
+    data = chart_table(_chart(by_key["filieres"][0]))
+    year = query.latest_year(snap, "etablissements_filiere", "epci")
+    for r in query.get(snap, "etablissements_filiere", "epci", annee=year).itertuples():
+        assert data[(r.nom_court, r.filiere)] == pytest.approx(r.valeur)
+
+
+def test_key_figures_and_comparison_show_the_warehouse_values(deck, snap, content):
+    by_key = _by_key(deck, content)
+    text = " ".join(_texts(by_key["chiffres_cles"][0]))
+    pop = query.get(snap, "population", "departement")
+    assert slides.shown(pop.valeur.iat[0], "count") in text
+    table = [sh for sh in by_key["comparer"][0].shapes if sh.has_table][0].table
+    assert len(table.rows) == 1 + 9 + 1          # header, 9 EPCIs, the département
+    cells = {table.cell(i, 0).text.removeprefix("■ "): table.cell(i, 1).text for i in range(1, len(table.rows))}
+    year = query.latest_year(snap, "population", "epci")
+    for r in query.get(snap, "population", "epci", annee=year).itertuples():
+        assert cells[r.nom_court].startswith(slides.shown(r.valeur, "count")), r.nom_court
+
+
+def test_every_chart_slide_names_its_source_and_vintage(deck, snap, content):
+    by_key = _by_key(deck, content)
+    for key in [*CHART_TYPES, "chiffres_cles", "comparer"]:
+        texts = _texts(by_key[key][0])
+        src = [t for t in texts if "Source : " in t]
+        assert src, f"{key}: no source line"
+        assert re.search(r"années? (de )?\d{4}", src[0]), f"{key}: no vintage in {src[0]!r}"
+        notes = by_key[key][0].notes_slide.notes_text_frame.text
+        assert "Source : " in notes
+
+
+def test_secret_cells_are_empty_and_marked_never_zero(secret_deck, snap):
+    slide = secret_deck.slides[1]
+    chart = _chart(slide)
+    data = chart_table(chart)
+    year = query.latest_year(snap, "ca_filiere", "epci")
+    q = query.get(snap, "ca_filiere", "epci", annee=year)
+    secret = q[q.statut == "secret"]
+    assert len(secret) > 0, "the demo data should have secret cells"
+    for r in secret.itertuples():
+        assert data[(r.nom_court, r.filiere)] is None, (r.nom_court, r.filiere)
+    marked = [str(c) for c in chart.plots[0].categories if str(c).endswith(" (s)")]
+    assert {m.removesuffix(" (s)") for m in marked} == set(secret.nom_court)
+    text = " ".join(_texts(slide))
+    assert "« s »" in text and "secret" in text
+
+
+def test_no_firm_level_value_in_the_deck(secret_deck, wh):
+    con = duckdb.connect(str(wh), read_only=True)
+    try:
+        firms = con.execute("SELECT raison_sociale, siret FROM firmes").fetchall()
+        # Aggregates resting on 1 or 2 firms are the ones that would reveal a firm.
+        few = con.execute("""SELECT count(*) FROM mart WHERE mesure = 'ca_eur' AND nb_contrib BETWEEN 1 AND 2""").fetchall()[0][0]
+    finally:
+        con.close()
+    assert firms and few > 0
+    xml = []
+    for slide in secret_deck.slides:
+        xml.append(" ".join(_texts(slide)))
+        xml.append(slide.notes_slide.notes_text_frame.text)
+        for sh in slide.shapes:
+            if sh.has_chart:
+                xml.append(sh.chart.part.blob.decode("utf-8"))
+            if sh.has_table:
+                xml.append(" ".join(c.text for row in sh.table.rows for c in row.cells))
+    blob = "\n".join(xml)
+    names = {n for n, _ in firms if n and len(n) > 8}
+    assert not [n for n in names if n in blob]
+    assert not [s for _, s in firms if s and s in blob]
+
+
+def test_one_page_deck_and_single_epci_focus(snap):
+    gap = "200067825"
+    prs = Presentation(io.BytesIO(build_deck(snap, Selection(epcis=(gap,)), keys=slides.PAGE_SLIDES["chiffre_affaires"])))
+    assert len(prs.slides) == 3
+    data = chart_table(_chart(prs.slides[0]))
+    series = {s for _, s in data}
+    assert series == {"Gap-Tallard-Durance", "Hautes-Alpes"}
+
+
+def test_template_layouts_and_size_are_used(snap, tmp_path):
+    tpl = Presentation()                       # 4:3 template with a slide of its own
+    tpl.slides.add_slide(tpl.slide_layouts[0]).shapes.title.text = "Diapositive du modèle"
+    path = tmp_path / "modele.pptx"
+    tpl.save(path)
+    prs = Presentation(io.BytesIO(build_deck(snap, Selection(), template=path, keys=["titre", "ca_croissance"])))
+    assert len(prs.slides) == 2
+    assert (prs.slide_width, prs.slide_height) == (tpl.slide_width, tpl.slide_height)
+    assert prs.slides[0].shapes.title.text == "Territoire d'industrie Hautes-Alpes"
+    assert prs.slides[1].shapes.title is not None and "chiffre d'affaires" in prs.slides[1].shapes.title.text
+    assert [sh for sh in prs.slides[1].shapes if sh.has_chart]
+    assert not any("Diapositive du modèle" in t for s in prs.slides for t in _texts(s))
+
+
+def test_bad_template_and_unknown_epci_are_refused_in_french(snap, tmp_path):
+    bad = tmp_path / "modele.pptx"
+    bad.write_text("pas un pptx")
+    with pytest.raises(ValueError, match="modèle PowerPoint"):
+        build_deck(snap, Selection(), template=bad)
+    with pytest.raises(ValueError, match="EPCI inconnu"):
+        build_deck(snap, Selection(epcis=("123456789",)))
+
+
+def _map_figure():
+    import plotly.graph_objects as go
+
+    fig = go.Figure(go.Scatter(x=[5.9, 6.6], y=[44.5, 44.9], mode="markers"))
+    fig.update_layout(meta={"titre": "Carte test", "source": "Source : IGN — année 2024."})
+    return fig
+
+
+def test_map_slide_without_browser_explains_how_to_get_one(snap, monkeypatch, tmp_path):
+    monkeypatch.setenv("BROWSER_PATH", str(tmp_path / "pas_de_navigateur"))
+    prs = Presentation(io.BytesIO(build_deck(snap, Selection(), keys=["carte"], map_figure=_map_figure())))
+    assert len(prs.slides) == 1
+    text = " ".join(_texts(prs.slides[0]))
+    assert "Chromium" in text and "BROWSER_PATH" in text
+    assert not [sh for sh in prs.slides[0].shapes if sh.shape_type == MSO_SHAPE_TYPE.PICTURE]
+
+
+@pytest.mark.skipif(not (shutil.which("chromium") or shutil.which("google-chrome")), reason="pas de Chromium installé")
+def test_map_slide_is_a_picture_with_a_browser(snap):
+    prs = Presentation(io.BytesIO(build_deck(snap, Selection(), keys=["carte"], map_figure=_map_figure())))
+    pics = [sh for sh in prs.slides[0].shapes if sh.shape_type == MSO_SHAPE_TYPE.PICTURE]
+    assert len(pics) == 1 and pics[0].image.content_type == "image/png"
+
+
+def test_command_line_deck(wh, tmp_path, capsys):
+    from indicators.__main__ import main
+
+    out = tmp_path / "comite.pptx"
+    assert main(["deck", "--out", str(out), "--warehouse", str(wh), "--epci", "200067825", "240500439",
+                 "--annee", "2021"]) == 0
+    prs = Presentation(str(out))
+    assert len(prs.slides) == len(EXPECTED)
+    assert "2021" in " ".join(_texts(prs.slides[1]))
+    bad = tmp_path / "refus.pptx"
+    assert main(["deck", "--out", str(bad), "--warehouse", str(wh), "--epci", "999"]) == 2
+    assert "EPCI inconnu" in capsys.readouterr().err
+    assert not bad.exists()
