@@ -27,13 +27,20 @@ def results(tmp_path_factory, reference_warehouse):
     paths = bad_inputs.generate(root / "corpus")
     base = reference_warehouse
 
+    con = duckdb.connect(str(base), read_only=True)
+    try:
+        base_counts = (con.execute("SELECT count(*) FROM sources").fetchall()[0][0],
+                       con.execute("SELECT count(*) FROM facts").fetchall()[0][0])
+    finally:
+        con.close()
+
     def one(case):
         wh = copy_warehouse(base, root / "wh" / case.file)
         before = sha256(wh)
         load = run_etl("load", paths[case.file], "--warehouse", wh)
         check = run_etl("check", paths[case.file])
         leftovers = sorted(p.name for p in wh.parent.iterdir() if p.name not in ("warehouse.duckdb", "warehouse.duckdb.lock"))
-        return case.file, {"wh": wh, "before": before, "after": sha256(wh), "load": load, "check": check,
+        return case.file, {"wh": wh, "before": before, "base_counts": base_counts, "after": sha256(wh), "load": load, "check": check,
                            "leftovers": leftovers}
 
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
@@ -72,12 +79,12 @@ def test_bad_input(case, results):
         try:
             sid = con.execute("SELECT source_id FROM sources WHERE fichier = ?", [case.file]).fetchall()
             assert len(sid) == 1
-            _check_loaded(case.file, con, sid[0][0])
+            _check_loaded(case.file, con, sid[0][0], *r["base_counts"])
         finally:
             con.close()
 
 
-def _check_loaded(name: str, con: duckdb.DuckDBPyConnection, sid: int) -> None:
+def _check_loaded(name: str, con: duckdb.DuckDBPyConnection, sid: int, base_sources: int, base_facts: int) -> None:
     """What a loaded file must have put in the warehouse."""
     tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
     assert {"facts", "sources", "firmes", "mart", "meta"} <= tables
@@ -86,7 +93,9 @@ def _check_loaded(name: str, con: duckdb.DuckDBPyConnection, sid: int) -> None:
         # Text is data: kept verbatim (trimmed), never executed.
         assert {t.strip() for t in HOSTILE_TEXTS} <= stored
         assert con.execute("SELECT count(*) FROM firmes WHERE source_id = ?", [sid]).fetchall()[0][0] == 12
-        assert con.execute("SELECT count(*) FROM sources").fetchall()[0][0] == 2
+        # Nothing was deleted: the sources before the load are all still there, plus this file.
+        assert con.execute("SELECT count(*) FROM sources WHERE source_id <> ?", [sid]).fetchall()[0][0] == base_sources
+        assert con.execute("SELECT count(*) FROM facts WHERE source_id <> ?", [sid]).fetchall()[0][0] == base_facts
     elif name == "huge_dimension.xlsx":
         assert con.execute("SELECT count(*) FROM firmes WHERE source_id = ?", [sid]).fetchall()[0][0] == 12
     elif name == "cp1252.csv":
