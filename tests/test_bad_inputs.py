@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import duckdb
 import pytest
@@ -22,7 +21,7 @@ WORKERS = max(2, min(4, os.cpu_count() or 2))
 
 @pytest.fixture(scope="module")
 def results(tmp_path_factory, reference_warehouse):
-    """Run load and check on every corpus file (two at a time) and keep what happened."""
+    """Run load and check on every corpus file (a few in parallel) and keep what happened."""
     root = tmp_path_factory.mktemp("bad_inputs")
     paths = bad_inputs.generate(root / "corpus")
     base = reference_warehouse
@@ -40,8 +39,8 @@ def results(tmp_path_factory, reference_warehouse):
         load = run_etl("load", paths[case.file], "--warehouse", wh)
         check = run_etl("check", paths[case.file])
         leftovers = sorted(p.name for p in wh.parent.iterdir() if p.name not in ("warehouse.duckdb", "warehouse.duckdb.lock"))
-        return case.file, {"wh": wh, "before": before, "base_counts": base_counts, "after": sha256(wh), "load": load, "check": check,
-                           "leftovers": leftovers}
+        return case.file, {"wh": wh, "before": before, "after": sha256(wh), "base_counts": base_counts,
+                           "load": load, "check": check, "leftovers": leftovers}
 
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
         return dict(pool.map(one, CASES))
