@@ -20,7 +20,7 @@ import shapely
 from shapely.geometry import shape
 from shapely.ops import polylabel
 
-from .reference import REFERENCE_DIR
+from .reference import REFERENCE_DIR, reference_dir
 
 CONTOURS_FILE = REFERENCE_DIR / "communes_contours.geojson"
 DEPARTEMENT = "05"
@@ -124,8 +124,9 @@ def build_rows(features: list[dict], communes: dict[str, tuple[str, str]], chang
     return rows
 
 
-def load_contours(con: duckdb.DuckDBPyConnection, path: Path = CONTOURS_FILE) -> None:
+def load_contours(con: duckdb.DuckDBPyConnection, path: Path | None = None) -> None:
     """Create ref_contours from the reference GeoJSON (after ref_communes and ref_communes_changements)."""
+    path = path or reference_dir() / CONTOURS_FILE.name
     con.execute("""CREATE OR REPLACE TABLE ref_contours (niveau VARCHAR, code VARCHAR, partie VARCHAR, geojson VARCHAR,
                    label_lon DOUBLE, label_lat DOUBLE, aire_km2 DOUBLE, codes_contours VARCHAR)""")
     if not Path(path).exists():

@@ -22,7 +22,7 @@ import duckdb
 
 from . import sources
 from .marts import build_marts
-from .reference import REFERENCE_DIR, load_reference
+from .reference import REFERENCE_DIR, load_reference, reference_dir
 from .schema import DDL
 from .validate import LoadError, Problem
 
@@ -136,7 +136,7 @@ def _init(con: duckdb.DuckDBPyConnection) -> None:
 
 def _register_reference_source(con: duckdb.DuckDBPyConnection) -> None:
     """Population and area of the reference communes, as a source like any other."""
-    sha = hashlib.sha256((REFERENCE_DIR / "communes.csv").read_bytes()).hexdigest()
+    sha = hashlib.sha256((reference_dir() / "communes.csv").read_bytes()).hexdigest()
     year = con.execute("SELECT max(annee_population) FROM ref_communes").fetchall()[0][0]
     con.execute("DELETE FROM facts WHERE source_id IN (SELECT source_id FROM sources WHERE kind = 'reference')")
     con.execute("DELETE FROM source_couverture WHERE source_id IN (SELECT source_id FROM sources WHERE kind = 'reference')")
@@ -346,7 +346,10 @@ def build(warehouse: Path = DEFAULT_WAREHOUSE, demo: bool = True, progress: Prog
             progress("Données de démonstration…")
             files = demo_data.ensure(DEMO_DIR, progress)
             reports = _ingest(con, files, None, True, progress)
-        reports += _ingest(con, [p for p in [ROOT / "data" / "plan_actions.xlsx"] if p.exists()], None, False, progress)
+        # The action plan belongs to this territory's reference data, not to another one's.
+        plan = ROOT / "data" / "plan_actions.xlsx"
+        if plan.exists() and reference_dir() == REFERENCE_DIR:
+            reports += _ingest(con, [plan], None, False, progress)
         _finish(con, progress)
     progress(f"Entrepôt écrit : {warehouse} ({time.perf_counter() - t0:.1f} s)")
     return reports

@@ -9,6 +9,8 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
+from .schema import TERRITORY_LEVELS
+
 # Lower is preferred when two sources give the same figure.
 KIND_PRIORITY = {"reference": 0, "populations_legales": 1, "base_comparateur": 1, "urssaf": 1, "chambre": 1, "flores": 2,
                  "sirene": 3}
@@ -43,57 +45,138 @@ def _level_choice(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["source_id", "naf_niveau", "groupement"]).astype({"source_id": "int64"})
 
 
+_KEYS = "niveau, code, annee, mesure, groupement, groupe_code"
+_COLS = "source_id, niveau, code, annee, mesure, groupement, groupe_code, valeur, statut, nb_contrib, max_contrib, n_couvertes, n_membres"
+
+
+# Commune figures are kept at the groupings pages show (total, broad sectors, the candidature's sectors,
+# filières); the fine NAF levels by commune only feed the EPCI and département roll-ups. Storing them
+# would multiply the mart by about 100 for a national URSSAF file, for figures nobody reads.
+FINE_LEVELS = ("sous_classe", "a88", "a38", "a17", "section", "a10")
+_COMMUNE_DETAIL = f"(niveau = 'commune' AND groupement IN {FINE_LEVELS})"
+
+
 def build_marts(con: duckdb.DuckDBPyConnection) -> None:
+    """Rebuild `mart` from facts and firms.
+
+    Done in a few set-based passes: a figure published at the grouping asked for is taken
+    as is (no aggregation); sous-classes roll up to A88 once and the coarser groupings are
+    summed from A88 (sums, counts and flags are additive, so the result is the same as
+    summing the sous-classes); the best-source choice ranks only the measures that more
+    than one source provides.
+    """
     choice = _level_choice(con)
+    mapping = set(map(tuple, con.execute("SELECT DISTINCT naf_niveau, groupement FROM ref_naf_map").fetchall()))
+    # How each (source, grouping) is computed: 'same' (as published), 'a88' (via the A88 roll-up), 'direct'.
+    choice["via"] = [
+        "same" if lvl == g else ("a88" if lvl == "sous_classe" and g != "a88" and ("a88", g) in mapping else "direct")
+        for lvl, g in zip(choice.naf_niveau, choice.groupement)]
     con.register("level_choice", choice)
-    con.execute("""
+    con.execute("CREATE OR REPLACE TEMP TABLE m_choice AS SELECT * FROM level_choice")
+    con.unregister("level_choice")
+    agg = ("sum(f.valeur) AS valeur, count(*) FILTER (WHERE f.statut = 'secret') AS n_secret, "
+           "count(f.valeur) AS n_val, bool_or(f.statut = 'partiel') AS any_partiel")
+    con.execute(f"""
         CREATE OR REPLACE TEMP TABLE m_src AS
-        SELECT f.source_id, f.niveau, f.territoire_code AS code, f.annee, f.mesure, m.groupement, m.groupe_code,
-               sum(f.valeur) AS valeur, count(*) FILTER (WHERE f.statut = 'secret') AS n_secret,
-               count(f.valeur) AS n_val, bool_or(f.statut = 'partiel') AS any_partiel
+        -- Published at the grouping asked for: one fact per key already (facts are unique per source and key).
+        SELECT f.source_id, f.niveau, f.territoire_code AS code, f.annee, f.mesure, f.naf_niveau AS groupement,
+               f.naf_code AS groupe_code, f.valeur, CAST(f.statut = 'secret' AS BIGINT) AS n_secret,
+               CAST(f.valeur IS NOT NULL AS BIGINT) AS n_val, f.statut = 'partiel' AS any_partiel
         FROM facts f
-        JOIN level_choice c ON c.source_id = f.source_id AND c.naf_niveau = f.naf_niveau
+        SEMI JOIN m_choice c ON c.source_id = f.source_id AND c.naf_niveau = f.naf_niveau AND c.via = 'same'
+        SEMI JOIN ref_naf_map m ON m.naf_niveau = f.naf_niveau AND m.naf_code = f.naf_code AND m.groupement = f.naf_niveau
+        UNION ALL
+        -- Summed straight from the level read.
+        SELECT f.source_id, f.niveau, f.territoire_code, f.annee, f.mesure, m.groupement, m.groupe_code, {agg}
+        FROM facts f
+        JOIN m_choice c ON c.source_id = f.source_id AND c.naf_niveau = f.naf_niveau AND c.via = 'direct'
         JOIN ref_naf_map m ON m.naf_niveau = f.naf_niveau AND m.naf_code = f.naf_code AND m.groupement = c.groupement
         GROUP BY ALL
     """)
-    con.unregister("level_choice")
+    # Sous-classes -> A88 once, then A88 -> every coarser grouping.
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE m_a88 AS
+        SELECT f.source_id, f.niveau, f.territoire_code AS code, f.annee, f.mesure, m.groupe_code AS a88, {agg}
+        FROM facts f
+        JOIN ref_naf_map m ON m.naf_niveau = 'sous_classe' AND m.naf_code = f.naf_code AND m.groupement = 'a88'
+        WHERE f.naf_niveau = 'sous_classe' AND f.source_id IN (SELECT source_id FROM m_choice WHERE via = 'a88')
+        GROUP BY ALL
+    """)
+    con.execute("""
+        INSERT INTO m_src
+        SELECT a.source_id, a.niveau, a.code, a.annee, a.mesure, m.groupement, m.groupe_code,
+               sum(a.valeur), sum(a.n_secret), sum(a.n_val), bool_or(a.any_partiel)
+        FROM m_a88 a
+        JOIN m_choice c ON c.source_id = a.source_id AND c.via = 'a88'
+        JOIN ref_naf_map m ON m.naf_niveau = 'a88' AND m.naf_code = a.a88 AND m.groupement = c.groupement
+        GROUP BY ALL
+    """)
+    con.execute("DROP TABLE m_a88")
     con.execute("""
         CREATE OR REPLACE TEMP TABLE m_cov AS
         SELECT c.source_id, a.niveau, a.code, count(*) AS n_couvertes
         FROM source_couverture c JOIN ref_appartenance a ON a.commune = c.commune GROUP BY ALL
     """)
+    # Firm-based measures (turnover, firm counts) go to their own table, in the mart's columns.
+    con.execute("""CREATE OR REPLACE TEMP TABLE m_firm_all (source_id INTEGER, niveau VARCHAR, code VARCHAR, annee INTEGER,
+                   mesure VARCHAR, groupement VARCHAR, groupe_code VARCHAR, valeur DOUBLE, statut VARCHAR, nb_contrib BIGINT,
+                   max_contrib DOUBLE, n_couvertes BIGINT, n_membres BIGINT)""")
+    _firm_marts(con)
+    # Measures given by more than one source need the best-source choice; the others are taken as they are.
+    multi = [r[0] for r in con.execute("""
+        SELECT mesure FROM (SELECT DISTINCT mesure, source_id FROM m_src
+                            UNION SELECT DISTINCT mesure, source_id FROM m_firm_all)
+        GROUP BY mesure HAVING count(*) > 1""").fetchall()]
+    con.execute("CREATE OR REPLACE TEMP TABLE m_multi (mesure VARCHAR)")
+    if multi:
+        con.executemany("INSERT INTO m_multi VALUES (?)", [[m] for m in multi])
+    priority = " ".join(f"WHEN '{k}' THEN {v}" for k, v in KIND_PRIORITY.items())
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE m_rank AS
+        SELECT source_id, row_number() OVER (ORDER BY CASE kind {priority} ELSE 9 END, charge_le DESC, source_id DESC) AS rk
+        FROM sources
+    """)
     statut = """CASE WHEN n_val = 0 AND n_secret > 0 THEN 'secret'
                      WHEN n_secret > 0 OR any_partiel OR n_couvertes < n_membres THEN 'partiel' ELSE 'ok' END"""
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE m_all AS
+    all_rows = f"""
         SELECT source_id, niveau, code, annee, mesure, groupement, groupe_code,
                CASE WHEN n_val = 0 THEN NULL ELSE valeur END AS valeur,
                CASE WHEN n_val = 0 AND n_secret > 0 THEN 'secret' WHEN n_secret > 0 OR any_partiel THEN 'partiel' ELSE 'ok' END AS statut,
                NULL::BIGINT AS nb_contrib, NULL::DOUBLE AS max_contrib, NULL::BIGINT AS n_couvertes, NULL::BIGINT AS n_membres
-        FROM m_src
+        FROM m_src WHERE {{where}} AND NOT {_COMMUNE_DETAIL}
         UNION ALL
         SELECT t.source_id, t.niveau, t.code, t.annee, t.mesure, t.groupement, t.groupe_code,
                CASE WHEN n_val = 0 THEN NULL ELSE valeur END, {statut}, NULL, NULL, n_couvertes, n_membres
         FROM (SELECT s.source_id, a.niveau, a.code, s.annee, s.mesure, s.groupement, s.groupe_code,
                      sum(s.valeur) AS valeur, sum(s.n_secret) AS n_secret, sum(s.n_val) AS n_val, bool_or(s.any_partiel) AS any_partiel
               FROM m_src s JOIN ref_appartenance a ON a.commune = s.code
-              WHERE s.niveau = 'commune' GROUP BY ALL) t
+              WHERE s.niveau = 'commune' AND {{where}} GROUP BY ALL) t
         JOIN m_cov c USING (source_id, niveau, code)
         JOIN ref_membres USING (niveau, code)
-    """)
-    _firm_marts(con)
-    priority = " ".join(f"WHEN '{k}' THEN {v}" for k, v in KIND_PRIORITY.items())
+        UNION ALL
+        SELECT * FROM m_firm_all WHERE {{where}} AND NOT {_COMMUNE_DETAIL}"""
+    single = all_rows.format(where="mesure NOT IN (SELECT mesure FROM m_multi)")
+    several = all_rows.format(where="mesure IN (SELECT mesure FROM m_multi)")
+    # Rows are stored clustered by (mesure, groupement, niveau, annee) so that reads skip row groups;
+    # sorting on one small integer for the first three is much cheaper than on the text columns.
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE m_order AS
+        SELECT mesure, groupement, niveau, row_number() OVER (ORDER BY mesure, groupement, niveau) AS k
+        FROM (SELECT DISTINCT mesure FROM m_src UNION SELECT DISTINCT mesure FROM m_firm_all),
+             (SELECT unnest(?) AS groupement), (SELECT unnest(?) AS niveau)
+    """, [GROUPINGS, TERRITORY_LEVELS])
     con.execute(f"""
         CREATE OR REPLACE TABLE mart AS
-        SELECT * EXCLUDE (rk) FROM (
-            SELECT m.*, row_number() OVER (
-                PARTITION BY m.niveau, m.code, m.annee, m.mesure, m.groupement, m.groupe_code
-                ORDER BY CASE s.kind {priority} ELSE 9 END, s.charge_le DESC, m.source_id DESC) AS rk
-            FROM m_all m JOIN sources s USING (source_id))
-        WHERE rk = 1
-        ORDER BY mesure, groupement, niveau, annee, code, groupe_code
+        WITH several AS (SELECT m.*, r.rk FROM ({several}) m JOIN m_rank r USING (source_id)),
+             best AS (SELECT {_KEYS}, min(rk) AS rk FROM several GROUP BY ALL)
+        SELECT u.* FROM (
+            SELECT * FROM ({single})
+            UNION ALL
+            SELECT {_COLS} FROM several JOIN best USING ({_KEYS}, rk)) u
+        JOIN m_order o USING (mesure, groupement, niveau)
+        ORDER BY o.k, u.annee
     """)
-    for t in ("m_src", "m_cov", "m_all", "m_firm"):
+    for t in ("m_src", "m_cov", "m_firm", "m_firm_all", "m_choice", "m_multi", "m_rank", "m_order"):
         con.execute(f"DROP TABLE IF EXISTS {t}")
 
 
@@ -138,7 +221,7 @@ def _firm_marts(con: duckdb.DuckDBPyConnection) -> None:
                                    ("entreprises", "f.n_entreprises", "NULL, NULL"),
                                    ("entreprises_tpe_pme", "f.n_tpe_pme", "NULL, NULL")]:
         con.execute(f"""
-            INSERT INTO m_all
+            INSERT INTO m_firm_all
             SELECT f.source_id, f.niveau, f.code, f.annee, '{mesure}', f.groupement, f.groupe_code,
                    {value}, {status}, {contrib}, c.n_couvertes, r.n_membres
             FROM m_firm f LEFT JOIN m_firm_cov c USING (niveau, code) LEFT JOIN ref_membres r USING (niveau, code)

@@ -1,11 +1,20 @@
 """Reference tables (communes, EPCIs, NAF, filières, sectors) from data/reference/."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import duckdb
 
 REFERENCE_DIR = Path(__file__).resolve().parents[1] / "data" / "reference"
+# Another reference directory in the same layout (benchmarks use a national one), read at call time.
+REFERENCE_DIR_ENV = "TI_REFERENCE_DIR"
+
+
+def reference_dir() -> Path:
+    """The reference directory in use: `$TI_REFERENCE_DIR` when set, else data/reference."""
+    env = os.environ.get(REFERENCE_DIR_ENV)
+    return Path(env) if env else REFERENCE_DIR
 
 # INSEE's five "grands secteurs" of the base comparateur (ETAZ, ETBE, ETFZ, ETGU, ETOQ), from A10.
 A5_FROM_A10 = {"AZ": "AZ", "BE": "BE", "FZ": "FZ", "OQ": "OQ",
@@ -23,8 +32,8 @@ FILIERES_ORDER = ["agroalimentaire", "ppam", "aeronautique", "energies_renouvela
 _CSV = "read_csv('{path}', header=true, all_varchar=true, delim=',', quote='\"')"
 
 
-def _csv(name: str) -> str:
-    return _CSV.format(path=(REFERENCE_DIR / name).as_posix().replace("'", "''"))
+def _csv(name: str, ref: Path | None = None) -> str:
+    return _CSV.format(path=((ref or reference_dir()) / name).as_posix().replace("'", "''"))
 
 
 def load_reference(con: duckdb.DuckDBPyConnection) -> None:
@@ -88,13 +97,14 @@ def load_reference(con: duckdb.DuckDBPyConnection) -> None:
         SELECT code, libelle, TRY_CAST(borne_min AS INTEGER) AS borne_min, TRY_CAST(borne_max AS INTEGER) AS borne_max
         FROM {_csv('tranches_effectifs.csv')}
     """)
-    # Key figures as published in the candidature, shown beside the recomputed ones.
+    # Key figures as published in the candidature, shown beside the recomputed ones (one file for
+    # this territory, kept with the default reference data).
     con.execute(f"""
         CREATE OR REPLACE TABLE ref_candidature AS
         SELECT cle, libelle, CAST(valeur_publiee AS DOUBLE) AS valeur_publiee, texte_publie, explication
-        FROM {_csv('candidature_chiffres_cles.csv')}
+        FROM {_csv('candidature_chiffres_cles.csv', REFERENCE_DIR)}
     """)
-    changes = REFERENCE_DIR / "communes_changements.csv"
+    changes = reference_dir() / "communes_changements.csv"
     if changes.exists():
         con.execute(f"""
             CREATE OR REPLACE TABLE ref_communes_changements AS

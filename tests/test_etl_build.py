@@ -60,7 +60,8 @@ def test_outside_members_make_epci_aggregates_complete(demo_warehouse):
 def test_build_is_idempotent(demo_warehouse, tmp_path):
     again = tmp_path / "again.duckdb"
     build(again, demo=True, progress=lambda m: None)
-    q = "SELECT niveau, code, annee, mesure, groupement, groupe_code, valeur, statut FROM mart ORDER BY ALL"
+    # Parallel sums may differ in the last bits: compare to the micro-unit.
+    q = "SELECT niveau, code, annee, mesure, groupement, groupe_code, round(valeur, 6), statut FROM mart ORDER BY ALL"
     assert _one(demo_warehouse, q) == _one(again, q)
 
 

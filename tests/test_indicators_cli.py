@@ -6,6 +6,8 @@ import io
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import ROOT
 
 
@@ -70,3 +72,27 @@ def test_unknown_indicator_is_a_french_error(demo_warehouse):
     out = _run("show", "nimporte_quoi", "--warehouse", str(demo_warehouse))
     assert out.returncode == 2
     assert "indicateur inconnu" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_show_serves_every_catalogue_indicator_with_the_pages_numbers(demo_warehouse, capsys):
+    """Pages read query.get through ui.get; the command line prints the same rows."""
+    import math
+
+    from indicators import query
+    from indicators.__main__ import main
+    from indicators.catalog import CATALOG
+    from indicators.db import get_warehouse
+
+    snap = get_warehouse(demo_warehouse).snapshot()
+    for name in CATALOG:
+        for niveau in ("epci", "departement"):
+            assert main(["show", name, "--niveau", niveau, "--format", "csv", "--warehouse", str(demo_warehouse)]) == 0
+            rows = _csv(capsys.readouterr().out)
+            expected = query.get(snap, name, niveau=niveau)
+            assert len(rows) == len(expected), (name, niveau)
+            for row, exp in zip(rows, expected.itertuples()):
+                assert row["code"] == exp.code and row["statut"] == exp.statut, (name, niveau)
+                if math.isnan(exp.valeur):
+                    assert row["valeur"] == ""
+                else:
+                    assert float(row["valeur"].replace(",", ".")) == pytest.approx(exp.valeur), (name, niveau, exp.code)

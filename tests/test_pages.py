@@ -103,3 +103,15 @@ def test_comparer_table_has_the_chosen_epcis_and_ranks(demo_warehouse, use_wareh
     pop = query.get(snap, "population", "epci", territoires=["240500439"]).valeur.iat[0]
     row = [i for i in table.index if i.startswith("Population")][0]
     assert table.loc[row, "Briançonnais"].startswith(fmt.number(pop))
+
+
+def test_chiffre_affaires_growth_chart_is_the_warehouse_growth(demo_warehouse, use_warehouse, snap):
+    use_warehouse(demo_warehouse)
+    at = open_page("chiffre_affaires")
+    bars = figures(at)[0]["data"][0]
+    shown = dict(zip(arr(bars["y"]), arr(bars["x"])))
+    expected = query.get(snap, "taux_croissance_ca_secteur", "departement", annee=2022, territoires=["05"])
+    assert len(shown) == len(expected) == 5
+    for r in expected.itertuples():
+        assert shown[r.secteur] == pytest.approx(r.valeur)
+    assert any("+12" in s.value for s in at.subheader)

@@ -294,7 +294,7 @@ def _read_actions(sheet: _Sheet, epci: dict, epci_names: dict, filieres: dict, f
                 territoires.append(epci[key])
             else:
                 sheet.problem(ligne, "epci", f"EPCI inconnu « {part[:60]} » : nom court ou SIREN attendu "
-                                             f"({', '.join(epci_names.values())}), ou « Hautes-Alpes » pour tout le département")
+                                             f"({_some(epci_names.values())}), ou « Hautes-Alpes » pour tout le département")
         codes = []
         for part in _split(values["filieres"]):
             code = filieres.get(_norm(part))
@@ -325,7 +325,7 @@ def _read_binomes(sheet: _Sheet, epci: dict, epci_names: dict) -> tuple[list, in
             sheet.problem(ligne, "epci", "EPCI obligatoire sur chaque ligne de binôme")
             continue
         if siren is None:
-            sheet.problem(ligne, "epci", f"EPCI inconnu « {name[:60]} » : nom court ou SIREN attendu ({', '.join(epci_names.values())})")
+            sheet.problem(ligne, "epci", f"EPCI inconnu « {name[:60]} » : nom court ou SIREN attendu ({_some(epci_names.values())})")
             continue
         if siren in seen:
             sheet.problem(ligne, "epci", f"{epci_names[siren]} a déjà un binôme ligne {seen[siren]}")
@@ -389,3 +389,9 @@ def stage(con: duckdb.DuckDBPyConnection, path: Path) -> Staged:
     millesime = modified.strftime("%Y-%m-%d") if isinstance(modified, datetime) else None
     return PlanStaged(KIND, LIBELLE, PRODUCTEUR, LICENCE, millesime, n_lues + n_bin, problems=problems,
                       n_actions=len(actions), n_binomes=len(binomes))
+
+
+def _some(names, limit: int = 12) -> str:
+    """The allowed values in a message, at most `limit` of them."""
+    names = list(names)
+    return ", ".join(names[:limit]) + (f", … ({len(names)} en tout)" if len(names) > limit else "")
