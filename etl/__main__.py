@@ -10,7 +10,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
+import traceback
 from pathlib import Path
 
 from . import load as loader
@@ -109,7 +112,38 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("Interrompu : l'entrepôt n'a pas été modifié.", file=sys.stderr)
         return 130
+    except MemoryError:
+        print("Mémoire insuffisante pour traiter ce fichier. Rien n'a été écrit à moitié : "
+              "l'entrepôt est resté dans son état précédent.", file=sys.stderr)
+        return 3
+    except Exception as exc:  # no traceback ever reaches the user; ETL_DEBUG=1 shows it
+        return _unexpected(exc)
+
+
+def _unexpected(exc: BaseException) -> int:
+    detail = (str(exc).strip().splitlines() or [""])[0][:300]
+    if isinstance(exc, OSError) and exc.strerror:
+        where = f" ({exc.filename})" if exc.filename else ""
+        print(f"Erreur d'accès à un fichier : {exc.strerror}{where}.", file=sys.stderr)
+    else:
+        print(f"Erreur inattendue ({type(exc).__name__}){' : ' + detail if detail else ''}.", file=sys.stderr)
+    print("Rien n'a été écrit à moitié : l'entrepôt est soit inchangé, soit entièrement mis à jour "
+          "(« python -m etl status » le montre). Relancez avec ETL_DEBUG=1 pour le détail technique.", file=sys.stderr)
+    if os.environ.get("ETL_DEBUG"):
+        traceback.print_exc()
+    return 3
+
+
+def run(argv: list[str] | None = None) -> int:
+    """`main` with outputs that never fail on a console unable to print « », é or €."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(AttributeError, ValueError):
+            stream.reconfigure(errors="replace")
+    try:
+        return main(argv)
+    except BrokenPipeError:
+        return 1
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run())

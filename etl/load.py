@@ -7,6 +7,7 @@ warehouse untouched.
 from __future__ import annotations
 
 import contextlib
+import glob
 import hashlib
 import os
 import shutil
@@ -67,16 +68,47 @@ def _writer_lock(warehouse: Path):
                     break
                 except OSError:
                     time.sleep(0.1)
+        _remove_stale(warehouse)
         yield
+
+
+def _remove_stale(warehouse: Path) -> None:
+    """Delete what a killed writer left (its new file, WAL, spill directory): only writers make them,
+    and the caller holds the writer lock, so none of them is in use."""
+    for stale in warehouse.parent.glob(glob.escape(warehouse.name) + ".tmp-*"):
+        with contextlib.suppress(OSError):
+            if stale.is_dir() and not stale.is_symlink():
+                shutil.rmtree(stale)
+            else:
+                stale.unlink()
+
+
+def _fsync_dir(directory: Path) -> None:
+    """Make a rename durable (POSIX); a no-op where directories cannot be opened (Windows)."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 @contextlib.contextmanager
 def _new_version(warehouse: Path, copy_from: Path | None):
     """Yield a connection on a fresh file that replaces `warehouse` only if the block succeeds."""
     tmp = warehouse.with_name(f"{warehouse.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}")
-    if copy_from is not None:
-        shutil.copyfile(copy_from, tmp)
-    con = duckdb.connect(str(tmp))
+    try:
+        if copy_from is not None:
+            shutil.copyfile(copy_from, tmp)
+        con = duckdb.connect(str(tmp))
+    except BaseException:  # a full disk, or a warehouse that is not a DuckDB file: leave nothing behind
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        raise
     try:
         yield con
         con.execute("CHECKPOINT")
@@ -84,6 +116,7 @@ def _new_version(warehouse: Path, copy_from: Path | None):
         with open(tmp, "rb") as f:
             os.fsync(f.fileno())
         os.replace(tmp, warehouse)
+        _fsync_dir(warehouse.parent)
     except BaseException:
         with contextlib.suppress(Exception):
             con.close()

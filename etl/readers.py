@@ -11,16 +11,21 @@ import codecs
 import csv
 import tempfile
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .validate import LoadError, Problem, refuse
 
-MAX_FILE_BYTES = 12 * 1024**3          # a national Sirene stock is ~8 GB
-MAX_XLSX_FILE_BYTES = 200 * 1024**2
-MAX_XLSX_UNCOMPRESSED = 500 * 1024**2  # sum of the members once inflated
-MAX_XLSX_RATIO = 200                   # inflation ratio of one member
+# Limits on what a file may contain, checked before anything is parsed (documented in the README).
+MAX_FILE_BYTES = 12 * 1024**3          # a delimited text file (a national Sirene stock is ~8 GB)
+MAX_XLSX_FILE_BYTES = 50 * 1024**2     # an xlsx workbook as stored (a 100 000-row export is ~4 MB)
+MAX_XLSX_UNCOMPRESSED = 150 * 1024**2  # sum of its members once inflated (parsing needs ~7x this in memory)
+MAX_XLSX_RATIO = 200                   # inflation ratio of one member larger than 10 MB
+MAX_XLSX_MEMBERS = 10_000              # members of the zip archive
 MAX_LINE_BYTES = 1024**2               # a header or data line longer than this is refused
+MAX_REPORTED = 50                      # problems of one kind listed in a report
+XLSX_SUFFIXES = (".xlsx", ".xlsm")
 _CHUNK = 1024**2
 
 
@@ -70,14 +75,33 @@ def sniff_encoding(path: Path) -> str:
             return "latin-1"
 
 
-def _first_line(path: Path, encoding: str) -> str:
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"   # Excel 97-2003 (.xls) and other OLE2 files
+
+
+def _head(path: Path, encoding: str) -> tuple[str, bool]:
+    """The header line and whether anything but blank text follows it."""
+    size = path.stat().st_size
     with open(path, "rb") as f:
         raw = f.read(MAX_LINE_BYTES + 1)
     text = raw.decode(encoding if encoding != "utf-8" else "utf-8-sig", errors="replace")
-    line, sep, _ = text.partition("\n")
+    line, sep, rest = text.partition("\n")
     if not sep and len(raw) > MAX_LINE_BYTES:
         refuse(path, f"ligne d'en-tête de plus de {MAX_LINE_BYTES // 1024} Ko : ce n'est pas un fichier CSV lisible", 1)
-    return line.rstrip("\r")
+    has_data = bool(rest.strip(" \t\r\n\ufeff\x00")) or size > len(raw)
+    return line.rstrip("\r"), has_data
+
+
+def _first_line(path: Path, encoding: str) -> str:
+    return _head(path, encoding)[0]
+
+
+def _refuse_misnamed(path: Path, head: bytes) -> None:
+    """A file that is not a zip archive: refuse old Excel files and anything named like a workbook."""
+    if head.startswith(_OLE2):
+        refuse(path, "classeur au format Excel 97-2003 (.xls) : enregistrez-le au format .xlsx ou .csv")
+    if path.suffix.lower() in XLSX_SUFFIXES + (".xls", ".ods"):
+        refuse(path, f"ce fichier porte l'extension {path.suffix.lower()} mais n'est pas un classeur Excel "
+                     "(enregistrez-le au format .xlsx, ou renommez-le en .csv s'il s'agit d'un fichier texte)")
 
 
 def open_text(path: Path) -> TextFile:
@@ -89,19 +113,25 @@ def open_text(path: Path) -> TextFile:
     if size > MAX_FILE_BYTES:
         refuse(path, f"fichier de {size / 1024**3:.1f} Go, au-delà de la limite de {MAX_FILE_BYTES / 1024**3:.0f} Go")
     if is_zip(path):
-        refuse(path, "fichier compressé (zip ou xlsx) : ouvrez-le avec le lecteur Excel ou décompressez-le")
+        if path.suffix.lower() in XLSX_SUFFIXES:
+            refuse(path, "fichier compressé (zip ou xlsx) : ouvrez-le avec le lecteur Excel ou décompressez-le")
+        refuse(path, f"ce fichier porte l'extension « {path.suffix or '(aucune)'} » mais c'est une archive compressée "
+                     "(classeur Excel ou zip) : renommez-le en .xlsx s'il s'agit d'un classeur, sinon décompressez-le")
     with open(path, "rb") as f:
         sample = f.read(64 * 1024)
+    _refuse_misnamed(path, sample)
     if b"\x00" in sample and not sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         refuse(path, "contenu binaire : ce n'est pas un fichier texte CSV")
     encoding = sniff_encoding(path)
-    header_line = _first_line(path, encoding)
+    header_line, has_data = _head(path, encoding)
     if not header_line.strip():
         refuse(path, "la première ligne (en-tête) est vide", 1)
     counts = {d: header_line.count(d) for d in (";", ",", "\t")}
     delimiter = max(counts, key=counts.get)
     if counts[delimiter] == 0:
         refuse(path, "une seule colonne trouvée : séparateur attendu « ; », « , » ou tabulation", 1)
+    if not has_data:
+        refuse(path, "aucune ligne de données après la ligne d'en-tête", 2)
     header = next(csv.reader([header_line], delimiter=delimiter))
     header = [h.strip().lstrip("\ufeff") for h in header]
     tf = TextFile(path, path, encoding, delimiter, header)
@@ -115,7 +145,12 @@ def open_text(path: Path) -> TextFile:
 
 
 def check_xlsx(path: Path) -> None:
-    """Refuse xlsx files that are not zip archives or that inflate too much."""
+    """Refuse workbooks that are not zip archives, are too large or inflate too much (zip bombs).
+
+    The sizes checked are the declared ones; `testzip` then inflates every member with
+    zipfile, which never produces more than the declared size and checks each CRC, so a
+    member lying about its size is refused as damaged.
+    """
     path = Path(path)
     size = path.stat().st_size
     if size == 0:
@@ -124,39 +159,123 @@ def check_xlsx(path: Path) -> None:
         refuse(path, f"classeur de {size / 1024**2:.0f} Mo, au-delà de la limite de {MAX_XLSX_FILE_BYTES // 1024**2} Mo")
     if not is_zip(path):
         refuse(path, "ce fichier porte l'extension .xlsx mais n'est pas un classeur Excel (enregistrez-le en .xlsx ou renommez-le en .csv)")
+    if path.suffix.lower() not in XLSX_SUFFIXES:
+        refuse(path, f"ce fichier porte l'extension « {path.suffix or '(aucune)'} » mais c'est une archive compressée "
+                     "(classeur Excel ou zip) : renommez-le en .xlsx s'il s'agit d'un classeur, sinon décompressez-le")
     try:
         with zipfile.ZipFile(path) as z:
+            infos = z.infolist()
+            if len(infos) > MAX_XLSX_MEMBERS:
+                refuse(path, f"archive de {len(infos)} membres, au-delà de la limite de {MAX_XLSX_MEMBERS} : classeur refusé")
             total = 0
-            for info in z.infolist():
+            for info in infos:
                 total += info.file_size
                 if info.compress_size and info.file_size / info.compress_size > MAX_XLSX_RATIO and info.file_size > 10 * 1024**2:
-                    refuse(path, f"le membre « {info.filename} » se décompresse {info.file_size // info.compress_size} fois : classeur refusé (bombe de décompression)")
+                    refuse(path, f"le membre « {info.filename[:60]} » se décompresse {info.file_size // info.compress_size} fois "
+                                 f"(plus de {MAX_XLSX_RATIO} fois) : classeur refusé (bombe de décompression)")
             if total > MAX_XLSX_UNCOMPRESSED:
-                refuse(path, f"classeur de {total / 1024**2:.0f} Mo une fois décompressé, au-delà de la limite de {MAX_XLSX_UNCOMPRESSED // 1024**2} Mo")
+                refuse(path, f"classeur de {total / 1024**2:.0f} Mo une fois décompressé, au-delà de la limite de "
+                             f"{MAX_XLSX_UNCOMPRESSED // 1024**2} Mo")
             bad = z.testzip()
             if bad:
-                refuse(path, f"classeur endommagé (membre « {bad} » illisible)")
-    except zipfile.BadZipFile:
+                refuse(path, f"classeur endommagé (membre « {bad[:60]} » illisible)")
+    except NotImplementedError:
+        refuse(path, "classeur compressé avec une méthode non prise en charge : enregistrez-le à nouveau en .xlsx")
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, ValueError, OSError):
         refuse(path, "classeur Excel tronqué ou endommagé")
+
+
+class Formula(str):
+    """The text of a formula cell (« =B2*1000 »): never evaluated, refused by read_xlsx_rows."""
+
+
+def _xlsx_failure(path: Path, exc: BaseException, ligne: int | None = None) -> LoadError:
+    """A French refusal for whatever openpyxl or the XML parser raised on a workbook."""
+    try:
+        from defusedxml import DefusedXmlException
+    except ImportError:  # pragma: no cover - defusedxml is a requirement
+        DefusedXmlException = ()  # noqa: N806
+    from xml.etree.ElementTree import ParseError
+
+    # openpyxl wraps parser errors (« Unable to read workbook… » from the real cause): look down the chain.
+    chain, seen = [], set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        chain.append(exc)
+        exc = exc.__cause__ or exc.__context__
+    exc = next((e for e in chain if isinstance(e, DefusedXmlException)), None) \
+        or next((e for e in chain if isinstance(e, ParseError)), None) or chain[-1]
+    if isinstance(exc, DefusedXmlException):
+        why = "le classeur déclare des entités XML (DTD), interdites par sécurité : classeur refusé"
+    elif isinstance(exc, ParseError):
+        why = f"XML du classeur mal formé ({str(exc)[:80]})"
+    elif isinstance(exc, (zipfile.BadZipFile, zlib.error, EOFError)):
+        why = "classeur Excel tronqué ou endommagé"
+    elif isinstance(exc, KeyError):
+        why = "classeur Excel incomplet (une partie du fichier manque)"
+    elif isinstance(exc, MemoryError):
+        why = "classeur trop volumineux pour la mémoire disponible"
+    else:
+        why = f"classeur Excel illisible ({type(exc).__name__})"
+    return LoadError([Problem(Path(path).name, ligne, None, why)])
 
 
 def read_xlsx_rows(path: Path, sheet: str | None = None):
     """Yield (line_number, tuple of cell values) of the first (or named) sheet.
 
-    Formula cells come back as their formula text (data_only=False would run
-    nothing anyway); loaders refuse them as text in number columns.
+    Formula cells are not evaluated nor trusted (their cached value may be stale or
+    missing): once the sheet is read, a workbook holding any is refused, naming each
+    cell. Declared sheet dimensions are ignored, so a forged « A1:XFD1048576 » does
+    not pad every row to 16 384 cells.
     """
     import openpyxl
+    from openpyxl.utils import get_column_letter
 
+    path = Path(path)
     check_xlsx(path)
     try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=False)
     except Exception as exc:  # openpyxl raises many types on broken files
-        raise LoadError([Problem(Path(path).name, None, None, f"classeur Excel illisible ({type(exc).__name__})")]) from None
+        raise _xlsx_failure(path, exc) from None
+    formulas: list[Problem] = []
+    header: list | None = None
     try:
-        ws = wb[sheet] if sheet else wb.worksheets[0]
-        for i, row in enumerate(ws.iter_rows(values_only=True), start=1):
+        try:
+            ws = wb[sheet] if sheet else wb.worksheets[0]
+            ws.reset_dimensions()
+            rows = ws.iter_rows()
+        except Exception as exc:
+            raise _xlsx_failure(path, exc) from None
+        i = 0
+        while True:
+            try:
+                cells = next(rows)
+            except StopIteration:
+                break
+            except LoadError:
+                raise
+            except Exception as exc:
+                raise _xlsx_failure(path, exc, i + 1) from None
+            i += 1
+            values = []
+            for j, cell in enumerate(cells):
+                value = cell.value
+                if getattr(cell, "data_type", None) == "f" and isinstance(value, str):
+                    value = Formula(value)
+                    if len(formulas) < MAX_REPORTED:
+                        letter = get_column_letter(j + 1)
+                        name = str(header[j]).strip() if header and j < len(header) and header[j] is not None else ""
+                        formulas.append(Problem(path.name, i, name or letter,
+                                                f"cellule {letter}{i} : formule Excel « {value[:40]} » ; le fichier doit "
+                                                "contenir des valeurs (copier, puis collage spécial « valeurs »)"))
+                values.append(value)
+            row = tuple(values)
+            if header is None and sum(v is not None and str(v).strip() != "" for v in row) >= 2 \
+                    and all(v is None or (isinstance(v, str) and not isinstance(v, Formula)) for v in row):
+                header = list(row)
             yield i, row
+        if formulas:
+            raise LoadError(formulas)
     finally:
         wb.close()
 
@@ -175,8 +294,6 @@ def sniff_kind_header(path: Path) -> list[str]:
         return tf.header
     finally:
         tf.close()
-
-
 
 
 def _head_line(raw: bytes) -> list[str]:
@@ -217,7 +334,9 @@ def sniff_kind_headers(path: Path) -> list[list[str]]:
                 break
         return rows or [[]]
     with open(path, "rb") as f:
-        magic = f.read(2)
+        magic = f.read(8)
+    _refuse_misnamed(path, magic)
+    magic = magic[:2]
     try:
         if magic == b"\x1f\x8b":
             with gzip.open(path, "rb") as f:

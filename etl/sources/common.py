@@ -7,7 +7,7 @@ from pathlib import Path
 
 import duckdb
 
-from ..readers import TextFile, is_zip, open_text  # noqa: F401  (re-exported for the source modules)
+from ..readers import MAX_LINE_BYTES, TextFile, is_zip, open_text  # noqa: F401  (re-exported for the source modules)
 from ..validate import LoadError, Problem, refuse
 
 # Staged facts: (ligne, territoire_code, niveau, annee, mesure, naf_code, naf_niveau, valeur, statut)
@@ -47,7 +47,7 @@ def read_text_table(con: duckdb.DuckDBPyConnection, tf: TextFile, table: str) ->
                 SELECT row_number() OVER () + 1 AS ligne, *
                 FROM read_csv(?, delim=?, header=false, skip=1, quote='"', escape='"',
                               auto_detect=false, columns=?, max_line_size=?)""",
-            [tf.path.as_posix(), tf.delimiter, columns, 1024 * 1024],
+            [tf.path.as_posix(), tf.delimiter, columns, MAX_LINE_BYTES],
         )
     except duckdb.Error as exc:
         msg = str(exc)
@@ -56,7 +56,7 @@ def read_text_table(con: duckdb.DuckDBPyConnection, tf: TextFile, table: str) ->
         if "Expected Number of Columns" in msg or "columns" in msg.lower():
             why = f"nombre de colonnes différent de l'en-tête ({len(tf.header)} colonnes attendues)"
         elif "maximum line size" in msg.lower():
-            why = "ligne trop longue (plus de 1 Mo)"
+            why = f"ligne trop longue (plus de {MAX_LINE_BYTES // 1024} Ko)"
         else:
             why = "fichier CSV mal formé (guillemets ou séparateurs incohérents)"
         raise LoadError([Problem(tf.source.name, ligne, None, why)]) from None
