@@ -20,7 +20,7 @@ def run() -> None:
     for col, (ind, label, unite) in zip(cols, [("population", "Population", "habitants"),
                                                ("ca_total", "Chiffre d'affaires", "€"),
                                                ("entreprises_tpe_pme", "TPE et PME marchandes", "entreprises"),
-                                               ("part_industrie_effectifs", "Part de l'industrie dans l'emploi salarié", "part")]):
+                                               ("part_industrie_effectifs", "Industrie, part de l'emploi", "part")]):
         df = ui.get(ind, niveau=niveau, annee=ui.year_for(ind, niveau), territoires=[code])
         with col:
             if df.empty or df.statut.iat[0] == "absent":
@@ -35,8 +35,9 @@ def run() -> None:
     st.markdown(
         "**Pages** — *Chiffres clés* : le panneau de la candidature recalculé ; *Chiffre d'affaires* : niveau et "
         "évolution par secteur ; *Industrie* : part de l'industrie par EPCI face au département, à la région et à "
-        "la France ; *Filières* : les cinq filières stratégiques ; *Comparer les EPCI* : tableau côte à côte ; "
-        "*Sources et méthodes* : provenance, définitions et secret statistique.")
+        "la France ; *Filières* : les cinq filières stratégiques ; *Carte* : tout indicateur par EPCI ou par commune ; "
+        "*Comparer les EPCI* : tableau côte à côte ; *Plan d'actions* : les fiches actions de la candidature et "
+        "leur avancement ; *Sources et méthodes* : provenance, définitions et secret statistique.")
     st.caption("Le territoire et l'année choisis dans le panneau latéral valent pour toutes les pages et figurent "
                "dans l'adresse de la page : copiez-la pour partager la même vue.")
 
