@@ -113,11 +113,15 @@ def store(data: bytes, name: str, raw_dir: Path) -> Stored:
 
 # --- the child process -------------------------------------------------------------------------------
 
-def _limit_child() -> None:  # runs in the child before exec (POSIX)
-    import resource
-
+def _limit_memory(limit: int) -> None:
+    """Cap this (child) process's address space: a hostile file ends in MemoryError, not in a swapping server.
+    Set by the child itself: `preexec_fn` is unsafe in the threaded Streamlit server."""
+    try:
+        import resource
+    except ImportError:  # Windows: no limit
+        return
     with contextlib.suppress(ValueError, OSError):
-        resource.setrlimit(resource.RLIMIT_AS, (CHILD_MEMORY_BYTES, CHILD_MEMORY_BYTES))
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
 def run(action: str, path: Path, warehouse: Path | None = None, timeout: float | None = None) -> Outcome:
@@ -126,14 +130,13 @@ def run(action: str, path: Path, warehouse: Path | None = None, timeout: float |
 
     if action not in ("check", "load"):
         raise ValueError(action)
-    cmd = [sys.executable, "-m", "etl.imports", action, str(path)]
+    cmd = [sys.executable, "-m", "etl.imports", action, str(path), "--memory", str(CHILD_MEMORY_BYTES)]
     if action == "load":
         cmd += ["--warehouse", str(warehouse)]
     timeout = timeout or (CHECK_TIMEOUT_S if action == "check" else LOAD_TIMEOUT_S)
     t0 = time.perf_counter()
     try:
-        proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL,
-                              preexec_fn=_limit_child if os.name == "posix" else None)
+        proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL)
     except subprocess.TimeoutExpired:
         return Outcome(False, "erreur", [], [{"fichier": Path(path).name, "ligne": None, "colonne": None, "grave": True,
                                               "message": f"contrôle interrompu après {timeout:.0f} s : fichier trop long à lire ; "
@@ -143,8 +146,11 @@ def run(action: str, path: Path, warehouse: Path | None = None, timeout: float |
         out = json.loads(proc.stdout.decode("utf-8").strip().splitlines()[-1])
         return Outcome(out["ok"], out["statut"], out["reports"], out["problems"], seconds)
     except (ValueError, IndexError, KeyError):
-        reason = "mémoire insuffisante" if proc.returncode in (-9, 137) or b"MemoryError" in proc.stderr else \
-            f"le contrôle s'est arrêté (code {proc.returncode})"
+        err = proc.stderr[-4000:].lower()
+        reason = ("mémoire insuffisante pour lire ce fichier" if proc.returncode in (-9, 137)
+                  or any(w in err for w in (b"memoryerror", b"memory allocation", b"out of memory", b"cannot allocate",
+                                            b"failed to map segment"))
+                  else f"le contrôle s'est arrêté (code {proc.returncode})")
         return Outcome(False, "erreur", [], [{"fichier": Path(path).name, "ligne": None, "colonne": None, "grave": True,
                                               "message": f"{reason} ; l'entrepôt n'a pas été modifié"}], seconds)
 
@@ -156,7 +162,9 @@ def _child(argv: list[str]) -> int:
     parser.add_argument("action", choices=["check", "load"])
     parser.add_argument("file", type=Path)
     parser.add_argument("--warehouse", type=Path)
+    parser.add_argument("--memory", type=int, default=CHILD_MEMORY_BYTES, help="limite de mémoire (octets)")
     args = parser.parse_args(argv)
+    _limit_memory(args.memory)
     from . import load as loader
     from .validate import LoadError
 

@@ -196,3 +196,12 @@ def test_child_process_reports_a_killed_load_without_touching_the_warehouse(ware
     out = imports.run("load", big, warehouse, timeout=0.01)
     assert not out.ok and out.statut == "erreur" and "interrompu" in out.summary()
     assert warehouse.read_bytes() == before
+
+
+def test_child_process_memory_cap_gives_a_french_message(warehouse, monkeypatch):
+    """The child's address space is capped: a file needing more memory ends in a clear refusal."""
+    before = warehouse.read_bytes()
+    monkeypatch.setattr(imports, "CHILD_MEMORY_BYTES", 64 * 1024**2)
+    out = imports.run("load", ROOT / "data" / "plan_actions.xlsx", warehouse)
+    assert not out.ok and "mémoire insuffisante" in out.summary() and "Traceback" not in out.summary()
+    assert warehouse.read_bytes() == before
