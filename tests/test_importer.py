@@ -205,3 +205,12 @@ def test_child_process_memory_cap_gives_a_french_message(warehouse, monkeypatch)
     out = imports.run("load", ROOT / "data" / "plan_actions.xlsx", warehouse)
     assert not out.ok and "mémoire insuffisante" in out.summary() and "Traceback" not in out.summary()
     assert warehouse.read_bytes() == before
+
+
+def test_file_text_is_shown_as_plain_text_not_markdown():
+    from pages.views.importer import md
+
+    shown = md("[cliquez](http://exemple.invalid) <img src=x> **gras** `code`")
+    for raw in ("[cliquez]", "](http", "<img", "**gras**", "`code`"):
+        assert raw not in shown
+    assert shown.replace("\\", "") == "[cliquez](http://exemple.invalid) <img src=x> **gras** `code`"

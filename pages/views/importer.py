@@ -7,6 +7,7 @@ the server, and the warehouse is replaced atomically, so sessions reading it are
 """
 from __future__ import annotations
 
+import re
 import time
 
 import pandas as pd
@@ -91,8 +92,13 @@ def _report(outcome) -> None:
         text += f" — type reconnu : **{r['kind']}**, {r.get('lignes_lues', 0)} ligne(s) lue(s)"
         if outcome.statut == "vérifié":
             text += f", {r.get('lignes_gardees', 0)} dans le périmètre"
-    (st.success if outcome.ok else st.error)(text + ".")
     problems = outcome.problems or [p for rep in reports for p in rep.get("problems", [])]
+    if outcome.ok:
+        st.success(text + ".")
+    else:   # the first errors in full (the table below may cut long messages)
+        grave = [p for p in problems if p.get("grave")]
+        st.error(text + ".\n\n" + "\n".join(f"- {_problem(p)}" for p in grave[:5])
+                 + (f"\n- … et {len(grave) - 5} autre(s) erreur(s), dans le tableau ci-dessous" if len(grave) > 5 else ""))
     if problems:
         table = pd.DataFrame({"Gravité": ["erreur" if p.get("grave") else "remarque" for p in problems],
                               "Fichier": [p.get("fichier") or "" for p in problems],
@@ -102,11 +108,29 @@ def _report(outcome) -> None:
         st.dataframe(table, hide_index=True, width="stretch")
 
 
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$:])")
+
+
+def md(text) -> str:
+    """File text (names, headers, cells quoted in messages) shown as plain text, never as markdown or links."""
+    return _MARKDOWN.sub(r"\\\1", str(text)).replace("\n", " ")
+
+
+def _problem(p: dict) -> str:
+    where = [p.get("fichier") or ""] + ([f"ligne {p['ligne']}"] if p.get("ligne") is not None else []) \
+        + ([f"colonne « {p['colonne']} »"] if p.get("colonne") else [])
+    return md(f"{', '.join(w for w in where if w)} : {p.get('message', '')}")
+
+
+def _size(n: int) -> str:
+    return f"{n} octets" if n < 1024 else (f"{n / 1024:.0f} Ko" if n < 1024**2 else f"{n / 1024**2:.1f} Mo".replace(".", ","))
+
+
 def _admin_page(name: str) -> None:
     from etl import imports   # only for the signed-in administrator
 
     c1, c2 = st.columns([4, 1])
-    c1.markdown(f"Connecté(e) : **{name}**. Les fichiers sont contrôlés puis chargés tout ou rien : un fichier "
+    c1.markdown(f"Connecté(e) : **{md(name)}**. Les fichiers sont contrôlés puis chargés tout ou rien : un fichier "
                 "refusé ne modifie pas l'entrepôt, et les pages ouvertes passent aux nouveaux chiffres à leur "
                 "prochain affichage.")
     if c2.button("Se déconnecter", icon=":material/logout:"):
@@ -130,12 +154,12 @@ def _admin_page(name: str) -> None:
         return
     data = upload.getvalue()
     if not imports.extension_ok(upload.name):
-        st.error(f"{upload.name} : extension non acceptée (acceptées : {', '.join(imports.EXTENSIONS)}).")
+        st.error(f"{md(upload.name)} : extension non acceptée (acceptées : {', '.join(imports.EXTENSIONS)}).")
         return
     try:
         stored = imports.store(data, upload.name, raw)
     except (ValueError, OSError) as exc:
-        st.error(f"{upload.name} : fichier non enregistré ({exc}).")
+        st.error(f"{md(upload.name)} : fichier non enregistré ({md(exc)}).")
         return
 
     st.subheader("2. Rapport de contrôle")
@@ -146,8 +170,8 @@ def _admin_page(name: str) -> None:
             outcome = imports.run("check", stored.path)
         checks[stored.sha256] = outcome
         imports.journal_append(raw, action="contrôle", stored=stored, outcome=outcome, qui=who, adresse=where)
-    st.caption(f"{stored.name} — {stored.size / 1024:,.0f} Ko — SHA-256 {stored.sha256} — contrôlé en "
-               f"{outcome.seconds:.1f} s".replace(",", "\u202f"))
+    seconds = f"{outcome.seconds:.1f}".replace(".", ",")
+    st.caption(f"{md(stored.name)} — {_size(stored.size)} — SHA-256 {stored.sha256} — contrôlé en {seconds} s")
     _report(outcome)
     if not outcome.ok:
         st.info("Corrigez le fichier puis déposez-le à nouveau. L'entrepôt n'a pas été modifié.")
@@ -155,7 +179,7 @@ def _admin_page(name: str) -> None:
         return
 
     st.subheader("3. Confirmer et charger")
-    confirmed = st.checkbox(f"J'ai lu le rapport et je charge « {stored.name} » dans l'entrepôt", key=f"confirme_{n}")
+    confirmed = st.checkbox(f"J'ai lu le rapport et je charge « {md(stored.name)} » dans l'entrepôt", key=f"confirme_{n}")
     if st.button("Charger dans l'entrepôt", type="primary", disabled=not confirmed, icon=":material/upload:"):
         before = ui.snapshot().version
         with st.spinner("Chargement et recalcul des agrégats…"):
@@ -163,7 +187,7 @@ def _admin_page(name: str) -> None:
         imports.journal_append(raw, action="chargement", stored=stored, outcome=result, qui=who, adresse=where)
         if result.ok:
             after = ui.begin_run().version
-            st.session_state[DONE] = (f"{stored.name} : {STATUT_TEXT[result.statut].lower()} en {result.seconds:.1f} s"
+            st.session_state[DONE] = (f"{md(stored.name)} : {STATUT_TEXT[result.statut].lower()} en {result.seconds:.1f} s"
                                       + (f" (version des données {after[:8]}, auparavant {before[:8]})." if after != before
                                          else " ; l'entrepôt est inchangé."))
             st.session_state[UPLOADER] = n + 1
