@@ -46,6 +46,7 @@ PAGES = [
     st.Page("pages/views/comparer.py", title="Comparer les EPCI", icon=":material/compare_arrows:", url_path="comparer"),
     st.Page("pages/views/plan_actions.py", title="Plan d'actions", icon=":material/checklist:", url_path="plan-actions"),
     st.Page("pages/views/sources.py", title="Sources et méthodes", icon=":material/menu_book:", url_path="sources"),
+    st.Page("pages/views/importer.py", title="Importer des données", icon=":material/upload_file:", url_path="importer"),
 ]
 
 
@@ -66,3 +67,4 @@ except WarehouseMissing:
     ui.begin_run()
 ui.sidebar()
 page.run()
+ui.version_marker(page.url_path)

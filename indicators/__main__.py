@@ -5,6 +5,7 @@
     python -m indicators show plan_actions|plan_binomes [--warehouse PATH] [--format csv|table]
     python -m indicators deck  --out FILE.pptx [--epci SIREN ...] [--annee YYYY] [--template FILE.pptx] [--warehouse PATH]
     python -m indicators annex --out FILE.xlsx [--epci SIREN ...] [--annee YYYY] [--warehouse PATH]
+    python -m indicators hash-password      (line of .streamlit/secrets.toml for the import page)
 """
 from __future__ import annotations
 
@@ -91,6 +92,30 @@ def _export_args(p, suffix: str) -> None:
     p.add_argument("--warehouse", type=Path)
 
 
+def _hash_password() -> int:
+    """Ask the password twice (not echoed) and print the [admin] section of .streamlit/secrets.toml."""
+    import getpass
+
+    from . import auth
+
+    if sys.stdin.isatty():
+        first = getpass.getpass("Mot de passe administrateur : ")
+        second = getpass.getpass("Confirmation : ")
+    else:  # piped: the first two lines
+        lines = sys.stdin.read().splitlines() + ["", ""]
+        first, second = lines[0], lines[1] if lines[1] else lines[0]
+    if first != second:
+        print("Les deux saisies diffèrent : rien n'est écrit.", file=sys.stderr)
+        return 2
+    weak = auth.check_strength(first)
+    if weak:
+        print(f"{weak.capitalize()}.", file=sys.stderr)
+        return 2
+    print("# À copier dans .streamlit/secrets.toml (fichier à ne pas versionner) :")
+    print(auth.secrets_snippet(auth.hash_password(first)), end="")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m indicators", description="Indicateurs de l'entrepôt")
     sub = parser.add_subparsers(dest="cmd", required=True)
@@ -107,7 +132,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--template", type=Path, help="modèle PowerPoint (.pptx) de l'Agence : dispositions et polices")
     p = sub.add_parser("annex", help="annexe Excel : les chiffres de chaque diapositive")
     _export_args(p, ".xlsx")
+    sub.add_parser("hash-password", help="empreinte du mot de passe administrateur (page « Importer des données »)")
     args = parser.parse_args(argv)
+    if args.cmd == "hash-password":
+        return _hash_password()
     try:
         if args.cmd in ("deck", "annex"):
             return _export(args)

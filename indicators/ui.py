@@ -6,6 +6,7 @@ meanwhile. Query results are cached with that version in the key.
 """
 from __future__ import annotations
 
+import html
 import os
 import re
 
@@ -198,6 +199,12 @@ def sidebar() -> None:
                         "disponible avant elle.")
         st.caption(f"Entrepôt du {fmt.french_date(_built_at())}")
         export_buttons()
+
+
+def version_marker(page: str) -> None:
+    """The data version this run read, invisible, for support and the concurrency test."""
+    st.html(f'<div data-testid="ti-version" data-page="{html.escape(page or "accueil")}" '
+            f'data-version="{html.escape(snapshot().version)}" hidden></div>')
 
 
 def _built_at():

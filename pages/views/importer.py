@@ -1,0 +1,235 @@
+"""Importer des données: upload, validation report, confirmation, load — for the administrator only.
+
+Without `[admin] password_hash` in `.streamlit/secrets.toml` the page only explains how to enable
+it. The ETL is imported only once the administrator is signed in (visitors keep a light page).
+Files are checked and loaded in a child process (etl/imports.py): a hostile file cannot crash
+the server, and the warehouse is replaced atomically, so sessions reading it are not disturbed.
+"""
+from __future__ import annotations
+
+import re
+import time
+
+import pandas as pd
+import streamlit as st
+from streamlit.errors import StreamlitAPIException
+
+from indicators import auth, ui
+
+SIGNED_IN = "_admin_nom"
+SIGNED_IN_AT = "_admin_depuis"
+SESSION_HOURS = 2
+CHECKS = "_import_controles"      # sha256 -> Outcome of the check (one check per uploaded content)
+DONE = "_import_resultat"         # message of the last load, shown after the rerun
+UPLOADER = "_import_uploader_n"   # bumping it empties the file uploader after a load
+
+HOW_TO_ENABLE = """
+L'import de fichiers depuis le tableau de bord est **désactivé** : aucun mot de passe administrateur n'est configuré.
+
+Pour l'activer, sur le serveur qui héberge le tableau de bord :
+
+1. créer l'empreinte du mot de passe (12 caractères au moins) :
+   `python -m indicators hash-password` ;
+2. copier les deux lignes affichées dans le fichier `.streamlit/secrets.toml` (à ne jamais versionner ni envoyer
+   par courriel) :
+   ```toml
+   [admin]
+   password_hash = "pbkdf2_sha256$600000$…$…"
+   ```
+3. redémarrer le tableau de bord.
+
+Sans cela, les fichiers se chargent en ligne de commande : `python -m etl check FICHIER` puis
+`python -m etl load FICHIER`.
+"""
+
+STATUT_TEXT = {"vérifié": "Fichier valide : prêt à être chargé", "refusé": "Fichier refusé",
+               "erreur": "Contrôle impossible", "chargé": "Fichier chargé", "déjà chargé": "Fichier déjà chargé"}
+
+
+def _configured_hash() -> str | None:
+    try:
+        admin = st.secrets.get("admin")
+    except (FileNotFoundError, StreamlitAPIException, ValueError):  # no secrets file, or unreadable
+        return None
+    value = admin.get("password_hash") if hasattr(admin, "get") else None
+    return value if isinstance(value, str) and value.strip() else None
+
+
+def _signed_in() -> str | None:
+    name, since = st.session_state.get(SIGNED_IN), st.session_state.get(SIGNED_IN_AT, 0.0)
+    if name and time.time() - since < SESSION_HOURS * 3600:
+        return name
+    st.session_state.pop(SIGNED_IN, None)
+    return None
+
+
+def _sign_in(stored: str) -> None:
+    st.markdown("Cette page permet à l'administrateur de charger un fichier (INSEE, URSSAF, CCI/CMA, plan d'actions) "
+                "dans l'entrepôt. Connectez-vous pour continuer.")
+    with st.form("connexion", clear_on_submit=True):
+        name = st.text_input("Votre nom (inscrit au journal des imports)", max_chars=80)
+        password = st.text_input("Mot de passe administrateur", type="password", max_chars=auth.MAX_PASSWORD_LENGTH)
+        submitted = st.form_submit_button("Se connecter", icon=":material/login:")
+    if not submitted:
+        return
+    if not name.strip():
+        st.error("Indiquez votre nom : il est inscrit au journal des imports.")
+        return
+    time.sleep(auth.delay_before_attempt())
+    if auth.verify(password, stored):
+        st.session_state[SIGNED_IN] = " ".join(name.split())[:80]
+        st.session_state[SIGNED_IN_AT] = time.time()
+        st.rerun()
+    st.error("Mot de passe incorrect.")
+
+
+def _report(outcome) -> None:
+    """The validation report: status, lines, then every problem with its line and column."""
+    text = STATUT_TEXT.get(outcome.statut, outcome.statut)
+    reports = outcome.reports
+    r = reports[0] if reports else {}
+    if r.get("kind"):
+        text += f" — type reconnu : **{r['kind']}**, {r.get('lignes_lues', 0)} ligne(s) lue(s)"
+        if outcome.statut == "vérifié":
+            text += f", {r.get('lignes_gardees', 0)} dans le périmètre"
+    problems = outcome.problems or [p for rep in reports for p in rep.get("problems", [])]
+    if outcome.ok:
+        st.success(text + ".")
+    else:   # the first errors in full (the table below may cut long messages)
+        grave = [p for p in problems if p.get("grave")]
+        st.error(text + ".\n\n" + "\n".join(f"- {_problem(p)}" for p in grave[:5])
+                 + (f"\n- … et {len(grave) - 5} autre(s) erreur(s), dans le tableau ci-dessous" if len(grave) > 5 else ""))
+    if problems:
+        table = pd.DataFrame({"Gravité": ["erreur" if p.get("grave") else "remarque" for p in problems],
+                              "Fichier": [p.get("fichier") or "" for p in problems],
+                              "Ligne": [str(p["ligne"]) if p.get("ligne") is not None else "" for p in problems],
+                              "Colonne": [p.get("colonne") or "" for p in problems],
+                              "Message": [p.get("message") or "" for p in problems]})
+        st.dataframe(table, hide_index=True, width="stretch")
+
+
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$:])")
+
+
+def md(text) -> str:
+    """File text (names, headers, cells quoted in messages) shown as plain text, never as markdown or links."""
+    return _MARKDOWN.sub(r"\\\1", str(text)).replace("\n", " ")
+
+
+def _problem(p: dict) -> str:
+    where = [p.get("fichier") or ""] + ([f"ligne {p['ligne']}"] if p.get("ligne") is not None else []) \
+        + ([f"colonne « {p['colonne']} »"] if p.get("colonne") else [])
+    return md(f"{', '.join(w for w in where if w)} : {p.get('message', '')}")
+
+
+def _size(n: int) -> str:
+    return f"{n} octets" if n < 1024 else (f"{n / 1024:.0f} Ko" if n < 1024**2 else f"{n / 1024**2:.1f} Mo".replace(".", ","))
+
+
+def _admin_page(name: str) -> None:
+    from etl import imports   # only for the signed-in administrator
+
+    c1, c2 = st.columns([4, 1])
+    c1.markdown(f"Connecté(e) : **{md(name)}**. Les fichiers sont contrôlés puis chargés tout ou rien : un fichier "
+                "refusé ne modifie pas l'entrepôt, et les pages ouvertes passent aux nouveaux chiffres à leur "
+                "prochain affichage.")
+    if c2.button("Se déconnecter", icon=":material/logout:"):
+        for k in (SIGNED_IN, SIGNED_IN_AT, CHECKS):
+            st.session_state.pop(k, None)
+        st.rerun()
+    warehouse = ui.warehouse_path()
+    raw = imports.raw_dir_for(warehouse)
+    who, where = name, getattr(st.context, "ip_address", None)
+
+    done = st.session_state.pop(DONE, None)
+    if done:
+        st.success(done)
+
+    st.subheader("1. Déposer le fichier")
+    n = st.session_state.setdefault(UPLOADER, 0)
+    upload = st.file_uploader(f"Fichier CSV, XLSX, CSV compressé (.gz) ou Parquet — {imports.MAX_UPLOAD_MB} Mo au plus",
+                              type=list(imports.EXTENSIONS), max_upload_size=imports.MAX_UPLOAD_MB, key=f"import_{n}")
+    if upload is None:
+        _journal(imports, raw)
+        return
+    data = upload.getvalue()
+    if not imports.extension_ok(upload.name):
+        st.error(f"{md(upload.name)} : extension non acceptée (acceptées : {', '.join(imports.EXTENSIONS)}).")
+        return
+    try:
+        stored = imports.store(data, upload.name, raw)
+    except (ValueError, OSError) as exc:
+        st.error(f"{md(upload.name)} : fichier non enregistré ({md(exc)}).")
+        return
+
+    st.subheader("2. Rapport de contrôle")
+    checks = st.session_state.setdefault(CHECKS, {})
+    outcome = checks.get(stored.sha256)
+    if outcome is None:
+        with st.spinner(f"Contrôle de {stored.name}…"):
+            outcome = imports.run("check", stored.path)
+        checks[stored.sha256] = outcome
+        imports.journal_append(raw, action="contrôle", stored=stored, outcome=outcome, qui=who, adresse=where)
+    seconds = f"{outcome.seconds:.1f}".replace(".", ",")
+    st.caption(f"{md(stored.name)} — {_size(stored.size)} — SHA-256 {stored.sha256} — contrôlé en {seconds} s")
+    _report(outcome)
+    if not outcome.ok:
+        st.info("Corrigez le fichier puis déposez-le à nouveau. L'entrepôt n'a pas été modifié.")
+        _journal(imports, raw)
+        return
+
+    st.subheader("3. Confirmer et charger")
+    confirmed = st.checkbox(f"J'ai lu le rapport et je charge « {md(stored.name)} » dans l'entrepôt", key=f"confirme_{n}")
+    if st.button("Charger dans l'entrepôt", type="primary", disabled=not confirmed, icon=":material/upload:"):
+        before = ui.snapshot().version
+        with st.spinner("Chargement et recalcul des agrégats…"):
+            result = imports.run("load", stored.path, warehouse)
+        imports.journal_append(raw, action="chargement", stored=stored, outcome=result, qui=who, adresse=where)
+        if result.ok:
+            after = ui.begin_run().version
+            st.session_state[DONE] = (f"{md(stored.name)} : {STATUT_TEXT[result.statut].lower()} en {result.seconds:.1f} s"
+                                      + (f" (version des données {after[:8]}, auparavant {before[:8]})." if after != before
+                                         else " ; l'entrepôt est inchangé."))
+            st.session_state[UPLOADER] = n + 1
+            checks.pop(stored.sha256, None)
+            st.rerun()
+        _report(result)
+    _journal(imports, raw)
+
+
+def _journal(imports, raw) -> None:
+    st.subheader("Journal des imports")
+    rows = imports.journal_read(raw, limit=100)
+    if not rows:
+        st.caption("Aucun import pour l'instant.")
+        return
+    df = pd.DataFrame(rows)
+    df["sha256"] = df["sha256"].str[:12]
+    df["horodatage"] = pd.to_datetime(df["horodatage"], errors="coerce").dt.strftime("%d/%m/%Y %H:%M:%S").fillna("")
+    st.dataframe(df.rename(columns={"horodatage": "Quand", "action": "Action", "fichier": "Fichier", "sha256": "SHA-256",
+                                    "octets": "Octets", "resultat": "Résultat", "detail": "Détail", "qui": "Qui",
+                                    "adresse": "Adresse"}), hide_index=True, width="stretch")
+    st.caption(f"Les 100 dernières lignes du journal ({imports.JOURNAL_NAME}, à côté des fichiers déposés).")
+
+
+def run() -> None:
+    st.title("Importer des données")
+    stored = _configured_hash()
+    if stored is None:
+        st.info(HOW_TO_ENABLE)
+        return
+    try:
+        auth.parse(stored)
+    except auth.BadHash as exc:
+        st.error(f"Import désactivé : l'empreinte `[admin] password_hash` de `.streamlit/secrets.toml` est invalide ({exc}). "
+                 "Recréez-la avec « python -m indicators hash-password ».")
+        return
+    name = _signed_in()
+    if name is None:
+        _sign_in(stored)
+        return
+    _admin_page(name)
+
+
+if __name__ == "__main__":
+    run()
