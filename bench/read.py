@@ -104,12 +104,15 @@ def query_timings(warehouse: Path, runs: int = 50) -> dict:
     out = {}
     for label, fn in calls.items():
         times = []
-        for _ in range(runs):
-            snap = wh.snapshot()
-            t0 = time.perf_counter()
-            fn(snap)
-            times.append(time.perf_counter() - t0)
-        out[label] = _stats_ms(times)
+        try:
+            for _ in range(runs):
+                snap = wh.snapshot()
+                t0 = time.perf_counter()
+                fn(snap)
+                times.append(time.perf_counter() - t0)
+            out[label] = _stats_ms(times)
+        except Exception as exc:  # a failing query is a result too, not the end of the run
+            out[label] = {"erreur": f"{type(exc).__name__}: {exc}"[:300]}
     return out
 
 
@@ -233,16 +236,20 @@ def run(warehouse: Path, runs: int = 50, page_runs: int = 5, browser: bool = Tru
     t0 = time.perf_counter()
     queries = query_timings(warehouse, runs)
     progress(f"  requêtes ({len(queries)} x {runs}) : {time.perf_counter() - t0:.1f} s")
-    t0 = time.perf_counter()
-    deck = deck_timing(warehouse)
-    progress(f"  diaporama 9 EPCI : {deck['median_s']} s (premier {deck['first_s']} s)")
+    try:
+        deck = deck_timing(warehouse)
+        progress(f"  diaporama 9 EPCI : {deck['median_s']} s (premier {deck['first_s']} s)")
+    except Exception as exc:
+        deck = {"erreur": f"{type(exc).__name__}: {exc}"[:300]}
+        progress(f"  diaporama 9 EPCI : échec ({deck['erreur']})")
     t0 = time.perf_counter()
     apptest = apptest_pages(warehouse, page_runs)
     progress(f"  pages (AppTest x {page_runs}) : {time.perf_counter() - t0:.1f} s")
+    timed = [v["p95_ms"] for v in queries.values() if "p95_ms" in v]
     res.update({
-        "query_p95_ms": max(v["p95_ms"] for v in queries.values()),
+        "query_p95_ms": max(timed) if timed else None,
         "page_p95_ms": max(v["p95_ms"] for v in apptest.values()),
-        "deck_s": deck["median_s"],
+        "deck_s": deck.get("median_s"),
         "requetes": queries, "pages_apptest": apptest, "diaporama": deck,
     })
     if browser:

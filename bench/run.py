@@ -251,9 +251,12 @@ def table(results: dict) -> str:
     read = results.get("lecture") or {}
     if read.get("requetes"):
         lines += ["", "requêtes les plus lentes (niveau EPCI, toute la France)      premier ms   p50 ms   p95 ms"]
-        slow = sorted(read["requetes"].items(), key=lambda kv: kv[1]["p95_ms"], reverse=True)[:8]
+        slow = sorted(read["requetes"].items(), key=lambda kv: kv[1].get("p95_ms", float("inf")), reverse=True)[:8]
         for label, v in slow:
-            lines.append(f"  {label:<58} {v['first_ms']:>9} {v['p50_ms']:>8} {v['p95_ms']:>8}")
+            if "erreur" in v:
+                lines.append(f"  {label:<58} ERREUR {v['erreur'][:60]}")
+            else:
+                lines.append(f"  {label:<58} {v['first_ms']:>9} {v['p50_ms']:>8} {v['p95_ms']:>8}")
     if read.get("pages_apptest"):
         lines += ["", f"{'page':<20} {'AppTest p50 ms':>15} {'p95 ms':>9} {'navigateur s':>13}"]
         for page, v in read["pages_apptest"].items():
