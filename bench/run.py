@@ -11,8 +11,12 @@
 3. loads every file into one warehouse (its size is `warehouse_mb`);
 4. writes bench/results.json and prints a table.
 
-It never runs in the test suite. Read-side figures (queries, pages, browser, memory, deck)
-are null until the read side exists.
+5. on that national warehouse, the read side (bench/read.py): every query a page runs at EPCI
+   level over all of France (`--runs`, p50 / p95), every page's server-side run (AppTest,
+   `--page-runs`), each page in a real browser on a fresh server, the server's peak memory
+   after visiting every page, the deck for 9 EPCIs.
+
+It never runs in the test suite.
 """
 from __future__ import annotations
 
@@ -146,7 +150,8 @@ def _machine() -> str:
     return f"{os.cpu_count()} cœurs ({cpu}), {mem:.0f} Go de RAM, {platform.system()} {platform.release()}" if mem else cpu
 
 
-def run(scale: str, reps: int, out_data: Path, keep: bool = False, only: list[str] | None = None) -> dict:
+def run(scale: str, reps: int, out_data: Path, keep: bool = False, only: list[str] | None = None,
+        read_runs: int = 50, page_runs: int = 5, browser: bool = True, read_side: bool = True) -> dict:
     t_start = time.perf_counter()
     print(f"Banc d'essai, échelle {scale}, {reps} répétition(s)")
     files = gen.generate(scale, out_data)
@@ -200,6 +205,11 @@ def run(scale: str, reps: int, out_data: Path, keep: bool = False, only: list[st
         finally:
             con.close()
         warehouse_mb = round(full_wh.stat().st_size / 1024**2, 1)
+        print(f"Entrepôt national : {warehouse_mb} Mo, chargé en {all_s:.1f} s ; côté lecture…")
+        read = {}
+        if read_side:
+            from bench import read as read_bench
+            read = read_bench.run(full_wh, read_runs, page_runs, browser)
         if keep:
             shutil.copyfile(full_wh, files["reference"].parent / "national.duckdb")
     finally:
@@ -212,16 +222,17 @@ def run(scale: str, reps: int, out_data: Path, keep: bool = False, only: list[st
         "repetitions": reps,
         "etl_ratio_vs_duckdb": max((v["ratio_vs_duckdb"] for v in measured), default=None),
         "etl_speedup_vs_pandas": min((v["speedup_vs_pandas"] for v in measured), default=None),
-        "query_p95_ms": None,
-        "page_p95_ms": None,
-        "browser_page_s": None,
-        "server_rss_mb": None,
-        "deck_s": None,
+        "query_p95_ms": read.get("query_p95_ms"),
+        "page_p95_ms": read.get("page_p95_ms"),
+        "browser_page_s": read.get("browser_page_s"),
+        "server_rss_mb": read.get("server_rss_mb"),
+        "deck_s": read.get("deck_s"),
         "warehouse_mb": warehouse_mb,
         "etl": per_source,
         "etl_build_reference_s": round(build_s, 2),
         "etl_load_all_s": round(all_s, 2),
         "warehouse_rows": counts,
+        "lecture": {k: v for k, v in read.items() if k not in TARGETS},
         "dataset": json.loads((files["reference"].parent / "summary.json").read_text(encoding="utf-8")),
         "targets": {k: f"{op} {v}" for k, (op, v) in TARGETS.items()},
         "duration_s": round(time.perf_counter() - t_start, 1),
@@ -237,6 +248,20 @@ def table(results: dict) -> str:
             return fmt.format(x) if x is not None else "—"
         lines.append(f"{kind:<17} {v['lignes']:>10} {v['mo']:>7} {f(v['etl_s']):>8} {f(v['duckdb_s']):>9} {f(v['pandas_s']):>9} "
                      f"{f(v.get('ratio_vs_duckdb')):>11} {f(v.get('speedup_vs_pandas')):>11}")
+    read = results.get("lecture") or {}
+    if read.get("requetes"):
+        lines += ["", "requêtes les plus lentes (niveau EPCI, toute la France)      premier ms   p50 ms   p95 ms"]
+        slow = sorted(read["requetes"].items(), key=lambda kv: kv[1].get("p95_ms", float("inf")), reverse=True)[:8]
+        for label, v in slow:
+            if "erreur" in v:
+                lines.append(f"  {label:<58} ERREUR {v['erreur'][:60]}")
+            else:
+                lines.append(f"  {label:<58} {v['first_ms']:>9} {v['p50_ms']:>8} {v['p95_ms']:>8}")
+    if read.get("pages_apptest"):
+        lines += ["", f"{'page':<20} {'AppTest p50 ms':>15} {'p95 ms':>9} {'navigateur s':>13}"]
+        for page, v in read["pages_apptest"].items():
+            nav = (read.get("pages_navigateur") or {}).get(page, {}).get("s", "—")
+            lines.append(f"{page:<20} {v['p50_ms']:>15} {v['p95_ms']:>9} {nav!s:>13}" + (" ERREUR" if v.get("erreur") else ""))
     lines.append("")
     for key, (op, target) in TARGETS.items():
         val = results.get(key)
@@ -256,8 +281,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, default=RESULTS)
     p.add_argument("--only", nargs="+", choices=SOURCES, help="seulement ces sources")
     p.add_argument("--keep", action="store_true", help="garder l'entrepôt national (bench/data/<échelle>/national.duckdb)")
+    p.add_argument("--runs", type=int, default=50, help="exécutions de chaque requête (p50, p95)")
+    p.add_argument("--page-runs", type=int, default=5, help="exécutions de chaque page (AppTest)")
+    p.add_argument("--no-browser", action="store_true", help="sans navigateur (ni mémoire du serveur)")
+    p.add_argument("--no-read", action="store_true", help="sans les mesures côté lecture")
     args = p.parse_args(argv)
-    results = run(args.scale, args.reps, args.data, args.keep, args.only)
+    results = run(args.scale, args.reps, args.data, args.keep, args.only, args.runs, args.page_runs,
+                  not args.no_browser, not args.no_read)
     args.out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print()
     print(table(results))

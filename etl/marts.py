@@ -59,11 +59,14 @@ _COMMUNE_DETAIL = f"(niveau = 'commune' AND groupement IN {FINE_LEVELS})"
 def build_marts(con: duckdb.DuckDBPyConnection) -> None:
     """Rebuild `mart` from facts and firms.
 
-    Done in a few set-based passes: a figure published at the grouping asked for is taken
-    as is (no aggregation); sous-classes roll up to A88 once and the coarser groupings are
-    summed from A88 (sums, counts and flags are additive, so the result is the same as
-    summing the sous-classes); the best-source choice ranks only the measures that more
-    than one source provides.
+    Done in a few set-based passes: commune facts are first rolled up to their EPCI and
+    département at the NAF level they are published at (a few times fewer rows than the
+    commune facts times every grouping); then, on both the facts and these roll-ups, a
+    figure published at the grouping asked for is taken as is (no aggregation), sous-classes
+    roll up to A88 once and the coarser groupings are summed from A88 (sums, counts and
+    flags are additive, so the result is the same as summing the sous-classes); commune
+    rows are computed only at the groupings the mart keeps for communes; the best-source
+    choice ranks only the measures that more than one source provides.
     """
     choice = _level_choice(con)
     mapping = set(map(tuple, con.execute("SELECT DISTINCT naf_niveau, groupement FROM ref_naf_map").fetchall()))
@@ -74,41 +77,61 @@ def build_marts(con: duckdb.DuckDBPyConnection) -> None:
     con.register("level_choice", choice)
     con.execute("CREATE OR REPLACE TEMP TABLE m_choice AS SELECT * FROM level_choice")
     con.unregister("level_choice")
-    agg = ("sum(f.valeur) AS valeur, count(*) FILTER (WHERE f.statut = 'secret') AS n_secret, "
-           "count(f.valeur) AS n_val, bool_or(f.statut = 'partiel') AS any_partiel")
+    # Facts as published (rolled = false) and commune facts summed up to EPCI / département (rolled = true),
+    # each row with what the statut needs (secret and valued counts, a partial flag): additive.
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE m_fx AS
+        SELECT f.source_id, f.niveau, f.territoire_code AS code, f.annee, f.mesure, f.naf_code, f.naf_niveau, false AS rolled,
+               f.valeur, CAST(f.statut = 'secret' AS BIGINT) AS n_secret, CAST(f.valeur IS NOT NULL AS BIGINT) AS n_val,
+               f.statut = 'partiel' AS any_partiel
+        FROM facts f SEMI JOIN m_choice c ON c.source_id = f.source_id AND c.naf_niveau = f.naf_niveau
+        UNION ALL
+        SELECT f.source_id, a.niveau, a.code, f.annee, f.mesure, f.naf_code, f.naf_niveau, true,
+               sum(f.valeur), count(*) FILTER (WHERE f.statut = 'secret'), count(f.valeur), bool_or(f.statut = 'partiel')
+        FROM facts f SEMI JOIN m_choice c ON c.source_id = f.source_id AND c.naf_niveau = f.naf_niveau
+        JOIN ref_appartenance a ON a.commune = f.territoire_code
+        WHERE f.niveau = 'commune'
+        GROUP BY ALL
+    """)
+    agg = "sum(f.valeur) AS valeur, sum(f.n_secret) AS n_secret, sum(f.n_val) AS n_val, bool_or(f.any_partiel) AS any_partiel"
+    # Commune rows only at the groupings the mart keeps for communes.
+    keep = f"NOT (f.niveau = 'commune' AND {{g}} IN {FINE_LEVELS})"
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE m_src AS
-        -- Published at the grouping asked for: one fact per key already (facts are unique per source and key).
-        SELECT f.source_id, f.niveau, f.territoire_code AS code, f.annee, f.mesure, f.naf_niveau AS groupement,
-               f.naf_code AS groupe_code, f.valeur, CAST(f.statut = 'secret' AS BIGINT) AS n_secret,
-               CAST(f.valeur IS NOT NULL AS BIGINT) AS n_val, f.statut = 'partiel' AS any_partiel
-        FROM facts f
+        -- Published at the grouping asked for: one row per key already (facts are unique per source and key).
+        SELECT f.source_id, f.niveau, f.code, f.annee, f.mesure, f.rolled, f.naf_niveau AS groupement,
+               f.naf_code AS groupe_code, f.valeur, f.n_secret, f.n_val, f.any_partiel
+        FROM m_fx f
         SEMI JOIN m_choice c ON c.source_id = f.source_id AND c.naf_niveau = f.naf_niveau AND c.via = 'same'
         SEMI JOIN ref_naf_map m ON m.naf_niveau = f.naf_niveau AND m.naf_code = f.naf_code AND m.groupement = f.naf_niveau
+        WHERE {keep.format(g="f.naf_niveau")}
         UNION ALL
         -- Summed straight from the level read.
-        SELECT f.source_id, f.niveau, f.territoire_code, f.annee, f.mesure, m.groupement, m.groupe_code, {agg}
-        FROM facts f
+        SELECT f.source_id, f.niveau, f.code, f.annee, f.mesure, f.rolled, m.groupement, m.groupe_code, {agg}
+        FROM m_fx f
         JOIN m_choice c ON c.source_id = f.source_id AND c.naf_niveau = f.naf_niveau AND c.via = 'direct'
         JOIN ref_naf_map m ON m.naf_niveau = f.naf_niveau AND m.naf_code = f.naf_code AND m.groupement = c.groupement
+        WHERE {keep.format(g="c.groupement")}
         GROUP BY ALL
     """)
     # Sous-classes -> A88 once, then A88 -> every coarser grouping.
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE m_a88 AS
-        SELECT f.source_id, f.niveau, f.territoire_code AS code, f.annee, f.mesure, m.groupe_code AS a88, {agg}
-        FROM facts f
+        SELECT f.source_id, f.niveau, f.code, f.annee, f.mesure, f.rolled, m.groupe_code AS a88, {agg}
+        FROM m_fx f
         JOIN ref_naf_map m ON m.naf_niveau = 'sous_classe' AND m.naf_code = f.naf_code AND m.groupement = 'a88'
         WHERE f.naf_niveau = 'sous_classe' AND f.source_id IN (SELECT source_id FROM m_choice WHERE via = 'a88')
         GROUP BY ALL
     """)
-    con.execute("""
+    con.execute("DROP TABLE m_fx")
+    con.execute(f"""
         INSERT INTO m_src
-        SELECT a.source_id, a.niveau, a.code, a.annee, a.mesure, m.groupement, m.groupe_code,
-               sum(a.valeur), sum(a.n_secret), sum(a.n_val), bool_or(a.any_partiel)
-        FROM m_a88 a
-        JOIN m_choice c ON c.source_id = a.source_id AND c.via = 'a88'
-        JOIN ref_naf_map m ON m.naf_niveau = 'a88' AND m.naf_code = a.a88 AND m.groupement = c.groupement
+        SELECT f.source_id, f.niveau, f.code, f.annee, f.mesure, f.rolled, m.groupement, m.groupe_code,
+               sum(f.valeur), sum(f.n_secret), sum(f.n_val), bool_or(f.any_partiel)
+        FROM m_a88 f
+        JOIN m_choice c ON c.source_id = f.source_id AND c.via = 'a88'
+        JOIN ref_naf_map m ON m.naf_niveau = 'a88' AND m.naf_code = f.a88 AND m.groupement = c.groupement
+        WHERE {keep.format(g="c.groupement")}
         GROUP BY ALL
     """)
     con.execute("DROP TABLE m_a88")
@@ -143,16 +166,14 @@ def build_marts(con: duckdb.DuckDBPyConnection) -> None:
                CASE WHEN n_val = 0 THEN NULL ELSE valeur END AS valeur,
                CASE WHEN n_val = 0 AND n_secret > 0 THEN 'secret' WHEN n_secret > 0 OR any_partiel THEN 'partiel' ELSE 'ok' END AS statut,
                NULL::BIGINT AS nb_contrib, NULL::DOUBLE AS max_contrib, NULL::BIGINT AS n_couvertes, NULL::BIGINT AS n_membres
-        FROM m_src WHERE {{where}} AND NOT {_COMMUNE_DETAIL}
+        FROM m_src WHERE NOT rolled AND {{where}}
         UNION ALL
-        SELECT t.source_id, t.niveau, t.code, t.annee, t.mesure, t.groupement, t.groupe_code,
+        SELECT s.source_id, s.niveau, s.code, s.annee, s.mesure, s.groupement, s.groupe_code,
                CASE WHEN n_val = 0 THEN NULL ELSE valeur END, {statut}, NULL, NULL, n_couvertes, n_membres
-        FROM (SELECT s.source_id, a.niveau, a.code, s.annee, s.mesure, s.groupement, s.groupe_code,
-                     sum(s.valeur) AS valeur, sum(s.n_secret) AS n_secret, sum(s.n_val) AS n_val, bool_or(s.any_partiel) AS any_partiel
-              FROM m_src s JOIN ref_appartenance a ON a.commune = s.code
-              WHERE s.niveau = 'commune' AND {{where}} GROUP BY ALL) t
+        FROM m_src s
         JOIN m_cov c USING (source_id, niveau, code)
         JOIN ref_membres USING (niveau, code)
+        WHERE s.rolled AND {{where}}
         UNION ALL
         SELECT * FROM m_firm_all WHERE {{where}} AND NOT {_COMMUNE_DETAIL}"""
     single = all_rows.format(where="mesure NOT IN (SELECT mesure FROM m_multi)")
@@ -203,6 +224,8 @@ def _firm_marts(con: duckdb.DuckDBPyConnection) -> None:
             FROM f JOIN places p ON p.commune = f.commune
             JOIN ref_naf_map m ON m.naf_niveau = 'sous_classe' AND m.naf_code = f.naf_code
                                AND m.groupement NOT IN ('sous_classe', 'a88')
+            -- commune rows only at the groupings the mart keeps for communes
+            WHERE NOT (p.niveau = 'commune' AND m.groupement IN {FINE_LEVELS})
             GROUP BY ALL
         )
         SELECT niveau, code, annee, groupement, groupe_code, max(source_id) AS source_id,

@@ -6,6 +6,8 @@ value is NaN, never 0. Firm-level figures go through the secret rules here, befo
 """
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pandas as pd
 
@@ -28,30 +30,46 @@ def _groupement(ind: Indicator, definition: str) -> str:
     return ind.groupement
 
 
+_REF: dict[tuple, pd.DataFrame] = {}
+
+
+def _reference(snap: Snapshot, key: tuple, sql: str, params: list) -> pd.DataFrame:
+    """Reference tables change only with the data version: read once per version (a copy is returned)."""
+    k = (snap.version, *key)
+    df = _REF.get(k)
+    if df is None:
+        df = snap.df(sql, params)
+        if len(_REF) > 256:
+            _REF.clear()
+        _REF[k] = df
+    return df.copy()
+
+
 def territories(snap: Snapshot, niveau: str, codes: list[str] | None = None) -> pd.DataFrame:
     if niveau not in NIVEAUX:
         raise ValueError(f"niveau inconnu « {niveau} » ({', '.join(NIVEAUX)})")
-    sql = """SELECT t.code, t.nom, t.nom_court, t.ordre, c.hors_departement
-             FROM ref_territoires t LEFT JOIN ref_communes c ON t.niveau = 'commune' AND c.code = t.code
-             WHERE t.niveau = ?"""
-    params: list = [niveau]
+    df = _reference(snap, ("territoires", niveau), """
+        SELECT t.code, t.nom, t.nom_court, t.ordre, c.hors_departement
+        FROM ref_territoires t LEFT JOIN ref_communes c ON t.niveau = 'commune' AND c.code = t.code
+        WHERE t.niveau = ? ORDER BY t.ordre, t.code""", [niveau])
     if codes is not None:
-        sql += " AND list_contains(?, t.code)"
-        params.append(list(codes))
-    return snap.df(sql + " ORDER BY t.ordre, t.code", params)
+        df = df[df.code.isin(list(codes))].reset_index(drop=True)
+    return df
 
 
 def categories(snap: Snapshot, groupement: str) -> pd.DataFrame:
-    return snap.df("SELECT groupe_code, libelle, ordre FROM ref_groupes WHERE groupement = ? ORDER BY ordre, groupe_code",
-                   [groupement])
+    return _reference(snap, ("categories", groupement),
+                      "SELECT groupe_code, libelle, ordre FROM ref_groupes WHERE groupement = ? ORDER BY ordre, groupe_code",
+                      [groupement])
 
 
 def years(snap: Snapshot, name: str, niveau: str = "departement", definition: str = "coeur") -> list[int]:
     """Years for which the indicator has at least one value at that level."""
     ind = get_indicator(name)
-    rows = snap.rows("SELECT DISTINCT annee FROM mart WHERE mesure = ? AND groupement = ? AND niveau = ? ORDER BY 1",
-                     [ind.mesure, _groupement(ind, definition), niveau])
-    return [r[0] for r in rows]
+    available = _reference(snap, ("years",), "SELECT DISTINCT mesure, groupement, niveau, annee FROM mart ORDER BY ALL", [])
+    sel = available[(available.mesure == ind.mesure) & (available.groupement == _groupement(ind, definition))
+                    & (available.niveau == niveau)]
+    return [int(a) for a in sel.annee]
 
 
 def _mart(snap: Snapshot, mesure: str, groupement: str, niveau: str, annees: list[int] | None,
@@ -129,7 +147,6 @@ def _levels(snap: Snapshot, ind: Indicator, groupement: str, niveau: str, annees
 
 # --- secondary secret: one suppression pattern per table family and year ----------------------------
 
-_PATTERNS: dict[tuple, pd.DataFrame] = {}
 # Firm-level tables published with margins: groupement -> (family, row margin (groupement, code) or None).
 # The candidature's sectors add up to the 'champ' total of each territory; filières are not added up
 # (élargi filières overlap and no output publishes their sum), their only margin is the département.
@@ -169,55 +186,156 @@ def secret_universe(snap: Snapshot, ind: Indicator, groupement: str, annee: int 
     cells.loc[absent, "valeur"] = 0.0      # no file covers it: nothing in the totals either
     cells.loc[absent, "nb_contrib"] = 0
     cells["primary"] = cells.statut.eq("secret")
-    index = {k: i for i, k in enumerate(zip(cells.annee, cells.niveau, cells.code, cells.groupement, cells.groupe_code))}
+    pos = pd.Series(np.arange(len(cells)), index=cells.index)
+    parts_of_margin = {}
+    if margin:
+        fam = cells[cells.groupement == family]
+        parts_of_margin = {k: v.tolist() for k, v in pos[fam.index].groupby([fam.annee, fam.niveau, fam.code])}
+    # A département is the sum of the EPCIs with communes in it (their part outside it taken as known).
+    members = _epci_departements(snap)
+    epci = cells[cells.niveau == "epci"].assign(_pos=pos[cells.niveau == "epci"])
+    epci = epci.merge(members, left_on="code", right_on="epci", how="inner").sort_values("_pos")
+    parts_of_dep = {k: v.tolist() for k, v in epci.groupby(["annee", "departement", "groupement", "groupe_code"])._pos}
     relations = []
-    for (annee_, niveau, code, g, gc), i in index.items():
+    for i, (annee_, niveau, code, g, gc) in enumerate(zip(cells.annee, cells.niveau, cells.code, cells.groupement,
+                                                          cells.groupe_code)):
         if margin and (g, gc) == margin:
-            relations.append((i, [j for k, j in index.items() if k[0] == annee_ and k[1] == niveau and k[2] == code
-                                  and k[3] == family]))
+            relations.append((i, parts_of_margin.get((annee_, niveau, code), [])))
         if niveau == "departement":
-            relations.append((i, [j for k, j in index.items() if k[0] == annee_ and k[1] == "epci" and k[3:] == (g, gc)]))
+            relations.append((i, parts_of_dep.get((annee_, code, g, gc), [])))
     return cells, relations
 
 
-def secret_pattern(snap: Snapshot, ind: Indicator, groupement: str) -> pd.DataFrame:
-    """Cells of the family's table that are masked, every year: masque in {'primaire', 'secondaire', ''}."""
+def _epci_departements(snap: Snapshot) -> pd.DataFrame:
+    return _reference(snap, ("epci_departements",), """
+        SELECT DISTINCT e.code AS epci, d.code AS departement
+        FROM ref_appartenance e JOIN ref_appartenance d USING (commune)
+        WHERE e.niveau = 'epci' AND d.niveau = 'departement' ORDER BY ALL""", [])
+
+
+def _components(n: int, relations: list) -> list[np.ndarray]:
+    """Cells linked by the relations (union-find): each group can be protected on its own."""
+    parent = list(range(n))
+
+    def find(x):
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for total, parts in relations:
+        rt = find(total)
+        for p in parts:
+            rp = find(p)
+            if rp != rt:
+                parent[rp] = rt
+    roots = np.array([find(i) for i in range(n)])
+    return [np.flatnonzero(roots == r) for r in np.unique(roots)]
+
+
+class _Universe:
+    """A family's cells split into independent groups (a year, and the territories its relations link);
+    each group's suppression pattern is computed the first time one of its cells is asked for."""
+
+    def __init__(self, cells: pd.DataFrame, relations: list, groupement: str, members: pd.DataFrame):
+        self.cells = cells
+        self.groupement, self.members = groupement, members
+        self.masque = np.full(len(cells), "", dtype=object)
+        self.conseil = np.full(len(cells), "", dtype=object)
+        n = len(cells)
+        self.extra = np.zeros(n, dtype=bool)
+        self.comp_of = np.zeros(n, dtype=np.int64)
+        self.groups: list[tuple[np.ndarray, list]] = []
+        year_of = cells.annee.to_numpy()
+        for annee in np.unique(year_of):
+            idx = np.flatnonzero(year_of == annee)
+            local = {int(g): i for i, g in enumerate(idx)}
+            rels = [(local[t], [local[p] for p in parts]) for t, parts in relations if t in local]
+            comps = _components(len(idx), rels)
+            comp_of = np.zeros(len(idx), dtype=np.int64)
+            for k, comp in enumerate(comps):
+                comp_of[comp] = k
+            by_comp: list[list] = [[] for _ in comps]
+            for t, parts in rels:
+                by_comp[comp_of[t]].append((t, parts))
+            for k, comp in enumerate(comps):
+                pos = {int(g): i for i, g in enumerate(comp)}
+                sub_rels = [(pos[t], [pos[p] for p in parts]) for t, parts in by_comp[k]]
+                self.comp_of[idx[comp]] = len(self.groups)
+                self.groups.append((idx[comp], sub_rels))
+        self.done = np.zeros(len(self.groups), dtype=bool)
+        self.lock = threading.Lock()
+        self.values = cells.valeur.to_numpy(dtype=float)
+        self.primary = cells.primary.to_numpy(dtype=bool)
+        self.contrib = cells.nb_contrib.astype("Float64").fillna(np.inf).to_numpy(dtype=float)
+
+    def protect(self, wanted: np.ndarray) -> np.ndarray:
+        """Compute the groups of the wanted cells (boolean mask); returns the mask of those groups' cells."""
+        needed = np.unique(self.comp_of[wanted])
+        with self.lock:
+            for g in needed:
+                if self.done[g]:
+                    continue
+                cell, rels = self.groups[g]
+                if self.primary[cell].any():  # nothing secret in a group: nothing to protect
+                    self.extra[cell] = secret.suppress(self.values[cell], self.primary[cell], rels, self.contrib[cell])
+                    sub = self.cells.iloc[cell].copy()
+                    sub["masque"] = np.where(self.primary[cell], "primaire", np.where(self.extra[cell], "secondaire", ""))
+                    self.masque[cell] = sub.masque.to_numpy()
+                    self.conseil[cell] = _coarser(sub, self.groupement, self.members).to_numpy()
+                self.done[g] = True
+        return np.isin(self.comp_of, needed)
+
+
+_UNIVERSES: dict[tuple, _Universe] = {}
+_UNIVERSES_LOCK = threading.Lock()
+
+
+def secret_pattern(snap: Snapshot, ind: Indicator, groupement: str, niveau: str | None = None,
+                   codes: list[str] | None = None, annees: list[int] | None = None) -> pd.DataFrame:
+    """Cells of the family's table that are masked, every year: masque in {'primaire', 'secondaire', ''}.
+
+    The table is protected as a whole, group by group: cells of different years, or of territories no
+    relation links (at national scale, the départements and their EPCIs), are independent. With
+    niveau / codes / annees, only the groups holding those cells are computed (and returned).
+    """
     rules = secret.Rules.from_env()
     family, _ = _family(groupement)
     key = (snap.version, rules, ind.mesure, family)
-    cached = _PATTERNS.get(key)
-    if cached is not None:
-        return cached
-    cells, relations = secret_universe(snap, ind, groupement)
-    extra = np.zeros(len(cells), dtype=bool)
-    year_of = cells.annee.to_numpy()
-    for annee in np.unique(year_of):
-        idx = np.flatnonzero(year_of == annee)
-        local = {int(g): i for i, g in enumerate(idx)}
-        rels = [(local[t], [local[p] for p in parts]) for t, parts in relations if t in local]
-        sub = cells.iloc[idx]
-        extra[idx] = secret.suppress(sub.valeur.to_numpy(dtype=float), sub.primary.to_numpy(dtype=bool), rels,
-                                     sub.nb_contrib.astype("Float64").fillna(np.inf).to_numpy(dtype=float))
-    cells["masque"] = np.where(cells.primary, "primaire", np.where(extra, "secondaire", ""))
-    cells["conseil"] = _coarser(cells, groupement)
-    out = cells[["niveau", "code", "annee", "groupement", "groupe_code", "valeur", "statut", "masque", "conseil"]]
-    if len(_PATTERNS) > 64:
-        _PATTERNS.clear()
-    _PATTERNS[key] = out
-    return out
+    with _UNIVERSES_LOCK:
+        uni = _UNIVERSES.get(key)
+    if uni is None:
+        uni = _Universe(*secret_universe(snap, ind, groupement), groupement, _epci_departements(snap))
+        with _UNIVERSES_LOCK:
+            if len(_UNIVERSES) > 64:
+                _UNIVERSES.clear()
+            uni = _UNIVERSES.setdefault(key, uni)
+    cells = uni.cells
+    wanted = np.ones(len(cells), dtype=bool)
+    if niveau is not None:
+        wanted &= cells.niveau.eq(niveau).to_numpy()
+    if codes is not None:
+        wanted &= cells.code.isin(list(codes)).to_numpy()
+    if annees is not None:
+        wanted &= cells.annee.isin([int(a) for a in annees]).to_numpy()
+    rows = uni.protect(wanted)
+    out = cells.loc[rows, ["niveau", "code", "annee", "groupement", "groupe_code", "valeur", "statut"]]
+    return out.assign(masque=uni.masque[rows], conseil=uni.conseil[rows])
 
 
-def _coarser(cells: pd.DataFrame, groupement: str) -> pd.Series:
-    """Where a masked cell's information is published at a coarser level (sector total, département)."""
+def _coarser(cells: pd.DataFrame, groupement: str, members: pd.DataFrame) -> pd.Series:
+    """Where a masked cell's information is published at a coarser level (sector total, its département)."""
     family, margin = _family(groupement)
     shown = cells[cells.masque.eq("")]
     shown_keys = set(zip(shown.annee, shown.niveau, shown.code, shown.groupement, shown.groupe_code))
+    deps = members.groupby("epci").departement.agg(list).to_dict()
     out = []
     for r in cells.itertuples():
         tips = []
         if r.masque and margin and r.groupement == family and (r.annee, r.niveau, r.code, *margin) in shown_keys:
             tips.append("le total tous secteurs du territoire est diffusé")
-        if r.masque and r.niveau == "epci" and (r.annee, "departement", "05", r.groupement, r.groupe_code) in shown_keys:
+        if r.masque and r.niveau == "epci" and any((r.annee, "departement", d, r.groupement, r.groupe_code) in shown_keys
+                                                   for d in deps.get(r.code, [])):
             tips.append("la valeur du département est diffusée")
         out.append(" ; ".join(tips))
     return pd.Series(out, index=cells.index, dtype=object)
@@ -234,7 +352,7 @@ def _apply_secondary(snap: Snapshot, ind: Indicator, groupement: str, niveau: st
         return df
     if niveau not in _MARGIN_NIVEAUX or df.empty:
         return df
-    pats = secret_pattern(snap, ind, groupement)
+    pats = secret_pattern(snap, ind, groupement, niveau, df.code.unique().tolist(), df.annee.dropna().unique().tolist())
     pats = pats[(pats.niveau == niveau) & (pats.groupement == groupement)][["code", "annee", "groupe_code", "masque", "conseil"]]
     df = df.merge(pats, on=["code", "annee", "groupe_code"], how="left")
     second = df.masque.eq("secondaire").fillna(False).to_numpy(dtype=bool)

@@ -21,7 +21,7 @@ def run() -> None:
     ui.slide_button("comparer")
     epci = ui.territories("epci")
     names = dict(zip(epci.code, epci.nom_court))
-    chosen = ui.url_widget(st.multiselect, "EPCI comparés (2 à 9)", epci.code.tolist(), "epci", default=epci.code.tolist(),
+    chosen = ui.url_widget(st.multiselect, "EPCI comparés (2 à 9)", epci.code.tolist(), "epci", default=epci.code.tolist()[:9],
                            format_func=lambda c: names.get(c, c), multi=True, max_selections=9)
     refs = ui.url_widget(st.multiselect, "Territoires de référence", list(REFERENCES), "refs", default=["departement"],
                          format_func=REFERENCES.get, multi=True)
