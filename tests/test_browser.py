@@ -1,78 +1,21 @@
-"""Real browser (Debian's Chromium driven by Playwright) against `streamlit run` on a fresh server.
+"""Real browser (Debian's Chromium driven by Playwright) against `python dashboard.py` on a fresh server.
 
 Each page is opened by its own URL on a new server: Streamlit's legacy `pages/` discovery
 would otherwise take deep links over before st.navigation runs.
 """
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from contextlib import contextmanager
 from urllib.parse import urlparse
 
 import pytest
 
-from tests.conftest import ROOT, in_ci
+from tests.browser_support import CHROMIUM, FLAGS, require_browser, server
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 PAGES = {"": "Accueil", "chiffres-cles": "Chiffres clés", "chiffre-affaires": "Chiffre d'affaires",
          "industrie": "Industrie", "filieres": "Filières", "comparer": "Comparer les EPCI", "sources": "Sources et méthodes"}
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-         "--disable-sync", "--no-first-run", "--disable-quic"]
 
 
-def _browser_available() -> bool:
-    try:
-        import playwright  # noqa: F401
-    except ImportError:
-        return False
-    return os.path.exists(CHROMIUM)
-
-
-if not _browser_available():
-    if in_ci():
-        raise RuntimeError("Chromium (paquet Debian « chromium ») ou Playwright manquant : requis en intégration continue")
-    pytest.skip("tests navigateur sautés : installez Chromium (apt install chromium) et Playwright (pip)",
-                allow_module_level=True)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextmanager
-def server(warehouse):
-    port = _free_port()
-    env = {**os.environ, "TI_WAREHOUSE": str(warehouse)}
-    proc = subprocess.Popen(
-        [sys.executable, "dashboard.py", "--server.port", str(port), "--server.headless", "true",
-         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            try:
-                if urllib.request.urlopen(url + "/_stcore/health", timeout=2).status == 200:
-                    break
-            except OSError:
-                time.sleep(0.3)
-        else:
-            raise RuntimeError("le serveur Streamlit n'a pas démarré")
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+require_browser()
 
 
 @pytest.fixture(scope="module")

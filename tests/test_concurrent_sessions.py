@@ -12,22 +12,15 @@ run read (`ui.version_marker`). After every page view of every session:
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
-from contextlib import contextmanager
 
-import pytest
 
-from tests.conftest import ROOT, in_ci, query
+from tests.browser_support import CHROMIUM, FLAGS, require_browser, server
+from tests.conftest import ROOT, query
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-         "--disable-sync", "--no-first-run", "--disable-quic"]
 SESSIONS = 8
 REBUILDS = 10
 THINK_MS = 1500   # a reader looks at a page before clicking the next one
@@ -44,54 +37,7 @@ READY = """page => {
 }"""
 
 
-def _browser_available() -> bool:
-    try:
-        import playwright  # noqa: F401
-    except ImportError:
-        return False
-    return os.path.exists(CHROMIUM)
-
-
-if not _browser_available():
-    if in_ci():
-        raise RuntimeError("Chromium (paquet Debian « chromium ») ou Playwright manquant : requis en intégration continue")
-    pytest.skip("test navigateur sauté : installez Chromium (apt install chromium) et Playwright (pip)",
-                allow_module_level=True)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextmanager
-def server(warehouse, log):
-    port = _free_port()
-    env = {**os.environ, "TI_WAREHOUSE": str(warehouse)}
-    with open(log, "wb") as err:
-        proc = subprocess.Popen(
-            [sys.executable, "dashboard.py", "--server.port", str(port), "--server.headless", "true",
-             "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=err)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.time() + 60
-            while time.time() < deadline:
-                try:
-                    if urllib.request.urlopen(url + "/_stcore/health", timeout=2).status == 200:
-                        break
-                except OSError:
-                    time.sleep(0.3)
-            else:
-                raise RuntimeError("le serveur Streamlit n'a pas démarré")
-            yield url
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+require_browser()
 
 
 def _version(warehouse) -> str:
