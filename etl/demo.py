@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from .reference import A5_FROM_A10, REFERENCE_DIR
+from .validate import luhn_complete
 
 SEED = 2023
 CA_YEARS = [2018, 2019, 2020, 2021, 2022]
@@ -206,20 +207,6 @@ def _urssaf(rng, communes: pd.DataFrame, naf: pd.DataFrame, path: Path) -> None:
 
 # --- Chamber of commerce export (xlsx, one row per establishment) ---------------------------------
 
-def _luhn_complete(body: str) -> str:
-    """Append the Luhn check digit to a string of digits."""
-    for d in "0123456789":
-        s = body + d
-        total = 0
-        for i, ch in enumerate(reversed(s)):
-            n = int(ch)
-            if i % 2 == 1:
-                n = n * 2 - 9 if n * 2 > 9 else n * 2
-            total += n
-        if total % 10 == 0:
-            return s
-    raise AssertionError
-
 
 def _sector_totals() -> dict[str, list[int]]:
     """Exact sector totals (k€) for every year: 2022 and the published growths fixed, industry solves the total."""
@@ -292,7 +279,7 @@ def _chamber(rng, communes: pd.DataFrame, naf: pd.DataFrame, path: Path) -> None
     df["band"] = [b if isinstance(b, str) else _band_for(v, s, rng) for b, v, s in zip(df.tranche, ca[:, -1], df.secteur)]
     # SIRET: a Luhn-valid SIREN plus a Luhn-valid establishment number.
     sirens = rng.choice(np.arange(30_000_000, 99_999_999), size=len(df), replace=False)
-    df["siret"] = [_luhn_complete(_luhn_complete(f"{s:08d}") + "0001"[:4]) for s in sirens]
+    df["siret"] = [luhn_complete(luhn_complete(f"{s:08d}") + "0001"[:4]) for s in sirens]
     names = ["Alpes", "Durance", "Écrins", "Queyras", "Buëch", "Champsaur", "Dévoluy", "Serre-Ponçon", "Vallouise", "Embrunais"]
     kinds = ["SARL", "SAS", "EURL", "SA", "SCOP"]
     wb = xlsxwriter.Workbook(str(path), {"constant_memory": True})

@@ -74,6 +74,14 @@ def luhn_ok(digits: str) -> bool:
     return total % 10 == 0
 
 
+def luhn_complete(body: str) -> str:
+    """`body` plus the digit that makes it Luhn-valid (to generate test and demo SIRENs/SIRETs)."""
+    for d in "0123456789":
+        if luhn_ok(body + d):
+            return body + d
+    raise AssertionError(body)
+
+
 def clean_siret(value: str | None) -> str | None:
     if value is None:
         return None

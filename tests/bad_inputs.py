@@ -22,6 +22,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 REFERENCE = REPO / "data" / "reference"
+if str(REPO) not in sys.path:  # also run as a script: python tests/bad_inputs.py OUT
+    sys.path.insert(0, str(REPO))
+from etl.validate import luhn_complete  # noqa: E402
 
 URSSAF_HEADER = ["Code commune", "Nom commune", "Code APE", "Nombre d'établissements 2023", "Effectifs salariés 2023",
                  "Nombre d'établissements 2024", "Effectifs salariés 2024"]
@@ -105,19 +108,6 @@ def _reference() -> tuple[list[str], list[str]]:
     return communes, naf
 
 
-def luhn_complete(body: str) -> str:
-    """`body` plus the digit that makes it Luhn-valid."""
-    for d in "0123456789":
-        s = body + d
-        total = 0
-        for i, ch in enumerate(reversed(s)):
-            n = int(ch)
-            if i % 2 == 1:
-                n = n * 2 - 9 if n * 2 > 9 else n * 2
-            total += n
-        if total % 10 == 0:
-            return s
-    raise AssertionError(body)
 
 
 def siret(i: int) -> str:

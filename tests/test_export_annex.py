@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from pptx import Presentation
 
-from export_fixtures import chart_table, demo_warehouse
+from export_fixtures import chart_table
 from indicators import query
 from indicators.db import get_warehouse
 from indicators.export import annex, slides
@@ -21,8 +21,8 @@ SEL = Selection(filiere_mesure="ca_filiere")    # turnover of the filières: sec
 
 
 @pytest.fixture(scope="module")
-def wh(tmp_path_factory):
-    return demo_warehouse(tmp_path_factory)
+def wh(demo_warehouse):
+    return demo_warehouse
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from pptx import Presentation
 from pptx.enum.chart import XL_CHART_TYPE
 from pptx.enum.shapes import MSO_SHAPE_TYPE
 
-from export_fixtures import chart_table, demo_warehouse
+from export_fixtures import chart_table
 from indicators import query
 from indicators.db import get_warehouse
 from indicators.export import slides
@@ -27,8 +27,8 @@ CHART_TYPES = {"ca_croissance": XL_CHART_TYPE.BAR_CLUSTERED, "ca_secteurs": XL_C
 
 
 @pytest.fixture(scope="module")
-def wh(tmp_path_factory):
-    return demo_warehouse(tmp_path_factory)
+def wh(demo_warehouse):
+    return demo_warehouse
 
 
 @pytest.fixture(scope="module")

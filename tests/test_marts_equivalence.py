@@ -8,9 +8,7 @@ the demo warehouse and compares every row.
 from __future__ import annotations
 
 import duckdb
-import pytest
 
-from etl import load as loader
 from etl import marts
 
 ROUND = 6  # sums of doubles may differ in the last bits with the order of additions
@@ -68,13 +66,6 @@ def _plain_marts(con: duckdb.DuckDBPyConnection) -> None:
             FROM p_all m JOIN sources s USING (source_id))
         WHERE rk = 1 AND NOT (niveau = 'commune' AND groupement IN {marts.FINE_LEVELS})
     """)
-
-
-@pytest.fixture(scope="module")
-def demo_warehouse(tmp_path_factory):
-    path = tmp_path_factory.mktemp("marts") / "warehouse.duckdb"
-    loader.build(path, demo=True, progress=lambda _msg: None)
-    return path
 
 
 def _rows(con, table: str) -> str:
