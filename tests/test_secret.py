@@ -324,12 +324,8 @@ def test_commune_level_not_diffused(snap):
     assert df.statut.eq("secret").any()
 
 
-@pytest.mark.skipif(not (ROOT / "data" / "warehouse.duckdb").exists(), reason="entrepôt de démonstration absent")
-def test_demo_has_secret_cells():
-    snap = get_warehouse(ROOT / "data" / "warehouse.duckdb").snapshot()
-    rows = snap.rows("SELECT count(*) FROM sources WHERE demo")
-    if not rows[0][0]:
-        pytest.skip("l'entrepôt par défaut ne contient pas les données de démonstration")
+def test_demo_has_secret_cells(demo_warehouse):
+    snap = get_warehouse(demo_warehouse).snapshot()
     sect = query.get(snap, "ca_secteur", "epci", annee=2022)
     assert sect.statut.eq("secret").sum() >= 2          # a dominated sector cell and its complements
     fil = query.get(snap, "ca_filiere", "epci", annee=2022)

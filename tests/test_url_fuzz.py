@@ -190,10 +190,9 @@ BROWSER_PAGES = ["accueil", "chiffre_affaires", "comparer", "carte", "plan_actio
 
 def test_hostile_urls_in_a_real_browser(demo_warehouse):
     """The query string as a browser sends it (percent-encoding, repeated keys) on pages of each widget kind."""
-    from tests.test_browser import CHROMIUM, FLAGS, _browser_available, server
+    from tests.browser_support import CHROMIUM, FLAGS, require_browser, server
 
-    if not _browser_available():
-        pytest.skip("Chromium ou Playwright absent")
+    require_browser()
     from playwright.sync_api import sync_playwright
 
     with server(demo_warehouse) as url, sync_playwright() as p:
