@@ -454,7 +454,11 @@ def _picture_slide(deck: _Deck, s: Slide) -> None:
     slide = deck.add()
     top = _header(deck, slide, s)
     bottom = _footer(deck, slide, s)
-    png = picture.figure_png(s.extra["figure"], width=1300, height=820)
+    max_w, max_h = deck.W - 2 * MARGIN, bottom - top - Inches(0.05)
+    # Rendered at the shape of the free area (about 130 px per inch): a picture of another shape would be
+    # shrunk to fit and its type would become unreadable on a projector.
+    png = picture.figure_png(s.extra["figure"], width=int(max_w / Inches(1) * 130),
+                             height=int(max_h / Inches(1) * 130))
     if png is None:
         _text(slide, MARGIN + Inches(0.5), top + Inches(0.3), deck.W - 2 * MARGIN - Inches(1), bottom - top - Inches(0.6),
               picture.NO_BROWSER, 20, colour=TEXT, anchor=MSO_ANCHOR.MIDDLE)
@@ -462,7 +466,6 @@ def _picture_slide(deck: _Deck, s: Slide) -> None:
         from PIL import Image
 
         w, h = Image.open(io.BytesIO(png)).size
-        max_w, max_h = deck.W - 2 * MARGIN, bottom - top - Inches(0.05)
         scale = min(max_w / w, max_h / h)
         pw, ph = int(w * scale), int(h * scale)
         slide.shapes.add_picture(io.BytesIO(png), int((deck.W - pw) / 2), top, Emu(pw), Emu(ph))
