@@ -189,7 +189,7 @@ class Formula(str):
     """The text of a formula cell (« =B2*1000 »): never evaluated, refused by read_xlsx_rows."""
 
 
-def _xlsx_failure(path: Path, exc: BaseException, ligne: int | None = None) -> LoadError:
+def xlsx_failure(path: Path, exc: BaseException, ligne: int | None = None) -> LoadError:
     """A French refusal for whatever openpyxl or the XML parser raised on a workbook."""
     try:
         from defusedxml import DefusedXmlException
@@ -236,7 +236,7 @@ def read_xlsx_rows(path: Path, sheet: str | None = None):
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=False)
     except Exception as exc:  # openpyxl raises many types on broken files
-        raise _xlsx_failure(path, exc) from None
+        raise xlsx_failure(path, exc) from None
     formulas: list[Problem] = []
     header: list | None = None
     try:
@@ -245,7 +245,7 @@ def read_xlsx_rows(path: Path, sheet: str | None = None):
             ws.reset_dimensions()
             rows = ws.iter_rows()
         except Exception as exc:
-            raise _xlsx_failure(path, exc) from None
+            raise xlsx_failure(path, exc) from None
         i = 0
         while True:
             try:
@@ -255,7 +255,7 @@ def read_xlsx_rows(path: Path, sheet: str | None = None):
             except LoadError:
                 raise
             except Exception as exc:
-                raise _xlsx_failure(path, exc, i + 1) from None
+                raise xlsx_failure(path, exc, i + 1) from None
             i += 1
             values = []
             for j, cell in enumerate(cells):

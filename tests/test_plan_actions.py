@@ -327,3 +327,31 @@ def test_page_follows_an_edited_workbook_and_its_filters(wh, tmp_path, monkeypat
     at.multiselect(key="plan_statut").set_value([]).run()
     at.selectbox(key="plan_epci").set_value("200068096").run()  # Champsaur-Valgaudemar
     assert "Tourtons" in _tables(at) and "lait de montagne" not in _tables(at)
+
+
+def _rewrite_sheet(src: Path, dst: Path, sheet_xml, change) -> Path:
+    """A copy of a workbook with one part's XML changed (what openpyxl would never write)."""
+    import zipfile
+
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            zout.writestr(item, change(data) if item.filename == sheet_xml else data)
+    return dst
+
+
+def test_forged_dimension_and_broken_sheet_of_the_plan(tmp_path):
+    [ok] = loader.check([WORKBOOK], kind="plan_actions")
+    forged = _rewrite_sheet(WORKBOOK, tmp_path / "plan_actions.xlsx", "xl/worksheets/sheet1.xml",
+                            lambda x: re.sub(rb'<dimension ref="[^"]*"/>', b'<dimension ref="A1:XFD1048576"/>', x))
+    [report] = loader.check([forged], kind="plan_actions")
+    assert (report.statut, report.lignes_lues) == (ok.statut, ok.lignes_lues)
+    # Cut inside the 5th row: the XML parser fails there, reported in French with the line.
+    def cut(x: bytes) -> bytes:
+        start = [m.start() for m in re.finditer(rb"<row ", x)][4]
+        return x[:start + 40]
+    broken = _rewrite_sheet(WORKBOOK, tmp_path / "plan_casse.xlsx", "xl/worksheets/sheet1.xml", cut)
+    [report] = loader.check([broken], kind="plan_actions")
+    assert report.statut == "refusé"
+    [p] = report.problems
+    assert "XML du classeur mal formé" in p.message and p.ligne is not None and p.fichier == "plan_casse.xlsx"

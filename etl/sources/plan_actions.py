@@ -19,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 
-from ..readers import is_zip, check_xlsx
+from ..readers import check_xlsx, is_zip, xlsx_failure
 from ..validate import LoadError, Problem, parse_number, refuse
 from .common import Staged, _norm
 
@@ -128,7 +128,9 @@ class _Sheet:
     def __init__(self, path: Path, ws, columns: dict):
         self.where = f"{Path(path).name} (feuille « {ws.title} »)"
         self.problems: list[Problem] = []
-        rows = ws.iter_rows(values_only=True)
+        self.path = Path(path)
+        ws.reset_dimensions()          # a forged « A1:XFD1048576 » would pad every row to 16 384 cells
+        rows = self._guarded(ws.iter_rows(values_only=True))
         self.header_line, self.header = 0, []
         for i, row in enumerate(rows, start=1):
             cells = ["" if c is None else str(c).strip() for c in (row or ())]
@@ -148,6 +150,19 @@ class _Sheet:
                     self.problem(self.header_line or 1, None, f"colonne obligatoire absente : « {candidates[0]} »")
                 continue
             self.index[key], self.label[key] = found, self.header[found]
+
+    def _guarded(self, rows):
+        """The sheet's rows; a workbook broken mid-sheet is refused in French, naming the line."""
+        i = 0
+        while True:
+            try:
+                row = next(rows)
+            except StopIteration:
+                return
+            except Exception as exc:  # openpyxl and the XML parser raise many types
+                raise xlsx_failure(self.path, exc, i + 1) from None
+            i += 1
+            yield row
 
     def problem(self, ligne, key, message, grave=True):
         if len(self.problems) < MAX_PROBLEMS:
@@ -351,7 +366,7 @@ def stage(con: duckdb.DuckDBPyConnection, path: Path) -> Staged:
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types on broken files
-        raise LoadError([Problem(path.name, None, None, f"classeur Excel illisible ({type(exc).__name__})")]) from None
+        raise xlsx_failure(path, exc) from None
     try:
         ws = _find_sheet(wb, "Actions", "Plan d'actions", "Fiches actions") or wb.worksheets[0]
         epci, epci_names, filieres, filiere_labels = _lookups(con)
