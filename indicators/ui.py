@@ -81,17 +81,26 @@ def year_for(name: str, niveau: str = "departement", definition: str = "coeur") 
 
 def get(name: str, niveau: str = "epci", annee: int | None = None, annees: list[int] | None = None,
         territoires: list[str] | None = None, definition: str = "coeur", annee_base: int | None = None) -> pd.DataFrame:
+    """query.get, cached; without `territoires`, the territory's perimeter at that level (a national
+    warehouse holds 1 253 EPCIs: a page reads only what it shows)."""
+    if territoires is None:
+        territoires = perimeter(niveau)
     return _cached_get(snapshot().version, name, niveau, annee, tuple(annees) if annees else None,
                        tuple(territoires) if territoires else None, definition, annee_base)
 
 
 @st.cache_data(ttl=3600, max_entries=64, show_spinner=False)
-def _cached_territories(version: str, niveau: str) -> pd.DataFrame:
-    return query.territories(snapshot(), niveau)
+def _cached_territories(version: str, niveau: str, perimetre: bool) -> pd.DataFrame:
+    return query.territories(snapshot(), niveau, perimetre=perimetre)
 
 
-def territories(niveau: str) -> pd.DataFrame:
-    return _cached_territories(snapshot().version, niveau)
+def territories(niveau: str, perimetre: bool = True) -> pd.DataFrame:
+    """The territories of a level: the territory's perimeter (default) or every one in the warehouse."""
+    return _cached_territories(snapshot().version, niveau, perimetre)
+
+
+def perimeter(niveau: str) -> list[str]:
+    return territories(niveau).code.tolist()
 
 
 @st.cache_data(ttl=3600, max_entries=64, show_spinner=False)
@@ -299,7 +308,8 @@ def export_selection(page: str | None = None):
     from .export.slides import FILIERE_MEASURES, Selection
 
     _, code = territory()
-    chosen = [c for c in (st.session_state.get("epci") or []) if c in set(epci_order())]
+    known = set(territories("epci", perimetre=False).code)   # Comparer may add EPCIs outside the perimeter
+    chosen = [c for c in (st.session_state.get("epci") or []) if c in known]
     annee = st.session_state.get("annee")
     annee = int(annee) if annee and annee != "derniere" else None
     annee_base = None
