@@ -50,10 +50,20 @@ def territories(snap: Snapshot, niveau: str, codes: list[str] | None = None, per
     `perimetre`: the département 05, région 93, France, the EPCIs with communes in 05 and their communes)."""
     if niveau not in NIVEAUX:
         raise ValueError(f"niveau inconnu « {niveau} » ({', '.join(NIVEAUX)})")
-    df = _reference(snap, ("territoires", niveau), f"""
-        SELECT t.code, t.nom, t.nom_court, t.ordre, c.hors_departement, {_perimeter_sql(snap)} AS perimetre
-        FROM ref_territoires t LEFT JOIN ref_communes c ON t.niveau = 'commune' AND c.code = t.code
-        WHERE t.niveau = ? ORDER BY t.ordre, t.code""", [niveau])
+    if _perimeter_stored(snap):
+        df = _reference(snap, ("territoires", niveau), """
+            SELECT t.code, t.nom, t.nom_court, t.ordre, c.hors_departement, t.perimetre
+            FROM ref_territoires t LEFT JOIN ref_communes c ON t.niveau = 'commune' AND c.code = t.code
+            WHERE t.niveau = ? ORDER BY t.ordre, t.code""", [niveau])
+    else:  # warehouse built before the perimeter was stored (etl/reference.py): the same rule, on read
+        dep = REFERENCE_CODES["departement"]
+        df = _reference(snap, ("territoires", niveau), """
+            SELECT t.code, t.nom, t.nom_court, t.ordre, c.hors_departement,
+                   CASE t.niveau WHEN 'epci' THEN t.code IN (SELECT epci_siren FROM ref_communes WHERE departement = ?)
+                                 WHEN 'commune' THEN c.epci_siren IN (SELECT epci_siren FROM ref_communes WHERE departement = ?)
+                                 ELSE list_contains(?, t.code) END AS perimetre
+            FROM ref_territoires t LEFT JOIN ref_communes c ON t.niveau = 'commune' AND c.code = t.code
+            WHERE t.niveau = ? ORDER BY t.ordre, t.code""", [dep, dep, list(REFERENCE_CODES.values()), niveau])
     if perimetre:
         df = df[df.perimetre].reset_index(drop=True)
     if codes is not None:
@@ -61,18 +71,10 @@ def territories(snap: Snapshot, niveau: str, codes: list[str] | None = None, per
     return df
 
 
-def _perimeter_sql(snap: Snapshot) -> str:
-    stored = _reference(snap, ("perimetre_stocke",), """
+def _perimeter_stored(snap: Snapshot) -> bool:
+    return bool(_reference(snap, ("perimetre_stocke",), """
         SELECT count(*) AS n FROM duckdb_columns() WHERE database_name = current_database()
-        AND table_name = 'ref_territoires' AND column_name = 'perimetre'""", [])
-    if stored.n.iat[0]:
-        return "t.perimetre"
-    # Warehouse built before the perimeter was stored (etl/reference.py): the same rule, on read.
-    dep = REFERENCE_CODES["departement"]
-    epcis = f"(SELECT epci_siren FROM ref_communes WHERE departement = '{dep}')"
-    refs = ", ".join(f"'{c}'" for c in REFERENCE_CODES.values())
-    return (f"CASE t.niveau WHEN 'epci' THEN t.code IN {epcis} WHEN 'commune' THEN c.epci_siren IN {epcis} "
-            f"ELSE t.code IN ({refs}) END")
+        AND table_name = 'ref_territoires' AND column_name = 'perimetre'""", []).n.iat[0])
 
 
 def perimeter(snap: Snapshot, niveau: str) -> list[str]:
