@@ -61,9 +61,10 @@ def territories(snap: Snapshot, niveau: str, codes: list[str] | None = None, per
             SELECT t.code, t.nom, t.nom_court, t.ordre, c.hors_departement,
                    CASE t.niveau WHEN 'epci' THEN t.code IN (SELECT epci_siren FROM ref_communes WHERE departement = ?)
                                  WHEN 'commune' THEN c.epci_siren IN (SELECT epci_siren FROM ref_communes WHERE departement = ?)
-                                 ELSE list_contains(?, t.code) END AS perimetre
+                                 WHEN 'departement' THEN t.code = ? WHEN 'region' THEN t.code = ? ELSE t.code = ? END AS perimetre
             FROM ref_territoires t LEFT JOIN ref_communes c ON t.niveau = 'commune' AND c.code = t.code
-            WHERE t.niveau = ? ORDER BY t.ordre, t.code""", [dep, dep, list(REFERENCE_CODES.values()), niveau])
+            WHERE t.niveau = ? ORDER BY t.ordre, t.code""",
+                         [dep, dep, dep, REFERENCE_CODES["region"], REFERENCE_CODES["france"], niveau])
     if perimetre:
         df = df[df.perimetre].reset_index(drop=True)
     if codes is not None:

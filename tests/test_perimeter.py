@@ -29,7 +29,7 @@ OTHER_COMMUNES = ["38901", "38902", "38903"]
 
 @pytest.fixture(scope="module")
 def wide_reference(tmp_path_factory):
-    """data/reference plus an EPCI of three communes in the Isère, and the Isère as a département."""
+    """data/reference plus an EPCI of three communes in the Isère, and two more départements."""
     ref = tmp_path_factory.mktemp("reference")
     for f in REFERENCE_DIR.iterdir():
         if f.is_file():
@@ -40,7 +40,7 @@ def wide_reference(tmp_path_factory):
         for i, code in enumerate(OTHER_COMMUNES):
             fh.write(f"{code},Commune {code},38,{OTHER},{500 + i},2023,12.5\n")
     with open(ref / "territoires.csv", "a", encoding="utf-8") as fh:
-        fh.write("departement,38,Isère\n")
+        fh.write("departement,38,Isère\ndepartement,93,Seine-Saint-Denis\n")   # 93: also the région's code
     return ref
 
 
@@ -86,7 +86,7 @@ def test_perimeter_is_stored_at_build_time(wide_snap, perimeter):
     communes = query.perimeter(wide_snap, "commune")
     assert not set(OTHER_COMMUNES) & set(communes)
     assert {"05061", "04016"} <= set(communes)      # communes of the EPCIs outside 05 belong to the territory
-    assert set(query.territories(wide_snap, "departement").code) == {"05", "38"}
+    assert set(query.territories(wide_snap, "departement").code) == {"05", "38", "93"}
 
 
 def test_warehouse_built_before_the_perimeter_gets_it_on_read(wide_warehouse, tmp_path, perimeter):
