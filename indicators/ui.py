@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from . import charts, format as fmt, maps, query
-from .catalog import get as get_indicator
+from .catalog import SIDEBAR_YEARS, get as get_indicator
 from .db import Snapshot, get_warehouse
 from .export.tables import to_csv_bytes
 
@@ -201,7 +201,7 @@ def sidebar() -> None:
         st.markdown("### Territoire d'industrie Hautes-Alpes")
         url_widget(st.selectbox, "Territoire", options, "territoire", format_func=lambda c: names.get(c, c),
                    help="Le département ou l'une de ses 9 intercommunalités (EPCI)")
-        all_years = sorted(set(years("population")) | set(years("ca_total")) | set(years("effectifs_secteur")), reverse=True)
+        all_years = sorted({y for name in SIDEBAR_YEARS for y in years(name)}, reverse=True)
         url_widget(st.selectbox, "Année", ["derniere"] + [str(y) for y in all_years], "annee",
                    format_func=lambda y: "Dernière disponible" if y == "derniere" else y,
                    help="Chaque indicateur est montré pour cette année ou, à défaut, pour sa dernière année "
