@@ -174,8 +174,8 @@ def url_widget(widget, label: str, options: list, key: str, default=None, format
     by_text = {str(o): o for o in options}
     if key not in st.session_state:
         if multi:
-            wanted = [by_text[v] for v in st.query_params.get_all(key) if v in by_text]
-            st.session_state[key] = wanted or list(default if default is not None else [])
+            wanted = list(dict.fromkeys(by_text[v] for v in st.query_params.get_all(key) if v in by_text))
+            st.session_state[key] = wanted[:kw.get("max_selections") or len(wanted)] or list(default if default is not None else [])
         else:
             v = st.query_params.get(key)
             st.session_state[key] = by_text[v] if v in by_text else (default if default is not None else options[0])

@@ -138,6 +138,9 @@ def test_comparer_can_add_an_epci_outside_the_perimeter(wide_warehouse, use_ware
     assert at.multiselect(key="epci").value == [perimeter[0], OTHER]
     index = at.dataframe[0].value.index
     assert len(index) == 3 and OTHER_NAME in index and "Hautes-Alpes" in index
+    # A link repeating EPCIs (or naming more than the page allows) is cut down instead of failing.
+    at = open_page("comparer", epci=[OTHER] + perimeter + perimeter[:3])
+    assert at.multiselect(key="epci").value == [OTHER] + perimeter
 
 
 def test_deck_defaults_to_the_perimeter_and_accepts_another_epci(wide_snap, perimeter):

@@ -13,7 +13,7 @@ INDICATORS = [("population", "Population", "habitants"),
               ("entreprises_tpe_pme", "TPE et PME", "entreprises"),
               ("part_industrie_etablissements", "Part de l'industrie (établissements)", "part"),
               ("part_industrie_effectifs", "Part de l'industrie (emploi salarié)", "part")]
-MAX_EPCI = 12   # the territory's 9 EPCIs and a few others: still readable on a projector
+OTHERS = 3   # EPCIs from outside the territory that can be added: still readable on a projector
 REFERENCES = {"departement": "Hautes-Alpes", "region": "Provence-Alpes-Côte d'Azur", "france": "France"}
 
 
@@ -23,10 +23,11 @@ def run() -> None:
     # The territory's EPCIs first and by default; any other EPCI of the warehouse can be added.
     epci = ui.territories("epci", perimetre=False).sort_values("perimetre", ascending=False, kind="stable")
     names = dict(zip(epci.code, epci.nom_court))
-    most = min(MAX_EPCI, len(epci))
+    own = ui.perimeter("epci")
+    most = min(len(own) + OTHERS, len(epci))
     others = not epci.perimetre.all()
     chosen = ui.url_widget(st.multiselect, f"EPCI comparés (2 à {most})", epci.code.tolist(), "epci",
-                           default=ui.perimeter("epci")[:most], format_func=lambda c: names.get(c, c), multi=True,
+                           default=own, format_func=lambda c: names.get(c, c), multi=True,
                            max_selections=most, placeholder="Rechercher un EPCI" if others else None,
                            help="Par défaut, les EPCI du Territoire d'industrie ; tapez un nom pour en ajouter un autre."
                            if others else None)
