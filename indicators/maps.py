@@ -75,20 +75,25 @@ def geometries(snap: Snapshot) -> Geometries:
     with _cache_lock:
         if snap.version in _cache:
             return _cache[snap.version]
+    # A map draws the territory's perimeter (its EPCIs and all their communes), whatever else the warehouse
+    # holds: only those contours are read and parsed.
+    own = {niveau: query.perimeter(snap, niveau) for niveau in ("commune", "epci", "departement")}
     try:
-        rows = snap.df("SELECT niveau, code, partie, geojson, label_lon, label_lat FROM ref_contours")
+        rows = snap.df("""SELECT niveau, code, partie, geojson, label_lon, label_lat FROM ref_contours
+                          WHERE (niveau = 'commune' AND list_contains(?, code)) OR (niveau = 'epci' AND list_contains(?, code))
+                             OR (niveau = 'departement' AND list_contains(?, code))""",
+                       [own["commune"], own["epci"], own["departement"]])
     except Exception as exc:  # table missing: warehouse built before the maps
         raise MapUnavailable("les contours des communes manquent dans l'entrepôt : reconstruisez-le "
                              "(commande « python -m etl build »)") from exc
     if rows.empty:
-        raise MapUnavailable("le référentiel chargé ne contient aucun contour de commune "
+        raise MapUnavailable("le référentiel chargé ne contient aucun contour des communes du territoire "
                              "(fichier communes_contours.geojson)")
     communes = snap.df("""SELECT c.code, c.nom, c.departement, c.epci_siren, e.nom_court AS epci_nom, c.hors_departement,
                                  k.code IS NOT NULL AS dessinee
                           FROM ref_communes c JOIN ref_epci e ON e.siren = c.epci_siren
                           LEFT JOIN ref_contours k ON k.niveau = 'commune' AND k.code = c.code ORDER BY c.code""")
-    # A map draws the territory's perimeter (its EPCIs and all their communes), whatever else the warehouse holds.
-    communes = communes[communes.code.isin(query.perimeter(snap, "commune"))].reset_index(drop=True)
+    communes = communes[communes.code.isin(own["commune"])].reset_index(drop=True)
     features, shapes = {}, {}
     for r in rows.itertuples():
         key = {("commune", "entier"): r.code, ("epci", "dans_05"): r.code, ("epci", "hors_05"): f"{r.code}:hors",
@@ -100,7 +105,7 @@ def geometries(snap: Snapshot) -> Geometries:
             features[key] = json.loads(r.geojson)
     labels = rows[(rows.niveau == "epci") & (rows.partie == "dans_05")][["code", "label_lon", "label_lat"]]
     epci = snap.df("SELECT siren AS code, nom_court, ordre FROM ref_epci ORDER BY ordre").merge(labels, on="code", how="left")
-    epci = epci[epci.code.isin(query.perimeter(snap, "epci"))].reset_index(drop=True)
+    epci = epci[epci.code.isin(own["epci"])].reset_index(drop=True)
     epci["hors"] = epci.code.isin(rows[rows.partie == "hors_05"].code)
     geo = Geometries(features, shapes, communes, epci)
     with _cache_lock:

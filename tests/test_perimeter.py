@@ -157,3 +157,15 @@ def test_deck_defaults_to_the_perimeter_and_accepts_another_epci(wide_snap, peri
     assert set(comparer["comparer"].table.code) == {perimeter[0], OTHER, "05"}
     assert set(comparer["industrie"].table.code) == {perimeter[0], OTHER, "05", "93", "FR"}
     Presentation(io.BytesIO(build_deck(wide_snap, chosen)))
+
+
+def test_map_draws_the_perimeter_only(wide_warehouse, use_warehouse, perimeter):
+    use_warehouse(wide_warehouse)
+    at = open_page("carte")
+    text = " ".join(m.value for m in at.markdown)
+    assert "sans contour" not in text and OTHER_COMMUNES[0] not in text     # the other EPCI has no contour
+    table = at.dataframe[0].value
+    assert len(table) == 9 and OTHER_NAME not in table.to_string()
+    at.radio(key="carte_niveau").set_value("commune").run()
+    table = at.dataframe[0].value
+    assert not at.exception and len(table) > 150 and "Commune 3890" not in table.to_string()
