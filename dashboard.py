@@ -25,7 +25,25 @@ def _launch() -> None:
     from streamlit.web import cli
 
     PagesManager.uses_pages_directory = False
+    _preload()
     sys.exit(cli.main(["run", __file__, *sys.argv[1:]], standalone_mode=False))
+
+
+def _preload() -> None:
+    """Import the read side (pandas, plotly, shapely, DuckDB: about 1 s) and read the warehouse's reference
+    tables (territories, available years: 1 to 2 s on a national warehouse) once, before the server accepts
+    its first visitor: the script then runs in this process with these modules and per-version caches warm."""
+    try:
+        from indicators import catalog, charts, maps, query  # noqa: F401
+        from indicators.db import get_warehouse
+
+        snap = get_warehouse().snapshot()
+        for niveau in query.NIVEAUX:
+            query.territories(snap, niveau)
+        for name in catalog.SIDEBAR_YEARS:
+            query.years(snap, name)
+    except Exception:  # no warehouse yet (first start builds it) or unreadable: the pages say so
+        pass
 
 
 if __name__ == "__main__" and not runtime.exists():

@@ -20,10 +20,9 @@ import shapely
 from shapely.geometry import shape
 from shapely.ops import polylabel
 
-from .reference import REFERENCE_DIR, reference_dir
+from .reference import DEPARTEMENT, REFERENCE_DIR, reference_dir
 
 CONTOURS_FILE = REFERENCE_DIR / "communes_contours.geojson"
-DEPARTEMENT = "05"
 # Gaps between simplified neighbouring contours leave tiny holes in a union; holes smaller than
 # this (in square degrees, about 0.09 km² at 44.6° N) are slivers, not enclaves.
 SLIVER_DEG2 = 1e-5

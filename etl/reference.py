@@ -16,6 +16,11 @@ def reference_dir() -> Path:
     env = os.environ.get(REFERENCE_DIR_ENV)
     return Path(env) if env else REFERENCE_DIR
 
+# The territory the product serves (Territoire d'industrie Hautes-Alpes): the département, its région and
+# France as references, the EPCIs with at least one commune in the département and all their communes.
+# A warehouse may hold more (all of France): `ref_territoires.perimetre` marks what pages show by default.
+DEPARTEMENT, REGION, FRANCE = "05", "93", "FR"
+
 # INSEE's five "grands secteurs" of the base comparateur (ETAZ, ETBE, ETFZ, ETGU, ETOQ), from A10.
 A5_FROM_A10 = {"AZ": "AZ", "BE": "BE", "FZ": "FZ", "OQ": "OQ",
                "GI": "GU", "JZ": "GU", "KZ": "GU", "LZ": "GU", "MN": "GU", "RU": "GU"}
@@ -50,16 +55,19 @@ def load_reference(con: duckdb.DuckDBPyConnection) -> None:
         SELECT code_insee AS code, nom, departement, epci_siren,
                CAST(population AS BIGINT) AS population, CAST(annee_population AS INTEGER) AS annee_population,
                CAST(superficie_km2 AS DOUBLE) AS superficie_km2,
-               departement <> '05' AS hors_departement
+               departement <> '{DEPARTEMENT}' AS hors_departement
         FROM {_csv('communes.csv')}
     """)
     con.execute(f"""
         CREATE OR REPLACE TABLE ref_territoires AS
-        SELECT 'france' AS niveau, code, nom, nom AS nom_court, 0 AS ordre FROM {_csv('territoires.csv')} WHERE niveau = 'france'
-        UNION ALL SELECT 'region', code, nom, nom, 1 FROM {_csv('territoires.csv')} WHERE niveau = 'region'
-        UNION ALL SELECT 'departement', code, nom, nom, 2 FROM {_csv('territoires.csv')} WHERE niveau = 'departement'
-        UNION ALL SELECT 'epci', siren, nom, nom_court, 10 + ordre FROM ref_epci
-        UNION ALL SELECT 'commune', code, nom, nom, 100 FROM ref_communes
+        WITH perimetre AS (SELECT DISTINCT epci_siren FROM ref_communes WHERE departement = '{DEPARTEMENT}')
+        SELECT 'france' AS niveau, code, nom, nom AS nom_court, 0 AS ordre, code = '{FRANCE}' AS perimetre
+        FROM {_csv('territoires.csv')} WHERE niveau = 'france'
+        UNION ALL SELECT 'region', code, nom, nom, 1, code = '{REGION}' FROM {_csv('territoires.csv')} WHERE niveau = 'region'
+        UNION ALL SELECT 'departement', code, nom, nom, 2, code = '{DEPARTEMENT}'
+        FROM {_csv('territoires.csv')} WHERE niveau = 'departement'
+        UNION ALL SELECT 'epci', siren, nom, nom_court, 10 + ordre, siren IN (SELECT epci_siren FROM perimetre) FROM ref_epci
+        UNION ALL SELECT 'commune', code, nom, nom, 100, epci_siren IN (SELECT epci_siren FROM perimetre) FROM ref_communes
     """)
     # Which territories a commune's figures add up to (EPCI, and its département when it is a
     # reference territory). Région and France come only from files that publish them.

@@ -96,6 +96,9 @@ CATALOG: dict[str, Indicator] = {i.name: i for i in [
               "entreprises_tpe_pme", kind="part", groupement="a5", numerateur="BE", source_hint=_CHAMBRE),
 ]}
 
+# The sidebar's year list: the years of these indicators (population, turnover, employment by sector).
+SIDEBAR_YEARS = ("population", "ca_total", "effectifs_secteur")
+
 
 def get(name: str) -> Indicator:
     try:

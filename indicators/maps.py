@@ -75,15 +75,25 @@ def geometries(snap: Snapshot) -> Geometries:
     with _cache_lock:
         if snap.version in _cache:
             return _cache[snap.version]
+    # A map draws the territory's perimeter (its EPCIs and all their communes), whatever else the warehouse
+    # holds: only those contours are read and parsed.
+    own = {niveau: query.perimeter(snap, niveau) for niveau in ("commune", "epci", "departement")}
     try:
-        rows = snap.df("SELECT niveau, code, partie, geojson, label_lon, label_lat FROM ref_contours")
+        rows = snap.df("""SELECT niveau, code, partie, geojson, label_lon, label_lat FROM ref_contours
+                          WHERE (niveau = 'commune' AND list_contains(?, code)) OR (niveau = 'epci' AND list_contains(?, code))
+                             OR (niveau = 'departement' AND list_contains(?, code))""",
+                       [own["commune"], own["epci"], own["departement"]])
     except Exception as exc:  # table missing: warehouse built before the maps
         raise MapUnavailable("les contours des communes manquent dans l'entrepôt : reconstruisez-le "
                              "(commande « python -m etl build »)") from exc
+    if rows.empty:
+        raise MapUnavailable("le référentiel chargé ne contient aucun contour des communes du territoire "
+                             "(fichier communes_contours.geojson)")
     communes = snap.df("""SELECT c.code, c.nom, c.departement, c.epci_siren, e.nom_court AS epci_nom, c.hors_departement,
                                  k.code IS NOT NULL AS dessinee
                           FROM ref_communes c JOIN ref_epci e ON e.siren = c.epci_siren
                           LEFT JOIN ref_contours k ON k.niveau = 'commune' AND k.code = c.code ORDER BY c.code""")
+    communes = communes[communes.code.isin(own["commune"])].reset_index(drop=True)
     features, shapes = {}, {}
     for r in rows.itertuples():
         key = {("commune", "entier"): r.code, ("epci", "dans_05"): r.code, ("epci", "hors_05"): f"{r.code}:hors",
@@ -95,6 +105,7 @@ def geometries(snap: Snapshot) -> Geometries:
             features[key] = json.loads(r.geojson)
     labels = rows[(rows.niveau == "epci") & (rows.partie == "dans_05")][["code", "label_lon", "label_lat"]]
     epci = snap.df("SELECT siren AS code, nom_court, ordre FROM ref_epci ORDER BY ordre").merge(labels, on="code", how="left")
+    epci = epci[epci.code.isin(own["epci"])].reset_index(drop=True)
     epci["hors"] = epci.code.isin(rows[rows.partie == "hors_05"].code)
     geo = Geometries(features, shapes, communes, epci)
     with _cache_lock:
@@ -320,7 +331,7 @@ def map_figure(snap: Snapshot, name: str, niveau: str = "epci", annee: int | Non
     if annee is None:
         annee = query.latest_year(snap, name, niveau, definition) or query.latest_year(snap, name, "departement", definition)
     if annee is None:   # nothing loaded for this indicator: every territory drawn as absent
-        df = query.territories(snap, niveau).drop(columns=["ordre"]).assign(
+        df = query.territories(snap, niveau, perimetre=True).drop(columns=["ordre", "perimetre"]).assign(
             niveau=niveau, annee=np.nan, valeur=np.nan, statut="absent", source="", demo=False,
             note=f"Aucune donnée chargée : charger {ind.source_hint}")
         if ind.dimension:
@@ -328,7 +339,8 @@ def map_figure(snap: Snapshot, name: str, niveau: str = "epci", annee: int | Non
         if niveau != "commune":
             df = df.drop(columns=["hors_departement"])
     else:
-        df = query.get(snap, name, niveau, annee=annee, definition=definition, annee_base=annee_base)
+        df = query.get(snap, name, niveau, annee=annee, territoires=query.perimeter(snap, niveau), definition=definition,
+                       annee_base=annee_base)
     df, categorie = _pick(df, ind, categorie)
     dep, _ = _pick(query.get(snap, name, "departement", annee=annee, territoires=["05"], definition=definition,
                              annee_base=annee_base), ind, categorie)

@@ -45,16 +45,42 @@ def _reference(snap: Snapshot, key: tuple, sql: str, params: list) -> pd.DataFra
     return df.copy()
 
 
-def territories(snap: Snapshot, niveau: str, codes: list[str] | None = None) -> pd.DataFrame:
+def territories(snap: Snapshot, niveau: str, codes: list[str] | None = None, perimetre: bool = False) -> pd.DataFrame:
+    """Territories of a level in reference order. `perimetre`: only the territory's perimeter (column
+    `perimetre`: the département 05, région 93, France, the EPCIs with communes in 05 and their communes)."""
     if niveau not in NIVEAUX:
         raise ValueError(f"niveau inconnu « {niveau} » ({', '.join(NIVEAUX)})")
-    df = _reference(snap, ("territoires", niveau), """
-        SELECT t.code, t.nom, t.nom_court, t.ordre, c.hors_departement
-        FROM ref_territoires t LEFT JOIN ref_communes c ON t.niveau = 'commune' AND c.code = t.code
-        WHERE t.niveau = ? ORDER BY t.ordre, t.code""", [niveau])
+    if _perimeter_stored(snap):
+        df = _reference(snap, ("territoires", niveau), """
+            SELECT t.code, t.nom, t.nom_court, t.ordre, c.hors_departement, t.perimetre
+            FROM ref_territoires t LEFT JOIN ref_communes c ON t.niveau = 'commune' AND c.code = t.code
+            WHERE t.niveau = ? ORDER BY t.ordre, t.code""", [niveau])
+    else:  # warehouse built before the perimeter was stored (etl/reference.py): the same rule, on read
+        dep = REFERENCE_CODES["departement"]
+        df = _reference(snap, ("territoires", niveau), """
+            SELECT t.code, t.nom, t.nom_court, t.ordre, c.hors_departement,
+                   CASE t.niveau WHEN 'epci' THEN t.code IN (SELECT epci_siren FROM ref_communes WHERE departement = ?)
+                                 WHEN 'commune' THEN c.epci_siren IN (SELECT epci_siren FROM ref_communes WHERE departement = ?)
+                                 WHEN 'departement' THEN t.code = ? WHEN 'region' THEN t.code = ? ELSE t.code = ? END AS perimetre
+            FROM ref_territoires t LEFT JOIN ref_communes c ON t.niveau = 'commune' AND c.code = t.code
+            WHERE t.niveau = ? ORDER BY t.ordre, t.code""",
+                         [dep, dep, dep, REFERENCE_CODES["region"], REFERENCE_CODES["france"], niveau])
+    if perimetre:
+        df = df[df.perimetre].reset_index(drop=True)
     if codes is not None:
         df = df[df.code.isin(list(codes))].reset_index(drop=True)
     return df
+
+
+def _perimeter_stored(snap: Snapshot) -> bool:
+    return bool(_reference(snap, ("perimetre_stocke",), """
+        SELECT count(*) AS n FROM duckdb_columns() WHERE database_name = current_database()
+        AND table_name = 'ref_territoires' AND column_name = 'perimetre'""", []).n.iat[0])
+
+
+def perimeter(snap: Snapshot, niveau: str) -> list[str]:
+    """Codes of the territory's perimeter at that level, in reference order (what pages show by default)."""
+    return territories(snap, niveau, perimetre=True).code.tolist()
 
 
 def categories(snap: Snapshot, groupement: str) -> pd.DataFrame:

@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from . import charts, format as fmt, maps, query
-from .catalog import get as get_indicator
+from .catalog import SIDEBAR_YEARS, get as get_indicator
 from .db import Snapshot, get_warehouse
 from .export.tables import to_csv_bytes
 
@@ -81,17 +81,26 @@ def year_for(name: str, niveau: str = "departement", definition: str = "coeur") 
 
 def get(name: str, niveau: str = "epci", annee: int | None = None, annees: list[int] | None = None,
         territoires: list[str] | None = None, definition: str = "coeur", annee_base: int | None = None) -> pd.DataFrame:
+    """query.get, cached; without `territoires`, the territory's perimeter at that level (a national
+    warehouse holds 1 253 EPCIs: a page reads only what it shows)."""
+    if territoires is None:
+        territoires = perimeter(niveau)
     return _cached_get(snapshot().version, name, niveau, annee, tuple(annees) if annees else None,
                        tuple(territoires) if territoires else None, definition, annee_base)
 
 
 @st.cache_data(ttl=3600, max_entries=64, show_spinner=False)
-def _cached_territories(version: str, niveau: str) -> pd.DataFrame:
-    return query.territories(snapshot(), niveau)
+def _cached_territories(version: str, niveau: str, perimetre: bool) -> pd.DataFrame:
+    return query.territories(snapshot(), niveau, perimetre=perimetre)
 
 
-def territories(niveau: str) -> pd.DataFrame:
-    return _cached_territories(snapshot().version, niveau)
+def territories(niveau: str, perimetre: bool = True) -> pd.DataFrame:
+    """The territories of a level: the territory's perimeter (default) or every one in the warehouse."""
+    return _cached_territories(snapshot().version, niveau, perimetre)
+
+
+def perimeter(niveau: str) -> list[str]:
+    return territories(niveau).code.tolist()
 
 
 @st.cache_data(ttl=3600, max_entries=64, show_spinner=False)
@@ -165,8 +174,8 @@ def url_widget(widget, label: str, options: list, key: str, default=None, format
     by_text = {str(o): o for o in options}
     if key not in st.session_state:
         if multi:
-            wanted = [by_text[v] for v in st.query_params.get_all(key) if v in by_text]
-            st.session_state[key] = wanted or list(default if default is not None else [])
+            wanted = list(dict.fromkeys(by_text[v] for v in st.query_params.get_all(key) if v in by_text))
+            st.session_state[key] = wanted[:kw.get("max_selections") or len(wanted)] or list(default if default is not None else [])
         else:
             v = st.query_params.get(key)
             st.session_state[key] = by_text[v] if v in by_text else (default if default is not None else options[0])
@@ -192,7 +201,7 @@ def sidebar() -> None:
         st.markdown("### Territoire d'industrie Hautes-Alpes")
         url_widget(st.selectbox, "Territoire", options, "territoire", format_func=lambda c: names.get(c, c),
                    help="Le département ou l'une de ses 9 intercommunalités (EPCI)")
-        all_years = sorted(set(years("population")) | set(years("ca_total")) | set(years("effectifs_secteur")), reverse=True)
+        all_years = sorted({y for name in SIDEBAR_YEARS for y in years(name)}, reverse=True)
         url_widget(st.selectbox, "Année", ["derniere"] + [str(y) for y in all_years], "annee",
                    format_func=lambda y: "Dernière disponible" if y == "derniere" else y,
                    help="Chaque indicateur est montré pour cette année ou, à défaut, pour sa dernière année "
@@ -299,7 +308,8 @@ def export_selection(page: str | None = None):
     from .export.slides import FILIERE_MEASURES, Selection
 
     _, code = territory()
-    chosen = [c for c in (st.session_state.get("epci") or []) if c in set(epci_order())]
+    known = set(territories("epci", perimetre=False).code)   # Comparer may add EPCIs outside the perimeter
+    chosen = [c for c in (st.session_state.get("epci") or []) if c in known]
     annee = st.session_state.get("annee")
     annee = int(annee) if annee and annee != "derniere" else None
     annee_base = None

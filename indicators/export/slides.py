@@ -190,7 +190,7 @@ def _finish(slide: Slide, name: str | None = None) -> Slide:
 class Context:
     snap: Snapshot
     sel: Selection
-    epci: pd.DataFrame             # all EPCIs, reference order
+    epci: pd.DataFrame             # every EPCI of the warehouse, reference order (column perimetre)
     chosen: list[str]
     focus: str
     focus_niveau: str
@@ -200,9 +200,10 @@ class Context:
 
     def get(self, name: str, niveau: str, annee: int | None = None, annees: list[int] | None = None,
             territoires: list[str] | None = None, definition: str = "coeur", annee_base: int | None = None) -> pd.DataFrame:
-        """query.get, memoised for the deck (slides share figures); callers must not modify the result."""
-        if niveau in REFERENCE_NIVEAUX:
-            territoires = None          # one territory per reference level
+        """query.get, memoised for the deck (slides share figures); callers must not modify the result.
+        Without `territoires`: the territory's perimeter at that level (05, 93, FR for the references)."""
+        if territoires is None:
+            territoires = query.perimeter(self.snap, niveau)
         key = ("get", name, niveau, annee, tuple(annees) if annees else None,
                tuple(territoires) if territoires is not None else None, definition, annee_base)
         if key not in self._memo:
@@ -220,10 +221,12 @@ class Context:
 def context(snap: Snapshot, sel: Selection) -> Context:
     epci = query.territories(snap, "epci")
     known = epci.code.tolist()
-    chosen = list(dict.fromkeys(sel.epcis)) if sel.epcis else known
-    unknown = [c for c in chosen if c not in known]
+    own = epci[epci.perimetre].code.tolist()   # default: the territory's EPCIs; any other EPCI may be chosen
+    chosen = list(dict.fromkeys(sel.epcis)) if sel.epcis else own
+    unknown = [c for c in chosen if c not in set(known)]
     if unknown:
-        raise SelectionError(f"EPCI inconnu(s) : {', '.join(unknown)} (SIREN attendus : {', '.join(known)})")
+        hint = "SIREN attendus" if len(own) == len(known) else "SIREN du territoire, ou de tout autre EPCI de l'entrepôt"
+        raise SelectionError(f"EPCI inconnu(s) : {', '.join(unknown)} ({hint} : {', '.join(own)})")
     chosen = [c for c in known if c in chosen]
     focus = sel.focus or (chosen[0] if len(chosen) == 1 else DEPARTEMENT)
     if focus != DEPARTEMENT and focus not in known:
@@ -231,7 +234,7 @@ def context(snap: Snapshot, sel: Selection) -> Context:
     if sel.filiere_mesure not in FILIERE_MEASURES:
         raise SelectionError(f"mesure de filière inconnue : {sel.filiere_mesure} ({', '.join(FILIERE_MEASURES)})")
     names = dict(zip(epci.code, epci.nom_court))
-    colours = charts.epci_colours(known)
+    colours = charts.epci_colours(own)
     colours.update({"05": charts.REFERENCE_COLOURS["departement"], "93": charts.REFERENCE_COLOURS["region"],
                     "FR": charts.REFERENCE_COLOURS["france"]})
     return Context(snap, sel, epci, chosen, focus, "departement" if focus == DEPARTEMENT else "epci",
@@ -250,8 +253,9 @@ def year_for(ctx: Context, name: str, niveau: str = "departement", definition: s
 
 
 def selection_label(ctx: Context) -> str:
-    if len(ctx.chosen) == len(ctx.epci):
-        return f"Département des Hautes-Alpes et ses {len(ctx.epci)} intercommunalités"
+    own = ctx.epci[ctx.epci.perimetre].code.tolist()
+    if ctx.chosen == own:
+        return f"Département des Hautes-Alpes et ses {len(own)} intercommunalités"
     names = dict(zip(ctx.epci.code, ctx.epci.nom_court))
     return "EPCI : " + ", ".join(names[c] for c in ctx.chosen)
 
@@ -518,7 +522,8 @@ def _absent(key: str, name: str) -> Slide:
 
 
 def slide_carte(ctx: Context, figure=None) -> Slide | None:
-    """A picture slide (PowerPoint has no map chart), its table in the annex. None when nothing is loaded."""
+    """A picture slide (PowerPoint has no map chart), its table in the annex. None when nothing is loaded
+    or the warehouse has no contours (maps.MapUnavailable)."""
     from .. import maps
 
     name = "part_industrie_effectifs"
@@ -526,8 +531,11 @@ def slide_carte(ctx: Context, figure=None) -> Slide | None:
     year = year_for(ctx, name, "epci")
     if year is None:
         return None
-    fig, df = maps.map_figure(ctx.snap, name, "epci", annee=year,
-                              selection=None if ctx.focus == DEPARTEMENT else ctx.focus, height=720)
+    try:
+        fig, df = maps.map_figure(ctx.snap, name, "epci", annee=year,
+                                  selection=None if ctx.focus == DEPARTEMENT else ctx.focus, height=720)
+    except maps.MapUnavailable:
+        return None
     # Drawn for a projector: the picture is shrunk onto the slide, so type is enlarged first.
     fig.update_layout(font_size=24, legend_font_size=22, margin=dict(l=0, r=0, t=0, b=0))
     fig.update_traces(selector=dict(type="scattergeo", mode="text"), textfont_size=20)

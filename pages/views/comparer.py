@@ -13,16 +13,24 @@ INDICATORS = [("population", "Population", "habitants"),
               ("entreprises_tpe_pme", "TPE et PME", "entreprises"),
               ("part_industrie_etablissements", "Part de l'industrie (établissements)", "part"),
               ("part_industrie_effectifs", "Part de l'industrie (emploi salarié)", "part")]
+OTHERS = 3   # EPCIs from outside the territory that can be added: still readable on a projector
 REFERENCES = {"departement": "Hautes-Alpes", "region": "Provence-Alpes-Côte d'Azur", "france": "France"}
 
 
 def run() -> None:
     st.title("Comparer les EPCI")
     ui.slide_button("comparer")
-    epci = ui.territories("epci")
+    # The territory's EPCIs first and by default; any other EPCI of the warehouse can be added.
+    epci = ui.territories("epci", perimetre=False).sort_values("perimetre", ascending=False, kind="stable")
     names = dict(zip(epci.code, epci.nom_court))
-    chosen = ui.url_widget(st.multiselect, "EPCI comparés (2 à 9)", epci.code.tolist(), "epci", default=epci.code.tolist()[:9],
-                           format_func=lambda c: names.get(c, c), multi=True, max_selections=9)
+    own = ui.perimeter("epci")
+    most = min(len(own) + OTHERS, len(epci))
+    others = not epci.perimetre.all()
+    chosen = ui.url_widget(st.multiselect, f"EPCI comparés (2 à {most})", epci.code.tolist(), "epci",
+                           default=own, format_func=lambda c: names.get(c, c), multi=True,
+                           max_selections=most, placeholder="Rechercher un EPCI" if others else None,
+                           help="Par défaut, les EPCI du Territoire d'industrie ; tapez un nom pour en ajouter un autre."
+                           if others else None)
     refs = ui.url_widget(st.multiselect, "Territoires de référence", list(REFERENCES), "refs", default=["departement"],
                          format_func=REFERENCES.get, multi=True)
     if len(chosen) < 2:
