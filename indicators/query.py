@@ -72,77 +72,68 @@ def years(snap: Snapshot, name: str, niveau: str = "departement", definition: st
     return [int(a) for a in sel.annee]
 
 
-def _mart(snap: Snapshot, mesure: str, groupement: str, niveau: str, annees: list[int] | None,
-          codes: list[str] | None, groupes: list[str] | None) -> pd.DataFrame:
-    sql = """
-        SELECT m.code, m.annee, m.groupe_code, m.valeur, m.statut, m.nb_contrib, m.max_contrib,
-               m.n_couvertes, m.n_membres, s.libelle AS source, s.demo
-        FROM mart m JOIN sources s USING (source_id)
-        WHERE m.mesure = ? AND m.groupement = ? AND m.niveau = ?"""
-    params: list = [mesure, groupement, niveau]
-    if annees is not None:
-        sql += " AND list_contains(?, m.annee)"
-        params.append([int(a) for a in annees])
-    if codes is not None:
-        sql += " AND list_contains(?, m.code)"
-        params.append(list(codes))
-    if groupes is not None:
-        sql += " AND list_contains(?, m.groupe_code)"
-        params.append(list(groupes))
-    return snap.df(sql, params)
-
-
-def _covered(snap: Snapshot, mesure: str, niveau: str, annees: list[int] | None) -> pd.DataFrame:
-    """Territory-years that a source covers for the measure (a missing category there is a true zero)."""
-    sql = """SELECT m.code, m.annee, m.statut, s.libelle AS source, s.demo FROM mart m JOIN sources s USING (source_id)
-             WHERE m.mesure = ? AND m.groupement = 'total' AND m.niveau = ?"""
-    params: list = [mesure, niveau]
-    if annees is not None:
-        sql += " AND list_contains(?, m.annee)"
-        params.append([int(a) for a in annees])
-    return snap.df(sql, params)
-
-
-def _notes(df: pd.DataFrame, hint: str) -> pd.Series:
-    note = pd.Series("", index=df.index, dtype=object)
-    part = df.statut.eq("partiel")
-    cov = df.get("n_couvertes")
-    if cov is not None:
-        incomplete = part & df.n_couvertes.notna() & (df.n_couvertes < df.n_membres)
-        note[incomplete] = ("Agrégat partiel : " + df.n_couvertes[incomplete].astype("Int64").astype(str) + " communes sur "
-                            + df.n_membres[incomplete].astype("Int64").astype(str) + " couvertes par le fichier")
-    note[part & note.eq("")] = "Agrégat partiel : certaines valeurs communales sont en secret statistique"
-    note[df.statut.eq("secret")] = "Secret statistique (valeur non diffusée par le producteur)"
-    note[df.statut.eq("absent")] = f"Aucune donnée chargée : charger {hint}"
-    return note
-
-
 def _levels(snap: Snapshot, ind: Indicator, groupement: str, niveau: str, annees: list[int],
             codes: list[str] | None, groupes: list[str] | None, protect: bool = True) -> pd.DataFrame:
-    """Mart values for every territory x year x category asked, zero-filled where covered, absent elsewhere."""
-    terr = territories(snap, niveau, codes)
+    """Mart values for every territory x year x category asked, zero-filled where covered, absent elsewhere.
+
+    One SQL statement builds the grid, joins the values and the coverage (a source that covers the
+    territory-year for the measure: a missing category there is a true zero), and writes the notes; rows
+    come in the output order (territory order, year, category order).
+    """
     if groupes is None:
         groupes = categories(snap, groupement).groupe_code.tolist()
-    grid = (terr[["code"]].merge(pd.DataFrame({"annee": annees}), how="cross")
-            .merge(pd.DataFrame({"groupe_code": groupes}), how="cross"))
-    data = _mart(snap, ind.mesure, groupement, niveau, annees, codes, groupes)
-    df = grid.merge(data, on=["code", "annee", "groupe_code"], how="left")
-    cov = _covered(snap, ind.mesure, niveau, annees).rename(columns={"statut": "cov_statut", "source": "cov_source", "demo": "cov_demo"})
-    df = df.merge(cov, on=["code", "annee"], how="left")
-    zero = df.statut.isna() & df.cov_statut.notna()
-    df.loc[zero, "valeur"] = 0.0
-    df.loc[zero, "statut"] = df.loc[zero, "cov_statut"]
-    df.loc[zero, "source"] = df.loc[zero, "cov_source"]
-    df.loc[zero, "demo"] = df.loc[zero, "cov_demo"]
-    df.loc[zero, "nb_contrib"] = 0
-    df["statut"] = df.statut.fillna("absent")
-    df["demo"] = df.demo.astype("boolean").fillna(False).astype(bool)
-    df["note"] = _notes(df, ind.source_hint)
+    params = {"niveau": niveau, "mesure": ind.mesure, "groupement": groupement, "hint": ind.source_hint,
+              "annees": [int(a) for a in annees], "groupes": list(groupes)}
+    in_codes = ""
+    if codes is not None:
+        in_codes = " AND list_contains($codes, {}.code)"
+        params["codes"] = list(codes)
+    commune = niveau == "commune"
+    df = snap.df(f"""
+        WITH t AS (SELECT t.code, t.nom, t.nom_court, t.ordre FROM ref_territoires t
+                   WHERE t.niveau = $niveau{in_codes.format('t')}),
+        y AS (SELECT i AS yi, CAST($annees[i] AS BIGINT) AS annee FROM range(1, len($annees) + 1) r(i)),
+        g AS (SELECT i AS gi, $groupes[i] AS groupe_code FROM range(1, len($groupes) + 1) r(i)),
+        m AS (SELECT m.code, m.annee, m.groupe_code, m.valeur, m.statut, m.nb_contrib, m.max_contrib,
+                     m.n_couvertes, m.n_membres, s.libelle AS source, s.demo
+              FROM mart m JOIN sources s USING (source_id)
+              WHERE m.mesure = $mesure AND m.groupement = $groupement AND m.niveau = $niveau
+                AND list_contains($annees, m.annee) AND list_contains($groupes, m.groupe_code){in_codes.format('m')}),
+        c AS (SELECT m.code, m.annee, m.statut, s.libelle AS source, s.demo
+              FROM mart m JOIN sources s USING (source_id)
+              WHERE m.mesure = $mesure AND m.groupement = 'total' AND m.niveau = $niveau
+                AND list_contains($annees, m.annee){in_codes.format('m')}),
+        v AS (SELECT t.code, t.nom, t.nom_court, t.ordre, y.yi, y.annee, g.gi, g.groupe_code,
+                     m.statut IS NULL AND c.statut IS NOT NULL AS zero, m.valeur, m.statut, m.nb_contrib,
+                     m.max_contrib, m.n_couvertes, m.n_membres, m.source, m.demo, c.statut AS c_statut,
+                     c.source AS c_source, c.demo AS c_demo
+              FROM t CROSS JOIN y CROSS JOIN g
+              LEFT JOIN m ON m.code = t.code AND m.annee = y.annee AND m.groupe_code = g.groupe_code
+              LEFT JOIN c ON c.code = t.code AND c.annee = y.annee),
+        w AS (SELECT code, nom, nom_court, ordre, yi, annee, gi, groupe_code,
+                     CASE WHEN zero THEN 0.0 ELSE valeur END AS valeur,
+                     coalesce(statut, c_statut, 'absent') AS statut,
+                     CAST(CASE WHEN zero THEN 0 ELSE nb_contrib END AS DOUBLE) AS nb_contrib,
+                     CAST(max_contrib AS DOUBLE) AS max_contrib, n_couvertes, n_membres,
+                     CASE WHEN zero THEN c_source ELSE source END AS source,
+                     coalesce(CASE WHEN zero THEN c_demo ELSE demo END, false) AS demo
+              FROM v)
+        SELECT w.code, w.nom, w.nom_court, w.ordre, {'rc.hors_departement, ' if commune else ''}
+               w.annee, w.groupe_code, w.valeur, w.statut, w.nb_contrib, w.max_contrib, w.source, w.demo,
+               CASE WHEN w.statut = 'partiel' AND w.n_couvertes < w.n_membres
+                         THEN 'Agrégat partiel : ' || w.n_couvertes || ' communes sur ' || w.n_membres
+                              || ' couvertes par le fichier'
+                    WHEN w.statut = 'partiel' THEN 'Agrégat partiel : certaines valeurs communales sont en secret statistique'
+                    WHEN w.statut = 'secret' THEN 'Secret statistique (valeur non diffusée par le producteur)'
+                    WHEN w.statut = 'absent' THEN 'Aucune donnée chargée : charger ' || $hint
+                    ELSE '' END AS note
+        FROM w{' LEFT JOIN ref_communes rc ON rc.code = w.code' if commune else ''}
+        ORDER BY w.ordre, w.code, w.yi, w.gi""", params)
     if ind.firm_level:
         df = secret.apply_primary(df)
         if protect:
             df = _apply_secondary(snap, ind, groupement, niveau, df)
-    return df.drop(columns=["cov_statut", "cov_source", "cov_demo"])
+    return df
 
 
 # --- secondary secret: one suppression pattern per table family and year ----------------------------
@@ -159,25 +150,24 @@ def _family(groupement: str) -> tuple[str, tuple[str, str] | None]:
     return _FAMILY.get(groupement, (groupement, None))
 
 
-def secret_universe(snap: Snapshot, ind: Indicator, groupement: str, annee: int | None = None) -> tuple[pd.DataFrame, list]:
+def secret_universe(snap: Snapshot, ind: Indicator, groupement: str, annee: int | None = None,
+                    territoires: dict[str, list[str]] | None = None) -> tuple[pd.DataFrame, list]:
     """The largest table any output publishes for that family (and year), with its additive relations.
 
-    Cells: every EPCI and the département x every category (+ the row margin), for every year
-    (or `annee`). Relations, within a year: margin = sum of categories for each territory;
-    département = sum of the EPCIs for each category (the EPCIs' part outside the département
-    is taken as known, to be safe). Returns the cells (after the primary rule: primary cells
-    have NaN values, `primary` True) and the relations as (total index, [part indices]).
+    Cells: every EPCI and département x every category (+ the row margin), for every year (or
+    `annee`; `territoires`: only those codes, by niveau). Relations, within a year: margin = sum of
+    categories for each territory; département = sum of the EPCIs for each category (the EPCIs' part
+    outside the département is taken as known, to be safe). Returns the cells (after the primary rule:
+    primary cells have NaN values, `primary` True) and the relations as (total index, [part indices]).
     """
     family, margin = _family(groupement)
     groupements = [family] + ([margin[0]] if margin and margin[0] != family else [])
-    annees = [int(annee)] if annee is not None else None
-    if annees is None:
-        annees = [r[0] for r in snap.rows("SELECT DISTINCT annee FROM mart WHERE mesure = ? AND list_contains(?, groupement) "
-                                          "AND list_contains(?, niveau) ORDER BY 1", [ind.mesure, groupements, list(_MARGIN_NIVEAUX)])]
+    annees = [int(annee)] if annee is not None else _universe_years(snap, ind.mesure, groupements)
     frames = []
     for g in groupements:
         for niveau in _MARGIN_NIVEAUX:
-            lv = _levels(snap, ind, g, niveau, annees, None, None, protect=False)
+            codes = territoires.get(niveau, []) if territoires is not None else None
+            lv = _levels(snap, ind, g, niveau, annees, codes, None, protect=False)
             frames.append(lv.assign(niveau=niveau, groupement=g))
     cells = pd.concat(frames, ignore_index=True)[
         ["niveau", "code", "annee", "groupement", "groupe_code", "valeur", "statut", "note", "nb_contrib", "max_contrib"]]
@@ -206,6 +196,11 @@ def secret_universe(snap: Snapshot, ind: Indicator, groupement: str, annee: int 
     return cells, relations
 
 
+def _universe_years(snap: Snapshot, mesure: str, groupements: list[str]) -> list[int]:
+    return [r[0] for r in snap.rows("SELECT DISTINCT annee FROM mart WHERE mesure = ? AND list_contains(?, groupement) "
+                                    "AND list_contains(?, niveau) ORDER BY 1", [mesure, groupements, list(_MARGIN_NIVEAUX)])]
+
+
 def _epci_departements(snap: Snapshot) -> pd.DataFrame:
     return _reference(snap, ("epci_departements",), """
         SELECT DISTINCT e.code AS epci, d.code AS departement
@@ -213,82 +208,151 @@ def _epci_departements(snap: Snapshot) -> pd.DataFrame:
         WHERE e.niveau = 'epci' AND d.niveau = 'departement' ORDER BY ALL""", [])
 
 
+def _find(parent: list[int], x: int) -> int:
+    while parent[x] != x:
+        parent[x] = parent[parent[x]]
+        x = parent[x]
+    return x
+
+
 def _components(n: int, relations: list) -> list[np.ndarray]:
     """Cells linked by the relations (union-find): each group can be protected on its own."""
     parent = list(range(n))
-
-    def find(x):
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
     for total, parts in relations:
-        rt = find(total)
+        rt = _find(parent, total)
         for p in parts:
-            rp = find(p)
+            rp = _find(parent, p)
             if rp != rt:
                 parent[rp] = rt
-    roots = np.array([find(i) for i in range(n)])
+    roots = np.array([_find(parent, i) for i in range(n)])
     return [np.flatnonzero(roots == r) for r in np.unique(roots)]
 
 
-class _Universe:
-    """A family's cells split into independent groups (a year, and the territories its relations link);
-    each group's suppression pattern is computed the first time one of its cells is asked for."""
+def protect_cells(cells: pd.DataFrame, relations: list, groupement: str, members: pd.DataFrame) -> pd.DataFrame:
+    """The cells with their suppression pattern: each independent group (cells the relations link) is
+    protected on its own. Adds masque ('primaire', 'secondaire', ''), conseil and comp (group number)."""
+    n = len(cells)
+    comps = _components(n, relations)
+    comp_of = np.zeros(n, dtype=np.int64)
+    for k, comp in enumerate(comps):
+        comp_of[comp] = k
+    by_comp: list[list] = [[] for _ in comps]
+    for t, parts in relations:
+        by_comp[comp_of[t]].append((t, parts))
+    values = cells.valeur.to_numpy(dtype=float)
+    primary = cells.primary.to_numpy(dtype=bool)
+    contrib = cells.nb_contrib.astype("Float64").fillna(np.inf).to_numpy(dtype=float)
+    masque = np.full(n, "", dtype=object)
+    conseil = np.full(n, "", dtype=object)
+    for k, cell in enumerate(comps):
+        if not primary[cell].any():  # nothing secret in a group: nothing to protect
+            continue
+        pos = {int(g): i for i, g in enumerate(cell)}
+        rels = [(pos[t], [pos[p] for p in parts]) for t, parts in by_comp[k]]
+        extra = secret.suppress(values[cell], primary[cell], rels, contrib[cell])
+        sub = cells.iloc[cell].copy()
+        sub["masque"] = np.where(primary[cell], "primaire", np.where(extra, "secondaire", ""))
+        masque[cell] = sub.masque.to_numpy()
+        conseil[cell] = _coarser(sub, groupement, members).to_numpy()
+    return cells.assign(masque=masque, conseil=conseil, comp=comp_of)
 
-    def __init__(self, cells: pd.DataFrame, relations: list, groupement: str, members: pd.DataFrame):
-        self.cells = cells
-        self.groupement, self.members = groupement, members
-        self.masque = np.full(len(cells), "", dtype=object)
-        self.conseil = np.full(len(cells), "", dtype=object)
-        n = len(cells)
-        self.extra = np.zeros(n, dtype=bool)
-        self.comp_of = np.zeros(n, dtype=np.int64)
-        self.groups: list[tuple[np.ndarray, list]] = []
-        year_of = cells.annee.to_numpy()
-        for annee in np.unique(year_of):
-            idx = np.flatnonzero(year_of == annee)
-            local = {int(g): i for i, g in enumerate(idx)}
-            rels = [(local[t], [local[p] for p in parts]) for t, parts in relations if t in local]
-            comps = _components(len(idx), rels)
-            comp_of = np.zeros(len(idx), dtype=np.int64)
-            for k, comp in enumerate(comps):
-                comp_of[comp] = k
-            by_comp: list[list] = [[] for _ in comps]
-            for t, parts in rels:
-                by_comp[comp_of[t]].append((t, parts))
-            for k, comp in enumerate(comps):
-                pos = {int(g): i for i, g in enumerate(comp)}
-                sub_rels = [(pos[t], [pos[p] for p in parts]) for t, parts in by_comp[k]]
-                self.comp_of[idx[comp]] = len(self.groups)
-                self.groups.append((idx[comp], sub_rels))
-        self.done = np.zeros(len(self.groups), dtype=bool)
+
+class _Family:
+    """Secondary secret of one table family for one data version and rule set, computed group by group.
+
+    A group is one year and one cluster of territories: a département and the EPCIs with communes in
+    it, joined transitively when an EPCI spans two départements (no relation links two clusters, so at
+    national scale the Hautes-Alpes never need the rest of France). A group's cells are read from the
+    mart filtered to it, the first time one of its cells is asked for.
+    """
+
+    def __init__(self, snap: Snapshot, ind: Indicator, groupement: str):
+        family, margin = _family(groupement)
+        self.groupement = groupement
+        self.years = set(_universe_years(snap, ind.mesure, [family] + ([margin[0]] if margin and margin[0] != family else [])))
+        self.members = _epci_departements(snap)
+        nodes = [(niveau, c) for niveau in _MARGIN_NIVEAUX for c in territories(snap, niveau).code]
+        index = {node: i for i, node in enumerate(nodes)}
+        parent = list(range(len(nodes)))
+        for e, d in zip(self.members.epci, self.members.departement):
+            if ("epci", e) in index and ("departement", d) in index:
+                ra, rb = _find(parent, index[("epci", e)]), _find(parent, index[("departement", d)])
+                if ra != rb:
+                    parent[ra] = rb
+        self.cluster_of = {node: _find(parent, i) for node, i in index.items()}
+        self.clusters: dict[int, dict[str, list[str]]] = {}
+        for (niveau, code), k in self.cluster_of.items():
+            self.clusters.setdefault(k, {n: [] for n in _MARGIN_NIVEAUX})[niveau].append(code)
+        self.done: set[tuple[int, int]] = set()
+        self.table = pd.DataFrame()    # computed cells, with masque, conseil and comp (group number)
+        self.n_comps = 0
+        self.masked = pd.DataFrame()   # the masked ones (what the outputs need)
         self.lock = threading.Lock()
-        self.values = cells.valeur.to_numpy(dtype=float)
-        self.primary = cells.primary.to_numpy(dtype=bool)
-        self.contrib = cells.nb_contrib.astype("Float64").fillna(np.inf).to_numpy(dtype=float)
 
-    def protect(self, wanted: np.ndarray) -> np.ndarray:
-        """Compute the groups of the wanted cells (boolean mask); returns the mask of those groups' cells."""
-        needed = np.unique(self.comp_of[wanted])
+    def _wanted(self, niveau: str | None, codes: list[str] | None, annees: list[int] | None):
+        niveaux = _MARGIN_NIVEAUX if niveau is None else [niveau]
+        clusters = {k for (n, c), k in self.cluster_of.items() if n in niveaux} if codes is None else \
+            {self.cluster_of[(n, c)] for n in niveaux for c in set(codes) if (n, c) in self.cluster_of}
+        years = self.years if annees is None else self.years & {int(a) for a in annees}
+        return sorted(years), clusters
+
+    def ensure(self, snap: Snapshot, ind: Indicator, niveau: str | None, codes: list[str] | None,
+               annees: list[int] | None) -> None:
+        """Compute the groups holding the cells asked for (once: later calls find them done)."""
+        years, clusters = self._wanted(niveau, codes, annees)
+        if all((y, k) in self.done for y in years for k in clusters):
+            return
         with self.lock:
-            for g in needed:
-                if self.done[g]:
+            frames = [self.table]
+            for y in years:
+                todo = sorted(k for k in clusters if (y, k) not in self.done)
+                if not todo:
                     continue
-                cell, rels = self.groups[g]
-                if self.primary[cell].any():  # nothing secret in a group: nothing to protect
-                    self.extra[cell] = secret.suppress(self.values[cell], self.primary[cell], rels, self.contrib[cell])
-                    sub = self.cells.iloc[cell].copy()
-                    sub["masque"] = np.where(self.primary[cell], "primaire", np.where(self.extra[cell], "secondaire", ""))
-                    self.masque[cell] = sub.masque.to_numpy()
-                    self.conseil[cell] = _coarser(sub, self.groupement, self.members).to_numpy()
-                self.done[g] = True
-        return np.isin(self.comp_of, needed)
+                terr = None
+                if len(todo) < len(self.clusters):
+                    terr = {n: [c for k in todo for c in self.clusters[k][n]] for n in _MARGIN_NIVEAUX}
+                cells, relations = secret_universe(snap, ind, self.groupement, y, terr)
+                cells = protect_cells(cells, relations, self.groupement, self.members)
+                cells["comp"] += self.n_comps
+                self.n_comps = int(cells.comp.max()) + 1 if len(cells) else self.n_comps
+                frames.append(cells)
+                self.done.update((y, k) for k in todo)
+            self.table = pd.concat([f for f in frames if len(f)], ignore_index=True)
+            self.masked = self.table[self.table.masque.ne("")][
+                ["niveau", "groupement", "code", "annee", "groupe_code", "masque", "conseil"]].reset_index(drop=True)
+
+    def pattern(self, niveau: str | None, codes: list[str] | None, annees: list[int] | None) -> pd.DataFrame:
+        """Every cell of the groups that hold the cells asked for."""
+        t = self.table
+        if t.empty:
+            return pd.DataFrame(columns=["niveau", "code", "annee", "groupement", "groupe_code", "valeur", "statut",
+                                         "masque", "conseil"])
+        wanted = np.ones(len(t), dtype=bool)
+        if niveau is not None:
+            wanted &= t.niveau.eq(niveau).to_numpy()
+        if codes is not None:
+            wanted &= t.code.isin(list(codes)).to_numpy()
+        if annees is not None:
+            wanted &= t.annee.isin([int(a) for a in annees]).to_numpy()
+        rows = t.comp.isin(np.unique(t.comp.to_numpy()[wanted])).to_numpy()
+        out = t.loc[rows].sort_values(["annee", "groupement", "niveau", "code", "groupe_code"])
+        return out[["niveau", "code", "annee", "groupement", "groupe_code", "valeur", "statut", "masque", "conseil"]]
 
 
-_UNIVERSES: dict[tuple, _Universe] = {}
-_UNIVERSES_LOCK = threading.Lock()
+_FAMILIES: dict[tuple, _Family] = {}
+_FAMILIES_LOCK = threading.Lock()
+
+
+def _family_state(snap: Snapshot, ind: Indicator, groupement: str) -> _Family:
+    rules = secret.Rules.from_env()
+    key = (snap.version, rules, ind.mesure, _family(groupement)[0])
+    with _FAMILIES_LOCK:
+        fam = _FAMILIES.get(key)
+        if fam is None:
+            if len(_FAMILIES) > 64:
+                _FAMILIES.clear()
+            fam = _FAMILIES[key] = _Family(snap, ind, groupement)
+    return fam
 
 
 def secret_pattern(snap: Snapshot, ind: Indicator, groupement: str, niveau: str | None = None,
@@ -299,28 +363,9 @@ def secret_pattern(snap: Snapshot, ind: Indicator, groupement: str, niveau: str 
     relation links (at national scale, the départements and their EPCIs), are independent. With
     niveau / codes / annees, only the groups holding those cells are computed (and returned).
     """
-    rules = secret.Rules.from_env()
-    family, _ = _family(groupement)
-    key = (snap.version, rules, ind.mesure, family)
-    with _UNIVERSES_LOCK:
-        uni = _UNIVERSES.get(key)
-    if uni is None:
-        uni = _Universe(*secret_universe(snap, ind, groupement), groupement, _epci_departements(snap))
-        with _UNIVERSES_LOCK:
-            if len(_UNIVERSES) > 64:
-                _UNIVERSES.clear()
-            uni = _UNIVERSES.setdefault(key, uni)
-    cells = uni.cells
-    wanted = np.ones(len(cells), dtype=bool)
-    if niveau is not None:
-        wanted &= cells.niveau.eq(niveau).to_numpy()
-    if codes is not None:
-        wanted &= cells.code.isin(list(codes)).to_numpy()
-    if annees is not None:
-        wanted &= cells.annee.isin([int(a) for a in annees]).to_numpy()
-    rows = uni.protect(wanted)
-    out = cells.loc[rows, ["niveau", "code", "annee", "groupement", "groupe_code", "valeur", "statut"]]
-    return out.assign(masque=uni.masque[rows], conseil=uni.conseil[rows])
+    fam = _family_state(snap, ind, groupement)
+    fam.ensure(snap, ind, niveau, codes, annees)
+    return fam.pattern(niveau, codes, annees)
 
 
 def _coarser(cells: pd.DataFrame, groupement: str, members: pd.DataFrame) -> pd.Series:
@@ -342,8 +387,8 @@ def _coarser(cells: pd.DataFrame, groupement: str, members: pd.DataFrame) -> pd.
 
 
 def _apply_secondary(snap: Snapshot, ind: Indicator, groupement: str, niveau: str, df: pd.DataFrame) -> pd.DataFrame:
-    df = df.copy()
     if niveau == "commune":
+        df = df.copy()
         # Turnover is not published below the EPCI: only known zeros stay.
         hide = df.nb_contrib.fillna(0).gt(0) & ~df.statut.eq("secret")
         df.loc[hide, "valeur"] = np.nan
@@ -352,9 +397,18 @@ def _apply_secondary(snap: Snapshot, ind: Indicator, groupement: str, niveau: st
         return df
     if niveau not in _MARGIN_NIVEAUX or df.empty:
         return df
-    pats = secret_pattern(snap, ind, groupement, niveau, df.code.unique().tolist(), df.annee.dropna().unique().tolist())
-    pats = pats[(pats.niveau == niveau) & (pats.groupement == groupement)][["code", "annee", "groupe_code", "masque", "conseil"]]
-    df = df.merge(pats, on=["code", "annee", "groupe_code"], how="left")
+    fam = _family_state(snap, ind, groupement)
+    codes, annees = df.code.unique().tolist(), df.annee.dropna().unique().tolist()
+    fam.ensure(snap, ind, niveau, codes, annees)
+    # Only masked cells change: look up those of the groups asked for (a few per cent of the cells).
+    m = fam.masked
+    if m.empty:
+        return df
+    m = m[m.niveau.eq(niveau) & m.groupement.eq(groupement)]
+    m = m[m.annee.isin([int(a) for a in annees]) & m.code.isin(codes)]
+    if m.empty:
+        return df
+    df = df.merge(m[["code", "annee", "groupe_code", "masque", "conseil"]], on=["code", "annee", "groupe_code"], how="left")
     second = df.masque.eq("secondaire").fillna(False).to_numpy(dtype=bool)
     df.loc[second, "valeur"] = np.nan
     df.loc[second, "statut"] = "secret"
@@ -386,11 +440,11 @@ def get(snap: Snapshot, name: str, niveau: str = "epci", annee: int | None = Non
     annees = [int(a) for a in annees]
     groupes = [ind.numerateur] if ind.numerateur else None
     if not annees:  # nothing loaded for this indicator: every cell is absent
-        df = territories(snap, niveau, territoires)[["code"]].merge(
+        df = territories(snap, niveau, territoires).merge(
             pd.DataFrame({"groupe_code": groupes or categories(snap, groupement).groupe_code.tolist()}), how="cross")
         df = df.assign(annee=pd.NA, valeur=np.nan, statut="absent", source="", demo=False,
                        note=f"Aucune donnée chargée : charger {ind.source_hint}")
-        return _tidy(snap, df, ind, niveau, groupement, territoires)
+        return _tidy(snap, df, ind, niveau, groupement)
     if ind.kind == "niveau":
         df = _levels(snap, ind, groupement, niveau, annees, territoires, groupes)
     elif ind.kind == "part":
@@ -417,29 +471,27 @@ def get(snap: Snapshot, name: str, niveau: str = "epci", annee: int | None = Non
         df["note"] = np.where(worst == df.statut, df.note, df.note_base)
         df["statut"] = worst
     df.loc[df.statut.isin(["secret", "absent"]), "valeur"] = np.nan
-    return _tidy(snap, df, ind, niveau, groupement, territoires)
+    return _tidy(snap, df, ind, niveau, groupement)
 
 
-def _tidy(snap: Snapshot, df: pd.DataFrame, ind: Indicator, niveau: str, groupement: str,
-          territoires_: list[str] | None) -> pd.DataFrame:
-    terr = territories(snap, niveau, territoires_)
-    df = df.merge(terr, on="code", how="left")
+def _tidy(snap: Snapshot, df: pd.DataFrame, ind: Indicator, niveau: str, groupement: str) -> pd.DataFrame:
+    """Output columns and order; `df` carries the territory columns of _levels (nom, nom_court, ordre...)."""
     df["niveau"] = niveau
     cols = ["code", "nom", "nom_court", "niveau", "annee"]
     if "annee_base" in df:
         cols.append("annee_base")
+    sort = ["ordre", "code", "annee"]
     if ind.dimension:
-        labels = categories(snap, groupement).rename(columns={"libelle": ind.dimension, "groupe_code": f"{ind.dimension}_code"})
+        labels = categories(snap, groupement).rename(columns={"libelle": ind.dimension, "groupe_code": f"{ind.dimension}_code",
+                                                              "ordre": "ordre_cat"})
         df = df.merge(labels, left_on="groupe_code", right_on=f"{ind.dimension}_code", how="left")
         cols += [f"{ind.dimension}_code", ind.dimension]
+        sort.append("ordre_cat")
     cols += ["valeur", "statut", "note", "source", "demo"]
     if niveau == "commune":
         cols.append("hors_departement")
     df["source"] = df.source.fillna("")
-    sort = ["ordre", "code", "annee"] + (["ordre_cat"] if ind.dimension else [])
-    if ind.dimension:
-        df = df.rename(columns={"ordre_y": "ordre_cat", "ordre_x": "ordre"}) if "ordre_y" in df else df
-    df = df.sort_values([c for c in sort if c in df]).reset_index(drop=True)
+    df = df.sort_values(sort).reset_index(drop=True)
     out = df[cols].copy()
     out["valeur"] = out.valeur.astype(float)
     return out
