@@ -72,45 +72,53 @@ def years(snap: Snapshot, name: str, niveau: str = "departement", definition: st
     return [int(a) for a in sel.annee]
 
 
-def _levels(snap: Snapshot, ind: Indicator, groupement: str, niveau: str, annees: list[int],
-            codes: list[str] | None, groupes: list[str] | None, protect: bool = True) -> pd.DataFrame:
-    """Mart values for every territory x year x category asked, zero-filled where covered, absent elsewhere.
+class _Sql:
+    """Named parameters of one statement (DuckDB `$name`)."""
 
-    One SQL statement builds the grid, joins the values and the coverage (a source that covers the
-    territory-year for the measure: a missing category there is a true zero), and writes the notes; rows
-    come in the output order (territory order, year, category order).
-    """
+    def __init__(self):
+        self.params: dict = {}
+
+    def __call__(self, value) -> str:
+        name = f"p{len(self.params)}"
+        self.params[name] = value
+        return "$" + name
+
+
+def _territory_sql(q: _Sql, niveau: str, codes: list[str] | None) -> str:
+    sql = f"SELECT code, ordre FROM ref_territoires WHERE niveau = {q(niveau)}"
+    return sql + (f" AND list_contains(CAST({q(list(codes))} AS VARCHAR[]), code)" if codes is not None else "")
+
+
+def _level_sql(q: _Sql, snap: Snapshot, ind: Indicator, groupement: str, niveau: str, annees: list[int],
+               codes: list[str] | None, groupes: list[str] | None, protect: bool = True) -> str:
+    """A SELECT of mart values for every territory x year x category asked (columns code, annee, yi, gi,
+    groupe_code, valeur, statut, note, source, demo, nb_contrib, max_contrib): zero-filled where a source
+    covers the territory-year for the measure (a missing category there is a true zero), absent elsewhere;
+    firm-level values after the primary secret, and the secondary one unless `protect` is False."""
     if groupes is None:
         groupes = categories(snap, groupement).groupe_code.tolist()
-    params = {"niveau": niveau, "mesure": ind.mesure, "groupement": groupement, "hint": ind.source_hint,
-              "annees": [int(a) for a in annees], "groupes": list(groupes)}
-    in_codes = ""
-    if codes is not None:
-        in_codes = " AND list_contains($codes, {}.code)"
-        params["codes"] = list(codes)
-    commune = niveau == "commune"
-    df = snap.df(f"""
-        WITH t AS (SELECT t.code, t.nom, t.nom_court, t.ordre FROM ref_territoires t
-                   WHERE t.niveau = $niveau{in_codes.format('t')}),
-        y AS (SELECT i AS yi, CAST($annees[i] AS BIGINT) AS annee FROM range(1, len($annees) + 1) r(i)),
-        g AS (SELECT i AS gi, $groupes[i] AS groupe_code FROM range(1, len($groupes) + 1) r(i)),
+    n, m = q(niveau), q(ind.mesure)
+    a, g = f"CAST({q([int(x) for x in annees])} AS BIGINT[])", f"CAST({q(list(groupes))} AS VARCHAR[])"
+    in_codes = f" AND list_contains(CAST({q(list(codes))} AS VARCHAR[]), m.code)" if codes is not None else ""
+    sql = f"""
+        WITH t AS ({_territory_sql(q, niveau, codes)}),
+        y AS (SELECT i AS yi, CAST({a}[i] AS BIGINT) AS annee FROM range(1, len({a}) + 1) r(i)),
+        g AS (SELECT i AS gi, {g}[i] AS groupe_code FROM range(1, len({g}) + 1) r(i)),
         m AS (SELECT m.code, m.annee, m.groupe_code, m.valeur, m.statut, m.nb_contrib, m.max_contrib,
                      m.n_couvertes, m.n_membres, s.libelle AS source, s.demo
               FROM mart m JOIN sources s USING (source_id)
-              WHERE m.mesure = $mesure AND m.groupement = $groupement AND m.niveau = $niveau
-                AND list_contains($annees, m.annee) AND list_contains($groupes, m.groupe_code){in_codes.format('m')}),
+              WHERE m.mesure = {m} AND m.groupement = {q(groupement)} AND m.niveau = {n}
+                AND list_contains({a}, m.annee) AND list_contains({g}, m.groupe_code){in_codes}),
         c AS (SELECT m.code, m.annee, m.statut, s.libelle AS source, s.demo
               FROM mart m JOIN sources s USING (source_id)
-              WHERE m.mesure = $mesure AND m.groupement = 'total' AND m.niveau = $niveau
-                AND list_contains($annees, m.annee){in_codes.format('m')}),
-        v AS (SELECT t.code, t.nom, t.nom_court, t.ordre, y.yi, y.annee, g.gi, g.groupe_code,
-                     m.statut IS NULL AND c.statut IS NOT NULL AS zero, m.valeur, m.statut, m.nb_contrib,
-                     m.max_contrib, m.n_couvertes, m.n_membres, m.source, m.demo, c.statut AS c_statut,
-                     c.source AS c_source, c.demo AS c_demo
+              WHERE m.mesure = {m} AND m.groupement = 'total' AND m.niveau = {n} AND list_contains({a}, m.annee){in_codes}),
+        v AS (SELECT t.code, y.yi, y.annee, g.gi, g.groupe_code, m.statut IS NULL AND c.statut IS NOT NULL AS zero,
+                     m.valeur, m.statut, m.nb_contrib, m.max_contrib, m.n_couvertes, m.n_membres, m.source, m.demo,
+                     c.statut AS c_statut, c.source AS c_source, c.demo AS c_demo
               FROM t CROSS JOIN y CROSS JOIN g
               LEFT JOIN m ON m.code = t.code AND m.annee = y.annee AND m.groupe_code = g.groupe_code
               LEFT JOIN c ON c.code = t.code AND c.annee = y.annee),
-        w AS (SELECT code, nom, nom_court, ordre, yi, annee, gi, groupe_code,
+        w AS (SELECT code, yi, annee, gi, groupe_code,
                      CASE WHEN zero THEN 0.0 ELSE valeur END AS valeur,
                      coalesce(statut, c_statut, 'absent') AS statut,
                      CAST(CASE WHEN zero THEN 0 ELSE nb_contrib END AS DOUBLE) AS nb_contrib,
@@ -118,22 +126,29 @@ def _levels(snap: Snapshot, ind: Indicator, groupement: str, niveau: str, annees
                      CASE WHEN zero THEN c_source ELSE source END AS source,
                      coalesce(CASE WHEN zero THEN c_demo ELSE demo END, false) AS demo
               FROM v)
-        SELECT w.code, w.nom, w.nom_court, w.ordre, {'rc.hors_departement, ' if commune else ''}
-               w.annee, w.groupe_code, w.valeur, w.statut, w.nb_contrib, w.max_contrib, w.source, w.demo,
-               CASE WHEN w.statut = 'partiel' AND w.n_couvertes < w.n_membres
-                         THEN 'Agrégat partiel : ' || w.n_couvertes || ' communes sur ' || w.n_membres
-                              || ' couvertes par le fichier'
-                    WHEN w.statut = 'partiel' THEN 'Agrégat partiel : certaines valeurs communales sont en secret statistique'
-                    WHEN w.statut = 'secret' THEN 'Secret statistique (valeur non diffusée par le producteur)'
-                    WHEN w.statut = 'absent' THEN 'Aucune donnée chargée : charger ' || $hint
+        SELECT code, annee, yi, gi, groupe_code, valeur, statut, source, demo, nb_contrib, max_contrib,
+               CASE WHEN statut = 'partiel' AND n_couvertes < n_membres
+                         THEN 'Agrégat partiel : ' || n_couvertes || ' communes sur ' || n_membres || ' couvertes par le fichier'
+                    WHEN statut = 'partiel' THEN 'Agrégat partiel : certaines valeurs communales sont en secret statistique'
+                    WHEN statut = 'secret' THEN 'Secret statistique (valeur non diffusée par le producteur)'
+                    WHEN statut = 'absent' THEN 'Aucune donnée chargée : charger ' || {q(ind.source_hint)}
                     ELSE '' END AS note
-        FROM w{' LEFT JOIN ref_communes rc ON rc.code = w.code' if commune else ''}
-        ORDER BY w.ordre, w.code, w.yi, w.gi""", params)
-    if ind.firm_level:
-        df = secret.apply_primary(df)
-        if protect:
-            df = _apply_secondary(snap, ind, groupement, niveau, df)
-    return df
+        FROM w"""
+    if not ind.firm_level:
+        return sql
+    sql = secret.primary_sql(sql, q, secret.Rules.from_env())
+    if protect:
+        sql = _secondary_sql(q, snap, ind, groupement, niveau, annees, codes, sql)
+    return sql
+
+
+def _levels(snap: Snapshot, ind: Indicator, groupement: str, niveau: str, annees: list[int],
+            codes: list[str] | None, groupes: list[str] | None, protect: bool = True) -> pd.DataFrame:
+    """The rows of _level_sql, in grid order (territory order, then the years and categories as asked)."""
+    q = _Sql()
+    sql = _level_sql(q, snap, ind, groupement, niveau, annees, codes, groupes, protect)
+    return snap.df(f"""SELECT l.* EXCLUDE (yi, gi) FROM ({sql}) l JOIN ({_territory_sql(q, niveau, codes)}) t USING (code)
+                       ORDER BY t.ordre, l.code, l.yi, l.gi""", q.params)
 
 
 # --- secondary secret: one suppression pattern per table family and year ----------------------------
@@ -163,14 +178,14 @@ def secret_universe(snap: Snapshot, ind: Indicator, groupement: str, annee: int 
     family, margin = _family(groupement)
     groupements = [family] + ([margin[0]] if margin and margin[0] != family else [])
     annees = [int(annee)] if annee is not None else _universe_years(snap, ind.mesure, groupements)
-    frames = []
+    q, parts = _Sql(), []
     for g in groupements:
         for niveau in _MARGIN_NIVEAUX:
             codes = territoires.get(niveau, []) if territoires is not None else None
-            lv = _levels(snap, ind, g, niveau, annees, codes, None, protect=False)
-            frames.append(lv.assign(niveau=niveau, groupement=g))
-    cells = pd.concat(frames, ignore_index=True)[
-        ["niveau", "code", "annee", "groupement", "groupe_code", "valeur", "statut", "note", "nb_contrib", "max_contrib"]]
+            sql = _level_sql(q, snap, ind, g, niveau, annees, codes, None, protect=False)
+            parts.append(f"SELECT {q(niveau)} AS niveau, code, annee, {q(g)} AS groupement, groupe_code, valeur, statut, "
+                         f"note, nb_contrib, max_contrib FROM ({sql}) l")
+    cells = snap.df(" UNION ALL ".join(parts), q.params)
     cells = cells.sort_values(["annee", "groupement", "niveau", "code", "groupe_code"]).reset_index(drop=True)
     absent = cells.statut.eq("absent")
     cells.loc[absent, "valeur"] = 0.0      # no file covers it: nothing in the totals either
@@ -386,41 +401,50 @@ def _coarser(cells: pd.DataFrame, groupement: str, members: pd.DataFrame) -> pd.
     return pd.Series(out, index=cells.index, dtype=object)
 
 
-def _apply_secondary(snap: Snapshot, ind: Indicator, groupement: str, niveau: str, df: pd.DataFrame) -> pd.DataFrame:
+def _secondary_sql(q: _Sql, snap: Snapshot, ind: Indicator, groupement: str, niveau: str, annees: list[int],
+                   codes: list[str] | None, sql: str) -> str:
+    """The secondary secret over a level SELECT: turnover hidden below the EPCI; at EPCI and département
+    level, the cells masked by the table family's pattern (computed for the groups asked, see _Family)."""
     if niveau == "commune":
-        df = df.copy()
         # Turnover is not published below the EPCI: only known zeros stay.
-        hide = df.nb_contrib.fillna(0).gt(0) & ~df.statut.eq("secret")
-        df.loc[hide, "valeur"] = np.nan
-        df.loc[hide, "statut"] = "secret"
-        df.loc[hide, "note"] = secret.NOTE_COMMUNE
-        return df
-    if niveau not in _MARGIN_NIVEAUX or df.empty:
-        return df
+        hide = "(coalesce(nb_contrib, 0) > 0 AND statut <> 'secret')"
+        return f"""SELECT * REPLACE (CASE WHEN {hide} THEN NULL ELSE valeur END AS valeur,
+                                     CASE WHEN {hide} THEN 'secret' ELSE statut END AS statut,
+                                     CASE WHEN {hide} THEN {q(secret.NOTE_COMMUNE)} ELSE note END AS note)
+                   FROM ({sql}) l"""
+    if niveau not in _MARGIN_NIVEAUX:
+        return sql
     fam = _family_state(snap, ind, groupement)
-    codes, annees = df.code.unique().tolist(), df.annee.dropna().unique().tolist()
     fam.ensure(snap, ind, niveau, codes, annees)
-    # Only masked cells change: look up those of the groups asked for (a few per cent of the cells).
+    # Only masked cells change (a few per cent of the cells): they are passed to the statement.
     m = fam.masked
+    if not m.empty:
+        m = m[m.niveau.eq(niveau) & m.groupement.eq(groupement) & m.annee.isin([int(a) for a in annees])]
+        if codes is not None:
+            m = m[m.code.isin(list(codes))]
     if m.empty:
-        return df
-    m = m[m.niveau.eq(niveau) & m.groupement.eq(groupement)]
-    m = m[m.annee.isin([int(a) for a in annees]) & m.code.isin(codes)]
-    if m.empty:
-        return df
-    df = df.merge(m[["code", "annee", "groupe_code", "masque", "conseil"]], on=["code", "annee", "groupe_code"], how="left")
-    second = df.masque.eq("secondaire").fillna(False).to_numpy(dtype=bool)
-    df.loc[second, "valeur"] = np.nan
-    df.loc[second, "statut"] = "secret"
-    df.loc[second, "note"] = secret.NOTE_SECONDARY
-    tip = df.masque.fillna("").ne("") & df.conseil.fillna("").ne("")
-    df.loc[tip, "note"] = df.loc[tip, "note"] + " ; " + df.loc[tip, "conseil"]
-    return df.drop(columns=["masque", "conseil"])
+        return sql
+    cols = {c: q(m[c].tolist()) for c in ("code", "annee", "groupe_code", "masque", "conseil")}
+    second = "k.masque = 'secondaire'"
+    return f"""
+        SELECT l.* REPLACE (CASE WHEN {second} THEN NULL ELSE l.valeur END AS valeur,
+                            CASE WHEN {second} THEN 'secret' ELSE l.statut END AS statut,
+                            CASE WHEN {second} THEN {q(secret.NOTE_SECONDARY)} ELSE l.note END
+                            || CASE WHEN coalesce(k.masque, '') <> '' AND coalesce(k.conseil, '') <> ''
+                                    THEN ' ; ' || k.conseil ELSE '' END AS note)
+        FROM ({sql}) l LEFT JOIN (
+            SELECT unnest(CAST({cols['code']} AS VARCHAR[])) AS code, unnest(CAST({cols['annee']} AS BIGINT[])) AS annee,
+                   unnest(CAST({cols['groupe_code']} AS VARCHAR[])) AS groupe_code,
+                   unnest(CAST({cols['masque']} AS VARCHAR[])) AS masque, unnest(CAST({cols['conseil']} AS VARCHAR[])) AS conseil
+        ) k ON k.code = l.code AND k.annee = l.annee AND k.groupe_code = l.groupe_code"""
 
 
-def _worst(a: pd.Series, b: pd.Series) -> pd.Series:
-    ra, rb = a.map(_STATUT_RANK), b.map(_STATUT_RANK)
-    return a.where(ra >= rb, b)
+_RANK_SQL = "CASE {} " + " ".join(f"WHEN '{k}' THEN {v}" for k, v in _STATUT_RANK.items()) + " END"
+
+
+def _worst_sql(a: str, b: str) -> str:
+    """The worse of two statuts (the first one on a tie)."""
+    return f"CASE WHEN {_RANK_SQL.format(a)} >= {_RANK_SQL.format(b)} THEN {a} ELSE {b} END"
 
 
 def latest_year(snap: Snapshot, name: str, niveau: str, definition: str = "coeur") -> int | None:
@@ -445,41 +469,52 @@ def get(snap: Snapshot, name: str, niveau: str = "epci", annee: int | None = Non
         df = df.assign(annee=pd.NA, valeur=np.nan, statut="absent", source="", demo=False,
                        note=f"Aucune donnée chargée : charger {ind.source_hint}")
         return _tidy(snap, df, ind, niveau, groupement)
+    q = _Sql()
     if ind.kind == "niveau":
-        df = _levels(snap, ind, groupement, niveau, annees, territoires, groupes)
+        body = _level_sql(q, snap, ind, groupement, niveau, annees, territoires, groupes)
+        body = f"SELECT code, annee, yi, gi, groupe_code, valeur, statut, note, source, demo FROM ({body}) l"
     elif ind.kind == "part":
-        num = _levels(snap, ind, groupement, niveau, annees, territoires, groupes)
-        den = _levels(snap, ind, "total", niveau, annees, territoires, ["_T"])
-        df = num.merge(den[["code", "annee", "valeur", "statut", "note"]], on=["code", "annee"], suffixes=("", "_den"))
-        df["valeur"] = np.where(df.valeur_den > 0, df.valeur / df.valeur_den, np.nan)
-        worst = _worst(df.statut, df.statut_den)
-        df["note"] = np.where(worst == df.statut, df.note, df.note_den)
-        df["statut"] = worst
-        df.loc[df.valeur_den.eq(0), "statut"] = "absent"
+        num = _level_sql(q, snap, ind, groupement, niveau, annees, territoires, groupes)
+        den = _level_sql(q, snap, ind, "total", niveau, annees, territoires, ["_T"])
+        worst = _worst_sql("n.statut", "d.statut")
+        body = f"""SELECT n.code, n.annee, n.yi, n.gi, n.groupe_code,
+                          CASE WHEN d.valeur > 0 THEN n.valeur / d.valeur END AS valeur,
+                          CASE WHEN d.valeur = 0 THEN 'absent' ELSE {worst} END AS statut,
+                          CASE WHEN {worst} = n.statut THEN n.note ELSE d.note END AS note, n.source, n.demo
+                   FROM ({num}) n JOIN ({den}) d ON d.code = n.code AND d.annee = n.annee"""
     else:  # croissance, taux_croissance: between annee_base (default: the year before) and each year
-        bases = {a: (annee_base if annee_base is not None else a - 1) for a in annees}
-        cur = _levels(snap, ind, groupement, niveau, annees, territoires, None)
-        base = _levels(snap, ind, groupement, niveau, sorted(set(bases.values())), territoires, None)
-        cur["annee_base"] = cur.annee.map(bases)
-        df = cur.merge(base[["code", "annee", "groupe_code", "valeur", "statut", "note"]]
-                       .rename(columns={"annee": "annee_base"}), on=["code", "annee_base", "groupe_code"], suffixes=("", "_base"))
-        if ind.kind == "croissance":
-            df["valeur"] = df.valeur - df.valeur_base
-        else:
-            df["valeur"] = np.where(df.valeur_base > 0, df.valeur / df.valeur_base - 1, np.nan)
-        worst = _worst(df.statut, df.statut_base)
-        df["note"] = np.where(worst == df.statut, df.note, df.note_base)
-        df["statut"] = worst
-    df.loc[df.statut.isin(["secret", "absent"]), "valeur"] = np.nan
-    return _tidy(snap, df, ind, niveau, groupement)
+        bases = sorted({annee_base if annee_base is not None else a - 1 for a in annees})
+        cur = _level_sql(q, snap, ind, groupement, niveau, annees, territoires, None)
+        base = _level_sql(q, snap, ind, groupement, niveau, bases, territoires, None)
+        base_of = f"CAST({q(int(annee_base))} AS BIGINT)" if annee_base is not None else "c.annee - 1"
+        valeur = ("c.valeur - b.valeur" if ind.kind == "croissance"
+                  else "CASE WHEN b.valeur > 0 THEN c.valeur / b.valeur - 1 END")
+        worst = _worst_sql("c.statut", "b.statut")
+        body = f"""SELECT c.code, c.annee, c.yi, c.gi, c.groupe_code, b.annee AS annee_base, {valeur} AS valeur,
+                          {worst} AS statut, CASE WHEN {worst} = c.statut THEN c.note ELSE b.note END AS note, c.source, c.demo
+                   FROM ({cur}) c JOIN ({base}) b ON b.code = c.code AND b.annee = {base_of} AND b.groupe_code = c.groupe_code"""
+    n = q(niveau)
+    dim = ind.dimension
+    df = snap.df(f"""
+        SELECT r.code, t.nom, t.nom_court, {n} AS niveau, r.annee{', r.annee_base' if ind.kind in _GROWTH else ''}
+               {f', r.groupe_code AS "{dim}_code", k.libelle AS "{dim}"' if dim else ''},
+               CAST(CASE WHEN r.statut IN ('secret', 'absent') THEN NULL ELSE r.valeur END AS DOUBLE) AS valeur,
+               r.statut, r.note, coalesce(r.source, '') AS source, r.demo
+               {', rc.hors_departement' if niveau == 'commune' else ''}
+        FROM ({body}) r JOIN ref_territoires t ON t.niveau = {n} AND t.code = r.code
+        {f'LEFT JOIN ref_groupes k ON k.groupement = {q(groupement)} AND k.groupe_code = r.groupe_code' if dim else ''}
+        {'LEFT JOIN ref_communes rc ON rc.code = r.code' if niveau == 'commune' else ''}
+        ORDER BY t.ordre, r.code, r.annee{', k.ordre' if dim else ''}, r.yi, r.gi""", q.params)
+    return df
+
+
+_GROWTH = ("croissance", "taux_croissance")
 
 
 def _tidy(snap: Snapshot, df: pd.DataFrame, ind: Indicator, niveau: str, groupement: str) -> pd.DataFrame:
-    """Output columns and order; `df` carries the territory columns of _levels (nom, nom_court, ordre...)."""
+    """Output columns and order of a frame built in pandas (every cell absent: nothing loaded)."""
     df["niveau"] = niveau
     cols = ["code", "nom", "nom_court", "niveau", "annee"]
-    if "annee_base" in df:
-        cols.append("annee_base")
     sort = ["ordre", "code", "annee"]
     if ind.dimension:
         labels = categories(snap, groupement).rename(columns={"libelle": ind.dimension, "groupe_code": f"{ind.dimension}_code",
@@ -490,7 +525,6 @@ def _tidy(snap: Snapshot, df: pd.DataFrame, ind: Indicator, niveau: str, groupem
     cols += ["valeur", "statut", "note", "source", "demo"]
     if niveau == "commune":
         cols.append("hors_departement")
-    df["source"] = df.source.fillna("")
     df = df.sort_values(sort).reset_index(drop=True)
     out = df[cols].copy()
     out["valeur"] = out.valeur.astype(float)

@@ -19,7 +19,6 @@ import os
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -36,24 +35,24 @@ NOTE_FEW = "Secret statistique : moins de {n} entreprises contribuent à ce chif
 NOTE_DOMINANT = "Secret statistique : une entreprise représente au moins {p} % de ce chiffre"
 
 
-def apply_primary(rows: pd.DataFrame, rules: Rules | None = None) -> pd.DataFrame:
-    """Mark primary secret on mart rows carrying nb_contrib / max_contrib (firm-level measures).
+def primary_sql(sql: str, param, rules: Rules | None = None) -> str:
+    """The primary rule over a SELECT of firm-level aggregates (columns valeur, statut, note, nb_contrib,
+    max_contrib): secret cells get a NULL value, statut 'secret' and the reason; same columns out.
 
-    Cells with no contributing firm (a true zero) are not secret.
+    `param(value)` returns the placeholder of a statement parameter. Cells with no contributing firm
+    (a true zero) are not secret.
     """
     rules = rules or Rules.from_env()
-    n = rows["nb_contrib"].astype("Float64")
-    top = rows["max_contrib"].astype("Float64")
-    total = rows["valeur"].astype("Float64")
-    few = (n > 0) & (n < rules.min_firms)
-    dominant = (n >= rules.min_firms) & (total > 0) & (top >= rules.dominance * total)
-    rules_mask = (few | dominant).fillna(False).to_numpy(dtype=bool)
-    out = rows.copy()
-    out.loc[rules_mask, "valeur"] = np.nan
-    out.loc[rules_mask, "statut"] = "secret"
-    out.loc[few.fillna(False).to_numpy(dtype=bool), "note"] = NOTE_FEW.format(n=rules.min_firms)
-    out.loc[dominant.fillna(False).to_numpy(dtype=bool), "note"] = NOTE_DOMINANT.format(p=round(rules.dominance * 100))
-    return out
+    lo, top = param(int(rules.min_firms)), param(float(rules.dominance))
+    few = f"(nb_contrib > 0 AND nb_contrib < {lo})"
+    dominant = f"(nb_contrib >= {lo} AND valeur > 0 AND max_contrib >= {top} * valeur)"
+    return f"""
+        SELECT * REPLACE (CASE WHEN {few} OR {dominant} THEN NULL ELSE valeur END AS valeur,
+                          CASE WHEN {few} OR {dominant} THEN 'secret' ELSE statut END AS statut,
+                          CASE WHEN {few} THEN {param(NOTE_FEW.format(n=rules.min_firms))}
+                               WHEN {dominant} THEN {param(NOTE_DOMINANT.format(p=round(rules.dominance * 100)))}
+                               ELSE note END AS note)
+        FROM ({sql}) p"""
 
 
 # --- secondary suppression ------------------------------------------------------------------------
