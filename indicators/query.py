@@ -63,92 +63,131 @@ def categories(snap: Snapshot, groupement: str) -> pd.DataFrame:
                       [groupement])
 
 
+_YEARS: dict[tuple, list[int]] = {}
+
+
+def _mart_years(snap: Snapshot, mesure: str, groupements: list[str], niveaux: list[str]) -> list[int]:
+    """Years the mart has for a measure (read once per data version; the mart is stored sorted by
+    measure, grouping and level, so this filtered read skips most of it)."""
+    k = (snap.version, mesure, tuple(groupements), tuple(niveaux))
+    out = _YEARS.get(k)
+    if out is None:
+        out = [int(r[0]) for r in snap.rows(
+            "SELECT DISTINCT annee FROM mart WHERE mesure = ? AND list_contains(?, groupement) AND list_contains(?, niveau) "
+            "ORDER BY 1", [mesure, list(groupements), list(niveaux)])]
+        if len(_YEARS) > 1024:
+            _YEARS.clear()
+        _YEARS[k] = out
+    return list(out)
+
+
 def years(snap: Snapshot, name: str, niveau: str = "departement", definition: str = "coeur") -> list[int]:
     """Years for which the indicator has at least one value at that level."""
     ind = get_indicator(name)
-    available = _reference(snap, ("years",), "SELECT DISTINCT mesure, groupement, niveau, annee FROM mart ORDER BY ALL", [])
-    sel = available[(available.mesure == ind.mesure) & (available.groupement == _groupement(ind, definition))
-                    & (available.niveau == niveau)]
-    return [int(a) for a in sel.annee]
+    return _mart_years(snap, ind.mesure, [_groupement(ind, definition)], [niveau])
 
 
 class _Sql:
-    """Named parameters of one statement (DuckDB `$name`)."""
+    """One statement over the mart for one measure (and optionally some territory codes): its named
+    parameters (DuckDB `$name`) and its mart scans, one per level and grouping, shared by every part of
+    the statement and written as CTEs in front of it (`statement`)."""
 
-    def __init__(self):
+    def __init__(self, mesure: str, codes: list[str] | None):
         self.params: dict = {}
+        self.mesure, self.codes = mesure, codes
+        self.scans: dict[tuple[str, str], list] = {}   # (niveau, groupement) -> [name, years, groupes or None]
 
     def __call__(self, value) -> str:
         name = f"p{len(self.params)}"
         self.params[name] = value
         return "$" + name
 
+    def scan(self, niveau: str, groupement: str, annees: list[int], groupes: list[str] | None = None) -> str:
+        """Name of the CTE holding the mart rows of that level and grouping for those years (and categories;
+        None: all of them)."""
+        s = self.scans.setdefault((niveau, groupement), [f"scan{len(self.scans)}", set(), set()])
+        s[1].update(int(a) for a in annees)
+        s[2] = None if groupes is None or s[2] is None else s[2] | set(groupes)
+        return s[0]
 
-def _territory_sql(q: _Sql, niveau: str, codes: list[str] | None) -> str:
-    sql = f"SELECT code, ordre FROM ref_territoires WHERE niveau = {q(niveau)}"
-    return sql + (f" AND list_contains(CAST({q(list(codes))} AS VARCHAR[]), code)" if codes is not None else "")
+    def codes_filter(self, column: str) -> str:
+        return f" AND list_contains(CAST({self(list(self.codes))} AS VARCHAR[]), {column})" if self.codes is not None else ""
+
+    def statement(self, sql: str) -> str:
+        # One plain scan per level and grouping: equalities let DuckDB skip the mart's other row groups
+        # (the mart is stored sorted by measure, grouping and level); each is read once (MATERIALIZED).
+        ctes = []
+        for (niveau, groupement), (name, years, groupes) in self.scans.items():
+            where = (f"m.mesure = {self(self.mesure)} AND m.niveau = {self(niveau)} AND m.groupement = {self(groupement)} "
+                     f"AND {_in(self, 'm.annee', sorted(years))}{self.codes_filter('m.code')}")
+            if groupes is not None:
+                where += f" AND {_in(self, 'm.groupe_code', sorted(groupes))}"
+            ctes.append(f"""{name} AS MATERIALIZED (
+                SELECT m.niveau, m.code, m.annee, m.groupement, m.groupe_code, m.valeur, m.statut, m.nb_contrib,
+                       m.max_contrib, m.n_couvertes, m.n_membres, m.source_id
+                FROM mart m JOIN sources s USING (source_id) WHERE {where})""")
+        return ("WITH " + ",\n".join(ctes) + "\n" if ctes else "") + sql
 
 
-def _level_sql(q: _Sql, snap: Snapshot, ind: Indicator, groupement: str, niveau: str, annees: list[int],
-               codes: list[str] | None, groupes: list[str] | None, protect: bool = True) -> str:
-    """A SELECT of mart values for every territory x year x category asked (columns code, annee, yi, gi,
-    groupe_code, valeur, statut, note, source, demo, nb_contrib, max_contrib): zero-filled where a source
-    covers the territory-year for the measure (a missing category there is a true zero), absent elsewhere;
-    firm-level values after the primary secret, and the secondary one unless `protect` is False."""
-    if groupes is None:
-        groupes = categories(snap, groupement).groupe_code.tolist()
-    n, m = q(niveau), q(ind.mesure)
-    a, g = f"CAST({q([int(x) for x in annees])} AS BIGINT[])", f"CAST({q(list(groupes))} AS VARCHAR[])"
-    in_codes = f" AND list_contains(CAST({q(list(codes))} AS VARCHAR[]), m.code)" if codes is not None else ""
+def _in(q: _Sql, column: str, values: list) -> str:
+    """`column = $p` or `column IN ($p, ...)`: plain comparisons let DuckDB skip row groups (min/max)."""
+    if not values:
+        return "false"
+    if len(values) == 1:
+        return f"{column} = {q(values[0])}"
+    return f"{column} IN ({', '.join(q(v) for v in values)})"
+
+
+def _level_sql(q: _Sql, snap: Snapshot, ind: Indicator, groupement: str | list[str], niveau: str | list[str],
+               annees: list[int], groupes: list[str] | None = None, protect: bool = True) -> str:
+    """A SELECT of mart values for every territory (q.codes) x year x category asked (columns niveau, code,
+    annee, yi, gi, groupement, groupe_code, valeur, statut, note, source_id, nb_contrib, max_contrib; yi and
+    gi are the positions in `annees` and in the categories): zero-filled where a source covers the
+    territory-year for the measure (a missing category there is a true zero), absent elsewhere; firm-level
+    values after the primary secret, and after the secondary one unless `protect` is False (one level and
+    grouping). Several groupings or levels (the secret's tables) take every category of each grouping."""
+    groupements = [groupement] if isinstance(groupement, str) else list(groupement)
+    niveaux = [niveau] if isinstance(niveau, str) else list(niveau)
+    cats = [(gr, gc) for gr in groupements
+            for gc in (groupes if groupes is not None else categories(snap, gr).groupe_code.tolist())]
+    a = f"CAST({q([int(x) for x in annees])} AS BIGINT[])"
+    gg, gc = f"CAST({q([c[0] for c in cats])} AS VARCHAR[])", f"CAST({q([c[1] for c in cats])} AS VARCHAR[])"
+    values = " UNION ALL ".join(f"SELECT * FROM {q.scan(n, gr, annees, groupes)}" for n in niveaux for gr in groupements)
+    covered = " UNION ALL ".join(f"SELECT niveau, code, annee, statut, source_id FROM {q.scan(n, 'total', annees)}"
+                                 for n in niveaux)
+    # Join keys: level and grouping only when there are several (fewer keys, cheaper joins).
+    keys_m = ["code", "annee", "groupe_code"] + (["niveau"] if len(niveaux) > 1 else []) + (["groupement"] if len(groupements) > 1 else [])
+    on_m = " AND ".join(f"m.{k} = {'y' if k == 'annee' else 'g' if k in ('groupe_code', 'groupement') else 't'}.{k}" for k in keys_m)
+    on_c = "c.code = t.code AND c.annee = y.annee" + (" AND c.niveau = t.niveau" if len(niveaux) > 1 else "")
+    zero = "m.statut IS NULL AND c.statut IS NOT NULL"
     sql = f"""
-        WITH t AS ({_territory_sql(q, niveau, codes)}),
-        y AS (SELECT i AS yi, CAST({a}[i] AS BIGINT) AS annee FROM range(1, len({a}) + 1) r(i)),
-        g AS (SELECT i AS gi, {g}[i] AS groupe_code FROM range(1, len({g}) + 1) r(i)),
-        m AS (SELECT m.code, m.annee, m.groupe_code, m.valeur, m.statut, m.nb_contrib, m.max_contrib,
-                     m.n_couvertes, m.n_membres, s.libelle AS source, s.demo
-              FROM mart m JOIN sources s USING (source_id)
-              WHERE m.mesure = {m} AND m.groupement = {q(groupement)} AND m.niveau = {n}
-                AND list_contains({a}, m.annee) AND list_contains({g}, m.groupe_code){in_codes}),
-        c AS (SELECT m.code, m.annee, m.statut, s.libelle AS source, s.demo
-              FROM mart m JOIN sources s USING (source_id)
-              WHERE m.mesure = {m} AND m.groupement = 'total' AND m.niveau = {n} AND list_contains({a}, m.annee){in_codes}),
-        v AS (SELECT t.code, y.yi, y.annee, g.gi, g.groupe_code, m.statut IS NULL AND c.statut IS NOT NULL AS zero,
-                     m.valeur, m.statut, m.nb_contrib, m.max_contrib, m.n_couvertes, m.n_membres, m.source, m.demo,
-                     c.statut AS c_statut, c.source AS c_source, c.demo AS c_demo
-              FROM t CROSS JOIN y CROSS JOIN g
-              LEFT JOIN m ON m.code = t.code AND m.annee = y.annee AND m.groupe_code = g.groupe_code
-              LEFT JOIN c ON c.code = t.code AND c.annee = y.annee),
-        w AS (SELECT code, yi, annee, gi, groupe_code,
-                     CASE WHEN zero THEN 0.0 ELSE valeur END AS valeur,
-                     coalesce(statut, c_statut, 'absent') AS statut,
-                     CAST(CASE WHEN zero THEN 0 ELSE nb_contrib END AS DOUBLE) AS nb_contrib,
-                     CAST(max_contrib AS DOUBLE) AS max_contrib, n_couvertes, n_membres,
-                     CASE WHEN zero THEN c_source ELSE source END AS source,
-                     coalesce(CASE WHEN zero THEN c_demo ELSE demo END, false) AS demo
-              FROM v)
-        SELECT code, annee, yi, gi, groupe_code, valeur, statut, source, demo, nb_contrib, max_contrib,
-               CASE WHEN statut = 'partiel' AND n_couvertes < n_membres
-                         THEN 'Agrégat partiel : ' || n_couvertes || ' communes sur ' || n_membres || ' couvertes par le fichier'
-                    WHEN statut = 'partiel' THEN 'Agrégat partiel : certaines valeurs communales sont en secret statistique'
-                    WHEN statut = 'secret' THEN 'Secret statistique (valeur non diffusée par le producteur)'
-                    WHEN statut = 'absent' THEN 'Aucune donnée chargée : charger ' || {q(ind.source_hint)}
-                    ELSE '' END AS note
-        FROM w"""
+        SELECT v.*, CASE
+                   WHEN statut = 'partiel' AND n_couvertes < n_membres
+                        THEN 'Agrégat partiel : ' || n_couvertes || ' communes sur ' || n_membres || ' couvertes par le fichier'
+                   WHEN statut = 'partiel' THEN 'Agrégat partiel : certaines valeurs communales sont en secret statistique'
+                   WHEN statut = 'secret' THEN 'Secret statistique (valeur non diffusée par le producteur)'
+                   WHEN statut = 'absent' THEN 'Aucune donnée chargée : charger ' || {q(ind.source_hint)}
+                   ELSE '' END AS note
+        FROM (
+            SELECT t.niveau, t.code, y.annee, y.yi, g.gi, g.groupement, g.groupe_code,
+                   CASE WHEN {zero} THEN 0.0 ELSE m.valeur END AS valeur,
+                   coalesce(m.statut, c.statut, 'absent') AS statut,
+                   CAST(CASE WHEN {zero} THEN 0 ELSE m.nb_contrib END AS DOUBLE) AS nb_contrib,
+                   CAST(m.max_contrib AS DOUBLE) AS max_contrib, m.n_couvertes, m.n_membres,
+                   CASE WHEN {zero} THEN c.source_id ELSE m.source_id END AS source_id
+            FROM (SELECT niveau, code FROM ref_territoires WHERE {_in(q, 'niveau', niveaux)}{q.codes_filter('code')}) t
+            CROSS JOIN (SELECT i AS yi, {a}[i] AS annee FROM range(1, len({a}) + 1) r(i)) y
+            CROSS JOIN (SELECT i AS gi, {gg}[i] AS groupement, {gc}[i] AS groupe_code FROM range(1, len({gg}) + 1) r(i)) g
+            LEFT JOIN ({values}) m ON {on_m}
+            LEFT JOIN ({covered}) c ON {on_c}
+        ) v"""
     if not ind.firm_level:
         return sql
     sql = secret.primary_sql(sql, q, secret.Rules.from_env())
     if protect:
-        sql = _secondary_sql(q, snap, ind, groupement, niveau, annees, codes, sql)
+        assert len(niveaux) == 1 and len(groupements) == 1, "secondary secret: one level and one grouping"
+        sql = _secondary_sql(q, snap, ind, groupements[0], niveaux[0], annees, q.codes, sql)
     return sql
-
-
-def _levels(snap: Snapshot, ind: Indicator, groupement: str, niveau: str, annees: list[int],
-            codes: list[str] | None, groupes: list[str] | None, protect: bool = True) -> pd.DataFrame:
-    """The rows of _level_sql, in grid order (territory order, then the years and categories as asked)."""
-    q = _Sql()
-    sql = _level_sql(q, snap, ind, groupement, niveau, annees, codes, groupes, protect)
-    return snap.df(f"""SELECT l.* EXCLUDE (yi, gi) FROM ({sql}) l JOIN ({_territory_sql(q, niveau, codes)}) t USING (code)
-                       ORDER BY t.ordre, l.code, l.yi, l.gi""", q.params)
 
 
 # --- secondary secret: one suppression pattern per table family and year ----------------------------
@@ -178,32 +217,29 @@ def secret_universe(snap: Snapshot, ind: Indicator, groupement: str, annee: int 
     family, margin = _family(groupement)
     groupements = [family] + ([margin[0]] if margin and margin[0] != family else [])
     annees = [int(annee)] if annee is not None else _universe_years(snap, ind.mesure, groupements)
-    q, parts = _Sql(), []
-    for g in groupements:
-        for niveau in _MARGIN_NIVEAUX:
-            codes = territoires.get(niveau, []) if territoires is not None else None
-            sql = _level_sql(q, snap, ind, g, niveau, annees, codes, None, protect=False)
-            parts.append(f"SELECT {q(niveau)} AS niveau, code, annee, {q(g)} AS groupement, groupe_code, valeur, statut, "
-                         f"note, nb_contrib, max_contrib FROM ({sql}) l")
-    cells = snap.df(" UNION ALL ".join(parts), q.params)
-    cells = cells.sort_values(["annee", "groupement", "niveau", "code", "groupe_code"]).reset_index(drop=True)
+    codes = None if territoires is None else [c for niveau in _MARGIN_NIVEAUX for c in territoires.get(niveau, [])]
+    q = _Sql(ind.mesure, codes)  # EPCI SIRENs and département codes never collide: one list for both levels
+    sql = _level_sql(q, snap, ind, groupements, list(_MARGIN_NIVEAUX), annees, None, protect=False)
+    cells = snap.df(q.statement(f"SELECT niveau, code, annee, groupement, groupe_code, valeur, statut, note, nb_contrib, "
+                                f"max_contrib FROM ({sql}) l ORDER BY annee, groupement, niveau, code, groupe_code"), q.params)
     absent = cells.statut.eq("absent")
     cells.loc[absent, "valeur"] = 0.0      # no file covers it: nothing in the totals either
     cells.loc[absent, "nb_contrib"] = 0
     cells["primary"] = cells.statut.eq("secret")
-    pos = pd.Series(np.arange(len(cells)), index=cells.index)
-    parts_of_margin = {}
-    if margin:
-        fam = cells[cells.groupement == family]
-        parts_of_margin = {k: v.tolist() for k, v in pos[fam.index].groupby([fam.annee, fam.niveau, fam.code])}
+    keys = list(zip(cells.annee.tolist(), cells.niveau.tolist(), cells.code.tolist(), cells.groupement.tolist(),
+                    cells.groupe_code.tolist()))
     # A département is the sum of the EPCIs with communes in it (their part outside it taken as known).
-    members = _epci_departements(snap)
-    epci = cells[cells.niveau == "epci"].assign(_pos=pos[cells.niveau == "epci"])
-    epci = epci.merge(members, left_on="code", right_on="epci", how="inner").sort_values("_pos")
-    parts_of_dep = {k: v.tolist() for k, v in epci.groupby(["annee", "departement", "groupement", "groupe_code"])._pos}
+    deps = _departements_of(snap)
+    parts_of_margin: dict[tuple, list[int]] = {}
+    parts_of_dep: dict[tuple, list[int]] = {}
+    for i, (annee_, niveau, code, g, gc) in enumerate(keys):
+        if margin and g == family:
+            parts_of_margin.setdefault((annee_, niveau, code), []).append(i)
+        if niveau == "epci":
+            for d in deps.get(code, ()):
+                parts_of_dep.setdefault((annee_, d, g, gc), []).append(i)
     relations = []
-    for i, (annee_, niveau, code, g, gc) in enumerate(zip(cells.annee, cells.niveau, cells.code, cells.groupement,
-                                                          cells.groupe_code)):
+    for i, (annee_, niveau, code, g, gc) in enumerate(keys):
         if margin and (g, gc) == margin:
             relations.append((i, parts_of_margin.get((annee_, niveau, code), [])))
         if niveau == "departement":
@@ -212,8 +248,7 @@ def secret_universe(snap: Snapshot, ind: Indicator, groupement: str, annee: int 
 
 
 def _universe_years(snap: Snapshot, mesure: str, groupements: list[str]) -> list[int]:
-    return [r[0] for r in snap.rows("SELECT DISTINCT annee FROM mart WHERE mesure = ? AND list_contains(?, groupement) "
-                                    "AND list_contains(?, niveau) ORDER BY 1", [mesure, groupements, list(_MARGIN_NIVEAUX)])]
+    return _mart_years(snap, mesure, groupements, list(_MARGIN_NIVEAUX))
 
 
 def _epci_departements(snap: Snapshot) -> pd.DataFrame:
@@ -221,6 +256,23 @@ def _epci_departements(snap: Snapshot) -> pd.DataFrame:
         SELECT DISTINCT e.code AS epci, d.code AS departement
         FROM ref_appartenance e JOIN ref_appartenance d USING (commune)
         WHERE e.niveau = 'epci' AND d.niveau = 'departement' ORDER BY ALL""", [])
+
+
+_DEPS: dict[str, dict[str, list[str]]] = {}
+
+
+def _departements_of(snap: Snapshot) -> dict[str, list[str]]:
+    """EPCI -> the départements (reference territories) it has communes in; once per data version."""
+    deps = _DEPS.get(snap.version)
+    if deps is None:
+        deps = {}
+        members = _epci_departements(snap)
+        for e, d in zip(members.epci.tolist(), members.departement.tolist()):
+            deps.setdefault(e, []).append(d)
+        if len(_DEPS) > 8:
+            _DEPS.clear()
+        _DEPS[snap.version] = deps
+    return deps
 
 
 def _find(parent: list[int], x: int) -> int:
@@ -243,9 +295,10 @@ def _components(n: int, relations: list) -> list[np.ndarray]:
     return [np.flatnonzero(roots == r) for r in np.unique(roots)]
 
 
-def protect_cells(cells: pd.DataFrame, relations: list, groupement: str, members: pd.DataFrame) -> pd.DataFrame:
+def protect_cells(cells: pd.DataFrame, relations: list, groupement: str, deps: dict[str, list[str]]) -> pd.DataFrame:
     """The cells with their suppression pattern: each independent group (cells the relations link) is
-    protected on its own. Adds masque ('primaire', 'secondaire', ''), conseil and comp (group number)."""
+    protected on its own. Adds masque ('primaire', 'secondaire', ''), conseil and comp (group number).
+    `deps`: EPCI -> départements (see _departements_of)."""
     n = len(cells)
     comps = _components(n, relations)
     comp_of = np.zeros(n, dtype=np.int64)
@@ -268,7 +321,7 @@ def protect_cells(cells: pd.DataFrame, relations: list, groupement: str, members
         sub = cells.iloc[cell].copy()
         sub["masque"] = np.where(primary[cell], "primaire", np.where(extra, "secondaire", ""))
         masque[cell] = sub.masque.to_numpy()
-        conseil[cell] = _coarser(sub, groupement, members).to_numpy()
+        conseil[cell] = _coarser(sub, groupement, deps).to_numpy()
     return cells.assign(masque=masque, conseil=conseil, comp=comp_of)
 
 
@@ -285,15 +338,16 @@ class _Family:
         family, margin = _family(groupement)
         self.groupement = groupement
         self.years = set(_universe_years(snap, ind.mesure, [family] + ([margin[0]] if margin and margin[0] != family else [])))
-        self.members = _epci_departements(snap)
-        nodes = [(niveau, c) for niveau in _MARGIN_NIVEAUX for c in territories(snap, niveau).code]
+        self.deps = _departements_of(snap)
+        nodes = [(n, c) for n, c in snap.rows("SELECT niveau, code FROM ref_territoires WHERE niveau IN ('epci', 'departement')")]
         index = {node: i for i, node in enumerate(nodes)}
         parent = list(range(len(nodes)))
-        for e, d in zip(self.members.epci, self.members.departement):
-            if ("epci", e) in index and ("departement", d) in index:
-                ra, rb = _find(parent, index[("epci", e)]), _find(parent, index[("departement", d)])
-                if ra != rb:
-                    parent[ra] = rb
+        for e, ds in self.deps.items():
+            for d in ds:
+                if ("epci", e) in index and ("departement", d) in index:
+                    ra, rb = _find(parent, index[("epci", e)]), _find(parent, index[("departement", d)])
+                    if ra != rb:
+                        parent[ra] = rb
         self.cluster_of = {node: _find(parent, i) for node, i in index.items()}
         self.clusters: dict[int, dict[str, list[str]]] = {}
         for (niveau, code), k in self.cluster_of.items():
@@ -327,7 +381,7 @@ class _Family:
                 if len(todo) < len(self.clusters):
                     terr = {n: [c for k in todo for c in self.clusters[k][n]] for n in _MARGIN_NIVEAUX}
                 cells, relations = secret_universe(snap, ind, self.groupement, y, terr)
-                cells = protect_cells(cells, relations, self.groupement, self.members)
+                cells = protect_cells(cells, relations, self.groupement, self.deps)
                 cells["comp"] += self.n_comps
                 self.n_comps = int(cells.comp.max()) + 1 if len(cells) else self.n_comps
                 frames.append(cells)
@@ -383,12 +437,12 @@ def secret_pattern(snap: Snapshot, ind: Indicator, groupement: str, niveau: str 
     return fam.pattern(niveau, codes, annees)
 
 
-def _coarser(cells: pd.DataFrame, groupement: str, members: pd.DataFrame) -> pd.Series:
-    """Where a masked cell's information is published at a coarser level (sector total, its département)."""
+def _coarser(cells: pd.DataFrame, groupement: str, deps: dict[str, list[str]]) -> pd.Series:
+    """Where a masked cell's information is published at a coarser level (sector total, its département).
+    `deps`: EPCI -> départements it has communes in."""
     family, margin = _family(groupement)
     shown = cells[cells.masque.eq("")]
     shown_keys = set(zip(shown.annee, shown.niveau, shown.code, shown.groupement, shown.groupe_code))
-    deps = members.groupby("epci").departement.agg(list).to_dict()
     out = []
     for r in cells.itertuples():
         tips = []
@@ -469,42 +523,43 @@ def get(snap: Snapshot, name: str, niveau: str = "epci", annee: int | None = Non
         df = df.assign(annee=pd.NA, valeur=np.nan, statut="absent", source="", demo=False,
                        note=f"Aucune donnée chargée : charger {ind.source_hint}")
         return _tidy(snap, df, ind, niveau, groupement)
-    q = _Sql()
+    q = _Sql(ind.mesure, territoires)
     if ind.kind == "niveau":
-        body = _level_sql(q, snap, ind, groupement, niveau, annees, territoires, groupes)
-        body = f"SELECT code, annee, yi, gi, groupe_code, valeur, statut, note, source, demo FROM ({body}) l"
+        body = _level_sql(q, snap, ind, groupement, niveau, annees, groupes)
+        body = f"SELECT code, annee, yi, gi, groupe_code, valeur, statut, note, source_id FROM ({body}) l"
     elif ind.kind == "part":
-        num = _level_sql(q, snap, ind, groupement, niveau, annees, territoires, groupes)
-        den = _level_sql(q, snap, ind, "total", niveau, annees, territoires, ["_T"])
+        num = _level_sql(q, snap, ind, groupement, niveau, annees, groupes)
+        den = _level_sql(q, snap, ind, "total", niveau, annees, ["_T"])
         worst = _worst_sql("n.statut", "d.statut")
         body = f"""SELECT n.code, n.annee, n.yi, n.gi, n.groupe_code,
                           CASE WHEN d.valeur > 0 THEN n.valeur / d.valeur END AS valeur,
                           CASE WHEN d.valeur = 0 THEN 'absent' ELSE {worst} END AS statut,
-                          CASE WHEN {worst} = n.statut THEN n.note ELSE d.note END AS note, n.source, n.demo
+                          CASE WHEN {worst} = n.statut THEN n.note ELSE d.note END AS note, n.source_id
                    FROM ({num}) n JOIN ({den}) d ON d.code = n.code AND d.annee = n.annee"""
     else:  # croissance, taux_croissance: between annee_base (default: the year before) and each year
         bases = sorted({annee_base if annee_base is not None else a - 1 for a in annees})
-        cur = _level_sql(q, snap, ind, groupement, niveau, annees, territoires, None)
-        base = _level_sql(q, snap, ind, groupement, niveau, bases, territoires, None)
+        cur = _level_sql(q, snap, ind, groupement, niveau, annees, None)
+        base = _level_sql(q, snap, ind, groupement, niveau, bases, None)
         base_of = f"CAST({q(int(annee_base))} AS BIGINT)" if annee_base is not None else "c.annee - 1"
         valeur = ("c.valeur - b.valeur" if ind.kind == "croissance"
                   else "CASE WHEN b.valeur > 0 THEN c.valeur / b.valeur - 1 END")
         worst = _worst_sql("c.statut", "b.statut")
         body = f"""SELECT c.code, c.annee, c.yi, c.gi, c.groupe_code, b.annee AS annee_base, {valeur} AS valeur,
-                          {worst} AS statut, CASE WHEN {worst} = c.statut THEN c.note ELSE b.note END AS note, c.source, c.demo
+                          {worst} AS statut, CASE WHEN {worst} = c.statut THEN c.note ELSE b.note END AS note, c.source_id
                    FROM ({cur}) c JOIN ({base}) b ON b.code = c.code AND b.annee = {base_of} AND b.groupe_code = c.groupe_code"""
     n = q(niveau)
     dim = ind.dimension
-    df = snap.df(f"""
+    df = snap.df(q.statement(f"""
         SELECT r.code, t.nom, t.nom_court, {n} AS niveau, r.annee{', r.annee_base' if ind.kind in _GROWTH else ''}
                {f', r.groupe_code AS "{dim}_code", k.libelle AS "{dim}"' if dim else ''},
                CAST(CASE WHEN r.statut IN ('secret', 'absent') THEN NULL ELSE r.valeur END AS DOUBLE) AS valeur,
-               r.statut, r.note, coalesce(r.source, '') AS source, r.demo
+               r.statut, r.note, coalesce(s.libelle, '') AS source, coalesce(s.demo, false) AS demo
                {', rc.hors_departement' if niveau == 'commune' else ''}
         FROM ({body}) r JOIN ref_territoires t ON t.niveau = {n} AND t.code = r.code
+        LEFT JOIN sources s ON s.source_id = r.source_id
         {f'LEFT JOIN ref_groupes k ON k.groupement = {q(groupement)} AND k.groupe_code = r.groupe_code' if dim else ''}
         {'LEFT JOIN ref_communes rc ON rc.code = r.code' if niveau == 'commune' else ''}
-        ORDER BY t.ordre, r.code, r.annee{', k.ordre' if dim else ''}, r.yi, r.gi""", q.params)
+        ORDER BY t.ordre, r.code, r.annee{', k.ordre' if dim else ''}, r.yi, r.gi"""), q.params)
     return df
 
 

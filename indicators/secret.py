@@ -110,11 +110,22 @@ def determined(a: np.ndarray, unknown) -> set[int]:
     return {u for u, f in zip(unknown, free) if not f}
 
 
-def exposed(a: np.ndarray, hidden: set[int], primary: set[int], single: set[int]) -> set[int]:
-    """Primary cells recomputable by the public, or by the firm alone in another hidden cell."""
-    out = determined(a, hidden) & primary
+def exposed(a: np.ndarray, hidden: set[int], primary: set[int], single: set[int], memo: dict | None = None) -> set[int]:
+    """Primary cells recomputable by the public, or by the firm alone in another hidden cell.
+
+    `memo`: results of `determined` by set of unknowns, for repeated audits of the same matrix."""
+    def det(unknown: frozenset) -> set[int]:
+        if memo is None:
+            return determined(a, unknown)
+        out = memo.get(unknown)
+        if out is None:
+            out = memo[unknown] = determined(a, unknown)
+        return out
+
+    hidden = frozenset(hidden)
+    out = det(hidden) & primary
     for u in sorted(single & hidden):
-        out |= (determined(a, hidden - {u}) & primary) - {u}
+        out |= (det(hidden - {u}) & primary) - {u}
     return out
 
 
@@ -144,12 +155,16 @@ def suppress(values, primary, relations: list[tuple[int, list[int]]], nb_contrib
             rel_of[c].append(r)
     cells_of = [[total, *parts] for total, parts in relations]
     complements: set[int] = set()
+    memo: dict = {}  # the same sets of hidden cells are audited many times
+
+    def exposed_(cells: set[int]) -> set[int]:
+        return exposed(a, cells, prim, single, memo)
 
     def key(i):
         return (values[i], i)
 
     for _ in range(n):
-        bad = exposed(a, hidden, prim, single)
+        bad = exposed_(hidden)
         if not bad:
             break
         p = min(bad)
@@ -169,12 +184,12 @@ def suppress(values, primary, relations: list[tuple[int, list[int]]], nb_contrib
             cands = sorted(usable - hidden, key=key)
         if not cands:
             break  # nothing left to mask
-        chosen = next((c for c in cands if p not in exposed(a, hidden | {c}, prim, single)), None)
+        chosen = next((c for c in cands if p not in exposed_(hidden | {c})), None)
         if chosen is None:
             # Two cells (a rectangle's missing corners): the pair of smallest total that protects p.
             pairs = sorted(((values[c] + values[d], c, d) for i, c in enumerate(cands) for d in cands[i + 1:]),
                            key=lambda x: (x[0], x[1], x[2]))
-            pair = next(((c, d) for _, c, d in pairs[:400] if p not in exposed(a, hidden | {c, d}, prim, single)), None)
+            pair = next(((c, d) for _, c, d in pairs[:400] if p not in exposed_(hidden | {c, d})), None)
             if pair is not None:
                 hidden.update(pair)
                 complements.update(pair)
@@ -188,7 +203,7 @@ def suppress(values, primary, relations: list[tuple[int, list[int]]], nb_contrib
         complements.add(chosen)
     # Clean-up: give back any complement that is not needed any more (largest first: most information).
     for c in sorted(complements, key=key, reverse=True):
-        if not exposed(a, hidden - {c}, prim, single):
+        if not exposed_(hidden - {c}):
             hidden.discard(c)
             complements.discard(c)
     return np.array([i in complements for i in range(n)], dtype=bool)
