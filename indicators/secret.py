@@ -110,22 +110,11 @@ def determined(a: np.ndarray, unknown) -> set[int]:
     return {u for u, f in zip(unknown, free) if not f}
 
 
-def exposed(a: np.ndarray, hidden: set[int], primary: set[int], single: set[int], memo: dict | None = None) -> set[int]:
-    """Primary cells recomputable by the public, or by the firm alone in another hidden cell.
-
-    `memo`: results of `determined` by set of unknowns, for repeated audits of the same matrix."""
-    def det(unknown: frozenset) -> set[int]:
-        if memo is None:
-            return determined(a, unknown)
-        out = memo.get(unknown)
-        if out is None:
-            out = memo[unknown] = determined(a, unknown)
-        return out
-
-    hidden = frozenset(hidden)
-    out = det(hidden) & primary
+def exposed(a: np.ndarray, hidden: set[int], primary: set[int], single: set[int]) -> set[int]:
+    """Primary cells recomputable by the public, or by the firm alone in another hidden cell."""
+    out = determined(a, hidden) & primary
     for u in sorted(single & hidden):
-        out |= (det(hidden - {u}) & primary) - {u}
+        out |= (determined(a, hidden - {u}) & primary) - {u}
     return out
 
 
@@ -157,8 +146,33 @@ def suppress(values, primary, relations: list[tuple[int, list[int]]], nb_contrib
     complements: set[int] = set()
     memo: dict = {}  # the same sets of hidden cells are audited many times
 
+    def det(unknown: frozenset) -> set[int]:
+        out = memo.get(unknown)
+        if out is None:
+            out = memo[unknown] = determined(a, unknown)
+        return out
+
+    # exposed(), and two questions about it answered with fewer audits (same answers): is p exposed,
+    # is anything exposed. An audit that hides no primary cell cannot expose one: skipped.
     def exposed_(cells: set[int]) -> set[int]:
-        return exposed(a, cells, prim, single, memo)
+        cells = frozenset(cells)
+        out = det(cells) & prim if cells & prim else set()
+        for u in sorted(single & cells):
+            if (cells & prim) - {u}:
+                out |= (det(cells - {u}) & prim) - {u}
+        return out
+
+    def p_exposed(cells: set[int], p: int) -> bool:
+        cells = frozenset(cells)
+        return p in det(cells) or any(p in det(cells - {u}) for u in sorted(single & cells) if u != p)
+
+    def any_exposed(cells: set[int]) -> bool:
+        cells = frozenset(cells)
+        if not cells & prim:
+            return False
+        if det(cells) & prim:
+            return True
+        return any((cells & prim) - {u} and (det(cells - {u}) & prim) - {u} for u in sorted(single & cells))
 
     def key(i):
         return (values[i], i)
@@ -184,18 +198,18 @@ def suppress(values, primary, relations: list[tuple[int, list[int]]], nb_contrib
             cands = sorted(usable - hidden, key=key)
         if not cands:
             break  # nothing left to mask
-        chosen = next((c for c in cands if p not in exposed_(hidden | {c})), None)
+        chosen = next((c for c in cands if not p_exposed(hidden | {c}, p)), None)
         if chosen is None:
             # Two cells (a rectangle's missing corners): the pair of smallest total that protects p.
             pairs = sorted(((values[c] + values[d], c, d) for i, c in enumerate(cands) for d in cands[i + 1:]),
                            key=lambda x: (x[0], x[1], x[2]))
-            pair = next(((c, d) for _, c, d in pairs[:400] if p not in exposed_(hidden | {c, d})), None)
+            pair = next(((c, d) for _, c, d in pairs[:400] if not p_exposed(hidden | {c, d}, p)), None)
             if pair is not None:
                 hidden.update(pair)
                 complements.update(pair)
                 continue
             # No single cell protects p: take the smallest cell of a relation that pins it.
-            fixed = determined(a, hidden) | (set(range(n)) - hidden)
+            fixed = det(frozenset(hidden)) | (set(range(n)) - hidden)
             pinning = [r for r in rel_of[p] if all(c == p or c in fixed for c in cells_of[r])]
             pool = sorted({c for r in (pinning or rel_of[p]) for c in cells_of[r]} & set(cands), key=key)
             chosen = (pool or cands)[0]
@@ -203,7 +217,7 @@ def suppress(values, primary, relations: list[tuple[int, list[int]]], nb_contrib
         complements.add(chosen)
     # Clean-up: give back any complement that is not needed any more (largest first: most information).
     for c in sorted(complements, key=key, reverse=True):
-        if not exposed_(hidden - {c}):
+        if not any_exposed(hidden - {c}):
             hidden.discard(c)
             complements.discard(c)
     return np.array([i in complements for i in range(n)], dtype=bool)
