@@ -1,12 +1,14 @@
 """Read-side benchmark on a warehouse (the national one of bench/run.py, or any other).
 
-    python bench/read.py --warehouse PATH [--runs 50] [--page-runs 5] [--no-browser]
+    python bench/read.py --warehouse PATH [--runs 50] [--page-runs 5] [--no-browser] [--no-deck]
 
 - every query a page runs, at EPCI level over the whole warehouse (no territory filter), `runs`
   times: `query.get` for each catalogue indicator, and the other query functions pages call;
   the first (cold) run is reported apart, p50 and p95 are over all runs;
+- the first call of a turnover query in a new process (`cold`: the secondary secret of the groups it
+  needs is computed then), for the territory's EPCIs and over the whole warehouse;
 - every page's full server-side run (AppTest, `TI_WAREHOUSE` pointing at the warehouse): p50 / p95
-  of `page_runs` runs (the first one cold, in a new AppTest each time);
+  of `page_runs` runs (the first one cold, in a new AppTest each time; `--page-runs 0` skips them);
 - each page in a real browser (Playwright + Chromium) on a fresh server: from navigation to the
   page's URL to the app's « script not running » state;
 - the Streamlit server's peak resident memory (VmHWM) after visiting every page in a browser;
@@ -113,6 +115,43 @@ def query_timings(warehouse: Path, runs: int = 50) -> dict:
             out[label] = _stats_ms(times)
         except Exception as exc:  # a failing query is a result too, not the end of the run
             out[label] = {"erreur": f"{type(exc).__name__}: {exc}"[:300]}
+    return out
+
+
+# First calls timed each in a new process (nothing cached): label -> call.
+COLD = {
+    "ca_secteur:territoire": "query.get(s, 'ca_secteur', 'epci', territoires=epcis)",
+    "ca_secteur:territoire:toutes_annees": "query.get(s, 'ca_secteur', 'epci', annees=query.years(s, 'ca_secteur', 'epci'), "
+                                            "territoires=epcis)",
+    "ca_filiere:territoire": "query.get(s, 'ca_filiere', 'epci', territoires=epcis)",
+    "ca_secteur:france": "query.get(s, 'ca_secteur', 'epci')",
+    "ca_secteur:france:toutes_annees": "query.get(s, 'ca_secteur', 'epci', annees=query.years(s, 'ca_secteur', 'epci'))",
+    "ca_filiere:france": "query.get(s, 'ca_filiere', 'epci')",
+}
+
+
+def _cold_one(warehouse: Path, label: str) -> float:
+    from indicators import query  # noqa: F401  (used by the timed expression)
+    from indicators.db import get_warehouse
+
+    wh = get_warehouse(warehouse)
+    epcis = _epcis_of(wh.snapshot())
+    s = wh.snapshot()
+    t0 = time.perf_counter()
+    eval(COLD[label], {"query": query, "s": s, "epcis": epcis})
+    return time.perf_counter() - t0
+
+
+def cold_timings(warehouse: Path) -> dict:
+    """Each COLD call as the first query of a new process; territory = the EPCIs of the Hautes-Alpes."""
+    out = {}
+    for label in COLD:
+        proc = subprocess.run([sys.executable, __file__, "--warehouse", str(warehouse), "--cold-one", label],
+                              capture_output=True, text=True)
+        try:
+            out[label] = {"s": round(float(proc.stdout.strip().splitlines()[-1]), 3)}
+        except (ValueError, IndexError):
+            out[label] = {"erreur": (proc.stderr or proc.stdout)[-300:]}
     return out
 
 
@@ -229,28 +268,36 @@ def deck_timing(warehouse: Path, runs: int = 3) -> dict:
             "runs_s": [round(t, 2) for t in times], "ko": size // 1024}
 
 
-def run(warehouse: Path, runs: int = 50, page_runs: int = 5, browser: bool = True, progress=print) -> dict:
+def run(warehouse: Path, runs: int = 50, page_runs: int = 5, browser: bool = True, progress=print,
+        deck: bool = True) -> dict:
     """All read-side measures; the summary keys of bench/results.json and the details behind them."""
     warehouse = Path(warehouse).resolve()
     res: dict = {}
     t0 = time.perf_counter()
+    cold = cold_timings(warehouse)
+    progress(f"  premiers appels à froid ({len(cold)}) : {time.perf_counter() - t0:.1f} s")
+    t0 = time.perf_counter()
     queries = query_timings(warehouse, runs)
     progress(f"  requêtes ({len(queries)} x {runs}) : {time.perf_counter() - t0:.1f} s")
-    try:
-        deck = deck_timing(warehouse)
-        progress(f"  diaporama 9 EPCI : {deck['median_s']} s (premier {deck['first_s']} s)")
-    except Exception as exc:
-        deck = {"erreur": f"{type(exc).__name__}: {exc}"[:300]}
-        progress(f"  diaporama 9 EPCI : échec ({deck['erreur']})")
-    t0 = time.perf_counter()
-    apptest = apptest_pages(warehouse, page_runs)
-    progress(f"  pages (AppTest x {page_runs}) : {time.perf_counter() - t0:.1f} s")
+    deck_res: dict = {}
+    if deck:
+        try:
+            deck_res = deck_timing(warehouse)
+            progress(f"  diaporama 9 EPCI : {deck_res['median_s']} s (premier {deck_res['first_s']} s)")
+        except Exception as exc:
+            deck_res = {"erreur": f"{type(exc).__name__}: {exc}"[:300]}
+            progress(f"  diaporama 9 EPCI : échec ({deck_res['erreur']})")
+    apptest: dict = {}
+    if page_runs > 0:
+        t0 = time.perf_counter()
+        apptest = apptest_pages(warehouse, page_runs)
+        progress(f"  pages (AppTest x {page_runs}) : {time.perf_counter() - t0:.1f} s")
     timed = [v["p95_ms"] for v in queries.values() if "p95_ms" in v]
     res.update({
         "query_p95_ms": max(timed) if timed else None,
-        "page_p95_ms": max(v["p95_ms"] for v in apptest.values()),
-        "deck_s": deck.get("median_s"),
-        "requetes": queries, "pages_apptest": apptest, "diaporama": deck,
+        "page_p95_ms": max(v["p95_ms"] for v in apptest.values()) if apptest else None,
+        "deck_s": deck_res.get("median_s"),
+        "requetes_a_froid": cold, "requetes": queries, "pages_apptest": apptest, "diaporama": deck_res,
     })
     if browser:
         t0 = time.perf_counter()
@@ -270,9 +317,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--runs", type=int, default=50)
     p.add_argument("--page-runs", type=int, default=5)
     p.add_argument("--no-browser", action="store_true")
+    p.add_argument("--no-deck", action="store_true")
     p.add_argument("--out", type=Path)
+    p.add_argument("--cold-one", help=argparse.SUPPRESS)  # internal: one COLD call in this new process
     args = p.parse_args(argv)
-    res = run(args.warehouse, args.runs, args.page_runs, not args.no_browser)
+    if args.cold_one:
+        print(_cold_one(args.warehouse.resolve(), args.cold_one))
+        return 0
+    res = run(args.warehouse, args.runs, args.page_runs, not args.no_browser, deck=not args.no_deck)
     text = json.dumps(res, indent=2, ensure_ascii=False)
     if args.out:
         args.out.write_text(text + "\n", encoding="utf-8")

@@ -89,86 +89,131 @@ def categories(snap: Snapshot, groupement: str) -> pd.DataFrame:
                       [groupement])
 
 
+_YEARS: dict[tuple, list[int]] = {}
+
+
+def _mart_years(snap: Snapshot, mesure: str, groupements: list[str], niveaux: list[str]) -> list[int]:
+    """Years the mart has for a measure (read once per data version; the mart is stored sorted by
+    measure, grouping and level, so this filtered read skips most of it)."""
+    k = (snap.version, mesure, tuple(groupements), tuple(niveaux))
+    out = _YEARS.get(k)
+    if out is None:
+        out = [int(r[0]) for r in snap.rows(
+            "SELECT DISTINCT annee FROM mart WHERE mesure = ? AND list_contains(?, groupement) AND list_contains(?, niveau) "
+            "ORDER BY 1", [mesure, list(groupements), list(niveaux)])]
+        if len(_YEARS) > 1024:
+            _YEARS.clear()
+        _YEARS[k] = out
+    return list(out)
+
+
 def years(snap: Snapshot, name: str, niveau: str = "departement", definition: str = "coeur") -> list[int]:
     """Years for which the indicator has at least one value at that level."""
     ind = get_indicator(name)
-    available = _reference(snap, ("years",), "SELECT DISTINCT mesure, groupement, niveau, annee FROM mart ORDER BY ALL", [])
-    sel = available[(available.mesure == ind.mesure) & (available.groupement == _groupement(ind, definition))
-                    & (available.niveau == niveau)]
-    return [int(a) for a in sel.annee]
+    return _mart_years(snap, ind.mesure, [_groupement(ind, definition)], [niveau])
 
 
-def _mart(snap: Snapshot, mesure: str, groupement: str, niveau: str, annees: list[int] | None,
-          codes: list[str] | None, groupes: list[str] | None) -> pd.DataFrame:
-    sql = """
-        SELECT m.code, m.annee, m.groupe_code, m.valeur, m.statut, m.nb_contrib, m.max_contrib,
-               m.n_couvertes, m.n_membres, s.libelle AS source, s.demo
-        FROM mart m JOIN sources s USING (source_id)
-        WHERE m.mesure = ? AND m.groupement = ? AND m.niveau = ?"""
-    params: list = [mesure, groupement, niveau]
-    if annees is not None:
-        sql += " AND list_contains(?, m.annee)"
-        params.append([int(a) for a in annees])
-    if codes is not None:
-        sql += " AND list_contains(?, m.code)"
-        params.append(list(codes))
-    if groupes is not None:
-        sql += " AND list_contains(?, m.groupe_code)"
-        params.append(list(groupes))
-    return snap.df(sql, params)
+class _Sql:
+    """One statement over the mart for one measure (and optionally some territory codes): its named
+    parameters (DuckDB `$name`) and its mart scans, one per level and grouping, shared by every part of
+    the statement and written as CTEs in front of it (`statement`)."""
+
+    def __init__(self, mesure: str, codes: list[str] | None):
+        self.params: dict = {}
+        self.mesure, self.codes = mesure, codes
+        self.scans: dict[tuple[str, str], list] = {}   # (niveau, groupement) -> [name, years, groupes or None]
+
+    def __call__(self, value) -> str:
+        name = f"p{len(self.params)}"
+        self.params[name] = value
+        return "$" + name
+
+    def scan(self, niveau: str, groupement: str, annees: list[int], groupes: list[str] | None = None) -> str:
+        """Name of the CTE holding the mart rows of that level and grouping for those years (and categories;
+        None: all of them)."""
+        s = self.scans.setdefault((niveau, groupement), [f"scan{len(self.scans)}", set(), set()])
+        s[1].update(int(a) for a in annees)
+        s[2] = None if groupes is None or s[2] is None else s[2] | set(groupes)
+        return s[0]
+
+    def codes_filter(self, column: str) -> str:
+        return f" AND list_contains(CAST({self(list(self.codes))} AS VARCHAR[]), {column})" if self.codes is not None else ""
+
+    def statement(self, sql: str) -> str:
+        # One plain scan per level and grouping: equalities let DuckDB skip the mart's other row groups
+        # (the mart is stored sorted by measure, grouping and level); each is read once (MATERIALIZED).
+        ctes = []
+        for (niveau, groupement), (name, years, groupes) in self.scans.items():
+            where = (f"m.mesure = {self(self.mesure)} AND m.niveau = {self(niveau)} AND m.groupement = {self(groupement)} "
+                     f"AND {_in(self, 'm.annee', sorted(years))}{self.codes_filter('m.code')}")
+            if groupes is not None:
+                where += f" AND {_in(self, 'm.groupe_code', sorted(groupes))}"
+            ctes.append(f"""{name} AS MATERIALIZED (
+                SELECT m.niveau, m.code, m.annee, m.groupement, m.groupe_code, m.valeur, m.statut, m.nb_contrib,
+                       m.max_contrib, m.n_couvertes, m.n_membres, m.source_id
+                FROM mart m JOIN sources s USING (source_id) WHERE {where})""")
+        return ("WITH " + ",\n".join(ctes) + "\n" if ctes else "") + sql
 
 
-def _covered(snap: Snapshot, mesure: str, niveau: str, annees: list[int] | None) -> pd.DataFrame:
-    """Territory-years that a source covers for the measure (a missing category there is a true zero)."""
-    sql = """SELECT m.code, m.annee, m.statut, s.libelle AS source, s.demo FROM mart m JOIN sources s USING (source_id)
-             WHERE m.mesure = ? AND m.groupement = 'total' AND m.niveau = ?"""
-    params: list = [mesure, niveau]
-    if annees is not None:
-        sql += " AND list_contains(?, m.annee)"
-        params.append([int(a) for a in annees])
-    return snap.df(sql, params)
+def _in(q: _Sql, column: str, values: list) -> str:
+    """`column = $p` or `column IN ($p, ...)`: plain comparisons let DuckDB skip row groups (min/max)."""
+    if not values:
+        return "false"
+    if len(values) == 1:
+        return f"{column} = {q(values[0])}"
+    return f"{column} IN ({', '.join(q(v) for v in values)})"
 
 
-def _notes(df: pd.DataFrame, hint: str) -> pd.Series:
-    note = pd.Series("", index=df.index, dtype=object)
-    part = df.statut.eq("partiel")
-    cov = df.get("n_couvertes")
-    if cov is not None:
-        incomplete = part & df.n_couvertes.notna() & (df.n_couvertes < df.n_membres)
-        note[incomplete] = ("Agrégat partiel : " + df.n_couvertes[incomplete].astype("Int64").astype(str) + " communes sur "
-                            + df.n_membres[incomplete].astype("Int64").astype(str) + " couvertes par le fichier")
-    note[part & note.eq("")] = "Agrégat partiel : certaines valeurs communales sont en secret statistique"
-    note[df.statut.eq("secret")] = "Secret statistique (valeur non diffusée par le producteur)"
-    note[df.statut.eq("absent")] = f"Aucune donnée chargée : charger {hint}"
-    return note
-
-
-def _levels(snap: Snapshot, ind: Indicator, groupement: str, niveau: str, annees: list[int],
-            codes: list[str] | None, groupes: list[str] | None, protect: bool = True) -> pd.DataFrame:
-    """Mart values for every territory x year x category asked, zero-filled where covered, absent elsewhere."""
-    terr = territories(snap, niveau, codes)
-    if groupes is None:
-        groupes = categories(snap, groupement).groupe_code.tolist()
-    grid = (terr[["code"]].merge(pd.DataFrame({"annee": annees}), how="cross")
-            .merge(pd.DataFrame({"groupe_code": groupes}), how="cross"))
-    data = _mart(snap, ind.mesure, groupement, niveau, annees, codes, groupes)
-    df = grid.merge(data, on=["code", "annee", "groupe_code"], how="left")
-    cov = _covered(snap, ind.mesure, niveau, annees).rename(columns={"statut": "cov_statut", "source": "cov_source", "demo": "cov_demo"})
-    df = df.merge(cov, on=["code", "annee"], how="left")
-    zero = df.statut.isna() & df.cov_statut.notna()
-    df.loc[zero, "valeur"] = 0.0
-    df.loc[zero, "statut"] = df.loc[zero, "cov_statut"]
-    df.loc[zero, "source"] = df.loc[zero, "cov_source"]
-    df.loc[zero, "demo"] = df.loc[zero, "cov_demo"]
-    df.loc[zero, "nb_contrib"] = 0
-    df["statut"] = df.statut.fillna("absent")
-    df["demo"] = df.demo.astype("boolean").fillna(False).astype(bool)
-    df["note"] = _notes(df, ind.source_hint)
-    if ind.firm_level:
-        df = secret.apply_primary(df)
-        if protect:
-            df = _apply_secondary(snap, ind, groupement, niveau, df)
-    return df.drop(columns=["cov_statut", "cov_source", "cov_demo"])
+def _level_sql(q: _Sql, snap: Snapshot, ind: Indicator, groupement: str | list[str], niveau: str | list[str],
+               annees: list[int], groupes: list[str] | None = None, protect: bool = True) -> str:
+    """A SELECT of mart values for every territory (q.codes) x year x category asked (columns niveau, code,
+    annee, yi, gi, groupement, groupe_code, valeur, statut, note, source_id, nb_contrib, max_contrib; yi and
+    gi are the positions in `annees` and in the categories): zero-filled where a source covers the
+    territory-year for the measure (a missing category there is a true zero), absent elsewhere; firm-level
+    values after the primary secret, and after the secondary one unless `protect` is False (one level and
+    grouping). Several groupings or levels (the secret's tables) take every category of each grouping."""
+    groupements = [groupement] if isinstance(groupement, str) else list(groupement)
+    niveaux = [niveau] if isinstance(niveau, str) else list(niveau)
+    cats = [(gr, gc) for gr in groupements
+            for gc in (groupes if groupes is not None else categories(snap, gr).groupe_code.tolist())]
+    a = f"CAST({q([int(x) for x in annees])} AS BIGINT[])"
+    gg, gc = f"CAST({q([c[0] for c in cats])} AS VARCHAR[])", f"CAST({q([c[1] for c in cats])} AS VARCHAR[])"
+    values = " UNION ALL ".join(f"SELECT * FROM {q.scan(n, gr, annees, groupes)}" for n in niveaux for gr in groupements)
+    covered = " UNION ALL ".join(f"SELECT niveau, code, annee, statut, source_id FROM {q.scan(n, 'total', annees)}"
+                                 for n in niveaux)
+    # Join keys: level and grouping only when there are several (fewer keys, cheaper joins).
+    keys_m = ["code", "annee", "groupe_code"] + (["niveau"] if len(niveaux) > 1 else []) + (["groupement"] if len(groupements) > 1 else [])
+    on_m = " AND ".join(f"m.{k} = {'y' if k == 'annee' else 'g' if k in ('groupe_code', 'groupement') else 't'}.{k}" for k in keys_m)
+    on_c = "c.code = t.code AND c.annee = y.annee" + (" AND c.niveau = t.niveau" if len(niveaux) > 1 else "")
+    zero = "m.statut IS NULL AND c.statut IS NOT NULL"
+    sql = f"""
+        SELECT v.*, CASE
+                   WHEN statut = 'partiel' AND n_couvertes < n_membres
+                        THEN 'Agrégat partiel : ' || n_couvertes || ' communes sur ' || n_membres || ' couvertes par le fichier'
+                   WHEN statut = 'partiel' THEN 'Agrégat partiel : certaines valeurs communales sont en secret statistique'
+                   WHEN statut = 'secret' THEN 'Secret statistique (valeur non diffusée par le producteur)'
+                   WHEN statut = 'absent' THEN 'Aucune donnée chargée : charger ' || {q(ind.source_hint)}
+                   ELSE '' END AS note
+        FROM (
+            SELECT t.niveau, t.code, y.annee, y.yi, g.gi, g.groupement, g.groupe_code,
+                   CASE WHEN {zero} THEN 0.0 ELSE m.valeur END AS valeur,
+                   coalesce(m.statut, c.statut, 'absent') AS statut,
+                   CAST(CASE WHEN {zero} THEN 0 ELSE m.nb_contrib END AS DOUBLE) AS nb_contrib,
+                   CAST(m.max_contrib AS DOUBLE) AS max_contrib, m.n_couvertes, m.n_membres,
+                   CASE WHEN {zero} THEN c.source_id ELSE m.source_id END AS source_id
+            FROM (SELECT niveau, code FROM ref_territoires WHERE {_in(q, 'niveau', niveaux)}{q.codes_filter('code')}) t
+            CROSS JOIN (SELECT i AS yi, {a}[i] AS annee FROM range(1, len({a}) + 1) r(i)) y
+            CROSS JOIN (SELECT i AS gi, {gg}[i] AS groupement, {gc}[i] AS groupe_code FROM range(1, len({gg}) + 1) r(i)) g
+            LEFT JOIN ({values}) m ON {on_m}
+            LEFT JOIN ({covered}) c ON {on_c}
+        ) v"""
+    if not ind.firm_level:
+        return sql
+    sql = secret.primary_sql(sql, q, secret.Rules.from_env())
+    if protect:
+        assert len(niveaux) == 1 and len(groupements) == 1, "secondary secret: one level and one grouping"
+        sql = _secondary_sql(q, snap, ind, groupements[0], niveaux[0], annees, q.codes, sql)
+    return sql
 
 
 # --- secondary secret: one suppression pattern per table family and year ----------------------------
@@ -185,51 +230,51 @@ def _family(groupement: str) -> tuple[str, tuple[str, str] | None]:
     return _FAMILY.get(groupement, (groupement, None))
 
 
-def secret_universe(snap: Snapshot, ind: Indicator, groupement: str, annee: int | None = None) -> tuple[pd.DataFrame, list]:
+def secret_universe(snap: Snapshot, ind: Indicator, groupement: str, annee: int | None = None,
+                    territoires: dict[str, list[str]] | None = None) -> tuple[pd.DataFrame, list]:
     """The largest table any output publishes for that family (and year), with its additive relations.
 
-    Cells: every EPCI and the département x every category (+ the row margin), for every year
-    (or `annee`). Relations, within a year: margin = sum of categories for each territory;
-    département = sum of the EPCIs for each category (the EPCIs' part outside the département
-    is taken as known, to be safe). Returns the cells (after the primary rule: primary cells
-    have NaN values, `primary` True) and the relations as (total index, [part indices]).
+    Cells: every EPCI and département x every category (+ the row margin), for every year (or
+    `annee`; `territoires`: only those codes, by niveau). Relations, within a year: margin = sum of
+    categories for each territory; département = sum of the EPCIs for each category (the EPCIs' part
+    outside the département is taken as known, to be safe). Returns the cells (after the primary rule:
+    primary cells have NaN values, `primary` True) and the relations as (total index, [part indices]).
     """
     family, margin = _family(groupement)
     groupements = [family] + ([margin[0]] if margin and margin[0] != family else [])
-    annees = [int(annee)] if annee is not None else None
-    if annees is None:
-        annees = [r[0] for r in snap.rows("SELECT DISTINCT annee FROM mart WHERE mesure = ? AND list_contains(?, groupement) "
-                                          "AND list_contains(?, niveau) ORDER BY 1", [ind.mesure, groupements, list(_MARGIN_NIVEAUX)])]
-    frames = []
-    for g in groupements:
-        for niveau in _MARGIN_NIVEAUX:
-            lv = _levels(snap, ind, g, niveau, annees, None, None, protect=False)
-            frames.append(lv.assign(niveau=niveau, groupement=g))
-    cells = pd.concat(frames, ignore_index=True)[
-        ["niveau", "code", "annee", "groupement", "groupe_code", "valeur", "statut", "note", "nb_contrib", "max_contrib"]]
-    cells = cells.sort_values(["annee", "groupement", "niveau", "code", "groupe_code"]).reset_index(drop=True)
+    annees = [int(annee)] if annee is not None else _universe_years(snap, ind.mesure, groupements)
+    codes = None if territoires is None else [c for niveau in _MARGIN_NIVEAUX for c in territoires.get(niveau, [])]
+    q = _Sql(ind.mesure, codes)  # EPCI SIRENs and département codes never collide: one list for both levels
+    sql = _level_sql(q, snap, ind, groupements, list(_MARGIN_NIVEAUX), annees, None, protect=False)
+    cells = snap.df(q.statement(f"SELECT niveau, code, annee, groupement, groupe_code, valeur, statut, note, nb_contrib, "
+                                f"max_contrib FROM ({sql}) l ORDER BY annee, groupement, niveau, code, groupe_code"), q.params)
     absent = cells.statut.eq("absent")
     cells.loc[absent, "valeur"] = 0.0      # no file covers it: nothing in the totals either
     cells.loc[absent, "nb_contrib"] = 0
     cells["primary"] = cells.statut.eq("secret")
-    pos = pd.Series(np.arange(len(cells)), index=cells.index)
-    parts_of_margin = {}
-    if margin:
-        fam = cells[cells.groupement == family]
-        parts_of_margin = {k: v.tolist() for k, v in pos[fam.index].groupby([fam.annee, fam.niveau, fam.code])}
+    keys = list(zip(cells.annee.tolist(), cells.niveau.tolist(), cells.code.tolist(), cells.groupement.tolist(),
+                    cells.groupe_code.tolist()))
     # A département is the sum of the EPCIs with communes in it (their part outside it taken as known).
-    members = _epci_departements(snap)
-    epci = cells[cells.niveau == "epci"].assign(_pos=pos[cells.niveau == "epci"])
-    epci = epci.merge(members, left_on="code", right_on="epci", how="inner").sort_values("_pos")
-    parts_of_dep = {k: v.tolist() for k, v in epci.groupby(["annee", "departement", "groupement", "groupe_code"])._pos}
+    deps = _departements_of(snap)
+    parts_of_margin: dict[tuple, list[int]] = {}
+    parts_of_dep: dict[tuple, list[int]] = {}
+    for i, (annee_, niveau, code, g, gc) in enumerate(keys):
+        if margin and g == family:
+            parts_of_margin.setdefault((annee_, niveau, code), []).append(i)
+        if niveau == "epci":
+            for d in deps.get(code, ()):
+                parts_of_dep.setdefault((annee_, d, g, gc), []).append(i)
     relations = []
-    for i, (annee_, niveau, code, g, gc) in enumerate(zip(cells.annee, cells.niveau, cells.code, cells.groupement,
-                                                          cells.groupe_code)):
+    for i, (annee_, niveau, code, g, gc) in enumerate(keys):
         if margin and (g, gc) == margin:
             relations.append((i, parts_of_margin.get((annee_, niveau, code), [])))
         if niveau == "departement":
             relations.append((i, parts_of_dep.get((annee_, code, g, gc), [])))
     return cells, relations
+
+
+def _universe_years(snap: Snapshot, mesure: str, groupements: list[str]) -> list[int]:
+    return _mart_years(snap, mesure, groupements, list(_MARGIN_NIVEAUX))
 
 
 def _epci_departements(snap: Snapshot) -> pd.DataFrame:
@@ -239,82 +284,170 @@ def _epci_departements(snap: Snapshot) -> pd.DataFrame:
         WHERE e.niveau = 'epci' AND d.niveau = 'departement' ORDER BY ALL""", [])
 
 
+_DEPS: dict[str, dict[str, list[str]]] = {}
+
+
+def _departements_of(snap: Snapshot) -> dict[str, list[str]]:
+    """EPCI -> the départements (reference territories) it has communes in; once per data version."""
+    deps = _DEPS.get(snap.version)
+    if deps is None:
+        deps = {}
+        members = _epci_departements(snap)
+        for e, d in zip(members.epci.tolist(), members.departement.tolist()):
+            deps.setdefault(e, []).append(d)
+        if len(_DEPS) > 8:
+            _DEPS.clear()
+        _DEPS[snap.version] = deps
+    return deps
+
+
+def _find(parent: list[int], x: int) -> int:
+    while parent[x] != x:
+        parent[x] = parent[parent[x]]
+        x = parent[x]
+    return x
+
+
 def _components(n: int, relations: list) -> list[np.ndarray]:
     """Cells linked by the relations (union-find): each group can be protected on its own."""
     parent = list(range(n))
-
-    def find(x):
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
     for total, parts in relations:
-        rt = find(total)
+        rt = _find(parent, total)
         for p in parts:
-            rp = find(p)
+            rp = _find(parent, p)
             if rp != rt:
                 parent[rp] = rt
-    roots = np.array([find(i) for i in range(n)])
+    roots = np.array([_find(parent, i) for i in range(n)])
     return [np.flatnonzero(roots == r) for r in np.unique(roots)]
 
 
-class _Universe:
-    """A family's cells split into independent groups (a year, and the territories its relations link);
-    each group's suppression pattern is computed the first time one of its cells is asked for."""
+def protect_cells(cells: pd.DataFrame, relations: list, groupement: str, deps: dict[str, list[str]]) -> pd.DataFrame:
+    """The cells with their suppression pattern: each independent group (cells the relations link) is
+    protected on its own. Adds masque ('primaire', 'secondaire', ''), conseil and comp (group number).
+    `deps`: EPCI -> départements (see _departements_of)."""
+    n = len(cells)
+    comps = _components(n, relations)
+    comp_of = np.zeros(n, dtype=np.int64)
+    for k, comp in enumerate(comps):
+        comp_of[comp] = k
+    by_comp: list[list] = [[] for _ in comps]
+    for t, parts in relations:
+        by_comp[comp_of[t]].append((t, parts))
+    values = cells.valeur.to_numpy(dtype=float)
+    primary = cells.primary.to_numpy(dtype=bool)
+    contrib = cells.nb_contrib.astype("Float64").fillna(np.inf).to_numpy(dtype=float)
+    masque = np.full(n, "", dtype=object)
+    conseil = np.full(n, "", dtype=object)
+    for k, cell in enumerate(comps):
+        if not primary[cell].any():  # nothing secret in a group: nothing to protect
+            continue
+        pos = {int(g): i for i, g in enumerate(cell)}
+        rels = [(pos[t], [pos[p] for p in parts]) for t, parts in by_comp[k]]
+        extra = secret.suppress(values[cell], primary[cell], rels, contrib[cell])
+        sub = cells.iloc[cell].copy()
+        sub["masque"] = np.where(primary[cell], "primaire", np.where(extra, "secondaire", ""))
+        masque[cell] = sub.masque.to_numpy()
+        conseil[cell] = _coarser(sub, groupement, deps).to_numpy()
+    return cells.assign(masque=masque, conseil=conseil, comp=comp_of)
 
-    def __init__(self, cells: pd.DataFrame, relations: list, groupement: str, members: pd.DataFrame):
-        self.cells = cells
-        self.groupement, self.members = groupement, members
-        self.masque = np.full(len(cells), "", dtype=object)
-        self.conseil = np.full(len(cells), "", dtype=object)
-        n = len(cells)
-        self.extra = np.zeros(n, dtype=bool)
-        self.comp_of = np.zeros(n, dtype=np.int64)
-        self.groups: list[tuple[np.ndarray, list]] = []
-        year_of = cells.annee.to_numpy()
-        for annee in np.unique(year_of):
-            idx = np.flatnonzero(year_of == annee)
-            local = {int(g): i for i, g in enumerate(idx)}
-            rels = [(local[t], [local[p] for p in parts]) for t, parts in relations if t in local]
-            comps = _components(len(idx), rels)
-            comp_of = np.zeros(len(idx), dtype=np.int64)
-            for k, comp in enumerate(comps):
-                comp_of[comp] = k
-            by_comp: list[list] = [[] for _ in comps]
-            for t, parts in rels:
-                by_comp[comp_of[t]].append((t, parts))
-            for k, comp in enumerate(comps):
-                pos = {int(g): i for i, g in enumerate(comp)}
-                sub_rels = [(pos[t], [pos[p] for p in parts]) for t, parts in by_comp[k]]
-                self.comp_of[idx[comp]] = len(self.groups)
-                self.groups.append((idx[comp], sub_rels))
-        self.done = np.zeros(len(self.groups), dtype=bool)
+
+class _Family:
+    """Secondary secret of one table family for one data version and rule set, computed group by group.
+
+    A group is one year and one cluster of territories: a département and the EPCIs with communes in
+    it, joined transitively when an EPCI spans two départements (no relation links two clusters, so at
+    national scale the Hautes-Alpes never need the rest of France). A group's cells are read from the
+    mart filtered to it, the first time one of its cells is asked for.
+    """
+
+    def __init__(self, snap: Snapshot, ind: Indicator, groupement: str):
+        family, margin = _family(groupement)
+        self.groupement = groupement
+        self.years = set(_universe_years(snap, ind.mesure, [family] + ([margin[0]] if margin and margin[0] != family else [])))
+        self.deps = _departements_of(snap)
+        nodes = [(n, c) for n, c in snap.rows("SELECT niveau, code FROM ref_territoires WHERE niveau IN ('epci', 'departement')")]
+        index = {node: i for i, node in enumerate(nodes)}
+        parent = list(range(len(nodes)))
+        for e, ds in self.deps.items():
+            for d in ds:
+                if ("epci", e) in index and ("departement", d) in index:
+                    ra, rb = _find(parent, index[("epci", e)]), _find(parent, index[("departement", d)])
+                    if ra != rb:
+                        parent[ra] = rb
+        self.cluster_of = {node: _find(parent, i) for node, i in index.items()}
+        self.clusters: dict[int, dict[str, list[str]]] = {}
+        for (niveau, code), k in self.cluster_of.items():
+            self.clusters.setdefault(k, {n: [] for n in _MARGIN_NIVEAUX})[niveau].append(code)
+        self.done: set[tuple[int, int]] = set()
+        self.table = pd.DataFrame()    # computed cells, with masque, conseil and comp (group number)
+        self.n_comps = 0
+        self.masked = pd.DataFrame()   # the masked ones (what the outputs need)
         self.lock = threading.Lock()
-        self.values = cells.valeur.to_numpy(dtype=float)
-        self.primary = cells.primary.to_numpy(dtype=bool)
-        self.contrib = cells.nb_contrib.astype("Float64").fillna(np.inf).to_numpy(dtype=float)
 
-    def protect(self, wanted: np.ndarray) -> np.ndarray:
-        """Compute the groups of the wanted cells (boolean mask); returns the mask of those groups' cells."""
-        needed = np.unique(self.comp_of[wanted])
+    def _wanted(self, niveau: str | None, codes: list[str] | None, annees: list[int] | None):
+        niveaux = _MARGIN_NIVEAUX if niveau is None else [niveau]
+        clusters = {k for (n, c), k in self.cluster_of.items() if n in niveaux} if codes is None else \
+            {self.cluster_of[(n, c)] for n in niveaux for c in set(codes) if (n, c) in self.cluster_of}
+        years = self.years if annees is None else self.years & {int(a) for a in annees}
+        return sorted(years), clusters
+
+    def ensure(self, snap: Snapshot, ind: Indicator, niveau: str | None, codes: list[str] | None,
+               annees: list[int] | None) -> None:
+        """Compute the groups holding the cells asked for (once: later calls find them done)."""
+        years, clusters = self._wanted(niveau, codes, annees)
+        if all((y, k) in self.done for y in years for k in clusters):
+            return
         with self.lock:
-            for g in needed:
-                if self.done[g]:
+            frames = [self.table]
+            for y in years:
+                todo = sorted(k for k in clusters if (y, k) not in self.done)
+                if not todo:
                     continue
-                cell, rels = self.groups[g]
-                if self.primary[cell].any():  # nothing secret in a group: nothing to protect
-                    self.extra[cell] = secret.suppress(self.values[cell], self.primary[cell], rels, self.contrib[cell])
-                    sub = self.cells.iloc[cell].copy()
-                    sub["masque"] = np.where(self.primary[cell], "primaire", np.where(self.extra[cell], "secondaire", ""))
-                    self.masque[cell] = sub.masque.to_numpy()
-                    self.conseil[cell] = _coarser(sub, self.groupement, self.members).to_numpy()
-                self.done[g] = True
-        return np.isin(self.comp_of, needed)
+                terr = None
+                if len(todo) < len(self.clusters):
+                    terr = {n: [c for k in todo for c in self.clusters[k][n]] for n in _MARGIN_NIVEAUX}
+                cells, relations = secret_universe(snap, ind, self.groupement, y, terr)
+                cells = protect_cells(cells, relations, self.groupement, self.deps)
+                cells["comp"] += self.n_comps
+                self.n_comps = int(cells.comp.max()) + 1 if len(cells) else self.n_comps
+                frames.append(cells)
+                self.done.update((y, k) for k in todo)
+            self.table = pd.concat([f for f in frames if len(f)], ignore_index=True)
+            self.masked = self.table[self.table.masque.ne("")][
+                ["niveau", "groupement", "code", "annee", "groupe_code", "masque", "conseil"]].reset_index(drop=True)
+
+    def pattern(self, niveau: str | None, codes: list[str] | None, annees: list[int] | None) -> pd.DataFrame:
+        """Every cell of the groups that hold the cells asked for."""
+        t = self.table
+        if t.empty:
+            return pd.DataFrame(columns=["niveau", "code", "annee", "groupement", "groupe_code", "valeur", "statut",
+                                         "masque", "conseil"])
+        wanted = np.ones(len(t), dtype=bool)
+        if niveau is not None:
+            wanted &= t.niveau.eq(niveau).to_numpy()
+        if codes is not None:
+            wanted &= t.code.isin(list(codes)).to_numpy()
+        if annees is not None:
+            wanted &= t.annee.isin([int(a) for a in annees]).to_numpy()
+        rows = t.comp.isin(np.unique(t.comp.to_numpy()[wanted])).to_numpy()
+        out = t.loc[rows].sort_values(["annee", "groupement", "niveau", "code", "groupe_code"])
+        return out[["niveau", "code", "annee", "groupement", "groupe_code", "valeur", "statut", "masque", "conseil"]]
 
 
-_UNIVERSES: dict[tuple, _Universe] = {}
-_UNIVERSES_LOCK = threading.Lock()
+_FAMILIES: dict[tuple, _Family] = {}
+_FAMILIES_LOCK = threading.Lock()
+
+
+def _family_state(snap: Snapshot, ind: Indicator, groupement: str) -> _Family:
+    rules = secret.Rules.from_env()
+    key = (snap.version, rules, ind.mesure, _family(groupement)[0])
+    with _FAMILIES_LOCK:
+        fam = _FAMILIES.get(key)
+        if fam is None:
+            if len(_FAMILIES) > 64:
+                _FAMILIES.clear()
+            fam = _FAMILIES[key] = _Family(snap, ind, groupement)
+    return fam
 
 
 def secret_pattern(snap: Snapshot, ind: Indicator, groupement: str, niveau: str | None = None,
@@ -325,36 +458,17 @@ def secret_pattern(snap: Snapshot, ind: Indicator, groupement: str, niveau: str 
     relation links (at national scale, the départements and their EPCIs), are independent. With
     niveau / codes / annees, only the groups holding those cells are computed (and returned).
     """
-    rules = secret.Rules.from_env()
-    family, _ = _family(groupement)
-    key = (snap.version, rules, ind.mesure, family)
-    with _UNIVERSES_LOCK:
-        uni = _UNIVERSES.get(key)
-    if uni is None:
-        uni = _Universe(*secret_universe(snap, ind, groupement), groupement, _epci_departements(snap))
-        with _UNIVERSES_LOCK:
-            if len(_UNIVERSES) > 64:
-                _UNIVERSES.clear()
-            uni = _UNIVERSES.setdefault(key, uni)
-    cells = uni.cells
-    wanted = np.ones(len(cells), dtype=bool)
-    if niveau is not None:
-        wanted &= cells.niveau.eq(niveau).to_numpy()
-    if codes is not None:
-        wanted &= cells.code.isin(list(codes)).to_numpy()
-    if annees is not None:
-        wanted &= cells.annee.isin([int(a) for a in annees]).to_numpy()
-    rows = uni.protect(wanted)
-    out = cells.loc[rows, ["niveau", "code", "annee", "groupement", "groupe_code", "valeur", "statut"]]
-    return out.assign(masque=uni.masque[rows], conseil=uni.conseil[rows])
+    fam = _family_state(snap, ind, groupement)
+    fam.ensure(snap, ind, niveau, codes, annees)
+    return fam.pattern(niveau, codes, annees)
 
 
-def _coarser(cells: pd.DataFrame, groupement: str, members: pd.DataFrame) -> pd.Series:
-    """Where a masked cell's information is published at a coarser level (sector total, its département)."""
+def _coarser(cells: pd.DataFrame, groupement: str, deps: dict[str, list[str]]) -> pd.Series:
+    """Where a masked cell's information is published at a coarser level (sector total, its département).
+    `deps`: EPCI -> départements it has communes in."""
     family, margin = _family(groupement)
     shown = cells[cells.masque.eq("")]
     shown_keys = set(zip(shown.annee, shown.niveau, shown.code, shown.groupement, shown.groupe_code))
-    deps = members.groupby("epci").departement.agg(list).to_dict()
     out = []
     for r in cells.itertuples():
         tips = []
@@ -367,32 +481,50 @@ def _coarser(cells: pd.DataFrame, groupement: str, members: pd.DataFrame) -> pd.
     return pd.Series(out, index=cells.index, dtype=object)
 
 
-def _apply_secondary(snap: Snapshot, ind: Indicator, groupement: str, niveau: str, df: pd.DataFrame) -> pd.DataFrame:
-    df = df.copy()
+def _secondary_sql(q: _Sql, snap: Snapshot, ind: Indicator, groupement: str, niveau: str, annees: list[int],
+                   codes: list[str] | None, sql: str) -> str:
+    """The secondary secret over a level SELECT: turnover hidden below the EPCI; at EPCI and département
+    level, the cells masked by the table family's pattern (computed for the groups asked, see _Family)."""
     if niveau == "commune":
         # Turnover is not published below the EPCI: only known zeros stay.
-        hide = df.nb_contrib.fillna(0).gt(0) & ~df.statut.eq("secret")
-        df.loc[hide, "valeur"] = np.nan
-        df.loc[hide, "statut"] = "secret"
-        df.loc[hide, "note"] = secret.NOTE_COMMUNE
-        return df
-    if niveau not in _MARGIN_NIVEAUX or df.empty:
-        return df
-    pats = secret_pattern(snap, ind, groupement, niveau, df.code.unique().tolist(), df.annee.dropna().unique().tolist())
-    pats = pats[(pats.niveau == niveau) & (pats.groupement == groupement)][["code", "annee", "groupe_code", "masque", "conseil"]]
-    df = df.merge(pats, on=["code", "annee", "groupe_code"], how="left")
-    second = df.masque.eq("secondaire").fillna(False).to_numpy(dtype=bool)
-    df.loc[second, "valeur"] = np.nan
-    df.loc[second, "statut"] = "secret"
-    df.loc[second, "note"] = secret.NOTE_SECONDARY
-    tip = df.masque.fillna("").ne("") & df.conseil.fillna("").ne("")
-    df.loc[tip, "note"] = df.loc[tip, "note"] + " ; " + df.loc[tip, "conseil"]
-    return df.drop(columns=["masque", "conseil"])
+        hide = "(coalesce(nb_contrib, 0) > 0 AND statut <> 'secret')"
+        return f"""SELECT * REPLACE (CASE WHEN {hide} THEN NULL ELSE valeur END AS valeur,
+                                     CASE WHEN {hide} THEN 'secret' ELSE statut END AS statut,
+                                     CASE WHEN {hide} THEN {q(secret.NOTE_COMMUNE)} ELSE note END AS note)
+                   FROM ({sql}) l"""
+    if niveau not in _MARGIN_NIVEAUX:
+        return sql
+    fam = _family_state(snap, ind, groupement)
+    fam.ensure(snap, ind, niveau, codes, annees)
+    # Only masked cells change (a few per cent of the cells): they are passed to the statement.
+    m = fam.masked
+    if not m.empty:
+        m = m[m.niveau.eq(niveau) & m.groupement.eq(groupement) & m.annee.isin([int(a) for a in annees])]
+        if codes is not None:
+            m = m[m.code.isin(list(codes))]
+    if m.empty:
+        return sql
+    cols = {c: q(m[c].tolist()) for c in ("code", "annee", "groupe_code", "masque", "conseil")}
+    second = "k.masque = 'secondaire'"
+    return f"""
+        SELECT l.* REPLACE (CASE WHEN {second} THEN NULL ELSE l.valeur END AS valeur,
+                            CASE WHEN {second} THEN 'secret' ELSE l.statut END AS statut,
+                            CASE WHEN {second} THEN {q(secret.NOTE_SECONDARY)} ELSE l.note END
+                            || CASE WHEN coalesce(k.masque, '') <> '' AND coalesce(k.conseil, '') <> ''
+                                    THEN ' ; ' || k.conseil ELSE '' END AS note)
+        FROM ({sql}) l LEFT JOIN (
+            SELECT unnest(CAST({cols['code']} AS VARCHAR[])) AS code, unnest(CAST({cols['annee']} AS BIGINT[])) AS annee,
+                   unnest(CAST({cols['groupe_code']} AS VARCHAR[])) AS groupe_code,
+                   unnest(CAST({cols['masque']} AS VARCHAR[])) AS masque, unnest(CAST({cols['conseil']} AS VARCHAR[])) AS conseil
+        ) k ON k.code = l.code AND k.annee = l.annee AND k.groupe_code = l.groupe_code"""
 
 
-def _worst(a: pd.Series, b: pd.Series) -> pd.Series:
-    ra, rb = a.map(_STATUT_RANK), b.map(_STATUT_RANK)
-    return a.where(ra >= rb, b)
+_RANK_SQL = "CASE {} " + " ".join(f"WHEN '{k}' THEN {v}" for k, v in _STATUT_RANK.items()) + " END"
+
+
+def _worst_sql(a: str, b: str) -> str:
+    """The worse of two statuts (the first one on a tie)."""
+    return f"CASE WHEN {_RANK_SQL.format(a)} >= {_RANK_SQL.format(b)} THEN {a} ELSE {b} END"
 
 
 def latest_year(snap: Snapshot, name: str, niveau: str, definition: str = "coeur") -> int | None:
@@ -412,60 +544,69 @@ def get(snap: Snapshot, name: str, niveau: str = "epci", annee: int | None = Non
     annees = [int(a) for a in annees]
     groupes = [ind.numerateur] if ind.numerateur else None
     if not annees:  # nothing loaded for this indicator: every cell is absent
-        df = territories(snap, niveau, territoires)[["code"]].merge(
+        df = territories(snap, niveau, territoires).merge(
             pd.DataFrame({"groupe_code": groupes or categories(snap, groupement).groupe_code.tolist()}), how="cross")
         df = df.assign(annee=pd.NA, valeur=np.nan, statut="absent", source="", demo=False,
                        note=f"Aucune donnée chargée : charger {ind.source_hint}")
-        return _tidy(snap, df, ind, niveau, groupement, territoires)
+        return _tidy(snap, df, ind, niveau, groupement)
+    q = _Sql(ind.mesure, territoires)
     if ind.kind == "niveau":
-        df = _levels(snap, ind, groupement, niveau, annees, territoires, groupes)
+        body = _level_sql(q, snap, ind, groupement, niveau, annees, groupes)
+        body = f"SELECT code, annee, yi, gi, groupe_code, valeur, statut, note, source_id FROM ({body}) l"
     elif ind.kind == "part":
-        num = _levels(snap, ind, groupement, niveau, annees, territoires, groupes)
-        den = _levels(snap, ind, "total", niveau, annees, territoires, ["_T"])
-        df = num.merge(den[["code", "annee", "valeur", "statut", "note"]], on=["code", "annee"], suffixes=("", "_den"))
-        df["valeur"] = np.where(df.valeur_den > 0, df.valeur / df.valeur_den, np.nan)
-        worst = _worst(df.statut, df.statut_den)
-        df["note"] = np.where(worst == df.statut, df.note, df.note_den)
-        df["statut"] = worst
-        df.loc[df.valeur_den.eq(0), "statut"] = "absent"
+        num = _level_sql(q, snap, ind, groupement, niveau, annees, groupes)
+        den = _level_sql(q, snap, ind, "total", niveau, annees, ["_T"])
+        worst = _worst_sql("n.statut", "d.statut")
+        body = f"""SELECT n.code, n.annee, n.yi, n.gi, n.groupe_code,
+                          CASE WHEN d.valeur > 0 THEN n.valeur / d.valeur END AS valeur,
+                          CASE WHEN d.valeur = 0 THEN 'absent' ELSE {worst} END AS statut,
+                          CASE WHEN {worst} = n.statut THEN n.note ELSE d.note END AS note, n.source_id
+                   FROM ({num}) n JOIN ({den}) d ON d.code = n.code AND d.annee = n.annee"""
     else:  # croissance, taux_croissance: between annee_base (default: the year before) and each year
-        bases = {a: (annee_base if annee_base is not None else a - 1) for a in annees}
-        cur = _levels(snap, ind, groupement, niveau, annees, territoires, None)
-        base = _levels(snap, ind, groupement, niveau, sorted(set(bases.values())), territoires, None)
-        cur["annee_base"] = cur.annee.map(bases)
-        df = cur.merge(base[["code", "annee", "groupe_code", "valeur", "statut", "note"]]
-                       .rename(columns={"annee": "annee_base"}), on=["code", "annee_base", "groupe_code"], suffixes=("", "_base"))
-        if ind.kind == "croissance":
-            df["valeur"] = df.valeur - df.valeur_base
-        else:
-            df["valeur"] = np.where(df.valeur_base > 0, df.valeur / df.valeur_base - 1, np.nan)
-        worst = _worst(df.statut, df.statut_base)
-        df["note"] = np.where(worst == df.statut, df.note, df.note_base)
-        df["statut"] = worst
-    df.loc[df.statut.isin(["secret", "absent"]), "valeur"] = np.nan
-    return _tidy(snap, df, ind, niveau, groupement, territoires)
+        bases = sorted({annee_base if annee_base is not None else a - 1 for a in annees})
+        cur = _level_sql(q, snap, ind, groupement, niveau, annees, None)
+        base = _level_sql(q, snap, ind, groupement, niveau, bases, None)
+        base_of = f"CAST({q(int(annee_base))} AS BIGINT)" if annee_base is not None else "c.annee - 1"
+        valeur = ("c.valeur - b.valeur" if ind.kind == "croissance"
+                  else "CASE WHEN b.valeur > 0 THEN c.valeur / b.valeur - 1 END")
+        worst = _worst_sql("c.statut", "b.statut")
+        body = f"""SELECT c.code, c.annee, c.yi, c.gi, c.groupe_code, b.annee AS annee_base, {valeur} AS valeur,
+                          {worst} AS statut, CASE WHEN {worst} = c.statut THEN c.note ELSE b.note END AS note, c.source_id
+                   FROM ({cur}) c JOIN ({base}) b ON b.code = c.code AND b.annee = {base_of} AND b.groupe_code = c.groupe_code"""
+    n = q(niveau)
+    dim = ind.dimension
+    df = snap.df(q.statement(f"""
+        SELECT r.code, t.nom, t.nom_court, {n} AS niveau, r.annee{', r.annee_base' if ind.kind in _GROWTH else ''}
+               {f', r.groupe_code AS "{dim}_code", k.libelle AS "{dim}"' if dim else ''},
+               CAST(CASE WHEN r.statut IN ('secret', 'absent') THEN NULL ELSE r.valeur END AS DOUBLE) AS valeur,
+               r.statut, r.note, coalesce(s.libelle, '') AS source, coalesce(s.demo, false) AS demo
+               {', rc.hors_departement' if niveau == 'commune' else ''}
+        FROM ({body}) r JOIN ref_territoires t ON t.niveau = {n} AND t.code = r.code
+        LEFT JOIN sources s ON s.source_id = r.source_id
+        {f'LEFT JOIN ref_groupes k ON k.groupement = {q(groupement)} AND k.groupe_code = r.groupe_code' if dim else ''}
+        {'LEFT JOIN ref_communes rc ON rc.code = r.code' if niveau == 'commune' else ''}
+        ORDER BY t.ordre, r.code, r.annee{', k.ordre' if dim else ''}, r.yi, r.gi"""), q.params)
+    return df
 
 
-def _tidy(snap: Snapshot, df: pd.DataFrame, ind: Indicator, niveau: str, groupement: str,
-          territoires_: list[str] | None) -> pd.DataFrame:
-    terr = territories(snap, niveau, territoires_)
-    df = df.merge(terr, on="code", how="left")
+_GROWTH = ("croissance", "taux_croissance")
+
+
+def _tidy(snap: Snapshot, df: pd.DataFrame, ind: Indicator, niveau: str, groupement: str) -> pd.DataFrame:
+    """Output columns and order of a frame built in pandas (every cell absent: nothing loaded)."""
     df["niveau"] = niveau
     cols = ["code", "nom", "nom_court", "niveau", "annee"]
-    if "annee_base" in df:
-        cols.append("annee_base")
+    sort = ["ordre", "code", "annee"]
     if ind.dimension:
-        labels = categories(snap, groupement).rename(columns={"libelle": ind.dimension, "groupe_code": f"{ind.dimension}_code"})
+        labels = categories(snap, groupement).rename(columns={"libelle": ind.dimension, "groupe_code": f"{ind.dimension}_code",
+                                                              "ordre": "ordre_cat"})
         df = df.merge(labels, left_on="groupe_code", right_on=f"{ind.dimension}_code", how="left")
         cols += [f"{ind.dimension}_code", ind.dimension]
+        sort.append("ordre_cat")
     cols += ["valeur", "statut", "note", "source", "demo"]
     if niveau == "commune":
         cols.append("hors_departement")
-    df["source"] = df.source.fillna("")
-    sort = ["ordre", "code", "annee"] + (["ordre_cat"] if ind.dimension else [])
-    if ind.dimension:
-        df = df.rename(columns={"ordre_y": "ordre_cat", "ordre_x": "ordre"}) if "ordre_y" in df else df
-    df = df.sort_values([c for c in sort if c in df]).reset_index(drop=True)
+    df = df.sort_values(sort).reset_index(drop=True)
     out = df[cols].copy()
     out["valeur"] = out.valeur.astype(float)
     return out

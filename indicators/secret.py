@@ -19,7 +19,6 @@ import os
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -36,24 +35,24 @@ NOTE_FEW = "Secret statistique : moins de {n} entreprises contribuent à ce chif
 NOTE_DOMINANT = "Secret statistique : une entreprise représente au moins {p} % de ce chiffre"
 
 
-def apply_primary(rows: pd.DataFrame, rules: Rules | None = None) -> pd.DataFrame:
-    """Mark primary secret on mart rows carrying nb_contrib / max_contrib (firm-level measures).
+def primary_sql(sql: str, param, rules: Rules | None = None) -> str:
+    """The primary rule over a SELECT of firm-level aggregates (columns valeur, statut, note, nb_contrib,
+    max_contrib): secret cells get a NULL value, statut 'secret' and the reason; same columns out.
 
-    Cells with no contributing firm (a true zero) are not secret.
+    `param(value)` returns the placeholder of a statement parameter. Cells with no contributing firm
+    (a true zero) are not secret.
     """
     rules = rules or Rules.from_env()
-    n = rows["nb_contrib"].astype("Float64")
-    top = rows["max_contrib"].astype("Float64")
-    total = rows["valeur"].astype("Float64")
-    few = (n > 0) & (n < rules.min_firms)
-    dominant = (n >= rules.min_firms) & (total > 0) & (top >= rules.dominance * total)
-    rules_mask = (few | dominant).fillna(False).to_numpy(dtype=bool)
-    out = rows.copy()
-    out.loc[rules_mask, "valeur"] = np.nan
-    out.loc[rules_mask, "statut"] = "secret"
-    out.loc[few.fillna(False).to_numpy(dtype=bool), "note"] = NOTE_FEW.format(n=rules.min_firms)
-    out.loc[dominant.fillna(False).to_numpy(dtype=bool), "note"] = NOTE_DOMINANT.format(p=round(rules.dominance * 100))
-    return out
+    lo, top = param(int(rules.min_firms)), param(float(rules.dominance))
+    few = f"(nb_contrib > 0 AND nb_contrib < {lo})"
+    dominant = f"(nb_contrib >= {lo} AND valeur > 0 AND max_contrib >= {top} * valeur)"
+    return f"""
+        SELECT * REPLACE (CASE WHEN {few} OR {dominant} THEN NULL ELSE valeur END AS valeur,
+                          CASE WHEN {few} OR {dominant} THEN 'secret' ELSE statut END AS statut,
+                          CASE WHEN {few} THEN {param(NOTE_FEW.format(n=rules.min_firms))}
+                               WHEN {dominant} THEN {param(NOTE_DOMINANT.format(p=round(rules.dominance * 100)))}
+                               ELSE note END AS note)
+        FROM ({sql}) p"""
 
 
 # --- secondary suppression ------------------------------------------------------------------------
@@ -145,12 +144,41 @@ def suppress(values, primary, relations: list[tuple[int, list[int]]], nb_contrib
             rel_of[c].append(r)
     cells_of = [[total, *parts] for total, parts in relations]
     complements: set[int] = set()
+    memo: dict = {}  # the same sets of hidden cells are audited many times
+
+    def det(unknown: frozenset) -> set[int]:
+        out = memo.get(unknown)
+        if out is None:
+            out = memo[unknown] = determined(a, unknown)
+        return out
+
+    # exposed(), and two questions about it answered with fewer audits (same answers): is p exposed,
+    # is anything exposed. An audit that hides no primary cell cannot expose one: skipped.
+    def exposed_(cells: set[int]) -> set[int]:
+        cells = frozenset(cells)
+        out = det(cells) & prim if cells & prim else set()
+        for u in sorted(single & cells):
+            if (cells & prim) - {u}:
+                out |= (det(cells - {u}) & prim) - {u}
+        return out
+
+    def p_exposed(cells: set[int], p: int) -> bool:
+        cells = frozenset(cells)
+        return p in det(cells) or any(p in det(cells - {u}) for u in sorted(single & cells) if u != p)
+
+    def any_exposed(cells: set[int]) -> bool:
+        cells = frozenset(cells)
+        if not cells & prim:
+            return False
+        if det(cells) & prim:
+            return True
+        return any((cells & prim) - {u} and (det(cells - {u}) & prim) - {u} for u in sorted(single & cells))
 
     def key(i):
         return (values[i], i)
 
     for _ in range(n):
-        bad = exposed(a, hidden, prim, single)
+        bad = exposed_(hidden)
         if not bad:
             break
         p = min(bad)
@@ -170,18 +198,18 @@ def suppress(values, primary, relations: list[tuple[int, list[int]]], nb_contrib
             cands = sorted(usable - hidden, key=key)
         if not cands:
             break  # nothing left to mask
-        chosen = next((c for c in cands if p not in exposed(a, hidden | {c}, prim, single)), None)
+        chosen = next((c for c in cands if not p_exposed(hidden | {c}, p)), None)
         if chosen is None:
             # Two cells (a rectangle's missing corners): the pair of smallest total that protects p.
             pairs = sorted(((values[c] + values[d], c, d) for i, c in enumerate(cands) for d in cands[i + 1:]),
                            key=lambda x: (x[0], x[1], x[2]))
-            pair = next(((c, d) for _, c, d in pairs[:400] if p not in exposed(a, hidden | {c, d}, prim, single)), None)
+            pair = next(((c, d) for _, c, d in pairs[:400] if not p_exposed(hidden | {c, d}, p)), None)
             if pair is not None:
                 hidden.update(pair)
                 complements.update(pair)
                 continue
             # No single cell protects p: take the smallest cell of a relation that pins it.
-            fixed = determined(a, hidden) | (set(range(n)) - hidden)
+            fixed = det(frozenset(hidden)) | (set(range(n)) - hidden)
             pinning = [r for r in rel_of[p] if all(c == p or c in fixed for c in cells_of[r])]
             pool = sorted({c for r in (pinning or rel_of[p]) for c in cells_of[r]} & set(cands), key=key)
             chosen = (pool or cands)[0]
@@ -189,7 +217,7 @@ def suppress(values, primary, relations: list[tuple[int, list[int]]], nb_contrib
         complements.add(chosen)
     # Clean-up: give back any complement that is not needed any more (largest first: most information).
     for c in sorted(complements, key=key, reverse=True):
-        if not exposed(a, hidden - {c}, prim, single):
+        if not any_exposed(hidden - {c}):
             hidden.discard(c)
             complements.discard(c)
     return np.array([i in complements for i in range(n)], dtype=bool)
