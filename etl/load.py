@@ -21,7 +21,7 @@ from typing import Callable
 import duckdb
 
 from . import sources
-from .marts import build_marts
+from .marts import FIRM_MEASURES, build_marts
 from .reference import REFERENCE_DIR, load_reference, reference_dir
 from .schema import DDL
 from .validate import LoadError, Problem
@@ -41,6 +41,8 @@ class FileReport:
     lignes_lues: int = 0
     lignes_gardees: int = 0
     problems: list[Problem] = field(default_factory=list)
+    # Measures whose mart rows the load changed (the mart update recomputes only those).
+    mesures: frozenset[str] = field(default_factory=frozenset, repr=False)
 
 
 def sha256_of(path: Path) -> str:
@@ -233,6 +235,7 @@ def _apply(con: duckdb.DuckDBPyConnection, staged: sources.Staged, path: Path, s
               AND (f.niveau <> 'commune' OR f.territoire_code IN (SELECT commune FROM source_couverture WHERE source_id = ?))
         """, [staged.kind, sid])
         con.execute("INSERT INTO facts SELECT ?, * FROM stg_keep", [sid])
+        report.mesures = frozenset(r[0] for r in con.execute("SELECT DISTINCT mesure FROM stg_keep").fetchall())
         report.lignes_gardees = con.execute(
             f"SELECT count(DISTINCT ligne) FROM {table} WHERE niveau <> 'commune' OR territoire_code IN (SELECT code FROM ref_communes)").fetchall()[0][0]
         if staged.lignes_gardees is not None:
@@ -246,6 +249,7 @@ def _apply(con: duckdb.DuckDBPyConnection, staged: sources.Staged, path: Path, s
         """)
         con.execute("DELETE FROM firmes WHERE (siret, annee) IN (SELECT siret, annee FROM stg_keep)")
         con.execute("INSERT INTO firmes SELECT ?, * FROM stg_keep", [sid])
+        report.mesures = frozenset(FIRM_MEASURES)
         report.lignes_gardees = con.execute(
             f"SELECT count(DISTINCT ligne) FROM {table} WHERE commune IN (SELECT code FROM ref_communes)").fetchall()[0][0]
         years = con.execute("SELECT min(annee), max(annee) FROM stg_keep").fetchall()[0]
@@ -324,10 +328,11 @@ def _ingest(con, paths: list[Path], kind: str | None, demo: bool, progress: Prog
     return reports
 
 
-def _finish(con, progress: Progress, marts: bool = True) -> None:
-    if marts:  # not needed when only the action plan changed (its tables are read as they are)
+def _finish(con, progress: Progress, mesures: frozenset[str] | None = None) -> None:
+    """Marts (all of them, or only the rows of `mesures`), then a new data version."""
+    if mesures is None or mesures:  # nothing to do when only the action plan changed (its tables are read as they are)
         progress("Calcul des agrégats (EPCI, département, niveaux NAF, filières)…")
-        build_marts(con)
+        build_marts(con, mesures)
     con.execute("INSERT OR REPLACE INTO meta VALUES ('version', ?), ('construit_le', ?)",
                 [uuid.uuid4().hex, datetime.now().isoformat(timespec="seconds")])
 
@@ -368,7 +373,8 @@ def load(paths: list[Path], warehouse: Path = DEFAULT_WAREHOUSE, kind: str | Non
                 reports = _ingest(con, [Path(p) for p in paths], kind, False, progress)
                 if all(r.statut == "déjà chargé" for r in reports):
                     raise _NothingToDo(reports)  # leaves the warehouse file as it was
-                _finish(con, progress, marts=any(r.kind != "plan_actions" for r in reports if r.statut == "chargé"))
+                # A new warehouse gets its whole mart; otherwise only the measures the files touched.
+                _finish(con, progress, None if existing is None else frozenset().union(*(r.mesures for r in reports)))
     except _NothingToDo as nothing:
         return nothing.reports
     return reports

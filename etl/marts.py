@@ -6,6 +6,8 @@ contribution so that the read side can apply the statistical secret rules.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import duckdb
 import pandas as pd
 
@@ -24,11 +26,12 @@ TPE_PME_BANDS = ("NN", "00", "01", "02", "03", "11", "12", "21", "22", "31")
 PME_MAX_CA_EUR = 50e6
 
 
-def _level_choice(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+def _level_choice(con: duckdb.DuckDBPyConnection, groupings=GROUPINGS) -> pd.DataFrame:
     """For each source and grouping, the NAF level its figures are read from.
 
     A grouping the file publishes itself is taken as published; the others are summed
-    from the finest level of the file only (a coarse level may be a partial list).
+    from the finest level of the file only (a coarse level may be a partial list). The
+    levels are those of all the source's facts, whatever measures are being computed.
     """
     present = con.execute("SELECT DISTINCT f.source_id, s.kind, f.naf_niveau FROM facts f JOIN sources s USING (source_id)").fetchdf()
     mapping = set(map(tuple, con.execute("SELECT DISTINCT naf_niveau, groupement FROM ref_naf_map").fetchall()))
@@ -37,7 +40,7 @@ def _level_choice(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         levels = set(levels)
         complete = levels - PARTIAL_LEVELS.get(kind, set())
         finest = min(complete or levels, key=_FINENESS.index)
-        for g in GROUPINGS:
+        for g in groupings:
             if g in levels:
                 rows.append((source_id, g, g))
             elif (finest, g) in mapping:
@@ -48,93 +51,119 @@ def _level_choice(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 _KEYS = "niveau, code, annee, mesure, groupement, groupe_code"
 _COLS = "source_id, niveau, code, annee, mesure, groupement, groupe_code, valeur, statut, nb_contrib, max_contrib, n_couvertes, n_membres"
 
-
-# Commune figures are kept at the groupings pages show (total, broad sectors, the candidature's sectors,
-# filières); the fine NAF levels by commune only feed the EPCI and département roll-ups. Storing them
-# would multiply the mart by about 100 for a national URSSAF file, for figures nobody reads.
+# Groupings the read side queries (indicators/catalog.py: total, a5, secteur, champ, filières; the secret
+# families of indicators/query.py add none): stored in `mart`, for every territorial level.
+MART_GROUPINGS = ("total", "a5", "secteur", "champ", "filiere_coeur", "filiere_elargi")
+# Finer NAF groupings no page reads: never stored (they made up half of a national mart), computed on
+# demand from facts by `fine_mart`, for EPCI and coarser levels (never by commune).
 FINE_LEVELS = ("sous_classe", "a88", "a38", "a17", "section", "a10")
 _COMMUNE_DETAIL = f"(niveau = 'commune' AND groupement IN {FINE_LEVELS})"
+# Measures computed from firm rows (chamber files): recomputed together (coverage is shared by all years).
+FIRM_MEASURES = ("ca_eur", "entreprises", "entreprises_tpe_pme")
+# Stored in meta: a warehouse whose mart was built another way gets a full rebuild instead of an update.
+MART_FORMAT = "groupements-lus-v1"
 
 
-def build_marts(con: duckdb.DuckDBPyConnection) -> None:
-    """Rebuild `mart` from facts and firms.
+def build_marts(con: duckdb.DuckDBPyConnection, mesures: Iterable[str] | None = None) -> None:
+    """Build `mart` from facts and firms: all of it, or only the rows of `mesures`.
 
-    Done in a few set-based passes: commune facts are first rolled up to their EPCI and
-    département at the NAF level they are published at (a few times fewer rows than the
-    commune facts times every grouping); then, on both the facts and these roll-ups, a
-    figure published at the grouping asked for is taken as is (no aggregation), sous-classes
-    roll up to A88 once and the coarser groupings are summed from A88 (sums, counts and
-    flags are additive, so the result is the same as summing the sous-classes); commune
-    rows are computed only at the groupings the mart keeps for communes; the best-source
-    choice ranks only the measures that more than one source provides.
+    With `mesures` (the measures the files just loaded touched), the rows of the other measures are
+    kept as they are: a measure's rows depend only on the facts (or firm rows) of that measure, on
+    the coverage of their sources and on the relative rank of those sources, none of which a load
+    changes for another measure. Firm measures go together. A warehouse without a mart, or with a
+    mart of another format, is rebuilt in full.
     """
-    choice = _level_choice(con)
-    mapping = set(map(tuple, con.execute("SELECT DISTINCT naf_niveau, groupement FROM ref_naf_map").fetchall()))
-    # How each (source, grouping) is computed: 'same' (as published), 'a88' (via the A88 roll-up), 'direct'.
-    choice["via"] = [
-        "same" if lvl == g else ("a88" if lvl == "sous_classe" and g != "a88" and ("a88", g) in mapping else "direct")
-        for lvl, g in zip(choice.naf_niveau, choice.groupement)]
-    con.register("level_choice", choice)
-    con.execute("CREATE OR REPLACE TEMP TABLE m_choice AS SELECT * FROM level_choice")
-    con.unregister("level_choice")
-    # Facts as published (rolled = false) and commune facts summed up to EPCI / département (rolled = true),
-    # each row with what the statut needs (secret and valued counts, a partial flag): additive.
+    full = mesures is None or _mart_format(con) != MART_FORMAT
+    scope = None
+    if not full:
+        scope = set(mesures)
+        if scope & set(FIRM_MEASURES):
+            scope |= set(FIRM_MEASURES)
+        if not scope:
+            return
+        scope = sorted(scope)
+    select = _prepare(con, MART_GROUPINGS, scope)
+    # Rows are stored clustered by (mesure, groupement, niveau) then year so that reads skip row groups;
+    # an update appends the measures it recomputes, each still in one run.
+    order = "mesure, list_position(?, groupement), list_position(?, niveau), annee"
+    params = [list(MART_GROUPINGS), TERRITORY_LEVELS]
+    if full:
+        con.execute(f"CREATE OR REPLACE TABLE mart AS SELECT * FROM ({select}) ORDER BY {order}", params)
+    else:
+        con.execute("DELETE FROM mart WHERE list_contains(?, mesure)", [scope])
+        con.execute(f"INSERT INTO mart SELECT * FROM ({select}) ORDER BY {order}", params)
+    _cleanup(con)
+    con.execute("INSERT OR REPLACE INTO meta VALUES ('mart_format', ?)", [MART_FORMAT])
+
+
+def fine_mart(con: duckdb.DuckDBPyConnection, groupement: str, table: str = "mart_fin") -> str:
+    """The mart rows of a fine NAF grouping (a88, a38…), computed on demand into a temp table.
+
+    Same rows as a mart storing that grouping would hold (EPCI, département and coarser levels):
+    the same code builds them. Returns the table name.
+    """
+    if groupement not in FINE_LEVELS:
+        raise ValueError(f"regroupement fin inconnu « {groupement} » ({', '.join(FINE_LEVELS)})")
+    select = _prepare(con, (groupement,), None)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {select}")
+    _cleanup(con)
+    return table
+
+
+def _mart_format(con: duckdb.DuckDBPyConnection) -> str | None:
+    has_mart = con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
+                           "AND schema_name = 'main' AND table_name = 'mart'").fetchall()[0][0]
+    if not has_mart:
+        return None
+    rows = con.execute("SELECT valeur FROM meta WHERE cle = 'mart_format'").fetchall()
+    return rows[0][0] if rows else None
+
+
+def _cleanup(con: duckdb.DuckDBPyConnection) -> None:
+    for t in ("m_map", "m_src", "m_roll", "m_cov", "m_firm", "m_firm_all", "m_multi", "m_rank", "m_scope"):
+        con.execute(f"DROP TABLE IF EXISTS {t}")
+
+
+def _prepare(con: duckdb.DuckDBPyConnection, groupings, scope: list[str] | None) -> str:
+    """Temp tables for the mart rows of `groupings` (of the measures in `scope`, or all), and the
+    SELECT giving those rows (no commune rows at fine groupings).
+
+    Two set-based passes: facts are summed into every grouping asked for, by the territory they
+    are published for (a figure published at the grouping asked for maps to itself; the others
+    are summed from the source's finest complete level); then the commune rows are summed up to
+    EPCI and département (sums, counts and flags are additive, so this equals summing the facts).
+    The best-source choice ranks only the measures that more than one source provides.
+    """
+    con.execute("CREATE OR REPLACE TEMP TABLE m_scope (mesure VARCHAR)")
+    if scope is not None:
+        con.execute("INSERT INTO m_scope SELECT unnest(?)", [scope])
+    in_scope = "true" if scope is None else "f.mesure IN (SELECT mesure FROM m_scope)"
+    con.register("level_choice", _level_choice(con, groupings))
+    # (source, NAF level read, code) -> the grouping codes it counts in.
     con.execute("""
-        CREATE OR REPLACE TEMP TABLE m_fx AS
-        SELECT f.source_id, f.niveau, f.territoire_code AS code, f.annee, f.mesure, f.naf_code, f.naf_niveau, false AS rolled,
-               f.valeur, CAST(f.statut = 'secret' AS BIGINT) AS n_secret, CAST(f.valeur IS NOT NULL AS BIGINT) AS n_val,
-               f.statut = 'partiel' AS any_partiel
-        FROM facts f SEMI JOIN m_choice c ON c.source_id = f.source_id AND c.naf_niveau = f.naf_niveau
-        UNION ALL
-        SELECT f.source_id, a.niveau, a.code, f.annee, f.mesure, f.naf_code, f.naf_niveau, true,
-               sum(f.valeur), count(*) FILTER (WHERE f.statut = 'secret'), count(f.valeur), bool_or(f.statut = 'partiel')
-        FROM facts f SEMI JOIN m_choice c ON c.source_id = f.source_id AND c.naf_niveau = f.naf_niveau
-        JOIN ref_appartenance a ON a.commune = f.territoire_code
-        WHERE f.niveau = 'commune'
-        GROUP BY ALL
+        CREATE OR REPLACE TEMP TABLE m_map AS
+        SELECT c.source_id, m.naf_niveau, m.naf_code, m.groupement, m.groupe_code
+        FROM level_choice c JOIN ref_naf_map m ON m.naf_niveau = c.naf_niveau AND m.groupement = c.groupement
     """)
-    agg = "sum(f.valeur) AS valeur, sum(f.n_secret) AS n_secret, sum(f.n_val) AS n_val, bool_or(f.any_partiel) AS any_partiel"
-    # Commune rows only at the groupings the mart keeps for communes.
-    keep = f"NOT (f.niveau = 'commune' AND {{g}} IN {FINE_LEVELS})"
+    con.unregister("level_choice")
+    # Each row carries what the statut needs (secret and valued counts, a partial flag): all additive.
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE m_src AS
-        -- Published at the grouping asked for: one row per key already (facts are unique per source and key).
-        SELECT f.source_id, f.niveau, f.code, f.annee, f.mesure, f.rolled, f.naf_niveau AS groupement,
-               f.naf_code AS groupe_code, f.valeur, f.n_secret, f.n_val, f.any_partiel
-        FROM m_fx f
-        SEMI JOIN m_choice c ON c.source_id = f.source_id AND c.naf_niveau = f.naf_niveau AND c.via = 'same'
-        SEMI JOIN ref_naf_map m ON m.naf_niveau = f.naf_niveau AND m.naf_code = f.naf_code AND m.groupement = f.naf_niveau
-        WHERE {keep.format(g="f.naf_niveau")}
-        UNION ALL
-        -- Summed straight from the level read.
-        SELECT f.source_id, f.niveau, f.code, f.annee, f.mesure, f.rolled, m.groupement, m.groupe_code, {agg}
-        FROM m_fx f
-        JOIN m_choice c ON c.source_id = f.source_id AND c.naf_niveau = f.naf_niveau AND c.via = 'direct'
-        JOIN ref_naf_map m ON m.naf_niveau = f.naf_niveau AND m.naf_code = f.naf_code AND m.groupement = c.groupement
-        WHERE {keep.format(g="c.groupement")}
+        SELECT f.source_id, f.niveau, f.territoire_code AS code, f.annee, f.mesure, m.groupement, m.groupe_code,
+               sum(f.valeur) AS valeur, count(*) FILTER (WHERE f.statut = 'secret') AS n_secret, count(f.valeur) AS n_val,
+               bool_or(f.statut = 'partiel') AS any_partiel
+        FROM facts f JOIN m_map m USING (source_id, naf_niveau, naf_code)
+        WHERE {in_scope}
         GROUP BY ALL
     """)
-    # Sous-classes -> A88 once, then A88 -> every coarser grouping.
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE m_a88 AS
-        SELECT f.source_id, f.niveau, f.code, f.annee, f.mesure, f.rolled, m.groupe_code AS a88, {agg}
-        FROM m_fx f
-        JOIN ref_naf_map m ON m.naf_niveau = 'sous_classe' AND m.naf_code = f.naf_code AND m.groupement = 'a88'
-        WHERE f.naf_niveau = 'sous_classe' AND f.source_id IN (SELECT source_id FROM m_choice WHERE via = 'a88')
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE m_roll AS
+        SELECT s.source_id, a.niveau, a.code, s.annee, s.mesure, s.groupement, s.groupe_code, sum(s.valeur) AS valeur,
+               sum(s.n_secret) AS n_secret, sum(s.n_val) AS n_val, bool_or(s.any_partiel) AS any_partiel
+        FROM m_src s JOIN ref_appartenance a ON a.commune = s.code
+        WHERE s.niveau = 'commune'
         GROUP BY ALL
     """)
-    con.execute("DROP TABLE m_fx")
-    con.execute(f"""
-        INSERT INTO m_src
-        SELECT f.source_id, f.niveau, f.code, f.annee, f.mesure, f.rolled, m.groupement, m.groupe_code,
-               sum(f.valeur), sum(f.n_secret), sum(f.n_val), bool_or(f.any_partiel)
-        FROM m_a88 f
-        JOIN m_choice c ON c.source_id = f.source_id AND c.via = 'a88'
-        JOIN ref_naf_map m ON m.naf_niveau = 'a88' AND m.naf_code = f.a88 AND m.groupement = c.groupement
-        WHERE {keep.format(g="c.groupement")}
-        GROUP BY ALL
-    """)
-    con.execute("DROP TABLE m_a88")
     con.execute("""
         CREATE OR REPLACE TEMP TABLE m_cov AS
         SELECT c.source_id, a.niveau, a.code, count(*) AS n_couvertes
@@ -144,7 +173,8 @@ def build_marts(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("""CREATE OR REPLACE TEMP TABLE m_firm_all (source_id INTEGER, niveau VARCHAR, code VARCHAR, annee INTEGER,
                    mesure VARCHAR, groupement VARCHAR, groupe_code VARCHAR, valeur DOUBLE, statut VARCHAR, nb_contrib BIGINT,
                    max_contrib DOUBLE, n_couvertes BIGINT, n_membres BIGINT)""")
-    _firm_marts(con)
+    if scope is None or set(scope) & set(FIRM_MEASURES):
+        _firm_marts(con, groupings)
     # Measures given by more than one source need the best-source choice; the others are taken as they are.
     multi = [r[0] for r in con.execute("""
         SELECT mesure FROM (SELECT DISTINCT mesure, source_id FROM m_src
@@ -166,43 +196,28 @@ def build_marts(con: duckdb.DuckDBPyConnection) -> None:
                CASE WHEN n_val = 0 THEN NULL ELSE valeur END AS valeur,
                CASE WHEN n_val = 0 AND n_secret > 0 THEN 'secret' WHEN n_secret > 0 OR any_partiel THEN 'partiel' ELSE 'ok' END AS statut,
                NULL::BIGINT AS nb_contrib, NULL::DOUBLE AS max_contrib, NULL::BIGINT AS n_couvertes, NULL::BIGINT AS n_membres
-        FROM m_src WHERE NOT rolled AND {{where}}
+        FROM m_src WHERE {{where}} AND NOT {_COMMUNE_DETAIL}
         UNION ALL
         SELECT s.source_id, s.niveau, s.code, s.annee, s.mesure, s.groupement, s.groupe_code,
                CASE WHEN n_val = 0 THEN NULL ELSE valeur END, {statut}, NULL, NULL, n_couvertes, n_membres
-        FROM m_src s
+        FROM m_roll s
         JOIN m_cov c USING (source_id, niveau, code)
         JOIN ref_membres USING (niveau, code)
-        WHERE s.rolled AND {{where}}
+        WHERE {{where}}
         UNION ALL
         SELECT * FROM m_firm_all WHERE {{where}} AND NOT {_COMMUNE_DETAIL}"""
     single = all_rows.format(where="mesure NOT IN (SELECT mesure FROM m_multi)")
     several = all_rows.format(where="mesure IN (SELECT mesure FROM m_multi)")
-    # Rows are stored clustered by (mesure, groupement, niveau, annee) so that reads skip row groups;
-    # sorting on one small integer for the first three is much cheaper than on the text columns.
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE m_order AS
-        SELECT mesure, groupement, niveau, row_number() OVER (ORDER BY mesure, groupement, niveau) AS k
-        FROM (SELECT DISTINCT mesure FROM m_src UNION SELECT DISTINCT mesure FROM m_firm_all),
-             (SELECT unnest(?) AS groupement), (SELECT unnest(?) AS niveau)
-    """, [GROUPINGS, TERRITORY_LEVELS])
-    con.execute(f"""
-        CREATE OR REPLACE TABLE mart AS
+    return f"""
         WITH several AS (SELECT m.*, r.rk FROM ({several}) m JOIN m_rank r USING (source_id)),
              best AS (SELECT {_KEYS}, min(rk) AS rk FROM several GROUP BY ALL)
-        SELECT u.* FROM (
-            SELECT * FROM ({single})
-            UNION ALL
-            SELECT {_COLS} FROM several JOIN best USING ({_KEYS}, rk)) u
-        JOIN m_order o USING (mesure, groupement, niveau)
-        ORDER BY o.k, u.annee
-    """)
-    for t in ("m_src", "m_cov", "m_firm", "m_firm_all", "m_choice", "m_multi", "m_rank", "m_order"):
-        con.execute(f"DROP TABLE IF EXISTS {t}")
+        SELECT * FROM ({single})
+        UNION ALL
+        SELECT {_COLS} FROM several JOIN best USING ({_KEYS}, rk)"""
 
 
-def _firm_marts(con: duckdb.DuckDBPyConnection) -> None:
-    """Turnover and firm counts from firm rows, with what the secret rules need."""
+def _firm_marts(con: duckdb.DuckDBPyConnection, groupings=GROUPINGS) -> None:
+    """Turnover and firm counts from firm rows, with what the secret rules need, into m_firm_all."""
     bands = ", ".join(f"'{b}'" for b in TPE_PME_BANDS)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE m_firm AS
@@ -223,7 +238,7 @@ def _firm_marts(con: duckdb.DuckDBPyConnection) -> None:
                    max(f.source_id) AS source_id
             FROM f JOIN places p ON p.commune = f.commune
             JOIN ref_naf_map m ON m.naf_niveau = 'sous_classe' AND m.naf_code = f.naf_code
-                               AND m.groupement NOT IN ('sous_classe', 'a88')
+                               AND m.groupement NOT IN ('sous_classe', 'a88') AND list_contains(?, m.groupement)
             -- commune rows only at the groupings the mart keeps for communes
             WHERE NOT (p.niveau = 'commune' AND m.groupement IN {FINE_LEVELS})
             GROUP BY ALL
@@ -232,7 +247,7 @@ def _firm_marts(con: duckdb.DuckDBPyConnection) -> None:
                sum(ca) AS ca, count(*) FILTER (WHERE n_ca > 0) AS nb_contrib, max(ca) AS max_contrib,
                count(*) AS n_entreprises, count(*) FILTER (WHERE tpe_pme) AS n_tpe_pme
         FROM per_firm GROUP BY ALL
-    """)
+    """, [list(groupings)])
     con.execute("""
         CREATE OR REPLACE TEMP TABLE m_firm_cov AS
         SELECT a.niveau, a.code, count(DISTINCT c.commune) AS n_couvertes

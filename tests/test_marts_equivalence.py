@@ -1,15 +1,21 @@
 """The mart build gives the same figures as its plain formulation (one roll-up, one window).
 
-`build_marts` takes shortcuts for speed at national scale (published groupings taken as
-they are, sous-classes rolled up through A88, the best-source window only where sources
-compete, clustered storage). This test recomputes the mart the straightforward way on
-the demo warehouse and compares every row.
+`build_marts` takes shortcuts for speed at national scale (facts summed into every grouping by
+commune, then communes summed up to EPCI and département; the best-source window only where
+sources compete; clustered storage; only the groupings pages read are stored, the fine NAF
+groupings are computed on demand; a load recomputes only the measures it touches). These tests
+recompute the mart the straightforward way on the demo warehouse and compare every row, for
+the stored groupings, the on-demand ones, and a warehouse filled file after file.
 """
 from __future__ import annotations
 
-import duckdb
+import shutil
 
-from etl import marts
+import duckdb
+import pytest
+
+from conftest import quiet
+from etl import demo, load, marts
 
 ROUND = 6  # sums of doubles may differ in the last bits with the order of additions
 
@@ -73,30 +79,113 @@ def _rows(con, table: str) -> str:
                       statut, nb_contrib, round(max_contrib, {ROUND}) AS max_contrib, n_couvertes, n_membres FROM {table}"""
 
 
+def _differences(con, a: str, b: str) -> tuple[int, int]:
+    only_a = con.execute(f"SELECT count(*) FROM ({_rows(con, a)} EXCEPT ALL {_rows(con, b)})").fetchall()[0][0]
+    only_b = con.execute(f"SELECT count(*) FROM ({_rows(con, b)} EXCEPT ALL {_rows(con, a)})").fetchall()[0][0]
+    return only_a, only_b
+
+
 def test_mart_equals_plain_formulation(demo_warehouse):
     con = duckdb.connect(str(demo_warehouse), read_only=True)
     try:
         _plain_marts(con)
+        # Only the groupings the read side queries are stored.
+        con.execute(f"CREATE TEMP TABLE plain_read AS SELECT * FROM plain_mart WHERE groupement IN {marts.MART_GROUPINGS}")
         n_mart = con.execute("SELECT count(*) FROM mart").fetchall()[0][0]
-        n_plain = con.execute("SELECT count(*) FROM plain_mart").fetchall()[0][0]
+        n_plain = con.execute("SELECT count(*) FROM plain_read").fetchall()[0][0]
         assert n_mart == n_plain > 50_000
-        only_mart = con.execute(f"SELECT count(*) FROM ({_rows(con, 'mart')} EXCEPT ALL {_rows(con, 'plain_mart')})").fetchall()[0][0]
-        only_plain = con.execute(f"SELECT count(*) FROM ({_rows(con, 'plain_mart')} EXCEPT ALL {_rows(con, 'mart')})").fetchall()[0][0]
-        assert (only_mart, only_plain) == (0, 0)
+        assert _differences(con, "mart", "plain_read") == (0, 0)
         # The demo exercises every path: a measure from two sources, published groupings, A88 roll-ups, firms.
         # A measure two sources give (population: reference and base comparateur) goes through the best-source choice.
         kinds = {r[0] for r in con.execute("""
             SELECT DISTINCT s.kind FROM mart m JOIN sources s USING (source_id) WHERE m.mesure = 'population'""").fetchall()}
         assert kinds == {"reference", "base_comparateur"}
         groupings = {r[0] for r in con.execute("SELECT DISTINCT groupement FROM mart WHERE mesure = 'effectifs_salaries'").fetchall()}
-        assert set(marts.GROUPINGS) <= groupings
+        assert groupings == set(marts.MART_GROUPINGS)
         assert con.execute("SELECT count(*) FROM mart WHERE mesure = 'ca_eur'").fetchall()[0][0] > 0
     finally:
         con.close()
 
 
-def test_mart_is_clustered_by_measure_grouping_level_year(demo_warehouse):
+@pytest.mark.parametrize("groupement", marts.FINE_LEVELS)
+def test_fine_groupings_on_demand_equal_plain_formulation(demo_warehouse, groupement):
+    """What the mart held for the fine NAF groupings before they stopped being stored, computed on demand."""
     con = duckdb.connect(str(demo_warehouse), read_only=True)
+    try:
+        _plain_marts(con)
+        con.execute("CREATE TEMP TABLE plain_fine AS SELECT * FROM plain_mart WHERE groupement = ?", [groupement])
+        table = marts.fine_mart(con, groupement)
+        assert con.execute(f"SELECT count(*) FROM {table} WHERE niveau = 'commune'").fetchall()[0][0] == 0
+        n = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+        assert n == con.execute("SELECT count(*) FROM plain_fine").fetchall()[0][0] > 0
+        assert _differences(con, table, "plain_fine") == (0, 0)
+        # The working tables of the build are gone; the stored mart is untouched.
+        assert not con.execute("SELECT table_name FROM duckdb_tables() WHERE table_name LIKE 'm\\_%' ESCAPE '\\'").fetchall()
+    finally:
+        con.close()
+    with pytest.raises(ValueError, match="regroupement fin inconnu"):
+        marts.fine_mart(duckdb.connect(), "secteur")
+
+
+def _urssaf_2025(tmp_path):
+    """A newer URSSAF vintage for two communes: replaces 2024 there, adds 2025."""
+    path = tmp_path / "urssaf_commune_ape_2025.csv"
+    path.write_text("code_commune;code_ape;nombre_d_etablissements_2024;effectifs_salaries_2024;"
+                    "nombre_d_etablissements_2025;effectifs_salaries_2025\n"
+                    "05061;2562B;3;40;4;45\n05023;1071C;1;;2;12\n", encoding="utf-8")
+    return path
+
+
+def test_incremental_mart_equals_full_rebuild(warehouse, tmp_path, monkeypatch):
+    """Files loaded one after the other, each load recomputing only its measures, give the mart a full
+    rebuild gives (and keep it clustered)."""
+    files = demo.ensure(load.DEMO_DIR, quiet)
+    calls = []
+    real = load.build_marts
+    monkeypatch.setattr(load, "build_marts", lambda con, mesures=None: (calls.append(mesures), real(con, mesures))[1])
+    for path in [*files, _urssaf_2025(tmp_path)]:
+        load.load([path], warehouse, progress=quiet)
+    assert calls == [frozenset({"population", "emplois", "emplois_salaries", "superficie_km2", "etablissements"}),
+                     frozenset({"etablissements_employeurs", "effectifs_salaries"}), frozenset(marts.FIRM_MEASURES),
+                     frozenset({"etablissements_employeurs", "effectifs_salaries"})]
+    full = tmp_path / "full.duckdb"
+    shutil.copyfile(warehouse, full)
+    con = duckdb.connect(str(full))
+    try:
+        marts.build_marts(con)  # mesures=None: the whole mart, from scratch
+        con.execute(f"ATTACH '{warehouse.as_posix()}' AS inc (READ_ONLY)")
+        con.execute("CREATE TEMP TABLE inc_mart AS SELECT * FROM inc.mart")
+        assert con.execute("SELECT count(*) FROM inc_mart").fetchall()[0][0] == con.execute("SELECT count(*) FROM mart").fetchall()[0][0] > 50_000
+        assert _differences(con, "inc_mart", "mart") == (0, 0)
+        # The newer vintage did replace 2024 in Gap, and the population comes from both sources (best-source choice).
+        assert con.execute("""SELECT valeur FROM mart WHERE niveau = 'commune' AND code = '05061' AND annee = 2025
+                              AND mesure = 'effectifs_salaries' AND groupement = 'a5' AND groupe_code = 'BE'""").fetchall() == [(45.0,)]
+    finally:
+        con.close()
+    _assert_clustered(warehouse)
+
+
+def test_mart_of_another_format_is_rebuilt_in_full(warehouse, monkeypatch):
+    """A warehouse written before the mart format changed gets a full rebuild at its next load."""
+    con = duckdb.connect(str(warehouse))
+    con.execute("DELETE FROM meta WHERE cle = 'mart_format'")
+    con.execute("INSERT INTO mart SELECT * REPLACE ('a88' AS groupement) FROM mart LIMIT 5")
+    con.close()
+    load.load([demo.ensure(load.DEMO_DIR, quiet)[1]], warehouse, progress=quiet)
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        assert con.execute("SELECT count(*) FROM mart WHERE groupement = 'a88'").fetchall() == [(0,)]
+        assert con.execute("SELECT valeur FROM meta WHERE cle = 'mart_format'").fetchall() == [(marts.MART_FORMAT,)]
+    finally:
+        con.close()
+
+
+def test_mart_is_clustered_by_measure_grouping_level_year(demo_warehouse):
+    _assert_clustered(demo_warehouse)
+
+
+def _assert_clustered(path):
+    con = duckdb.connect(str(path), read_only=True)
     try:
         # Row order as stored: each (mesure, groupement, niveau) forms one run, years ascending inside it.
         runs = con.execute("""
