@@ -51,17 +51,34 @@ def _level_choice(con: duckdb.DuckDBPyConnection, groupings=GROUPINGS) -> pd.Dat
 _KEYS = "niveau, code, annee, mesure, groupement, groupe_code"
 _COLS = "source_id, niveau, code, annee, mesure, groupement, groupe_code, valeur, statut, nb_contrib, max_contrib, n_couvertes, n_membres"
 
-# Groupings the read side queries (indicators/catalog.py: total, a5, secteur, champ, filières; the secret
-# families of indicators/query.py add none): stored in `mart`, for every territorial level.
-MART_GROUPINGS = ("total", "a5", "secteur", "champ", "filiere_coeur", "filiere_elargi")
-# Finer NAF groupings no page reads: never stored (they made up half of a national mart), computed on
-# demand from facts by `fine_mart`, for EPCI and coarser levels (never by commune).
+# Groupings the read side queries, by measure: `total` for every measure (it tells which territory-years a
+# file covers), the grouping of each indicator of indicators/catalog.py (a filière indicator reads both
+# definitions) and, for firm measures, the secret families of indicators/query.py (secteur with its champ
+# margin). tests/test_marts_equivalence.py checks it against the catalogue. Only these are stored in
+# `mart`, at every territorial level; a measure not listed (no indicator reads it) keeps its total only.
+# Any other grouping (secteur of establishments, the fine NAF levels…) is computed on demand by `mart_rows`.
+_FILIERES = ("filiere_coeur", "filiere_elargi")
+READ_GROUPINGS = {
+    "population": ("total",),
+    "superficie_km2": ("total",),
+    "etablissements": ("total", "a5"),
+    "etablissements_employeurs": ("total", "a5", *_FILIERES),
+    "effectifs_salaries": ("total", "a5", *_FILIERES),
+    "ca_eur": ("total", "secteur", "champ", *_FILIERES),
+    "entreprises_tpe_pme": ("total", "a5", "champ"),
+}
+MART_GROUPINGS = ("total", "a5", "secteur", "champ", *_FILIERES)
+# Finer NAF groupings: never stored by commune, not even on demand (they would multiply the mart by ~100).
 FINE_LEVELS = ("sous_classe", "a88", "a38", "a17", "section", "a10")
 _COMMUNE_DETAIL = f"(niveau = 'commune' AND groupement IN {FINE_LEVELS})"
 # Measures computed from firm rows (chamber files): recomputed together (coverage is shared by all years).
 FIRM_MEASURES = ("ca_eur", "entreprises", "entreprises_tpe_pme")
 # Stored in meta: a warehouse whose mart was built another way gets a full rebuild instead of an update.
-MART_FORMAT = "groupements-lus-v1"
+MART_FORMAT = "groupements-lus-v2"
+
+
+def _read_groupings(mesure: str) -> tuple[str, ...]:
+    return READ_GROUPINGS.get(mesure, ("total",))
 
 
 def build_marts(con: duckdb.DuckDBPyConnection, mesures: Iterable[str] | None = None) -> None:
@@ -82,7 +99,7 @@ def build_marts(con: duckdb.DuckDBPyConnection, mesures: Iterable[str] | None = 
         if not scope:
             return
         scope = sorted(scope)
-    select = _prepare(con, MART_GROUPINGS, scope)
+    select = _prepare(con, _read_groupings, scope)
     # Rows are stored clustered by (mesure, groupement, niveau) then year so that reads skip row groups;
     # an update appends the measures it recomputes, each still in one run.
     order = "mesure, list_position(?, groupement), list_position(?, niveau), annee"
@@ -96,15 +113,16 @@ def build_marts(con: duckdb.DuckDBPyConnection, mesures: Iterable[str] | None = 
     con.execute("INSERT OR REPLACE INTO meta VALUES ('mart_format', ?)", [MART_FORMAT])
 
 
-def fine_mart(con: duckdb.DuckDBPyConnection, groupement: str, table: str = "mart_fin") -> str:
-    """The mart rows of a fine NAF grouping (a88, a38…), computed on demand into a temp table.
+def mart_rows(con: duckdb.DuckDBPyConnection, groupement: str, table: str = "mart_demande") -> str:
+    """Every measure's mart rows at one grouping, computed on demand from facts into a temp table.
 
-    Same rows as a mart storing that grouping would hold (EPCI, département and coarser levels):
-    the same code builds them. Returns the table name.
+    For a grouping `mart` does not store for a measure (the secteurs of establishments, A88…): the
+    rows a mart storing it would hold, built by the same code (fine NAF groupings: EPCI and coarser
+    levels only, never by commune). Returns the table name.
     """
-    if groupement not in FINE_LEVELS:
-        raise ValueError(f"regroupement fin inconnu « {groupement} » ({', '.join(FINE_LEVELS)})")
-    select = _prepare(con, (groupement,), None)
+    if groupement not in GROUPINGS:
+        raise ValueError(f"regroupement inconnu « {groupement} » ({', '.join(GROUPINGS)})")
+    select = _prepare(con, lambda _mesure: (groupement,), None)
     con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {select}")
     _cleanup(con)
     return table
@@ -120,13 +138,13 @@ def _mart_format(con: duckdb.DuckDBPyConnection) -> str | None:
 
 
 def _cleanup(con: duckdb.DuckDBPyConnection) -> None:
-    for t in ("m_map", "m_src", "m_roll", "m_cov", "m_firm", "m_firm_all", "m_multi", "m_rank", "m_scope"):
+    for t in ("m_want", "m_srcm", "m_map", "m_src", "m_roll", "m_cov", "m_firm", "m_firm_all", "m_multi", "m_rank", "m_scope"):
         con.execute(f"DROP TABLE IF EXISTS {t}")
 
 
-def _prepare(con: duckdb.DuckDBPyConnection, groupings, scope: list[str] | None) -> str:
-    """Temp tables for the mart rows of `groupings` (of the measures in `scope`, or all), and the
-    SELECT giving those rows (no commune rows at fine groupings).
+def _prepare(con: duckdb.DuckDBPyConnection, want, scope: list[str] | None) -> str:
+    """Temp tables for the mart rows of the measures in `scope` (or all), each at the groupings
+    `want(mesure)` lists, and the SELECT giving those rows (no commune rows at fine groupings).
 
     Two set-based passes: facts are summed into every grouping asked for, by the territory they
     are published for (a figure published at the grouping asked for maps to itself; the others
@@ -138,12 +156,24 @@ def _prepare(con: duckdb.DuckDBPyConnection, groupings, scope: list[str] | None)
     if scope is not None:
         con.execute("INSERT INTO m_scope SELECT unnest(?)", [scope])
     in_scope = "true" if scope is None else "f.mesure IN (SELECT mesure FROM m_scope)"
-    con.register("level_choice", _level_choice(con, groupings))
-    # (source, NAF level read, code) -> the grouping codes it counts in.
+    con.execute(f"CREATE OR REPLACE TEMP TABLE m_srcm AS SELECT DISTINCT f.source_id, f.mesure FROM facts f WHERE {in_scope}")
+    firms = scope is None or bool(set(scope) & set(FIRM_MEASURES))
+    mesures = {r[0] for r in con.execute("SELECT DISTINCT mesure FROM m_srcm").fetchall()} | (set(FIRM_MEASURES) if firms else set())
+    wanted = [(m, g) for m in sorted(mesures) for g in want(m)]
+    con.execute("CREATE OR REPLACE TEMP TABLE m_want (mesure VARCHAR, groupement VARCHAR)")
+    if wanted:
+        con.executemany("INSERT INTO m_want VALUES (?, ?)", wanted)
+    groupings = [g for g in GROUPINGS if any(g == w for _, w in wanted)]
+    choice = _level_choice(con, groupings)
+    # (source, measure, NAF level read, code) -> the grouping codes it counts in.
+    con.register("level_choice", choice)
     con.execute("""
         CREATE OR REPLACE TEMP TABLE m_map AS
-        SELECT c.source_id, m.naf_niveau, m.naf_code, m.groupement, m.groupe_code
-        FROM level_choice c JOIN ref_naf_map m ON m.naf_niveau = c.naf_niveau AND m.groupement = c.groupement
+        SELECT c.source_id, w.mesure, m.naf_niveau, m.naf_code, m.groupement, m.groupe_code
+        FROM level_choice c
+        JOIN m_srcm sm ON sm.source_id = c.source_id
+        JOIN m_want w ON w.mesure = sm.mesure AND w.groupement = c.groupement
+        JOIN ref_naf_map m ON m.naf_niveau = c.naf_niveau AND m.groupement = c.groupement
     """)
     con.unregister("level_choice")
     # Each row carries what the statut needs (secret and valued counts, a partial flag): all additive.
@@ -152,7 +182,7 @@ def _prepare(con: duckdb.DuckDBPyConnection, groupings, scope: list[str] | None)
         SELECT f.source_id, f.niveau, f.territoire_code AS code, f.annee, f.mesure, m.groupement, m.groupe_code,
                sum(f.valeur) AS valeur, count(*) FILTER (WHERE f.statut = 'secret') AS n_secret, count(f.valeur) AS n_val,
                bool_or(f.statut = 'partiel') AS any_partiel
-        FROM facts f JOIN m_map m USING (source_id, naf_niveau, naf_code)
+        FROM facts f JOIN m_map m USING (source_id, mesure, naf_niveau, naf_code)
         WHERE {in_scope}
         GROUP BY ALL
     """)
@@ -173,8 +203,9 @@ def _prepare(con: duckdb.DuckDBPyConnection, groupings, scope: list[str] | None)
     con.execute("""CREATE OR REPLACE TEMP TABLE m_firm_all (source_id INTEGER, niveau VARCHAR, code VARCHAR, annee INTEGER,
                    mesure VARCHAR, groupement VARCHAR, groupe_code VARCHAR, valeur DOUBLE, statut VARCHAR, nb_contrib BIGINT,
                    max_contrib DOUBLE, n_couvertes BIGINT, n_membres BIGINT)""")
-    if scope is None or set(scope) & set(FIRM_MEASURES):
-        _firm_marts(con, groupings)
+    if firms:
+        firm_want = {m: tuple(want(m)) for m in FIRM_MEASURES}
+        _firm_marts(con, [g for g in GROUPINGS if any(g in w for w in firm_want.values())], firm_want)
     # Measures given by more than one source need the best-source choice; the others are taken as they are.
     multi = [r[0] for r in con.execute("""
         SELECT mesure FROM (SELECT DISTINCT mesure, source_id FROM m_src
@@ -216,8 +247,9 @@ def _prepare(con: duckdb.DuckDBPyConnection, groupings, scope: list[str] | None)
         SELECT {_COLS} FROM several JOIN best USING ({_KEYS}, rk)"""
 
 
-def _firm_marts(con: duckdb.DuckDBPyConnection, groupings=GROUPINGS) -> None:
-    """Turnover and firm counts from firm rows, with what the secret rules need, into m_firm_all."""
+def _firm_marts(con: duckdb.DuckDBPyConnection, groupings=GROUPINGS, want: dict | None = None) -> None:
+    """Turnover and firm counts from firm rows, with what the secret rules need, into m_firm_all
+    (at `groupings`, or for each measure at those `want` lists)."""
     bands = ", ".join(f"'{b}'" for b in TPE_PME_BANDS)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE m_firm AS
@@ -263,6 +295,6 @@ def _firm_marts(con: duckdb.DuckDBPyConnection, groupings=GROUPINGS) -> None:
             SELECT f.source_id, f.niveau, f.code, f.annee, '{mesure}', f.groupement, f.groupe_code,
                    {value}, {status}, {contrib}, c.n_couvertes, r.n_membres
             FROM m_firm f LEFT JOIN m_firm_cov c USING (niveau, code) LEFT JOIN ref_membres r USING (niveau, code)
-            {"WHERE f.nb_contrib > 0" if mesure == "ca_eur" else ""}
-        """)
+            WHERE list_contains(?, f.groupement) {"AND f.nb_contrib > 0" if mesure == "ca_eur" else ""}
+        """, [list(groupings if want is None else want[mesure])])
     con.execute("DROP TABLE IF EXISTS m_firm_cov")

@@ -56,12 +56,12 @@ def test_real_2022_edition_epci_sums_and_partial_status(warehouse):
                               AND mesure = 'etablissements' AND annee = 2018 AND groupement = 'total'""")
     assert dep == [(sum(t for _, t in expected.values()), "ok")]
     # ETGZ (section G) is an "of which" variable: never summed into A10 (GI would be G only).
-    # The fine groupings are computed on demand (etl.marts.fine_mart): section G as published, no A10.
+    # The fine groupings are computed on demand (etl.marts.mart_rows): section G as published, no A10.
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        a10 = marts.fine_mart(con, "a10")
+        a10 = marts.mart_rows(con, "a10")
         assert con.execute(f"SELECT count(*) FROM {a10} WHERE mesure = 'etablissements'").fetchall() == [(0,)]
-        section = marts.fine_mart(con, "section")
+        section = marts.mart_rows(con, "section")
         assert con.execute(f"SELECT DISTINCT groupe_code FROM {section} WHERE mesure = 'etablissements'").fetchall() == [("G",)]
     finally:
         con.close()
