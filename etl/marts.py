@@ -48,8 +48,6 @@ def _level_choice(con: duckdb.DuckDBPyConnection, groupings=GROUPINGS) -> pd.Dat
     return pd.DataFrame(rows, columns=["source_id", "naf_niveau", "groupement"]).astype({"source_id": "int64"})
 
 
-_KEYS = "niveau, code, annee, mesure, groupement, groupe_code"
-_COLS = "source_id, niveau, code, annee, mesure, groupement, groupe_code, valeur, statut, nb_contrib, max_contrib, n_couvertes, n_membres"
 
 # Groupings the read side queries, by measure: `total` for every measure (it tells which territory-years a
 # file covers), the grouping of each indicator of indicators/catalog.py (a filière indicator reads both
@@ -70,7 +68,6 @@ READ_GROUPINGS = {
 MART_GROUPINGS = ("total", "a5", "secteur", "champ", *_FILIERES)
 # Finer NAF groupings: never stored by commune, not even on demand (they would multiply the mart by ~100).
 FINE_LEVELS = ("sous_classe", "a88", "a38", "a17", "section", "a10")
-_COMMUNE_DETAIL = f"(niveau = 'commune' AND groupement IN {FINE_LEVELS})"
 # Measures computed from firm rows (chamber files): recomputed together (coverage is shared by all years).
 FIRM_MEASURES = ("ca_eur", "entreprises", "entreprises_tpe_pme")
 # Stored in meta: a warehouse whose mart was built another way gets a full rebuild instead of an update.
@@ -99,16 +96,12 @@ def build_marts(con: duckdb.DuckDBPyConnection, mesures: Iterable[str] | None = 
         if not scope:
             return
         scope = sorted(scope)
-    select = _prepare(con, _read_groupings, scope)
-    # Rows are stored clustered by (mesure, groupement, niveau) then year so that reads skip row groups;
-    # an update appends the measures it recomputes, each still in one run.
-    order = "mesure, list_position(?, groupement), list_position(?, niveau), annee"
-    params = [list(MART_GROUPINGS), TERRITORY_LEVELS]
+    select = _prepare(con, _read_groupings, scope, ordered=True)
     if full:
-        con.execute(f"CREATE OR REPLACE TABLE mart AS SELECT * FROM ({select}) ORDER BY {order}", params)
+        con.execute(f"CREATE OR REPLACE TABLE mart AS {select}")
     else:
         con.execute("DELETE FROM mart WHERE list_contains(?, mesure)", [scope])
-        con.execute(f"INSERT INTO mart SELECT * FROM ({select}) ORDER BY {order}", params)
+        con.execute(f"INSERT INTO mart {select}")
     _cleanup(con)
     con.execute("INSERT OR REPLACE INTO meta VALUES ('mart_format', ?)", [MART_FORMAT])
 
@@ -138,11 +131,11 @@ def _mart_format(con: duckdb.DuckDBPyConnection) -> str | None:
 
 
 def _cleanup(con: duckdb.DuckDBPyConnection) -> None:
-    for t in ("m_want", "m_srcm", "m_map", "m_src", "m_roll", "m_cov", "m_firm", "m_firm_all", "m_multi", "m_rank", "m_scope"):
+    for t in ("m_want", "m_srcm", "m_key", "m_map", "m_src", "m_roll", "m_cov", "m_firm", "m_firm_all", "m_multi", "m_rank", "m_scope"):
         con.execute(f"DROP TABLE IF EXISTS {t}")
 
 
-def _prepare(con: duckdb.DuckDBPyConnection, want, scope: list[str] | None) -> str:
+def _prepare(con: duckdb.DuckDBPyConnection, want, scope: list[str] | None, ordered: bool = False) -> str:
     """Temp tables for the mart rows of the measures in `scope` (or all), each at the groupings
     `want(mesure)` lists, and the SELECT giving those rows (no commune rows at fine groupings).
 
@@ -150,7 +143,10 @@ def _prepare(con: duckdb.DuckDBPyConnection, want, scope: list[str] | None) -> s
     are published for (a figure published at the grouping asked for maps to itself; the others
     are summed from the source's finest complete level); then the commune rows are summed up to
     EPCI and département (sums, counts and flags are additive, so this equals summing the facts).
-    The best-source choice ranks only the measures that more than one source provides.
+    Both passes group on one integer standing for (mesure, groupement, groupe_code): hashing it is
+    much cheaper than the three texts. The best-source choice ranks only the measures that more
+    than one source provides. `ordered`: rows clustered by (mesure, groupement, niveau) then year,
+    so that reads skip row groups (an update appends the measures it recomputes, each in one run).
     """
     con.execute("CREATE OR REPLACE TEMP TABLE m_scope (mesure VARCHAR)")
     if scope is not None:
@@ -164,22 +160,30 @@ def _prepare(con: duckdb.DuckDBPyConnection, want, scope: list[str] | None) -> s
     if wanted:
         con.executemany("INSERT INTO m_want VALUES (?, ?)", wanted)
     groupings = [g for g in GROUPINGS if any(g == w for _, w in wanted)]
-    choice = _level_choice(con, groupings)
+    # One integer per (mesure, groupement, groupe_code) wanted; `kmg` orders (mesure, groupement) for storage.
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE m_key AS
+        SELECT (row_number() OVER (ORDER BY w.mesure, w.groupement, g.groupe_code))::INTEGER AS wid,
+               w.mesure, w.groupement, g.groupe_code,
+               (dense_rank() OVER (ORDER BY w.mesure, list_position(?, w.groupement), w.groupement))::INTEGER AS kmg,
+               list_contains(?, w.groupement) AS fine
+        FROM m_want w JOIN (SELECT DISTINCT groupement, groupe_code FROM ref_naf_map) g USING (groupement)
+    """, [list(MART_GROUPINGS), list(FINE_LEVELS)])
     # (source, measure, NAF level read, code) -> the grouping codes it counts in.
-    con.register("level_choice", choice)
+    con.register("level_choice", _level_choice(con, groupings))
     con.execute("""
         CREATE OR REPLACE TEMP TABLE m_map AS
-        SELECT c.source_id, w.mesure, m.naf_niveau, m.naf_code, m.groupement, m.groupe_code
+        SELECT c.source_id, k.mesure, m.naf_niveau, m.naf_code, k.wid
         FROM level_choice c
         JOIN m_srcm sm ON sm.source_id = c.source_id
-        JOIN m_want w ON w.mesure = sm.mesure AND w.groupement = c.groupement
         JOIN ref_naf_map m ON m.naf_niveau = c.naf_niveau AND m.groupement = c.groupement
+        JOIN m_key k ON k.mesure = sm.mesure AND k.groupement = m.groupement AND k.groupe_code = m.groupe_code
     """)
     con.unregister("level_choice")
     # Each row carries what the statut needs (secret and valued counts, a partial flag): all additive.
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE m_src AS
-        SELECT f.source_id, f.niveau, f.territoire_code AS code, f.annee, f.mesure, m.groupement, m.groupe_code,
+        SELECT f.source_id, f.niveau, f.territoire_code AS code, f.annee, m.wid,
                sum(f.valeur) AS valeur, count(*) FILTER (WHERE f.statut = 'secret') AS n_secret, count(f.valeur) AS n_val,
                bool_or(f.statut = 'partiel') AS any_partiel
         FROM facts f JOIN m_map m USING (source_id, mesure, naf_niveau, naf_code)
@@ -188,7 +192,7 @@ def _prepare(con: duckdb.DuckDBPyConnection, want, scope: list[str] | None) -> s
     """)
     con.execute("""
         CREATE OR REPLACE TEMP TABLE m_roll AS
-        SELECT s.source_id, a.niveau, a.code, s.annee, s.mesure, s.groupement, s.groupe_code, sum(s.valeur) AS valeur,
+        SELECT s.source_id, a.niveau, a.code, s.annee, s.wid, sum(s.valeur) AS valeur,
                sum(s.n_secret) AS n_secret, sum(s.n_val) AS n_val, bool_or(s.any_partiel) AS any_partiel
         FROM m_src s JOIN ref_appartenance a ON a.commune = s.code
         WHERE s.niveau = 'commune'
@@ -207,13 +211,12 @@ def _prepare(con: duckdb.DuckDBPyConnection, want, scope: list[str] | None) -> s
         firm_want = {m: tuple(want(m)) for m in FIRM_MEASURES}
         _firm_marts(con, [g for g in GROUPINGS if any(g in w for w in firm_want.values())], firm_want)
     # Measures given by more than one source need the best-source choice; the others are taken as they are.
-    multi = [r[0] for r in con.execute("""
-        SELECT mesure FROM (SELECT DISTINCT mesure, source_id FROM m_src
-                            UNION SELECT DISTINCT mesure, source_id FROM m_firm_all)
-        GROUP BY mesure HAVING count(*) > 1""").fetchall()]
-    con.execute("CREATE OR REPLACE TEMP TABLE m_multi (mesure VARCHAR)")
-    if multi:
-        con.executemany("INSERT INTO m_multi VALUES (?)", [[m] for m in multi])
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE m_multi AS
+        SELECT k.wid FROM m_key k SEMI JOIN (
+            SELECT mesure FROM (SELECT source_id, mesure FROM m_srcm UNION SELECT DISTINCT source_id, mesure FROM m_firm_all)
+            GROUP BY mesure HAVING count(*) > 1) USING (mesure)
+    """)
     priority = " ".join(f"WHEN '{k}' THEN {v}" for k, v in KIND_PRIORITY.items())
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE m_rank AS
@@ -222,29 +225,35 @@ def _prepare(con: duckdb.DuckDBPyConnection, want, scope: list[str] | None) -> s
     """)
     statut = """CASE WHEN n_val = 0 AND n_secret > 0 THEN 'secret'
                      WHEN n_secret > 0 OR any_partiel OR n_couvertes < n_membres THEN 'partiel' ELSE 'ok' END"""
-    all_rows = f"""
-        SELECT source_id, niveau, code, annee, mesure, groupement, groupe_code,
+    rows = f"""
+        SELECT source_id, niveau, code, annee, wid,
                CASE WHEN n_val = 0 THEN NULL ELSE valeur END AS valeur,
                CASE WHEN n_val = 0 AND n_secret > 0 THEN 'secret' WHEN n_secret > 0 OR any_partiel THEN 'partiel' ELSE 'ok' END AS statut,
                NULL::BIGINT AS nb_contrib, NULL::DOUBLE AS max_contrib, NULL::BIGINT AS n_couvertes, NULL::BIGINT AS n_membres
-        FROM m_src WHERE {{where}} AND NOT {_COMMUNE_DETAIL}
+        FROM m_src WHERE {{where}}
         UNION ALL
-        SELECT s.source_id, s.niveau, s.code, s.annee, s.mesure, s.groupement, s.groupe_code,
+        SELECT s.source_id, s.niveau, s.code, s.annee, s.wid,
                CASE WHEN n_val = 0 THEN NULL ELSE valeur END, {statut}, NULL, NULL, n_couvertes, n_membres
         FROM m_roll s
         JOIN m_cov c USING (source_id, niveau, code)
         JOIN ref_membres USING (niveau, code)
         WHERE {{where}}
         UNION ALL
-        SELECT * FROM m_firm_all WHERE {{where}} AND NOT {_COMMUNE_DETAIL}"""
-    single = all_rows.format(where="mesure NOT IN (SELECT mesure FROM m_multi)")
-    several = all_rows.format(where="mesure IN (SELECT mesure FROM m_multi)")
+        SELECT f.source_id, f.niveau, f.code, f.annee, k.wid, f.valeur, f.statut, f.nb_contrib, f.max_contrib, f.n_couvertes, f.n_membres
+        FROM m_firm_all f JOIN m_key k USING (mesure, groupement, groupe_code) WHERE {{where}}"""
+    single = rows.format(where="wid NOT IN (SELECT wid FROM m_multi)")
+    several = rows.format(where="wid IN (SELECT wid FROM m_multi)")
+    cols = "source_id, niveau, code, annee, wid, valeur, statut, nb_contrib, max_contrib, n_couvertes, n_membres"
+    levels = " ".join(f"WHEN '{n}' THEN {i}" for i, n in enumerate(TERRITORY_LEVELS))
     return f"""
         WITH several AS (SELECT m.*, r.rk FROM ({several}) m JOIN m_rank r USING (source_id)),
-             best AS (SELECT {_KEYS}, min(rk) AS rk FROM several GROUP BY ALL)
-        SELECT * FROM ({single})
-        UNION ALL
-        SELECT {_COLS} FROM several JOIN best USING ({_KEYS}, rk)"""
+             best AS (SELECT niveau, code, annee, wid, min(rk) AS rk FROM several GROUP BY ALL),
+             chosen AS (SELECT * FROM ({single}) UNION ALL SELECT {cols} FROM several JOIN best USING (niveau, code, annee, wid, rk))
+        SELECT u.source_id, u.niveau, u.code, u.annee, k.mesure, k.groupement, k.groupe_code,
+               u.valeur, u.statut, u.nb_contrib, u.max_contrib, u.n_couvertes, u.n_membres
+        FROM chosen u JOIN m_key k USING (wid)
+        WHERE NOT (u.niveau = 'commune' AND k.fine)
+        {f"ORDER BY k.kmg, CASE u.niveau {levels} END, u.annee" if ordered else ""}"""
 
 
 def _firm_marts(con: duckdb.DuckDBPyConnection, groupings=GROUPINGS, want: dict | None = None) -> None:
