@@ -10,7 +10,7 @@ import duckdb
 from ..readers import MAX_LINE_BYTES, TextFile, is_zip, open_text  # noqa: F401  (re-exported for the source modules)
 from ..validate import LoadError, Problem, refuse
 
-# Staged facts: (ligne, territoire_code, niveau, annee, mesure, naf_code, naf_niveau, valeur, statut)
+# Staged facts: (ligne, territoire_code, niveau, annee, mesure, naf_code, naf_niveau, valeur, statut), other columns ignored
 # Staged firms: (ligne, siret, siren, raison_sociale, naf_code, commune, tranche_effectif, annee, ca_eur)
 
 
@@ -27,6 +27,9 @@ class Staged:
     problems: list[Problem] = field(default_factory=list)
     # Rows of the file kept, when the staged table does not hold one row per file line (Sirene).
     lignes_gardees: int | None = None
+    # The loader guarantees one staged fact per (territoire_code, niveau, annee, mesure, naf_code, naf_niveau):
+    # the load then copies the facts as they are instead of summing them per key.
+    unique_keys: bool = False
 
     @property
     def hard(self) -> list[Problem]:
