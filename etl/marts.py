@@ -258,37 +258,60 @@ def _prepare(con: duckdb.DuckDBPyConnection, want, scope: list[str] | None, orde
 
 def _firm_marts(con: duckdb.DuckDBPyConnection, groupings=GROUPINGS, want: dict | None = None) -> None:
     """Turnover and firm counts from firm rows, with what the secret rules need, into m_firm_all
-    (at `groupings`, or for each measure at those `want` lists)."""
+    (at `groupings`, or for each measure at those `want` lists).
+
+    Firms are counted once per territory and category (a firm is a SIREN; its establishments in
+    the same territory and category add up). Most firms have a single establishment-year: their
+    rows are already per firm and skip that grouping; only the others go through it.
+    """
     bands = ", ".join(f"'{b}'" for b in TPE_PME_BANDS)
+    # Per establishment-year: whether its firm is a TPE-PME (firm turnover) and has no other establishment that year.
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE m_fx AS
+        SELECT f.commune, f.annee, f.siren, f.naf_code, f.ca_eur, f.source_id,
+               s.secteur <> 'hors_champ' AND coalesce(f.tranche_effectif, 'NN') IN ({bands})
+                   AND coalesce(e.ca, 0) <= {PME_MAX_CA_EUR} AS tpe_pme,
+               e.n = 1 AS seul
+        FROM firmes f JOIN ref_naf n ON n.sous_classe = f.naf_code JOIN ref_secteurs s ON s.section = n.section
+        JOIN (SELECT siren, annee, sum(ca_eur) AS ca, count(*) AS n FROM firmes GROUP BY ALL) e USING (siren, annee)
+    """)
+    # One integer per category (groupement, groupe_code) of each NAF sous-classe.
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE m_fkey AS
+        SELECT (row_number() OVER (ORDER BY groupement, groupe_code))::INTEGER AS gid, groupement, groupe_code,
+               groupement IN {FINE_LEVELS} AS fine
+        FROM (SELECT DISTINCT groupement, groupe_code FROM ref_naf_map WHERE naf_niveau = 'sous_classe'
+              AND groupement NOT IN ('sous_classe', 'a88') AND list_contains(?, groupement))
+    """, [list(groupings)])
+    rows = """
+        SELECT p.niveau, p.code, x.annee, k.gid, x.siren, x.ca_eur, x.tpe_pme, x.source_id
+        FROM m_fx x
+        JOIN (SELECT commune, 'commune' AS niveau, commune AS code FROM (SELECT DISTINCT commune FROM m_fx)
+              UNION ALL SELECT commune, niveau, code FROM ref_appartenance) p ON p.commune = x.commune
+        JOIN ref_naf_map m ON m.naf_niveau = 'sous_classe' AND m.naf_code = x.naf_code
+        JOIN m_fkey k ON k.groupement = m.groupement AND k.groupe_code = m.groupe_code
+        -- no commune rows at fine groupings
+        WHERE NOT (p.niveau = 'commune' AND k.fine) AND {seul}"""
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE m_firm AS
-        WITH f AS (
-            SELECT f.*, s.secteur,
-                   sum(ca_eur) OVER (PARTITION BY siren, annee) AS ca_entreprise
-            FROM firmes f JOIN ref_naf n ON n.sous_classe = f.naf_code JOIN ref_secteurs s ON s.section = n.section
-        ),
-        places AS (
-            SELECT commune, 'commune' AS niveau, commune AS code FROM (SELECT DISTINCT commune FROM firmes)
-            UNION ALL SELECT commune, niveau, code FROM ref_appartenance
-        ),
-        per_firm AS (
-            SELECT p.niveau, p.code, f.annee, m.groupement, m.groupe_code, f.siren,
-                   sum(f.ca_eur) AS ca, count(f.ca_eur) AS n_ca,
-                   bool_or(f.secteur <> 'hors_champ' AND coalesce(f.tranche_effectif, 'NN') IN ({bands})
-                           AND coalesce(f.ca_entreprise, 0) <= {PME_MAX_CA_EUR}) AS tpe_pme,
-                   max(f.source_id) AS source_id
-            FROM f JOIN places p ON p.commune = f.commune
-            JOIN ref_naf_map m ON m.naf_niveau = 'sous_classe' AND m.naf_code = f.naf_code
-                               AND m.groupement NOT IN ('sous_classe', 'a88') AND list_contains(?, m.groupement)
-            -- commune rows only at the groupings the mart keeps for communes
-            WHERE NOT (p.niveau = 'commune' AND m.groupement IN {FINE_LEVELS})
-            GROUP BY ALL
+        WITH per_firm AS (
+            SELECT niveau, code, annee, gid, siren, sum(ca_eur) AS ca, count(ca_eur) AS n_ca, bool_or(tpe_pme) AS tpe_pme,
+                   max(source_id) AS source_id
+            FROM ({rows.format(seul="NOT x.seul")}) GROUP BY ALL
+            UNION ALL
+            SELECT niveau, code, annee, gid, siren, ca_eur, CAST(ca_eur IS NOT NULL AS BIGINT), tpe_pme, source_id
+            FROM ({rows.format(seul="x.seul")})
         )
-        SELECT niveau, code, annee, groupement, groupe_code, max(source_id) AS source_id,
-               sum(ca) AS ca, count(*) FILTER (WHERE n_ca > 0) AS nb_contrib, max(ca) AS max_contrib,
-               count(*) AS n_entreprises, count(*) FILTER (WHERE tpe_pme) AS n_tpe_pme
-        FROM per_firm GROUP BY ALL
-    """, [list(groupings)])
+        SELECT f.niveau, f.code, f.annee, k.groupement, k.groupe_code, f.source_id, f.ca, f.nb_contrib, f.max_contrib,
+               f.n_entreprises, f.n_tpe_pme
+        FROM (SELECT niveau, code, annee, gid, max(source_id) AS source_id,
+                     sum(ca) AS ca, count(*) FILTER (WHERE n_ca > 0) AS nb_contrib, max(ca) AS max_contrib,
+                     count(*) AS n_entreprises, count(*) FILTER (WHERE tpe_pme) AS n_tpe_pme
+              FROM per_firm GROUP BY ALL) f
+        JOIN m_fkey k USING (gid)
+    """)
+    con.execute("DROP TABLE m_fx")
+    con.execute("DROP TABLE m_fkey")
     con.execute("""
         CREATE OR REPLACE TEMP TABLE m_firm_cov AS
         SELECT a.niveau, a.code, count(DISTINCT c.commune) AS n_couvertes

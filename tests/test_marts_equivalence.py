@@ -58,10 +58,9 @@ def _plain_marts(con: duckdb.DuckDBPyConnection) -> None:
         JOIN p_cov c USING (source_id, niveau, code)
         JOIN ref_membres USING (niveau, code)
     """)
-    # Firm-based rows: the same code as the build (not restructured), appended to the plain rows.
-    con.execute("CREATE OR REPLACE TEMP TABLE m_firm_all AS SELECT * FROM p_all WHERE false")
-    marts._firm_marts(con)
-    con.execute("INSERT INTO p_all SELECT * FROM m_firm_all")
+    # Firm-based rows: every establishment declined by territory x category, then counted by SIREN.
+    _plain_firm_marts(con)
+    con.execute("INSERT INTO p_all SELECT * FROM p_firm_all")
     priority = " ".join(f"WHEN '{k}' THEN {v}" for k, v in marts.KIND_PRIORITY.items())
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE plain_mart AS
@@ -72,6 +71,56 @@ def _plain_marts(con: duckdb.DuckDBPyConnection) -> None:
             FROM p_all m JOIN sources s USING (source_id))
         WHERE rk = 1 AND NOT (niveau = 'commune' AND groupement IN {marts.FINE_LEVELS})
     """)
+
+
+def _plain_firm_marts(con: duckdb.DuckDBPyConnection) -> None:
+    """Firm measures the straightforward way: each establishment declined by territory x category, one
+    row per firm (SIREN) there, then summed and counted."""
+    bands = ", ".join(f"'{b}'" for b in marts.TPE_PME_BANDS)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE p_firm AS
+        WITH f AS (
+            SELECT f.*, s.secteur, sum(ca_eur) OVER (PARTITION BY siren, annee) AS ca_entreprise
+            FROM firmes f JOIN ref_naf n ON n.sous_classe = f.naf_code JOIN ref_secteurs s ON s.section = n.section
+        ),
+        places AS (
+            SELECT commune, 'commune' AS niveau, commune AS code FROM (SELECT DISTINCT commune FROM firmes)
+            UNION ALL SELECT commune, niveau, code FROM ref_appartenance
+        ),
+        per_firm AS (
+            SELECT p.niveau, p.code, f.annee, m.groupement, m.groupe_code, f.siren,
+                   sum(f.ca_eur) AS ca, count(f.ca_eur) AS n_ca,
+                   bool_or(f.secteur <> 'hors_champ' AND coalesce(f.tranche_effectif, 'NN') IN ({bands})
+                           AND coalesce(f.ca_entreprise, 0) <= {marts.PME_MAX_CA_EUR}) AS tpe_pme,
+                   max(f.source_id) AS source_id
+            FROM f JOIN places p ON p.commune = f.commune
+            JOIN ref_naf_map m ON m.naf_niveau = 'sous_classe' AND m.naf_code = f.naf_code
+                               AND m.groupement NOT IN ('sous_classe', 'a88')
+            WHERE NOT (p.niveau = 'commune' AND m.groupement IN {marts.FINE_LEVELS})
+            GROUP BY ALL
+        )
+        SELECT niveau, code, annee, groupement, groupe_code, max(source_id) AS source_id,
+               sum(ca) AS ca, count(*) FILTER (WHERE n_ca > 0) AS nb_contrib, max(ca) AS max_contrib,
+               count(*) AS n_entreprises, count(*) FILTER (WHERE tpe_pme) AS n_tpe_pme
+        FROM per_firm GROUP BY ALL
+    """)
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE p_firm_cov AS
+        SELECT a.niveau, a.code, count(DISTINCT c.commune) AS n_couvertes
+        FROM source_couverture c JOIN sources s ON s.source_id = c.source_id AND s.kind = 'chambre'
+        JOIN ref_appartenance a ON a.commune = c.commune GROUP BY ALL
+    """)
+    con.execute("CREATE OR REPLACE TEMP TABLE p_firm_all AS SELECT * FROM p_all WHERE false")
+    status = "CASE WHEN coalesce(c.n_couvertes, 0) < coalesce(r.n_membres, 0) THEN 'partiel' ELSE 'ok' END"
+    for mesure, value, contrib, where in [("ca_eur", "f.ca", "f.nb_contrib, f.max_contrib", "WHERE f.nb_contrib > 0"),
+                                          ("entreprises", "f.n_entreprises", "NULL, NULL", ""),
+                                          ("entreprises_tpe_pme", "f.n_tpe_pme", "NULL, NULL", "")]:
+        con.execute(f"""
+            INSERT INTO p_firm_all
+            SELECT f.source_id, f.niveau, f.code, f.annee, '{mesure}', f.groupement, f.groupe_code,
+                   {value}, {status}, {contrib}, c.n_couvertes, r.n_membres
+            FROM p_firm f LEFT JOIN p_firm_cov c USING (niveau, code) LEFT JOIN ref_membres r USING (niveau, code) {where}
+        """)
 
 
 def _rows(con, table: str) -> str:
@@ -226,5 +275,48 @@ def _assert_clustered(path):
             WHERE prev IS NULL OR prev <> mesure || groupement || niveau""").fetchall()[0][0]
         combos = con.execute("SELECT count(*) FROM (SELECT DISTINCT mesure, groupement, niveau FROM mart)").fetchall()[0][0]
         assert distinct_runs == combos
+    finally:
+        con.close()
+
+
+def test_firms_with_several_establishments_equal_plain_formulation(warehouse, tmp_path):
+    """A firm (SIREN) is counted once per territory and category, whatever its number of establishments:
+    several in one commune and category, in two communes of one EPCI, in two départements, in two EPCIs."""
+    from etl.validate import luhn_complete
+
+    def siret(siren: str, nic: str) -> str:
+        return luhn_complete(siren + nic)
+
+    a, b, c = luhn_complete("12345678"), luhn_complete("23456789"), luhn_complete("34567890")
+    rows = [(siret(a, "0001"), "2562B", "05061", "11", "1 200", "1 300"),   # two in Gap, both industry
+            (siret(a, "0002"), "1071C", "05061", "11", "800", ""),
+            (siret(a, "0003"), "4711F", "05013", "11", "500", "600"),       # same EPCI, commerce
+            (siret(a, "0004"), "2562B", "04058", "11", "100", "90"),        # same EPCI, other département
+            (siret(b, "0001"), "2562B", "05061", "00", "70", "75"),         # a single establishment
+            (siret(c, "0001"), "4399C", "05061", "21", "", "400"),          # two EPCIs
+            (siret(c, "0002"), "4399C", "05023", "21", "300", "310")]
+    path = tmp_path / "cci_entreprises_2023.csv"
+    path.write_text("SIRET;Raison sociale;Code NAF;Code commune INSEE;Tranche effectif;CA 2022 (k€);CA 2023 (k€)\n"
+                    + "".join(f"{s};Entreprise;{naf};{com};{tr};{ca1};{ca2}\n" for s, naf, com, tr, ca1, ca2 in rows),
+                    encoding="utf-8")
+    load.load([path], warehouse, progress=quiet)
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        _plain_marts(con)
+        firm = f"mesure IN {marts.FIRM_MEASURES}"
+        con.execute(f"""CREATE TEMP TABLE stored AS SELECT * FROM mart WHERE {firm}""")
+        con.execute(f"""CREATE TEMP TABLE plain_stored AS SELECT p.* FROM plain_mart p
+                        SEMI JOIN (SELECT DISTINCT mesure, groupement FROM stored) USING (mesure, groupement) WHERE {firm}""")
+        assert con.execute("SELECT count(*) FROM stored").fetchall()[0][0] > 20
+        assert _differences(con, "stored", "plain_stored") == (0, 0)
+        for g in ("a5", "a38", "secteur", "total"):
+            table = marts.mart_rows(con, g)
+            con.execute(f"CREATE OR REPLACE TEMP TABLE got AS SELECT * FROM {table} WHERE {firm}")
+            con.execute(f"CREATE OR REPLACE TEMP TABLE want AS SELECT * FROM plain_mart WHERE groupement = ? AND {firm}", [g])
+            assert _differences(con, "got", "want") == (0, 0), g
+        # Firm a: once in its EPCI in 2022 (four establishments), turnover summed; c: once in each of two EPCIs.
+        got = con.execute("""SELECT code, valeur FROM mart WHERE mesure = 'entreprises' AND groupement = 'total' AND annee = 2022
+                             AND niveau = 'epci' ORDER BY code""").fetchall()
+        assert got == [("200067825", 3.0), ("240500439", 1.0)]
     finally:
         con.close()
