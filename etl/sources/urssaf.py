@@ -46,25 +46,30 @@ def stage(con: duckdb.DuckDBPyConnection, path: Path) -> Staged:
     finally:
         tf.close()
     name = Path(path).name
-    vars_ = pd.DataFrame(year_cols, columns=["col", "variable", "mesure", "annee"])
+    vars_ = pd.DataFrame(year_cols, columns=["col", "variable", "mesure", "annee"]).assign(position=lambda d: range(len(d)))
     con.register("stg_vars", vars_)
     cols = ", ".join(vars_.col)
     # Label columns hold "code + label" (« 76005 Amfreville… »): only the code columns are read. One pass:
-    # each non-empty cell becomes a fact, its number parsed once (the checks below read `valeur`).
+    # each non-empty cell becomes a fact, its number parsed once.
+    cells = f"(UNPIVOT (SELECT ligne, c{i_com}, upper(replace(trim(c{i_ape}), '.', '')) AS ape, {cols} FROM stg_raw {{where}}) " \
+            f"ON {cols} INTO NAME col VALUE texte) u JOIN stg_vars v USING (col)"
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE stg_facts AS
         SELECT u.ligne, lpad(trim(u.c{i_com}), 5, '0') AS territoire_code, 'commune' AS niveau, v.annee, v.mesure,
                substr(u.ape, 1, 2) || '.' || substr(u.ape, 3) AS naf_code, 'sous_classe' AS naf_niveau,
-               {sql_number('u.texte')} AS valeur, 'ok' AS statut, v.variable, u.texte
-        FROM (UNPIVOT (SELECT ligne, c{i_com}, upper(replace(trim(c{i_ape}), '.', '')) AS ape, {cols} FROM stg_raw)
-              ON {cols} INTO NAME col VALUE texte) u
-        JOIN stg_vars v USING (col)
+               {sql_number('u.texte')} AS valeur, 'ok' AS statut
+        FROM {cells.format(where='')}
         WHERE trim(u.texte) <> ''
     """)
     problems: list[Problem] = []
-    for ligne, variable, texte in con.execute("""
-            SELECT ligne, variable, texte FROM stg_facts WHERE valeur IS NULL OR valeur < 0 ORDER BY ligne LIMIT 50""").fetchall():
-        problems.append(Problem(name, ligne, variable, f"nombre positif attendu, trouvé « {texte[:40]} »"))
+    # The cells' text is read again only for the lines holding a bad number (it is not kept in stg_facts).
+    bad = "WHERE ligne IN (SELECT ligne FROM stg_facts WHERE valeur IS NULL OR valeur < 0)"
+    if con.execute(f"SELECT count(*) FROM stg_raw {bad}").fetchall()[0][0]:
+        for ligne, variable, texte in con.execute(f"""
+                SELECT u.ligne, v.variable, u.texte FROM {cells.format(where=bad)}
+                WHERE trim(u.texte) <> '' AND ({sql_number('u.texte')} IS NULL OR {sql_number('u.texte')} < 0)
+                ORDER BY u.ligne, v.position LIMIT 50""").fetchall():
+            problems.append(Problem(name, ligne, variable, f"nombre positif attendu, trouvé « {texte[:40]} »"))
     for ligne, ape in con.execute(f"""
             SELECT r.ligne, r.c{i_ape} FROM stg_raw r
             WHERE NOT regexp_full_match(upper(replace(trim(coalesce(r.c{i_ape}, '')), '.', '')), '[0-9]{{4}}[A-Z]')
