@@ -54,6 +54,9 @@ def read_text_table(con: duckdb.DuckDBPyConnection, tf: TextFile, table: str) ->
         )
     except duckdb.Error as exc:
         msg = str(exc)
+        # Valid UTF-8 in its first megabyte only (readers.open_text): transcoded, then read again.
+        if "invalid unicode" in msg.lower() and tf.encoding == "utf-8" and tf.transcode():
+            return read_text_table(con, tf, table)
         m = re.search(r"[Ll]ine:? (\d+)", msg)
         ligne = int(m.group(1)) if m else None
         if "Expected Number of Columns" in msg or "columns" in msg.lower():
