@@ -21,7 +21,7 @@ from typing import Callable
 import duckdb
 
 from . import sources
-from .marts import build_marts
+from .marts import FIRM_MEASURES, build_marts
 from .reference import REFERENCE_DIR, load_reference, reference_dir
 from .schema import DDL
 from .validate import LoadError, Problem
@@ -41,6 +41,8 @@ class FileReport:
     lignes_lues: int = 0
     lignes_gardees: int = 0
     problems: list[Problem] = field(default_factory=list)
+    # Measures whose mart rows the load changed (the mart update recomputes only those).
+    mesures: frozenset[str] = field(default_factory=frozenset, repr=False)
 
 
 def sha256_of(path: Path) -> str:
@@ -161,9 +163,13 @@ def _next_source_id(con) -> int:
     return con.execute("SELECT coalesce(max(source_id), 0) + 1 FROM sources").fetchall()[0][0]
 
 
+# Département of a commune code (overseas: 3 characters).
+_DEPARTEMENT = "CASE WHEN {c} LIKE '97%' THEN left({c}, 3) ELSE left({c}, 2) END"
+
+
 def _departements_label(con, codes_sql: str) -> str:
     deps = [r[0] for r in con.execute(
-        f"SELECT DISTINCT CASE WHEN c LIKE '97%' THEN left(c, 3) ELSE left(c, 2) END FROM ({codes_sql}) t(c) ORDER BY 1").fetchall()]
+        f"SELECT DISTINCT {_DEPARTEMENT.format(c='c')} FROM ({codes_sql}) t(c) ORDER BY 1").fetchall()]
     return ", ".join(deps[:20]) + (f" … ({len(deps)} départements)" if len(deps) > 20 else "")
 
 
@@ -176,22 +182,25 @@ def _apply(con: duckdb.DuckDBPyConnection, staged: sources.Staged, path: Path, s
     table = staged.facts_table or staged.firms_table
     code_col = "territoire_code" if staged.facts_table else "commune"
     level_filter = "niveau = 'commune'" if staged.facts_table else "true"
+    # The communes the file names, with their row counts: the checks below read this small table
+    # instead of the staged rows (millions for a national file).
+    terr_sql = f"CREATE OR REPLACE TEMP TABLE stg_terr AS SELECT {code_col} AS code, count(*) AS n FROM {table} WHERE {level_filter} GROUP BY ALL"
+    con.execute(terr_sql)
     # Communes merged since the file's vintage: mapped to the current commune.
-    merged = con.execute(f"""
-        SELECT count(DISTINCT t.{code_col}) FROM {table} t JOIN ref_communes_changements c ON t.{code_col} = c.ancien_code
-        WHERE {level_filter.replace('niveau', 't.niveau')} AND t.{code_col} NOT IN (SELECT code FROM ref_communes)
-          AND c.nouveau_code IN (SELECT code FROM ref_communes)""").fetchall()[0][0]
+    merged = con.execute("""
+        SELECT count(DISTINCT t.code) FROM stg_terr t JOIN ref_communes_changements c ON t.code = c.ancien_code
+        WHERE t.code NOT IN (SELECT code FROM ref_communes) AND c.nouveau_code IN (SELECT code FROM ref_communes)""").fetchall()[0][0]
     if merged:
         con.execute(f"""
             UPDATE {table} t SET {code_col} = c.nouveau_code
             FROM ref_communes_changements c
             WHERE {level_filter.replace('niveau', 't.niveau')} AND t.{code_col} = c.ancien_code
               AND t.{code_col} NOT IN (SELECT code FROM ref_communes)""")
+        con.execute(terr_sql)
         report.problems.append(Problem(name, None, None, f"{merged} code(s) de communes fusionnées depuis le millésime du fichier "
                                        "rattaché(s) à leur commune nouvelle (table des changements du COG)", grave=False))
-    outside = con.execute(f"""
-        SELECT count(*), count(DISTINCT {code_col}) FROM {table}
-        WHERE {level_filter} AND {code_col} NOT IN (SELECT code FROM ref_communes)""").fetchall()[0]
+    outside = con.execute("""
+        SELECT coalesce(sum(n), 0), count(*) FROM stg_terr WHERE code NOT IN (SELECT code FROM ref_communes)""").fetchall()[0]
     if outside[0]:
         report.problems.append(Problem(name, None, None, f"{outside[0]} ligne(s) de {outside[1]} commune(s) hors du périmètre "
                                        "(Hautes-Alpes et communes membres de ses EPCI) : ignorées", grave=False))
@@ -200,44 +209,50 @@ def _apply(con: duckdb.DuckDBPyConnection, staged: sources.Staged, path: Path, s
     con.execute(f"""
         INSERT INTO source_couverture
         SELECT DISTINCT ?, r.code FROM ref_communes r
-        WHERE r.departement IN (SELECT DISTINCT CASE WHEN {code_col} LIKE '97%' THEN left({code_col}, 3) ELSE left({code_col}, 2) END
-                                FROM {table} WHERE {level_filter})
+        WHERE r.departement IN (SELECT DISTINCT {_DEPARTEMENT.format(c='code')} FROM stg_terr)
     """, [sid])
     if staged.facts_table:
-        keys = "(SELECT DISTINCT annee, mesure FROM stg_keep)"
-        con.execute(f"""
-            CREATE OR REPLACE TEMP TABLE stg_keep AS
-            SELECT territoire_code, niveau, annee, mesure, naf_code, naf_niveau,
-                   CASE WHEN bool_or(statut = 'secret') THEN NULL ELSE sum(valeur) END AS valeur,
-                   CASE WHEN bool_or(statut = 'secret') THEN 'secret' ELSE 'ok' END AS statut
-            FROM {table}
-            WHERE niveau <> 'commune' OR territoire_code IN (SELECT code FROM ref_communes)
-            GROUP BY ALL
-        """)
+        perimeter = "(niveau <> 'commune' OR territoire_code IN (SELECT code FROM ref_communes))"
+        keys = "territoire_code, niveau, annee, mesure, naf_code, naf_niveau"
+        as_is = staged.unique_keys and not merged
+        if as_is:
+            # One fact per key already: taken as they are (no regrouping, no copy before the insert).
+            kept = f"SELECT {keys}, valeur, statut FROM {table} WHERE {perimeter}"
+        else:
+            kept = f"""SELECT {keys},
+                              CASE WHEN bool_or(statut = 'secret') THEN NULL ELSE sum(valeur) END AS valeur,
+                              CASE WHEN bool_or(statut = 'secret') THEN 'secret' ELSE 'ok' END AS statut
+                       FROM {table} WHERE {perimeter} GROUP BY ALL"""
         # A newer file of the same kind replaces the older one for the years and measures it covers;
         # an older vintage loaded after a newer one does not overwrite it.
         mil = staged.millesime or "9999"
-        con.execute("""
-            DELETE FROM stg_keep k WHERE EXISTS (
-                SELECT 1 FROM facts f JOIN sources s USING (source_id)
-                WHERE s.kind = ? AND coalesce(s.millesime, '9999') > ? AND f.annee = k.annee AND f.mesure = k.mesure
-                  AND f.territoire_code = k.territoire_code AND f.niveau = k.niveau)
-        """, [staged.kind, mil])
-        kept_values = con.execute("SELECT count(*) FROM stg_keep").fetchall()[0][0]
-        if kept_values == 0:
+        newer = con.execute("SELECT count(*) FROM sources WHERE kind = ? AND coalesce(millesime, '9999') > ?",
+                            [staged.kind, mil]).fetchall()[0][0]
+        if newer:
+            kept = f"""SELECT * FROM ({kept}) k WHERE NOT EXISTS (
+                           SELECT 1 FROM facts f JOIN sources s USING (source_id)
+                           WHERE s.kind = '{staged.kind}' AND coalesce(s.millesime, '9999') > ? AND f.annee = k.annee
+                             AND f.mesure = k.mesure AND f.territoire_code = k.territoire_code AND f.niveau = k.niveau)"""
+        if newer or not as_is:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE stg_keep AS {kept}", [mil] if newer else [])
+            kept = "SELECT * FROM stg_keep"
+        # Years and measures kept, with their fact counts: one small table for the replacement and the report.
+        con.execute(f"CREATE OR REPLACE TEMP TABLE stg_keys AS SELECT annee, mesure, count(*) AS n FROM ({kept}) GROUP BY ALL")
+        if con.execute("SELECT count(*) FROM stg_keys").fetchall()[0][0] == 0:
             report.problems.append(Problem(name, None, None, f"millésime {staged.millesime} plus ancien que celui déjà chargé pour "
                                            "les mêmes années : aucune valeur remplacée", grave=False))
-        con.execute(f"""
+        con.execute("""
             DELETE FROM facts f USING sources s
-            WHERE f.source_id = s.source_id AND s.kind = ? AND (f.annee, f.mesure) IN {keys}
+            WHERE f.source_id = s.source_id AND s.kind = ? AND (f.annee, f.mesure) IN (SELECT annee, mesure FROM stg_keys)
               AND (f.niveau <> 'commune' OR f.territoire_code IN (SELECT commune FROM source_couverture WHERE source_id = ?))
         """, [staged.kind, sid])
-        con.execute("INSERT INTO facts SELECT ?, * FROM stg_keep", [sid])
-        report.lignes_gardees = con.execute(
-            f"SELECT count(DISTINCT ligne) FROM {table} WHERE niveau <> 'commune' OR territoire_code IN (SELECT code FROM ref_communes)").fetchall()[0][0]
+        con.execute(f"INSERT INTO facts SELECT ?, {keys}, valeur, statut FROM ({kept})", [sid])
+        report.mesures = frozenset(r[0] for r in con.execute("SELECT DISTINCT mesure FROM stg_keys").fetchall())
         if staged.lignes_gardees is not None:
             report.lignes_gardees = staged.lignes_gardees
-        years = con.execute("SELECT min(annee), max(annee) FROM stg_keep").fetchall()[0]
+        else:
+            report.lignes_gardees = con.execute(f"SELECT count(DISTINCT ligne) FROM {table} WHERE {perimeter}").fetchall()[0][0]
+        years = con.execute("SELECT min(annee), max(annee) FROM stg_keys").fetchall()[0]
     else:
         con.execute(f"""
             CREATE OR REPLACE TEMP TABLE stg_keep AS
@@ -246,13 +261,14 @@ def _apply(con: duckdb.DuckDBPyConnection, staged: sources.Staged, path: Path, s
         """)
         con.execute("DELETE FROM firmes WHERE (siret, annee) IN (SELECT siret, annee FROM stg_keep)")
         con.execute("INSERT INTO firmes SELECT ?, * FROM stg_keep", [sid])
+        report.mesures = frozenset(FIRM_MEASURES)
         report.lignes_gardees = con.execute(
             f"SELECT count(DISTINCT ligne) FROM {table} WHERE commune IN (SELECT code FROM ref_communes)").fetchall()[0][0]
         years = con.execute("SELECT min(annee), max(annee) FROM stg_keep").fetchall()[0]
     if report.lignes_lues == 0:
         raise LoadError([Problem(name, None, None, "le fichier ne contient aucune ligne de données (seulement l'en-tête)")])
     if report.lignes_gardees == 0:
-        deps = _departements_label(con, f"SELECT {code_col} FROM {table} WHERE {level_filter}")
+        deps = _departements_label(con, "SELECT code FROM stg_terr")
         raise LoadError([Problem(name, None, None, "aucune ligne du fichier ne concerne le périmètre du tableau de bord "
                                  "(Hautes-Alpes et communes membres de ses EPCI)"
                                  + (f" : le fichier porte sur le(s) département(s) {deps}" if deps else ""))])
@@ -260,7 +276,7 @@ def _apply(con: duckdb.DuckDBPyConnection, staged: sources.Staged, path: Path, s
     libelle = staged.libelle + (" (données de démonstration)" if demo else "")
     con.execute("INSERT INTO sources VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
         sid, staged.kind, libelle, name, sha, staged.millesime, annees, staged.producteur, staged.licence,
-        _departements_label(con, f"SELECT {code_col} FROM {table} WHERE {level_filter}"), demo,
+        _departements_label(con, "SELECT code FROM stg_terr"), demo,
         report.lignes_lues, report.lignes_gardees, report.lignes_lues - report.lignes_gardees, datetime.now()])
     for p in report.problems:
         con.execute("INSERT INTO problemes VALUES (?, ?, ?, ?, ?, ?)", [sid, p.fichier, p.ligne, p.colonne, p.message, p.grave])
@@ -324,10 +340,11 @@ def _ingest(con, paths: list[Path], kind: str | None, demo: bool, progress: Prog
     return reports
 
 
-def _finish(con, progress: Progress, marts: bool = True) -> None:
-    if marts:  # not needed when only the action plan changed (its tables are read as they are)
+def _finish(con, progress: Progress, mesures: frozenset[str] | None = None) -> None:
+    """Marts (all of them, or only the rows of `mesures`), then a new data version."""
+    if mesures is None or mesures:  # nothing to do when only the action plan changed (its tables are read as they are)
         progress("Calcul des agrégats (EPCI, département, niveaux NAF, filières)…")
-        build_marts(con)
+        build_marts(con, mesures)
     con.execute("INSERT OR REPLACE INTO meta VALUES ('version', ?), ('construit_le', ?)",
                 [uuid.uuid4().hex, datetime.now().isoformat(timespec="seconds")])
 
@@ -368,7 +385,8 @@ def load(paths: list[Path], warehouse: Path = DEFAULT_WAREHOUSE, kind: str | Non
                 reports = _ingest(con, [Path(p) for p in paths], kind, False, progress)
                 if all(r.statut == "déjà chargé" for r in reports):
                     raise _NothingToDo(reports)  # leaves the warehouse file as it was
-                _finish(con, progress, marts=any(r.kind != "plan_actions" for r in reports if r.statut == "chargé"))
+                # A new warehouse gets its whole mart; otherwise only the measures the files touched.
+                _finish(con, progress, None if existing is None else frozenset().union(*(r.mesures for r in reports)))
     except _NothingToDo as nothing:
         return nothing.reports
     return reports

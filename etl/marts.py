@@ -6,6 +6,8 @@ contribution so that the read side can apply the statistical secret rules.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import duckdb
 import pandas as pd
 
@@ -24,11 +26,12 @@ TPE_PME_BANDS = ("NN", "00", "01", "02", "03", "11", "12", "21", "22", "31")
 PME_MAX_CA_EUR = 50e6
 
 
-def _level_choice(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+def _level_choice(con: duckdb.DuckDBPyConnection, groupings=GROUPINGS) -> pd.DataFrame:
     """For each source and grouping, the NAF level its figures are read from.
 
     A grouping the file publishes itself is taken as published; the others are summed
-    from the finest level of the file only (a coarse level may be a partial list).
+    from the finest level of the file only (a coarse level may be a partial list). The
+    levels are those of all the source's facts, whatever measures are being computed.
     """
     present = con.execute("SELECT DISTINCT f.source_id, s.kind, f.naf_niveau FROM facts f JOIN sources s USING (source_id)").fetchdf()
     mapping = set(map(tuple, con.execute("SELECT DISTINCT naf_niveau, groupement FROM ref_naf_map").fetchall()))
@@ -37,7 +40,7 @@ def _level_choice(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         levels = set(levels)
         complete = levels - PARTIAL_LEVELS.get(kind, set())
         finest = min(complete or levels, key=_FINENESS.index)
-        for g in GROUPINGS:
+        for g in groupings:
             if g in levels:
                 rows.append((source_id, g, g))
             elif (finest, g) in mapping:
@@ -45,96 +48,156 @@ def _level_choice(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["source_id", "naf_niveau", "groupement"]).astype({"source_id": "int64"})
 
 
-_KEYS = "niveau, code, annee, mesure, groupement, groupe_code"
-_COLS = "source_id, niveau, code, annee, mesure, groupement, groupe_code, valeur, statut, nb_contrib, max_contrib, n_couvertes, n_membres"
 
-
-# Commune figures are kept at the groupings pages show (total, broad sectors, the candidature's sectors,
-# filières); the fine NAF levels by commune only feed the EPCI and département roll-ups. Storing them
-# would multiply the mart by about 100 for a national URSSAF file, for figures nobody reads.
+# Groupings the read side queries, by measure: `total` for every measure (it tells which territory-years a
+# file covers), the grouping of each indicator of indicators/catalog.py (a filière indicator reads both
+# definitions) and, for firm measures, the secret families of indicators/query.py (secteur with its champ
+# margin). tests/test_marts_equivalence.py checks it against the catalogue. Only these are stored in
+# `mart`, at every territorial level; a measure not listed (no indicator reads it) keeps its total only.
+# Any other grouping (secteur of establishments, the fine NAF levels…) is computed on demand by `mart_rows`.
+_FILIERES = ("filiere_coeur", "filiere_elargi")
+READ_GROUPINGS = {
+    "population": ("total",),
+    "superficie_km2": ("total",),
+    "etablissements": ("total", "a5"),
+    "etablissements_employeurs": ("total", "a5", *_FILIERES),
+    "effectifs_salaries": ("total", "a5", *_FILIERES),
+    "ca_eur": ("total", "secteur", "champ", *_FILIERES),
+    "entreprises_tpe_pme": ("total", "a5", "champ"),
+}
+MART_GROUPINGS = ("total", "a5", "secteur", "champ", *_FILIERES)
+# Finer NAF groupings: never stored by commune, not even on demand (they would multiply the mart by ~100).
 FINE_LEVELS = ("sous_classe", "a88", "a38", "a17", "section", "a10")
-_COMMUNE_DETAIL = f"(niveau = 'commune' AND groupement IN {FINE_LEVELS})"
+# Measures computed from firm rows (chamber files): recomputed together (coverage is shared by all years).
+FIRM_MEASURES = ("ca_eur", "entreprises", "entreprises_tpe_pme")
+# Stored in meta: a warehouse whose mart was built another way gets a full rebuild instead of an update.
+MART_FORMAT = "groupements-lus-v2"
 
 
-def build_marts(con: duckdb.DuckDBPyConnection) -> None:
-    """Rebuild `mart` from facts and firms.
+def _read_groupings(mesure: str) -> tuple[str, ...]:
+    return READ_GROUPINGS.get(mesure, ("total",))
 
-    Done in a few set-based passes: commune facts are first rolled up to their EPCI and
-    département at the NAF level they are published at (a few times fewer rows than the
-    commune facts times every grouping); then, on both the facts and these roll-ups, a
-    figure published at the grouping asked for is taken as is (no aggregation), sous-classes
-    roll up to A88 once and the coarser groupings are summed from A88 (sums, counts and
-    flags are additive, so the result is the same as summing the sous-classes); commune
-    rows are computed only at the groupings the mart keeps for communes; the best-source
-    choice ranks only the measures that more than one source provides.
+
+def build_marts(con: duckdb.DuckDBPyConnection, mesures: Iterable[str] | None = None) -> None:
+    """Build `mart` from facts and firms: all of it, or only the rows of `mesures`.
+
+    With `mesures` (the measures the files just loaded touched), the rows of the other measures are
+    kept as they are: a measure's rows depend only on the facts (or firm rows) of that measure, on
+    the coverage of their sources and on the relative rank of those sources, none of which a load
+    changes for another measure. Firm measures go together. A warehouse without a mart, or with a
+    mart of another format, is rebuilt in full.
     """
-    choice = _level_choice(con)
-    mapping = set(map(tuple, con.execute("SELECT DISTINCT naf_niveau, groupement FROM ref_naf_map").fetchall()))
-    # How each (source, grouping) is computed: 'same' (as published), 'a88' (via the A88 roll-up), 'direct'.
-    choice["via"] = [
-        "same" if lvl == g else ("a88" if lvl == "sous_classe" and g != "a88" and ("a88", g) in mapping else "direct")
-        for lvl, g in zip(choice.naf_niveau, choice.groupement)]
-    con.register("level_choice", choice)
-    con.execute("CREATE OR REPLACE TEMP TABLE m_choice AS SELECT * FROM level_choice")
-    con.unregister("level_choice")
-    # Facts as published (rolled = false) and commune facts summed up to EPCI / département (rolled = true),
-    # each row with what the statut needs (secret and valued counts, a partial flag): additive.
+    full = mesures is None or _mart_format(con) != MART_FORMAT
+    scope = None
+    if not full:
+        scope = set(mesures)
+        if scope & set(FIRM_MEASURES):
+            scope |= set(FIRM_MEASURES)
+        if not scope:
+            return
+        scope = sorted(scope)
+    select = _prepare(con, _read_groupings, scope, ordered=True)
+    if full:
+        con.execute(f"CREATE OR REPLACE TABLE mart AS {select}")
+    else:
+        con.execute("DELETE FROM mart WHERE list_contains(?, mesure)", [scope])
+        con.execute(f"INSERT INTO mart {select}")
+    _cleanup(con)
+    con.execute("INSERT OR REPLACE INTO meta VALUES ('mart_format', ?)", [MART_FORMAT])
+
+
+def mart_rows(con: duckdb.DuckDBPyConnection, groupement: str, table: str = "mart_demande") -> str:
+    """Every measure's mart rows at one grouping, computed on demand from facts into a temp table.
+
+    For a grouping `mart` does not store for a measure (the secteurs of establishments, A88…): the
+    rows a mart storing it would hold, built by the same code (fine NAF groupings: EPCI and coarser
+    levels only, never by commune). Returns the table name.
+    """
+    if groupement not in GROUPINGS:
+        raise ValueError(f"regroupement inconnu « {groupement} » ({', '.join(GROUPINGS)})")
+    select = _prepare(con, lambda _mesure: (groupement,), None)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {select}")
+    _cleanup(con)
+    return table
+
+
+def _mart_format(con: duckdb.DuckDBPyConnection) -> str | None:
+    has_mart = con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
+                           "AND schema_name = 'main' AND table_name = 'mart'").fetchall()[0][0]
+    if not has_mart:
+        return None
+    rows = con.execute("SELECT valeur FROM meta WHERE cle = 'mart_format'").fetchall()
+    return rows[0][0] if rows else None
+
+
+def _cleanup(con: duckdb.DuckDBPyConnection) -> None:
+    for t in ("m_want", "m_srcm", "m_key", "m_map", "m_src", "m_roll", "m_cov", "m_firm", "m_firm_all", "m_multi", "m_rank", "m_scope"):
+        con.execute(f"DROP TABLE IF EXISTS {t}")
+
+
+def _prepare(con: duckdb.DuckDBPyConnection, want, scope: list[str] | None, ordered: bool = False) -> str:
+    """Temp tables for the mart rows of the measures in `scope` (or all), each at the groupings
+    `want(mesure)` lists, and the SELECT giving those rows (no commune rows at fine groupings).
+
+    Two set-based passes: facts are summed into every grouping asked for, by the territory they
+    are published for (a figure published at the grouping asked for maps to itself; the others
+    are summed from the source's finest complete level); then the commune rows are summed up to
+    EPCI and département (sums, counts and flags are additive, so this equals summing the facts).
+    Both passes group on one integer standing for (mesure, groupement, groupe_code): hashing it is
+    much cheaper than the three texts. The best-source choice ranks only the measures that more
+    than one source provides. `ordered`: rows clustered by (mesure, groupement, niveau) then year,
+    so that reads skip row groups (an update appends the measures it recomputes, each in one run).
+    """
+    con.execute("CREATE OR REPLACE TEMP TABLE m_scope (mesure VARCHAR)")
+    if scope is not None:
+        con.execute("INSERT INTO m_scope SELECT unnest(?)", [scope])
+    in_scope = "true" if scope is None else "f.mesure IN (SELECT mesure FROM m_scope)"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE m_srcm AS SELECT DISTINCT f.source_id, f.mesure FROM facts f WHERE {in_scope}")
+    firms = scope is None or bool(set(scope) & set(FIRM_MEASURES))
+    mesures = {r[0] for r in con.execute("SELECT DISTINCT mesure FROM m_srcm").fetchall()} | (set(FIRM_MEASURES) if firms else set())
+    wanted = [(m, g) for m in sorted(mesures) for g in want(m)]
+    con.execute("CREATE OR REPLACE TEMP TABLE m_want (mesure VARCHAR, groupement VARCHAR)")
+    if wanted:
+        con.executemany("INSERT INTO m_want VALUES (?, ?)", wanted)
+    groupings = [g for g in GROUPINGS if any(g == w for _, w in wanted)]
+    # One integer per (mesure, groupement, groupe_code) wanted; `kmg` orders (mesure, groupement) for storage.
     con.execute("""
-        CREATE OR REPLACE TEMP TABLE m_fx AS
-        SELECT f.source_id, f.niveau, f.territoire_code AS code, f.annee, f.mesure, f.naf_code, f.naf_niveau, false AS rolled,
-               f.valeur, CAST(f.statut = 'secret' AS BIGINT) AS n_secret, CAST(f.valeur IS NOT NULL AS BIGINT) AS n_val,
-               f.statut = 'partiel' AS any_partiel
-        FROM facts f SEMI JOIN m_choice c ON c.source_id = f.source_id AND c.naf_niveau = f.naf_niveau
-        UNION ALL
-        SELECT f.source_id, a.niveau, a.code, f.annee, f.mesure, f.naf_code, f.naf_niveau, true,
-               sum(f.valeur), count(*) FILTER (WHERE f.statut = 'secret'), count(f.valeur), bool_or(f.statut = 'partiel')
-        FROM facts f SEMI JOIN m_choice c ON c.source_id = f.source_id AND c.naf_niveau = f.naf_niveau
-        JOIN ref_appartenance a ON a.commune = f.territoire_code
-        WHERE f.niveau = 'commune'
-        GROUP BY ALL
+        CREATE OR REPLACE TEMP TABLE m_key AS
+        SELECT (row_number() OVER (ORDER BY w.mesure, w.groupement, g.groupe_code))::INTEGER AS wid,
+               w.mesure, w.groupement, g.groupe_code,
+               (dense_rank() OVER (ORDER BY w.mesure, list_position(?, w.groupement), w.groupement))::INTEGER AS kmg,
+               list_contains(?, w.groupement) AS fine
+        FROM m_want w JOIN (SELECT DISTINCT groupement, groupe_code FROM ref_naf_map) g USING (groupement)
+    """, [list(MART_GROUPINGS), list(FINE_LEVELS)])
+    # (source, measure, NAF level read, code) -> the grouping codes it counts in.
+    con.register("level_choice", _level_choice(con, groupings))
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE m_map AS
+        SELECT c.source_id, k.mesure, m.naf_niveau, m.naf_code, k.wid
+        FROM level_choice c
+        JOIN m_srcm sm ON sm.source_id = c.source_id
+        JOIN ref_naf_map m ON m.naf_niveau = c.naf_niveau AND m.groupement = c.groupement
+        JOIN m_key k ON k.mesure = sm.mesure AND k.groupement = m.groupement AND k.groupe_code = m.groupe_code
     """)
-    agg = "sum(f.valeur) AS valeur, sum(f.n_secret) AS n_secret, sum(f.n_val) AS n_val, bool_or(f.any_partiel) AS any_partiel"
-    # Commune rows only at the groupings the mart keeps for communes.
-    keep = f"NOT (f.niveau = 'commune' AND {{g}} IN {FINE_LEVELS})"
+    con.unregister("level_choice")
+    # Each row carries what the statut needs (secret and valued counts, a partial flag): all additive.
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE m_src AS
-        -- Published at the grouping asked for: one row per key already (facts are unique per source and key).
-        SELECT f.source_id, f.niveau, f.code, f.annee, f.mesure, f.rolled, f.naf_niveau AS groupement,
-               f.naf_code AS groupe_code, f.valeur, f.n_secret, f.n_val, f.any_partiel
-        FROM m_fx f
-        SEMI JOIN m_choice c ON c.source_id = f.source_id AND c.naf_niveau = f.naf_niveau AND c.via = 'same'
-        SEMI JOIN ref_naf_map m ON m.naf_niveau = f.naf_niveau AND m.naf_code = f.naf_code AND m.groupement = f.naf_niveau
-        WHERE {keep.format(g="f.naf_niveau")}
-        UNION ALL
-        -- Summed straight from the level read.
-        SELECT f.source_id, f.niveau, f.code, f.annee, f.mesure, f.rolled, m.groupement, m.groupe_code, {agg}
-        FROM m_fx f
-        JOIN m_choice c ON c.source_id = f.source_id AND c.naf_niveau = f.naf_niveau AND c.via = 'direct'
-        JOIN ref_naf_map m ON m.naf_niveau = f.naf_niveau AND m.naf_code = f.naf_code AND m.groupement = c.groupement
-        WHERE {keep.format(g="c.groupement")}
+        SELECT f.source_id, f.niveau, f.territoire_code AS code, f.annee, m.wid,
+               sum(f.valeur) AS valeur, count(*) FILTER (WHERE f.statut = 'secret') AS n_secret, count(f.valeur) AS n_val,
+               bool_or(f.statut = 'partiel') AS any_partiel
+        FROM facts f JOIN m_map m USING (source_id, mesure, naf_niveau, naf_code)
+        WHERE {in_scope}
         GROUP BY ALL
     """)
-    # Sous-classes -> A88 once, then A88 -> every coarser grouping.
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE m_a88 AS
-        SELECT f.source_id, f.niveau, f.code, f.annee, f.mesure, f.rolled, m.groupe_code AS a88, {agg}
-        FROM m_fx f
-        JOIN ref_naf_map m ON m.naf_niveau = 'sous_classe' AND m.naf_code = f.naf_code AND m.groupement = 'a88'
-        WHERE f.naf_niveau = 'sous_classe' AND f.source_id IN (SELECT source_id FROM m_choice WHERE via = 'a88')
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE m_roll AS
+        SELECT s.source_id, a.niveau, a.code, s.annee, s.wid, sum(s.valeur) AS valeur,
+               sum(s.n_secret) AS n_secret, sum(s.n_val) AS n_val, bool_or(s.any_partiel) AS any_partiel
+        FROM m_src s JOIN ref_appartenance a ON a.commune = s.code
+        WHERE s.niveau = 'commune'
         GROUP BY ALL
     """)
-    con.execute("DROP TABLE m_fx")
-    con.execute(f"""
-        INSERT INTO m_src
-        SELECT f.source_id, f.niveau, f.code, f.annee, f.mesure, f.rolled, m.groupement, m.groupe_code,
-               sum(f.valeur), sum(f.n_secret), sum(f.n_val), bool_or(f.any_partiel)
-        FROM m_a88 f
-        JOIN m_choice c ON c.source_id = f.source_id AND c.via = 'a88'
-        JOIN ref_naf_map m ON m.naf_niveau = 'a88' AND m.naf_code = f.a88 AND m.groupement = c.groupement
-        WHERE {keep.format(g="c.groupement")}
-        GROUP BY ALL
-    """)
-    con.execute("DROP TABLE m_a88")
     con.execute("""
         CREATE OR REPLACE TEMP TABLE m_cov AS
         SELECT c.source_id, a.niveau, a.code, count(*) AS n_couvertes
@@ -144,15 +207,16 @@ def build_marts(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("""CREATE OR REPLACE TEMP TABLE m_firm_all (source_id INTEGER, niveau VARCHAR, code VARCHAR, annee INTEGER,
                    mesure VARCHAR, groupement VARCHAR, groupe_code VARCHAR, valeur DOUBLE, statut VARCHAR, nb_contrib BIGINT,
                    max_contrib DOUBLE, n_couvertes BIGINT, n_membres BIGINT)""")
-    _firm_marts(con)
+    if firms:
+        firm_want = {m: tuple(want(m)) for m in FIRM_MEASURES}
+        _firm_marts(con, [g for g in GROUPINGS if any(g in w for w in firm_want.values())], firm_want)
     # Measures given by more than one source need the best-source choice; the others are taken as they are.
-    multi = [r[0] for r in con.execute("""
-        SELECT mesure FROM (SELECT DISTINCT mesure, source_id FROM m_src
-                            UNION SELECT DISTINCT mesure, source_id FROM m_firm_all)
-        GROUP BY mesure HAVING count(*) > 1""").fetchall()]
-    con.execute("CREATE OR REPLACE TEMP TABLE m_multi (mesure VARCHAR)")
-    if multi:
-        con.executemany("INSERT INTO m_multi VALUES (?)", [[m] for m in multi])
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE m_multi AS
+        SELECT k.wid FROM m_key k SEMI JOIN (
+            SELECT mesure FROM (SELECT source_id, mesure FROM m_srcm UNION SELECT DISTINCT source_id, mesure FROM m_firm_all)
+            GROUP BY mesure HAVING count(*) > 1) USING (mesure)
+    """)
     priority = " ".join(f"WHEN '{k}' THEN {v}" for k, v in KIND_PRIORITY.items())
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE m_rank AS
@@ -161,78 +225,93 @@ def build_marts(con: duckdb.DuckDBPyConnection) -> None:
     """)
     statut = """CASE WHEN n_val = 0 AND n_secret > 0 THEN 'secret'
                      WHEN n_secret > 0 OR any_partiel OR n_couvertes < n_membres THEN 'partiel' ELSE 'ok' END"""
-    all_rows = f"""
-        SELECT source_id, niveau, code, annee, mesure, groupement, groupe_code,
+    rows = f"""
+        SELECT source_id, niveau, code, annee, wid,
                CASE WHEN n_val = 0 THEN NULL ELSE valeur END AS valeur,
                CASE WHEN n_val = 0 AND n_secret > 0 THEN 'secret' WHEN n_secret > 0 OR any_partiel THEN 'partiel' ELSE 'ok' END AS statut,
                NULL::BIGINT AS nb_contrib, NULL::DOUBLE AS max_contrib, NULL::BIGINT AS n_couvertes, NULL::BIGINT AS n_membres
-        FROM m_src WHERE NOT rolled AND {{where}}
+        FROM m_src WHERE {{where}}
         UNION ALL
-        SELECT s.source_id, s.niveau, s.code, s.annee, s.mesure, s.groupement, s.groupe_code,
+        SELECT s.source_id, s.niveau, s.code, s.annee, s.wid,
                CASE WHEN n_val = 0 THEN NULL ELSE valeur END, {statut}, NULL, NULL, n_couvertes, n_membres
-        FROM m_src s
+        FROM m_roll s
         JOIN m_cov c USING (source_id, niveau, code)
         JOIN ref_membres USING (niveau, code)
-        WHERE s.rolled AND {{where}}
+        WHERE {{where}}
         UNION ALL
-        SELECT * FROM m_firm_all WHERE {{where}} AND NOT {_COMMUNE_DETAIL}"""
-    single = all_rows.format(where="mesure NOT IN (SELECT mesure FROM m_multi)")
-    several = all_rows.format(where="mesure IN (SELECT mesure FROM m_multi)")
-    # Rows are stored clustered by (mesure, groupement, niveau, annee) so that reads skip row groups;
-    # sorting on one small integer for the first three is much cheaper than on the text columns.
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE m_order AS
-        SELECT mesure, groupement, niveau, row_number() OVER (ORDER BY mesure, groupement, niveau) AS k
-        FROM (SELECT DISTINCT mesure FROM m_src UNION SELECT DISTINCT mesure FROM m_firm_all),
-             (SELECT unnest(?) AS groupement), (SELECT unnest(?) AS niveau)
-    """, [GROUPINGS, TERRITORY_LEVELS])
-    con.execute(f"""
-        CREATE OR REPLACE TABLE mart AS
+        SELECT f.source_id, f.niveau, f.code, f.annee, k.wid, f.valeur, f.statut, f.nb_contrib, f.max_contrib, f.n_couvertes, f.n_membres
+        FROM m_firm_all f JOIN m_key k USING (mesure, groupement, groupe_code) WHERE {{where}}"""
+    single = rows.format(where="wid NOT IN (SELECT wid FROM m_multi)")
+    several = rows.format(where="wid IN (SELECT wid FROM m_multi)")
+    cols = "source_id, niveau, code, annee, wid, valeur, statut, nb_contrib, max_contrib, n_couvertes, n_membres"
+    levels = " ".join(f"WHEN '{n}' THEN {i}" for i, n in enumerate(TERRITORY_LEVELS))
+    return f"""
         WITH several AS (SELECT m.*, r.rk FROM ({several}) m JOIN m_rank r USING (source_id)),
-             best AS (SELECT {_KEYS}, min(rk) AS rk FROM several GROUP BY ALL)
-        SELECT u.* FROM (
-            SELECT * FROM ({single})
-            UNION ALL
-            SELECT {_COLS} FROM several JOIN best USING ({_KEYS}, rk)) u
-        JOIN m_order o USING (mesure, groupement, niveau)
-        ORDER BY o.k, u.annee
-    """)
-    for t in ("m_src", "m_cov", "m_firm", "m_firm_all", "m_choice", "m_multi", "m_rank", "m_order"):
-        con.execute(f"DROP TABLE IF EXISTS {t}")
+             best AS (SELECT niveau, code, annee, wid, min(rk) AS rk FROM several GROUP BY ALL),
+             chosen AS (SELECT * FROM ({single}) UNION ALL SELECT {cols} FROM several JOIN best USING (niveau, code, annee, wid, rk))
+        SELECT u.source_id, u.niveau, u.code, u.annee, k.mesure, k.groupement, k.groupe_code,
+               u.valeur, u.statut, u.nb_contrib, u.max_contrib, u.n_couvertes, u.n_membres
+        FROM chosen u JOIN m_key k USING (wid)
+        WHERE NOT (u.niveau = 'commune' AND k.fine)
+        {f"ORDER BY k.kmg, CASE u.niveau {levels} END, u.annee" if ordered else ""}"""
 
 
-def _firm_marts(con: duckdb.DuckDBPyConnection) -> None:
-    """Turnover and firm counts from firm rows, with what the secret rules need."""
+def _firm_marts(con: duckdb.DuckDBPyConnection, groupings=GROUPINGS, want: dict | None = None) -> None:
+    """Turnover and firm counts from firm rows, with what the secret rules need, into m_firm_all
+    (at `groupings`, or for each measure at those `want` lists).
+
+    Firms are counted once per territory and category (a firm is a SIREN; its establishments in
+    the same territory and category add up). Most firms have a single establishment-year: their
+    rows are already per firm and skip that grouping; only the others go through it.
+    """
     bands = ", ".join(f"'{b}'" for b in TPE_PME_BANDS)
+    # Per establishment-year: whether its firm is a TPE-PME (firm turnover) and has no other establishment that year.
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE m_fx AS
+        SELECT f.commune, f.annee, f.siren, f.naf_code, f.ca_eur, f.source_id,
+               s.secteur <> 'hors_champ' AND coalesce(f.tranche_effectif, 'NN') IN ({bands})
+                   AND coalesce(e.ca, 0) <= {PME_MAX_CA_EUR} AS tpe_pme,
+               e.n = 1 AS seul
+        FROM firmes f JOIN ref_naf n ON n.sous_classe = f.naf_code JOIN ref_secteurs s ON s.section = n.section
+        JOIN (SELECT siren, annee, sum(ca_eur) AS ca, count(*) AS n FROM firmes GROUP BY ALL) e USING (siren, annee)
+    """)
+    # One integer per category (groupement, groupe_code) of each NAF sous-classe.
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE m_fkey AS
+        SELECT (row_number() OVER (ORDER BY groupement, groupe_code))::INTEGER AS gid, groupement, groupe_code,
+               groupement IN {FINE_LEVELS} AS fine
+        FROM (SELECT DISTINCT groupement, groupe_code FROM ref_naf_map WHERE naf_niveau = 'sous_classe'
+              AND groupement NOT IN ('sous_classe', 'a88') AND list_contains(?, groupement))
+    """, [list(groupings)])
+    rows = """
+        SELECT p.niveau, p.code, x.annee, k.gid, x.siren, x.ca_eur, x.tpe_pme, x.source_id
+        FROM m_fx x
+        JOIN (SELECT commune, 'commune' AS niveau, commune AS code FROM (SELECT DISTINCT commune FROM m_fx)
+              UNION ALL SELECT commune, niveau, code FROM ref_appartenance) p ON p.commune = x.commune
+        JOIN ref_naf_map m ON m.naf_niveau = 'sous_classe' AND m.naf_code = x.naf_code
+        JOIN m_fkey k ON k.groupement = m.groupement AND k.groupe_code = m.groupe_code
+        -- no commune rows at fine groupings
+        WHERE NOT (p.niveau = 'commune' AND k.fine) AND {seul}"""
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE m_firm AS
-        WITH f AS (
-            SELECT f.*, s.secteur,
-                   sum(ca_eur) OVER (PARTITION BY siren, annee) AS ca_entreprise
-            FROM firmes f JOIN ref_naf n ON n.sous_classe = f.naf_code JOIN ref_secteurs s ON s.section = n.section
-        ),
-        places AS (
-            SELECT commune, 'commune' AS niveau, commune AS code FROM (SELECT DISTINCT commune FROM firmes)
-            UNION ALL SELECT commune, niveau, code FROM ref_appartenance
-        ),
-        per_firm AS (
-            SELECT p.niveau, p.code, f.annee, m.groupement, m.groupe_code, f.siren,
-                   sum(f.ca_eur) AS ca, count(f.ca_eur) AS n_ca,
-                   bool_or(f.secteur <> 'hors_champ' AND coalesce(f.tranche_effectif, 'NN') IN ({bands})
-                           AND coalesce(f.ca_entreprise, 0) <= {PME_MAX_CA_EUR}) AS tpe_pme,
-                   max(f.source_id) AS source_id
-            FROM f JOIN places p ON p.commune = f.commune
-            JOIN ref_naf_map m ON m.naf_niveau = 'sous_classe' AND m.naf_code = f.naf_code
-                               AND m.groupement NOT IN ('sous_classe', 'a88')
-            -- commune rows only at the groupings the mart keeps for communes
-            WHERE NOT (p.niveau = 'commune' AND m.groupement IN {FINE_LEVELS})
-            GROUP BY ALL
+        WITH per_firm AS (
+            SELECT niveau, code, annee, gid, siren, sum(ca_eur) AS ca, count(ca_eur) AS n_ca, bool_or(tpe_pme) AS tpe_pme,
+                   max(source_id) AS source_id
+            FROM ({rows.format(seul="NOT x.seul")}) GROUP BY ALL
+            UNION ALL
+            SELECT niveau, code, annee, gid, siren, ca_eur, CAST(ca_eur IS NOT NULL AS BIGINT), tpe_pme, source_id
+            FROM ({rows.format(seul="x.seul")})
         )
-        SELECT niveau, code, annee, groupement, groupe_code, max(source_id) AS source_id,
-               sum(ca) AS ca, count(*) FILTER (WHERE n_ca > 0) AS nb_contrib, max(ca) AS max_contrib,
-               count(*) AS n_entreprises, count(*) FILTER (WHERE tpe_pme) AS n_tpe_pme
-        FROM per_firm GROUP BY ALL
+        SELECT f.niveau, f.code, f.annee, k.groupement, k.groupe_code, f.source_id, f.ca, f.nb_contrib, f.max_contrib,
+               f.n_entreprises, f.n_tpe_pme
+        FROM (SELECT niveau, code, annee, gid, max(source_id) AS source_id,
+                     sum(ca) AS ca, count(*) FILTER (WHERE n_ca > 0) AS nb_contrib, max(ca) AS max_contrib,
+                     count(*) AS n_entreprises, count(*) FILTER (WHERE tpe_pme) AS n_tpe_pme
+              FROM per_firm GROUP BY ALL) f
+        JOIN m_fkey k USING (gid)
     """)
+    con.execute("DROP TABLE m_fx")
+    con.execute("DROP TABLE m_fkey")
     con.execute("""
         CREATE OR REPLACE TEMP TABLE m_firm_cov AS
         SELECT a.niveau, a.code, count(DISTINCT c.commune) AS n_couvertes
@@ -248,6 +327,6 @@ def _firm_marts(con: duckdb.DuckDBPyConnection) -> None:
             SELECT f.source_id, f.niveau, f.code, f.annee, '{mesure}', f.groupement, f.groupe_code,
                    {value}, {status}, {contrib}, c.n_couvertes, r.n_membres
             FROM m_firm f LEFT JOIN m_firm_cov c USING (niveau, code) LEFT JOIN ref_membres r USING (niveau, code)
-            {"WHERE f.nb_contrib > 0" if mesure == "ca_eur" else ""}
-        """)
+            WHERE list_contains(?, f.groupement) {"AND f.nb_contrib > 0" if mesure == "ca_eur" else ""}
+        """, [list(groupings if want is None else want[mesure])])
     con.execute("DROP TABLE IF EXISTS m_firm_cov")

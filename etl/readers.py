@@ -1,7 +1,9 @@
 """Opening input files safely: encodings, delimiters, xlsx limits.
 
-DuckDB reads UTF-8 itself, but not cp1252 (œ, €, ’), so such files are
-transcoded once into a temporary UTF-8 copy. Xlsx files are read with openpyxl
+DuckDB reads UTF-8 itself (and checks it), but not cp1252 (œ, €, ’), so such
+files are transcoded once into a temporary UTF-8 copy. Only the first megabyte
+is decoded in Python to choose; a file that turns out not to be UTF-8 further
+down is transcoded when DuckDB reports it (`common.read_text_table`). Xlsx files are read with openpyxl
 in read-only mode after checking the uncompressed size of their members
 (defusedxml, installed, makes openpyxl refuse entity bombs).
 """
@@ -44,14 +46,33 @@ class TextFile:
             self._tmp.cleanup()
             self._tmp = None
 
+    def transcode(self, encoding: str | None = None) -> bool:
+        """Point `path` at a UTF-8 copy of the file decoded from `encoding` (default: sniffed over the
+        whole file). False when the whole file is valid UTF-8 after all (nothing to transcode)."""
+        encoding = encoding or sniff_encoding(self.source)
+        if encoding == "utf-8":
+            return False
+        self.close()
+        self._tmp = tempfile.TemporaryDirectory(prefix="etl-")
+        self.path = Path(self._tmp.name) / "utf8.csv"
+        self.encoding = encoding
+        with open(self.source, "r", encoding=encoding, newline="") as src, open(self.path, "w", encoding="utf-8", newline="") as dst:
+            while chunk := src.read(_CHUNK):
+                dst.write(chunk)
+        return True
+
 
 def is_zip(path: Path) -> bool:
     with open(path, "rb") as f:
         return f.read(4) == b"PK\x03\x04"
 
 
-def sniff_encoding(path: Path) -> str:
-    """'utf-8' (with or without BOM), 'utf-16' or 'cp1252' (latin-1 as a last resort)."""
+def sniff_encoding(path: Path, limit: int | None = None) -> str:
+    """'utf-8' (with or without BOM), 'utf-16' or 'cp1252' (latin-1 as a last resort).
+
+    With `limit`, only about that many first bytes are checked for UTF-8: 'utf-8' then means « valid
+    UTF-8 so far » (a multi-byte character cut by the limit is not an error); cp1252 and latin-1 are
+    still told apart on the whole file."""
     with open(path, "rb") as f:
         head = f.read(4)
         if head[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
@@ -59,9 +80,12 @@ def sniff_encoding(path: Path) -> str:
         f.seek(0)
         decoder = codecs.getincrementaldecoder("utf-8")()
         try:
-            while chunk := f.read(_CHUNK):
+            read = 0
+            while (limit is None or read < limit) and (chunk := f.read(_CHUNK)):
+                read += len(chunk)
                 decoder.decode(chunk)
-            decoder.decode(b"", final=True)
+            if limit is None or read < limit:
+                decoder.decode(b"", final=True)
             return "utf-8"
         except UnicodeDecodeError:
             pass
@@ -122,7 +146,8 @@ def open_text(path: Path) -> TextFile:
     _refuse_misnamed(path, sample)
     if b"\x00" in sample and not sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         refuse(path, "contenu binaire : ce n'est pas un fichier texte CSV")
-    encoding = sniff_encoding(path)
+    # The first megabyte decides; DuckDB checks that the rest is UTF-8 as it reads it.
+    encoding = sniff_encoding(path, limit=_CHUNK)
     header_line, has_data = _head(path, encoding)
     if not header_line.strip():
         refuse(path, "la première ligne (en-tête) est vide", 1)
@@ -135,12 +160,8 @@ def open_text(path: Path) -> TextFile:
     header = next(csv.reader([header_line], delimiter=delimiter))
     header = [h.strip().lstrip("\ufeff") for h in header]
     tf = TextFile(path, path, encoding, delimiter, header)
-    if encoding != "utf-8":
-        tf._tmp = tempfile.TemporaryDirectory(prefix="etl-")
-        tf.path = Path(tf._tmp.name) / "utf8.csv"
-        with open(path, "r", encoding=encoding, newline="") as src, open(tf.path, "w", encoding="utf-8", newline="") as dst:
-            while chunk := src.read(_CHUNK):
-                dst.write(chunk)
+    if encoding != "utf-8":  # UTF-16, or not UTF-8 in the first megabyte (the whole file chose cp1252 or latin-1)
+        tf.transcode(encoding)
     return tf
 
 

@@ -34,6 +34,21 @@ def test_csv_semicolon_decimal_comma_nbsp_thousands(warehouse, tmp_path, encodin
         (S2, "10.71C", "05023", "01", 2022, 480_250.0), (S2, "10.71C", "05023", "01", 2023, None)]
 
 
+def test_cp1252_character_after_the_first_megabyte(warehouse, tmp_path):
+    """Only the first megabyte is checked in Python: DuckDB finds the cp1252 byte further down, the file is
+    then transcoded and read again."""
+    from etl.validate import luhn_complete
+
+    lines = [f"{luhn_complete(f'{123450000 + i:09d}0001')};Entreprise {i};1610A;05061;01;12;13\r\n" for i in range(20_000)]
+    text = "SIRET;Raison sociale;Code NAF;Code commune INSEE;Tranche effectif;CA 2022 (k€);CA 2023 (k€)\r\n" + "".join(lines)
+    assert len(text.encode("utf-8")) > 1024**2
+    path = tmp_path / "export_cci_2023.csv"
+    path.write_bytes(text.encode("utf-8") + f"{S3};Société Générale d’Œuvres;1610A;05061;01;12;13\r\n".encode("cp1252"))
+    reports = load.load([path], warehouse, progress=lambda m: None)
+    assert reports[0].lignes_gardees == 20_001
+    assert query(warehouse, "SELECT DISTINCT raison_sociale FROM firmes WHERE siret = ?", [S3]) == [("Société Générale d’Œuvres",)]
+
+
 def test_csv_comma_postcode_and_town_name_long_form_meur(warehouse, tmp_path):
     text = ("siret,raison_sociale,code_naf,code_postal,ville,annee,chiffre_affaires (M€)\n"
             f"{S1},A,16.10A,05000,GAP,2022,\"1,5\"\n"

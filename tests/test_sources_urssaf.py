@@ -87,3 +87,18 @@ def test_bad_ape_code_names_line_and_column(warehouse, tmp_path):
     with pytest.raises(LoadError) as exc:
         load.load([path], warehouse, progress=lambda m: None)
     assert "urssaf.csv, ligne 3, colonne « code_ape » : code APE attendu" in str(exc.value)
+
+
+def test_bad_numbers_are_listed_line_by_line_left_to_right(warehouse, tmp_path):
+    path = tmp_path / "urssaf_2024.csv"
+    path.write_text("code_commune;code_ape;nombre_d_etablissements_2023;effectifs_salaries_2023;"
+                    "nombre_d_etablissements_2024;effectifs_salaries_2024\n"
+                    "05061;2562B;1;12;1;13\n"
+                    "05023;1071C;2;-4;deux;\n"
+                    "05061;4399C;1 000;1,5;3;x\n", encoding="utf-8")
+    with pytest.raises(LoadError) as exc:
+        load.load([path], warehouse, progress=lambda m: None)
+    assert [str(p) for p in exc.value.problems] == [
+        "urssaf_2024.csv, ligne 3, colonne « effectifs_salaries_2023 » : nombre positif attendu, trouvé « -4 »",
+        "urssaf_2024.csv, ligne 3, colonne « nombre_d_etablissements_2024 » : nombre positif attendu, trouvé « deux »",
+        "urssaf_2024.csv, ligne 4, colonne « effectifs_salaries_2024 » : nombre positif attendu, trouvé « x »"]

@@ -115,5 +115,9 @@ def stage(con: duckdb.DuckDBPyConnection, path: Path) -> Staged:
         problems.append(Problem(name, None, None, "secret statistique noté « s » (édition 2025 et suivantes) : "
                                 "une cellule vide est une donnée inexistante, non chargée", grave=False))
     years = sorted({int(y) for y in vars_.annee})
+    # One fact per key unless a commune has two lines or two variables give the same figure: the load then sums them.
+    repeated_lines = con.execute(f"""SELECT count(*) FROM (SELECT 1 FROM stg_raw GROUP BY lpad(trim(c{codgeo}), 5, '0')
+                                                           HAVING count(*) > 1)""").fetchall()[0][0]
+    unique = repeated_lines == 0 and not vars_.duplicated(["mesure", "annee", "naf_niveau", "naf_code"]).any()
     return Staged(KIND, LIBELLE, PRODUCTEUR, LICENCE, year_from_name(path) or (str(max(years)) if years else None),
-                  n, facts_table="stg_facts", problems=problems)
+                  n, facts_table="stg_facts", problems=problems, unique_keys=unique)

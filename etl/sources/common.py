@@ -10,7 +10,7 @@ import duckdb
 from ..readers import MAX_LINE_BYTES, TextFile, is_zip, open_text  # noqa: F401  (re-exported for the source modules)
 from ..validate import LoadError, Problem, refuse
 
-# Staged facts: (ligne, territoire_code, niveau, annee, mesure, naf_code, naf_niveau, valeur, statut)
+# Staged facts: (ligne, territoire_code, niveau, annee, mesure, naf_code, naf_niveau, valeur, statut), other columns ignored
 # Staged firms: (ligne, siret, siren, raison_sociale, naf_code, commune, tranche_effectif, annee, ca_eur)
 
 
@@ -27,6 +27,9 @@ class Staged:
     problems: list[Problem] = field(default_factory=list)
     # Rows of the file kept, when the staged table does not hold one row per file line (Sirene).
     lignes_gardees: int | None = None
+    # The loader guarantees one staged fact per (territoire_code, niveau, annee, mesure, naf_code, naf_niveau):
+    # the load then copies the facts as they are instead of summing them per key.
+    unique_keys: bool = False
 
     @property
     def hard(self) -> list[Problem]:
@@ -51,6 +54,9 @@ def read_text_table(con: duckdb.DuckDBPyConnection, tf: TextFile, table: str) ->
         )
     except duckdb.Error as exc:
         msg = str(exc)
+        # Valid UTF-8 in its first megabyte only (readers.open_text): transcoded, then read again.
+        if "invalid unicode" in msg.lower() and tf.encoding == "utf-8" and tf.transcode():
+            return read_text_table(con, tf, table)
         m = re.search(r"[Ll]ine:? (\d+)", msg)
         ligne = int(m.group(1)) if m else None
         if "Expected Number of Columns" in msg or "columns" in msg.lower():

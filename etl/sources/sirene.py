@@ -155,5 +155,6 @@ def stage(con: duckdb.DuckDBPyConnection, path: Path) -> Staged:
         FROM a WHERE employeur GROUP BY ALL
     """)
     kept = con.execute("SELECT coalesce(sum(n), 0) FROM stg_sirene WHERE commune IS NOT NULL AND etat = 'A'").fetchall()[0][0]
+    # Each branch above groups by its keys: one fact per key.
     return Staged(KIND, LIBELLE, PRODUCTEUR, LICENCE, millesime, int(total), facts_table="stg_facts", problems=problems,
-                  lignes_gardees=int(kept))
+                  lignes_gardees=int(kept), unique_keys=True)

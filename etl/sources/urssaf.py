@@ -46,22 +46,30 @@ def stage(con: duckdb.DuckDBPyConnection, path: Path) -> Staged:
     finally:
         tf.close()
     name = Path(path).name
-    vars_ = pd.DataFrame(year_cols, columns=["col", "variable", "mesure", "annee"])
+    vars_ = pd.DataFrame(year_cols, columns=["col", "variable", "mesure", "annee"]).assign(position=lambda d: range(len(d)))
     con.register("stg_vars", vars_)
     cols = ", ".join(vars_.col)
-    # Label columns hold "code + label" (« 76005 Amfreville… »): only the code columns are read.
+    # Label columns hold "code + label" (« 76005 Amfreville… »): only the code columns are read. One pass:
+    # each non-empty cell becomes a fact, its number parsed once.
+    cells = f"(UNPIVOT (SELECT ligne, c{i_com}, upper(replace(trim(c{i_ape}), '.', '')) AS ape, {cols} FROM stg_raw {{where}}) " \
+            f"ON {cols} INTO NAME col VALUE texte) u JOIN stg_vars v USING (col)"
     con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE stg_long AS
-        SELECT u.ligne, trim(u.c{i_com}) AS commune, trim(u.c{i_ape}) AS ape, v.variable, v.mesure, v.annee, u.texte
-        FROM (UNPIVOT (SELECT ligne, c{i_com}, c{i_ape}, {cols} FROM stg_raw) ON {cols} INTO NAME col VALUE texte) u
-        JOIN stg_vars v USING (col)
+        CREATE OR REPLACE TEMP TABLE stg_facts AS
+        SELECT u.ligne, lpad(trim(u.c{i_com}), 5, '0') AS territoire_code, 'commune' AS niveau, v.annee, v.mesure,
+               substr(u.ape, 1, 2) || '.' || substr(u.ape, 3) AS naf_code, 'sous_classe' AS naf_niveau,
+               {sql_number('u.texte')} AS valeur, 'ok' AS statut
+        FROM {cells.format(where='')}
         WHERE trim(u.texte) <> ''
     """)
     problems: list[Problem] = []
-    for ligne, variable, texte in con.execute(f"""
-            SELECT ligne, variable, texte FROM stg_long
-            WHERE {sql_number('texte')} IS NULL OR {sql_number('texte')} < 0 ORDER BY ligne LIMIT 50""").fetchall():
-        problems.append(Problem(name, ligne, variable, f"nombre positif attendu, trouvé « {texte[:40]} »"))
+    # The cells' text is read again only for the lines holding a bad number (it is not kept in stg_facts).
+    bad = "WHERE ligne IN (SELECT ligne FROM stg_facts WHERE valeur IS NULL OR valeur < 0)"
+    if con.execute(f"SELECT count(*) FROM stg_raw {bad}").fetchall()[0][0]:
+        for ligne, variable, texte in con.execute(f"""
+                SELECT u.ligne, v.variable, u.texte FROM {cells.format(where=bad)}
+                WHERE trim(u.texte) <> '' AND ({sql_number('u.texte')} IS NULL OR {sql_number('u.texte')} < 0)
+                ORDER BY u.ligne, v.position LIMIT 50""").fetchall():
+            problems.append(Problem(name, ligne, variable, f"nombre positif attendu, trouvé « {texte[:40]} »"))
     for ligne, ape in con.execute(f"""
             SELECT r.ligne, r.c{i_ape} FROM stg_raw r
             WHERE NOT regexp_full_match(upper(replace(trim(coalesce(r.c{i_ape}, '')), '.', '')), '[0-9]{{4}}[A-Z]')
@@ -78,13 +86,6 @@ def stage(con: duckdb.DuckDBPyConnection, path: Path) -> Staged:
             SELECT ligne, c{i_com} FROM stg_raw
             WHERE NOT regexp_full_match(trim(coalesce(c{i_com}, '')), '[0-9]{{4,5}}|2[AB][0-9]{{3}}') ORDER BY ligne LIMIT 20""").fetchall():
         problems.append(Problem(name, ligne, header[i_com], f"code commune INSEE attendu (5 caractères), trouvé « {(code or '')[:20]} »"))
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE stg_facts AS
-        SELECT min(ligne) AS ligne, lpad(commune, 5, '0') AS territoire_code, 'commune' AS niveau, annee, mesure,
-               substr(upper(replace(ape, '.', '')), 1, 2) || '.' || substr(upper(replace(ape, '.', '')), 3) AS naf_code,
-               'sous_classe' AS naf_niveau, sum({sql_number('texte')}) AS valeur, 'ok' AS statut
-        FROM stg_long GROUP BY ALL
-    """)
     dups = con.execute(f"""
         SELECT min(ligne), max(ligne), commune, ape FROM (
             SELECT ligne, trim(c{i_com}) commune, upper(replace(trim(c{i_ape}), '.', '')) ape FROM stg_raw)
@@ -92,6 +93,13 @@ def stage(con: duckdb.DuckDBPyConnection, path: Path) -> Staged:
     for first, second, commune, ape in dups:
         problems.append(Problem(name, second, header[i_ape],
                                 f"doublon : la commune {commune} et l'APE {ape} figurent déjà ligne {first}"))
+    # One fact per key unless two year columns name the same measure and year, or two lines the same
+    # commune once padded (« 5061 » and « 05061 »): then the load sums them, as it always did.
+    padded_dups = con.execute(f"""
+        SELECT count(*) FROM (SELECT 1 FROM stg_raw GROUP BY lpad(trim(c{i_com}), 5, '0'), upper(replace(trim(c{i_ape}), '.', ''))
+                              HAVING count(*) > 1)""").fetchall()[0][0]
+    unique = not vars_.duplicated(["mesure", "annee"]).any() and padded_dups == 0
     years = sorted(vars_.annee.unique().tolist())
     millesime = year_from_name(path) or (str(max(years)) if years else None)
-    return Staged(KIND, LIBELLE, PRODUCTEUR, LICENCE, millesime, n, facts_table="stg_facts", problems=problems)
+    return Staged(KIND, LIBELLE, PRODUCTEUR, LICENCE, millesime, n, facts_table="stg_facts", problems=problems,
+                  unique_keys=unique)
