@@ -261,8 +261,8 @@ def _firm_marts(con: duckdb.DuckDBPyConnection, groupings=GROUPINGS, want: dict 
     (at `groupings`, or for each measure at those `want` lists).
 
     Firms are counted once per territory and category (a firm is a SIREN; its establishments in
-    the same territory and category add up). Most firms have a single establishment-year: their
-    rows are already per firm and skip that grouping; only the others go through it.
+    the same territory and category add up). Most firms have a single establishment-year: they
+    need no such grouping, and are summed by commune before the roll-up.
     """
     bands = ", ".join(f"'{b}'" for b in TPE_PME_BANDS)
     # Per establishment-year: whether its firm is a TPE-PME (firm turnover) and has no other establishment that year.
@@ -283,31 +283,40 @@ def _firm_marts(con: duckdb.DuckDBPyConnection, groupings=GROUPINGS, want: dict 
         FROM (SELECT DISTINCT groupement, groupe_code FROM ref_naf_map WHERE naf_niveau = 'sous_classe'
               AND groupement NOT IN ('sous_classe', 'a88') AND list_contains(?, groupement))
     """, [list(groupings)])
-    rows = """
-        SELECT p.niveau, p.code, x.annee, k.gid, x.siren, x.ca_eur, x.tpe_pme, x.source_id
-        FROM m_fx x
-        JOIN (SELECT commune, 'commune' AS niveau, commune AS code FROM (SELECT DISTINCT commune FROM m_fx)
-              UNION ALL SELECT commune, niveau, code FROM ref_appartenance) p ON p.commune = x.commune
-        JOIN ref_naf_map m ON m.naf_niveau = 'sous_classe' AND m.naf_code = x.naf_code
-        JOIN m_fkey k ON k.groupement = m.groupement AND k.groupe_code = m.groupe_code
-        -- no commune rows at fine groupings
-        WHERE NOT (p.niveau = 'commune' AND k.fine) AND {seul}"""
+    # Each commune as a territory of its own and as a member of its EPCI, département…
+    levels = """(SELECT commune, 'commune' AS niveau, commune AS code FROM (SELECT DISTINCT commune FROM m_fx)
+                 UNION ALL SELECT commune, niveau, code FROM ref_appartenance)"""
+    categories = """JOIN ref_naf_map m ON m.naf_niveau = 'sous_classe' AND m.naf_code = x.naf_code
+                    JOIN m_fkey k ON k.groupement = m.groupement AND k.groupe_code = m.groupe_code"""
+    # Single-establishment firms are summed by commune first, then the small result is rolled up
+    # (sums, counts and maxima are additive); only firms with several establishments are
+    # grouped by SIREN in each territory.
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE m_firm AS
-        WITH per_firm AS (
-            SELECT niveau, code, annee, gid, siren, sum(ca_eur) AS ca, count(ca_eur) AS n_ca, bool_or(tpe_pme) AS tpe_pme,
-                   max(source_id) AS source_id
-            FROM ({rows.format(seul="NOT x.seul")}) GROUP BY ALL
+        WITH by_commune AS (
+            SELECT x.commune, x.annee, k.gid, k.fine, sum(x.ca_eur) AS ca, count(x.ca_eur) AS nb_contrib,
+                   max(x.ca_eur) AS max_contrib, count(*) AS n_entreprises, count(*) FILTER (WHERE x.tpe_pme) AS n_tpe_pme,
+                   max(x.source_id) AS source_id
+            FROM m_fx x {categories} WHERE x.seul GROUP BY ALL
+        ), per_firm AS (
+            SELECT p.niveau, p.code, x.annee, k.gid, x.siren, sum(x.ca_eur) AS ca, count(x.ca_eur) > 0 AS has_ca,
+                   bool_or(x.tpe_pme) AS tpe_pme, max(x.source_id) AS source_id
+            FROM m_fx x JOIN {levels} p ON p.commune = x.commune {categories}
+            WHERE NOT x.seul AND NOT (p.niveau = 'commune' AND k.fine)  -- no commune rows at fine groupings
+            GROUP BY ALL
+        ), parts AS (
+            SELECT p.niveau, p.code, c.annee, c.gid, c.ca, c.nb_contrib, c.max_contrib, c.n_entreprises, c.n_tpe_pme, c.source_id
+            FROM by_commune c JOIN {levels} p ON p.commune = c.commune
+            WHERE NOT (p.niveau = 'commune' AND c.fine)
             UNION ALL
-            SELECT niveau, code, annee, gid, siren, ca_eur, CAST(ca_eur IS NOT NULL AS BIGINT), tpe_pme, source_id
-            FROM ({rows.format(seul="x.seul")})
+            SELECT niveau, code, annee, gid, ca, has_ca::BIGINT, ca, 1, tpe_pme::BIGINT, source_id FROM per_firm
         )
         SELECT f.niveau, f.code, f.annee, k.groupement, k.groupe_code, f.source_id, f.ca, f.nb_contrib, f.max_contrib,
                f.n_entreprises, f.n_tpe_pme
-        FROM (SELECT niveau, code, annee, gid, max(source_id) AS source_id,
-                     sum(ca) AS ca, count(*) FILTER (WHERE n_ca > 0) AS nb_contrib, max(ca) AS max_contrib,
-                     count(*) AS n_entreprises, count(*) FILTER (WHERE tpe_pme) AS n_tpe_pme
-              FROM per_firm GROUP BY ALL) f
+        FROM (SELECT niveau, code, annee, gid, max(source_id) AS source_id, sum(ca) AS ca,
+                     sum(nb_contrib)::BIGINT AS nb_contrib, max(max_contrib) AS max_contrib,
+                     sum(n_entreprises)::BIGINT AS n_entreprises, sum(n_tpe_pme)::BIGINT AS n_tpe_pme
+              FROM parts GROUP BY ALL) f
         JOIN m_fkey k USING (gid)
     """)
     con.execute("DROP TABLE m_fx")

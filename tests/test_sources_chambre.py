@@ -112,3 +112,56 @@ def test_import_template_is_in_sync_and_loads_once_filled(warehouse, tmp_path):
     assert (S1, "16.23Z", "05061", "11", 2023, 1_250_500.0) in rows
     assert (S2, "10.71C", "05023", "01", 2024, 310_000.0) in rows
     assert len(rows) == 6  # one row per SIRET and year column, empty amounts kept as NULL
+
+
+def test_firm_marts_count_each_firm_once_per_territory(warehouse, tmp_path):
+    """Turnover, contributors and largest contribution by territory, against a computation in pandas from the
+    firm rows: a firm with establishments in two communes of one EPCI counts once there, its turnover summed."""
+    import duckdb
+    import pandas as pd
+
+    from etl.validate import luhn_complete
+
+    siret = lambda siren, nic: luhn_complete(luhn_complete(siren) + nic)  # noqa: E731  (SIREN, then NIC + key)
+    rows = [  # (siret, NAF, commune, CA 2022 k€, CA 2023 k€)
+        (siret("11111111", "0001"), "1610A", "05061", "100", "120"),   # Gap (CA Gap-Tallard-Durance)
+        (siret("11111111", "0002"), "1610A", "04066", "50", ""),      # same firm, Curbans (same EPCI, in the 04)
+        (siret("22222222", "0001"), "1610A", "05061", "300", "310"),
+        (siret("33333333", "0001"), "4321A", "05023", "", "40"),      # Briançon, other EPCI
+        (siret("44444444", "0001"), "1071C", "05023", "7", "8"),
+    ]
+    text = "SIRET;Code NAF;Code commune INSEE;Tranche effectif;CA 2022 (k€);CA 2023 (k€)\n" + "".join(
+        f"{s};{naf};{com};01;{a};{b}\n" for s, naf, com, a, b in rows)
+    path = tmp_path / "cci_2023.csv"
+    path.write_text(text, encoding="utf-8")
+    load.load([path], warehouse, progress=lambda m: None)
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        firms = con.execute("SELECT siren, commune, annee, ca_eur FROM firmes").fetchdf()
+        members = con.execute("SELECT commune, niveau, code FROM ref_appartenance UNION ALL "
+                              "SELECT DISTINCT commune, 'commune', commune FROM firmes").fetchdf()
+        mart = con.execute("""SELECT niveau, code, annee, mesure, valeur, nb_contrib, max_contrib FROM mart
+                              WHERE mesure IN ('ca_eur', 'entreprises') AND groupement = 'total'""").fetchdf()
+    finally:
+        con.close()
+    per_firm = firms.merge(members, on="commune").groupby(["niveau", "code", "annee", "siren"]).ca_eur.agg(
+        ca="sum", n_ca="count").reset_index()
+    per_firm["ca"] = per_firm.ca.where(per_firm.n_ca > 0)
+    keys = ["niveau", "code", "annee"]
+    expected = per_firm.groupby(keys).agg(n_firms=("siren", "size"), ca=("ca", "sum"),
+                                          contrib=("n_ca", lambda s: int((s > 0).sum())), largest=("ca", "max")).reset_index()
+    got = mart.pivot_table(index=keys, columns="mesure", values="valeur").reset_index()
+    got = got.merge(mart[mart.mesure.eq("ca_eur")][keys + ["nb_contrib", "max_contrib"]], on=keys, how="left")
+    both = expected.merge(got, on=keys, how="outer", indicator=True)
+    assert both._merge.eq("both").all() and len(both) > 10
+    assert both.entreprises.tolist() == both.n_firms.tolist()
+    with_ca = both[both.contrib > 0]
+    assert with_ca.ca_eur.tolist() == pytest.approx(with_ca.ca.tolist())
+    assert with_ca.nb_contrib.tolist() == with_ca.contrib.tolist()
+    assert with_ca.max_contrib.tolist() == pytest.approx(with_ca.largest.tolist())
+    assert both[both.contrib == 0].ca_eur.isna().all()  # no turnover known: no turnover row, not a zero
+    # The EPCI of Gap, 2022: two firms (one with two establishments: 100 + 50 k€), contributions 150 and 300 k€.
+    epci = members[(members.commune == "05061") & (members.niveau == "epci")].code.iloc[0]
+    assert members[(members.commune == "04066") & (members.niveau == "epci")].code.iloc[0] == epci
+    gap = both[(both.niveau == "epci") & (both.code == epci) & (both.annee == 2022)].iloc[0]
+    assert (gap.entreprises, gap.ca_eur, gap.nb_contrib, gap.max_contrib) == (2, 450_000.0, 2, 300_000.0)

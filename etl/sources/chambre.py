@@ -56,12 +56,15 @@ def _is_siret_header(cells: list[str]) -> bool:
 
 
 def _luhn_sql(col: str) -> str:
-    """Luhn key of a 14-digit SIRET; La Poste's establishments (356000000…) use a digit sum multiple of 5."""
-    digit = f"CAST(substr({col}, 15 - i, 1) AS INTEGER)"
-    doubled = f"(CASE WHEN i % 2 = 0 THEN ({digit} * 2) - CASE WHEN {digit} * 2 > 9 THEN 9 ELSE 0 END ELSE {digit} END)"
-    plain = f"CAST(substr({col}, i, 1) AS INTEGER)"
-    return (f"(CASE WHEN {col} LIKE '356000000%' THEN list_sum(list_transform(range(1, 15), lambda i: {plain})) % 5 = 0 "
-            f"ELSE list_sum(list_transform(range(1, 15), lambda i: {doubled})) % 10 = 0 END)")
+    """Luhn key of a 14-digit SIRET; La Poste's establishments (356000000…) use a digit sum multiple of 5.
+
+    Unrolled over the 14 positions (no list per row): from the left, odd positions are the doubled ones.
+    """
+    digits = [f"(ascii(substr({col}, {p}, 1)) - 48)" for p in range(1, 15)]
+    doubled = " + ".join(f"({d} * 2 - CASE WHEN {d} > 4 THEN 9 ELSE 0 END)" if p % 2 else d
+                         for p, d in enumerate(digits, start=1))
+    return (f"(CASE WHEN {col} LIKE '356000000%' THEN ({' + '.join(digits)}) % 5 = 0 "
+            f"ELSE ({doubled}) % 10 = 0 END)")
 
 
 _POSTCODE = ("Code postal", "CP", "code_postal", "Code postal établissement", "codepostal")
@@ -140,22 +143,31 @@ def stage(con: duckdb.DuckDBPyConnection, path: Path) -> Staged:
         m = _CA_WIDE.match(_unit_norm(h))
         if m:
             wide.append((f"c{i}", h, int(m.group(1)), _UNITS[m.group(2)]))
+    # What describes the establishment is read once per line; only the amounts are one row per year.
+    clean_siret = f"regexp_replace(coalesce(c{i_siret}, ''), '[\\s\u00a0\u202f.-]', '', 'g')"
+    naf = f"upper(replace(trim(coalesce(c{i_naf}, '')), '.', ''))"
+    commune = f"trim(coalesce(c{i_com}, ''))"
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE stg_lines AS
+        SELECT ligne, siret, substr(siret, 1, 9) AS siren, naf_code, commune, raison_sociale, tranche_txt
+        FROM (SELECT ligne, {clean_siret} AS siret, substr({naf}, 1, 2) || '.' || substr({naf}, 3) AS naf_code,
+                     CASE WHEN length({commune}) = 4 THEN lpad({commune}, 5, '0') ELSE {commune} END AS commune,
+                     {f'trim(c{i_name})' if i_name is not None else 'NULL'} AS raison_sociale,
+                     {f"trim(coalesce(c{i_tr}, ''))" if i_tr is not None else "''"} AS tranche_txt
+              FROM stg_raw)
+    """)
     if wide:
         vars_ = pd.DataFrame(wide, columns=["col", "variable", "annee", "facteur"])
         con.register("stg_vars", vars_)
         cols = ", ".join(vars_.col)
         filled = ", ".join(f"coalesce({c}, '') AS {c}" for c in vars_.col)
         con.execute(f"""
-            CREATE OR REPLACE TEMP TABLE stg_long AS
-            SELECT u.ligne, u.c{i_siret} AS siret_txt, u.c{i_naf} AS naf_txt, u.c{i_com} AS commune_txt,
-                   {f'u.c{i_name}' if i_name is not None else 'NULL'} AS raison_sociale,
-                   {f'u.c{i_tr}' if i_tr is not None else 'NULL'} AS tranche_txt,
-                   v.variable, v.annee, v.facteur, u.texte
-            FROM (UNPIVOT (SELECT ligne, c{i_siret}, c{i_naf}, c{i_com}
-                           {f', c{i_name}' if i_name is not None else ''}{f', c{i_tr}' if i_tr is not None else ''}, {filled}
-                           FROM stg_raw) ON {cols} INTO NAME col VALUE texte) u
+            CREATE OR REPLACE TEMP TABLE stg_amounts AS
+            SELECT u.ligne, v.variable, v.annee, v.facteur, u.texte
+            FROM (UNPIVOT (SELECT ligne, {filled} FROM stg_raw) ON {cols} INTO NAME col VALUE texte) u
             JOIN stg_vars v USING (col)
         """)
+        con.unregister("stg_vars")
     else:
         i_year = find_column(header, "annee", "année", "exercice", required="année (ou colonnes « CA AAAA »)", path=path)
         i_ca = next((i for i, h in enumerate(header) if _is_ca_long(_unit_norm(h))), None)
@@ -164,70 +176,64 @@ def stage(con: duckdb.DuckDBPyConnection, path: Path) -> Staged:
         unit = re.sub(r"^(chiffredaffaires|chiffreaffaires|ca)", "", _unit_norm(header[i_ca])) or None
         facteur = _UNITS.get(unit, 1.0)
         con.execute(f"""
-            CREATE OR REPLACE TEMP TABLE stg_long AS
-            SELECT ligne, c{i_siret} AS siret_txt, c{i_naf} AS naf_txt, c{i_com} AS commune_txt,
-                   {f'c{i_name}' if i_name is not None else 'NULL'} AS raison_sociale,
-                   {f'c{i_tr}' if i_tr is not None else 'NULL'} AS tranche_txt,
-                   ? AS variable, TRY_CAST(trim(c{i_year}) AS INTEGER) AS annee, {facteur} AS facteur, coalesce(c{i_ca}, '') AS texte
+            CREATE OR REPLACE TEMP TABLE stg_amounts AS
+            SELECT ligne, ? AS variable, TRY_CAST(trim(c{i_year}) AS INTEGER) AS annee, {facteur} AS facteur,
+                   coalesce(c{i_ca}, '') AS texte
             FROM stg_raw
         """, [header[i_ca]])
-        problems_year = con.execute("SELECT ligne FROM stg_long WHERE annee IS NULL OR annee NOT BETWEEN 1990 AND 2100 ORDER BY ligne LIMIT 20").fetchall()
-    clean_siret = "regexp_replace(coalesce(siret_txt, ''), '[\\s\u00a0\u202f.-]', '', 'g')"
-    naf = "upper(replace(trim(coalesce(naf_txt, '')), '.', ''))"
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE stg_norm AS
-        SELECT ligne, {clean_siret} AS siret, substr({naf}, 1, 2) || '.' || substr({naf}, 3) AS naf_code,
-               CASE WHEN length(trim(commune_txt)) = 4 THEN lpad(trim(commune_txt), 5, '0') ELSE trim(coalesce(commune_txt, '')) END AS commune, trim(raison_sociale) AS raison_sociale,
-               trim(coalesce(tranche_txt, '')) AS tranche_txt, variable, annee, facteur, texte
-        FROM stg_long
-    """)
-    if not wide:
-        for (ligne,) in problems_year:
+        for (ligne,) in con.execute("SELECT ligne FROM stg_amounts WHERE annee IS NULL OR annee NOT BETWEEN 1990 AND 2100 "
+                                    "ORDER BY ligne LIMIT 20").fetchall():
             problems.append(Problem(name, ligne, header[i_year], "année attendue (4 chiffres)"))
     for ligne, s in con.execute(f"""
-            SELECT DISTINCT ligne, siret FROM stg_norm
+            SELECT ligne, siret FROM stg_lines
             WHERE NOT regexp_full_match(siret, '[0-9]{{14}}') OR NOT {_luhn_sql('siret')}
             ORDER BY ligne LIMIT 50""").fetchall():
         why = "14 chiffres attendus" if not re.fullmatch(r"\d{14}", s) else "clé de contrôle (Luhn) invalide"
         problems.append(Problem(name, ligne, header[i_siret], f"SIRET « {s[:20]} » invalide : {why}"))
     for ligne, code in con.execute("""
-            SELECT DISTINCT ligne, naf_code FROM stg_norm n
+            SELECT ligne, naf_code FROM stg_lines n
             WHERE NOT EXISTS (SELECT 1 FROM ref_naf r WHERE r.sous_classe = n.naf_code) ORDER BY ligne LIMIT 50""").fetchall():
         problems.append(Problem(name, ligne, header[i_naf], f"code NAF « {code[:12]} » inconnu de la NAF rév. 2"))
     for ligne, code in con.execute("""
-            SELECT DISTINCT ligne, commune FROM stg_norm
+            SELECT ligne, commune FROM stg_lines
             WHERE NOT regexp_full_match(commune, '[0-9]{5}|2[AB][0-9]{3}') AND commune NOT LIKE 'X%'
             ORDER BY ligne LIMIT 20""").fetchall():
         problems.append(Problem(name, ligne, header[i_com], f"code commune INSEE attendu (5 caractères), trouvé « {code[:20]} »"))
     for ligne, variable, texte in con.execute(f"""
-            SELECT ligne, variable, texte FROM stg_norm
+            SELECT ligne, variable, texte FROM stg_amounts
             WHERE trim(texte) <> '' AND ({sql_number('texte')} IS NULL OR {sql_number('texte')} < 0)
             ORDER BY ligne LIMIT 50""").fetchall():
         problems.append(Problem(name, ligne, variable, f"montant positif attendu, trouvé « {texte[:40]} »"))
-    for first, second, siret, annee in con.execute("""
-            SELECT min(ligne), max(ligne), siret, annee FROM stg_norm WHERE trim(texte) <> ''
-            GROUP BY siret, annee HAVING count(*) > 1 ORDER BY 2 LIMIT 20""").fetchall():
-        problems.append(Problem(name, second, header[i_siret], f"doublon : le SIRET {siret} a déjà un chiffre d'affaires {annee} ligne {first}"))
-    # Workforce band: a Sirene code ('11') or a label ('10 à 19 salariés', '0 salarié', 'NN').
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE stg_firms AS
-        SELECT ligne, siret, substr(siret, 1, 9) AS siren, raison_sociale, naf_code, commune,
+    # Workforce band: a Sirene code ('11') or a label ('10 à 19 salariés', '0 salarié', 'NN'); read once per distinct text.
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE stg_bands AS
+        SELECT tranche_txt,
                CASE WHEN lower(tranche_txt) IN (SELECT lower(libelle) FROM ref_tranches) THEN
                         (SELECT min(code) FROM ref_tranches t WHERE lower(t.libelle) = lower(tranche_txt))
-                    WHEN regexp_full_match(tranche_txt, '[0-9]{{1,2}}') THEN
+                    WHEN regexp_full_match(tranche_txt, '[0-9]{1,2}') THEN
                         (SELECT code FROM ref_tranches t WHERE t.code = lpad(tranche_txt, 2, '0'))
                     WHEN upper(tranche_txt) IN ('NN', 'NON EMPLOYEUR', 'NON EMPLOYEUSE') THEN 'NN'
                     WHEN regexp_matches(lower(tranche_txt), '^0\\s*salari') THEN '00'
                     ELSE (SELECT code FROM ref_tranches t WHERE t.code NOT IN ('00', 'NN') AND t.borne_min =
                           TRY_CAST(regexp_extract(regexp_replace(tranche_txt, '[\\s\u00a0\u202f]', '', 'g'), '^(\\d+)', 1) AS INTEGER))
-               END AS tranche_effectif,
-               annee, CASE WHEN trim(texte) = '' THEN NULL ELSE {sql_number('texte')} * facteur END AS ca_eur
-        FROM stg_norm
+               END AS tranche_effectif
+        FROM (SELECT DISTINCT tranche_txt FROM stg_lines)
     """)
-    unknown_bands = con.execute("SELECT count(DISTINCT ligne) FROM stg_firms f JOIN stg_norm n USING (ligne) WHERE f.tranche_effectif IS NULL AND n.tranche_txt <> ''").fetchall()[0][0]
+    unknown_bands = con.execute("SELECT count(*) FROM stg_lines JOIN stg_bands USING (tranche_txt) "
+                                "WHERE tranche_effectif IS NULL AND tranche_txt <> ''").fetchall()[0][0]
     if unknown_bands:
         problems.append(Problem(name, None, header[i_tr] if i_tr is not None else None,
                                 f"{unknown_bands} ligne(s) avec une tranche d'effectif non reconnue : tranche laissée vide", grave=False))
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE stg_firms AS
+        SELECT a.ligne, l.siret, l.siren, l.raison_sociale, l.naf_code, l.commune, b.tranche_effectif, a.annee,
+               CASE WHEN trim(a.texte) = '' THEN NULL ELSE {sql_number('a.texte')} * a.facteur END AS ca_eur
+        FROM stg_amounts a JOIN stg_lines l USING (ligne) JOIN stg_bands b USING (tranche_txt)
+    """)
+    for first, second, siret, annee in con.execute("""
+            SELECT min(ligne), max(ligne), siret, annee FROM stg_firms WHERE ca_eur IS NOT NULL
+            GROUP BY siret, annee HAVING count(*) > 1 ORDER BY 2 LIMIT 20""").fetchall():
+        problems.append(Problem(name, second, header[i_siret], f"doublon : le SIRET {siret} a déjà un chiffre d'affaires {annee} ligne {first}"))
     years = [r[0] for r in con.execute("SELECT DISTINCT annee FROM stg_firms WHERE annee IS NOT NULL ORDER BY 1").fetchall()]
     millesime = year_from_name(path) or (str(max(years)) if years else None)
     return Staged(KIND, LIBELLE, PRODUCTEUR, LICENCE, millesime, n, firms_table="stg_firms", problems=problems)
