@@ -575,7 +575,8 @@ def get(snap: Snapshot, name: str, niveau: str = "epci", annee: int | None = Non
                    FROM ({cur}) c JOIN ({base}) b ON b.code = c.code AND b.annee = {base_of} AND b.groupe_code = c.groupe_code"""
     n = q(niveau)
     dim = ind.dimension
-    df = snap.df(q.statement(f"""
+    # Every integer column below is non-NULL (years come from the years asked): Arrow is safe here.
+    df = snap.arrow_df(q.statement(f"""
         SELECT r.code, t.nom, t.nom_court, {n} AS niveau, r.annee{', r.annee_base' if ind.kind in _GROWTH else ''}
                {f', r.groupe_code AS "{dim}_code", k.libelle AS "{dim}"' if dim else ''},
                CAST(CASE WHEN r.statut IN ('secret', 'absent') THEN NULL ELSE r.valeur END AS DOUBLE) AS valeur,

@@ -122,6 +122,7 @@ ALLOWED = {  # (file, function): why a non-constant SQL text is safe there
     ("indicators/db.py", "_open"): "ATTACH of the warehouse path from the configuration, quotes doubled",
     ("indicators/db.py", "df"): "Snapshot.df forwards the caller's SQL and binds its parameters",
     ("indicators/db.py", "rows"): "Snapshot.rows forwards the caller's SQL and binds its parameters",
+    ("indicators/db.py", "arrow_df"): "Snapshot.arrow_df forwards the caller's SQL and binds its parameters",
     ("indicators/query.py", "_reference"): "its callers pass constant SQL; the result is cached per data version",
     # query._Sql composes one statement from fixed fragments and catalogue identifiers; every value
     # (measure, levels, years, territory codes, categories) is a bound $parameter.
