@@ -96,17 +96,17 @@ def geometries(snap: Snapshot) -> Geometries:
     communes = communes[communes.code.isin(own["commune"])].reset_index(drop=True)
     features, shapes = {}, {}
     for r in rows.itertuples():
-        key = {("commune", "entier"): r.code, ("epci", "dans_05"): r.code, ("epci", "hors_05"): f"{r.code}:hors",
+        key = {("commune", "entier"): r.code, ("epci", "dans_reference"): r.code, ("epci", "hors_reference"): f"{r.code}:hors",
                ("epci", "entier"): f"epci:{r.code}", ("departement", "entier"): "dep"}.get((r.niveau, r.partie))
         if key is None:
             continue
         shapes[key] = shapely.from_geojson(r.geojson)
         if r.niveau != "departement" and r.partie != "entier" or r.niveau == "commune":
             features[key] = json.loads(r.geojson)
-    labels = rows[(rows.niveau == "epci") & (rows.partie == "dans_05")][["code", "label_lon", "label_lat"]]
+    labels = rows[(rows.niveau == "epci") & (rows.partie == "dans_reference")][["code", "label_lon", "label_lat"]]
     epci = snap.df("SELECT siren AS code, nom_court, ordre FROM ref_epci ORDER BY ordre").merge(labels, on="code", how="left")
     epci = epci[epci.code.isin(own["epci"])].reset_index(drop=True)
-    epci["hors"] = epci.code.isin(rows[rows.partie == "hors_05"].code)
+    epci["hors"] = epci.code.isin(rows[rows.partie == "hors_reference"].code)
     geo = Geometries(features, shapes, communes, epci)
     with _cache_lock:
         if len(_cache) > 4:
