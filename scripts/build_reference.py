@@ -388,9 +388,8 @@ def nom_court_generique(nom: str) -> str:
 
 _NOM_COURT_PREFIX = re.compile(
     r"^(?:CC|CA|CU|Communauté\s+de\s+communes|Communauté\s+d['’]agglomération|Communauté\s+urbaine)"
-    r"(?:\s+(?:de\s+la|de\s+l['’]|des|du|de|d['’])\s*|\s+|$)",
-    re.IGNORECASE,
-)
+    r"(?:\s+(?:de\s+l|d)['’]\s*|\s+(?:de\s+la|des|du|de)\s+|\s+|$)",
+)  # case-sensitive: « CA de La Rochelle » keeps its « La »
 
 
 def read_noms_courts() -> dict[str, str]:
@@ -470,7 +469,7 @@ def build_france(ref_dir: Path, geo_dir: Path) -> dict[str, object]:
         "annee_population": np.where(src["population"] != "", str(POPULATION_YEAR), ""),
         "superficie_km2": [f"{area_km2(geoms[c]):.2f}" if c in geoms else "" for c in src["code_insee"]],
         "anciens_codes": src["anciens_codes"].str.split().str.join("|"),
-    }).sort_values("code_insee").reset_index(drop=True)
+    })  # in the order of communes_france.csv
 
     noms_courts = read_noms_courts()
     esrc = read_shared_csv(ref_dir / "epci_france.csv")
@@ -517,21 +516,27 @@ def build_territoires_industrie(ref_dir: Path, communes_src: pd.DataFrame):
     lst = read_shared_csv(ref_dir / "territoires_industrie_2023_2027.csv")
     mem = read_shared_csv(ref_dir / "territoires_industrie_2023_2027_epci.csv")
     der = read_shared_csv(ref_dir / "territoires_industrie_2023_2027_communes_derive.csv")
-    insee_of_siren = dict(zip(communes_src["siren_commune"], communes_src["code_insee"]))
     if set(mem["type_groupement"]) - set(_TYPE_MEMBRE):
         raise ValueError(f"unknown member types {set(mem['type_groupement'])}")
     membres = pd.DataFrame({
         "id_ti": mem["id_ti"],
         "type_membre": mem["type_groupement"].map(_TYPE_MEMBRE),
-        # A single commune is named by its INSEE code (the list gives its SIREN).
-        "code": [insee_of_siren[s] if t == "COM" else s for s, t in zip(mem["siren_groupement"], mem["type_groupement"])],
+        "code": mem["siren_groupement"],   # SIREN, also for a single commune (as the ANCT list gives it)
         "nom": mem["nom_2026"].where(mem["nom_2026"] != "", mem["nom_groupement_source"]),
-    }).sort_values(["id_ti", "type_membre", "code"]).reset_index(drop=True)
+    })  # in the order of the ANCT list
     ti = pd.DataFrame({"id_ti": lst["id_ti"], "nom": lst["lib_ti"]})
     ti["nb_membres"] = ti["id_ti"].map(membres.groupby("id_ti").size()).fillna(0).astype(int)
     ti = ti.sort_values("id_ti").reset_index(drop=True)
-    ti_communes = (der[["id_ti", "insee_com"]].rename(columns={"insee_com": "code_insee"})
-                   .drop_duplicates().sort_values(["id_ti", "code_insee"]).reset_index(drop=True))
+    # Each commune of a TI with the member it belongs through (type and SIREN of the member).
+    ti_communes = pd.DataFrame({
+        "id_ti": der["id_ti"], "code_insee": der["insee_com"],
+        "type_membre": der["type_groupement"].map(_TYPE_MEMBRE), "code_membre": der["siren_groupement"],
+    }).drop_duplicates().reset_index(drop=True)
+    if ti_communes[["id_ti", "code_insee"]].duplicated().any() or ti_communes["type_membre"].isna().any():
+        raise ValueError("a commune twice in a TI, or a member of unknown type")
+    unknown = set(ti_communes["code_insee"]) - set(communes_src["code_insee"])
+    if unknown:
+        raise ValueError(f"TI communes not in the 2026 COG: {sorted(unknown)[:10]}")
     if (ti["nb_membres"] == 0).any() or set(membres["id_ti"]) - set(ti["id_ti"]):
         raise ValueError("TI list and members disagree")
     return ti, membres, ti_communes
