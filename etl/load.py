@@ -30,6 +30,8 @@ from .validate import LoadError, Problem
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_WAREHOUSE = ROOT / "data" / "warehouse.duckdb"
 DEMO_DIR = ROOT / "data" / "demo"
+# Real open data shipped with the repository (scripts/build_default_data.py), loaded by every build.
+DEFAULT_DATA_DIR = ROOT / "data" / "default"
 
 Progress = Callable[[str], None]
 
@@ -362,10 +364,16 @@ def build(warehouse: Path = DEFAULT_WAREHOUSE, demo: bool = True, progress: Prog
         progress(f"Tables de référence (Territoire d'industrie {perimeter.ti_nom}, communes, EPCI, NAF, filières)…")
         _init(con, perimeter)
         reports = []
+        # Real open data embedded in the repository: loaded for every perimeter (its région and France
+        # totals serve any TI; its communes are those of the default one).
+        embedded = sorted(DEFAULT_DATA_DIR.glob("*.csv"))
+        if embedded:
+            progress("Données ouvertes embarquées (extrait de la base comparateur de territoires, INSEE)…")
+            reports += _ingest(con, embedded, None, False, progress)
         if demo:
             progress("Données de démonstration…")
             files = demo_data.ensure(DEMO_DIR, progress, perimeter)
-            reports = _ingest(con, files, None, True, progress)
+            reports += _ingest(con, files, None, True, progress)
         # The action plan shipped belongs to the default TI, not to another one.
         plan = ROOT / "data" / "plan_actions.xlsx"
         if plan.exists() and reference_dir() == REFERENCE_DIR and perimeter.ti_code == DEFAULT_TI:
