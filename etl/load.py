@@ -244,10 +244,14 @@ def _apply(con: duckdb.DuckDBPyConnection, staged: sources.Staged, path: Path, s
         if con.execute("SELECT count(*) FROM stg_keys").fetchall()[0][0] == 0:
             report.problems.append(Problem(name, None, None, f"millésime {staged.millesime} plus ancien que celui déjà chargé pour "
                                            "les mêmes années : aucune valeur remplacée", grave=False))
-        con.execute("""
+        # Totals above the commune (région, France…) are replaced only for the territories the file gives:
+        # a file of one département does not remove the région / France totals of a national one.
+        con.execute(f"""
             DELETE FROM facts f USING sources s
             WHERE f.source_id = s.source_id AND s.kind = ? AND (f.annee, f.mesure) IN (SELECT annee, mesure FROM stg_keys)
-              AND (f.niveau <> 'commune' OR f.territoire_code IN (SELECT commune FROM source_couverture WHERE source_id = ?))
+              AND (f.territoire_code IN (SELECT commune FROM source_couverture WHERE source_id = ?) AND f.niveau = 'commune'
+                   OR f.niveau <> 'commune' AND (f.niveau, f.territoire_code) IN (
+                       SELECT DISTINCT niveau, territoire_code FROM ({kept}) WHERE niveau <> 'commune'))
         """, [staged.kind, sid])
         con.execute(f"INSERT INTO facts SELECT ?, {keys}, valeur, statut FROM ({kept})", [sid])
         report.mesures = frozenset(r[0] for r in con.execute("SELECT DISTINCT mesure FROM stg_keys").fetchall())
