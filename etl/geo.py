@@ -50,7 +50,8 @@ def _drop_slivers(geom):
     if geom.geom_type == "Polygon":
         return clean(geom)
     if geom.geom_type == "MultiPolygon":
-        return shapely.MultiPolygon([clean(p) for p in geom.geoms if p.area >= SLIVER_DEG2])
+        # Small islands are kept (coastal EPCI): only the holes are slivers of neighbouring contours.
+        return shapely.MultiPolygon([clean(p) for p in geom.geoms])
     polys = [g for g in getattr(geom, "geoms", []) if g.geom_type in ("Polygon", "MultiPolygon")]
     return _drop_slivers(shapely.union_all(polys)) if polys else geom
 
