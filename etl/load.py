@@ -357,8 +357,9 @@ def _finish(con, progress: Progress, mesures: frozenset[str] | None = None) -> N
 
 
 def build(warehouse: Path = DEFAULT_WAREHOUSE, demo: bool = True, progress: Progress = print,
-          perimeter: Perimeter | None = None) -> list[FileReport]:
-    """Rebuild the warehouse for a perimeter (default: the default TI) from the reference data (and demo files)."""
+          perimeter: Perimeter | None = None, embedded: bool = True) -> list[FileReport]:
+    """Rebuild the warehouse for a perimeter (default: the default TI) from the reference data, the embedded
+    open data of data/default/ (unless `embedded` is false: reference tables only) and the demo files."""
     from . import demo as demo_data
 
     warehouse = Path(warehouse)
@@ -370,10 +371,10 @@ def build(warehouse: Path = DEFAULT_WAREHOUSE, demo: bool = True, progress: Prog
         reports = []
         # Real open data embedded in the repository: loaded for every perimeter (its région and France
         # totals serve any TI; its communes are those of the default one).
-        embedded = sorted(DEFAULT_DATA_DIR.glob("*.csv"))
-        if embedded:
+        files = sorted(DEFAULT_DATA_DIR.glob("*.csv")) if embedded else []
+        if files:
             progress("Données ouvertes embarquées (extrait de la base comparateur de territoires, INSEE)…")
-            reports += _ingest(con, embedded, None, False, progress)
+            reports += _ingest(con, files, None, False, progress)
         if demo:
             progress("Données de démonstration…")
             files = demo_data.ensure(DEMO_DIR, progress, perimeter)

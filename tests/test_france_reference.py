@@ -185,11 +185,11 @@ def ext_current(codes) -> set[str]:
     return {c if c in current else former.get(c) for c in codes} - {None}
 
 
-def test_default_build_gives_the_real_industrial_share(reference_warehouse):
+def test_default_build_gives_the_real_industrial_share(demo_warehouse):
     """The embedded extract loads as real data: the 2018 share of industrial establishments of the
     default TI's département (5,69 %), its région and France, as INSEE's file gives them."""
     p = perimeter.resolve()
-    rows = query(reference_warehouse, """
+    rows = query(demo_warehouse, """
         SELECT niveau, code, groupe_code, valeur, statut, s.demo FROM mart m JOIN sources s USING (source_id)
         WHERE mesure = 'etablissements' AND annee = 2018 AND groupement IN ('a5', 'total') AND groupe_code IN ('BE', '_T')
           AND (niveau, code) IN (('departement', $d), ('region', $r), ('france', $f))""",

@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 import csv
-import shutil
 from collections import defaultdict
 
 import duckdb
 import pytest
 
-from conftest import REPO_ROOT, quiet, query, real_file, run_cli
+from conftest import REPO_ROOT, query, real_file, run_cli
 from etl import load, marts
 from etl.validate import LoadError
 
@@ -23,23 +22,6 @@ def _epci_of_commune() -> dict[str, str]:
 def _epci_outside_05() -> set[str]:
     with open(REPO_ROOT / "data" / "reference" / "epci.csv", encoding="utf-8") as f:
         return {r["epci_siren"] for r in csv.DictReader(f) if "05" in r["departements"].split("|") and r["departements"] != "05"}
-
-
-@pytest.fixture(scope="module")
-def bare_reference(tmp_path_factory):
-    """Reference data only, without the embedded extract of data/default/: each file tested alone."""
-    path = tmp_path_factory.mktemp("bare") / "reference.duckdb"
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(load, "DEFAULT_DATA_DIR", tmp_path_factory.mktemp("no_default"))
-        load.build(path, demo=False, progress=quiet)
-    return path
-
-
-@pytest.fixture
-def warehouse(bare_reference, tmp_path):
-    path = tmp_path / "warehouse.duckdb"
-    shutil.copyfile(bare_reference, path)
-    return path
 
 
 def test_real_2022_edition_epci_sums_and_partial_status(warehouse):
