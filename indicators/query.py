@@ -206,7 +206,9 @@ def _level_sql(q: _Sql, snap: Snapshot, ind: Indicator, groupement: str | list[s
 # (élargi filières overlap and no output publishes their sum), their only margin is the département.
 _FAMILY = {"secteur": ("secteur", ("champ", "CHAMP")), "champ": ("secteur", ("champ", "CHAMP")),
            "filiere_coeur": ("filiere_coeur", None), "filiere_elargi": ("filiere_elargi", None)}
-_MARGIN_NIVEAUX = ("epci", "departement")
+_MARGIN_NIVEAUX = ("epci", "ti", "departement")
+# Levels published as sums of EPCI (their parts outside them taken as known): the TI and the département.
+_PARENT_NIVEAUX = ("ti", "departement")
 
 
 def _family(groupement: str) -> tuple[str, tuple[str, str] | None]:
@@ -219,8 +221,8 @@ def secret_universe(snap: Snapshot, ind: Indicator, groupement: str, annee: int 
 
     Cells: every EPCI and département x every category (+ the row margin), for every year (or
     `annee`; `territoires`: only those codes, by niveau). Relations, within a year: margin = sum of
-    categories for each territory; département = sum of the EPCIs for each category (the EPCIs' part
-    outside the département is taken as known, to be safe). Returns the cells (after the primary rule:
+    categories for each territory; TI or département = sum of the EPCIs for each category (the EPCIs' part
+    outside it is taken as known, to be safe). Returns the cells (after the primary rule:
     primary cells have NaN values, `primary` True) and the relations as (total index, [part indices]).
     """
     family, margin = _family(groupement)
@@ -237,7 +239,7 @@ def secret_universe(snap: Snapshot, ind: Indicator, groupement: str, annee: int 
     cells["primary"] = cells.statut.eq("secret")
     keys = list(zip(cells.annee.tolist(), cells.niveau.tolist(), cells.code.tolist(), cells.groupement.tolist(),
                     cells.groupe_code.tolist()))
-    # A département is the sum of the EPCIs with communes in it (their part outside it taken as known).
+    # A TI or a département is the sum of the EPCIs with communes in it (their part outside it taken as known).
     deps = _departements_of(snap)
     parts_of_margin: dict[tuple, list[int]] = {}
     parts_of_dep: dict[tuple, list[int]] = {}
@@ -246,13 +248,13 @@ def secret_universe(snap: Snapshot, ind: Indicator, groupement: str, annee: int 
             parts_of_margin.setdefault((annee_, niveau, code), []).append(i)
         if niveau == "epci":
             for d in deps.get(code, ()):
-                parts_of_dep.setdefault((annee_, d, g, gc), []).append(i)
+                parts_of_dep.setdefault((annee_, *d, g, gc), []).append(i)
     relations = []
     for i, (annee_, niveau, code, g, gc) in enumerate(keys):
         if margin and (g, gc) == margin:
             relations.append((i, parts_of_margin.get((annee_, niveau, code), [])))
-        if niveau == "departement":
-            relations.append((i, parts_of_dep.get((annee_, code, g, gc), [])))
+        if niveau in _PARENT_NIVEAUX:
+            relations.append((i, parts_of_dep.get((annee_, niveau, code, g, gc), [])))
     return cells, relations
 
 
@@ -261,23 +263,23 @@ def _universe_years(snap: Snapshot, mesure: str, groupements: list[str]) -> list
 
 
 def _epci_departements(snap: Snapshot) -> pd.DataFrame:
-    return _reference(snap, ("epci_departements",), """
-        SELECT DISTINCT e.code AS epci, d.code AS departement
+    return _reference(snap, ("epci_parents",), """
+        SELECT DISTINCT e.code AS epci, d.niveau, d.code AS parent
         FROM ref_appartenance e JOIN ref_appartenance d USING (commune)
-        WHERE e.niveau = 'epci' AND d.niveau = 'departement' ORDER BY ALL""", [])
+        WHERE e.niveau = 'epci' AND d.niveau IN ('ti', 'departement') ORDER BY ALL""", [])
 
 
 _DEPS: dict[str, dict[str, list[str]]] = {}
 
 
 def _departements_of(snap: Snapshot) -> dict[str, list[str]]:
-    """EPCI -> the départements (reference territories) it has communes in; once per data version."""
+    """EPCI -> the (niveau, code) of the TI and départements it has communes in; once per data version."""
     deps = _DEPS.get(snap.version)
     if deps is None:
         deps = {}
         members = _epci_departements(snap)
-        for e, d in zip(members.epci.tolist(), members.departement.tolist()):
-            deps.setdefault(e, []).append(d)
+        for e, n, d in zip(members.epci.tolist(), members.niveau.tolist(), members.parent.tolist()):
+            deps.setdefault(e, []).append((n, d))
         if len(_DEPS) > 8:
             _DEPS.clear()
         _DEPS[snap.version] = deps
@@ -348,13 +350,13 @@ class _Family:
         self.groupement = groupement
         self.years = set(_universe_years(snap, ind.mesure, [family] + ([margin[0]] if margin and margin[0] != family else [])))
         self.deps = _departements_of(snap)
-        nodes = [(n, c) for n, c in snap.rows("SELECT niveau, code FROM ref_territoires WHERE niveau IN ('epci', 'departement')")]
+        nodes = [(n, c) for n, c in snap.rows("SELECT niveau, code FROM ref_territoires WHERE niveau IN ('epci', 'ti', 'departement')")]
         index = {node: i for i, node in enumerate(nodes)}
         parent = list(range(len(nodes)))
         for e, ds in self.deps.items():
             for d in ds:
-                if ("epci", e) in index and ("departement", d) in index:
-                    ra, rb = _find(parent, index[("epci", e)]), _find(parent, index[("departement", d)])
+                if ("epci", e) in index and d in index:
+                    ra, rb = _find(parent, index[("epci", e)]), _find(parent, index[d])
                     if ra != rb:
                         parent[ra] = rb
         self.cluster_of = {node: _find(parent, i) for node, i in index.items()}
@@ -457,9 +459,9 @@ def _coarser(cells: pd.DataFrame, groupement: str, deps: dict[str, list[str]]) -
         tips = []
         if r.masque and margin and r.groupement == family and (r.annee, r.niveau, r.code, *margin) in shown_keys:
             tips.append("le total tous secteurs du territoire est diffusé")
-        if r.masque and r.niveau == "epci" and any((r.annee, "departement", d, r.groupement, r.groupe_code) in shown_keys
+        if r.masque and r.niveau == "epci" and any((r.annee, *d, r.groupement, r.groupe_code) in shown_keys
                                                    for d in deps.get(r.code, [])):
-            tips.append("la valeur du département est diffusée")
+            tips.append("la valeur du territoire englobant est diffusée")
         out.append(" ; ".join(tips))
     return pd.Series(out, index=cells.index, dtype=object)
 
