@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--warehouse", type=Path, default=loader.DEFAULT_WAREHOUSE)
     p = sub.add_parser("fetch", help="télécharger les fichiers open data officiels du périmètre (reprise possible)")
     p.add_argument("--dest", type=Path, default=None, help="dossier de destination (défaut : data/raw)")
-    p.add_argument("--only", nargs="+", help="seulement ces sources (base_comparateur, populations_legales, urssaf, sirene_05)")
+    p.add_argument("--only", nargs="+", help="seulement ces sources (base_comparateur, populations_legales, urssaf, sirene_DD)")
     p = sub.add_parser("template", help="écrire le modèle d'import des chambres consulaires (xlsx)")
     p.add_argument("--output", type=Path, default=None)
     args = parser.parse_args(argv)

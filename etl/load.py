@@ -206,7 +206,7 @@ def _apply(con: duckdb.DuckDBPyConnection, staged: sources.Staged, path: Path, s
         SELECT coalesce(sum(n), 0), count(*) FROM stg_terr WHERE code NOT IN (SELECT code FROM ref_communes)""").fetchall()[0]
     if outside[0]:
         report.problems.append(Problem(name, None, None, f"{outside[0]} ligne(s) de {outside[1]} commune(s) hors du périmètre "
-                                       "(Hautes-Alpes et communes membres de ses EPCI) : ignorées", grave=False))
+                                       f"({perimeter_label(con)}) : ignorées", grave=False))
     sid = _next_source_id(con)
     # A file covers every commune of the départements it mentions.
     con.execute(f"""
@@ -277,7 +277,7 @@ def _apply(con: duckdb.DuckDBPyConnection, staged: sources.Staged, path: Path, s
     if report.lignes_gardees == 0:
         deps = _departements_label(con, "SELECT code FROM stg_terr")
         raise LoadError([Problem(name, None, None, "aucune ligne du fichier ne concerne le périmètre du tableau de bord "
-                                 "(Hautes-Alpes et communes membres de ses EPCI)"
+                                 f"({perimeter_label(con)})"
                                  + (f" : le fichier porte sur le(s) département(s) {deps}" if deps else ""))])
     annees = None if years[0] is None else (str(years[0]) if years[0] == years[1] else f"{years[0]}-{years[1]}")
     libelle = staged.libelle + (" (données de démonstration)" if demo else "")
@@ -451,3 +451,10 @@ def stored_perimeter(warehouse: Path | None) -> Perimeter | None:
     finally:
         con.close()
     return resolve(row[0][0]) if row else None
+
+
+def perimeter_label(con: duckdb.DuckDBPyConnection) -> str:
+    """What the warehouse holds, in words, for messages: « Territoire d'industrie X, ses références et voisins »."""
+    row = con.execute("SELECT valeur FROM meta WHERE cle = 'territoire_nom'").fetchall()
+    name = f"Territoire d'industrie {row[0][0]}" if row else "territoire du tableau de bord"
+    return f"{name}, ses départements de référence et les EPCI voisins"

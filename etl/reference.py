@@ -141,7 +141,7 @@ def load_reference(con: duckdb.DuckDBPyConnection, perimeter: Perimeter | None =
     # TI's so far, kept with the default reference data).
     con.execute(f"""
         CREATE OR REPLACE TABLE ref_candidature AS
-        SELECT cle, libelle, CAST(valeur_publiee AS DOUBLE) AS valeur_publiee, texte_publie, explication
+        SELECT cle, niveau, code, libelle, CAST(valeur_publiee AS DOUBLE) AS valeur_publiee, texte_publie, explication
         FROM {_csv('candidature_chiffres_cles.csv', REFERENCE_DIR)} WHERE territoire = $ti
     """, {"ti": p.ti_code})
     changes = reference_dir() / "communes_changements.csv"
