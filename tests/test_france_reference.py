@@ -212,3 +212,16 @@ def test_extract_has_attribution():
         header = next(csv.reader(f, delimiter=";"))
     assert header[:2] == ["NIVGEO", "CODGEO"] and header[-1] == "VARS_PARTIELLES"
     assert Path(EXTRACT).stat().st_size < 200_000
+
+
+def test_published_totals_layout_refuses_an_unknown_level(tmp_path):
+    path = tmp_path / "base_cc_comparateur_2022.csv"
+    path.write_text("NIVGEO;CODGEO;P18_POP;VARS_PARTIELLES\r\nCOM;01001;771;\r\nDEP;01;100;\r\nREG;84;5;P18_POP\r\n",
+                    encoding="ascii")
+    con = duckdb.connect()
+    staged = base_comparateur.stage(con, path)
+    facts = con.execute("SELECT niveau, territoire_code, valeur, statut FROM stg_facts ORDER BY 1").fetchall()
+    con.close()
+    assert [str(p) for p in staged.hard] == [
+        "base_cc_comparateur_2022.csv, ligne 3, colonne « NIVGEO » : niveau COM, REG ou FRANCE attendu, trouvé « DEP »"]
+    assert ("region", "84", 5.0, "partiel") in facts and ("commune", "01001", 771.0, "ok") in facts

@@ -77,7 +77,7 @@ def stage(con: duckdb.DuckDBPyConnection, path: Path) -> Staged:
     upper = [h.strip().upper() for h in header]
     codgeo = upper.index("CODGEO")
     # Published totals (NIVGEO / VARS_PARTIELLES columns); a plain INSEE file has only commune rows.
-    niv = f"upper(trim(c{upper.index(NIVGEO)}))" if NIVGEO in upper else "'COM'"
+    niv = f"upper(trim(coalesce(c{upper.index(NIVGEO)}, '')))" if NIVGEO in upper else "'COM'"
     partiels = f"coalesce(c{upper.index(VARS_PARTIELLES)}, '')" if VARS_PARTIELLES in upper else "''"
     vars_, ignored = _variables(header)
     problems: list[Problem] = []
