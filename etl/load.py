@@ -389,7 +389,7 @@ def load(paths: list[Path], warehouse: Path = DEFAULT_WAREHOUSE, kind: str | Non
                 if existing is None or upgrade:
                     _init(con)
                 reports = _ingest(con, [Path(p) for p in paths], kind, False, progress)
-                if all(r.statut == "déjà chargé" for r in reports):
+                if all(r.statut == "déjà chargé" for r in reports) and not upgrade:
                     raise _NothingToDo(reports)  # leaves the warehouse file as it was
                 # A new warehouse gets its whole mart; otherwise only the measures the files touched.
                 _finish(con, progress, None if existing is None or upgrade else frozenset().union(*(r.mesures for r in reports)))

@@ -136,3 +136,27 @@ def test_map_draws_the_perimeter_only(wide_warehouse, use_warehouse, perimeter):
     at.radio(key="carte_niveau").set_value("commune").run()
     table = at.dataframe[0].value
     assert not at.exception and len(table) == 131
+
+
+def test_warehouse_of_an_earlier_version_is_told_then_upgraded_by_a_load(demo_warehouse, tmp_path, use_warehouse):
+    import shutil
+
+    import duckdb
+
+    from etl import demo, load
+    from tests.conftest import quiet
+
+    old = tmp_path / "old.duckdb"
+    shutil.copyfile(demo_warehouse, old)
+    con = duckdb.connect(str(old))
+    con.execute("ALTER TABLE ref_territoires DROP COLUMN role")
+    con.execute("DELETE FROM meta WHERE cle LIKE 'territoire_%'")
+    con.execute("UPDATE meta SET valeur = 'avant-perimetre' WHERE cle = 'version'")
+    con.close()
+    use_warehouse(old)
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=120).run()
+    assert any("version antérieure" in e.value for e in at.error) and not at.exception
+    urssaf = [f for f in demo.ensure(load.DEMO_DIR, quiet) if f.name.startswith("urssaf")]
+    load.load(urssaf, old, progress=quiet)
+    snap = get_warehouse(old).snapshot()
+    assert len(perimeter_mod.load(snap).members) == 8
