@@ -90,8 +90,10 @@ def commune_geometries(features: list[dict], communes: dict[str, str], changes: 
             ignored.append(code)
             continue
         geom = shape(f["geometry"])
-        if not geom.is_valid:
+        if not geom.is_valid:  # quantised rings may touch themselves: repaired, polygonal parts kept
             geom = shapely.make_valid(geom)
+            if geom.geom_type == "GeometryCollection":
+                geom = shapely.union_all([g for g in geom.geoms if g.geom_type in ("Polygon", "MultiPolygon")])
         pieces.setdefault(target, []).append(geom)
         origins.setdefault(target, []).append(code)
     geoms = {c: (g[0] if len(g) == 1 else _drop_slivers(shapely.union_all(g))) for c, g in pieces.items()}
