@@ -115,8 +115,21 @@ def generate(dest: Path, files: list[Path], perimeter: Perimeter | None = None) 
     communes, naf = _reference(perimeter)
     cal = _calibration(perimeter, communes)
     communes["profil"] = [cal["profils_epci"].get(e, {}) for e in communes.epci_siren]
+    _skip_former_base_comparateur(rng, communes)
     _urssaf(rng, communes, naf, files[0])
     _chamber(rng, communes, naf, files[1], cal)
+
+
+def _skip_former_base_comparateur(rng, communes: pd.DataFrame) -> None:
+    """The random draws of the demo base comparateur this module used to write (now real data, data/default/):
+    drawn and dropped, so that the URSSAF and chamber demo files, and their planted secret cells, stay the same."""
+    shares = (0.09, 0.065, 0.14, 0.62, 0.085)
+    for c in communes.itertuples():
+        rng.uniform(0.985, 1.01), rng.uniform(0.95, 1.04)
+        tourism = c.profil.get("hebergement_restauration", 1.0)
+        total = max(1, int(rng.poisson(c.population / 19 * (0.8 + 0.2 * tourism)) + 1))
+        rng.multinomial(total, rng.dirichlet([k * 60 for k in shares]))
+        rng.uniform(0.22, 0.3), rng.uniform(1.5, 3.2)
 
 
 # --- URSSAF établissements et effectifs salariés, commune x APE -----------------------------------
