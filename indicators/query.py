@@ -575,15 +575,17 @@ def get(snap: Snapshot, name: str, niveau: str = "epci", annee: int | None = Non
                    FROM ({cur}) c JOIN ({base}) b ON b.code = c.code AND b.annee = {base_of} AND b.groupe_code = c.groupe_code"""
     n = q(niveau)
     dim = ind.dimension
+    rupture = _rupture_sql(snap, q, groupement)
     # Every integer column below is non-NULL (years come from the years asked): Arrow is safe here.
     df = snap.arrow_df(q.statement(f"""
         SELECT r.code, t.nom, t.nom_court, {n} AS niveau, r.annee{', r.annee_base' if ind.kind in _GROWTH else ''}
                {f', r.groupe_code AS "{dim}_code", k.libelle AS "{dim}"' if dim else ''},
                CAST(CASE WHEN r.statut IN ('secret', 'absent') THEN NULL ELSE r.valeur END AS DOUBLE) AS valeur,
-               r.statut, r.note, coalesce(s.libelle, '') AS source, coalesce(s.demo, false) AS demo
+               r.statut, {rupture[0] if rupture else 'r.note'} AS note, coalesce(s.libelle, '') AS source, coalesce(s.demo, false) AS demo
                {', rc.hors_departement' if niveau == 'commune' else ''}
         FROM ({body}) r JOIN ref_territoires t ON t.niveau = {n} AND t.code = r.code
         LEFT JOIN sources s ON s.source_id = r.source_id
+        {rupture[1] if rupture else ''}
         {f'LEFT JOIN ref_groupes k ON k.groupement = {q(groupement)} AND k.groupe_code = r.groupe_code' if dim else ''}
         {'LEFT JOIN ref_communes rc ON rc.code = r.code' if niveau == 'commune' else ''}
         ORDER BY t.ordre, r.code, r.annee{', k.ordre' if dim else ''}, r.yi, r.gi"""), q.params)
@@ -591,6 +593,31 @@ def get(snap: Snapshot, name: str, niveau: str = "epci", annee: int | None = Non
 
 
 _GROWTH = ("croissance", "taux_croissance")
+
+
+# >>> NAF 2025: break in series (etl/nomenclature.py) ----------------------------------------------
+_HAS_RUPTURES: dict[str, bool] = {}
+
+
+def _rupture_sql(snap: Snapshot, q: _Sql, groupement: str) -> tuple[str, str] | None:
+    """(note expression, joins): a figure from a source coded in NAF 2025, in a category whose content is not
+    the same in both nomenclatures, carries the break note with the first NAF 2025 year of the result. None
+    for a warehouse built before NAF 2025 (no such tables)."""
+    if snap.version not in _HAS_RUPTURES:
+        _HAS_RUPTURES[snap.version] = len(snap.rows(
+            "SELECT 1 FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'main' "
+            "AND table_name IN ('source_nomenclature', 'ref_naf_ruptures')")) == 2
+    if not _HAS_RUPTURES[snap.version]:
+        return None
+    first = "min(CASE WHEN rp.note IS NOT NULL THEN r.annee END) OVER ()"
+    note = (f"CASE WHEN rp.note IS NOT NULL THEN concat_ws(' ; ', nullif(r.note, ''), "
+            f"replace(rp.note, 'Rupture de série au passage', 'Rupture de série en ' || {first} || ', au passage')) "
+            "ELSE r.note END")
+    joins = (f"LEFT JOIN source_nomenclature sn ON sn.source_id = r.source_id AND sn.nomenclature = 'NAF2025' "
+             f"LEFT JOIN ref_naf_ruptures rp ON sn.source_id IS NOT NULL AND rp.statut = 'modifie' "
+             f"AND rp.groupement = {q(groupement)} AND rp.groupe_code = r.groupe_code")
+    return note, joins
+# <<< NAF 2025 ---------------------------------------------------------------------------------------
 
 
 def _tidy(snap: Snapshot, df: pd.DataFrame, ind: Indicator, niveau: str, groupement: str) -> pd.DataFrame:
