@@ -186,7 +186,7 @@ def single_nomenclature(con: duckdb.DuckDBPyConnection, table: str, code: str, f
         SELECT r.nomenclature, count(*) AS n, {f'list(t.{line} ORDER BY t.{line})[1:5]' if line else 'NULL'} AS lignes,
                min(t.c_code) AS exemple
         FROM (SELECT *, {code} AS c_code FROM {table}) t JOIN ref_naf r ON r.sous_classe = t.c_code
-        GROUP BY r.nomenclature ORDER BY n DESC""").fetchall()
+        GROUP BY r.nomenclature ORDER BY n DESC, r.nomenclature""").fetchall()
     found = {r[0]: r for r in rows}
     if len(found) <= 1:
         return (rows[0][0] if rows else (hint or NAF2008)), []

@@ -24,7 +24,7 @@ and the project's own NAF rév. 2 tables in data/reference/ (``naf.csv``, ``fili
   the same in both nomenclatures (``identique``) or changes (``modifie``), with the sous-classes
   leaving and entering it and the note shown under charts.
 
-Usage: ``python scripts/build_naf2025.py [--source DIR]``. Deterministic (same bytes at each run);
+Usage: ``python scripts/build_naf2025.py [--source DIR] [--out DIR]``. Deterministic (same bytes at each run);
 pandas only. Editorial choices (section labels, sector of each section) are in this file.
 """
 from __future__ import annotations
@@ -82,8 +82,11 @@ def read(path: Path) -> pd.DataFrame:
     return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
 
 
+OUT = REF
+
+
 def write(df: pd.DataFrame, name: str) -> None:
-    df.to_csv(REF / name, index=False, encoding="utf-8", lineterminator="\n")
+    df.to_csv(OUT / name, index=False, encoding="utf-8", lineterminator="\n")
     print(f"  {name} : {len(df)} lignes")
 
 
@@ -246,7 +249,10 @@ def ruptures(naf08, naf25, corr, secteurs, fil08, fil25, lab08, lab25) -> pd.Dat
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--source", type=Path, default=DEFAULT_SOURCE, help="dossier des deux fichiers INSEE NAF 2025")
+    p.add_argument("--out", type=Path, default=REF, help="dossier où écrire les tables (par défaut data/reference)")
     args = p.parse_args(argv)
+    global OUT
+    OUT = args.out
     for f in ("naf2025_sous_classes.csv", "naf2008_naf2025_correspondance.csv"):
         if not (args.source / f).exists():
             print(f"fichier introuvable : {args.source / f}", file=sys.stderr)
