@@ -11,6 +11,7 @@ Reference tables built here (called by `reference.load_reference`):
 - `ref_secteurs` (by NAF rév. 2 section) and `ref_secteurs_naf2025` (by NACE Rév. 2.1 section).
 - `ref_filieres`: both definitions (`nomenclature`, `decision` reprise / a_arbitrer); a NAF 2025 row with
   an empty perimeter (not retained until someone decides) is not loaded.
+- `ref_filieres_naf2025`: the whole NAF 2025 proposal (codes not retained included), for the Sources page.
 - `ref_naf_ruptures(groupement, groupe_code, statut, note, ...)`: whether each category has the same content
   in both nomenclatures (`identique`) or not (`modifie`); the note is shown under charts of NAF 2025 figures.
 
@@ -88,6 +89,14 @@ def load_nomenclatures(con: duckdb.DuckDBPyConnection) -> None:
         SELECT filiere, filiere_libelle, naf_sous_classe AS sous_classe, perimetre, note, nomenclature, decision
         FROM (SELECT filiere, filiere_libelle, naf_sous_classe, perimetre, note, '{NAF2008}' AS nomenclature,
                      'reference' AS decision FROM {_csv('filieres.csv')}{fil25})
+    """)
+    # The whole NAF 2025 proposal, codes not retained included (the Sources page lists what awaits a decision).
+    con.execute(f"""
+        CREATE OR REPLACE TABLE ref_filieres_naf2025 AS
+        {f"SELECT * FROM {_csv('filieres_naf2025.csv')}" if _has("filieres_naf2025.csv") else
+         "SELECT NULL::VARCHAR filiere, NULL::VARCHAR filiere_libelle, NULL::VARCHAR naf_sous_classe, NULL::VARCHAR libelle_naf2025, "
+         "NULL::VARCHAR perimetre, NULL::VARCHAR decision, NULL::VARCHAR codes_naf2008_filiere, "
+         "NULL::VARCHAR codes_naf2008_hors_filiere, NULL::VARCHAR correspondance_multiple, NULL::VARCHAR note LIMIT 0"}
     """)
     con.execute(f"""
         CREATE OR REPLACE TABLE ref_naf_ruptures AS

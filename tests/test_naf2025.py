@@ -207,3 +207,27 @@ def test_sirene_stock_mixing_nomenclatures_is_refused_naming_lines(warehouse, tm
     text = str(exc.value)
     assert "le stock mélange les deux nomenclatures d'activité" in text
     assert "2 établissement(s) actif(s) en NAF 2025 (lignes 3, 5" in text
+
+
+def test_sources_page_and_charts_show_both_nomenclatures_and_the_break(both_demo_warehouses, use_warehouse):
+    from streamlit.testing.v1 import AppTest
+
+    use_warehouse(both_demo_warehouses["NAF2025"])
+    at = AppTest.from_file(str(REPO_ROOT / "dashboard.py"), default_timeout=120)
+    at.run()
+    at.switch_page("pages/views/sources.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    tables = [t.value for t in at.dataframe]
+    nomenclatures = next(t for t in tables if "Nomenclature des activités" in t.columns)
+    assert "NAF 2025" in set(nomenclatures["Nomenclature des activités"])
+    decisions = next(t for t in tables if "Sous-classes à arbitrer" in t.columns)
+    assert decisions["Sous-classes à arbitrer"].sum() > 0
+    proposal = next(t for t in tables if "Code NAF 2025" in t.columns)
+    assert {"reprise", "à arbitrer"} <= set(proposal["Décision"])
+    assert (proposal[proposal["Décision"] == "à arbitrer"]["Codes NAF rév. 2 de la filière"].str.len() > 0).all()
+    breaks = next(t for t in tables if "Catégories modifiées" in t.columns)
+    assert breaks.set_index("Regroupement").loc["A5 (grands secteurs)", "Catégories modifiées"] == 5
+    at.switch_page("pages/views/industrie.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    text = " ".join(m.value for m in at.markdown) + " ".join(c.value for c in at.caption)
+    assert "Rupture de série en" in text and "au passage à la NAF 2025" in text
