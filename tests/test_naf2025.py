@@ -231,3 +231,15 @@ def test_sources_page_and_charts_show_both_nomenclatures_and_the_break(both_demo
     assert not at.exception, [e.value for e in at.exception]
     text = " ".join(m.value for m in at.markdown) + " ".join(c.value for c in at.caption)
     assert "Rupture de série en" in text and "au passage à la NAF 2025" in text
+
+
+def test_line_chart_marks_the_break_year():
+    from indicators import charts
+
+    note = "Rupture de série en 2027, au passage à la NAF 2025 : Industrie n'a pas le même contenu"
+    df = pd.DataFrame({"code": ["05"] * 3, "nom": ["Hautes-Alpes"] * 3, "annee": [2025, 2026, 2027],
+                       "valeur": [0.10, 0.11, 0.12], "statut": ["ok"] * 3, "note": ["", "", note]})
+    fig = charts.lines(df, "code", "nom", "part", {})
+    assert [s.x0 for s in fig.layout.shapes] == [2026.5]
+    assert "NAF 2025 (2027)" in fig.layout.annotations[0].text
+    assert not charts.lines(df.iloc[2:], "code", "nom", "part", {}).layout.shapes  # nothing before it: no mark
