@@ -650,7 +650,7 @@ _NAF_TABLES = {
     "filieres_naf2025": """
         SELECT filiere_libelle AS "Filière", naf_sous_classe AS "Code NAF 2025", libelle_naf2025 AS "Activité",
                CASE perimetre WHEN 'coeur' THEN 'cœur' WHEN 'elargi' THEN 'élargi' ELSE 'non retenue' END AS "Périmètre proposé",
-               CASE decision WHEN 'reprise' THEN 'reprise' ELSE 'à arbitrer' END AS "Décision",
+               CASE decision WHEN 'reprise' THEN 'reprise' WHEN 'decidee' THEN 'décidée' ELSE 'à arbitrer' END AS "Décision",
                codes_naf2008_filiere AS "Codes NAF rév. 2 de la filière", codes_naf2008_hors_filiere AS "Autres codes NAF rév. 2 reçus",
                note AS "Note"
         FROM ref_filieres_naf2025 ORDER BY decision, filiere, naf_sous_classe""",

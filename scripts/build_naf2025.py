@@ -19,7 +19,9 @@ and the project's own NAF rév. 2 tables in data/reference/ (``naf.csv``, ``fili
 * ``secteurs_candidature_naf2025.csv``: the candidature's turnover sectors by NACE Rév. 2.1 section.
 * ``filieres_naf2025.csv``: the filières in NAF 2025, proposed from the correspondence: a NAF 2025
   sous-classe all of whose antecedents belong to the filière is carried over (``reprise``); one that
-  also receives activities from outside the filière is listed for a human decision (``a_arbitrer``).
+  also receives activities from outside the filière is listed for a human decision (``a_arbitrer``);
+  decisions taken are kept in ``filieres_naf2025_decisions.csv`` (filiere, naf_sous_classe, perimetre) and
+  applied at each run (``decidee``).
 * ``naf_ruptures.csv``: for every category of every grouping the product shows, whether its content is
   the same in both nomenclatures (``identique``) or changes (``modifie``), with the sous-classes
   leaving and entering it and the note shown under charts.
@@ -179,7 +181,17 @@ def filieres_2025(filieres: pd.DataFrame, corr: pd.DataFrame, lab08: dict, lab25
                 "correspondance_multiple": _labelled(multiple, lab08) and "oui" or "non",
                 "note": why[0].upper() + why[1:] + ".",
             })
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows)
+    # Decisions taken by hand (filiere, naf_sous_classe, perimetre: coeur, elargi or empty) override the proposal.
+    decided = REF / "filieres_naf2025_decisions.csv"
+    if decided.exists():
+        d = read(decided).set_index(["filiere", "naf_sous_classe"]).perimetre.to_dict()
+        unknown = set(d) - set(zip(out.filiere, out.naf_sous_classe))
+        assert not unknown, f"décisions sur des couples absents de la proposition : {sorted(unknown)}"
+        for i, key in enumerate(zip(out.filiere, out.naf_sous_classe)):
+            if key in d:
+                out.loc[i, ["perimetre", "decision"]] = [d[key], "decidee"]
+    return out
 
 
 def _membership(level: str, naf08: pd.DataFrame, naf25: pd.DataFrame, secteurs: pd.DataFrame,
