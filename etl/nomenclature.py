@@ -24,6 +24,8 @@ import duckdb
 
 NAF2008, NAF2025 = "NAF2008", "NAF2025"
 LABELS = {NAF2008: "NAF rév. 2", NAF2025: "NAF 2025"}
+# APE codes are NAF 2025 from 1 January 2027: the year from which a file that does not say otherwise is NAF 2025.
+NAF2025_FIRST_YEAR = 2027
 
 
 def _dir(name: str):

@@ -243,3 +243,25 @@ def test_line_chart_marks_the_break_year():
     assert [s.x0 for s in fig.layout.shapes] == [2026.5]
     assert "NAF 2025 (2027)" in fig.layout.annotations[0].text
     assert not charts.lines(df.iloc[2:], "code", "nom", "part", {}).layout.shapes  # nothing before it: no mark
+
+
+FLORES = ("GEO;GEO_OBJECT;ACTIVITY;NUMBER_EMPL;LEGAL_FORM_WITH_PUBLIC;FLORES_MEASURE;OBS_STATUS;TIME_PERIOD;OBS_VALUE\n"
+          "05061;COM;_T;_T;_T;EMPL3112;A;{y};500\n05061;COM;46;_T;_T;EMPL3112;A;{y};40\n05061;COM;{d};_T;_T;EMPL3112;A;{y};12\n")
+
+
+@pytest.mark.parametrize("name, year, division, expected", [
+    ("DS_FLORES_A88_2023.csv", 2023, "25", "NAF2008"),          # before 2027, nothing said: NAF rév. 2
+    ("DS_FLORES_A88_NAF2025_2026.csv", 2026, "25", "NAF2025"),  # the name says NAF 2025
+    ("DS_FLORES_A88_2027.csv", 2027, "25", "NAF2025"),          # figures of 2027: APE codes are NAF 2025
+    ("DS_FLORES_A88_NAF2025_2026.csv", 2026, "45", None),       # division 45 does not exist in NAF 2025
+])
+def test_flores_nomenclature_from_name_or_vintage(warehouse, tmp_path, name, year, division, expected):
+    path = tmp_path / name
+    path.write_text(FLORES.format(y=year, d=division), encoding="utf-8")
+    if expected is None:
+        with pytest.raises(LoadError) as exc:
+            load.load([path], warehouse, progress=quiet)
+        assert "ligne 4, colonne « ACTIVITY » : le fichier se dit codé en NAF 2025 mais 1 ligne(s) portent la division 45" in str(exc.value)
+        return
+    load.load([path], warehouse, progress=quiet)
+    assert query(warehouse, "SELECT DISTINCT nomenclature FROM facts JOIN sources USING (source_id) WHERE kind = 'flores'") == [(expected,)]
