@@ -41,7 +41,9 @@ _OPTIONAL = {"nomenclature", "traitement", "tranche", "naf25"}
 # any other value (or none) with a NAF 2025 code is NAF 2025.
 _OLD = ("NAFRev1", "NAF1993", "NAP")
 def _row_nomenclature(c: str) -> str:
-    return f"CASE WHEN {c} = 'NAFRev2' THEN '{NAF2008}' WHEN {c} IN {_OLD} THEN NULL ELSE '{NAF2025}' END"
+    """A row's nomenclature from Sirene's column; 'ANY' without it (the code alone decides)."""
+    return (f"CASE WHEN {c} IS NULL THEN 'ANY' WHEN {c} = 'NAFRev2' THEN '{NAF2008}' WHEN {c} IN {_OLD} THEN NULL "
+            f"ELSE '{NAF2025}' END")
 EMPLOYER_BANDS_EXCLUDED = ("NN", "00", "")
 
 
@@ -95,7 +97,7 @@ def stage(con: duckdb.DuckDBPyConnection, path: Path) -> Staged:
     col = {k: f"CAST(#{p} AS VARCHAR)" for k, p in pos.items()}
     if "naf25" in col:  # the NAF 2025 column, when the stock has it, gives the detail
         col["naf"], col["nomenclature"] = col["naf25"], f"'{NAF2025}'"
-    col.setdefault("nomenclature", "'NAFRev2'")
+    col.setdefault("nomenclature", "NULL")
     col.setdefault("traitement", "NULL")
     col.setdefault("tranche", "NULL")
     query = f"""
@@ -146,7 +148,7 @@ def stage(con: duckdb.DuckDBPyConnection, path: Path) -> Staged:
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE stg_sirene AS
         SELECT s.*, r.nomenclature AS nom FROM stg_sirene s
-        LEFT JOIN ref_naf r ON r.sous_classe = s.naf AND r.nomenclature = {_row_nomenclature('s.nomenclature')}
+        LEFT JOIN ref_naf r ON r.sous_classe = s.naf AND {_row_nomenclature('s.nomenclature')} IN (r.nomenclature, 'ANY')
     """)
     used = con.execute("""SELECT nom, sum(n) FROM stg_sirene WHERE commune IS NOT NULL AND etat = 'A' AND nom IS NOT NULL
                           GROUP BY nom ORDER BY 2 DESC""").fetchall()
@@ -195,7 +197,7 @@ def _mixed(con, path: Path, src: str, params: list, col: dict, used: list) -> Pr
                 SELECT row_number() OVER () + 1 AS ligne, {col['commune']} AS commune, {col['etat']} AS etat, {col['naf']} AS naf,
                        {expr} AS nom
                 FROM {src})
-            WHERE etat = 'A' AND nom = ? AND EXISTS (SELECT 1 FROM ref_naf r WHERE r.sous_classe = naf AND r.nomenclature = ?)
+            WHERE etat = 'A' AND nom IN (?, 'ANY') AND EXISTS (SELECT 1 FROM ref_naf r WHERE r.sous_classe = naf AND r.nomenclature = ?)
               AND commune IN (SELECT code FROM ref_communes UNION SELECT ancien_code FROM ref_communes_changements)
             ORDER BY ligne LIMIT 5"""
         for encoding in ("utf-8", "latin-1"):
