@@ -142,8 +142,8 @@ def stage(con: duckdb.DuckDBPyConnection, path: Path) -> Staged:
     if year is None:
         refuse(path, "date du stock introuvable (colonne dateDernierTraitementEtablissement vide et pas d'année dans le nom du fichier)")
     if outside:
-        problems.append(Problem(name, None, COLUMNS["commune"], f"{outside} établissement(s) hors du périmètre (Hautes-Alpes et "
-                                "communes membres de ses EPCI) : ignoré(s)", grave=False))
+        problems.append(Problem(name, None, COLUMNS["commune"], f"{outside} établissement(s) hors du périmètre "
+                                "de l'entrepôt : ignoré(s)", grave=False))
     # Each group's nomenclature: its code must be a sous-classe of the nomenclature its row claims.
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE stg_sirene AS
