@@ -388,8 +388,8 @@ def write_naf2025(dest: Path, files: list[Path]) -> list[Path]:
     dest = Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
     out = [dest / n for n in NAF2025_FILES]
-    recode_urssaf_naf2025(files[1], out[0])
-    recode_chamber_naf2025(files[2], out[1])
+    recode_urssaf_naf2025(next(f for f in files if Path(f).name.startswith("urssaf")), out[0])
+    recode_chamber_naf2025(next(f for f in files if Path(f).name.startswith("cci")), out[1])
     return out
 
 

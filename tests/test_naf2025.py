@@ -79,7 +79,8 @@ def both_demo_warehouses(reference_warehouse, tmp_path_factory):
     """The demo URSSAF and chamber files restricted to comparable codes, loaded as they are (NAF rév. 2)
     and recoded in NAF 2025 by the demo generator's option: two warehouses."""
     tmp = tmp_path_factory.mktemp("naf25")
-    files = demo.ensure(load.DEMO_DIR, quiet)
+    demo_files = demo.ensure(load.DEMO_DIR, quiet)
+    files = {1: next(f for f in demo_files if f.name.startswith("urssaf")), 2: next(f for f in demo_files if f.name.startswith("cci"))}
     keep = _comparable_codes()
     urssaf = pd.read_csv(files[1], sep=";", dtype=str, encoding="utf-8-sig", keep_default_na=False)
     urssaf = urssaf[(urssaf["Code APE"].str[:2] + "." + urssaf["Code APE"].str[2:]).isin(keep)]
