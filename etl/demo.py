@@ -319,3 +319,90 @@ def _band_for(ca_keur: float, sector: str, rng) -> str:
 def _band_labels() -> dict[str, str]:
     t = pd.read_csv(REFERENCE_DIR / "tranches_effectifs.csv", dtype=str)
     return dict(zip(t.code, t.libelle))
+
+
+# >>> NAF 2025 option: the same demo files coded in NAF 2025 (the APE codes from 1 January 2027) ------
+# Each NAF rév. 2 code becomes its NAF 2025 code when INSEE's correspondence gives one; a code with several
+# NAF 2025 codes goes, whole, to one of them, drawn once per commune (URSSAF) or per establishment (chamber)
+# from a hash: demo data stand for what the firms would declare, no figure is split by a ratio. URSSAF rows
+# that end on the same (commune, code) are added up, as URSSAF would publish them.
+
+NAF2025_FILES = ["urssaf_commune_ape_naf2025_2024_demo.csv", "cci_entreprises_naf2025_2022_demo.xlsx"]
+
+
+def naf2025_target(code08: str, key: str, targets: dict[str, list[str]]) -> str:
+    """The NAF 2025 code a demo row coded `code08` gets (the only one, or one drawn from `key`)."""
+    options = targets[code08]
+    if len(options) == 1:
+        return options[0]
+    return options[int(hashlib.sha256(f"{key}|{code08}".encode()).hexdigest()[:8], 16) % len(options)]
+
+
+def _naf2025_targets() -> tuple[dict[str, list[str]], pd.DataFrame]:
+    corr = pd.read_csv(REFERENCE_DIR / "naf2008_naf2025.csv", dtype=str)
+    naf25 = pd.read_csv(REFERENCE_DIR / "naf2025.csv", dtype=str)
+    return corr.groupby("code_naf2008").code_naf2025.apply(sorted).to_dict(), naf25.set_index("naf_sous_classe")
+
+
+def recode_urssaf_naf2025(src: Path, dest: Path) -> None:
+    """An URSSAF-layout file (NAF rév. 2 codes) rewritten in NAF 2025 codes."""
+    targets, naf25 = _naf2025_targets()
+    df = pd.read_csv(src, sep=";", dtype=str, encoding="utf-8-sig", keep_default_na=False)
+    old = df["Code APE"].str[:2] + "." + df["Code APE"].str[2:]
+    new = [naf2025_target(o, c, targets) for o, c in zip(old, df["Code commune"])]
+    df["Code APE"] = [n.replace(".", "") for n in new]
+    df["APE"] = [f"{n.replace('.', '')} {naf25.libelle[n]}" for n in new]
+    df["Secteur NA88"] = [f"{naf25.a88[n]} {naf25.libelle_a88[n]}" for n in new]
+    values = [c for c in df.columns if c.startswith(("Nombre d'établissements", "Effectifs salariés"))]
+    keys = [c for c in df.columns if c not in values]
+    nums = df[values].replace("", np.nan).astype(float)
+    # An empty cell is "not published": a sum over empty cells stays empty.
+    summed = pd.concat([df[keys], nums], axis=1).groupby(keys, sort=False)[values].sum(min_count=1).reset_index()
+    for c in values:
+        summed[c] = summed[c].astype("Int64")
+    summed = summed.sort_values(["Code commune", "Code APE"])[df.columns]
+    summed.to_csv(dest, sep=";", index=False, encoding="utf-8-sig", lineterminator="\r\n")
+
+
+def recode_chamber_naf2025(src: Path, dest: Path) -> None:
+    """A chamber export (NAF rév. 2 codes) rewritten in NAF 2025 codes, one draw per establishment."""
+    import xlsxwriter
+
+    from .readers import read_xlsx_rows
+
+    targets, _ = _naf2025_targets()
+    rows = [list(r) for _, r in read_xlsx_rows(src)]
+    header, body = rows[0], rows[1:]
+    i_naf, i_siret = header.index("Code NAF"), header.index("N° SIRET")
+    wb = xlsxwriter.Workbook(str(dest), {"constant_memory": True})
+    ws = wb.add_worksheet("Entreprises")
+    ws.write_row(0, 0, header)
+    for i, r in enumerate(body, start=1):
+        r[i_naf] = naf2025_target(r[i_naf], str(r[i_siret]), targets)
+        ws.write_row(i, 0, r)
+    wb.close()
+
+
+def write_naf2025(dest: Path, files: list[Path]) -> list[Path]:
+    """The URSSAF and chamber demo files of `files` (as `ensure` returns them) in NAF 2025 codes, in `dest`."""
+    dest = Path(dest)
+    dest.mkdir(parents=True, exist_ok=True)
+    out = [dest / n for n in NAF2025_FILES]
+    recode_urssaf_naf2025(next(f for f in files if Path(f).name.startswith("urssaf")), out[0])
+    recode_chamber_naf2025(next(f for f in files if Path(f).name.startswith("cci")), out[1])
+    return out
+
+
+if __name__ == "__main__":
+    import argparse
+
+    p = argparse.ArgumentParser(description="Fichiers de démonstration (NAF rév. 2, ou NAF 2025 avec --naf2025)")
+    p.add_argument("dest", type=Path, help="dossier où écrire les fichiers")
+    p.add_argument("--naf2025", action="store_true", help="écrire aussi les fichiers URSSAF et CCI en codes NAF 2025")
+    args = p.parse_args()
+    written = ensure(args.dest)
+    if args.naf2025:
+        written = written + write_naf2025(args.dest, written)
+    for f in written:
+        print(f)
+# <<< NAF 2025 option ----------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ import duckdb
 
 from . import sources
 from .marts import FIRM_MEASURES, build_marts
+from .nomenclature import NAF2025, upgrade_nomenclatures
 from .perimeter import DEFAULT_TI, Perimeter, resolve
 from .reference import REFERENCE_DIR, load_reference, reference_dir
 from .schema import DDL
@@ -154,7 +155,7 @@ def _register_reference_source(con: duckdb.DuckDBPyConnection) -> None:
                 [sid, f"INSEE, populations légales {year} ; IGN Admin Express (superficie)", sha, str(year), str(year),
                  _departements_label(con, "SELECT code FROM ref_communes"), n, n, datetime.now()])
     con.execute("""
-        INSERT INTO facts
+        INSERT INTO facts (source_id, territoire_code, niveau, annee, mesure, naf_code, naf_niveau, valeur, statut)
         SELECT ?, code, 'commune', annee_population, 'population', '_T', 'total', population, 'ok' FROM ref_communes
         UNION ALL
         SELECT ?, code, 'commune', annee_population, 'superficie_km2', '_T', 'total', superficie_km2, 'ok' FROM ref_communes
@@ -253,7 +254,8 @@ def _apply(con: duckdb.DuckDBPyConnection, staged: sources.Staged, path: Path, s
                    OR f.niveau <> 'commune' AND (f.niveau, f.territoire_code) IN (
                        SELECT DISTINCT niveau, territoire_code FROM ({kept}) WHERE niveau <> 'commune'))
         """, [staged.kind, sid])
-        con.execute(f"INSERT INTO facts SELECT ?, {keys}, valeur, statut FROM ({kept})", [sid])
+        con.execute(f"INSERT INTO facts (source_id, {keys}, valeur, statut, nomenclature) "
+                    f"SELECT ?, {keys}, valeur, statut, ? FROM ({kept})", [sid, staged.nomenclature])
         report.mesures = frozenset(r[0] for r in con.execute("SELECT DISTINCT mesure FROM stg_keys").fetchall())
         if staged.lignes_gardees is not None:
             report.lignes_gardees = staged.lignes_gardees
@@ -267,7 +269,8 @@ def _apply(con: duckdb.DuckDBPyConnection, staged: sources.Staged, path: Path, s
             FROM {table} WHERE commune IN (SELECT code FROM ref_communes) AND annee IS NOT NULL
         """)
         con.execute("DELETE FROM firmes WHERE (siret, annee) IN (SELECT siret, annee FROM stg_keep)")
-        con.execute("INSERT INTO firmes SELECT ?, * FROM stg_keep", [sid])
+        con.execute("INSERT INTO firmes (source_id, siret, siren, raison_sociale, naf_code, commune, tranche_effectif, annee, "
+                    "ca_eur, nomenclature) SELECT ?, *, ? FROM stg_keep", [sid, staged.nomenclature])
         report.mesures = frozenset(FIRM_MEASURES)
         report.lignes_gardees = con.execute(
             f"SELECT count(DISTINCT ligne) FROM {table} WHERE commune IN (SELECT code FROM ref_communes)").fetchall()[0][0]
@@ -281,10 +284,14 @@ def _apply(con: duckdb.DuckDBPyConnection, staged: sources.Staged, path: Path, s
                                  + (f" : le fichier porte sur le(s) département(s) {deps}" if deps else ""))])
     annees = None if years[0] is None else (str(years[0]) if years[0] == years[1] else f"{years[0]}-{years[1]}")
     libelle = staged.libelle + (" (données de démonstration)" if demo else "")
+    if staged.nomenclature == NAF2025:  # which nomenclature the figures of this source use, said under charts
+        libelle += ", codes NAF 2025"
     con.execute("INSERT INTO sources VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
         sid, staged.kind, libelle, name, sha, staged.millesime, annees, staged.producteur, staged.licence,
         _departements_label(con, "SELECT code FROM stg_terr"), demo,
         report.lignes_lues, report.lignes_gardees, report.lignes_lues - report.lignes_gardees, datetime.now()])
+    if staged.nomenclature:
+        con.execute("INSERT INTO source_nomenclature VALUES (?, ?)", [sid, staged.nomenclature])
     for p in report.problems:
         con.execute("INSERT INTO problemes VALUES (?, ?, ?, ?, ?, ?)", [sid, p.fichier, p.ligne, p.colonne, p.message, p.grave])
     # Sources whose every row was replaced by a newer vintage leave the lineage.
@@ -294,6 +301,7 @@ def _apply(con: duckdb.DuckDBPyConnection, staged: sources.Staged, path: Path, s
           AND NOT EXISTS (SELECT 1 FROM firmes f WHERE f.source_id = s.source_id)""", [sid])
     con.execute("DELETE FROM source_couverture WHERE source_id NOT IN (SELECT source_id FROM sources)")
     con.execute("DELETE FROM problemes WHERE source_id NOT IN (SELECT source_id FROM sources)")
+    con.execute("DELETE FROM source_nomenclature WHERE source_id NOT IN (SELECT source_id FROM sources)")
     return report
 
 
@@ -401,6 +409,8 @@ def load(paths: list[Path], warehouse: Path = DEFAULT_WAREHOUSE, kind: str | Non
                 upgrade = existing is not None and stored_perimeter(existing) is None
                 if existing is None or upgrade:
                     _init(con)
+                else:  # a warehouse built before NAF 2025: its columns and NAF tables first
+                    upgrade_nomenclatures(con, DDL)
                 reports = _ingest(con, [Path(p) for p in paths], kind, False, progress)
                 if all(r.statut == "déjà chargé" for r in reports) and not upgrade:
                     raise _NothingToDo(reports)  # leaves the warehouse file as it was

@@ -106,7 +106,25 @@ def lines(df: pd.DataFrame, series_col: str, label_col: str, unite: str, colours
                                      showlegend=False, hoverinfo="skip"))
     fig.update_yaxes(showgrid=True, gridcolor="#e5e5e5", **_tick_format(unite))
     fig.update_xaxes(dtick=1, showgrid=False)
+    _mark_break(fig, df)
     return _layout(fig, 420, legend=True)
+
+
+# >>> NAF 2025: the year a series breaks (figures in NAF 2025 after figures in NAF rév. 2) -----------
+def _mark_break(fig: go.Figure, df: pd.DataFrame) -> None:
+    """A dashed vertical line before the first year whose note says « Rupture de série en AAAA » (query.get),
+    when the chart also shows earlier years: the series is not continuous across it."""
+    if "note" not in df or "annee" not in df:
+        return
+    years = df.note.dropna().astype(str).str.extract(r"Rupture de série en (\d{4})")[0].dropna()
+    if not len(years):
+        return
+    year = int(years.astype(int).min())
+    if pd.to_numeric(df.annee, errors="coerce").min() < year:
+        fig.add_vline(x=year - 0.5, line_dash="dash", line_color="#777777", line_width=1.5,
+                      annotation_text=f"NAF 2025 ({year}) : rupture de série", annotation_position="top left",
+                      annotation_font_size=12)
+# <<< NAF 2025 ---------------------------------------------------------------------------------------
 
 
 def stacked_bars(df: pd.DataFrame, x_col: str, stack_col: str, stack_label: str, unite: str,

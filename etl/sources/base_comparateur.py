@@ -19,6 +19,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from ..nomenclature import NAF2008, NAF2025, NAF2025_FIRST_YEAR
 from .. import france
 from ..perimeter import FRANCE_CODE
 from ..validate import Problem, sql_is_secret, sql_number
@@ -160,5 +161,9 @@ def stage(con: duckdb.DuckDBPyConnection, path: Path) -> Staged:
         # One fact per key now (communes summed on their current code): taken as they are, statut `partiel` kept.
         unique = True
     # --- end ---
+    # Establishments by activity (ETAZ…, ETGZ): INSEE counts them in the APE nomenclature of their year, NAF 2025
+    # from 2027 (the file names its year, not its nomenclature).
+    by_activity = [int(y) for y, lvl in zip(vars_.annee, vars_.naf_niveau) if lvl != "total"]
+    nomenclature = None if not by_activity else (NAF2025 if max(by_activity) >= NAF2025_FIRST_YEAR else NAF2008)
     return Staged(KIND, LIBELLE, PRODUCTEUR, LICENCE, year_from_name(path) or (str(max(years)) if years else None),
-                  n, facts_table="stg_facts", problems=problems, unique_keys=unique)
+                  n, facts_table="stg_facts", problems=problems, unique_keys=unique, nomenclature=nomenclature)

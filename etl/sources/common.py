@@ -30,6 +30,8 @@ class Staged:
     # The loader guarantees one staged fact per (territoire_code, niveau, annee, mesure, naf_code, naf_niveau):
     # the load then copies the facts as they are instead of summing them per key.
     unique_keys: bool = False
+    # Nomenclature of the file's activity codes (nomenclature.NAF2008 / NAF2025); None: no activity code.
+    nomenclature: str | None = None
 
     @property
     def hard(self) -> list[Problem]:
