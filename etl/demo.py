@@ -67,14 +67,15 @@ COMMON_NAF = {"47.11F": 12, "47.11B": 8, "47.24Z": 6, "47.73Z": 5, "45.20A": 8, 
 
 
 def _generator_version() -> str:
-    return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
+    own = Path(__file__).read_bytes() + Path(__file__).with_name("demo_foncier.py").read_bytes()
+    return hashlib.sha256(own).hexdigest()[:16]
 
 
 def ensure(dest: Path, progress=print) -> list[Path]:
     """The demo files in `dest`, generated if missing or made by another version of this module."""
     dest = Path(dest)
     files = [dest / "base_cc_comparateur_2025_demo.csv", dest / "urssaf_commune_ape_2024_demo.csv",
-             dest / "cci_entreprises_2022_demo.xlsx"]
+             dest / "cci_entreprises_2022_demo.xlsx", dest / "inventaire_zae_cnig_demo.zip"]
     stamp = dest / "VERSION"
     if all(f.exists() for f in files) and stamp.exists() and stamp.read_text().strip() == _generator_version():
         return files
@@ -108,6 +109,9 @@ def generate(dest: Path, files: list[Path]) -> None:
     _base_comparateur(rng, communes, naf, files[0])
     _urssaf(rng, communes, naf, files[1])
     _chamber(rng, communes, naf, files[2])
+    # Inventory of economic zones (CNIG « Sites économiques » data package): its own generator.
+    from . import demo_foncier
+    demo_foncier.write(files[3], communes.rename(columns={"nom_court": "epci_nom"}), REFERENCE_DIR / "communes_contours.geojson")
 
 
 # --- INSEE base comparateur de territoires, 2025-edition style ------------------------------------
