@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("list", help="lister les indicateurs")
     p = sub.add_parser("show", help="afficher un indicateur")
     p.add_argument("name")
-    p.add_argument("--niveau", default="epci", choices=query.NIVEAUX)
+    p.add_argument("--niveau", default="epci", choices=query.NIVEAUX + ["site"], help="« site » : indicateurs du foncier économique")
     p.add_argument("--annee", type=int)
     p.add_argument("--definition", default="coeur", choices=["coeur", "elargi"], help="périmètre des filières")
     p.add_argument("--warehouse", type=Path)
