@@ -428,6 +428,8 @@ def stage(con: duckdb.DuckDBPyConnection, path: Path) -> Staged:
             raise LoadError(hard[:MAX_REPORTED])
         for t in tables:
             df = _read(t)
+            if df.empty:        # a table left empty (header only): nothing to take from it
+                continue
             problems += _soft_enums(t, df)
             frames[t.table], names[t.table] = _frame(t.table, df), t.name
     n = sum(len(f) for f in frames.values())
