@@ -116,14 +116,17 @@ def field_description(table: str, name: str) -> str:
     raise KeyError(name)
 
 
+# Identifier and prefix of each table's own fields (a header is recognised even with columns missing).
+_PROBES = (("site-eco", "site_id", "site_"), ("terrain-eco", "terr_id", "terr_"), ("etablissement", "SIRET", "etab_"),
+           ("pole-eco", "pole_id", "pole_"))
+
+
 def table_of(header: list[str]) -> str | None:
-    """Which CNIG table a header is (its identifier and two typical fields present)."""
+    """Which CNIG table a header is: its identifier and at least three of its own fields."""
     h = {c.strip().lstrip("\ufeff") for c in header}
-    for table, probe in (("site-eco", {"site_id", "site_surf_brute", "site_comm_insee"}),
-                         ("terrain-eco", {"terr_id", "site_id", "terr_surf_brute"}),
-                         ("etablissement", {"SIRET", "terr_id", "etab_raison_sociale"}),
-                         ("pole-eco", {"pole_id", "pole_surface", "pole_vocadomi"})):
-        if probe <= h:
+    for table, key, prefix in _PROBES:
+        own = {n for n in field_names(table) if n.startswith(prefix)}
+        if key in h and len(own & h) >= 3:
             return table
     return None
 
@@ -280,7 +283,7 @@ def _french(error, t: _Table) -> Problem:
 
 def _validate(t: _Table) -> list[Problem]:
     """Hard problems of a table against its published schema (frictionless 5)."""
-    from frictionless import Detector, Resource, Schema, formats
+    from frictionless import Resource, Schema, formats
 
     names = set(t.header)
     required = [f["name"] for f in schema_descriptor(t.table)["fields"] if f.get("constraints", {}).get("required")]
@@ -291,9 +294,10 @@ def _validate(t: _Table) -> list[Problem]:
     dupes = sorted({h for h in t.header if t.header.count(h) > 1})
     if dupes:
         return [Problem(t.name, 1, h, "colonne en double dans l'en-tête") for h in dupes]
-    schema = Schema.from_descriptor(schema_descriptor(t.table))
+    # Columns matched by name, in any order; optional ones may be left out (required ones are checked above).
+    schema = Schema.from_descriptor({**schema_descriptor(t.table), "fieldsMatch": "partial"})
     resource = Resource(path=t.path.name, basepath=str(t.path.parent), schema=schema, encoding="utf-8", format="csv",
-                        control=formats.CsvControl(delimiter=t.delimiter), detector=Detector(schema_sync=True))
+                        control=formats.CsvControl(delimiter=t.delimiter))
     report = resource.validate(limit_errors=10 * MAX_REPORTED)
     problems, seen_rows = [], set()
     for task in report.tasks:
@@ -514,7 +518,8 @@ def _apply(st: FoncierStaged, con: duckdb.DuckDBPyConnection, path: Path, sha: s
                                            f"(par exemple « {orphan.site_id.iat[0][:40]} ») ou hors du périmètre : ignoré(s)",
                                            grave=False))
         kept["terrain-eco"] = t[t.site_id.isin(known)]
-    if not any(len(f) for k, f in kept.items() if k != "pole-eco"):
+    placed = [k for k in frames if k != "pole-eco" and len(frames[k])]   # a file of poles alone has no place to check
+    if placed and not any(len(kept[k]) for k in placed):
         given = pd.concat([f.commune_fichier for k, f in frames.items() if k in ("site-eco", "etablissement")]) \
             if any(k in frames for k in ("site-eco", "etablissement")) else pd.Series([], dtype=object)
         deps = sorted({c[:3] if c.startswith("97") else c[:2] for c in given.dropna().astype(str)})
