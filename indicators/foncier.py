@@ -19,9 +19,9 @@ from .charts import FONT
 
 NBSP = fmt.NBSP
 # Key figures of the page, in order (indicator, short label).
-KEY_FIGURES = [("foncier_sites", "sites économiques"), ("foncier_surface_brute", "de superficie totale"),
-               ("foncier_surface_disponible", "disponibles à la vente"), ("foncier_taux_vacance", "d'unités foncières vacantes"),
-               ("foncier_surface_industrielle", "à vocation industrielle"), ("foncier_emplois", "emplois sur les sites")]
+KEY_FIGURES = [("foncier_sites", "Sites économiques"), ("foncier_surface_brute", "Superficie totale"),
+               ("foncier_surface_disponible", "Disponible à la vente"), ("foncier_taux_vacance", "Vacance"),
+               ("foncier_surface_industrielle", "Vocation industrielle"), ("foncier_emplois", "Emplois sur les sites")]
 VACANCY_COLOURS = ["#1a9850", "#a6d96a", "#fee08b", "#fdae61", "#d73027"]     # ColorBrewer RdYlGn, reversed
 VACANCY_BOUNDS = [0.0, 0.05, 0.10, 0.15, 0.20]                               # classes [0;5[, [5;10[, ... [20;+[
 NO_RATE_COLOUR = "#9e9e9e"
@@ -81,22 +81,23 @@ def disponible(epci: pd.DataFrame, focus: pd.DataFrame, brute: pd.DataFrame, sit
                    annee)
 
 
-def vacance(epci: pd.DataFrame, focus: pd.DataFrame, vacantes: pd.DataFrame, name: str) -> Finding:
+def vacance(epci: pd.DataFrame, focus: pd.DataFrame, vacantes: pd.DataFrame, unites: pd.DataFrame, name: str) -> Finding:
     """Vacancy rate of land units (art. L318-8-2 of the code de l'urbanisme): the territory and its spread."""
     v, s, annee = _v(focus)
     if s == "absent" or v != v:
         return Finding("vacance", "Vacance des zones d'activités : non renseignée",
                        "Les inventaires chargés ne renseignent pas les unités foncières vacantes.", {}, annee)
     u, _, _ = _v(vacantes)
+    total, _, _ = _v(unites)
     ranked = _ranked(epci)
     titre = (f"{name} : {fmt.percent(v)} des unités foncières des zones d'activités vacantes"
              + (f" en {annee}" if annee else ""))
-    phrase = f"{fmt.number(u)} unité{'s' if u != 1 else ''} foncière{'s' if u != 1 else ''} vacante{'s' if u != 1 else ''}"
-    phrase += f" ({fmt.percent(v)})."
+    phrase = (f"{name} : {fmt.number(u)} unité{'s' if u != 1 else ''} foncière{'s' if u != 1 else ''} "
+              f"vacante{'s' if u != 1 else ''} sur {fmt.number(total)}, au sens de l'article L318-8-2 du code de l'urbanisme.")
     if len(ranked) > 1:
         phrase += (f" Le taux va de {fmt.percent(ranked.valeur.iat[-1])} ({ranked.nom_court.iat[-1]}) à "
                    f"{fmt.percent(ranked.valeur.iat[0])} ({ranked.nom_court.iat[0]}).")
-    return Finding("vacance", titre, phrase, {"taux_vacance": v, "unites_vacantes": u}, annee)
+    return Finding("vacance", titre, phrase, {"taux_vacance": v, "unites_vacantes": u, "unites_foncieres": total}, annee)
 
 
 def prix(epci: pd.DataFrame, focus: pd.DataFrame, name: str) -> Finding:
@@ -145,20 +146,21 @@ def axe1_text(disp: Finding) -> str:
 def sites_for_people(sites: pd.DataFrame) -> pd.DataFrame:
     """The sites as people read them (French headers, figures as numbers for the CSV)."""
     return pd.DataFrame({
-        "Site": sites.nom, "Identifiant": sites.code, "Commune": sites.commune_nom, "EPCI": sites.epci_nom,
-        "Vocation dominante": sites.vocadomi, "Superficie totale (ha)": sites.surface_brute_ha,
-        "Superficie utile (ha)": sites.surface_utile_ha, "Disponible à la vente (ha)": sites.surface_disponible_ha,
-        "Terrains en vente": sites.terrains_en_vente, "Unités foncières": sites.unites_foncieres,
+        "Site": sites.nom, "EPCI": sites.epci_nom, "Commune": sites.commune_nom,
+        "Disponible à la vente (ha)": sites.surface_disponible_ha, "Terrains en vente": sites.terrains_en_vente,
+        "Superficie totale (ha)": sites.surface_brute_ha, "Superficie utile (ha)": sites.surface_utile_ha,
+        "Vocation dominante": sites.vocadomi, "Unités foncières": sites.unites_foncieres,
         "Taux de vacance (%)": (sites.taux_vacance * 100).round(1), "Établissements": sites.etablissements,
         "Emplois": sites.emplois, "Vocation industrielle": sites.industrielle.map({True: "oui", False: "non"}),
-        "Actualisé le": pd.to_datetime(sites.actu_date).dt.strftime("%d/%m/%Y"),
+        "Actualisé le": pd.to_datetime(sites.actu_date).dt.strftime("%d/%m/%Y"), "Identifiant": sites.code,
     })
 
 
 def with_available_land(sites: pd.DataFrame, minimum_ha: float = 0.0) -> pd.DataFrame:
     """Sites with land for sale (surface disponible above `minimum_ha`, or a terrain « en vente »)."""
     d = sites.surface_disponible_ha.fillna(0)
-    return sites[(d > minimum_ha) | ((minimum_ha == 0) & (sites.terrains_en_vente > 0))]
+    out = sites[(d > minimum_ha) | ((minimum_ha == 0) & (sites.terrains_en_vente > 0))]
+    return out.sort_values(["surface_disponible_ha", "nom"], ascending=[False, True], na_position="last")
 
 
 # --- the map --------------------------------------------------------------------------------------
@@ -174,17 +176,17 @@ def vacancy_labels() -> list[str]:
     out = []
     for i, lo in enumerate(VACANCY_BOUNDS):
         hi = VACANCY_BOUNDS[i + 1] if i + 1 < len(VACANCY_BOUNDS) else None
-        out.append(f"{fmt.number(lo * 100)} à moins de {fmt.number(hi * 100)}{NBSP}%" if hi is not None
+        out.append(f"de {fmt.number(lo * 100)} à moins de {fmt.number(hi * 100)}{NBSP}%" if hi is not None
                    else f"{fmt.number(lo * 100)}{NBSP}% ou plus")
     return out
 
 
 def map_figure(outlines: dict[str, object], labels: pd.DataFrame, sites: pd.DataFrame, selection: str | None = None,
-               height: int = 640) -> go.Figure:
+               height: int = 760) -> go.Figure:
     """Sites as circles (area proportional to the site's gross area) coloured by vacancy rate, over the EPCI
     outlines; drawn offline (pass maps.PLOTLY_CONFIG). outlines: "epci:SIREN" / "dep" -> shapely geometry
     (maps.geometries(snap).shapes); labels: code, nom_court, label_lon, label_lat of the EPCI."""
-    from .maps import _lines, _short
+    from .maps import _label_positions, _lines, _short
 
     fig = go.Figure()
     for key, geom in outlines.items():
@@ -200,8 +202,8 @@ def map_figure(outlines: dict[str, object], labels: pd.DataFrame, sites: pd.Data
     s["size"] = 8 + 42 * np.sqrt(area / biggest)          # circle area proportional to the site's area
     s["classe"] = [vacancy_class(r) for r in s.taux_vacance]
     labels_ = vacancy_labels()
-    groups = [(i, f"Vacance {lab}", col) for i, (lab, col) in enumerate(zip(labels_, VACANCY_COLOURS))]
-    groups.append((-1, "Vacance non renseignée", NO_RATE_COLOUR))
+    groups = [(i, lab, col) for i, (lab, col) in enumerate(zip(labels_, VACANCY_COLOURS))]
+    groups.append((-1, "non renseigné", NO_RATE_COLOUR))
     s = s.sort_values("size", ascending=False)            # small circles drawn over large ones
     for i, label, colour in groups:
         g = s[s.classe == i]
@@ -220,20 +222,33 @@ def map_figure(outlines: dict[str, object], labels: pd.DataFrame, sites: pd.Data
         fig.add_trace(go.Scattergeo(lon=lon, lat=lat, mode="lines", hoverinfo="skip", showlegend=False,
                                     line=dict(color="#111111", width=2.2)))
     lab = labels.dropna(subset=["label_lon"])
-    fig.add_trace(go.Scattergeo(lon=lab.label_lon, lat=lab.label_lat, mode="text", text=[_short(n) for n in lab.nom_court],
-                                textfont=dict(family=FONT["family"], size=13, color="#444444"), hoverinfo="skip",
-                                showlegend=False))
+    texts = [_short(n) for n in lab.nom_court]
+    fig.add_trace(go.Scattergeo(lon=lab.label_lon, lat=lab.label_lat, mode="text", text=texts,
+                                textposition=_label_positions(lab.label_lon.tolist(), lab.label_lat.tolist(), texts),
+                                textfont=dict(family=FONT["family"], size=12, color="#333333",
+                                              shadow="1px 1px 2px #ffffff, -1px -1px 2px #ffffff, 1px -1px 2px #ffffff, "
+                                                     "-1px 1px 2px #ffffff"),
+                                hoverinfo="skip", showlegend=False))
     if len(s):   # size key: the largest site
         fig.add_trace(go.Scattergeo(lon=[None], lat=[None], mode="markers", hoverinfo="skip",
                                     marker=dict(size=50, color="rgba(0,0,0,0)", line=dict(color="#333333", width=1)),
-                                    name=f"Surface du cercle : superficie du site ({ha(biggest)} pour le plus grand)"))
+                                    name=f"cercle : superficie du site ({ha(biggest)} pour le plus grand)"))
     fig.update_geos(fitbounds="locations", visible=False, projection_type="mercator", bgcolor="white")
     fig.update_layout(font=FONT, height=height, margin=dict(l=0, r=0, t=10, b=0), paper_bgcolor="white",
                       separators=", ", hoverlabel=dict(font_size=15), dragmode=False,
-                      legend=dict(title=dict(text="<b>Sites économiques</b>"), x=1.0, xanchor="left", y=0.98,
-                                  yanchor="top", font=dict(size=14), itemclick=False, itemdoubleclick=False,
-                                  bgcolor="rgba(255,255,255,0.85)"))
+                      legend=dict(title=dict(text="<b>Taux de vacance</b>", side="top"), orientation="h", x=0.0,
+                                  xanchor="left", y=-0.02, yanchor="top", font=dict(size=14), itemclick=False,
+                                  itemdoubleclick=False, bgcolor="rgba(255,255,255,0.85)"))
     return fig
+
+
+def map_title(sites: pd.DataFrame, name: str) -> str:
+    """The map's finding: how many sites, how many with land for sale, the year of the inventory."""
+    if not len(sites):
+        return f"{name} : aucun site économique inventorié"
+    year = max(pd.Timestamp(d).year for d in sites.actu_date)
+    free = int((sites.surface_disponible_ha.fillna(0) > 0).sum())
+    return f"{name} : {fmt.number(len(sites))} sites économiques en {year}, dont {fmt.number(free)} avec du foncier à vendre"
 
 
 def map_sentence(sites: pd.DataFrame) -> str:

@@ -15,6 +15,12 @@ NAMES = ["foncier_sites", "foncier_surface_brute", "foncier_surface_utile", "fon
          "foncier_etablissements", "foncier_emplois", "foncier_prix_m2_median"]
 
 
+def _bars(df, unite: str, colours: dict):
+    fig = charts.ranked_bars(df, "nom_court", unite, colours)
+    fig.update_layout(margin_r=100)      # room for the value labels (« 35,5 €/m² ») beyond the longest bar
+    return fig
+
+
 def run() -> None:
     st.title("Foncier économique")
     ui.slide_button("foncier")
@@ -38,19 +44,21 @@ def run() -> None:
 
     colours = ui.colours()
     ui.chart_block(disp.titre, disp.phrase,
-                   charts.ranked_bars(epci["foncier_surface_disponible"], "nom_court", "ha", colours),
+                   _bars(epci["foncier_surface_disponible"], "ha", colours),
                    epci["foncier_surface_disponible"], "foncier_surface_disponible", "foncier_dispo")
 
-    vac = foncier.vacance(epci["foncier_taux_vacance"], focus["foncier_taux_vacance"], focus["foncier_unites_vacantes"], name)
-    ui.chart_block(vac.titre, vac.phrase, charts.ranked_bars(epci["foncier_taux_vacance"], "nom_court", "part", colours),
+    vac = foncier.vacance(epci["foncier_taux_vacance"], focus["foncier_taux_vacance"], focus["foncier_unites_vacantes"],
+                          focus["foncier_unites_foncieres"], name)
+    ui.chart_block(vac.titre, vac.phrase, _bars(epci["foncier_taux_vacance"], "part", colours),
                    epci["foncier_taux_vacance"], "foncier_taux_vacance", "foncier_vacance")
 
-    st.subheader("Carte des sites économiques")
     sites = ui.foncier_sites()
+    mine = sites[sites.epci == code] if niveau == "epci" else sites
+    st.subheader(foncier.map_title(mine, name))
     try:
         geo = maps.geometries(ui.snapshot())
         fig = foncier.map_figure(geo.shapes, geo.epci, sites, selection=code if niveau == "epci" else None)
-        st.markdown(foncier.map_sentence(sites if niveau != "epci" else sites[sites.epci == code]))
+        st.markdown(foncier.map_sentence(mine))
         st.plotly_chart(fig, key="fig_foncier_carte", config=maps.PLOTLY_CONFIG)
         st.caption("Cercles proportionnels à la superficie totale du site, couleur selon le taux de vacance des unités "
                    "foncières (classes de 5 points). Source : " + " ; ".join(sorted(set(sites.source.dropna()))) + "."
@@ -59,7 +67,7 @@ def run() -> None:
         st.info(f"Carte indisponible : {exc}.")
 
     pr = foncier.prix(epci["foncier_prix_m2_median"], focus["foncier_prix_m2_median"], name)
-    ui.chart_block(pr.titre, pr.phrase, charts.ranked_bars(epci["foncier_prix_m2_median"], "nom_court", "€/m²", colours),
+    ui.chart_block(pr.titre, pr.phrase, _bars(epci["foncier_prix_m2_median"], "€/m²", colours),
                    epci["foncier_prix_m2_median"], "foncier_prix_m2_median", "foncier_prix")
 
     st.subheader("Sites avec du foncier disponible")
@@ -68,7 +76,8 @@ def run() -> None:
     with c1:
         chosen = st.multiselect("EPCI", list(names), format_func=names.get, key="foncier_epci", placeholder="Tous les EPCI")
     with c2:
-        minimum = st.number_input("Surface disponible minimale (ha)", min_value=0.0, value=0.0, step=0.5, key="foncier_min")
+        minimum = st.number_input("Surface disponible minimale (ha)", min_value=0.0, value=0.0, step=0.5, format="%.1f",
+                                  key="foncier_min")
     shown = foncier.with_available_land(sites, minimum)
     if chosen:
         shown = shown[shown.epci.isin(chosen)]
