@@ -65,9 +65,7 @@ def disponible(epci: pd.DataFrame, focus: pd.DataFrame, brute: pd.DataFrame, sit
                        "Chargez l'inventaire des zones d'activités économiques de chaque EPCI (standard CNIG "
                        "« Sites économiques ») pour suivre le foncier disponible.", {}, None)
     ranked = _ranked(epci)
-    titre = f"{name} : {ha(v)} disponibles à la vente dans les zones d'activités" + (f" en {annee}" if annee else "")
-    if len(ranked) > 1:
-        titre += f", dont {ha(ranked.valeur.iat[0])} pour {ranked.nom_court.iat[0]}"
+    titre = f"{name} : {ha(v)} à vendre dans les zones d'activités" + (f" en {annee}" if annee else "")
     share = v / b if b and b == b else float("nan")
     phrase = (f"{name} : {fmt.number(n)} site{'s' if n != 1 else ''} économique{'s' if n != 1 else ''} "
               f"({ha(b)} au total), dont {ha(v)} disponibles à la commercialisation"
