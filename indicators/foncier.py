@@ -183,7 +183,7 @@ def map_figure(outlines: dict[str, object], labels: pd.DataFrame, sites: pd.Data
                height: int = 760) -> go.Figure:
     """Sites as circles (area proportional to the site's gross area) coloured by vacancy rate, over the EPCI
     outlines; drawn offline (pass maps.PLOTLY_CONFIG). outlines: "epci:SIREN" / "dep" -> shapely geometry
-    (maps.geometries(snap).shapes); labels: code, nom_court, label_lon, label_lat of the EPCI."""
+    (maps.geometries(snap).shapes, "dep:CODE" for départements); labels: code, nom_court, label_lon, label_lat of the EPCI."""
     from .maps import _label_positions, _lines, _short
 
     fig = go.Figure()
@@ -215,10 +215,11 @@ def map_figure(outlines: dict[str, object], labels: pd.DataFrame, sites: pd.Data
                                     marker=dict(size=g["size"], color=colour, opacity=0.85,
                                                 line=dict(color="#333333", width=0.8)),
                                     hovertext=hover, hoverinfo="text"))
-    if "dep" in outlines:
-        lon, lat = _lines(outlines["dep"])
-        fig.add_trace(go.Scattergeo(lon=lon, lat=lat, mode="lines", hoverinfo="skip", showlegend=False,
-                                    line=dict(color="#111111", width=2.2)))
+    for key, geom in outlines.items():       # département outlines ("dep:CODE"; "dep" in older warehouses)
+        if key == "dep" or key.startswith("dep:"):
+            lon, lat = _lines(geom)
+            fig.add_trace(go.Scattergeo(lon=lon, lat=lat, mode="lines", hoverinfo="skip", showlegend=False,
+                                        line=dict(color="#111111", width=2.2)))
     lab = labels.dropna(subset=["label_lon"])
     texts = [_short(n) for n in lab.nom_court]
     fig.add_trace(go.Scattergeo(lon=lab.label_lon, lat=lab.label_lat, mode="text", text=texts,

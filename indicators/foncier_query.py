@@ -146,7 +146,7 @@ def get(snap: Snapshot, ind: Indicator, niveau: str = "epci", territoires: list[
             n = (n + " ; " if n else "") + f"Champ renseigné pour {int(r.n_renseignes)} site(s) sur {int(r.n_sites)}"
         statut.append(s)
         note.append(n)
-        valeur.append(v)
+        valeur.append(np.nan if v is None or pd.isna(v) else float(v))
     df["valeur"] = pd.Series(valeur, index=df.index, dtype=float)
     df["statut"], df["note"] = statut, note
     df["annee"] = df.annee.astype("Int64")

@@ -33,10 +33,13 @@ def _examples() -> Path:
 
 
 def _communes(warehouse: Path) -> pd.DataFrame:
+    """The member communes of the warehouse's territory (those of its EPCI)."""
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         return con.execute("""SELECT c.code AS code_insee, c.nom, c.epci_siren, e.nom AS epci_nom, c.population, c.departement
-                              FROM ref_communes c JOIN ref_epci e ON e.siren = c.epci_siren""").df()
+                              FROM ref_communes c JOIN ref_epci e ON e.siren = c.epci_siren
+                              WHERE c.epci_siren IN (SELECT code FROM ref_territoires WHERE niveau = 'epci' AND role = 'membre')
+                              ORDER BY c.code""").df()
     finally:
         con.close()
 
@@ -158,7 +161,12 @@ def test_held_out_inventory_loads_and_every_indicator_equals_a_pandas_recomputat
     dispo = query.get(snap, "foncier_surface_disponible", "epci").set_index("code")
     epci_blank = communes.set_index("code_insee").epci_siren[data["site-eco"][1]["site_comm_insee"]]
     assert dispo.statut[epci_blank] == "partiel" and "Champ renseigné pour" in dispo.note[epci_blank]
-    assert (dispo.drop(index=epci_blank).statut == "ok").all()
+    members = sorted(set(communes.epci_siren))
+    assert (dispo.loc[members].drop(index=epci_blank).statut == "ok").all()
+    assert (dispo.drop(index=members).statut == "absent").all()       # EPCI of the warehouse with no inventory
+    # The TI level (ref_appartenance 'ti'): every site of its member communes.
+    ti = query.get(snap, "foncier_surface_brute", "ti").query("statut != 'absent'")
+    assert len(ti) == 1 and ti.valeur.iat[0] == pytest.approx(expected.foncier_surface_brute.sum())
     # Fewer than 3 sales: « s », no reason given.
     by_site = query.get(snap, "foncier_prix_m2_median", "site")
     few = by_site[(by_site.n_renseignes > 0) & (by_site.n_renseignes < 3)]
@@ -174,8 +182,9 @@ def test_held_out_inventory_loads_and_every_indicator_equals_a_pandas_recomputat
     out = subprocess.run([sys.executable, "-m", "indicators", "show", "foncier_surface_disponible", "--niveau", "epci",
                           "--warehouse", str(warehouse), "--format", "csv"], capture_output=True, text=True, env=env,
                          cwd=ROOT, check=True).stdout
-    cli = pd.read_csv(io.StringIO(out), dtype={"code": str}, sep=None, engine="python").set_index("code")
-    assert len(cli) == len(dispo) and set(cli.index) == set(dispo.index)
+    cli = pd.read_csv(io.StringIO(out), dtype={"code": str}, sep=None, engine="python", decimal=",").set_index("code")
+    assert set(cli.index) == set(dispo.index)
+    np.testing.assert_allclose(cli.valeur.loc[members].to_numpy(dtype=float), dispo.valeur.loc[members].to_numpy(dtype=float))
 
 
 def test_a_new_level_of_ref_appartenance_is_covered_without_code_change(tmp_path, warehouse):
