@@ -34,7 +34,7 @@ def _show(args) -> int:
         from . import plan
         df = plan.for_people(query.plan_actions(snap)) if args.name == "plan_actions" else plan.binomes_for_people(query.plan_binomes(snap))
     else:
-        codes = None if args.tous else query.perimeter(snap, args.niveau)
+        codes = None if args.tous or args.niveau not in query.NIVEAUX else query.perimeter(snap, args.niveau)
         df = query.get(snap, args.name, niveau=args.niveau, annee=args.annee, definition=args.definition, territoires=codes)
     if args.format == "csv":
         sys.stdout.write(to_csv_text(df))
