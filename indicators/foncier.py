@@ -262,6 +262,12 @@ def map_sentence(sites: pd.DataFrame) -> str:
 
 # --- the slide ------------------------------------------------------------------------------------
 
+def short_name(ctx) -> str:
+    """The name in titles and sentences: the TI's short name (« TI … »), or the EPCI's."""
+    per = getattr(ctx, "per", None)
+    return per.ti.nom_court if per is not None and ctx.focus_niveau == "ti" and per.ti else ctx.focus_name
+
+
 def slide(ctx):
     """The committee slide « Foncier économique »: land for sale by EPCI (native bar chart) and the finding.
     ctx: indicators.export.slides.Context."""
@@ -275,7 +281,7 @@ def slide(ctx):
     if not len(ref) or (ref.statut == "absent").all():
         return S._absent("foncier", name)
     f = disponible(epci, ref, ctx.get("foncier_surface_brute", focus_niveau, territoires=[focus]),
-                   ctx.get("foncier_sites", focus_niveau, territoires=[focus]), ctx.focus_name)
+                   ctx.get("foncier_sites", focus_niveau, territoires=[focus]), short_name(ctx))
     e = S._rows(epci, label, "ha")
     e = e.assign(_s=e.valeur.fillna(-1.0)).sort_values("_s", ascending=False, kind="stable").drop(columns="_s")
     table = S._concat([e, S._rows(ref, label, "ha", usage="phrase")])

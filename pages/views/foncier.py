@@ -25,7 +25,8 @@ def run() -> None:
     st.title("Foncier économique")
     ui.slide_button("foncier")
     niveau, code = ui.territory()
-    name = ui.territory_name(code)
+    full = ui.territory_name(code)
+    name = ui.per().ti.nom_court if niveau == "ti" else full     # « TI … » in titles and sentences
     epci = {n: ui.get(n, "epci") for n in NAMES}
     focus = {n: ui.get(n, niveau, territoires=[code]) for n in NAMES}
     if (focus["foncier_sites"].statut == "absent").all():
@@ -35,7 +36,7 @@ def run() -> None:
     disp = foncier.disponible(epci["foncier_surface_disponible"], focus["foncier_surface_disponible"],
                               focus["foncier_surface_brute"], focus["foncier_sites"], name)
     year = disp.annee or ""
-    st.markdown(f"Inventaire des zones d'activités économiques (standard CNIG « Sites économiques »), {name}, "
+    st.markdown(f"Inventaire des zones d'activités économiques (standard CNIG « Sites économiques »), {full}, "
                 f"état {year}." + ui.demo_note(focus["foncier_sites"]))
     cols = st.columns(len(foncier.KEY_FIGURES))
     for col, (value, label, statut) in zip(cols, foncier.key_figures(focus)):

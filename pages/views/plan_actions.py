@@ -136,7 +136,7 @@ def _foncier_link() -> None:
     from indicators import foncier
 
     niveau, code = ui.territory()
-    name = ui.territory_name(code)
+    name = ui.per().ti.nom_court if niveau == "ti" else ui.territory_name(code)
     disp = foncier.disponible(ui.get("foncier_surface_disponible", "epci"),
                               ui.get("foncier_surface_disponible", niveau, territoires=[code]),
                               ui.get("foncier_surface_brute", niveau, territoires=[code]),
