@@ -154,6 +154,17 @@ def sites_for_people(sites: pd.DataFrame) -> pd.DataFrame:
     })
 
 
+def sites_display(table: pd.DataFrame) -> pd.DataFrame:
+    """sites_for_people with French number formats (for the screen; the CSV keeps the numbers)."""
+    out = table.copy()
+    for col in out.columns:
+        if col.endswith("(ha)") or col.endswith("(%)"):
+            out[col] = [fmt.number(v, 1) for v in out[col]]
+        elif col in ("Terrains en vente", "Unités foncières", "Établissements", "Emplois"):
+            out[col] = [fmt.number(v, 0) for v in out[col]]
+    return out
+
+
 def with_available_land(sites: pd.DataFrame, minimum_ha: float = 0.0) -> pd.DataFrame:
     """Sites with land for sale (surface disponible above `minimum_ha`, or a terrain « en vente »)."""
     d = sites.surface_disponible_ha.fillna(0)

@@ -85,7 +85,7 @@ def run() -> None:
     table = foncier.sites_for_people(shown)
     st.markdown(f"{fmt.number(len(shown))} site(s) sur {fmt.number(len(sites))} ; "
                 f"{foncier.ha(shown.surface_disponible_ha.sum())} disponibles à la vente.")
-    st.dataframe(table, hide_index=True, width="stretch")
+    st.dataframe(foncier.sites_display(table), hide_index=True, width="stretch")
     st.download_button("Télécharger la liste des sites (CSV)", data=to_csv_bytes(table),
                        file_name="sites_foncier_disponible.csv", mime="text/csv", key="csv_foncier_sites")
 
