@@ -280,6 +280,10 @@ def test_page_slide_and_annex_say_the_same(demo_warehouse, use_warehouse, snap):
     wb = load_workbook(io.BytesIO(build_annex(snap, slides.Selection(), ["foncier"])), read_only=True)
     rows = list(wb["Foncier économique"].iter_rows(values_only=True))
     assert rows[0][0] == s.titre and rows[1][0] == s.phrase
+    # The plan's axe 1 actions lead to these indicators.
+    at.switch_page("pages/views/plan_actions.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any(m.value.startswith("Repères du foncier économique (") for m in at.markdown)
 
 
 def test_page_without_inventory_says_what_to_load(reference_warehouse, use_warehouse):

@@ -168,8 +168,11 @@ def _detail(actions: pd.DataFrame) -> None:
                                "Valeur": [r[1] if isinstance(r[1], str) and r[1] else "non renseigné" for r in rows]})
                  .set_index(""))
     with c2:
+        if a.axe_num == 1:   # axe 1 « Foncier et attractivité »: the foncier indicators of the action's territory
+            _foncier_link()
         if not a.filieres:
-            st.info("Filière non renseignée : indiquez-la dans le classeur pour voir les chiffres de la filière.")
+            if a.axe_num != 1:
+                st.info("Filière non renseignée : indiquez-la dans le classeur pour voir les chiffres de la filière.")
             return
         figures = plan.filiere_figures(actions[actions.numero == numero], ui.get, _years())
         where = a.territoires_noms or "Hautes-Alpes (EPCI non renseigné)"
