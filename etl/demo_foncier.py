@@ -35,15 +35,16 @@ def _of(place: str, bare: bool) -> str:
 STADES_LIBRES = ["en vente", "en vente avec contraintes"]
 
 
-def _points(codes: list[str], contours: Path) -> dict[str, tuple[float, float]]:
-    """A point inside each commune (from the reference contours)."""
+def _points(communes: pd.DataFrame) -> dict[str, tuple[float, float]]:
+    """A point inside each commune (from the reference contours of their départements)."""
     import shapely
     from shapely.geometry import shape
 
-    wanted, out = set(codes), {}
-    if not contours.exists():
-        return out
-    for feat in json.loads(contours.read_text(encoding="utf-8"))["features"]:
+    from .geo import read_features
+
+    wanted, out = set(communes.code_insee), {}
+    deps = communes.departement if "departement" in communes else communes.code_insee.str[:2]
+    for feat in read_features(set(deps)):
         code = str(feat["properties"].get("code_insee") or feat["properties"].get("code") or "")
         if code in wanted:
             p = shapely.point_on_surface(shape(feat["geometry"]))
@@ -62,13 +63,13 @@ def _square(lon: float, lat: float, ha: float) -> str:
     return json.dumps({"type": "Polygon", "coordinates": [ring]})
 
 
-def tables(communes: pd.DataFrame, contours: Path, seed: int = SEED) -> dict[str, list[dict]]:
+def tables(communes: pd.DataFrame, seed: int = SEED) -> dict[str, list[dict]]:
     """The four CNIG tables (lists of rows keyed by the standard's field names).
 
-    communes: code_insee, nom, epci_siren, nom (EPCI name as `epci_nom` if present), population."""
+    communes: code_insee, nom, epci_siren, departement, population (and the EPCI's name as `epci_nom`)."""
     rng = np.random.default_rng(seed)
     communes = communes.sort_values(["epci_siren", "population"], ascending=[True, False])
-    points = _points(communes.code_insee.tolist(), contours)
+    points = _points(communes)
     sites, terrains, etabs, poles = [], [], [], []
     n_site = n_terr = 0
     for k, (epci, g) in enumerate(communes.groupby("epci_siren", sort=True)):
@@ -189,7 +190,7 @@ def package_bytes(data: dict[str, list[dict]], title: str) -> bytes:
     return buf.getvalue()
 
 
-def write(path: Path, communes: pd.DataFrame, contours: Path) -> Path:
+def write(path: Path, communes: pd.DataFrame) -> Path:
     path = Path(path)
-    path.write_bytes(package_bytes(tables(communes, contours), "Inventaire des ZAE (données de démonstration)"))
+    path.write_bytes(package_bytes(tables(communes), "Inventaire des ZAE (données de démonstration)"))
     return path

@@ -23,7 +23,6 @@ from etl.validate import LoadError
 from tests.conftest import ROOT, quiet
 
 EXAMPLES = ROOT.parent / "shared" / "reference" / "cnig_sites_economiques"
-CONTOURS = ROOT / "data" / "reference" / "communes_contours.geojson"
 
 
 def _examples() -> Path:
@@ -94,7 +93,7 @@ def test_cnig_valid_examples_pass_the_published_schemas_and_load_once_placed_in_
 
 
 def test_a_file_breaking_the_schema_is_refused_in_french_naming_line_field_and_rule(tmp_path, warehouse):
-    data = demo_foncier.tables(_communes(warehouse).head(40), CONTOURS, seed=3)
+    data = demo_foncier.tables(_communes(warehouse).head(40), seed=3)
     sites = data["site-eco"][:3]
     sites[1] = dict(sites[1], site_surf_brute="12,5")                   # decimal comma: not a Table Schema number
     sites[2] = dict(sites[2], site_voca_industrielle="peut-être", site_actu_date="12/03/2025")
@@ -143,7 +142,7 @@ def test_held_out_inventory_loads_and_every_indicator_equals_a_pandas_recomputat
     from indicators import query
 
     communes = _communes(warehouse)
-    data = demo_foncier.tables(communes, CONTOURS, seed=11)     # not the demo's seed: a held-out inventory
+    data = demo_foncier.tables(communes, seed=11)     # not the demo's seed: a held-out inventory
     blank = data["site-eco"][1]["site_id"]
     data["site-eco"][1]["site_surf_comm_dispo"] = None            # one site leaves the field empty: partial aggregate
     outside = dict(data["site-eco"][0], site_id="80024_SITE-ECO_09999", site_comm_insee="80024")
@@ -191,7 +190,7 @@ def test_a_new_level_of_ref_appartenance_is_covered_without_code_change(tmp_path
     from indicators import query
 
     communes = _communes(warehouse)
-    data = demo_foncier.tables(communes, CONTOURS, seed=5)
+    data = demo_foncier.tables(communes, seed=5)
     load(_write_tables(data, tmp_path / "inv"), warehouse, progress=quiet)
     con = duckdb.connect(str(warehouse))
     try:   # a level the code has never heard of: two zones splitting the communes
@@ -211,7 +210,7 @@ def test_a_new_level_of_ref_appartenance_is_covered_without_code_change(tmp_path
 def test_newer_rows_replace_older_ones_and_an_older_file_loaded_later_is_ignored(tmp_path, warehouse):
     from indicators import query
 
-    data = demo_foncier.tables(_communes(warehouse), CONTOURS, seed=2)
+    data = demo_foncier.tables(_communes(warehouse), seed=2)
     site = dict(data["site-eco"][0])
 
     def write(name: str, **kw) -> Path:
@@ -242,7 +241,7 @@ def test_template_writes_empty_conformant_tables_that_load_once_filled(tmp_path,
     assert len(pd.read_csv(dest / "champs.csv", sep=";")) == sum(len(cnig.field_names(t)) for t in cnig.TABLES)
     [empty] = check([dest / "site-eco.csv"])
     assert empty.statut == "refusé" and "aucune ligne" in empty.problems[0].message
-    row = demo_foncier.tables(communes[communes.epci_siren == siren], CONTOURS)["site-eco"][0]
+    row = demo_foncier.tables(communes[communes.epci_siren == siren])["site-eco"][0]
     with open(dest / "site-eco.csv", "a", encoding="utf-8", newline="") as f:
         csv.writer(f, delimiter=";").writerow(["" if row.get(n) is None else row[n] for n in cnig.field_names("site-eco")])
     archive = shutil.make_archive(str(tmp_path / "modele_rempli"), "zip", dest)
