@@ -262,12 +262,11 @@ def map_title(sites: pd.DataFrame, name: str) -> str:
 
 
 def map_sentence(sites: pd.DataFrame) -> str:
-    n = len(sites)
-    if not n:
+    if not len(sites):
         return "Aucun site économique inventorié sur ce territoire."
     high = int((sites.taux_vacance >= 0.15).sum())
     top = sites.sort_values("surface_brute_ha", ascending=False).iloc[0]
-    return (f"{fmt.number(n)} sites ; le plus étendu : {top.nom} ({ha(top.surface_brute_ha)}, {top.commune_nom})."
+    return (f"Le site le plus étendu : {top.nom} ({ha(top.surface_brute_ha)}, {top.commune_nom})."
             + (f" {high} site{'s' if high > 1 else ''} à 15{NBSP}% de vacance ou plus." if high else ""))
 
 
