@@ -7,6 +7,7 @@
     python -m etl status [--warehouse PATH]
     python -m etl fetch  [--dest data/raw] [--only NAME...]
     python -m etl template [--output data/modele_import_chambre.xlsx]
+    python -m etl template --foncier [--epci SIREN] [--output DOSSIER]
 """
 from __future__ import annotations
 
@@ -91,6 +92,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--only", nargs="+", help="seulement ces sources (base_comparateur, populations_legales, urssaf, sirene_DD)")
     p = sub.add_parser("template", help="écrire le modèle d'import des chambres consulaires (xlsx)")
     p.add_argument("--output", type=Path, default=None)
+    p.add_argument("--foncier", action="store_true",
+                   help="inventaire vide des zones d'activités au standard CNIG « Sites économiques » (dossier de CSV)")
+    p.add_argument("--epci", help="SIREN de l'EPCI de l'inventaire (avec --foncier)")
     args = parser.parse_args(argv)
     try:
         if args.cmd == "build":
@@ -114,6 +118,15 @@ def main(argv: list[str] | None = None) -> int:
 
             files = fetch.fetch(args.dest or fetch.DEFAULT_DEST, args.only)
             print("Téléchargements terminés. Pour les charger : python -m etl load " + " ".join(str(f) for f in files))
+            return 0
+        if args.cmd == "template" and args.foncier:
+            from . import template_foncier
+
+            try:
+                print(f"Inventaire vide écrit : {template_foncier.write(args.output, args.epci)}")
+            except ValueError as exc:
+                print(str(exc), file=sys.stderr)
+                return 2
             return 0
         if args.cmd == "template":
             from . import template

@@ -49,7 +49,8 @@ COMMON_NAF = {"47.11F": 12, "47.11B": 8, "47.24Z": 6, "47.73Z": 5, "45.20A": 8, 
 
 
 def _generator_version() -> str:
-    return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
+    own = Path(__file__).read_bytes() + Path(__file__).with_name("demo_foncier.py").read_bytes()
+    return hashlib.sha256(own).hexdigest()[:16]
 
 
 def ensure(dest: Path, progress=print, perimeter: Perimeter | None = None) -> list[Path]:
@@ -59,7 +60,8 @@ def ensure(dest: Path, progress=print, perimeter: Perimeter | None = None) -> li
     dest = Path(dest) / perimeter.ti_code
     # No base comparateur: its figures (population, emplois, establishments by A5) are real, from the
     # embedded extract of data/default/ (etl/load.py loads it at every build).
-    files = [dest / "urssaf_commune_ape_2024_demo.csv", dest / "cci_entreprises_2022_demo.xlsx"]
+    files = [dest / "urssaf_commune_ape_2024_demo.csv", dest / "cci_entreprises_2022_demo.xlsx",
+             dest / "inventaire_zae_cnig_demo.zip"]
     stamp = dest / "VERSION"
     version = f"{_generator_version()} {hashlib.sha256(perimeter.to_json().encode()).hexdigest()[:16]}"
     if all(f.exists() for f in files) and stamp.exists() and stamp.read_text().strip() == version:
@@ -118,6 +120,9 @@ def generate(dest: Path, files: list[Path], perimeter: Perimeter | None = None) 
     _skip_former_base_comparateur(rng, communes)
     _urssaf(rng, communes, naf, files[0])
     _chamber(rng, communes, naf, files[1], cal)
+    # Inventory of economic zones (CNIG « Sites économiques » data package): its own generator.
+    from . import demo_foncier
+    demo_foncier.write(files[2], communes.rename(columns={"nom_court": "epci_nom"}))
 
 
 def _skip_former_base_comparateur(rng, communes: pd.DataFrame) -> None:

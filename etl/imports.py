@@ -31,7 +31,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 MAX_UPLOAD_MB = int(os.environ.get("TI_MAX_UPLOAD_MB", "200"))
-EXTENSIONS = ("csv", "txt", "xlsx", "gz", "parquet")
+EXTENSIONS = ("csv", "txt", "xlsx", "gz", "parquet", "zip")   # zip: a CNIG « Sites économiques » package
 CHECK_TIMEOUT_S = 300
 LOAD_TIMEOUT_S = 900
 CHILD_MEMORY_BYTES = int(os.environ.get("TI_IMPORT_MEMORY_MB", "6144")) * 1024**2

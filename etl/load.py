@@ -296,7 +296,7 @@ def _apply(con: duckdb.DuckDBPyConnection, staged: sources.Staged, path: Path, s
         con.execute("INSERT INTO problemes VALUES (?, ?, ?, ?, ?, ?)", [sid, p.fichier, p.ligne, p.colonne, p.message, p.grave])
     # Sources whose every row was replaced by a newer vintage leave the lineage.
     con.execute("""
-        DELETE FROM sources s WHERE kind NOT IN ('reference', 'plan_actions') AND source_id <> ?
+        DELETE FROM sources s WHERE kind NOT IN ('reference', 'plan_actions', 'sites_economiques') AND source_id <> ?
           AND NOT EXISTS (SELECT 1 FROM facts f WHERE f.source_id = s.source_id)
           AND NOT EXISTS (SELECT 1 FROM firmes f WHERE f.source_id = s.source_id)""", [sid])
     con.execute("DELETE FROM source_couverture WHERE source_id NOT IN (SELECT source_id FROM sources)")

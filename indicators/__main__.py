@@ -34,7 +34,7 @@ def _show(args) -> int:
         from . import plan
         df = plan.for_people(query.plan_actions(snap)) if args.name == "plan_actions" else plan.binomes_for_people(query.plan_binomes(snap))
     else:
-        codes = None if args.tous else query.perimeter(snap, args.niveau)
+        codes = None if args.tous or args.niveau not in query.NIVEAUX else query.perimeter(snap, args.niveau)
         df = query.get(snap, args.name, niveau=args.niveau, annee=args.annee, definition=args.definition, territoires=codes)
     if args.format == "csv":
         sys.stdout.write(to_csv_text(df))
@@ -140,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("list", help="lister les indicateurs")
     p = sub.add_parser("show", help="afficher un indicateur")
     p.add_argument("name")
-    p.add_argument("--niveau", default="epci", choices=query.NIVEAUX)
+    p.add_argument("--niveau", default="epci", choices=query.NIVEAUX + ["site"], help="« site » : indicateurs du foncier économique")
     p.add_argument("--annee", type=int)
     p.add_argument("--definition", default="coeur", choices=["coeur", "elargi"], help="périmètre des filières")
     p.add_argument("--tous", action="store_true",

@@ -64,6 +64,8 @@ def value(v, unite: str, statut: str = "ok", decimals: int | None = None) -> str
         return euros(v, decimals=decimals)
     if unite == "part":
         return percent(v, 1 if decimals is None else decimals)
+    if unite in ("ha", "€/m²"):
+        return f"{number(v, 1 if decimals is None else decimals)}{NBSP}{unite}"
     if unite == "km²":
         return f"{number(v, 0 if decimals is None else decimals)}{NBSP}km²"
     return number(v, 0 if decimals is None else decimals)

@@ -93,6 +93,9 @@ def _mart_years(snap: Snapshot, mesure: str, groupements: list[str], niveaux: li
 def years(snap: Snapshot, name: str, niveau: str = "departement", definition: str = "coeur") -> list[int]:
     """Years for which the indicator has at least one value at that level."""
     ind = get_indicator(name)
+    if ind.kind == "foncier":  # inventories of economic zones: one state, the year of its latest update
+        from . import foncier_query
+        return foncier_query.years(snap)
     return _mart_years(snap, ind.mesure, [_groupement(ind, definition)], [niveau])
 
 
@@ -524,6 +527,9 @@ def get(snap: Snapshot, name: str, niveau: str = "epci", annee: int | None = Non
         territoires: list[str] | None = None, definition: str = "coeur", annee_base: int | None = None) -> pd.DataFrame:
     """One indicator, tidy. Without annee/annees: the latest year the indicator has at that level."""
     ind = get_indicator(name)
+    if ind.kind == "foncier":  # inventories of economic zones (indicators/foncier_query.py): their latest state
+        from . import foncier_query
+        return foncier_query.get(snap, ind, niveau, territoires)
     groupement = _groupement(ind, definition)
     if annees is None:
         if annee is None:

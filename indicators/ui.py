@@ -83,7 +83,7 @@ def get(name: str, niveau: str = "epci", annee: int | None = None, annees: list[
         territoires: list[str] | None = None, definition: str = "coeur", annee_base: int | None = None) -> pd.DataFrame:
     """query.get, cached; without `territoires`, the territory's perimeter at that level (a national
     warehouse holds 1 253 EPCIs: a page reads only what it shows)."""
-    if territoires is None:
+    if territoires is None and niveau in query.NIVEAUX:  # (foncier indicators by site: every site of the warehouse)
         territoires = perimeter(niveau)
     return _cached_get(snapshot().version, name, niveau, annee, tuple(annees) if annees else None,
                        tuple(territoires) if territoires else None, definition, annee_base)
@@ -456,3 +456,18 @@ def _select_from_map(event, key: str) -> None:
     if clicked[0] != st.session_state.get("territoire"):
         st.session_state[_PENDING_TERRITORY] = clicked[0]
         st.rerun()
+
+
+# --- foncier économique (CNIG inventories of economic zones) ---------------------------------------
+
+@st.cache_data(ttl=3600, max_entries=64, show_spinner=False)
+def _cached_sites(version: str, territoires, niveau: str) -> pd.DataFrame:
+    from . import foncier_query
+    return foncier_query.sites(snapshot(), list(territoires) if territoires is not None else None, niveau)
+
+
+def foncier_sites(territoires: list[str] | None = None, niveau: str = "epci") -> pd.DataFrame:
+    """The inventory's sites of those territories (default: the perimeter's EPCIs), one row each."""
+    if territoires is None:
+        territoires = perimeter("epci")
+    return _cached_sites(snapshot().version, tuple(territoires), niveau)

@@ -20,7 +20,7 @@ from indicators.export.deck import build_deck
 from indicators.export.slides import Selection
 
 EXPECTED = ["titre", "chiffres_cles", "ca_croissance", "ca_secteurs", "ca_repartition", "industrie", "filieres",
-            "comparer", "carte", "sources"]
+            "comparer", "carte", "foncier", "sources"]
 CHART_TYPES = {"ca_croissance": XL_CHART_TYPE.BAR_CLUSTERED, "ca_secteurs": XL_CHART_TYPE.LINE_MARKERS,
                "ca_repartition": XL_CHART_TYPE.PIE, "industrie": XL_CHART_TYPE.BAR_CLUSTERED,
                "filieres": XL_CHART_TYPE.BAR_STACKED}

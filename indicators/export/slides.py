@@ -29,6 +29,7 @@ KINDS = {
     "evolution": ("%", 1.0, 3, "+0.0%;-0.0%;0.0%"),
     "count": ("", 1.0, 0, "#,##0"),
     "km2": ("km²", 1.0, 0, '#,##0" km²"'),
+    "ha": ("ha", 1.0, 1, '#,##0.0" ha"'),
 }
 UNIT_KIND = {"€": "eur", "part": "part", "km²": "km2"}
 STATUT_MARKS = {"ok": "", "partiel": "partiel", "secret": "s (secret statistique)", "absent": "– (absent)"}
@@ -46,14 +47,16 @@ FILIERE_MEASURES = {"etablissements_filiere": "établissements employeurs", "eff
                     "ca_filiere": "chiffre d'affaires"}
 
 ORDER = ["titre", "chiffres_cles", "ca_croissance", "ca_secteurs", "ca_repartition", "industrie", "filieres",
-         "comparer", "carte", "sources"]
+         "comparer", "carte", "foncier", "sources"]
 # Slides of each dashboard page (the page's download button builds these).
 PAGE_SLIDES = {"accueil": ORDER, "chiffres_cles": ["chiffres_cles"],
                "chiffre_affaires": ["ca_croissance", "ca_secteurs", "ca_repartition"], "industrie": ["industrie"],
-               "filieres": ["filieres"], "comparer": ["comparer"], "sources": ["sources"], "carte": ["carte"]}
+               "filieres": ["filieres"], "comparer": ["comparer"], "sources": ["sources"], "carte": ["carte"],
+               "foncier": ["foncier"]}
 SHEET_NAMES = {"chiffres_cles": "Chiffres clés", "ca_croissance": "CA évolution", "ca_secteurs": "CA par secteur",
                "ca_repartition": "CA répartition", "industrie": "Industrie", "filieres": "Filières",
-               "comparer": "Comparer les EPCI", "carte": "Carte", "sources": "Sources"}
+               "comparer": "Comparer les EPCI", "carte": "Carte", "sources": "Sources",
+               "foncier": "Foncier économique"}
 
 
 class SelectionError(ValueError):
@@ -554,6 +557,16 @@ def slide_carte(ctx: Context, figure=None) -> Slide | None:
 BUILDERS = {"titre": slide_titre, "chiffres_cles": slide_chiffres_cles, "ca_croissance": slide_ca_croissance,
             "ca_secteurs": slide_ca_secteurs, "ca_repartition": slide_ca_repartition, "industrie": slide_industrie,
             "filieres": slide_filieres, "comparer": slide_comparer, "sources": slide_sources}
+
+
+def slide_foncier(ctx: Context) -> Slide:
+    """Foncier économique (CNIG inventories): its content lives with the page's findings."""
+    from ..foncier import slide
+
+    return slide(ctx)
+
+
+BUILDERS["foncier"] = slide_foncier
 
 
 def build(snap: Snapshot, sel: Selection, keys: list[str] | None = None, map_figure=None,

@@ -126,8 +126,24 @@ def _by_axe(actions: pd.DataFrame) -> None:
         st.markdown(f"#### {t.libelle}")
         st.markdown(f"{plan.status_line(t)} — montant estimé : {plan.amount_text(t.montant_eur, t.sans_montant, t.actions)}.")
         st.table(table.loc[g.index, shown].set_index("N°"))
+        if axe_num == 1:  # axe 1 « Foncier et attractivité »: its indicators are on the Foncier économique page
+            _foncier_link()
     st.download_button("Télécharger le plan d'actions (CSV)", data=to_csv_bytes(plan.for_people(actions)),
                        file_name="plan_actions.csv", mime="text/csv", key="csv_plan")
+
+
+def _foncier_link() -> None:
+    from indicators import foncier
+
+    niveau, code = ui.territory()
+    name = ui.per().ti.nom_court if niveau == "ti" else ui.territory_name(code)
+    disp = foncier.disponible(ui.get("foncier_surface_disponible", "epci"),
+                              ui.get("foncier_surface_disponible", niveau, territoires=[code]),
+                              ui.get("foncier_surface_brute", niveau, territoires=[code]),
+                              ui.get("foncier_sites", niveau, territoires=[code]), name)
+    st.markdown(foncier.axe1_text(disp))
+    st.page_link("pages/views/foncier.py", label="Indicateurs du foncier économique (sites, surfaces disponibles, vacance)",
+                 icon=":material/location_city:")
 
 
 def _detail(actions: pd.DataFrame) -> None:
@@ -152,8 +168,11 @@ def _detail(actions: pd.DataFrame) -> None:
                                "Valeur": [r[1] if isinstance(r[1], str) and r[1] else "non renseigné" for r in rows]})
                  .set_index(""))
     with c2:
+        if a.axe_num == 1:   # axe 1 « Foncier et attractivité »: the foncier indicators of the action's territory
+            _foncier_link()
         if not a.filieres:
-            st.info("Filière non renseignée : indiquez-la dans le classeur pour voir les chiffres de la filière.")
+            if a.axe_num != 1:
+                st.info("Filière non renseignée : indiquez-la dans le classeur pour voir les chiffres de la filière.")
             return
         figures = plan.filiere_figures(actions[actions.numero == numero], ui.get, _years())
         where = a.territoires_noms or "Hautes-Alpes (EPCI non renseigné)"
