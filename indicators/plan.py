@@ -181,3 +181,66 @@ def figures_text(figures: pd.DataFrame) -> dict[str, str]:
             parts.append(f"{who} : {', '.join(vals)}")
         out[numero] = " | ".join(parts)
     return out
+
+
+# --- export of the current plan (read back by `python -m etl load`: a round trip changes nothing) ----------
+
+EXPORT_COLUMNS = [("N°", "numero"), ("Axe", "axe"), ("Intitulé de l'action", "intitule"), ("Porteur(s)", "porteurs"),
+                  ("EPCI", "territoires_noms"), ("Filière(s)", "filieres_noms"), ("Montant estimé (€)", "montant_eur"),
+                  ("Montant engagé (€)", "montant_engage"), ("Montant payé (€)", "montant_paye"),
+                  ("Financements", "financements"), ("Statut", "statut"), ("Date de début", "date_debut"),
+                  ("Date de fin", "date_fin"), ("Binôme élu-industriel", "binome"),
+                  ("Indicateur de suivi", "indicateur_suivi"), ("Indicateur cible", "cible_indicateur"),
+                  ("Sens de la cible", "cible_sens"), ("Valeur cible", "cible_valeur"), ("Année cible", "cible_annee"),
+                  ("Notes", "notes")]
+
+
+def export_table(actions: pd.DataFrame, dates_as_text: bool = True) -> pd.DataFrame:
+    """The plan with the workbook's headers (EPCI and filières by name, amounts in euros)."""
+    out = {}
+    for header, col in EXPORT_COLUMNS:
+        values = list(actions[col]) if col in actions else [None] * len(actions)
+        if col in ("date_debut", "date_fin"):
+            values = [None if pd.isna(v) else (pd.Timestamp(v).strftime("%d/%m/%Y") if dates_as_text
+                                                 else pd.Timestamp(v).date()) for v in values]
+        elif col == "cible_annee":
+            values = [None if v is None or pd.isna(v) else int(v) for v in values]
+        else:
+            values = [None if not isinstance(v, (list, str)) and pd.isna(v) else v for v in values]
+        out[header] = values
+    return pd.DataFrame(out)
+
+
+def to_xlsx(actions: pd.DataFrame, binomes: pd.DataFrame) -> bytes:
+    """The current plan as a workbook the loader reads (sheets « Actions » and « Binômes »)."""
+    import io
+
+    from openpyxl import Workbook
+
+    from .export.tables import neutralise
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Actions"
+    table = export_table(actions, dates_as_text=False)
+    ws.append(list(table.columns))
+    for row in table.itertuples(index=False):
+        ws.append([neutralise(v) for v in row])
+    for r in range(2, len(table) + 2):
+        for c in (7, 8, 9):
+            ws.cell(r, c).number_format = '#,##0 "€"'
+        for c in (12, 13):
+            ws.cell(r, c).number_format = "DD/MM/YYYY"
+    b = wb.create_sheet("Binômes")
+    b.append(["EPCI", "Élu(e)", "Industriel(le)"])
+    for r in binomes.itertuples():
+        b.append([r.epci, neutralise(r.elu), neutralise(r.industriel)])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def to_csv(actions: pd.DataFrame) -> bytes:
+    from .export.tables import to_csv_bytes
+
+    return to_csv_bytes(export_table(actions))

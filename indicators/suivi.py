@@ -149,6 +149,8 @@ def history(snap: Snapshot, numero: str | None = None) -> pd.DataFrame:
 
 
 def _shown(champ, v, names):
+    if isinstance(v, float) and math.isnan(v):
+        v = None
     if isinstance(v, list):
         v = [names.get(x, x) for x in v]
     return plan_store.shown(champ, v)
@@ -236,7 +238,12 @@ def deck_figures(snap: Snapshot) -> list[dict]:
     from .export import slides
 
     rows = []
-    for s in slides.build(snap, slides.Selection(), FROZEN_SLIDES):
+    ctx = slides.context(snap, slides.Selection())
+    built = []
+    for key in FROZEN_SLIDES:
+        with contextlib.suppress(Exception):  # a slide the warehouse cannot fill (no data loaded) freezes nothing
+            built += slides.build(snap, slides.Selection(), [key], ctx=ctx)
+    for s in built:
         t = s.table
         if not len(t) or "indicateur" not in t:
             continue
@@ -438,8 +445,8 @@ def ecarts_table(e: Ecarts, names: dict[str, str] | None = None) -> pd.DataFrame
     rows = []
     for r in e.actions.itertuples():
         rows.append({"Type": "action", "Objet": f"{r.numero} {r.intitule or ''}".strip(), "Territoire": "",
-                     "Champ": r.libelle, "Avant": "" if r.avant is None else _shown(r.champ, r.avant, names),
-                     "Après": "" if r.apres is None else _shown(r.champ, r.apres, names), "Différence": "",
+                     "Champ": r.libelle, "Avant": _shown(r.champ, r.avant, names),
+                     "Après": _shown(r.champ, r.apres, names), "Différence": "",
                      "Quand": (r.quand or "").replace("T", " "), "Qui": r.qui or ""})
     for r in e.indicateurs.itertuples():
         obj = r.indicateur + (f" — {r.categorie}" if r.categorie and r.categorie != r.indicateur else "")

@@ -458,6 +458,45 @@ def _read_binomes(sheet: _Sheet, epci: dict, epci_names: dict) -> tuple[list, in
     return out, n
 
 
+class _CsvSheet:
+    def __init__(self, title: str, rows: list[list[str]]):
+        self.title, self._rows = title, rows
+
+    def reset_dimensions(self):
+        pass
+
+    def iter_rows(self, values_only=True):
+        return iter([tuple(r) for r in self._rows])
+
+
+class _CsvBook:
+    """A CSV export of the plan read like a workbook of one sheet « Actions » (binômes: unchanged)."""
+    MAX_BYTES = 20 * 1024 * 1024
+
+    def __init__(self, path: Path):
+        import csv
+        import io
+
+        data = Path(path).read_bytes()[: self.MAX_BYTES + 1]
+        if len(data) > self.MAX_BYTES:
+            refuse(path, "plan d'actions en CSV de plus de 20 Mo : ce n'est pas un export du plan")
+        if b"\x00" in data:
+            refuse(path, "le plan d'actions se charge au format Excel (.xlsx) ou CSV (export du tableau de bord)")
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = data.decode("cp1252", errors="replace")
+        first = text.split("\n", 1)[0]
+        rows = list(csv.reader(io.StringIO(text), delimiter=";" if first.count(";") >= first.count(",") else ","))
+        # Text the export protected from spreadsheet formulas (a leading apostrophe) is read back as typed.
+        rows = [[c[1:] if c[:1] == "'" and c[1:2] in ("=", "+", "-", "@") else c for c in r] for r in rows]
+        self.worksheets = [_CsvSheet("Actions", rows)]
+        self.properties = type("P", (), {"modified": None})()
+
+    def close(self):
+        pass
+
+
 def _find_sheet(wb, *names: str):
     wanted = {_norm(n) for n in names}
     return next((ws for ws in wb.worksheets if _norm(ws.title) in wanted), None)
@@ -468,12 +507,13 @@ def stage(con: duckdb.DuckDBPyConnection, path: Path) -> Staged:
 
     path = Path(path)
     if not is_zip(path):
-        refuse(path, "le plan d'actions se charge au format Excel (.xlsx) : enregistrez le classeur en .xlsx")
-    check_xlsx(path)
-    try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many types on broken files
-        raise xlsx_failure(path, exc) from None
+        wb = _CsvBook(path)   # the plan exported as CSV (python -m indicators plan-export, page button)
+    else:
+        check_xlsx(path)
+        try:
+            wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        except Exception as exc:  # openpyxl raises many types on broken files
+            raise xlsx_failure(path, exc) from None
     try:
         ws = _find_sheet(wb, "Actions", "Plan d'actions", "Fiches actions") or wb.worksheets[0]
         epci, epci_names, filieres, filiere_labels = _lookups(con)
