@@ -130,19 +130,27 @@ def totals_for_people(t: pd.DataFrame, first: str) -> pd.DataFrame:
 Getter = Callable[..., pd.DataFrame]
 
 
-def filiere_figures(actions: pd.DataFrame, get: Getter, years: dict[str, int | None]) -> pd.DataFrame:
-    """For each action with a filière: the filière's figures in the action's territories (the département
+def filiere_figures(actions: pd.DataFrame, get: Getter, years: dict[str, int | None],
+                    whole: tuple[str, str, str] | None = None) -> pd.DataFrame:
+    """For each action with a filière: the filière's figures in the action's territories (the whole territory
     when no EPCI is filled in). `get(name, niveau, annee=...)` is `query.get` bound to a snapshot (or the
-    cached `ui.get`); `years`: the year of each indicator. Secret values stay secret (NaN + statut)."""
+    cached `ui.get`); `years`: the year of each indicator; `whole`: (niveau, code, name) of the whole territory
+    (`suivi.whole_territory`; default: the first département the getter returns). Secret values stay secret."""
     frames = {}
+    whole_niveau = whole[0] if whole else "departement"
     for name, _, _ in FIGURES:
         if years.get(name) is None:
             continue
-        frames[name] = pd.concat([get(name, niveau, annee=years[name]) for niveau in ("epci", "departement")],
+        frames[name] = pd.concat([get(name, niveau, annee=years[name]) for niveau in ("epci", whole_niveau)],
                                  ignore_index=True)
+    if whole:
+        whole_code = whole[1]
+    else:
+        deps = [df[df.niveau == whole_niveau].code for df in frames.values() if "niveau" in df]
+        whole_code = next((c.iat[0] for c in deps if len(c)), "")
     rows = []
     for a in actions.itertuples():
-        territories = a.territoires or ["05"]
+        territories = a.territoires or [whole_code]
         for filiere in a.filieres:
             for code in territories:
                 for name, label, unite in FIGURES:

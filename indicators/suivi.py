@@ -15,7 +15,6 @@ from datetime import date
 import pandas as pd
 
 from etl import plan_store
-from etl.sources.plan_actions import seed_store
 
 from . import format as fmt
 from .catalog import CATALOG
@@ -45,6 +44,8 @@ def store(snap: Snapshot):
     con = plan_store.connect(store_path(snap))
     try:
         if plan_store.is_empty(con):
+            from etl.sources.plan_actions import seed_store
+
             seed_store(con, snap.cursor, "système")
         yield con
     finally:
