@@ -233,13 +233,15 @@ def targets(snap: Snapshot, actions_df: pd.DataFrame, get=None) -> list[Target]:
 
 # --- committee editions ------------------------------------------------------------------------------
 
-def deck_figures(snap: Snapshot) -> list[dict]:
+def deck_figures(snap: Snapshot, ctx=None) -> list[dict]:
     """Every figure of the committee deck's data slides (default selection), as shown: rounded, secret
-    cells empty with their statut (the secret rules of the read side already applied)."""
+    cells empty with their statut (the secret rules of the read side already applied). `ctx`: a deck's
+    slides.Context to share its memoised queries."""
     from .export import slides
 
     rows = []
-    ctx = slides.context(snap, slides.Selection())
+    if ctx is None or ctx.sel != slides.Selection():
+        ctx = slides.context(snap, slides.Selection())
     built = []
     for key in FROZEN_SLIDES:
         with contextlib.suppress(Exception):  # a slide the warehouse cannot fill (no data loaded) freezes nothing
@@ -285,7 +287,7 @@ class Ecarts:
     plan_apres: list = field(default_factory=list)
 
 
-def ecarts(snap: Snapshot, nom: str | None = None) -> Ecarts | None:
+def ecarts(snap: Snapshot, nom: str | None = None, ctx=None) -> Ecarts | None:
     """What changed since the edition `nom` (default: the latest): action fields (net, with who and when from
     the history) and deck figures (value or year), secret on either side left secret."""
     with store(snap) as con:
@@ -314,7 +316,7 @@ def ecarts(snap: Snapshot, nom: str | None = None) -> Ecarts | None:
                          "quand": hk[-1]["quand"] if hk else "", "qui": ", ".join(dict.fromkeys(h["qui"] for h in hk))})
     acts = pd.DataFrame(rows, columns=["numero", "intitule", "champ", "libelle", "avant", "apres", "quand", "qui"])
     old = {(r["diapo"], r["indicateur"], r["code"], r["categorie"]): r for r in ed["chiffres"]}
-    new = {(r["diapo"], r["indicateur"], r["code"], r["categorie"]): r for r in deck_figures(snap)}
+    new = {(r["diapo"], r["indicateur"], r["code"], r["categorie"]): r for r in deck_figures(snap, ctx)}
     irows = []
     for key in list(old) + [k for k in new if k not in old]:
         o, n = old.get(key), new.get(key)
