@@ -171,7 +171,7 @@ def write(path: Path = DEFAULT_OUTPUT) -> Path:
     lists = wb.create_sheet(SHEET_LISTS)
     lists.append(["Statut", "EPCI (nom court)", "SIREN de l'EPCI", "Filière (libellé)", "Code de la filière", "Axe"])
     n = max(len(STATUTS), len(epci_sorted) + 1, len(filieres), len(AXES))
-    epci_list = [(e, s) for e, s in epci_sorted] + [(TOUT_DEPARTEMENT, "05")]
+    epci_list = [(e, s) for e, s in epci_sorted] + [(TOUT_DEPARTEMENT, None)]  # the whole territory: no SIREN
     for i in range(n):
         lists.append([
             STATUTS[i] if i < len(STATUTS) else None,

@@ -193,7 +193,15 @@ class Target:
             text += (f", trajectoire {v(self.attendu)} attendue (droite de {v(self.base)} en {self.annee_base} "
                      f"à la cible) : {'sur la trajectoire' if self.on_track else 'en retard sur la trajectoire'}")
         reached = self.valeur >= self.cible if self.sens == "≥" else self.valeur <= self.cible
-        return text + (" ; cible atteinte." if reached else ".")
+        if reached:
+            return text + " ; cible atteinte."
+        years = self.annee_cible - self.annee
+        if years > 0:
+            kind = "part" if self.unite == "part" else ("eur" if self.unite == "€" else "count")
+            pace = (self.cible - self.valeur) / years
+            pace_text = difference_text(kind, pace / 1e6 if kind == "eur" else pace)
+            text += f" ; rythme nécessaire {pace_text} par an jusqu'en {self.annee_cible}"
+        return text + "."
 
 
 def targets(snap: Snapshot, actions_df: pd.DataFrame, get=None) -> list[Target]:

@@ -240,10 +240,11 @@ def test_missing_required_column_and_not_a_workbook(tmp_path):
     [report] = loader.check([path], kind="plan_actions")
     assert report.statut == "refusé"
     assert any("colonne obligatoire absente : « Statut »" in p.message for p in report.problems)
+    # A CSV is read as an export of the plan (one sheet « Actions »): its missing column is named the same way.
     csv = tmp_path / "plan.csv"
     csv.write_text("N°;Axe;Intitulé de l'action;Statut\n1.1;Axe 1. X;Y;à lancer\n", encoding="utf-8")
     [report] = loader.check([csv])
-    assert report.statut == "refusé" and "format Excel (.xlsx)" in report.problems[0].message
+    assert report.statut == "refusé" and "colonne obligatoire absente : « Porteur(s) »" in report.problems[0].message
 
 
 # --- read side: figures next to each action, CLI, page ------------------------------------------
