@@ -295,3 +295,40 @@ def test_no_territory_code_in_the_plan_code():
                 "pages/views/plan_edit.py", "etl/plan_template.py"):
         text = (ROOT / rel).read_text(encoding="utf-8")
         assert not re.search(r"[\"'](05|93|ti-\d{4})[\"']", text), rel
+
+
+def test_import_page_shows_the_plan_changes_before_applying_them(wh, tmp_path, use_warehouse):
+    """Import page: an edited export shows its changes, waits for the confirmation, then applies them in the
+    administrator's name. An éditeur is refused the page (edits the plan, never loads data)."""
+    import openpyxl
+
+    from tests.test_importer import HASH, open_importer, sign_in, texts, upload
+
+    use_warehouse(wh)
+    s = snap(wh)
+    path = tmp_path / "plan.xlsx"
+    path.write_bytes(plan.to_xlsx(query.plan_actions(s), query.plan_binomes(s)))
+    wb = openpyxl.load_workbook(path)
+    ws = wb["Actions"]
+    ws.cell(2, [c.value for c in ws[1]].index("Statut") + 1).value = "en cours"
+    wb.save(path)
+    at = sign_in(open_importer({"admin": {"password_hash": HASH}}))
+    at = upload(at, "plan.xlsx", path.read_bytes())
+    assert "Appliquer ce classeur fera **1 changement(s)**" in texts(at)
+    [diff] = [d.value for d in at.dataframe if "Changement" in d.value.columns]
+    assert list(diff.Changement) == ["action 1.1, Statut : « à lancer » → « en cours »"]
+    assert row(wh, "1.1")["statut"] == "à lancer"      # nothing applied before the confirmation
+    at.checkbox[0].check().run()
+    next(b for b in at.button if b.label == "Charger dans l'entrepôt").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    h = suivi.history(snap(wh), "1.1")
+    assert row(wh, "1.1")["statut"] == "en cours" and list(h[h.Origine == "import"].Qui) == ["Claire Martin"]
+    editor = sign_in(open_importer({"admin": {"password_hash": HASH},
+                                    "editeur": {"password_hash": auth_hash("éditrice du plan")}}), "éditrice du plan")
+    assert "rôle éditeur" in " ".join(w.value for w in editor.warning) and not editor.file_uploader
+
+
+def auth_hash(password: str) -> str:
+    from indicators import auth
+
+    return auth.hash_password(password, iterations=auth.MIN_ITERATIONS)

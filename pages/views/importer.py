@@ -141,7 +141,7 @@ def _admin_page(name: str) -> None:
     outcome = checks.get(stored.sha256)
     if outcome is None:
         with st.spinner(f"Contrôle de {stored.name}…"):
-            outcome = imports.run("check", stored.path)
+            outcome = imports.run("check", stored.path, warehouse)
         checks[stored.sha256] = outcome
         imports.journal_append(raw, action="contrôle", stored=stored, outcome=outcome, qui=who, adresse=where)
     seconds = f"{outcome.seconds:.1f}".replace(".", ",")
@@ -152,12 +152,21 @@ def _admin_page(name: str) -> None:
         _journal(imports, raw)
         return
 
+    changes = next((r.get("changements") for r in outcome.reports if r.get("changements") is not None), None)
+    if changes is not None:
+        st.subheader("Changements du plan d'actions")
+        if changes:
+            st.markdown(f"Appliquer ce classeur fera **{len(changes)} changement(s)** au plan suivi, inscrits à "
+                        f"l'historique à votre nom (les colonnes absentes du classeur ne changent rien) :")
+            st.dataframe(pd.DataFrame({"Changement": changes}), hide_index=True, width="stretch")
+        else:
+            st.info("Ce classeur ne change rien au plan d'actions suivi.")
     st.subheader("3. Confirmer et charger")
     confirmed = st.checkbox(f"J'ai lu le rapport et je charge « {md(stored.name)} » dans l'entrepôt", key=f"confirme_{n}")
     if st.button("Charger dans l'entrepôt", type="primary", disabled=not confirmed, icon=":material/upload:"):
         before = ui.snapshot().version
         with st.spinner("Chargement et recalcul des agrégats…"):
-            result = imports.run("load", stored.path, warehouse)
+            result = imports.run("load", stored.path, warehouse, par=who)
         imports.journal_append(raw, action="chargement", stored=stored, outcome=result, qui=who, adresse=where)
         if result.ok:
             after = ui.begin_run().version
