@@ -1,6 +1,7 @@
 """Command line of the read side (messages in French).
 
     python -m indicators list
+    python -m indicators perimetre [--format csv|table] [--warehouse PATH]
     python -m indicators show NAME [--niveau ...] [--annee YYYY] [--warehouse PATH] [--format csv|table]
     python -m indicators show plan_actions|plan_binomes [--warehouse PATH] [--format csv|table]
     python -m indicators deck  --out FILE.pptx [--epci SIREN ...] [--annee YYYY] [--template FILE.pptx] [--warehouse PATH]
@@ -47,6 +48,22 @@ def _show(args) -> int:
     return 0
 
 
+def _perimeter(args) -> int:
+    from . import perimeter
+
+    snap = get_warehouse(args.warehouse).snapshot()
+    per = perimeter.load(snap)
+    df = per.rows()
+    if args.format == "csv":
+        sys.stdout.write(to_csv_text(df))
+    else:
+        import pandas as pd
+        print(per.label)
+        with pd.option_context("display.max_rows", None, "display.width", 200):
+            print(df.to_string(index=False))
+    return 0
+
+
 def _selection(args):
     from .export.slides import Selection
 
@@ -86,10 +103,10 @@ def _export(args) -> int:
 
 def _export_args(p, suffix: str) -> None:
     p.add_argument("--out", type=Path, required=True, help=f"fichier à écrire ({suffix})")
-    p.add_argument("--epci", nargs="+", metavar="SIREN", help="EPCI retenus (SIREN) ; par défaut les 9 EPCI")
+    p.add_argument("--epci", nargs="+", metavar="SIREN", help="EPCI retenus (SIREN) ; par défaut les EPCI membres du Territoire d'industrie")
     p.add_argument("--annee", type=int, help="année des indicateurs (à défaut, la dernière disponible avant)")
     p.add_argument("--annee-base", type=int, dest="annee_base", help="année de comparaison du chiffre d'affaires")
-    p.add_argument("--territoire", help="territoire des diapositives à un seul territoire : 05 ou un SIREN d'EPCI")
+    p.add_argument("--territoire", help="territoire des diapositives à un seul territoire : identifiant du TI (ti-XXXX) ou SIREN d'EPCI")
     p.add_argument("--filiere", default="etablissements_filiere",
                    choices=["etablissements_filiere", "effectifs_filiere", "ca_filiere"], help="mesure des filières")
     p.add_argument("--definition", default="coeur", choices=["coeur", "elargi"], help="périmètre des filières")
@@ -194,6 +211,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--template", type=Path, help="modèle PowerPoint (.pptx) de l'Agence : dispositions et polices")
     p = sub.add_parser("annex", help="annexe Excel : les chiffres de chaque diapositive")
     _export_args(p, ".xlsx")
+    p = sub.add_parser("perimetre", help="le périmètre de l'entrepôt : membres, références, voisins")
+    p.add_argument("--warehouse", type=Path)
+    p.add_argument("--format", default="table", choices=["table", "csv"])
     sub.add_parser("hash-password", help="empreinte du mot de passe administrateur (page « Importer des données »)")
     p = sub.add_parser("plan-export", help="exporter le plan d'actions tel qu'il est suivi (xlsx ou csv, réimportable)")
     p.add_argument("--out", type=Path, required=True)
@@ -221,6 +241,8 @@ def main(argv: list[str] | None = None) -> int:
             return _comite(args)
         if args.cmd == "plan-export":
             return _plan_export(args)
+        if args.cmd == "perimetre":
+            return _perimeter(args)
         return _list() if args.cmd == "list" else _show(args)
     except WarehouseMissing as exc:
         print(f"{exc} : lancez d'abord « python -m etl build ».", file=sys.stderr)
