@@ -137,7 +137,8 @@ def write(path: Path = DEFAULT_OUTPUT) -> Path:
 
     epci, filieres = _reference()
     order = {n: i for i, n in enumerate(BINOMES_ORDER)}
-    epci_sorted = sorted(epci, key=lambda e: order.get(e[0], 99))
+    # The candidature's EPCIs (the reference lists every EPCI of France).
+    epci_sorted = sorted((e for e in epci if e[0] in order), key=lambda e: order[e[0]])
     head_font = Font(bold=True, color="FFFFFF")
     head_fill = PatternFill("solid", fgColor="332288")
     wrap = Alignment(wrap_text=True, vertical="top")

@@ -273,8 +273,9 @@ def test_targets_against_value_and_trajectory(wh):
     suivi.save(s, "4.1", row(wh, "4.1"), {"cible_indicateur": "part_industrie_effectifs", "cible_sens": "≥",
                                            "cible_valeur": "12 %", "cible_annee": "2027"}, EDITOR)
     [t] = suivi.targets(s, query.plan_actions(snap(wh)))
-    _, code, _ = suivi.whole_territory(s)
-    values = query.get(s, "part_industrie_effectifs", "departement", territoires=[code]).sort_values("annee")
+    niveau, code, _ = suivi.whole_territory(s)
+    assert niveau == "ti"   # the TI of the warehouse (ref_territoires), not a département
+    values = query.get(s, "part_industrie_effectifs", niveau, territoires=[code]).sort_values("annee")
     assert (t.cible, t.annee_cible, t.annee) == (0.12, 2027, int(values.annee.iat[-1]))
     assert t.valeur == pytest.approx(values.valeur.iat[-1])
     first = values.iloc[0]
