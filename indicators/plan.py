@@ -173,7 +173,7 @@ def filiere_figures(actions: pd.DataFrame, get: Getter, years: dict[str, int | N
 
 
 def figures_text(figures: pd.DataFrame) -> dict[str, str]:
-    """numero -> 'Hautes-Alpes : 85 ét., 1 230 sal., CA 95 M€' (one part per territory; the filière is named
+    """numero -> 'Briançonnais : 85 ét., 1 230 sal., CA 95 M€' (one part per territory; the filière is named
     first when the action has several)."""
     out: dict[str, str] = {}
     for numero, g in figures.groupby("numero", sort=False):

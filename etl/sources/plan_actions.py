@@ -32,7 +32,7 @@ from .common import Staged, _norm
 
 KIND = "plan_actions"
 LIBELLE = "Plan d'actions Territoire d'industrie (classeur de suivi de l'Agence)"
-PRODUCTEUR = "Agence Départementale de Développement Économique des Hautes-Alpes"
+PRODUCTEUR = "Agence de développement du territoire (auteur du classeur)"   # the workbook's author when it names one
 LICENCE = "Document de travail (candidature Territoires d'industrie 2023-2027)"
 
 STATUTS = ["à lancer", "en cours", "réalisé", "abandonné"]
@@ -534,6 +534,7 @@ def stage(con: duckdb.DuckDBPyConnection, path: Path) -> Staged:
                 binomes, n_bin = _read_binomes(binome_sheet, epci, epci_names)
             problems += binome_sheet.problems
         modified = wb.properties.modified
+        creator = getattr(wb.properties, "creator", None)
     finally:
         wb.close()
     con.execute("""CREATE OR REPLACE TEMP TABLE stg_plan_actions (
@@ -554,7 +555,9 @@ def stage(con: duckdb.DuckDBPyConnection, path: Path) -> Staged:
                                     grave=False))
     millesime = modified.strftime("%Y-%m-%d") if isinstance(modified, datetime) else None
     present = frozenset(STORE_FIELDS[k] for k in actions_sheet.index)
-    return PlanStaged(KIND, LIBELLE, PRODUCTEUR, LICENCE, millesime, n_lues + n_bin, problems=problems,
+    producteur = creator or PRODUCTEUR
+    producteur = " ".join(str(producteur).split())[:200]
+    return PlanStaged(KIND, LIBELLE, producteur, LICENCE, millesime, n_lues + n_bin, problems=problems,
                       n_actions=len(actions), n_binomes=len(binomes), present=present, has_binomes=ws_b is not None)
 
 
