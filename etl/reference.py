@@ -84,7 +84,7 @@ def load_reference(con: duckdb.DuckDBPyConnection, perimeter: Perimeter | None =
             WHERE niveau = 'region' AND list_contains($regions, code)
         UNION ALL SELECT 'departement', code, nom, nom, 200 + list_position($deps, code) FROM t
             WHERE niveau = 'departement' AND list_contains($deps, code)
-        UNION ALL SELECT 'ti', code, nom, nom, 300 + CASE WHEN role = 'membre' THEN 0 ELSE 1 END FROM r WHERE niveau = 'ti'
+        UNION ALL SELECT 'ti', code, nom, 'TI ' || nom, 300 + CASE WHEN role = 'membre' THEN 0 ELSE 1 END FROM r WHERE niveau = 'ti'
         UNION ALL SELECT 'epci', siren, nom, nom_court, 1000 + ordre FROM ref_epci
         UNION ALL SELECT 'commune', code, nom, nom, 100000 FROM ref_communes
     """, {"regions": list(p.regions), "deps": list(p.departements)})

@@ -50,8 +50,9 @@ def test_lineage_lists_every_demo_file(demo_warehouse):
 
 def test_outside_members_make_epci_aggregates_complete(demo_warehouse):
     rows = _one(demo_warehouse, """SELECT code, n_couvertes, n_membres, statut FROM mart
-                                   WHERE mesure='population' AND niveau='epci' AND annee=2023""")
-    assert len(rows) == 9
+                                   WHERE mesure='population' AND niveau='epci' AND annee=2023
+                                   AND code IN (SELECT code FROM ref_territoires WHERE niveau = 'epci' AND role IS NOT NULL)""")
+    assert len(rows) == 9   # 8 members and the neighbour, whose communes in 04 and 26 are held too
     assert all(r[1] == r[2] and r[3] == "ok" for r in rows)
     sisteron = [r for r in rows if r[0] == "200068765"][0]
     assert sisteron[2] == 60

@@ -75,7 +75,7 @@ def test_industrie_chart_values_are_the_warehouse_values(demo_warehouse, use_war
     at = open_page("industrie")
     fig = figures(at)[0]
     bars = fig["data"][0]
-    expected = query.get(snap, "part_industrie_etablissements", "epci")
+    expected = query.get(snap, "part_industrie_etablissements", "epci", territoires=query.perimeter(snap, "epci"))
     shown = dict(zip(arr(bars["y"]), arr(bars["x"])))
     for r in expected.itertuples():
         assert shown[r.nom_court] == pytest.approx(r.valeur)
@@ -87,7 +87,7 @@ def test_filieres_chart_values_are_the_warehouse_values(demo_warehouse, use_ware
     at.radio(key="definition").set_value("elargi")
     at.selectbox(key="mesure").set_value("effectifs_filiere")
     at.run()
-    expected = query.get(snap, "effectifs_filiere", "epci", definition="elargi")
+    expected = query.get(snap, "effectifs_filiere", "epci", definition="elargi", territoires=query.perimeter(snap, "epci"))
     traces = {t["name"]: dict(zip(arr(t["y"]), arr(t["x"]))) for t in figures(at)[0]["data"]}
     for r in expected.dropna(subset=["valeur"]).itertuples():
         assert traces[r.filiere][r.nom_court] == pytest.approx(r.valeur)
@@ -99,7 +99,8 @@ def test_comparer_table_has_the_chosen_epcis_and_ranks(demo_warehouse, use_wareh
     at.multiselect(key="epci").set_value(["200067452", "240500439"])
     at.run()
     table = at.dataframe[0].value
-    assert set(table.index) == {"Guillestrois-Queyras", "Briançonnais", "Hautes-Alpes"}
+    # The two EPCI, and by default the TI and its département as references.
+    assert set(table.index) == {"Guillestrois-Queyras", "Briançonnais", "TI Hautes-Alpes", "Hautes-Alpes"}
     pop = query.get(snap, "population", "epci", territoires=["240500439"]).valeur.iat[0]
     col = [c for c in table.columns if c.startswith("Population")][0]
     assert table.loc["Briançonnais", col].startswith(fmt.number(pop))
@@ -110,8 +111,10 @@ def test_chiffre_affaires_growth_chart_is_the_warehouse_growth(demo_warehouse, u
     at = open_page("chiffre_affaires")
     bars = figures(at)[0]["data"][0]
     shown = dict(zip(arr(bars["y"]), arr(bars["x"])))
-    expected = query.get(snap, "taux_croissance_ca_secteur", "departement", annee=2022, territoires=["05"])
+    # By default the whole TI, its latest year against the one before.
+    expected = query.get(snap, "taux_croissance_ca_secteur", "ti", annee=2022, territoires=query.perimeter(snap, "ti"))
     assert len(shown) == len(expected) == 5
     for r in expected.itertuples():
         assert shown[r.secteur] == pytest.approx(r.valeur)
-    assert any("+12" in s.value for s in at.subheader)
+    total = query.get(snap, "taux_croissance_ca", "ti", annee=2022, territoires=query.perimeter(snap, "ti")).valeur.iat[0]
+    assert any(fmt.growth(total) in s.value for s in at.subheader)

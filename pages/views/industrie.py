@@ -37,9 +37,10 @@ def run() -> None:
         top = epci.dropna(subset=["valeur"]).sort_values("valeur", ascending=False)
         title = (f"{top.nom_court.iat[0]} : l'EPCI le plus industriel ({fmt.percent(top.valeur.iat[0])} {what})"
                  if len(top) else f"Part de l'industrie {what}")
-        absent_refs = refs[refs.statut == "absent"].nom_court.tolist()
-        if absent_refs:
-            sentence += f" Références absentes (aucun fichier chargé ne les fournit) : {', '.join(absent_refs)}."
+        absent_refs = refs[refs.statut == "absent"]
+        if len(absent_refs):
+            sentence += " Références non calculées : " + " ; ".join(
+                f"{r.nom_court} ({charts.lower_first(r.note)})" for r in absent_refs.itertuples()) + "."
         both = pd.concat([epci, refs], ignore_index=True)
         ui.chart_block(title, sentence, charts.ranked_bars(epci, "nom_court", "part", ui.colours(), refs), both, name, name)
 
