@@ -260,12 +260,16 @@ def test_deck_opens_with_the_since_last_committee_slide(wh):
     with suivi.store(s) as con:
         plan_store.create_edition(con, "Comité de mars", "2027-03-12", "Claire", s.version, suivi.deck_figures(s))
     suivi.save(s, "1.1", row(wh, "1.1"), {"statut": "en cours", "montant_engage": "2,4 M€"}, EDITOR)
+    suivi.save(s, "4.1", row(wh, "4.1"), {"cible_indicateur": "part_industrie_effectifs", "cible_valeur": "12 %",
+                                           "cible_annee": "2027"}, EDITOR)
     deck = Presentation(io.BytesIO(build_deck(snap(wh), keys=["titre", "depuis_comite", "chiffres_cles"])))
     texts = [" ".join(sh.text_frame.text for sh in sl.shapes if sh.has_text_frame) for sl in deck.slides]
     assert len(texts) == 3
     assert "Depuis le comité « Comité de mars »" in texts[1]
-    assert "Depuis le comité « Comité de mars » du 12/03/2027 : 1 action lancée ; 2,4\u202fM€ engagés de plus." in texts[1]
+    assert ("Depuis le comité « Comité de mars » du 12/03/2027 : 1 action lancée ; 2,4\u202fM€ engagés de plus ; "
+            "3 autres modifications sur 1 action." in texts[1])
     assert f"1.1 Statut : à lancer → en cours ({EDITOR}" in texts[1]
+    assert "4.1 — Part de l'industrie dans l'emploi salarié ≥ 12,0\u202f% en 2027 : " in texts[1]   # the target
 
 
 def test_targets_against_value_and_trajectory(wh):

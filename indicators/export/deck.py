@@ -488,14 +488,18 @@ def _since_slide(deck: _Deck, s: Slide) -> None:
             lines.append((f"… et {len(actions) - len(shown)} autre(s) : python -m indicators comite ecarts", {}))
     if chiffres:
         lines.append(("Chiffres clés", {"bold": True, "size": 16}))
-        left = max(1, room - len(lines))
+        left = max(1, room - len(lines) - (2 if s.extra.get("cibles") else 0))
         lines += [("• " + c, {}) for c in chiffres[:left]]
+    cibles = s.extra.get("cibles", [])
+    if cibles:
+        lines.append(("Cibles des actions : valeur, cible et trajectoire", {"bold": True, "size": 16}))
+        lines += [("• " + c, {}) for c in cibles[: max(1, room - len(lines))]]
     if s.extra.get("autres_chiffres"):
         lines.append((f"{s.extra['autres_chiffres']} autre(s) chiffre(s) de la présentation ont changé : voir "
                       "« python -m indicators comite ecarts ».", {"colour": MUTED}))
     if lines:
         _text(slide, MARGIN, top + Inches(0.1), deck.W - 2 * MARGIN, bottom - top - Inches(0.2), lines, 13)
-    slide.notes_slide.notes_text_frame.text = "\n".join([s.phrase, *actions, *chiffres, s.source])
+    slide.notes_slide.notes_text_frame.text = "\n".join([s.phrase, *actions, *chiffres, *cibles, s.source])
 
 
 def render(slide_list: list[Slide], template: Path | str | None = None, colours: dict[str, str] | None = None,

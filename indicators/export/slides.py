@@ -580,8 +580,9 @@ def slide_depuis_comite(ctx: Context) -> Slide | None:
     source = (f"Suivi du plan d'actions (historique des modifications) ; chiffres de la présentation : version des "
               f"données {str(e.version_avant)[:8]} au comité « {ed['nom']} », {str(e.version_apres)[:8]} aujourd'hui ; "
               "secret statistique appliqué aux deux dates.")
+    cibles = [f"{t.numero} — {t.sentence()}" for t in suivi.targets(ctx.snap, query.plan_actions(ctx.snap), ctx.get)]
     return Slide("depuis_comite", f"Depuis le comité « {ed['nom']} »", phrase, source=source,
-                 extra={"actions": suivi.action_lines(e, names), "chiffres": chiffres,
+                 extra={"actions": suivi.action_lines(e, names), "chiffres": chiffres, "cibles": cibles,
                         "autres_chiffres": len(e.indicateurs) - len(chiffres)})
 
 
