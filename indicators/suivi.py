@@ -53,7 +53,12 @@ def store(snap: Snapshot):
 
 
 def revision(snap: Snapshot) -> str:
-    return plan_store.revision(store_path(snap)) if snap.path is not None else ""
+    if snap.path is None:
+        return ""
+    try:
+        return plan_store.revision(store_path(snap))
+    except Exception:  # noqa: BLE001 (an unreadable store: the page says so where it reads the plan)
+        return "?"
 
 
 def whole_territory(snap: Snapshot) -> tuple[str, str, str]:

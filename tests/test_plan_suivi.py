@@ -337,3 +337,38 @@ def auth_hash(password: str) -> str:
     from indicators import auth
 
     return auth.hash_password(password, iterations=auth.MIN_ITERATIONS)
+
+
+def test_two_editors_saving_at_the_same_instant(wh):
+    """Two threads save from the same read at the same moment: different fields both land; the same field
+    gives one save and one conflict naming both versions. SQLite serialises the two writers."""
+    import threading
+
+    s1, s2 = snap(wh), snap(wh)
+    base = row(wh, "2.2")
+    barrier, results = threading.Barrier(2), {}
+
+    def editor(name, s, new):
+        barrier.wait()
+        try:
+            results[name] = suivi.save(s, "2.2", base, new, name)
+        except plan_store.Conflict as c:
+            results[name] = c
+
+    for new_a, new_b in (({"statut": "en cours"}, {"porteurs": "SAB, Région"}),
+                         ({"notes": "version A"}, {"notes": "version B"})):
+        threads = [threading.Thread(target=editor, args=("A", s1, new_a)),
+                   threading.Thread(target=editor, args=("B", s2, new_b))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        if "statut" in new_a:
+            assert all(isinstance(r, list) and len(r) == 1 for r in results.values()), results
+            assert (row(wh, "2.2")["statut"], row(wh, "2.2")["porteurs"]) == ("en cours", "SAB, Région")
+            base = row(wh, "2.2")
+        else:
+            conflicts = [r for r in results.values() if isinstance(r, plan_store.Conflict)]
+            assert len(conflicts) == 1 and {conflicts[0].theirs["notes"], conflicts[0].mine["notes"]} == {"version A", "version B"}
+            assert row(wh, "2.2")["notes"] == conflicts[0].theirs["notes"]
+        results.clear()
