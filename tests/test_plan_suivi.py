@@ -372,3 +372,42 @@ def test_two_editors_saving_at_the_same_instant(wh):
             assert len(conflicts) == 1 and {conflicts[0].theirs["notes"], conflicts[0].mine["notes"]} == {"version A", "version B"}
             assert row(wh, "2.2")["notes"] == conflicts[0].theirs["notes"]
         results.clear()
+
+
+def test_page_refuses_a_bad_edit_and_shows_a_conflict_with_both_versions(wh, use_warehouse):
+    """Plan page (AppTest): an éditeur's negative amount is refused in French, nothing saved; another editor
+    saving the same field meanwhile gives a conflict showing both versions, and « Enregistrer ma version »
+    keeps the éditeur's text."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    use_warehouse(wh)
+    st.cache_data.clear()
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=120)
+    at.secrets.update({"editeur": {"password_hash": auth_hash("éditrice du plan")}})
+    at.run()
+    at.switch_page("pages/views/plan_actions.py").run()
+    next(t for t in at.text_input if t.label.startswith("Votre nom")).set_value(EDITOR)
+    next(t for t in at.text_input if t.label == "Mot de passe").set_value("éditrice du plan")
+    next(b for b in at.button if b.label == "Se connecter").click().run()
+    field = lambda label: next(t for t in at.text_input if t.label == label)  # noqa: E731
+    save = lambda: next(b for b in at.button if b.label == "Enregistrer les modifications").click().run()  # noqa: E731
+    before = store_state(wh)
+    field("Montant payé (€)").set_value("-3")
+    save()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "Modification refusée, rien n'a été enregistré" in at.error[0].value and "négatif" in at.error[0].value
+    assert store_state(wh) == before
+    field("Montant payé (€)").set_value("")
+    suivi.save(snap(wh), "1.1", row(wh, "1.1"), {"notes": "Note de Paul"}, "Paul")   # another editor, meanwhile
+    next(t for t in at.text_area if t.label == "Note d'avancement").set_value("Note de Jeanne")
+    save()
+    assert "Conflit" in at.error[0].value and "Note d'avancement" in at.error[0].value
+    [both] = [t.value for t in at.table if "Votre saisie" in t.value.columns]
+    assert list(both.iloc[0]) == ["Note de Paul", "Note de Jeanne"]
+    assert row(wh, "1.1")["notes"] == "Note de Paul"
+    next(b for b in at.button if b.label == "Enregistrer ma version à la place").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert row(wh, "1.1")["notes"] == "Note de Jeanne"
+    h = suivi.history(snap(wh), "1.1")
+    assert list(h[h.Champ == "Note d'avancement"].Qui) == ["Paul", EDITOR]
