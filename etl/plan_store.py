@@ -82,6 +82,9 @@ BEGIN SELECT RAISE(ABORT, 'une édition de comité est immuable'); END;
 CREATE TRIGGER IF NOT EXISTS editions_immuables_sup BEFORE DELETE ON editions
 BEGIN SELECT RAISE(ABORT, 'une édition de comité est immuable'); END;
 CREATE TABLE IF NOT EXISTS meta (cle TEXT PRIMARY KEY, valeur TEXT);
+CREATE TABLE IF NOT EXISTS cibles_axes (
+    axe_num INTEGER NOT NULL, indicateur TEXT NOT NULL, sens TEXT NOT NULL, valeur REAL NOT NULL,
+    annee INTEGER NOT NULL, PRIMARY KEY (axe_num, indicateur));
 """
 
 
@@ -514,6 +517,38 @@ def apply_import(con: sqlite3.Connection, new_actions: list[dict], new_binomes: 
     return changes
 
 
+def axis_targets(con: sqlite3.Connection) -> list[dict]:
+    cur = con.execute("SELECT axe_num, indicateur, sens, valeur, annee FROM cibles_axes ORDER BY axe_num, indicateur")
+    return [{c[0]: v for c, v in zip(cur.description, r)} for r in cur.fetchall()]
+
+
+def set_axis_target(con: sqlite3.Connection, axe_num: int, indicateur: str, sens, valeur, annee, qui: str,
+                    lk: Lookups) -> Change | None:
+    """Set (or, with valeur None, remove) an axis's target on a catalogue indicator; recorded in the history."""
+    qui = _author(qui)
+    if not con.execute("SELECT 1 FROM actions WHERE axe_num = ?", [axe_num]).fetchone():
+        raise PlanError(f"axe {str(axe_num)[:10]} inconnu du plan")
+    ind = validate("cible_indicateur", indicateur, lk)
+    if ind is None:
+        raise PlanError("Indicateur cible : obligatoire")
+    v, y, d = validate("cible_valeur", valeur, lk), validate("cible_annee", annee, lk), validate("cible_sens", sens, lk) or "≥"
+    if (v is None) != (y is None):
+        raise PlanError("une cible se renseigne en entier : indicateur, valeur et année")
+    with transaction(con):
+        old = con.execute("SELECT sens, valeur, annee FROM cibles_axes WHERE axe_num = ? AND indicateur = ?",
+                          [axe_num, ind]).fetchone()
+        before = None if old is None else {"sens": old[0], "valeur": old[1], "annee": old[2]}
+        after = None if v is None else {"sens": d, "valeur": v, "annee": y}
+        if before == after:
+            return None
+        con.execute("DELETE FROM cibles_axes WHERE axe_num = ? AND indicateur = ?", [axe_num, ind])
+        if after:
+            con.execute("INSERT INTO cibles_axes VALUES (?, ?, ?, ?, ?)", [axe_num, ind, d, v, y])
+        c = Change("axe", str(axe_num), f"cible:{ind}", before, after)
+        _log(con, qui, "saisie", c, _now())
+    return c
+
+
 # --- editions --------------------------------------------------------------------------------------
 
 _NAME_RE = re.compile(r"^[\w][\w .'’()\-/]{0,79}$")
@@ -533,7 +568,7 @@ def create_edition(con: sqlite3.Connection, nom: str, date_comite: str, qui: str
     with transaction(con):
         if con.execute("SELECT 1 FROM editions WHERE nom = ?", [nom]).fetchone():
             raise PlanError(f"une édition « {nom} » existe déjà : une édition est immuable, choisissez un autre nom")
-        plan = {"actions": actions(con), "binomes": binomes(con)}
+        plan = {"actions": actions(con), "binomes": binomes(con), "cibles_axes": axis_targets(con)}
         row = [nom, date_comite, _now(), qui, version, last_history_id(con), json.dumps(plan, ensure_ascii=False),
                json.dumps(chiffres, ensure_ascii=False, default=_jsonable)]
         con.execute("INSERT INTO editions VALUES (?, ?, ?, ?, ?, ?, ?, ?)", row)

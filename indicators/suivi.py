@@ -209,20 +209,35 @@ class Target:
         return text + "."
 
 
-def targets(snap: Snapshot, actions_df: pd.DataFrame, get=None) -> list[Target]:
-    """Each action's target on a catalogue indicator, for the whole territory, against its latest value and
-    the trajectory (a straight line from the indicator's first year to the target). Secret stays secret."""
+def axis_targets(snap: Snapshot) -> list[dict]:
+    if snap.path is None:
+        return []
+    with store(snap) as con:
+        return plan_store.axis_targets(con)
+
+
+def set_axis_target(snap: Snapshot, axe_num: int, indicateur: str, sens, valeur, annee, qui: str):
+    with store(snap) as con:
+        return plan_store.set_axis_target(con, axe_num, indicateur, sens, valeur, annee, qui, lookups(snap))
+
+
+def targets(snap: Snapshot, actions_df: pd.DataFrame, get=None, axes: bool = True) -> list[Target]:
+    """The axes' and each action's targets on catalogue indicators, for the whole territory, against the
+    latest value and the trajectory (a straight line from the indicator's first year to the target) or the
+    pace still needed. Secret stays secret. An axis's target is numbered « Axe N »."""
     from . import query
 
     get = get or (lambda name, niveau, **kw: query.get(snap, name, niveau, **kw))
     niveau, code, _ = whole_territory(snap)
     out = []
-    for a in actions_df.itertuples():
-        name = a.cible_indicateur
-        if not isinstance(name, str) or name not in CATALOG or pd.isna(a.cible_valeur) or pd.isna(a.cible_annee):
+    wanted = [(f"Axe {t['axe_num']}", t["indicateur"], t["sens"], t["valeur"], t["annee"])
+              for t in (axis_targets(snap) if axes else [])]
+    wanted += [(a.numero, a.cible_indicateur, a.cible_sens, a.cible_valeur, a.cible_annee) for a in actions_df.itertuples()]
+    for numero, name, sens, valeur, annee in wanted:
+        if not isinstance(name, str) or name not in CATALOG or pd.isna(valeur) or annee is None or pd.isna(annee):
             continue
         ind = CATALOG[name]
-        t = Target(a.numero, name, ind.titre, ind.unite, a.cible_sens or "≥", float(a.cible_valeur), int(a.cible_annee))
+        t = Target(numero, name, ind.titre, ind.unite, sens or "≥", float(valeur), int(annee))
         with contextlib.suppress(Exception):
             df = get(name, niveau, annees=None, territoires=[code])
             df = df[df.code == code] if len(df) else df

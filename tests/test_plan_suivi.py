@@ -411,3 +411,20 @@ def test_page_refuses_a_bad_edit_and_shows_a_conflict_with_both_versions(wh, use
     assert row(wh, "1.1")["notes"] == "Note de Jeanne"
     h = suivi.history(snap(wh), "1.1")
     assert list(h[h.Champ == "Note d'avancement"].Qui) == ["Paul", EDITOR]
+
+
+def test_an_axis_carries_a_target_recorded_in_the_history(wh):
+    s = snap(wh)
+    with pytest.raises(plan_store.PlanError, match="axe 9 inconnu du plan"):
+        suivi.set_axis_target(s, 9, "part_industrie_effectifs", "≥", "12 %", "2027", EDITOR)
+    with pytest.raises(plan_store.PlanError, match="n'est pas un indicateur du catalogue"):
+        suivi.set_axis_target(s, 1, "inconnu", "≥", "12 %", "2027", EDITOR)
+    suivi.set_axis_target(s, 1, "part_industrie_effectifs", "≥", "12 %", "2027", EDITOR)
+    [t] = suivi.targets(s, query.plan_actions(s).iloc[0:0])
+    assert (t.numero, t.cible, t.annee_cible) == ("Axe 1", 0.12, 2027) and t.valeur is not None
+    with suivi.store(s) as con:
+        [h] = [r for r in plan_store.history(con) if r["objet"] == "axe"]
+    assert (h["qui"], h["champ"], h["avant"], h["apres"]) == (EDITOR, "cible:part_industrie_effectifs", None,
+                                                              {"sens": "≥", "valeur": 0.12, "annee": 2027})
+    suivi.set_axis_target(s, 1, "part_industrie_effectifs", "≥", "", "", EDITOR)   # removed
+    assert suivi.axis_targets(s) == []

@@ -95,7 +95,30 @@ def staff_section(actions: pd.DataFrame) -> None:
     current = actions[actions.numero == numero].iloc[0]
     _edit_form(current, name)
     _history(numero)
+    _axis_target_form(actions, name)
     _edition_form(name)
+
+
+def _axis_target_form(actions: pd.DataFrame, name: str) -> None:
+    st.subheader("Cible d'un axe")
+    axes = actions.drop_duplicates("axe_num").set_index("axe_num").axe.to_dict()
+    names = list(catalog.CATALOG)
+    with st.form("cible_axe", clear_on_submit=True):
+        c1, c2, c3, c4, c5 = st.columns([2, 3, 1, 1, 1])
+        axe = c1.selectbox("Axe", list(axes), format_func=lambda a: axes.get(a, str(a)))
+        ind = c2.selectbox("Indicateur (catalogue)", names, format_func=lambda n: catalog.CATALOG[n].titre)
+        sens = c3.selectbox("Sens", suivi.plan_store.SENS)
+        valeur = c4.text_input("Valeur cible", help="Vide : retire la cible de l'axe pour cet indicateur.")
+        annee = c5.text_input("Année cible")
+        ok = st.form_submit_button("Enregistrer la cible de l'axe", icon=":material/flag:")
+    if ok:
+        try:
+            c = suivi.set_axis_target(ui.snapshot(), axe, ind, sens, valeur, annee, name)
+        except suivi.plan_store.PlanError as exc:
+            st.error(f"Cible refusée, rien n'a été enregistré : {_md(exc)}")
+            return
+        st.session_state[SAVED] = "Cible de l'axe enregistrée et inscrite à l'historique." if c else "Cible inchangée."
+        st.rerun()
 
 
 def _value(v):
