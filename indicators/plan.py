@@ -106,6 +106,8 @@ def for_people(actions: pd.DataFrame) -> pd.DataFrame:
         "Filière(s)": actions.filieres_noms.fillna(""),
         "Statut": actions.statut,
         "Montant estimé (€)": actions.montant_eur,
+        **({"Montant engagé (€)": actions.montant_engage, "Montant payé (€)": actions.montant_paye,
+            "Binôme": actions.binome.fillna("")} if "montant_engage" in actions else {}),
         "Financements": actions.financements.fillna(""),
         "Début": [day(v) for v in actions.date_debut],
         "Fin": [day(v) for v in actions.date_fin],
