@@ -342,6 +342,30 @@ def ecarts(snap: Snapshot, nom: str | None = None, ctx=None) -> Ecarts | None:
                          "avant": (a or {}).get("intitule" if k == "action" else k) if a else None,
                          "apres": (b or {}).get("intitule" if k == "action" else k) if b else None,
                          "quand": hk[-1]["quand"] if hk else "", "qui": ", ".join(dict.fromkeys(h["qui"] for h in hk))})
+    # Binômes and axis targets: one row per changed value, named « binôme <EPCI> » / « Axe N ».
+    names = labels(snap)
+    with store(snap) as con:
+        now_bin = {b["epci_siren"]: b for b in plan_store.binomes(con)}
+        now_axes = {(t["axe_num"], t["indicateur"]): t for t in plan_store.axis_targets(con)}
+    old_bin = {b["epci_siren"]: b for b in ed["plan"].get("binomes", [])}
+    for siren in list(old_bin) + [x for x in now_bin if x not in old_bin]:
+        for k in ("elu", "industriel"):
+            a, b = old_bin.get(siren, {}).get(k), now_bin.get(siren, {}).get(k)
+            if a != b:
+                hk = [h for h in hist if h["objet"] == "binome" and h["cle"] == siren and h["champ"] == k]
+                rows.append({"numero": f"binôme {names.get(siren, siren)}", "intitule": "", "champ": k,
+                             "libelle": plan_store.LABELS[k], "avant": a, "apres": b, "quand": hk[-1]["quand"] if hk else "",
+                             "qui": ", ".join(dict.fromkeys(h["qui"] for h in hk))})
+    old_axes = {(t["axe_num"], t["indicateur"]): t for t in ed["plan"].get("cibles_axes", [])}
+    for key in list(old_axes) + [x for x in now_axes if x not in old_axes]:
+        a, b = old_axes.get(key), now_axes.get(key)
+        text = lambda t: None if t is None else f"{t['sens']} {fmt.value(t['valeur'], CATALOG[key[1]].unite if key[1] in CATALOG else '')} en {t['annee']}"  # noqa: E731
+        if text(a) != text(b):
+            hk = [h for h in hist if h["objet"] == "axe" and h["cle"] == str(key[0]) and h["champ"] == f"cible:{key[1]}"]
+            rows.append({"numero": f"Axe {key[0]}", "intitule": "", "champ": "cible_axe",
+                         "libelle": f"Cible : {CATALOG[key[1]].titre if key[1] in CATALOG else key[1]}",
+                         "avant": text(a), "apres": text(b), "quand": hk[-1]["quand"] if hk else "",
+                         "qui": ", ".join(dict.fromkeys(h["qui"] for h in hk))})
     acts = pd.DataFrame(rows, columns=["numero", "intitule", "champ", "libelle", "avant", "apres", "quand", "qui"])
     old = {(r["diapo"], r["indicateur"], r["code"], r["categorie"]): r for r in ed["chiffres"]}
     new = {(r["diapo"], r["indicateur"], r["code"], r["categorie"]): r for r in deck_figures(snap, ctx)}

@@ -428,3 +428,19 @@ def test_an_axis_carries_a_target_recorded_in_the_history(wh):
                                                               {"sens": "≥", "valeur": 0.12, "annee": 2027})
     suivi.set_axis_target(s, 1, "part_industrie_effectifs", "≥", "", "", EDITOR)   # removed
     assert suivi.axis_targets(s) == []
+
+
+def test_ecarts_name_binome_and_axis_target_changes(wh, tmp_path):
+    s = snap(wh)
+    with suivi.store(s) as con:
+        plan_store.create_edition(con, "Comité", "2027-03-12", "Claire", s.version, [])
+    suivi.set_axis_target(s, 2, "part_industrie_effectifs", "≥", "12 %", "2027", EDITOR)
+    path = tmp_path / "plan.xlsx"
+    b = query.plan_binomes(s)
+    b.loc[0, "elu"] = "Mme Exemple"
+    path.write_bytes(plan.to_xlsx(query.plan_actions(s), b))
+    loader.load([path], wh, progress=QUIET, par="Paul Import")
+    e = suivi.ecarts(snap(wh), "Comité")
+    got = {(r.numero, r.libelle, r.apres, r.qui) for r in e.actions.itertuples()}
+    assert got == {(f"binôme {b.epci[0]}", "Élu(e)", "Mme Exemple", "Paul Import"),
+                   ("Axe 2", "Cible : Part de l'industrie dans l'emploi salarié", "≥ 12,0\u202f% en 2027", EDITOR)}
