@@ -294,6 +294,10 @@ def deck_figures(snap: Snapshot, ctx=None) -> list[dict]:
 
 
 def create_edition(snap: Snapshot, nom: str, date_comite: str | None, qui: str) -> dict:
+    with store(snap) as con:   # a taken name is refused before the figures are computed (the store checks again)
+        nom = plan_store.check_edition_name(nom)
+        if any(e["nom"] == nom for e in plan_store.editions(con)):
+            raise plan_store.PlanError(f"une édition « {nom} » existe déjà : une édition est immuable, choisissez un autre nom")
     figures = deck_figures(snap)
     with store(snap) as con:
         return plan_store.create_edition(con, nom, date_comite or date.today().isoformat(), qui, snap.version, figures)

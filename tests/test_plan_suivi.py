@@ -9,7 +9,6 @@ import re
 import shutil
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -45,9 +44,17 @@ def row(path: Path, numero: str) -> dict:
             "notes": r.notes if isinstance(r.notes, str) else None, "porteurs": r.porteurs}
 
 
-def cli(module: str, *args) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", module, *map(str, args)], cwd=ROOT, capture_output=True, text=True,
-                          timeout=120)
+@pytest.fixture
+def cli(capsys):
+    """`python -m etl|indicators ARGS`, run in this process (same `main` as the command line)."""
+    def run(module: str, *args) -> subprocess.CompletedProcess:
+        import importlib
+
+        capsys.readouterr()
+        code = importlib.import_module(f"{module}.__main__").main([str(a) for a in args])
+        out = capsys.readouterr()
+        return subprocess.CompletedProcess([module, *args], code, out.out, out.err)
+    return run
 
 
 def store_state(path: Path) -> tuple:
@@ -59,7 +66,7 @@ def store_state(path: Path) -> tuple:
         con.close()
 
 
-def test_edit_round_trip_with_history_and_exports_read_back(wh, tmp_path):
+def test_edit_round_trip_with_history_and_exports_read_back(wh, tmp_path, cli):
     s = snap(wh)
     base = row(wh, "1.1")
     changes = suivi.save(s, "1.1", base, {"statut": "en cours", "montant_engage": "2,4 M€", "notes": "Études lancées"},
@@ -156,7 +163,7 @@ def test_two_editors_saving_at_once_lose_nothing(wh):
     assert list(zip(notes.Qui, notes.Après)) == [("Éditrice A", "A : dossier déposé"), ("Éditeur B", "B : en attente")]
 
 
-def test_edition_then_a_change_then_ecarts_prints_exactly_that_change(wh):
+def test_edition_then_a_change_then_ecarts_prints_exactly_that_change(wh, cli):
     out = cli("indicators", "comite", "creer", "--nom", "Comité de mars", "--date", "2027-03-12", "--par", "Claire",
               "--warehouse", wh)
     assert out.returncode == 0, out.stderr
@@ -221,7 +228,7 @@ def test_summary_is_generated_in_plain_french(wh):
     assert suivi.summary(None).startswith("Aucune édition de comité n'est encore enregistrée")
 
 
-def test_rebuild_keeps_history_and_editions_and_backup_restores_them(tmp_path):
+def test_rebuild_keeps_history_and_editions_and_backup_restores_them(tmp_path, cli):
     wh = tmp_path / "w.duckdb"
     loader.build(wh, demo=False, progress=QUIET)
     s = snap(wh)
