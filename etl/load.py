@@ -423,7 +423,10 @@ def load(paths: list[Path], warehouse: Path = DEFAULT_WAREHOUSE, kind: str | Non
     """Add files to the warehouse (created with the reference data if missing). All or nothing.
     An action-plan workbook is applied to the plan store as changes by `par` (default: the system user)."""
     warehouse = Path(warehouse)
-    qui = par or system_user()
+    try:   # the author of the plan's changes is checked before anything is written
+        qui = plan_store._author(par or system_user())
+    except plan_store.PlanError as exc:
+        raise LoadError([Problem("--par", None, None, str(exc))]) from None
     try:
         with _writer_lock(warehouse):
             existing = warehouse if warehouse.exists() else None
