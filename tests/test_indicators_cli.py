@@ -65,11 +65,12 @@ def test_absent_values_are_empty_never_zero(reference_warehouse):
     assert "charger" in rows[0]["note"]
 
 
-def test_secteur_column_and_demo_source(demo_warehouse):
+def test_secteur_column_and_real_source(demo_warehouse):
     out = _run("show", "etablissements_secteur", "--niveau", "departement", "--format", "csv", "--warehouse", str(demo_warehouse))
     rows = _csv(out.stdout)
     assert {r["secteur_code"] for r in rows} == {"AZ", "BE", "FZ", "GU", "OQ"}
-    assert all("démonstration" in r["source"] for r in rows)
+    # Establishments come from the embedded real extract of the base comparateur, not from demo data.
+    assert all("INSEE" in r["source"] and "démonstration" not in r["source"] for r in rows)
 
 
 def test_unknown_indicator_is_a_french_error(demo_warehouse):
