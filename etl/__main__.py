@@ -2,8 +2,10 @@
 
     python -m etl build  [--territoire ti-XXXX|FILE.csv] [--warehouse PATH] [--no-demo]
     python -m etl territoires
-    python -m etl load   FILE... [--warehouse PATH] [--kind KIND]
-    python -m etl check  FILE... [--kind KIND]
+    python -m etl load   FILE... [--warehouse PATH] [--kind KIND] [--par NOM]
+    python -m etl check  FILE... [--kind KIND] [--warehouse PATH]
+    python -m etl backup --out FILE [--warehouse PATH]      (the plan store: history, editions)
+    python -m etl restore FILE [--warehouse PATH]
     python -m etl status [--warehouse PATH]
     python -m etl fetch  [--dest data/raw] [--only NAME...]
     python -m etl template [--output data/modele_import_chambre.xlsx]
@@ -33,6 +35,13 @@ def _print_reports(reports) -> bool:
             print("  Erreurs :\n" + format_report(hard).replace("- ", "    - "))
         if soft:
             print("  Remarques :\n" + format_report(soft).replace("- ", "    - "))
+        if r.plan is not None and r.statut == "vérifié":
+            from .plan_store import describe
+
+            changes = r.changes
+            print(f"  Changements du plan d'actions à l'import : {len(changes)}" + ("" if changes else " (aucun)"))
+            for c in changes:
+                print("    - " + describe(c))
     return ok
 
 
@@ -80,11 +89,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("files", nargs="+", type=Path)
     p.add_argument("--warehouse", type=Path, default=loader.DEFAULT_WAREHOUSE)
     p.add_argument("--kind", help="type de source si la détection automatique ne suffit pas")
+    p.add_argument("--par", help="auteur des changements du plan d'actions (défaut : l'utilisateur du système)")
     p = sub.add_parser("check", help="contrôler des fichiers sans rien charger")
     p.add_argument("files", nargs="+", type=Path)
     p.add_argument("--kind")
     p.add_argument("--warehouse", type=Path, default=loader.DEFAULT_WAREHOUSE,
-                   help="entrepôt dont le périmètre sert au contrôle (s'il existe)")
+                   help="entrepôt dont le périmètre sert au contrôle (s'il existe) et dont le plan d'actions "
+                        "sert de comparaison")
+    p = sub.add_parser("backup", help="sauvegarder le suivi du plan d'actions (historique, éditions de comité)")
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--warehouse", type=Path, default=loader.DEFAULT_WAREHOUSE)
+    p = sub.add_parser("restore", help="restaurer le suivi du plan d'actions depuis une sauvegarde")
+    p.add_argument("file", type=Path)
+    p.add_argument("--warehouse", type=Path, default=loader.DEFAULT_WAREHOUSE)
     p = sub.add_parser("status", help="sources présentes dans l'entrepôt")
     p.add_argument("--warehouse", type=Path, default=loader.DEFAULT_WAREHOUSE)
     p = sub.add_parser("fetch", help="télécharger les fichiers open data officiels du périmètre (reprise possible)")
@@ -108,8 +125,26 @@ def main(argv: list[str] | None = None) -> int:
             for code, nom, n in list_tis():
                 print(f"{code}\t{nom}\t{n} membre{'s' if n > 1 else ''}")
             return 0
+        if args.cmd in ("backup", "restore"):
+            from . import plan_store
+
+            store = plan_store.path_for(args.warehouse)
+            if args.cmd == "backup":
+                if not store.exists():
+                    print(f"Aucun suivi du plan d'actions à sauvegarder ({store.name} absent).", file=sys.stderr)
+                    return 1
+                print(f"Sauvegarde écrite : {plan_store.backup(store, args.out)}")
+                return 0
+            try:
+                counts = plan_store.restore(store, args.file)
+            except plan_store.PlanError as exc:
+                print(f"Restauration refusée, le suivi n'a pas été modifié : {exc}", file=sys.stderr)
+                return 2
+            print(f"Suivi restauré depuis {args.file.name} : {counts['actions']} action(s), "
+                  f"{counts['historique']} modification(s), {counts['editions']} édition(s) de comité.")
+            return 0
         if args.cmd == "load":
-            reports = loader.load(args.files, args.warehouse, args.kind)
+            reports = loader.load(args.files, args.warehouse, args.kind, par=args.par)
             _print_reports(reports)
             print("Entrepôt mis à jour." if any(r.statut == "chargé" for r in reports) else "Entrepôt inchangé.")
             return 0

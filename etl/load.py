@@ -20,7 +20,7 @@ from typing import Callable
 
 import duckdb
 
-from . import sources
+from . import plan_store, sources
 from .marts import FIRM_MEASURES, build_marts
 from .nomenclature import NAF2025, upgrade_nomenclatures
 from .perimeter import DEFAULT_TI, Perimeter, resolve
@@ -47,6 +47,9 @@ class FileReport:
     problems: list[Problem] = field(default_factory=list)
     # Measures whose mart rows the load changed (the mart update recomputes only those).
     mesures: frozenset[str] = field(default_factory=frozenset, repr=False)
+    # An action-plan workbook: what it brings to the plan store, and (check) the changes it would make.
+    plan: object = field(default=None, repr=False)
+    changes: list = field(default_factory=list, repr=False)
 
 
 def sha256_of(path: Path) -> str:
@@ -364,10 +367,49 @@ def _finish(con, progress: Progress, mesures: frozenset[str] | None = None) -> N
                 [uuid.uuid4().hex, datetime.now().isoformat(timespec="seconds")])
 
 
+def system_user() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser() or "système"
+    except Exception:  # no user name in the environment (some containers)
+        return "système"
+
+
+def _seed_store(store, con, qui: str) -> None:
+    from .sources.plan_actions import seed_store
+
+    seed_store(store, con, qui)
+
+
+def _apply_plans(warehouse: Path, reports: list[FileReport], qui: str, only_if_empty: bool,
+                 progress: Progress) -> None:
+    """The workbooks of a build/load, applied to the plan store as changes (after the warehouse is written)."""
+    plans = [r.plan for r in reports if r.plan is not None]
+    if not plans:
+        return
+    store = plan_store.connect(plan_store.path_for(warehouse))
+    try:
+        if only_if_empty and not plan_store.is_empty(store):
+            n = store.execute("SELECT count(*) FROM historique").fetchone()[0]
+            progress(f"Plan d'actions : suivi conservé ({plan_store.path_for(warehouse).name}, {n} modification(s) "
+                     "à l'historique) ; le classeur n'est pas réimporté (« python -m etl load » l'importe comme des changements)")
+            return
+        for p in plans:
+            changes = plan_store.apply_import(store, p.actions, p.binomes if p.has_binomes else None, p.present, qui,
+                                              p.lineage)
+            progress(f"Plan d'actions : {len(changes)} changement(s) appliqué(s) au suivi (par {qui})")
+            for c in changes[:200] if not only_if_empty else []:
+                progress("  " + plan_store.describe(c))
+    finally:
+        store.close()
+
+
 def build(warehouse: Path = DEFAULT_WAREHOUSE, demo: bool = True, progress: Progress = print,
-          perimeter: Perimeter | None = None, embedded: bool = True) -> list[FileReport]:
+          perimeter: Perimeter | None = None, embedded: bool = True, par: str | None = None) -> list[FileReport]:
     """Rebuild the warehouse for a perimeter (default: the default TI) from the reference data, the embedded
-    open data of data/default/ (unless `embedded` is false: reference tables only) and the demo files."""
+    open data of data/default/ (unless `embedded` is false: reference tables only) and the demo files.
+    The plan store next to it is kept: the committed workbook only fills an empty one."""
     from . import demo as demo_data
 
     warehouse = Path(warehouse)
@@ -392,14 +434,20 @@ def build(warehouse: Path = DEFAULT_WAREHOUSE, demo: bool = True, progress: Prog
         if plan.exists() and reference_dir() == REFERENCE_DIR and perimeter.ti_code == DEFAULT_TI:
             reports += _ingest(con, [plan], None, False, progress)
         _finish(con, progress)
+    _apply_plans(warehouse, reports, par or system_user(), True, progress)
     progress(f"Entrepôt écrit : {warehouse} ({time.perf_counter() - t0:.1f} s)")
     return reports
 
 
 def load(paths: list[Path], warehouse: Path = DEFAULT_WAREHOUSE, kind: str | None = None,
-         progress: Progress = print) -> list[FileReport]:
-    """Add files to the warehouse (created with the reference data if missing). All or nothing."""
+         progress: Progress = print, par: str | None = None) -> list[FileReport]:
+    """Add files to the warehouse (created with the reference data if missing). All or nothing.
+    An action-plan workbook is applied to the plan store as changes by `par` (default: the system user)."""
     warehouse = Path(warehouse)
+    try:   # the author of the plan's changes is checked before anything is written
+        qui = plan_store._author(par or system_user())
+    except plan_store.PlanError as exc:
+        raise LoadError([Problem("--par", None, None, str(exc))]) from None
     try:
         with _writer_lock(warehouse):
             existing = warehouse if warehouse.exists() else None
@@ -407,6 +455,12 @@ def load(paths: list[Path], warehouse: Path = DEFAULT_WAREHOUSE, kind: str | Non
                 # A warehouse of an earlier version, built before the perimeter was stored: its reference
                 # tables are rebuilt for the default TI (the files loaded stay) and its whole mart recomputed.
                 upgrade = existing is not None and stored_perimeter(existing) is None
+                if existing is not None:   # the plan store starts from the warehouse's plan when it is empty
+                    store = plan_store.connect(plan_store.path_for(warehouse))
+                    try:
+                        _seed_store(store, con, qui)
+                    finally:
+                        store.close()
                 if existing is None or upgrade:
                     _init(con)
                 else:  # a warehouse built before NAF 2025: its columns and NAF tables first
@@ -416,6 +470,7 @@ def load(paths: list[Path], warehouse: Path = DEFAULT_WAREHOUSE, kind: str | Non
                     raise _NothingToDo(reports)  # leaves the warehouse file as it was
                 # A new warehouse gets its whole mart; otherwise only the measures the files touched.
                 _finish(con, progress, None if existing is None or upgrade else frozenset().union(*(r.mesures for r in reports)))
+            _apply_plans(warehouse, reports, qui, False, progress)
     except _NothingToDo as nothing:
         return nothing.reports
     return reports
@@ -427,7 +482,9 @@ class _NothingToDo(Exception):
 
 
 def check(paths: list[Path], kind: str | None = None, warehouse: Path | None = None) -> list[FileReport]:
-    """Validate files without touching any warehouse (against the perimeter of `warehouse` when it exists)."""
+    """Validate files without touching any warehouse (against the perimeter of `warehouse` when it exists).
+    An action-plan workbook also gets the changes it would make to the plan store of `warehouse`
+    (`FileReport.changes`)."""
     reports = []
     perimeter = stored_perimeter(warehouse)
     for path in paths:
@@ -441,12 +498,40 @@ def check(paths: list[Path], kind: str | None = None, warehouse: Path | None = N
                     raise LoadError([Problem(path.name, None, None, "fichier introuvable")])
                 report = _stage_and_apply(con, path, kind, "", False)
                 report.statut = "vérifié"
+                if report.plan is not None:
+                    report.changes = _plan_changes(report.plan, warehouse)
                 reports.append(report)
             except LoadError as exc:
                 reports.append(FileReport(path.name, None, "refusé", problems=exc.problems))
         finally:
             con.close()
     return reports
+
+
+def _plan_changes(p, warehouse: Path | None) -> list:
+    """The changes a workbook would make to the plan store of `warehouse` (read only: an empty or missing
+    store is compared through the warehouse's copy of the last workbook)."""
+    import sqlite3
+
+    store = sqlite3.connect(":memory:")
+    store.executescript(plan_store.SCHEMA)
+    try:
+        path = plan_store.path_for(warehouse) if warehouse else None
+        if path is not None and path.exists():
+            src = sqlite3.connect(f"file:{path.as_posix()}?mode=ro", uri=True)
+            try:
+                src.backup(store)
+            finally:
+                src.close()
+        if warehouse and Path(warehouse).exists() and plan_store.is_empty(store):
+            con = duckdb.connect(str(warehouse), read_only=True)
+            try:
+                _seed_store(store, con, "système")
+            finally:
+                con.close()
+        return plan_store.diff(store, p.actions, p.binomes if p.has_binomes else None, p.present)
+    finally:
+        store.close()
 
 
 def stored_perimeter(warehouse: Path | None) -> Perimeter | None:

@@ -7,6 +7,10 @@
     python -m indicators deck  --out FILE.pptx [--epci SIREN ...] [--annee YYYY] [--template FILE.pptx] [--warehouse PATH]
     python -m indicators annex --out FILE.xlsx [--epci SIREN ...] [--annee YYYY] [--warehouse PATH]
     python -m indicators hash-password      (line of .streamlit/secrets.toml for the import page)
+    python -m indicators plan-export --out FILE.xlsx|FILE.csv [--warehouse PATH]
+    python -m indicators comite creer --nom NOM [--date AAAA-MM-JJ] [--par NOM] [--warehouse PATH]
+    python -m indicators comite liste [--warehouse PATH]
+    python -m indicators comite ecarts [--depuis NOM] [--format csv|table] [--warehouse PATH]
 """
 from __future__ import annotations
 
@@ -134,6 +138,64 @@ def _hash_password() -> int:
     return 0
 
 
+def _plan_export(args) -> int:
+    from . import plan
+
+    snap = get_warehouse(args.warehouse).snapshot()
+    actions = query.plan_actions(snap)
+    suffix = Path(args.out).suffix.lower()
+    if suffix not in (".xlsx", ".csv"):
+        raise ValueError(f"{Path(args.out).name} : extension .xlsx ou .csv attendue")
+    data = plan.to_xlsx(actions, query.plan_binomes(snap)) if suffix == ".xlsx" else plan.to_csv(actions)
+    _write(args.out, data)
+    print(f"Plan d'actions exporté : {args.out} ({len(actions)} actions). Pour réimporter après modification : "
+          f"python -m etl check {args.out} puis python -m etl load {args.out} --par VOTRE_NOM")
+    return 0
+
+
+def _comite(args) -> int:
+    import pandas as pd
+
+    from etl.load import system_user
+
+    from . import suivi
+
+    snap = get_warehouse(args.warehouse).snapshot()
+    if args.action == "creer":
+        ed = suivi.create_edition(snap, args.nom, args.date, args.par or system_user())
+        print(f"Édition « {ed['nom']} » créée (comité du {ed['date_comite'][8:10]}/{ed['date_comite'][5:7]}/"
+              f"{ed['date_comite'][:4]}) : {len(ed['plan']['actions'])} actions et {len(ed['chiffres'])} chiffres de la "
+              f"présentation figés, version des données {str(ed['version_donnees'])[:8]}. Une édition est immuable.")
+        return 0
+    if args.action == "liste":
+        eds = suivi.editions(snap)
+        if not eds:
+            print("Aucune édition de comité. Créez-en une : python -m indicators comite creer --nom NOM")
+            return 0
+        print(f"{'nom':<30} {'comité':<10}  {'créée le':<19} {'par':<24} {'actions':>7} {'chiffres':>8}  données")
+        for e in eds:
+            d = e["date_comite"]
+            print(f"{e['nom'][:30]:<30} {d[8:10]}/{d[5:7]}/{d[:4]}  {e['cree_le'].replace('T', ' '):<19} {e['par'][:24]:<24} "
+                  f"{e['actions']:>7} {e['chiffres']:>8}  {str(e['version_donnees'])[:8]}")
+        return 0
+    e = suivi.ecarts(snap, args.depuis)
+    if e is None:
+        print(suivi.summary(None))
+        return 0
+    table = suivi.ecarts_table(e, suivi.labels(snap))
+    if args.format == "csv":
+        sys.stdout.write(to_csv_text(table))
+        return 0
+    _, whole, _ = suivi.whole_territory(snap)
+    print(suivi.summary(e, whole))
+    print(f"Données : version {str(e.version_avant)[:8]} au comité, {str(e.version_apres)[:8]} aujourd'hui.")
+    if table.empty:
+        return 0
+    with pd.option_context("display.max_rows", None, "display.width", 220, "display.max_colwidth", 50):
+        print(table.to_string(index=False))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m indicators", description="Indicateurs de l'entrepôt")
     sub = parser.add_subparsers(dest="cmd", required=True)
@@ -157,19 +219,39 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--warehouse", type=Path)
     p.add_argument("--format", default="table", choices=["table", "csv"])
     sub.add_parser("hash-password", help="empreinte du mot de passe administrateur (page « Importer des données »)")
+    p = sub.add_parser("plan-export", help="exporter le plan d'actions tel qu'il est suivi (xlsx ou csv, réimportable)")
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--warehouse", type=Path)
+    p = sub.add_parser("comite", help="éditions de comité : créer, lister, écarts depuis une édition")
+    csub = p.add_subparsers(dest="action", required=True)
+    c = csub.add_parser("creer", help="figer le plan et les chiffres de la présentation (édition immuable)")
+    c.add_argument("--nom", required=True)
+    c.add_argument("--date", help="date du comité (AAAA-MM-JJ ; défaut : aujourd'hui)")
+    c.add_argument("--par", help="auteur (défaut : l'utilisateur du système)")
+    c.add_argument("--warehouse", type=Path)
+    c = csub.add_parser("liste", help="lister les éditions")
+    c.add_argument("--warehouse", type=Path)
+    c = csub.add_parser("ecarts", help="ce qui a changé depuis une édition (défaut : la dernière)")
+    c.add_argument("--depuis", help="nom de l'édition")
+    c.add_argument("--format", default="table", choices=["table", "csv"])
+    c.add_argument("--warehouse", type=Path)
     args = parser.parse_args(argv)
     if args.cmd == "hash-password":
         return _hash_password()
     try:
         if args.cmd in ("deck", "annex"):
             return _export(args)
+        if args.cmd == "comite":
+            return _comite(args)
+        if args.cmd == "plan-export":
+            return _plan_export(args)
         if args.cmd == "perimetre":
             return _perimeter(args)
         return _list() if args.cmd == "list" else _show(args)
     except WarehouseMissing as exc:
         print(f"{exc} : lancez d'abord « python -m etl build ».", file=sys.stderr)
         return 1
-    except (KeyError, ValueError, OSError) as exc:
+    except (KeyError, ValueError, OSError) as exc:   # PlanError is a ValueError: French message
         print(str(exc).strip("'\""), file=sys.stderr)
         return 2
 

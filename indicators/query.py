@@ -732,58 +732,40 @@ def _has_table(snap: Snapshot, name: str) -> bool:
 
 def plan_actions(snap: Snapshot, axes: list[int] | None = None, statuts: list[str] | None = None,
                  territoire: str | None = None, filiere: str | None = None) -> pd.DataFrame:
-    """The fiches actions, by axe then workbook order. `territoire`: an EPCI SIREN (actions of the whole
-    département included); `filiere`: a filière code. Lists of codes in `territoires` / `filieres`,
-    their names in `territoires_noms` / `filieres_noms`. An unknown amount is NaN, never 0."""
-    cols = ["numero", "axe_num", "axe", "intitule", "porteurs", "territoires", "territoires_noms", "filieres",
-            "filieres_noms", "montant_eur", "financements", "statut", "date_debut", "date_fin", "indicateur_suivi",
-            "notes", "source", "fichier", "charge_le"]
-    if not _has_table(snap, "plan_actions"):
-        return pd.DataFrame(columns=cols)
-    sql = """
-        SELECT a.numero, a.axe_num, a.axe, a.intitule, a.porteurs, a.territoires, a.filieres, a.montant_eur, a.financements, a.statut, a.date_debut, a.date_fin, a.indicateur_suivi, a.notes,
-               s.libelle AS source, s.fichier, s.charge_le
-        FROM plan_actions a JOIN sources s USING (source_id)
-        WHERE true"""
-    params: list = []
+    """The fiches actions as followed in the plan store (indicators/suivi.py), by axe then workbook order.
+    `territoire`: an EPCI SIREN (actions of the whole territory included); `filiere`: a filière code. Lists of
+    codes in `territoires` / `filieres`, their names in `territoires_noms` / `filieres_noms`. An unknown amount
+    is NaN, never 0. `montant_eur` is the estimated amount."""
+    from . import suivi
+
+    df = suivi.actions(snap)
     if axes is not None:
-        sql += " AND list_contains(?, a.axe_num)"
-        params.append([int(a) for a in axes])
+        df = df[df.axe_num.isin([int(a) for a in axes])]
     if statuts is not None:
-        sql += " AND list_contains(?, a.statut)"
-        params.append(list(statuts))
+        df = df[df.statut.isin(list(statuts))]
     if territoire is not None:
-        sql += " AND (list_contains(a.territoires, ?) OR list_contains(a.territoires, '05'))"
-        params.append(territoire)
+        whole = suivi.whole_territory(snap)[1]
+        df = df[[territoire in t or whole in t for t in df.territoires]]
     if filiere is not None:
-        sql += " AND list_contains(a.filieres, ?)"
-        params.append(filiere)
-    df = snap.df(sql + " ORDER BY a.axe_num, a.ordre", params)
-    names = plan_labels(snap)
-    for col in ("territoires", "filieres"):
-        df[col] = [list(v) if v is not None else [] for v in df[col]]
-        df[f"{col}_noms"] = [" ; ".join(names.get(c, c) for c in v) or None for v in df[col]]
-    df["montant_eur"] = df.montant_eur.astype(float)
-    return df[cols]
+        df = df[[filiere in f for f in df.filieres]]
+    return df.reset_index(drop=True)
 
 
 def plan_labels(snap: Snapshot) -> dict[str, str]:
-    """Names of the codes an action refers to: EPCI SIREN and '05' -> short name, filière code -> label."""
-    rows = snap.rows("""SELECT code, nom_court FROM ref_territoires WHERE niveau IN ('epci', 'departement')
-                        UNION ALL SELECT groupe_code, libelle FROM ref_groupes WHERE groupement = 'filiere_coeur'""")
-    return dict(rows)
+    """Names of the codes an action refers to: EPCI SIREN and the whole territory -> short name, filière code -> label."""
+    from . import suivi
+
+    return suivi.labels(snap)
 
 
 def plan_binomes(snap: Snapshot) -> pd.DataFrame:
     """The binômes élu-industriel, one row per EPCI in the workbook's order (blank: not yet named)."""
-    if not _has_table(snap, "plan_binomes"):
-        return pd.DataFrame(columns=["code", "epci", "elu", "industriel"])
-    return snap.df("""SELECT b.epci_siren AS code, e.nom_court AS epci, b.elu, b.industriel
-                      FROM plan_binomes b JOIN ref_epci e ON e.siren = b.epci_siren ORDER BY b.ligne""")
+    from . import suivi
+
+    return suivi.binomes(snap)
 
 
 def plan_axes(snap: Snapshot) -> pd.DataFrame:
     """The axes present in the plan (number, label), in order."""
-    if not _has_table(snap, "plan_actions"):
-        return pd.DataFrame(columns=["axe_num", "axe"])
-    return snap.df("SELECT axe_num, min(axe) AS axe FROM plan_actions GROUP BY axe_num ORDER BY axe_num")
+    df = plan_actions(snap)
+    return df.groupby("axe_num", as_index=False).axe.min().sort_values("axe_num").reset_index(drop=True)

@@ -127,9 +127,16 @@ def _cached_plan(version: str, axes, statuts, territoire, filiere) -> pd.DataFra
                               territoire, filiere)
 
 
+def plan_version() -> str:
+    """The data version and the plan store's revision: an edit in the app shows at the next run."""
+    from . import suivi
+
+    return f"{snapshot().version}:{suivi.revision(snapshot())}"
+
+
 def plan_actions(axes: list[int] | None = None, statuts: list[str] | None = None, territoire: str | None = None,
                  filiere: str | None = None) -> pd.DataFrame:
-    return _cached_plan(snapshot().version, tuple(axes) if axes else None, tuple(statuts) if statuts else None,
+    return _cached_plan(plan_version(), tuple(axes) if axes else None, tuple(statuts) if statuts else None,
                         territoire, filiere)
 
 
@@ -139,7 +146,7 @@ def _cached_binomes(version: str) -> pd.DataFrame:
 
 
 def plan_binomes() -> pd.DataFrame:
-    return _cached_binomes(snapshot().version)
+    return _cached_binomes(plan_version())
 
 
 @st.cache_data(ttl=3600, max_entries=8, show_spinner=False)

@@ -48,7 +48,7 @@ def _records(ws) -> list[dict]:
 
 
 def test_one_sheet_per_slide_plus_sources(workbook, content):
-    expected = [s.sheet for s in content if s.key != "titre"]
+    expected = [s.sheet for s in content if s.key not in ("titre", "depuis_comite")]
     assert workbook.sheetnames == expected
     assert workbook.sheetnames[-1] == "Sources"
 

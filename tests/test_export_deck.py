@@ -19,8 +19,8 @@ from indicators.export import slides
 from indicators.export.deck import build_deck
 from indicators.export.slides import Selection
 
-EXPECTED = ["titre", "chiffres_cles", "ca_croissance", "ca_secteurs", "ca_repartition", "industrie", "filieres",
-            "comparer", "carte", "foncier", "sources"]
+EXPECTED = ["titre", "depuis_comite", "chiffres_cles", "ca_croissance", "ca_secteurs", "ca_repartition", "industrie",
+            "filieres", "comparer", "carte", "foncier", "sources"]
 CHART_TYPES = {"ca_croissance": XL_CHART_TYPE.BAR_CLUSTERED, "ca_secteurs": XL_CHART_TYPE.LINE_MARKERS,
                "ca_repartition": XL_CHART_TYPE.PIE, "industrie": XL_CHART_TYPE.BAR_CLUSTERED,
                "filieres": XL_CHART_TYPE.BAR_STACKED}
@@ -251,7 +251,7 @@ def test_command_line_deck(wh, tmp_path, capsys):
                  "--annee", "2021"]) == 0
     prs = Presentation(str(out))
     assert len(prs.slides) == len(EXPECTED)
-    assert "2021" in " ".join(_texts(prs.slides[1]))
+    assert "2021" in " ".join(_texts(prs.slides[EXPECTED.index("chiffres_cles")]))
     bad = tmp_path / "refus.pptx"
     assert main(["deck", "--out", str(bad), "--warehouse", str(wh), "--epci", "999"]) == 2
     assert "EPCI inconnu" in capsys.readouterr().err

@@ -472,6 +472,36 @@ def _picture_slide(deck: _Deck, s: Slide) -> None:
     _speaker_notes(slide, s)
 
 
+def _since_slide(deck: _Deck, s: Slide) -> None:
+    """« Depuis le dernier comité »: the generated summary, the changed actions and the changed key figures."""
+    slide = deck.add()
+    top = _header(deck, slide, s)
+    bottom = _footer(deck, slide, s)
+    actions, chiffres = s.extra.get("actions", []), s.extra.get("chiffres", [])
+    room = max(4, int((bottom - top) / Inches(0.3)) - 2)
+    lines = []
+    if actions:
+        lines.append((f"Plan d'actions : {len(actions)} changement(s)", {"bold": True, "size": 16}))
+        shown = actions[: room - min(len(chiffres), room // 3) - 2]
+        lines += [("• " + a, {}) for a in shown]
+        if len(actions) > len(shown):
+            lines.append((f"… et {len(actions) - len(shown)} autre(s) : python -m indicators comite ecarts", {}))
+    if chiffres:
+        lines.append(("Chiffres clés", {"bold": True, "size": 16}))
+        left = max(1, room - len(lines) - (2 if s.extra.get("cibles") else 0))
+        lines += [("• " + c, {}) for c in chiffres[:left]]
+    cibles = s.extra.get("cibles", [])
+    if cibles:
+        lines.append(("Cibles des actions : valeur, cible et trajectoire", {"bold": True, "size": 16}))
+        lines += [("• " + c, {}) for c in cibles[: max(1, room - len(lines))]]
+    if s.extra.get("autres_chiffres"):
+        lines.append((f"{s.extra['autres_chiffres']} autre(s) chiffre(s) de la présentation ont changé : voir "
+                      "« python -m indicators comite ecarts ».", {"colour": MUTED}))
+    if lines:
+        _text(slide, MARGIN, top + Inches(0.1), deck.W - 2 * MARGIN, bottom - top - Inches(0.2), lines, 13)
+    slide.notes_slide.notes_text_frame.text = "\n".join([s.phrase, *actions, *chiffres, *cibles, s.source])
+
+
 def render(slide_list: list[Slide], template: Path | str | None = None, colours: dict[str, str] | None = None,
            deck: _Deck | None = None) -> bytes:
     deck = deck or _Deck(template)
@@ -486,6 +516,8 @@ def render(slide_list: list[Slide], template: Path | str | None = None, colours:
             _sources_slide(deck, s)
         elif s.key == "carte":
             _picture_slide(deck, s)
+        elif s.key == "depuis_comite":
+            _since_slide(deck, s)
         elif s.chart:
             _chart_slide(deck, s)
         else:                                   # nothing loaded: title, explanation, source line

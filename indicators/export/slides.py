@@ -46,8 +46,8 @@ COMPARE_SHORT = {"Évolution du CA sur un an": "Évolution du CA", "Part de l'in
 FILIERE_MEASURES = {"etablissements_filiere": "établissements employeurs", "effectifs_filiere": "effectifs salariés",
                     "ca_filiere": "chiffre d'affaires"}
 
-ORDER = ["titre", "chiffres_cles", "ca_croissance", "ca_secteurs", "ca_repartition", "industrie", "filieres",
-         "comparer", "carte", "foncier", "sources"]
+ORDER = ["titre", "depuis_comite", "chiffres_cles", "ca_croissance", "ca_secteurs", "ca_repartition", "industrie",
+         "filieres", "comparer", "carte", "foncier", "sources"]
 # Slides of each dashboard page (the page's download button builds these).
 PAGE_SLIDES = {"accueil": ORDER, "chiffres_cles": ["chiffres_cles"],
                "chiffre_affaires": ["ca_croissance", "ca_secteurs", "ca_repartition"], "industrie": ["industrie"],
@@ -56,7 +56,7 @@ PAGE_SLIDES = {"accueil": ORDER, "chiffres_cles": ["chiffres_cles"],
 SHEET_NAMES = {"chiffres_cles": "Chiffres clés", "ca_croissance": "CA évolution", "ca_secteurs": "CA par secteur",
                "ca_repartition": "CA répartition", "industrie": "Industrie", "filieres": "Filières",
                "comparer": "Comparer les EPCI", "carte": "Carte", "sources": "Sources",
-               "foncier": "Foncier économique"}
+               "foncier": "Foncier économique", "depuis_comite": "Depuis le comité"}
 
 
 class SelectionError(ValueError):
@@ -554,7 +554,41 @@ def slide_carte(ctx: Context, figure=None) -> Slide | None:
     return _finish(slide, name)
 
 
-BUILDERS = {"titre": slide_titre, "chiffres_cles": slide_chiffres_cles, "ca_croissance": slide_ca_croissance,
+def slide_depuis_comite(ctx: Context) -> Slide | None:
+    """« Depuis le dernier comité »: the generated summary of what changed since the latest committee
+    edition (indicators/suivi.py), then the changed actions and figures. No edition: the way to create one."""
+    from .. import suivi
+
+    if ctx.snap.path is None:
+        return None
+    e = suivi.ecarts(ctx.snap, ctx=ctx)
+    _, whole, _ = suivi.whole_territory(ctx.snap)
+    phrase = suivi.summary(e, whole)
+    if e is None:
+        return Slide("depuis_comite", "Depuis le dernier comité", phrase,
+                     source="Suivi du plan d'actions : aucune édition de comité enregistrée.",
+                     extra={"actions": [], "chiffres": []})
+    names = suivi.labels(ctx.snap)
+    chiffres = []
+    for r in e.indicateurs.itertuples():
+        if r.code != whole and r.diapo != "chiffres_cles":
+            continue
+        diff = suivi.difference_text(r.kind, r.difference)
+        chiffres.append(f"{r.indicateur}{' — ' + r.categorie if r.categorie and r.categorie != r.indicateur else ''} "
+                        f"({r.territoire}) : {suivi.figure_text(r.kind, r.valeur_avant, r.statut_avant)} ({r.annee_avant}) → "
+                        f"{suivi.figure_text(r.kind, r.valeur_apres, r.statut_apres)} ({r.annee_apres})"
+                        + (f", {diff}" if diff else ""))
+    ed = e.edition
+    source = (f"Suivi du plan d'actions (historique des modifications) ; chiffres de la présentation : version des "
+              f"données {str(e.version_avant)[:8]} au comité « {ed['nom']} », {str(e.version_apres)[:8]} aujourd'hui ; "
+              "secret statistique appliqué aux deux dates.")
+    cibles = [f"{t.numero} — {t.sentence()}" for t in suivi.targets(ctx.snap, query.plan_actions(ctx.snap), ctx.get)]
+    return Slide("depuis_comite", f"Depuis le comité « {ed['nom']} »", phrase, source=source,
+                 extra={"actions": suivi.action_lines(e, names), "chiffres": chiffres, "cibles": cibles,
+                        "autres_chiffres": len(e.indicateurs) - len(chiffres)})
+
+
+BUILDERS = {"titre": slide_titre, "depuis_comite": slide_depuis_comite, "chiffres_cles": slide_chiffres_cles, "ca_croissance": slide_ca_croissance,
             "ca_secteurs": slide_ca_secteurs, "ca_repartition": slide_ca_repartition, "industrie": slide_industrie,
             "filieres": slide_filieres, "comparer": slide_comparer, "sources": slide_sources}
 
