@@ -109,7 +109,10 @@ def load_reference(con: duckdb.DuckDBPyConnection) -> None:
     # this territory, kept with the default reference data).
     con.execute(f"""
         CREATE OR REPLACE TABLE ref_candidature AS
-        SELECT cle, libelle, CAST(valeur_publiee AS DOUBLE) AS valeur_publiee, texte_publie, explication
+        SELECT cle, libelle, CAST(valeur_publiee AS DOUBLE) AS valeur_publiee, texte_publie,
+               coalesce(explication, '') AS explication, indicateur, coalesce(categorie, '') AS categorie,
+               niveau, CAST(code AS VARCHAR) AS code, TRY_CAST(annee AS INTEGER) AS annee,
+               coalesce(motif, '') AS motif
         FROM {_csv('candidature_chiffres_cles.csv', REFERENCE_DIR)}
     """)
     changes = reference_dir() / "communes_changements.csv"

@@ -30,7 +30,7 @@ def epci_colours(epci_codes_in_order: list[str]) -> dict[str, str]:
 def _layout(fig: go.Figure, height: int = 420, legend: bool = False) -> go.Figure:
     fig.update_layout(
         font=FONT, height=height, margin=dict(l=10, r=30, t=20, b=10), plot_bgcolor="white", paper_bgcolor="white",
-        showlegend=legend, separators=", ", hoverlabel=dict(font_size=15),
+        showlegend=legend, separators=",\u202f", hoverlabel=dict(font_size=15),
         legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0),
     )
     fig.update_xaxes(showgrid=True, gridcolor="#e5e5e5", zeroline=True, zerolinecolor="#999999")
@@ -225,3 +225,87 @@ def plan_status_bars(totals: pd.DataFrame, statuts: list[str]) -> go.Figure:
     fig.update_layout(barmode="stack")
     fig.update_xaxes(dtick=1 if d.actions.max() <= 12 else None, title_text="Nombre d'actions")
     return _layout(fig, 110 + 60 * len(d), legend=True)
+
+
+# --- one renderer per chart spec (indicators/content): the screen's side of a finding -------------------
+
+def figure(finding) -> go.Figure | None:
+    """The plotly figure of a finding's chart spec, from the same rounded rows the slide and the annex use."""
+    from .content import KINDS, shown
+
+    spec = finding.spec
+    if spec is None:
+        return None
+    d = finding.chart_rows()
+    if not len(d):
+        return None
+    kind = d.kind.iat[0]
+    unit = KINDS[kind][0]
+    texts = [shown(v, k, s) + (" (partiel)" if s == "partiel" else "") for v, k, s in zip(d.valeur, d.kind, d.statut)]
+    d = d.assign(_text=texts)
+    ticks = {"eur": dict(ticksuffix="\u202fM€", tickformat=",d"), "part": dict(tickformat=".0%"),
+             "evolution": dict(tickformat="+.0%"), "count": dict(tickformat=",d"),
+             "km2": dict(tickformat=",d", ticksuffix="\u202fkm²")}.get(kind, {})
+    if spec.kind in ("bar", "waterfall") and spec.by_point:
+        cats = list(dict.fromkeys(d[spec.cat].astype(str)))
+        g = d.drop_duplicates(spec.cat)
+        if spec.kind == "waterfall":
+            tot = finding.table[finding.table.usage == "phrase"].sort_values("annee")
+            xs = [tot.categorie.iat[0]] + cats + [tot.categorie.iat[-1]]
+            ys = [tot.valeur.iat[0]] + g.valeur.fillna(0).tolist() + [tot.valeur.iat[-1]]
+            labels = [shown(tot.valeur.iat[0], kind)] + [
+                ("+" if s not in ("secret", "absent") and v > 0 else "") + t
+                for v, s, t in zip(g.valeur, g.statut, g._text)] + [shown(tot.valeur.iat[-1], kind)]
+            fig = go.Figure(go.Waterfall(
+                x=xs, y=ys, measure=["absolute"] + ["relative"] * len(cats) + ["total"], text=labels,
+                textposition="outside", cliponaxis=False, increasing=dict(marker_color="#117733"),
+                decreasing=dict(marker_color="#CC6677"), totals=dict(marker_color="#332288"),
+                connector=dict(line_color="#999999"), hoverinfo="x+text"))
+            fig.update_yaxes(showgrid=True, gridcolor="#e5e5e5", **ticks)
+            return _layout(fig, 460)
+        fig = go.Figure(go.Bar(
+            x=g.valeur.fillna(0), y=g[spec.cat].astype(str), orientation="h", text=g._text, textposition="outside",
+            cliponaxis=False, marker_color=[spec.colours.get(c, "#4477AA") for c in g[spec.cat].astype(str)],
+            marker_pattern_shape=["/" if s == "partiel" else "" for s in g.statut],
+            hovertext=[f"<b>{c}</b><br>{t}" for c, t in zip(g[spec.cat], g._text)], hoverinfo="text"))
+        fig.update_yaxes(autorange="reversed")
+        fig.update_xaxes(**ticks)
+        return _layout(fig, max(300, 60 + 40 * len(g)))
+    if spec.kind in ("bar", "bar_stacked"):
+        fig = go.Figure()
+        for name, g in d.groupby(spec.series, sort=False):
+            fig.add_trace(go.Bar(
+                x=g.valeur.fillna(0), y=g[spec.cat].astype(str), orientation="h", name=str(name),
+                text=g._text if spec.kind == "bar" else None, textposition="outside" if spec.kind == "bar" else None,
+                cliponaxis=False, marker_color=spec.colours.get(str(name), "#4477AA"),
+                hovertext=[f"<b>{c}</b> – {name}<br>{t}" for c, t in zip(g[spec.cat], g._text)], hoverinfo="text"))
+        fig.update_layout(barmode="stack" if spec.kind == "bar_stacked" else "group")
+        fig.update_yaxes(autorange="reversed")
+        highlight = (finding.extra or {}).get("highlight")
+        if highlight:
+            order = list(dict.fromkeys(d[spec.cat].astype(str)))
+            fig.update_yaxes(tickmode="array", tickvals=order,
+                             ticktext=[f"<b>▶ {c}</b>" if c == highlight else c for c in order])
+        fig.update_xaxes(**ticks)
+        return _layout(fig, max(320, 90 + 44 * d[spec.cat].nunique() * (1 if spec.kind == "bar_stacked" else
+                                                                          max(1, d[spec.series].nunique()) * 0.7)),
+                       legend=True)
+    if spec.kind == "line":
+        fig = go.Figure()
+        for name, g in d.groupby(spec.series, sort=False):
+            g = g.sort_values("annee")
+            colour = spec.colours.get(str(name), "#4477AA")
+            fig.add_trace(go.Scatter(
+                x=g.annee.astype(int), y=g.valeur, mode="lines+markers", name=str(name),
+                line=dict(color=colour, width=3), marker=dict(size=8), connectgaps=False,
+                hovertext=[f"<b>{name}</b> {a}<br>{t}" for a, t in zip(g.annee, g._text)], hoverinfo="text"))
+        fig.update_yaxes(showgrid=True, gridcolor="#e5e5e5", **ticks)
+        fig.update_xaxes(dtick=1, showgrid=False)
+        return _layout(fig, 420, legend=True)
+    if spec.kind == "pie":
+        g = d.drop_duplicates(spec.cat)
+        fig = go.Figure(go.Pie(labels=g[spec.cat].astype(str), values=g.valeur, sort=False, direction="clockwise",
+                               marker_colors=[spec.colours.get(c, "#4477AA") for c in g[spec.cat].astype(str)],
+                               texttemplate="%{percent:.0%}", hovertext=g._text, hoverinfo="label+text"))
+        return _layout(fig, 420, legend=True)
+    raise ValueError(f"type de graphique inconnu : {spec.kind}")

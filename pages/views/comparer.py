@@ -1,20 +1,11 @@
 """Comparer les EPCI: the main indicators side by side, with ranks, and small multiples."""
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
-from indicators import charts, format as fmt, ui
-from indicators.catalog import CATALOG
+from indicators import ui
 
-INDICATORS = [("population", "Population", "habitants"),
-              ("ca_total", "Chiffre d'affaires", "€"),
-              ("taux_croissance_ca", "Évolution du CA sur un an", "part"),
-              ("entreprises_tpe_pme", "TPE et PME", "entreprises"),
-              ("part_industrie_etablissements", "Part de l'industrie (établissements)", "part"),
-              ("part_industrie_effectifs", "Part de l'industrie (emploi salarié)", "part")]
 OTHERS = 3   # EPCIs from outside the territory that can be added: still readable on a projector
-REFERENCES = {"departement": "Hautes-Alpes", "region": "Provence-Alpes-Côte d'Azur", "france": "France"}
 
 
 def run() -> None:
@@ -31,54 +22,16 @@ def run() -> None:
                            max_selections=most, placeholder="Rechercher un EPCI" if others else None,
                            help="Par défaut, les EPCI du Territoire d'industrie ; tapez un nom pour en ajouter un autre."
                            if others else None)
-    refs = ui.url_widget(st.multiselect, "Territoires de référence", list(REFERENCES), "refs", default=["departement"],
-                         format_func=REFERENCES.get, multi=True)
     if len(chosen) < 2:
         st.warning("Choisissez au moins deux EPCI.")
         return
-    rows, frames = {}, []
-    for name, label, unite in INDICATORS:
-        year = ui.year_for(name, "epci")
-        if year is None:
-            continue
-        df = ui.get(name, "epci", annee=year, territoires=chosen)
-        df["rang"] = df.valeur.rank(ascending=False, method="min").astype("Int64")
-        ref = pd.concat([ui.get(name, n, annee=year) for n in refs], ignore_index=True) if refs else df.iloc[0:0]
-        both = pd.concat([df, ref], ignore_index=True).assign(indicateur=label, unite=unite)
-        frames.append(both)
-        signed = CATALOG[name].kind == "taux_croissance"
-        rows[f"{label} ({year})"] = {r.nom_court: (fmt.growth(r.valeur, 1) if signed and r.statut not in ("secret", "absent")
-                                                   else fmt.value(r.valeur, unite, r.statut))
-                                     + (f" ({r.rang}ᵉ)" if getattr(r, "rang", None) is not pd.NA and r.niveau == "epci"
-                                        and r.statut not in ("secret", "absent") else "")
-                                     for r in both.itertuples()}
-    if not frames:
-        st.info("Aucun indicateur disponible : chargez des données.")
-        return
-    table = pd.DataFrame(rows)   # one row per territory: reads on a projector without scrolling sideways
-    st.subheader("Tableau côte à côte")
-    st.markdown("Valeur et rang de chaque EPCI parmi ceux choisis (1ᵉʳ = valeur la plus forte) ; « s » : secret statistique ; "
-                "« – » : donnée absente.")
-    st.dataframe(table.rename_axis("Territoire"), width="stretch")
-    alldata = pd.concat(frames, ignore_index=True)
-    demo = ui.demo_note(alldata)
-    st.caption("Sources : " + " ; ".join(sorted({s for s in alldata.source if s})) + "." + demo)
-    from indicators.export.tables import to_csv_bytes
-    st.download_button("Télécharger la comparaison (CSV)", to_csv_bytes(alldata.drop(columns=["rang"])),
-                       file_name="comparaison_epci.csv", mime="text/csv", key="csv_compare")
-
+    found = ui.findings("comparer")
+    ui.show(found[0])
     st.subheader("Petits multiples")
     cols = st.columns(2)
-    for i, df in enumerate(frames):
-        label, unite = df.indicateur.iat[0], df.unite.iat[0]
-        name = INDICATORS[[x[1] for x in INDICATORS].index(label)][0]
-        epci_rows = df[df.niveau == "epci"]
+    for i, f in enumerate(found[1:]):
         with cols[i % 2]:
-            st.markdown(f"**{label}**")
-            st.caption(charts.sentence_ranking(epci_rows, "nom_court", unite, label.lower()))
-            st.plotly_chart(charts.ranked_bars(epci_rows, "nom_court", unite, ui.colours(), df[df.niveau != "epci"],
-                                               height=90 + 34 * len(epci_rows)), key=f"small_{name}",
-                            config={"displaylogo": False})
+            ui.show(f)
 
 
 if __name__ == "__main__":
