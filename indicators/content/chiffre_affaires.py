@@ -56,16 +56,20 @@ def growth_sentence(name: str, base: int, end: int, start_v, end_v, parts: list[
         lead = drivers[0]
         ties = [p for p in drivers if round(p.value / 1e6) == round(lead.value / 1e6)]
         prefix = "parmi les secteurs diffusables, " if uncertain else ""
+        if uncertain:
+            text += " ;"
         if len(ties) > 1:
             nouns = fr.enumerate_fr([(fr.noun(p.label).a() if up else fr.noun(p.label).de()) for p in ties])
             share = fr.percent(lead.value / delta, 0)
-            text += (f", {prefix}d'abord grâce {nouns}" if up else f", {prefix}surtout du fait du recul {nouns}")
+            text += (f"{',' if not uncertain else ''} {prefix}d'abord grâce {nouns}" if up
+                     else f"{',' if not uncertain else ''} {prefix}surtout du fait du recul {nouns}")
             text += f" ({fr.euros(lead.value, sign=True)} chacun, {share} {what} chacun)"
             rest = drivers[len(ties):]
         else:
             n = fr.noun(lead.label)
             share = fr.percent(lead.value / delta, 0)
-            text += (f", {prefix}d'abord grâce {n.a()}" if up else f", {prefix}surtout du fait du recul {n.de()}")
+            sep = "" if uncertain else ","
+            text += (f"{sep} {prefix}d'abord grâce {n.a()}" if up else f"{sep} {prefix}surtout du fait du recul {n.de()}")
             text += f" ({amount(lead)}, {share} {what})"
             rest = drivers[1:]
         if rest:
@@ -100,9 +104,9 @@ def level_sentence(name: str, year: int, total, parts: list[Part], total_statut:
         hidden_sum = total - sum(p.value for p in known)
     sure = not hidden and not partial or (hidden_sum is not None and hidden_sum < lead.value and not partial)
     if sure:
-        titre = f"{name} : {n.le()}, {n.adjective('premier', 'première')} secteur du chiffre d'affaires en {year}"
+        titre = f"{name} : {n.le()}, premier secteur du chiffre d'affaires en {year}"
     else:
-        titre = (f"{name} : {n.le()}, {n.adjective('premier', 'première')} secteur diffusable du chiffre d'affaires "
+        titre = (f"{name} : {n.le()}, premier secteur diffusable du chiffre d'affaires "
                  f"en {year}")
     items = [f"{fr.noun(p.label).le()} {fr.euros(p.value)}{' (partiel)' if p.statut == 'partiel' else ''}" for p in order]
     phrase = f"{name}, {year} : " + fr.enumerate_fr(items)
@@ -205,7 +209,8 @@ def taux(ctx: Context) -> Finding:
         top = known.iloc[0]
         n = fr.noun(top.categorie)
         sure = len(known) == len(mine)
-        titre = (f"{ctx.name} : {n.le()}, {'plus forte évolution' if sure else 'plus forte évolution diffusable'} "
+        best = "plus forte hausse" if top.valeur > 0 else "plus faible recul" if top.valeur < 0 else "évolution la plus favorable"
+        titre = (f"{ctx.name} : {n.le()}, {best}{'' if sure else ' parmi les secteurs diffusables'} "
                  f"entre {base} et {end} ({fr.percent(top.valeur, 1, sign=True)})")
         items = [f"{fr.noun(r.categorie).le()} {fr.percent(r.valeur, 1, sign=True)}" for r in known.itertuples()]
         phrase = f"{ctx.name}, de {base} à {end} : " + fr.enumerate_fr(items)

@@ -113,6 +113,11 @@ def candidature(ctx: Context) -> Finding:
                        sheet_name="Candidature")
     lines, display = [], []
     years = sorted({int(a) for a in pub.annee.dropna()})
+    if ctx.sel.annee and years and int(ctx.sel.annee) < years[0]:
+        return Finding("candidature", f"Candidature : chiffres de {fr.years_text(years)}, non comparés pour {ctx.sel.annee}",
+                       f"Les chiffres de la candidature portent sur {fr.years_text(years)} : ils ne sont comparés qu'à "
+                       f"cette année-là. Choisissez {years[-1]} (ou « Dernière disponible ») pour voir la comparaison.",
+                       sheet_name="Candidature", years=tuple(years))
     where = None
     for p in pub.itertuples():
         name = p.indicateur
@@ -121,7 +126,7 @@ def candidature(ctx: Context) -> Finding:
             kind = "evolution"
         annee = None if pd.isna(p.annee) else int(p.annee)
         ys = ctx.years(name, p.niveau)
-        shown_year = annee if annee in ys else (None if annee else (ys[-1] if ys else None))
+        shown_year = annee if annee in ys else (None if annee else ctx.year(name, p.niveau)[0])
         df = (ctx.get(name, p.niveau, annee=shown_year, territoires=[p.code]) if shown_year else pd.DataFrame())
         if len(df) and p.categorie:
             df = df[df[query.get_indicator(name).dimension + "_code"] == p.categorie]
