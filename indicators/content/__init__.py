@@ -199,12 +199,13 @@ def context(snap: Snapshot, sel: Selection | None = None) -> Context:
         raise SelectionError(f"EPCI inconnu(s) : {', '.join(unknown)} (SIREN attendus, par exemple ceux du territoire : "
                              f"{', '.join(own)})")
     chosen = [c for c in known if c in chosen]
-    if sel.focus in (None, "", per.home.code):
+    wanted = sel.focus or (chosen[0] if sel.epcis and len(chosen) == 1 else None)   # one EPCI chosen: it is the focus
+    if wanted in (None, "", per.home.code):
         focus = per.home
     else:
-        row = epci[epci.code == sel.focus]
+        row = epci[epci.code == wanted]
         if not len(row):
-            raise SelectionError(f"territoire inconnu : {sel.focus} ({per.home.code} pour {per.name}, "
+            raise SelectionError(f"territoire inconnu : {wanted} ({per.home.code} pour {per.name}, "
                                  f"ou le SIREN d'un de ses EPCI : {', '.join(own)})")
         r = row.iloc[0]
         focus = Territory("epci", r.code, r.nom, r.nom_court or r.nom, "membre" if r.code in own else None)

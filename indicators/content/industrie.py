@@ -10,7 +10,7 @@ from . import french as fr
 
 PAGE = "industrie"
 MEASURES = {
-    "part_industrie_effectifs": ("de l'emploi salarié", "Industrie emploi"),
+    "part_industrie_effectifs": ("de l'emploi salarié", "Industrie"),
     "part_industrie_etablissements": ("des établissements", "Industrie établissements"),
     "part_industrie_etablissements_employeurs": ("des établissements employeurs", "Industrie employeurs"),
 }
