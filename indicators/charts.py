@@ -81,6 +81,7 @@ def figure(finding) -> go.Figure | None:
             labels = [shown(tot.valeur.iat[0], kind)] + [
                 ("+" if s not in ("secret", "absent") and v > 0 else "") + t
                 for v, s, t in zip(g.valeur, g.statut, g._text)] + [shown(tot.valeur.iat[-1], kind)]
+            labels = [t.replace("+−", "−") for t in labels]
             fig = go.Figure(go.Waterfall(
                 x=xs, y=ys, measure=["absolute"] + ["relative"] * len(cats) + ["total"], text=labels,
                 textposition="outside", cliponaxis=False, increasing=dict(marker_color="#117733"),

@@ -27,9 +27,9 @@ HOSTILE = [
 ]
 SIDEBAR = ["territoire", "annee"]
 PAGES = {  # page -> the keys its widgets keep in the URL
-    "accueil": [], "chiffres_cles": [], "chiffre_affaires": ["ca_fin", "ca_debut"], "industrie": [],
+    "accueil": [], "chiffres_cles": [], "chiffre_affaires": ["ca_debut"], "industrie": [],
     "filieres": ["definition", "mesure"], "carte": ["indicateur", "classes", "definition_carte"],
-    "comparer": ["epci", "refs"], "plan_actions": ["plan_axe", "plan_statut", "plan_epci", "plan_filiere", "plan_action"],
+    "comparer": ["epci"], "plan_actions": ["plan_axe", "plan_statut", "plan_epci", "plan_filiere", "plan_action"],
     "sources": [], "importer": [],
 }
 UNKNOWN = ["zz_inconnu", "__proto__", "territoire[]", "<b>"]
@@ -111,8 +111,8 @@ def test_valid_url_values_are_taken(demo_warehouse, use_warehouse):
     assert not at.exception
     assert url_state(at, "filieres") == {"territoire": "200067452", "annee": "2022", "definition": "elargi",
                                          "mesure": "effectifs_filiere"}
-    at = run_page("comparer", {"epci": ["200067452", "200067825", "nope"], "refs": ["france"]})
-    assert at.session_state["epci"] == ["200067452", "200067825"] and at.session_state["refs"] == ["france"]
+    at = run_page("comparer", {"epci": ["200067452", "200067825", "nope"]})
+    assert at.session_state["epci"] == ["200067452", "200067825"]
 
 
 # --- no SQL built from variables in the read side ---------------------------------------------------

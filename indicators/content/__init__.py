@@ -290,8 +290,8 @@ def shown(value, kind: str, statut: str = "ok") -> str:
         return fr.SECRET
     if statut == "absent" or _nan(value):
         return fr.ABSENT
-    if kind == "eur":
-        return f"{fr.number(value, 1 if abs(value) < 100 else 0)}{fr.NNBSP}M€"
+    if kind == "eur":     # the sentences' rule: one decimal under 10 M€
+        return fr.euros(value * 1e6, scale="M€")
     if kind == "part":
         return fr.percent(value, 1)
     if kind == "evolution":
