@@ -1,4 +1,4 @@
-"""Tableau de bord du Territoire d'industrie Hautes-Alpes: the frame around the pages.
+"""Tableau de bord des Territoires d'industrie: the frame around the pages.
 
 Start it with `python dashboard.py [streamlit options]`. Navigation, first-start build of
 the warehouse, the shared sidebar (territory, year), then the selected page.
@@ -53,6 +53,7 @@ st.set_page_config(page_icon=str(Path(__file__).with_name("assets") / "favicon.p
 
 from indicators import ui  # noqa: E402
 from indicators.db import WarehouseMissing  # noqa: E402
+from indicators.perimeter import OutdatedWarehouse  # noqa: E402
 
 PAGES = [
     st.Page("pages/views/accueil.py", title="Accueil", icon=":material/home:", default=True),
@@ -83,6 +84,11 @@ try:
 except WarehouseMissing:
     _first_start()
     ui.begin_run()
+try:
+    ui.per()
+except OutdatedWarehouse as exc:
+    st.error(f"Le tableau de bord ne peut pas lire cet {exc}.")
+    st.stop()
 ui.sidebar()
 page.run()
 ui.version_marker(page.url_path)

@@ -15,11 +15,10 @@ from . import secret
 from .catalog import Indicator, get as get_indicator
 from .db import Snapshot
 
-NIVEAUX = ["commune", "epci", "departement", "region", "france"]
-NIVEAU_LABELS = {"commune": "commune", "epci": "EPCI", "departement": "département", "region": "région", "france": "France"}
+NIVEAUX = ["commune", "epci", "ti", "departement", "region", "france"]
+NIVEAU_LABELS = {"commune": "commune", "epci": "EPCI", "ti": "Territoire d'industrie", "departement": "département",
+                 "region": "région", "france": "France"}
 _STATUT_RANK = {"ok": 0, "partiel": 1, "absent": 2, "secret": 3}
-# Display order of the reference territories after the EPCIs.
-REFERENCE_CODES = {"departement": "05", "region": "93", "france": "FR"}
 
 
 def _groupement(ind: Indicator, definition: str) -> str:
@@ -47,35 +46,19 @@ def _reference(snap: Snapshot, key: tuple, sql: str, params: list) -> pd.DataFra
 
 def territories(snap: Snapshot, niveau: str, codes: list[str] | None = None, perimetre: bool = False) -> pd.DataFrame:
     """Territories of a level in reference order. `perimetre`: only the territory's perimeter (column
-    `perimetre`: the département 05, région 93, France, the EPCIs with communes in 05 and their communes)."""
+    `perimetre`: the TI, its member EPCI and communes, its reference départements, régions and France;
+    column `role`: membre, reference, voisin or empty, see indicators/perimeter.py)."""
     if niveau not in NIVEAUX:
         raise ValueError(f"niveau inconnu « {niveau} » ({', '.join(NIVEAUX)})")
-    if _perimeter_stored(snap):
-        df = _reference(snap, ("territoires", niveau), """
-            SELECT t.code, t.nom, t.nom_court, t.ordre, c.hors_departement, t.perimetre
-            FROM ref_territoires t LEFT JOIN ref_communes c ON t.niveau = 'commune' AND c.code = t.code
-            WHERE t.niveau = ? ORDER BY t.ordre, t.code""", [niveau])
-    else:  # warehouse built before the perimeter was stored (etl/reference.py): the same rule, on read
-        dep = REFERENCE_CODES["departement"]
-        df = _reference(snap, ("territoires", niveau), """
-            SELECT t.code, t.nom, t.nom_court, t.ordre, c.hors_departement,
-                   CASE t.niveau WHEN 'epci' THEN t.code IN (SELECT epci_siren FROM ref_communes WHERE departement = ?)
-                                 WHEN 'commune' THEN c.epci_siren IN (SELECT epci_siren FROM ref_communes WHERE departement = ?)
-                                 WHEN 'departement' THEN t.code = ? WHEN 'region' THEN t.code = ? ELSE t.code = ? END AS perimetre
-            FROM ref_territoires t LEFT JOIN ref_communes c ON t.niveau = 'commune' AND c.code = t.code
-            WHERE t.niveau = ? ORDER BY t.ordre, t.code""",
-                         [dep, dep, dep, REFERENCE_CODES["region"], REFERENCE_CODES["france"], niveau])
+    df = _reference(snap, ("territoires", niveau), """
+        SELECT t.code, t.nom, t.nom_court, t.ordre, c.hors_departement, t.perimetre, t.role
+        FROM ref_territoires t LEFT JOIN ref_communes c ON t.niveau = 'commune' AND c.code = t.code
+        WHERE t.niveau = ? ORDER BY t.ordre, t.code""", [niveau])
     if perimetre:
         df = df[df.perimetre].reset_index(drop=True)
     if codes is not None:
         df = df[df.code.isin(list(codes))].reset_index(drop=True)
     return df
-
-
-def _perimeter_stored(snap: Snapshot) -> bool:
-    return bool(_reference(snap, ("perimetre_stocke",), """
-        SELECT count(*) AS n FROM duckdb_columns() WHERE database_name = current_database()
-        AND table_name = 'ref_territoires' AND column_name = 'perimetre'""", []).n.iat[0])
 
 
 def perimeter(snap: Snapshot, niveau: str) -> list[str]:
@@ -223,7 +206,9 @@ def _level_sql(q: _Sql, snap: Snapshot, ind: Indicator, groupement: str | list[s
 # (élargi filières overlap and no output publishes their sum), their only margin is the département.
 _FAMILY = {"secteur": ("secteur", ("champ", "CHAMP")), "champ": ("secteur", ("champ", "CHAMP")),
            "filiere_coeur": ("filiere_coeur", None), "filiere_elargi": ("filiere_elargi", None)}
-_MARGIN_NIVEAUX = ("epci", "departement")
+_MARGIN_NIVEAUX = ("epci", "ti", "departement")
+# Levels published as sums of EPCI (their parts outside them taken as known): the TI and the département.
+_PARENT_NIVEAUX = ("ti", "departement")
 
 
 def _family(groupement: str) -> tuple[str, tuple[str, str] | None]:
@@ -236,8 +221,8 @@ def secret_universe(snap: Snapshot, ind: Indicator, groupement: str, annee: int 
 
     Cells: every EPCI and département x every category (+ the row margin), for every year (or
     `annee`; `territoires`: only those codes, by niveau). Relations, within a year: margin = sum of
-    categories for each territory; département = sum of the EPCIs for each category (the EPCIs' part
-    outside the département is taken as known, to be safe). Returns the cells (after the primary rule:
+    categories for each territory; TI or département = sum of the EPCIs for each category (the EPCIs' part
+    outside it is taken as known, to be safe). Returns the cells (after the primary rule:
     primary cells have NaN values, `primary` True) and the relations as (total index, [part indices]).
     """
     family, margin = _family(groupement)
@@ -254,7 +239,7 @@ def secret_universe(snap: Snapshot, ind: Indicator, groupement: str, annee: int 
     cells["primary"] = cells.statut.eq("secret")
     keys = list(zip(cells.annee.tolist(), cells.niveau.tolist(), cells.code.tolist(), cells.groupement.tolist(),
                     cells.groupe_code.tolist()))
-    # A département is the sum of the EPCIs with communes in it (their part outside it taken as known).
+    # A TI or a département is the sum of the EPCIs with communes in it (their part outside it taken as known).
     deps = _departements_of(snap)
     parts_of_margin: dict[tuple, list[int]] = {}
     parts_of_dep: dict[tuple, list[int]] = {}
@@ -263,13 +248,13 @@ def secret_universe(snap: Snapshot, ind: Indicator, groupement: str, annee: int 
             parts_of_margin.setdefault((annee_, niveau, code), []).append(i)
         if niveau == "epci":
             for d in deps.get(code, ()):
-                parts_of_dep.setdefault((annee_, d, g, gc), []).append(i)
+                parts_of_dep.setdefault((annee_, *d, g, gc), []).append(i)
     relations = []
     for i, (annee_, niveau, code, g, gc) in enumerate(keys):
         if margin and (g, gc) == margin:
             relations.append((i, parts_of_margin.get((annee_, niveau, code), [])))
-        if niveau == "departement":
-            relations.append((i, parts_of_dep.get((annee_, code, g, gc), [])))
+        if niveau in _PARENT_NIVEAUX:
+            relations.append((i, parts_of_dep.get((annee_, niveau, code, g, gc), [])))
     return cells, relations
 
 
@@ -278,23 +263,23 @@ def _universe_years(snap: Snapshot, mesure: str, groupements: list[str]) -> list
 
 
 def _epci_departements(snap: Snapshot) -> pd.DataFrame:
-    return _reference(snap, ("epci_departements",), """
-        SELECT DISTINCT e.code AS epci, d.code AS departement
+    return _reference(snap, ("epci_parents",), """
+        SELECT DISTINCT e.code AS epci, d.niveau, d.code AS parent
         FROM ref_appartenance e JOIN ref_appartenance d USING (commune)
-        WHERE e.niveau = 'epci' AND d.niveau = 'departement' ORDER BY ALL""", [])
+        WHERE e.niveau = 'epci' AND d.niveau IN ('ti', 'departement') ORDER BY ALL""", [])
 
 
 _DEPS: dict[str, dict[str, list[str]]] = {}
 
 
 def _departements_of(snap: Snapshot) -> dict[str, list[str]]:
-    """EPCI -> the départements (reference territories) it has communes in; once per data version."""
+    """EPCI -> the (niveau, code) of the TI and départements it has communes in; once per data version."""
     deps = _DEPS.get(snap.version)
     if deps is None:
         deps = {}
         members = _epci_departements(snap)
-        for e, d in zip(members.epci.tolist(), members.departement.tolist()):
-            deps.setdefault(e, []).append(d)
+        for e, n, d in zip(members.epci.tolist(), members.niveau.tolist(), members.parent.tolist()):
+            deps.setdefault(e, []).append((n, d))
         if len(_DEPS) > 8:
             _DEPS.clear()
         _DEPS[snap.version] = deps
@@ -356,7 +341,7 @@ class _Family:
 
     A group is one year and one cluster of territories: a département and the EPCIs with communes in
     it, joined transitively when an EPCI spans two départements (no relation links two clusters, so at
-    national scale the Hautes-Alpes never need the rest of France). A group's cells are read from the
+    national scale one département never needs the rest of France). A group's cells are read from the
     mart filtered to it, the first time one of its cells is asked for.
     """
 
@@ -365,13 +350,13 @@ class _Family:
         self.groupement = groupement
         self.years = set(_universe_years(snap, ind.mesure, [family] + ([margin[0]] if margin and margin[0] != family else [])))
         self.deps = _departements_of(snap)
-        nodes = [(n, c) for n, c in snap.rows("SELECT niveau, code FROM ref_territoires WHERE niveau IN ('epci', 'departement')")]
+        nodes = [(n, c) for n, c in snap.rows("SELECT niveau, code FROM ref_territoires WHERE niveau IN ('epci', 'ti', 'departement')")]
         index = {node: i for i, node in enumerate(nodes)}
         parent = list(range(len(nodes)))
         for e, ds in self.deps.items():
             for d in ds:
-                if ("epci", e) in index and ("departement", d) in index:
-                    ra, rb = _find(parent, index[("epci", e)]), _find(parent, index[("departement", d)])
+                if ("epci", e) in index and d in index:
+                    ra, rb = _find(parent, index[("epci", e)]), _find(parent, index[d])
                     if ra != rb:
                         parent[ra] = rb
         self.cluster_of = {node: _find(parent, i) for node, i in index.items()}
@@ -474,9 +459,9 @@ def _coarser(cells: pd.DataFrame, groupement: str, deps: dict[str, list[str]]) -
         tips = []
         if r.masque and margin and r.groupement == family and (r.annee, r.niveau, r.code, *margin) in shown_keys:
             tips.append("le total tous secteurs du territoire est diffusé")
-        if r.masque and r.niveau == "epci" and any((r.annee, "departement", d, r.groupement, r.groupe_code) in shown_keys
+        if r.masque and r.niveau == "epci" and any((r.annee, *d, r.groupement, r.groupe_code) in shown_keys
                                                    for d in deps.get(r.code, [])):
-            tips.append("la valeur du département est diffusée")
+            tips.append("la valeur du territoire englobant est diffusée")
         out.append(" ; ".join(tips))
     return pd.Series(out, index=cells.index, dtype=object)
 

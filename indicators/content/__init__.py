@@ -65,9 +65,10 @@ class Perimeter:
     """What the content layer needs of indicators/perimeter.py (its `load(snap)` result, or the same
     read from a warehouse built before the Territoire d'industrie level existed)."""
     home: Territory                    # the default selection: the TI (niveau 'ti'), else the reference département
-    name: str                          # « Territoire d'industrie Hautes-Alpes »
+    name: str                          # « Territoire d'industrie X »
     members: list[Territory]           # member EPCIs, in order
     references: list[Territory]        # départements, régions, France (the home excluded)
+    other_tis: list[Territory] = field(default_factory=list)   # other TI of the reference régions
 
 
 def _territory(t) -> Territory:
@@ -75,22 +76,12 @@ def _territory(t) -> Territory:
 
 
 def load_perimeter(snap: Snapshot) -> Perimeter:
-    try:
-        from .. import perimeter as per_module        # the lead's module (read side)
-    except ImportError:
-        per_module = None
-    if per_module is not None and hasattr(per_module, "load"):
-        p = per_module.load(snap)
-        refs = [_territory(t) for t in p.references if t.niveau != "ti"]
-        return Perimeter(_territory(p.ti), p.name, [_territory(t) for t in p.members], refs)
-    # A warehouse without the TI level: the perimeter's département is the default selection.
-    out = {}
-    for niveau in ("departement", "region", "france", "epci"):
-        t = query.territories(snap, niveau, perimetre=True)
-        out[niveau] = [Territory(niveau, r.code, r.nom, r.nom_court or r.nom, "membre" if niveau == "epci" else "reference")
-                       for r in t.itertuples()]
-    home = out["departement"][0]
-    return Perimeter(home, home.nom_court, out["epci"], out["region"] + out["france"])
+    """The territory as indicators/perimeter.py reads it from the warehouse."""
+    from .. import perimeter as per_module
+
+    p = per_module.load(snap)
+    return Perimeter(_territory(p.ti), p.name, [_territory(t) for t in p.members],
+                     [_territory(t) for t in p.references if t.niveau != "ti"], [_territory(t) for t in p.other_tis])
 
 
 # --- selection and context ----------------------------------------------------------------------------
@@ -105,6 +96,7 @@ class Selection:
     annee_base: int | None = None
     filiere_mesure: str = "etablissements_filiere"
     definition: str = "coeur"
+    refs: tuple[str, ...] | None = None       # Comparer's reference territories, "niveau:code" (default: TI, département)
 
 
 FILIERE_MEASURES = {"etablissements_filiere": "établissements employeurs", "effectifs_filiere": "effectifs salariés",
@@ -137,6 +129,15 @@ class Context:
     @property
     def home_name(self) -> str:
         return self.per.name
+
+    @property
+    def home_short(self) -> str:
+        """The home territory as tables and charts label it (« TI X »)."""
+        return self.home.nom_court
+
+    def of(self, t: Territory) -> str:
+        """« du Territoire d'industrie », « du département (X) », « de la région (…) »."""
+        return fr.of_territory(t.niveau, t.nom_court if t.niveau != "ti" else None)
 
     def get(self, name: str, niveau: str, annee: int | None = None, annees: list[int] | None = None,
             territoires: list[str] | None = None, definition: str = "coeur", annee_base: int | None = None) -> pd.DataFrame:
@@ -176,6 +177,14 @@ class Context:
         """The home territory (when an EPCI is chosen) and the references, in that order."""
         out = [] if self.is_home else [self.home]
         return out + [t for t in self.per.references if t.niveau in niveaux]
+
+    def compare_references(self) -> list[Territory]:
+        """The Comparer page's reference territories: the chosen ones, else the TI and its main département."""
+        every = {f"{t.niveau}:{t.code}": t for t in [self.home, *self.per.references, *self.per.other_tis]}
+        if self.sel.refs is not None:
+            return [every[k] for k in self.sel.refs if k in every]
+        dep = next((t for t in self.per.references if t.niveau == "departement"), None)
+        return [t for t in (self.home, dep) if t is not None]
 
     def colour(self, code: str, niveau: str) -> str:
         if code == self.focus.code and niveau == self.focus.niveau:
@@ -310,9 +319,6 @@ def rows(ctx: Context | None, df: pd.DataFrame, indicateur: str, kind: str, cate
     """Tidy query rows -> a finding's table rows (rounded values, statut, source, role of the territory)."""
     n = len(df)
     names = df["nom_court"].astype(str).to_numpy() if n else []
-    if ctx is not None and n:
-        names = [ctx.home_name if (c == ctx.home.code and nv == ctx.home.niveau) else nm
-                 for c, nv, nm in zip(df.code, df.niveau, names)]
     out = pd.DataFrame({
         "territoire": names,
         "code": df["code"].to_numpy(),

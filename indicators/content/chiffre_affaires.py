@@ -221,9 +221,9 @@ def taux(ctx: Context) -> Finding:
     else:
         titre = f"{ctx.name} : taux d'évolution par secteur entre {base} et {end}"
         phrase = f"{ctx.name} : aucun taux diffusable entre {base} et {end} (« s »)."
-    series_colours = {ctx.name: "#332288"}
+    series_colours = {ctx.focus.nom_court: "#332288"}
     if not ctx.is_home:
-        series_colours[ctx.home_name] = "#9a9a9a"
+        series_colours[ctx.home_short] = "#9a9a9a"
     spec = ChartSpec("bar", cat="categorie", series="territoire", colours=series_colours)
     f = Finding("ca_taux", titre, phrase, table, spec, sheet_name=SHEETS["ca_taux"],
                 notes=secret_notes(table, lambda r: f"{r.territoire} – {r.categorie}"))

@@ -54,7 +54,7 @@ def figures(ctx: Context) -> Finding:
                 mine = ctx.get(name, ctx.focus.niveau, annee=int(r.annee.iat[0]), territoires=[ctx.focus.code])
                 share = float(mine.valeur.iat[0] / home.valeur.iat[0])
                 shares[label] = share
-                frames.append(r.assign(indicateur=f"{label} : part de {ctx.home_name}", valeur=round(share, 3),
+                frames.append(r.assign(indicateur=f"{label} : part {ctx.of(ctx.home)}", valeur=round(share, 3),
                                        kind="part", usage="part du territoire",
                                        statut=r.statut.iat[0]))
     table = concat(frames)
@@ -72,13 +72,13 @@ def figures(ctx: Context) -> Finding:
             continue
         text = f"{fr.lower_first(label)} {shown(r.valeur, kind, r.statut)} ({r.annee})"
         if label in shares:
-            text += f", soit {fr.percent(shares[label], 0)} de {ctx.home_name}"
+            text += f", soit {fr.percent(shares[label], 0)} {ctx.of(ctx.home)}"
         parts.append(text)
     phrase = (f"{ctx.name} : " + " ; ".join(parts) + ".") if parts else f"{ctx.name} : aucune donnée chargée."
     f = Finding("chiffres_cles", titre, phrase, table, None, sheet_name="Chiffres clés",
                 notes=secret_notes(figs, lambda r: r.indicateur),
                 definition="Le panneau de la candidature Territoire d'industrie recalculé à partir des fichiers chargés.",
-                extra={"shares": shares, "home": ctx.home_name})
+                extra={"shares": shares, "home": ctx.of(ctx.home)})
     return finish(f)
 
 
@@ -131,8 +131,8 @@ def candidature(ctx: Context) -> Finding:
         if len(df) and p.categorie:
             df = df[df[query.get_indicator(name).dimension + "_code"] == p.categorie]
         r = rows(None, df, p.libelle, kind, usage="candidature") if len(df) else pd.DataFrame()
-        if len(df):
-            where = where or df.nom_court.iat[0] if p.niveau != "commune" else where
+        if len(df) and p.niveau != "commune" and where is None:
+            where = fr.NIVEAUX[p.niveau].le() + (f" ({df.nom_court.iat[0]})" if p.niveau not in ("ti", "france") else "")
         value = df.valeur.iat[0] if len(df) and df.statut.iat[0] not in ("secret", "absent") else None
         if annee and annee not in ys:
             reason = f"l'entrepôt n'a pas l'année {annee} (années : {fr.years_text(ys) or 'aucune'})"
@@ -146,7 +146,9 @@ def candidature(ctx: Context) -> Finding:
                         "Candidature": p.texte_publie.replace(" ", fr.NNBSP), "Recalculé": text_value, "Écart": reason})
     table = concat(lines)
     when = fr.years_text(years)
-    titre = f"Candidature ({where or ctx.home_name}, {when}) : chiffres publiés et recalculés"
+    short = (where or ctx.home_name).replace("le département (", "").replace(")", ", département") \
+        if where and where.startswith("le département (") else (where or ctx.home_name)
+    titre = f"Candidature ({short}, {when}) : chiffres publiés et recalculés"
     differs = [d for d in display if not d["Écart"].startswith("identique")]
     phrase = (f"Les chiffres publiés dans la candidature portent sur {where or ctx.home_name} et l'année {when} : "
               f"ils sont comparés aux mêmes chiffres recalculés pour ce territoire et cette année, quel que soit le "

@@ -25,7 +25,7 @@ def _indicator_rows(ctx: Context, name: str, label: str, kind: str, year: int) -
     e["rang"] = (e.valeur.rank(ascending=False, method="min").astype("Int64") if sure
                  else pd.array([pd.NA] * len(e), dtype="Int64"))
     refs = concat([rows(ctx, ctx.get(name, t.niveau, annee=year, territoires=[t.code]), label, kind)
-                   for t in [ctx.home]])
+                   for t in ctx.compare_references()])
     refs["rang"] = pd.array([pd.NA] * len(refs), dtype="Int64")
     return concat([e, refs])
 
@@ -49,8 +49,11 @@ def table(ctx: Context) -> Finding:
              + (f"années {fr.years_text(ys)} selon l'indicateur" if mixed else f"année {ys[0]}" if ys else "aucune donnée"))
     focus = ("" if ctx.is_home or ctx.focus.code not in ctx.chosen else
              f" {ctx.focus.nom_court}, le territoire choisi, est mis en évidence.")
-    phrase = ("Valeur et rang de chaque EPCI parmi ceux choisis (1ᵉʳ = valeur la plus forte), et "
-              f"{ctx.home_name} ; le rang n'est pas donné quand une valeur en secret ou partielle pourrait le changer."
+    refs = ", ".join(ctx.home_name if t == ctx.home else
+                     (f"{t.nom_court} ({fr.NIVEAUX[t.niveau].bare})" if t.niveau not in ("france", "ti") else t.nom_court)
+                     for t in ctx.compare_references())
+    phrase = ("Valeur et rang de chaque EPCI parmi ceux choisis (1ᵉʳ = valeur la plus forte)"
+              + (f" ; références : {refs}" if refs else "") + " ; le rang n'est pas donné quand une valeur en secret ou partielle pourrait le changer."
               + focus + (" Les colonnes ne portent pas toutes sur la même année : chacune dit la sienne." if mixed else ""))
     display = {}
     for label, year in years.items():
@@ -63,7 +66,7 @@ def table(ctx: Context) -> Finding:
     disp.index.name = "Territoire"
     f = Finding("comparer", titre, phrase, t, None, notes=secret_notes(t, lambda r: f"{r.territoire} – {r.indicateur}"),
                 sheet_name="Comparer les EPCI", extra={"display": disp, "years": years,
-                                                       "highlight": ctx.focus.nom_court if not ctx.is_home else ctx.name},
+                                                       "highlight": ctx.focus.nom_court},
                 definition="Indicateurs de la page Comparer les EPCI, chacun pour l'année choisie ou la dernière avant elle.")
     return finish(f)
 

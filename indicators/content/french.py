@@ -39,6 +39,7 @@ class Noun:
     text: str
     gender: str = "m"          # m | f
     plural: bool = False
+    proper: bool = False       # a name that keeps its capital (« le Territoire d'industrie »)
 
     @property
     def elided(self) -> bool:
@@ -49,7 +50,7 @@ class Noun:
 
     @property
     def bare(self) -> str:
-        return lower_first(self.text)
+        return self.text if self.proper else lower_first(self.text)
 
     def le(self) -> str:
         """« le commerce », « la construction », « l'industrie », « les transports et autres services »."""
@@ -100,6 +101,18 @@ LEXICON: dict[str, Noun] = {k.lower(): v for k, v in {
         Noun("administration publique, enseignement, santé, action sociale", "f"),
 }.items()}
 _FEMININE_ENDINGS = ("ion", "ie", "ique", "ure", "ité", "ance", "ence", "ade", "ée", "elle", "ette", "aison")
+
+
+# The levels of territory, as a sentence names a reference: « du département », « de la région ».
+NIVEAUX = {"ti": Noun("Territoire d'industrie", "m", proper=True), "epci": Noun("EPCI", "m"),
+           "departement": Noun("département", "m"), "region": Noun("région", "f"), "france": Noun("France", "f", proper=True)}
+
+
+def of_territory(niveau: str, nom: str | None = None) -> str:
+    """« du Territoire d'industrie », « du département (X) », « de la France »: names carry no article
+    in the reference files, so the level's noun carries it and the name follows in brackets."""
+    n = NIVEAUX[niveau]
+    return n.de() + (f" ({nom})" if nom and niveau not in ("ti", "france") else "")
 
 
 def noun(label: str) -> Noun:

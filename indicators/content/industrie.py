@@ -42,7 +42,7 @@ def rank_sentence(items: list[Item], focus: str | None, wording: fr.Wording, sho
             above = sum(1 for i in known if i.value > me.value)
             return (f"Rang non établi parmi les {n} {what_plural} : {fr.count(len(doubtful), 'valeur')} en secret ou "
                     f"partielle{'s' if len(doubtful) > 1 else ''} ; {focus} est "
-                    + (f"derrière {fr.count(above, what_plural.rstrip('s'))} diffusable{'s' if above > 1 else ''}."
+                    + (f"derrière {fr.count(above, what_plural, what_plural)} diffusable{'s' if above > 1 else ''}."
                        if above else "devant tous les EPCI diffusables."))
         pos = 1 + sum(1 for i in known if i.value > me.value)
         ties = sum(1 for i in known if i.value == me.value) > 1
@@ -65,18 +65,20 @@ def rank_sentence(items: list[Item], focus: str | None, wording: fr.Wording, sho
     return text + "."
 
 
-def compare_sentence(name: str, value, ref_name: str, ref_value, what: str) -> str:
-    """« X : 9,4 % de l'emploi salarié dans l'industrie, 2,1 points au-dessus de Y (7,3 %). »"""
+def compare_sentence(name: str, value, ref_of: str, ref_value, what: str, ref_name: str | None = None) -> str:
+    """« X : 9,4 % de l'emploi salarié dans l'industrie, 2,1 points au-dessus du département (7,3 %). »
+    `ref_of`: the reference with its preposition and article (« du Territoire d'industrie »)."""
     if value is None or pd.isna(value):
         return f"{name} : part {what} dans l'industrie non diffusable (« s ») ou absente."
     text = f"{name} : {fr.percent(value)} {what} dans l'industrie"
     if ref_value is None or pd.isna(ref_value):
         return text + "."
     diff = value - ref_value
+    shown_ref = f"({ref_name} : {fr.percent(ref_value)})" if ref_name else f"({fr.percent(ref_value)})"
     if round(abs(diff) * 100, 1) == 0:
-        return text + f", comme {ref_name} ({fr.percent(ref_value)})."
-    where = "au-dessus de" if diff > 0 else "au-dessous de"
-    return text + f", {fr.points(diff)} {where} {ref_name} ({fr.percent(ref_value)})."
+        return text + f", autant que celle {ref_of} {shown_ref}."
+    where = "au-dessus de celle" if diff > 0 else "au-dessous de celle"
+    return text + f", {fr.points(diff)} {where} {ref_of} {shown_ref}."
 
 
 def share(ctx: Context, name: str) -> Finding:
@@ -108,10 +110,10 @@ def share(ctx: Context, name: str) -> Finding:
     ref = (ctx.home if not ctx.is_home else next((t for t in ctx.per.references), None))
     ref_row = table[(table.code == ref.code) & (table.niveau == ref.niveau)] if ref else table.iloc[0:0]
     ref_v = ref_row.valeur.iat[0] if len(ref_row) and ref_row.statut.iat[0] not in ("secret", "absent") else None
-    ref_name = ctx.home_name if ref is ctx.home else (ref.nom_court if ref else "")
-    phrase = compare_sentence(ctx.name, v, ref_name, ref_v, what)
+    phrase = compare_sentence(ctx.name, v, fr.NIVEAUX[ref.niveau].de() if ref else "", ref_v, what,
+                              ref.nom_court if ref and ref.niveau not in ("ti", "france") else None)
     if partial:
-        phrase = phrase[:-1] + " (valeur partielle : calculée sur une partie des communes)."
+        phrase = phrase[:-1] + " ; valeur partielle, calculée sur une partie des communes."
     mem = epci[epci.code.isin(members)]
     items = [Item(r.territoire, r.valeur, r.statut) for r in mem.itertuples()]
     phrase += " " + rank_sentence(items, ctx.focus.nom_court if not ctx.is_home else None, fr.wording(name),

@@ -389,7 +389,7 @@ def _figures_slide(deck: _Deck, s: Slide) -> None:
                  (year + (" · " + content.STATUT_MARKS[r.statut] if r.statut != "ok" else ""),
                   {"size": 12, "colour": MUTED})]
         if r.indicateur in shares:
-            lines.append((f"{fr.percent(shares[r.indicateur], 0)} de {s.extra.get('home', 'la référence')}",
+            lines.append((f"{fr.percent(shares[r.indicateur], 0)} {s.extra.get('home', 'de la référence')}",
                           {"size": 12, "colour": MUTED}))
         _text(slide, left + Inches(0.1), t + Inches(0.05), tile_w - Inches(0.2), tile_h - Inches(0.1), lines, 15,
               anchor=MSO_ANCHOR.MIDDLE)

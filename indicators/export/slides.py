@@ -38,9 +38,7 @@ def slide_titre(ctx: Context) -> Finding:
                 if str(r["Années"]) not in ("", "nan", "None")] or ["Aucune donnée chargée."]
     demo = bool((src["Démonstration"] == "oui").any())
     when = f" — année {ctx.sel.annee}" if ctx.sel.annee else ""
-    # A warehouse built before the TI level names its département: the deck is still the TI's committee's.
-    titre = ctx.home_name if ctx.home.niveau == "ti" else f"Territoire d'industrie {ctx.home_name}"
-    return Finding("titre", titre, selection_label(ctx) + when,
+    return Finding("titre", ctx.home_name, selection_label(ctx) + when,
                    extra={"date": fmt.french_date(date.today()), "vintages": vintages, "focus": ctx.name}, demo=demo,
                    source="Indicateurs économiques recalculés à partir des fichiers chargés dans l'entrepôt.")
 

@@ -6,22 +6,35 @@ import streamlit as st
 from indicators import ui
 
 OTHERS = 3   # EPCIs from outside the territory that can be added: still readable on a projector
+# Territory kinds that can stand beside EPCI on the same scale: the Comparer reference lines.
+KINDS = {"ti": "Territoire d'industrie", "departement": "département", "region": "région", "france": ""}
 
 
 def run() -> None:
     st.title("Comparer les EPCI")
     ui.slide_button("comparer")
-    # The territory's EPCIs first and by default; any other EPCI of the warehouse can be added.
-    epci = ui.territories("epci", perimetre=False).sort_values("perimetre", ascending=False, kind="stable")
-    names = dict(zip(epci.code, epci.nom_court))
+    # The territory's EPCIs first and by default, then its neighbours; any other EPCI of the warehouse can be added.
+    p = ui.per()
+    rank = {"membre": 0, "voisin": 1}
+    epci = ui.territories("epci", perimetre=False)
+    epci = epci.assign(_r=epci.role.map(rank).fillna(2)).sort_values("_r", kind="stable").drop(columns="_r")
+    names = {c: n + (" (voisin)" if r == "voisin" else "") for c, n, r in zip(epci.code, epci.nom_court, epci.role)}
     own = ui.perimeter("epci")
     most = min(len(own) + OTHERS, len(epci))
     others = not epci.perimetre.all()
     chosen = ui.url_widget(st.multiselect, f"EPCI comparés (2 à {most})", epci.code.tolist(), "epci",
                            default=own, format_func=lambda c: names.get(c, c), multi=True,
                            max_selections=most, placeholder="Rechercher un EPCI" if others else None,
-                           help="Par défaut, les EPCI du Territoire d'industrie ; tapez un nom pour en ajouter un autre."
-                           if others else None)
+                           help="Par défaut, les EPCI du Territoire d'industrie ; tapez un nom pour ajouter un EPCI "
+                                "voisin ou un autre EPCI." if others else None)
+    # Reference territories, by stable code: the TI, its départements, régions, France, the other TI of its régions.
+    ref_terr = [t for t in (p.ti, *p.references, *p.other_tis) if t is not None]
+    ref_of = {f"{t.niveau}:{t.code}": t for t in ref_terr}
+    ref_names = {k: (f"{t.nom} ({KINDS[t.niveau]})" if KINDS[t.niveau] else t.nom) +
+                    (" — autre Territoire d'industrie de la région" if t.role == "voisin" else "") for k, t in ref_of.items()}
+    defaults = [k for k in ref_of if ref_of[k].niveau in ("ti", "departement")][:2]
+    ui.url_widget(st.multiselect, "Territoires de référence", list(ref_of), "refs", default=defaults,
+                  format_func=ref_names.get, multi=True)
     if len(chosen) < 2:
         st.warning("Choisissez au moins deux EPCI.")
         return
