@@ -148,4 +148,4 @@ def test_command_line_annex(wh, tmp_path):
     wb = openpyxl.load_workbook(out)
     # The chosen EPCIs are the Comparer sheet's; the other sheets show the territory's EPCIs, as the pages do.
     terr = {r["Territoire"] for r in _records(wb["Comparer les EPCI"])}
-    assert terr == {"Gap-Tallard-Durance", "Briançonnais", "Hautes-Alpes"}
+    assert terr == {"Gap-Tallard-Durance", "Briançonnais", "TI Hautes-Alpes", "Hautes-Alpes"}

@@ -92,19 +92,20 @@ def test_chart_numbers_are_the_warehouse_numbers(deck, snap, content, wh):
     # Industrial share by EPCI (+ references), read back from the chart.
     data = chart_table(_chart(by_key["industrie"][0]))
     year = query.latest_year(snap, "part_industrie_effectifs", "epci")
-    expected = query.get(snap, "part_industrie_effectifs", "epci", annee=year)
-    assert len(expected) == 9
+    expected = query.get(snap, "part_industrie_effectifs", "epci", annee=year, territoires=query.perimeter(snap, "epci"))
+    assert len(expected) == len(query.perimeter(snap, "epci"))
     for r in expected.itertuples():
         got = data[(r.nom_court, "Part de l'industrie dans l'emploi salarié")]
         assert got == pytest.approx(round(r.valeur, 3)), r.nom_court
-    # Turnover by sector of the département, straight from the mart (SQL on the DuckDB file).
+    # Turnover by sector of the TI (the default selection), straight from the mart (SQL on the DuckDB file).
+    ti = query.perimeter(snap, "ti")[0]
     data = chart_table(_chart(by_key["ca_secteurs"][0]))
     con = duckdb.connect(str(wh), read_only=True)
     try:
         rows = con.execute("""SELECT m.annee, g.libelle, m.valeur FROM mart m
                               JOIN ref_groupes g ON g.groupement = m.groupement AND g.groupe_code = m.groupe_code
-                              WHERE m.mesure = 'ca_eur' AND m.groupement = 'secteur' AND m.niveau = 'departement'
-                                AND m.code = '05'""").fetchall()
+                              WHERE m.mesure = 'ca_eur' AND m.groupement = 'secteur' AND m.niveau = 'ti'
+                                AND m.code = ?""", [ti]).fetchall()
     finally:
         con.close()
     assert len(rows) >= 20
@@ -119,20 +120,21 @@ def test_chart_numbers_are_the_warehouse_numbers(deck, snap, content, wh):
     # Filières: establishments by EPCI x filière.
     data = chart_table(_chart(by_key["filieres"][0]))
     year = query.latest_year(snap, "etablissements_filiere", "epci")
-    for r in query.get(snap, "etablissements_filiere", "epci", annee=year).itertuples():
+    for r in query.get(snap, "etablissements_filiere", "epci", annee=year, territoires=query.perimeter(snap, "epci")).itertuples():
         assert data[(r.nom_court, r.filiere)] == pytest.approx(r.valeur)
 
 
 def test_key_figures_and_comparison_show_the_warehouse_values(deck, snap, content):
     by_key = _by_key(deck, content)
     text = " ".join(_texts(by_key["chiffres_cles"][0]))
-    pop = query.get(snap, "population", "departement")
+    pop = query.get(snap, "population", "ti", territoires=query.perimeter(snap, "ti"))
     assert slides.shown(pop.valeur.iat[0], "count") in text
     table = [sh for sh in by_key["comparer"][0].shapes if sh.has_table][0].table
-    assert len(table.rows) == 1 + 9 + 1          # header, 9 EPCIs, the département
+    n = len(query.perimeter(snap, "epci"))
+    assert len(table.rows) == 1 + n + 2          # header, the EPCIs, the TI and its département
     cells = {table.cell(i, 0).text.removeprefix("■ "): table.cell(i, 1).text for i in range(1, len(table.rows))}
     year = query.latest_year(snap, "population", "epci")
-    for r in query.get(snap, "population", "epci", annee=year).itertuples():
+    for r in query.get(snap, "population", "epci", annee=year, territoires=query.perimeter(snap, "epci")).itertuples():
         assert cells[r.nom_court].startswith(slides.shown(r.valeur, "count")), r.nom_court
 
 
@@ -193,7 +195,7 @@ def test_one_page_deck_and_single_epci_focus(snap):
     assert len(prs.slides) == 4
     data = chart_table(_chart(prs.slides[1]))
     series = {s for _, s in data}
-    assert series == {"Gap-Tallard-Durance", "Hautes-Alpes"}
+    assert series == {"Gap-Tallard-Durance", "TI Hautes-Alpes"}
 
 
 def test_template_layouts_and_size_are_used(snap, tmp_path):
