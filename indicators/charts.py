@@ -52,6 +52,14 @@ def plan_status_bars(totals: pd.DataFrame, statuts: list[str]) -> go.Figure:
     return _layout(fig, 110 + 60 * len(d), legend=True)
 
 
+def _room(values) -> list[float]:
+    """An axis range leaving room for the labels outside the bars."""
+    v = [x for x in values if x == x]
+    lo, hi = min([0.0, *v]), max([0.0, *v])
+    pad = (hi - lo) * 0.18 or 1.0
+    return [lo - (pad if lo < 0 else 0), hi + (pad if hi > 0 else 0)]
+
+
 # --- one renderer per chart spec (indicators/content): the screen's side of a finding -------------------
 
 def figure(finding) -> go.Figure | None:
@@ -95,7 +103,7 @@ def figure(finding) -> go.Figure | None:
             marker_pattern_shape=["/" if s == "partiel" else "" for s in g.statut],
             hovertext=[f"<b>{c}</b><br>{t}" for c, t in zip(g[spec.cat], g._text)], hoverinfo="text"))
         fig.update_yaxes(autorange="reversed")
-        fig.update_xaxes(**ticks)
+        fig.update_xaxes(range=_room(g.valeur), **ticks)
         return _layout(fig, max(300, 60 + 40 * len(g)))
     if spec.kind in ("bar", "bar_stacked"):
         fig = go.Figure()
@@ -106,6 +114,8 @@ def figure(finding) -> go.Figure | None:
                 cliponaxis=False, marker_color=spec.colours.get(str(name), "#4477AA"),
                 hovertext=[f"<b>{c}</b> – {name}<br>{t}" for c, t in zip(g[spec.cat], g._text)], hoverinfo="text"))
         fig.update_layout(barmode="stack" if spec.kind == "bar_stacked" else "group")
+        if spec.kind == "bar":
+            fig.update_xaxes(range=_room(d.valeur))
         fig.update_yaxes(autorange="reversed")
         highlight = (finding.extra or {}).get("highlight")
         if highlight:

@@ -133,8 +133,13 @@ def _years(ctx: Context) -> tuple[int | None, int | None, list[int]]:
 
 
 def _parts(df: pd.DataFrame) -> list[Part]:
-    return [Part(r.secteur, None if r.statut == "secret" or pd.isna(r.valeur) else float(r.valeur), r.statut)
-            for r in df.itertuples()]
+    """Sector values for a sentence, rounded as the chart and the table show them (0.1 M€)."""
+    return [Part(r.secteur, None if r.statut == "secret" or pd.isna(r.valeur) else round(float(r.valeur) / 1e5) * 1e5,
+                 r.statut) for r in df.itertuples()]
+
+
+def _m(v):
+    return None if v is None or pd.isna(v) else round(float(v) / 1e5) * 1e5
 
 
 def croissance(ctx: Context) -> Finding:
@@ -155,6 +160,7 @@ def croissance(ctx: Context) -> Finding:
     statuts = set(tot.statut)
     total_statut = "secret" if "secret" in statuts else "absent" if "absent" in statuts else (
         "partiel" if "partiel" in statuts else "ok")
+    start_v, end_v = _m(start_v), _m(end_v)
     phrase = growth_sentence(ctx.name, base, end, start_v, end_v, _parts(contrib), total_statut)
     if total_statut in ("secret", "absent") or start_v is None or end_v is None:
         titre = f"{ctx.name} : évolution du chiffre d'affaires entre {base} et {end} non diffusable"
@@ -239,7 +245,7 @@ def secteurs(ctx: Context) -> Finding:
     levels = ctx.get("ca_secteur", niveau, annees=shown_years, territoires=[code])
     total = ctx.get("ca_total", niveau, annee=end, territoires=[code])
     last = levels[levels.annee == end]
-    tv = total.valeur.iat[0] if len(total) else None
+    tv = _m(total.valeur.iat[0]) if len(total) else None
     ts = total.statut.iat[0] if len(total) else "absent"
     titre, phrase = level_sentence(ctx.name, end, tv, _parts(last), ts)
     titre = titre.replace(f" en {end}", f" en {end} (courbes {fr.years_text(shown_years)})") if len(shown_years) > 1 else titre
