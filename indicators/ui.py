@@ -523,7 +523,12 @@ def show(f, key: str | None = None) -> None:
     if fig is not None:
         st.plotly_chart(fig, key=f"fig_{key}", config={"displaylogo": False, "locale": "fr"})
     if "display" in f.extra:
-        st.dataframe(f.extra["display"], width="stretch", hide_index=f.extra["display"].index.name is None)
+        disp = f.extra["display"]
+        mark = f.extra.get("highlight")
+        if mark is not None and mark in disp.index:     # the chosen territory stands out, as in the charts
+            disp = disp.style.apply(lambda row: ["font-weight: bold; background-color: #e6e3f3" if row.name == mark
+                                                 else "" for _ in row], axis=1)
+        st.dataframe(disp, width="stretch", hide_index=f.extra["display"].index.name is None)
     if f.source or f.notes:
         st.caption(_finding_caption(f))
     if len(f.table):

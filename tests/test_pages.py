@@ -65,7 +65,7 @@ def test_chiffres_cles_shows_4772_and_12_percent_from_the_warehouse(demo_warehou
     rate = query.get(snap, "taux_croissance_ca", "ti", annee=2022, territoires=home).valeur.iat[0]
     tpe = query.get(snap, "entreprises_tpe_pme", "ti", annee=2022, territoires=home).valeur.iat[0]
     assert metrics["Chiffre d'affaires (2022)"] == f"{fmt.number(round(ca / 1e6))}{fmt.NBSP}M€"
-    assert metrics["Évolution du chiffre d'affaires sur un an (2021 → 2022)"] == f"+{fmt.number(rate * 100, 1)}{fmt.NBSP}%"
+    assert metrics["Évolution du CA sur un an (2021 → 2022)"] == f"+{fmt.number(rate * 100, 1)}{fmt.NBSP}%"
     assert metrics["TPE et PME marchandes (2022)"] == fmt.number(tpe)
     # The candidature's figures beside the same figures recomputed for its territory and year, with the reason.
     table = next(d.value for d in at.dataframe if "Chiffre" in d.value.columns)

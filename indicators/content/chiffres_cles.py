@@ -12,13 +12,14 @@ from .. import query
 PAGE = "chiffres_cles"
 KEYS = ["chiffres_cles", "candidature"]
 ITEMS = [("population", "Population", "count"), ("superficie", "Superficie", "km2"),
-         ("ca_total", "Chiffre d'affaires", "eur"), ("taux_croissance_ca", "Évolution du chiffre d'affaires sur un an", "evolution"),
+         ("ca_total", "Chiffre d'affaires", "eur"), ("taux_croissance_ca", "Évolution du CA sur un an", "evolution"),
          ("entreprises_tpe_pme", "TPE et PME marchandes", "count"),
          ("entreprises_tpe_pme_industrie", "dont industrielles", "count"),
-         ("part_industrie_tpe_pme", "Part de l'industrie dans les TPE et PME", "part"),
-         ("part_industrie_effectifs", "Part de l'industrie dans l'emploi salarié", "part")]
+         ("part_industrie_tpe_pme", "Industrie : part des TPE et PME", "part"),
+         ("part_industrie_effectifs", "Industrie : part de l'emploi salarié", "part")]
 STOCKS = ("population", "superficie", "ca_total", "entreprises_tpe_pme", "entreprises_tpe_pme_industrie")
-IN_SENTENCE = ("population", "ca_total", "entreprises_tpe_pme", "part_industrie_effectifs")
+IN_SENTENCE = {"population": "population", "ca_total": "chiffre d'affaires", "entreprises_tpe_pme": "TPE et PME marchandes",
+               "part_industrie_effectifs": "part de l'industrie dans l'emploi salarié"}
 MOTIFS = {"definition": "définition", "source": "source ou champ", "champ": "champ", "annee": "année"}
 
 
@@ -70,7 +71,7 @@ def figures(ctx: Context) -> Finding:
         r = figs[figs.indicateur == label].iloc[0]
         if r.statut == "absent":
             continue
-        text = f"{fr.lower_first(label)} {shown(r.valeur, kind, r.statut)} ({r.annee})"
+        text = f"{IN_SENTENCE[name]} {shown(r.valeur, kind, r.statut)} ({r.annee})"
         if label in shares:
             text += f", soit {fr.percent(shares[label], 0)} {ctx.of(ctx.home)}"
         parts.append(text)
