@@ -218,3 +218,18 @@ def test_page_titles_and_sentences_are_the_decks(focus, demo_warehouse, use_ware
             assert s.titre in subheaders, (page, s.titre, subheaders)
             if s.phrase:
                 assert s.phrase.replace("$", "\\$") in markdown, (page, s.phrase)
+
+
+def test_table_for_people_has_french_headers_and_marks(snap):
+    """The page tables and their CSV: French headers through the toolkit, « s » for secret, shares in %."""
+    from indicators.content import people_table
+    from indicators.export.tables import to_csv_text
+
+    ctx, found = _all(snap, Selection(focus="200067452", annee=2020))
+    f = next(f for f in found if f.key == "ca_secteurs")
+    t = people_table(f.table)
+    assert list(t.columns)[:4] == ["Territoire", "Catégorie", "Année", "Indicateur"] and "Unité" in t and "Statut" in t
+    assert (t.Statut == "s").any() and t[t.Statut == "s"].Valeur.isna().all()
+    share = people_table(next(f for f in found if f.key == "industrie").table)
+    assert share.Unité.eq("%").all() and share.Valeur.dropna().between(0, 100).all() and share.Valeur.max() > 1
+    assert to_csv_text(t).splitlines()[0].startswith("Territoire;Catégorie;Année;")

@@ -149,7 +149,8 @@ def _header(deck: _Deck, slide, s: Slide) -> int:
         title_ph.text_frame.word_wrap = True
         top = title_ph.top + title_ph.height + Inches(0.05)
     else:
-        _text(slide, MARGIN, Inches(0.25), W - 2 * MARGIN, Inches(1.05), s.titre, TITLE_PT, bold=True, colour=ACCENT,
+        size = TITLE_PT if len(s.titre) <= 75 else 24 if len(s.titre) <= 100 else 21   # long findings stay on 2 lines
+        _text(slide, MARGIN, Inches(0.25), W - 2 * MARGIN, Inches(1.05), s.titre, size, bold=True, colour=ACCENT,
               anchor=MSO_ANCHOR.MIDDLE)
         line = slide.shapes.add_connector(1, MARGIN, Inches(1.33), W - MARGIN, Inches(1.33))
         line.line.color.rgb = ACCENT
@@ -208,7 +209,8 @@ def chart_data(s: Slide) -> CategoryChartData:
     marked = []
     for c in cats:
         st = rows[rows._cat == c].statut
-        mark = " (s)" if st.eq("secret").any() else (" (partiel)" if st.eq("partiel").any() and s.chart != "line" else "")
+        # a line's categories are years: its secret points are gaps, named in the notes
+        mark = "" if s.chart == "line" else " (s)" if st.eq("secret").any() else (" (partiel)" if st.eq("partiel").any() else "")
         marked.append(c + mark)
     cd.categories = marked
     for name in series:
