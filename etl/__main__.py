@@ -71,6 +71,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--territoire", default=None,
                    help="identifiant ANCT du Territoire d'industrie (ti-XXXX, défaut : le territoire par défaut) "
                         "ou fichier CSV de SIREN d'EPCI (périmètre sur mesure)")
+    p.add_argument("--toute-la-france", dest="national", action="store_true",
+                   help="garder toutes les communes de France (analyses nationales) ; les pages montrent toujours le "
+                        "Territoire d'industrie et ses références")
     sub.add_parser("territoires", help="liste des 183 Territoires d'industrie 2023-2027 (identifiant, nom, membres)")
     p = sub.add_parser("load", help="charger des fichiers (tout ou rien)")
     p.add_argument("files", nargs="+", type=Path)
@@ -93,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.cmd == "build":
             from .perimeter import resolve
 
-            loader.build(args.warehouse, demo=not args.no_demo, perimeter=resolve(args.territoire))
+            loader.build(args.warehouse, demo=not args.no_demo, perimeter=resolve(args.territoire, national=args.national))
             return 0
         if args.cmd == "territoires":
             from .perimeter import list_tis

@@ -57,8 +57,9 @@ def ensure(dest: Path, progress=print, perimeter: Perimeter | None = None) -> li
     by another version of this module."""
     perimeter = perimeter or resolve()
     dest = Path(dest) / perimeter.ti_code
-    files = [dest / "base_cc_comparateur_2025_demo.csv", dest / "urssaf_commune_ape_2024_demo.csv",
-             dest / "cci_entreprises_2022_demo.xlsx"]
+    # No base comparateur: its figures (population, emplois, establishments by A5) are real, from the
+    # embedded extract of data/default/ (etl/load.py loads it at every build).
+    files = [dest / "urssaf_commune_ape_2024_demo.csv", dest / "cci_entreprises_2022_demo.xlsx"]
     stamp = dest / "VERSION"
     version = f"{_generator_version()} {hashlib.sha256(perimeter.to_json().encode()).hexdigest()[:16]}"
     if all(f.exists() for f in files) and stamp.exists() and stamp.read_text().strip() == version:
@@ -114,38 +115,21 @@ def generate(dest: Path, files: list[Path], perimeter: Perimeter | None = None) 
     communes, naf = _reference(perimeter)
     cal = _calibration(perimeter, communes)
     communes["profil"] = [cal["profils_epci"].get(e, {}) for e in communes.epci_siren]
-    _base_comparateur(rng, communes, naf, files[0])
-    _urssaf(rng, communes, naf, files[1])
-    _chamber(rng, communes, naf, files[2], cal)
+    _skip_former_base_comparateur(rng, communes)
+    _urssaf(rng, communes, naf, files[0])
+    _chamber(rng, communes, naf, files[1], cal)
 
 
-# --- INSEE base comparateur de territoires, 2025-edition style ------------------------------------
-
-def _base_comparateur(rng, communes: pd.DataFrame, naf: pd.DataFrame, path: Path) -> None:
-    rows = []
-    shares = {"AZ": 0.09, "BE": 0.065, "FZ": 0.14, "GU": 0.62, "OQ": 0.085}
+def _skip_former_base_comparateur(rng, communes: pd.DataFrame) -> None:
+    """The random draws of the demo base comparateur this module used to write (now real data, data/default/):
+    drawn and dropped, so that the URSSAF and chamber demo files, and their planted secret cells, stay the same."""
+    shares = (0.09, 0.065, 0.14, 0.62, 0.085)
     for c in communes.itertuples():
-        pop22 = c.population * rng.uniform(0.985, 1.01)
-        pop16 = pop22 * rng.uniform(0.95, 1.04)
+        rng.uniform(0.985, 1.01), rng.uniform(0.95, 1.04)
         tourism = c.profil.get("hebergement_restauration", 1.0)
         total = max(1, int(rng.poisson(c.population / 19 * (0.8 + 0.2 * tourism)) + 1))
-        mix = rng.dirichlet([shares[k] * 60 for k in shares])
-        counts = dict(zip(shares, rng.multinomial(total, mix)))
-        gz = int(counts["GU"] * rng.uniform(0.22, 0.3))
-        emploi = total * rng.uniform(1.5, 3.2)
-        cells = {k: str(v) for k, v in counts.items()}
-        # The 2025 edition writes statistical secret as "s": a few tiny communes.
-        if c.population < 120 and counts["BE"] in (1, 2):
-            cells["BE"] = "s"
-        rows.append({
-            "CODGEO": c.code_insee, "LIBGEO": c.nom,
-            "P22_POP": str(round(pop22)), "P16_POP": str(round(pop16)), "SUPERF": f"{float(c.superficie_km2):.2f}",
-            # Decimal comma and point mixed in one row, as in the published file.
-            "P22_EMPLT": f"{emploi:.1f}".replace(".", ","), "P22_EMPLT_SAL": f"{emploi * 0.72:.3f}",
-            "ETTOT23": str(total), "ETAZ23": cells["AZ"], "ETBE23": cells["BE"], "ETFZ23": cells["FZ"],
-            "ETGU23": cells["GU"], "ETGZ23": str(gz), "ETOQ23": cells["OQ"],
-        })
-    pd.DataFrame(rows).to_csv(path, sep=";", index=False, encoding="utf-8", lineterminator="\r\n")
+        rng.multinomial(total, rng.dirichlet([k * 60 for k in shares]))
+        rng.uniform(0.22, 0.3), rng.uniform(1.5, 3.2)
 
 
 # --- URSSAF établissements et effectifs salariés, commune x APE -----------------------------------

@@ -30,6 +30,8 @@ from .validate import LoadError, Problem
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_WAREHOUSE = ROOT / "data" / "warehouse.duckdb"
 DEMO_DIR = ROOT / "data" / "demo"
+# Real open data shipped with the repository (scripts/build_default_data.py), loaded by every build.
+DEFAULT_DATA_DIR = ROOT / "data" / "default"
 
 Progress = Callable[[str], None]
 
@@ -242,10 +244,14 @@ def _apply(con: duckdb.DuckDBPyConnection, staged: sources.Staged, path: Path, s
         if con.execute("SELECT count(*) FROM stg_keys").fetchall()[0][0] == 0:
             report.problems.append(Problem(name, None, None, f"millésime {staged.millesime} plus ancien que celui déjà chargé pour "
                                            "les mêmes années : aucune valeur remplacée", grave=False))
-        con.execute("""
+        # Totals above the commune (région, France…) are replaced only for the territories the file gives:
+        # a file of one département does not remove the région / France totals of a national one.
+        con.execute(f"""
             DELETE FROM facts f USING sources s
             WHERE f.source_id = s.source_id AND s.kind = ? AND (f.annee, f.mesure) IN (SELECT annee, mesure FROM stg_keys)
-              AND (f.niveau <> 'commune' OR f.territoire_code IN (SELECT commune FROM source_couverture WHERE source_id = ?))
+              AND (f.territoire_code IN (SELECT commune FROM source_couverture WHERE source_id = ?) AND f.niveau = 'commune'
+                   OR f.niveau <> 'commune' AND (f.niveau, f.territoire_code) IN (
+                       SELECT DISTINCT niveau, territoire_code FROM ({kept}) WHERE niveau <> 'commune'))
         """, [staged.kind, sid])
         con.execute(f"INSERT INTO facts SELECT ?, {keys}, valeur, statut FROM ({kept})", [sid])
         report.mesures = frozenset(r[0] for r in con.execute("SELECT DISTINCT mesure FROM stg_keys").fetchall())
@@ -351,8 +357,9 @@ def _finish(con, progress: Progress, mesures: frozenset[str] | None = None) -> N
 
 
 def build(warehouse: Path = DEFAULT_WAREHOUSE, demo: bool = True, progress: Progress = print,
-          perimeter: Perimeter | None = None) -> list[FileReport]:
-    """Rebuild the warehouse for a perimeter (default: the default TI) from the reference data (and demo files)."""
+          perimeter: Perimeter | None = None, embedded: bool = True) -> list[FileReport]:
+    """Rebuild the warehouse for a perimeter (default: the default TI) from the reference data, the embedded
+    open data of data/default/ (unless `embedded` is false: reference tables only) and the demo files."""
     from . import demo as demo_data
 
     warehouse = Path(warehouse)
@@ -362,10 +369,16 @@ def build(warehouse: Path = DEFAULT_WAREHOUSE, demo: bool = True, progress: Prog
         progress(f"Tables de référence (Territoire d'industrie {perimeter.ti_nom}, communes, EPCI, NAF, filières)…")
         _init(con, perimeter)
         reports = []
+        # Real open data embedded in the repository: loaded for every perimeter (its région and France
+        # totals serve any TI; its communes are those of the default one).
+        files = sorted(DEFAULT_DATA_DIR.glob("*.csv")) if embedded else []
+        if files:
+            progress("Données ouvertes embarquées (extrait de la base comparateur de territoires, INSEE)…")
+            reports += _ingest(con, files, None, False, progress)
         if demo:
             progress("Données de démonstration…")
             files = demo_data.ensure(DEMO_DIR, progress, perimeter)
-            reports = _ingest(con, files, None, True, progress)
+            reports += _ingest(con, files, None, True, progress)
         # The action plan shipped belongs to the default TI, not to another one.
         plan = ROOT / "data" / "plan_actions.xlsx"
         if plan.exists() and reference_dir() == REFERENCE_DIR and perimeter.ti_code == DEFAULT_TI:

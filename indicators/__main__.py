@@ -2,7 +2,7 @@
 
     python -m indicators list
     python -m indicators perimetre [--format csv|table] [--warehouse PATH]
-    python -m indicators show NAME [--niveau ...] [--annee YYYY] [--warehouse PATH] [--format csv|table]
+    python -m indicators show NAME [--niveau ...] [--annee YYYY] [--tous] [--warehouse PATH] [--format csv|table]
     python -m indicators show plan_actions|plan_binomes [--warehouse PATH] [--format csv|table]
     python -m indicators deck  --out FILE.pptx [--epci SIREN ...] [--annee YYYY] [--template FILE.pptx] [--warehouse PATH]
     python -m indicators annex --out FILE.xlsx [--epci SIREN ...] [--annee YYYY] [--warehouse PATH]
@@ -34,7 +34,8 @@ def _show(args) -> int:
         from . import plan
         df = plan.for_people(query.plan_actions(snap)) if args.name == "plan_actions" else plan.binomes_for_people(query.plan_binomes(snap))
     else:
-        df = query.get(snap, args.name, niveau=args.niveau, annee=args.annee, definition=args.definition)
+        codes = None if args.tous else query.perimeter(snap, args.niveau)
+        df = query.get(snap, args.name, niveau=args.niveau, annee=args.annee, definition=args.definition, territoires=codes)
     if args.format == "csv":
         sys.stdout.write(to_csv_text(df))
     else:
@@ -142,6 +143,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--niveau", default="epci", choices=query.NIVEAUX)
     p.add_argument("--annee", type=int)
     p.add_argument("--definition", default="coeur", choices=["coeur", "elargi"], help="périmètre des filières")
+    p.add_argument("--tous", action="store_true",
+                   help="tous les territoires de l'entrepôt à ce niveau (défaut : le Territoire d'industrie, ses membres "
+                        "et ses références)")
     p.add_argument("--warehouse", type=Path)
     p.add_argument("--format", default="table", choices=["table", "csv"])
     p = sub.add_parser("deck", help="présentation PowerPoint du comité (graphiques natifs modifiables)")

@@ -31,12 +31,12 @@ def sha(path: Path) -> str:
 
 @pytest.fixture(scope="module")
 def base(tmp_path_factory) -> Path:
-    """Reference data + the committed plan (build) + the URSSAF demo file (filière figures)."""
+    """Reference data, the embedded extract and the committed plan (build) + the URSSAF demo file (filière figures)."""
     from etl import demo
 
     wh = tmp_path_factory.mktemp("plan") / "base.duckdb"
     reports = loader.build(wh, demo=False, progress=QUIET)
-    assert [r.kind for r in reports] == ["plan_actions"]
+    assert [r.kind for r in reports] == ["base_comparateur", "plan_actions"]
     urssaf = [f for f in demo.ensure(loader.DEMO_DIR, QUIET) if f.name.startswith("urssaf")]
     loader.load(urssaf, wh, progress=QUIET)
     return wh

@@ -118,10 +118,11 @@ def share(ctx: Context, name: str) -> Finding:
     items = [Item(r.territoire, r.valeur, r.statut) for r in mem.itertuples()]
     phrase += " " + rank_sentence(items, ctx.focus.nom_court if not ctx.is_home else None, fr.wording(name),
                                   lambda x: fr.percent(x))
-    absent_refs = refs[refs.statut == "absent"].territoire.tolist()
+    absent_refs = refs[refs.statut == "absent"]
     notes = secret_notes(table)
-    if absent_refs:
-        notes.append(f"Références absentes (aucun fichier chargé ne les fournit) : {', '.join(absent_refs)}.")
+    if len(absent_refs):
+        notes.append("Références non calculées : " + " ; ".join(
+            f"{r.territoire} ({fr.lower_first(r.note)})" if r.note else r.territoire for r in absent_refs.itertuples()) + ".")
     colours = {r.territoire: ctx.colour(r.code, r.niveau) for r in table.itertuples()}
     spec = ChartSpec("bar", cat="territoire", series="indicateur", colours=colours, by_point=True,
                      references=refs.territoire.tolist())
