@@ -7,7 +7,6 @@ U+2212 for the minus sign, signed changes, « Md€ », « M€ », « k€ », 
 """
 from __future__ import annotations
 
-import math
 import re
 import unicodedata
 from dataclasses import dataclass
