@@ -126,7 +126,9 @@ def load_reference(con: duckdb.DuckDBPyConnection, perimeter: Perimeter | None =
     # TI's so far, kept with the default reference data).
     con.execute(f"""
         CREATE OR REPLACE TABLE ref_candidature AS
-        SELECT cle, niveau, code, libelle, CAST(valeur_publiee AS DOUBLE) AS valeur_publiee, texte_publie, explication
+        SELECT cle, niveau, CAST(code AS VARCHAR) AS code, libelle, CAST(valeur_publiee AS DOUBLE) AS valeur_publiee,
+               texte_publie, coalesce(explication, '') AS explication, indicateur, coalesce(categorie, '') AS categorie,
+               TRY_CAST(annee AS INTEGER) AS annee, coalesce(motif, '') AS motif
         FROM {_csv('candidature_chiffres_cles.csv', REFERENCE_DIR)} WHERE territoire = $ti
     """, {"ti": p.ti_code})
     changes = reference_dir() / "communes_changements.csv"

@@ -274,28 +274,28 @@ def map_sentence(sites: pd.DataFrame) -> str:
 
 def short_name(ctx) -> str:
     """The name in titles and sentences: the TI's short name (« TI … »), or the EPCI's."""
-    per = getattr(ctx, "per", None)
-    return per.ti.nom_court if per is not None and ctx.focus_niveau == "ti" and per.ti else ctx.focus_name
+    return ctx.home_short if ctx.is_home else ctx.focus.nom_court
 
 
 def slide(ctx):
     """The committee slide « Foncier économique »: land for sale by EPCI (native bar chart) and the finding.
-    ctx: indicators.export.slides.Context."""
-    from .export import slides as S
+    ctx: indicators.content.Context. None when no inventory is loaded."""
+    from . import content as C
 
     name = "foncier_surface_disponible"
     label = "Surface disponible à la vente"
-    focus_niveau, focus = ctx.focus_niveau, ctx.focus
-    epci = ctx.get(name, "epci", territoires=ctx.chosen)
-    ref = ctx.get(name, focus_niveau, territoires=[focus])
+    focus = ctx.focus
+    epci = ctx.get(name, "epci", territoires=[t.code for t in ctx.per.members])
+    ref = ctx.get(name, focus.niveau, territoires=[focus.code])
     if not len(ref) or (ref.statut == "absent").all():
-        return S._absent("foncier", name)
-    f = disponible(epci, ref, ctx.get("foncier_surface_brute", focus_niveau, territoires=[focus]),
-                   ctx.get("foncier_sites", focus_niveau, territoires=[focus]), short_name(ctx))
-    e = S._rows(epci, label, "ha")
+        return None
+    f = disponible(epci, ref, ctx.get("foncier_surface_brute", focus.niveau, territoires=[focus.code]),
+                   ctx.get("foncier_sites", focus.niveau, territoires=[focus.code]), short_name(ctx))
+    e = C.rows(ctx, epci, label, "ha")
     e = e.assign(_s=e.valeur.fillna(-1.0)).sort_values("_s", ascending=False, kind="stable").drop(columns="_s")
-    table = S._concat([e, S._rows(ref, label, "ha", usage="phrase")])
-    out = S.Slide("foncier", f.titre, f.phrase, table, chart="bar", notes=S.secret_notes(table),
-                  extra={"colours": {r.territoire: ctx.colours.get(r.code, "#4477AA") for r in table.itertuples()},
-                         "cat": "territoire", "series": "indicateur", "by_point": True})
-    return S._finish(out, name)
+    table = C.concat([e, C.rows(ctx, ref, label, "ha", usage="phrase")])
+    spec = C.ChartSpec("bar", cat="territoire", series="indicateur", by_point=True,
+                       colours={r.territoire: ctx.colour(r.code, r.niveau) for r in table.itertuples()})
+    out = C.Finding("foncier", f.titre, f.phrase, table, spec, notes=C.secret_notes(table),
+                    sheet_name="Foncier économique")
+    return C.finish(out, name)

@@ -693,7 +693,7 @@ def built_at(snap: Snapshot):
 
 def published(snap: Snapshot) -> pd.DataFrame:
     """The candidature's key figures as published (to show beside the recomputed ones)."""
-    return snap.df("SELECT cle, niveau, code, libelle, valeur_publiee, texte_publie, explication FROM ref_candidature")
+    return snap.df("SELECT * FROM ref_candidature")      # a warehouse built before may lack the year columns
 
 
 def reference_table(snap: Snapshot, name: str, filiere: str | None = None) -> pd.DataFrame:

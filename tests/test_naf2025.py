@@ -236,14 +236,19 @@ def test_sources_page_and_charts_show_both_nomenclatures_and_the_break(both_demo
 
 def test_line_chart_marks_the_break_year():
     from indicators import charts
+    from indicators.content import ChartSpec, Finding
 
     note = "Rupture de série en 2027, au passage à la NAF 2025 : Industrie n'a pas le même contenu"
-    df = pd.DataFrame({"code": ["05"] * 3, "nom": ["Hautes-Alpes"] * 3, "annee": [2025, 2026, 2027],
-                       "valeur": [0.10, 0.11, 0.12], "statut": ["ok"] * 3, "note": ["", "", note]})
-    fig = charts.lines(df, "code", "nom", "part", {})
+
+    def line(years, notes):
+        table = pd.DataFrame({"territoire": "TI", "code": "ti", "niveau": "ti", "categorie": "", "annee": years,
+                              "indicateur": "Part", "valeur": [0.10, 0.11, 0.12][-len(years):], "kind": "part",
+                              "statut": "ok", "note": notes, "usage": "graphique"})
+        return charts.figure(Finding("x", "x", table=table, spec=ChartSpec("line", series="territoire")))
+    fig = line([2025, 2026, 2027], ["", "", note])
     assert [s.x0 for s in fig.layout.shapes] == [2026.5]
     assert "NAF 2025 (2027)" in fig.layout.annotations[0].text
-    assert not charts.lines(df.iloc[2:], "code", "nom", "part", {}).layout.shapes  # nothing before it: no mark
+    assert not line([2027], [note]).layout.shapes  # nothing before it: no mark
 
 
 FLORES = ("GEO;GEO_OBJECT;ACTIVITY;NUMBER_EMPL;LEGAL_FORM_WITH_PUBLIC;FLORES_MEASURE;OBS_STATUS;TIME_PERIOD;OBS_VALUE\n"

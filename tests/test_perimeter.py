@@ -122,8 +122,9 @@ def test_deck_defaults_to_the_perimeter_and_accepts_another_epci(wide_snap, peri
     assert len(prs.slides) == len(content)
     chosen = Selection(epcis=(perimeter[0], OTHER))
     comparer = {s.key: s for s in slides.build(wide_snap, chosen, keys=["comparer", "industrie"])}
-    assert set(comparer["comparer"].table.code) == {perimeter[0], OTHER, per.ti.code}
-    assert set(comparer["industrie"].table.code) == {perimeter[0], OTHER} | refs
+    # By default Comparer's references are the TI and its département; the other pages keep the TI's EPCIs
+    assert set(comparer["comparer"].table.code) == {perimeter[0], OTHER, per.ti.code, per.departement.code}
+    assert set(comparer["industrie"].table.code) == set(perimeter) | refs
     Presentation(io.BytesIO(build_deck(wide_snap, chosen)))
 
 
