@@ -455,12 +455,6 @@ def load(paths: list[Path], warehouse: Path = DEFAULT_WAREHOUSE, kind: str | Non
                 # A warehouse of an earlier version, built before the perimeter was stored: its reference
                 # tables are rebuilt for the default TI (the files loaded stay) and its whole mart recomputed.
                 upgrade = existing is not None and stored_perimeter(existing) is None
-                if existing is not None:   # the plan store starts from the warehouse's plan when it is empty
-                    store = plan_store.connect(plan_store.path_for(warehouse))
-                    try:
-                        _seed_store(store, con, qui)
-                    finally:
-                        store.close()
                 if existing is None or upgrade:
                     _init(con)
                 else:  # a warehouse built before NAF 2025: its columns and NAF tables first
@@ -468,6 +462,12 @@ def load(paths: list[Path], warehouse: Path = DEFAULT_WAREHOUSE, kind: str | Non
                 reports = _ingest(con, [Path(p) for p in paths], kind, False, progress)
                 if all(r.statut == "déjà chargé" for r in reports) and not upgrade:
                     raise _NothingToDo(reports)  # leaves the warehouse file as it was
+                if existing is not None:   # the plan store starts from the warehouse's plan when it is empty
+                    store = plan_store.connect(plan_store.path_for(warehouse))   # (only once the files are accepted)
+                    try:
+                        _seed_store(store, con, qui)
+                    finally:
+                        store.close()
                 # A new warehouse gets its whole mart; otherwise only the measures the files touched.
                 _finish(con, progress, None if existing is None or upgrade else frozenset().union(*(r.mesures for r in reports)))
             _apply_plans(warehouse, reports, qui, False, progress)

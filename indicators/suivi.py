@@ -25,9 +25,16 @@ STATUTS = plan_store.STATUTS
 STATUT_WORDS = {"en cours": ("lancée", "lancées"), "réalisé": ("réalisée", "réalisées"),
                 "abandonné": ("abandonnée", "abandonnées"), "à lancer": ("remise à lancer", "remises à lancer")}
 # Figures of the deck named in the summary sentence (slide chiffres_cles, the whole territory).
-SUMMARY_FIGURES = ["Part de l'industrie dans l'emploi salarié", "Chiffre d'affaires", "TPE et PME marchandes"]
-SHORT = {"Part de l'industrie dans l'emploi salarié": "part de l'industrie", "Chiffre d'affaires": "chiffre d'affaires",
-         "TPE et PME marchandes": "TPE et PME"}
+# Labels as the key figures finding writes them (indicators/content/chiffres_cles.py ITEMS), by indicator.
+def _key_figure_labels() -> dict[str, str]:
+    from .content.chiffres_cles import ITEMS
+    return {name: label for name, label, _ in ITEMS}
+
+
+_LABELS = _key_figure_labels()
+SUMMARY_FIGURES = [_LABELS["part_industrie_effectifs"], _LABELS["ca_total"], _LABELS["entreprises_tpe_pme"]]
+SHORT = {_LABELS["part_industrie_effectifs"]: "part de l'industrie", _LABELS["ca_total"]: "chiffre d'affaires",
+         _LABELS["entreprises_tpe_pme"]: "TPE et PME"}
 # Slides whose figures an edition freezes (all the deck's data slides).
 FROZEN_SLIDES = ["chiffres_cles", "ca_croissance", "ca_secteurs", "ca_repartition", "industrie", "filieres", "comparer"]
 

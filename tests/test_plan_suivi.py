@@ -197,7 +197,7 @@ def test_indicator_differences_keep_the_secret_on_both_sides(wh):
     s = snap(wh)
     with suivi.store(s) as con:
         figures = suivi.deck_figures(s)
-        part = next(f for f in figures if f["diapo"] == "chiffres_cles" and f["indicateur"].startswith("Part de l'industrie dans l'emploi"))
+        part = next(f for f in figures if f["diapo"] == "chiffres_cles" and f["indicateur"] == suivi.SUMMARY_FIGURES[0])
         ca = next(f for f in figures if f["diapo"] == "chiffres_cles" and f["indicateur"] == "Chiffre d'affaires")
         frozen = [dict(f) for f in figures]
         for f in frozen:
@@ -273,7 +273,7 @@ def test_deck_opens_with_the_since_last_committee_slide(wh):
     texts = [" ".join(sh.text_frame.text for sh in sl.shapes if sh.has_text_frame) for sl in deck.slides]
     assert len(texts) == 3
     assert "Depuis le comité « Comité de mars »" in texts[1]
-    assert ("Depuis le comité « Comité de mars » du 12/03/2027 : 1 action lancée ; 2,4\u202fM€ engagés de plus ; "
+    assert ("Depuis le comité « Comité de mars » du 12/03/2027\u202f: 1 action lancée\u202f; 2,4\u202fM€ engagés de plus\u202f; "
             "3 autres modifications sur 1 action." in texts[1])
     assert f"1.1 Statut : à lancer → en cours ({EDITOR}" in texts[1]
     assert "4.1 — Part de l'industrie dans l'emploi salarié ≥ 12,0\u202f% en 2027 : " in texts[1]   # the target
