@@ -160,14 +160,12 @@ def source_line(table: pd.DataFrame) -> str:
 
 
 def secret_notes(table: pd.DataFrame, label=lambda r: r.territoire) -> list[str]:
-    """One line per secret reason, listing the cells it hides; partial aggregates; absences."""
+    """One generic line for secret cells (never why a cell is secret); partial aggregates; absences."""
     notes = []
     if not len(table):
         return notes
-    sec = table[table.statut == "secret"]
-    for note, g in sec.groupby("note", sort=False):
-        cells = ", ".join(dict.fromkeys(label(r) for r in g.itertuples()))
-        notes.append(f"« s » = {note[0].lower() + note[1:] if note else 'secret statistique'} : {cells}.")
+    if table.statut.eq("secret").any():
+        notes.append("« s » : secret statistique.")
     part = table[table.statut == "partiel"]
     for note, g in part.groupby("note", sort=False):
         notes.append(f"{note} : {', '.join(dict.fromkeys(label(r) for r in g.itertuples()))}.")
@@ -505,7 +503,8 @@ def slide_sources(ctx: Context) -> Slide:
         "Industrie : sections B à E de la NAF rév. 2 ; secteurs de la candidature et filières stratégiques "
         "définis par des listes de codes NAF (page Sources et méthodes du tableau de bord).",
         f"Secret statistique : un agrégat de chiffre d'affaires est « s » quand moins de {rules.min_firms} entreprises "
-        f"y contribuent ou qu'une seule en représente au moins {round(rules.dominance * 100)} % ; "
+        f"y contribuent ou qu'une seule en représente au moins {round(rules.dominance * 100)}\u202f% ; d'autres cellules "
+        f"sont masquées pour que chaque valeur secrète reste inconnue à {round(rules.interval * 100)}\u202f% près au moins ; "
         "les cellules en secret des producteurs (INSEE, URSSAF) restent en secret. Jamais 0 à la place.",
         "Aucune donnée individuelle d'entreprise n'est montrée : seulement des agrégats.",
         "Statuts : partiel = agrégat calculé sur une partie des communes ; – = aucune donnée chargée.",

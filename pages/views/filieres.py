@@ -43,7 +43,7 @@ def run() -> None:
     ui.chart_block(title, sentence, fig, epci, name, "stack")
     secret_cells = epci[epci.statut == "secret"]
     if len(secret_cells):
-        st.caption("Valeurs en secret : " + " ; ".join(f"{r.nom_court} – {r.filiere} : s ({r.note})"
+        st.caption("Valeurs en secret : " + " ; ".join(f"{r.nom_court} – {r.filiere} : s"
                                                        for r in secret_cells.itertuples()))
 
     ui.map_block(name, definition=definition, key="carte_filieres")
