@@ -24,7 +24,7 @@ from . import sources
 from .marts import FIRM_MEASURES, build_marts
 from .reference import REFERENCE_DIR, load_reference, reference_dir
 from .schema import DDL
-from .validate import LoadError, Problem
+from .validate import LoadError, Problem, duplicate_problems
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_WAREHOUSE = ROOT / "data" / "warehouse.duckdb"
@@ -295,6 +295,10 @@ def _stage_checked(con, path: Path, kind: str | None) -> sources.Staged:
     staged = module.stage(con, path)
     if staged.hard:
         raise LoadError(staged.hard)
+    # A key repeated on two lines is refused, whatever the source (one shared check, etl/validate.py).
+    repeated = duplicate_problems(con, path.name, staged.facts_table, staged.firms_table, staged.key_column)
+    if repeated:
+        raise LoadError(repeated)
     return staged
 
 

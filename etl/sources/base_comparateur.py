@@ -120,4 +120,4 @@ def stage(con: duckdb.DuckDBPyConnection, path: Path) -> Staged:
                                                            HAVING count(*) > 1)""").fetchall()[0][0]
     unique = repeated_lines == 0 and not vars_.duplicated(["mesure", "annee", "naf_niveau", "naf_code"]).any()
     return Staged(KIND, LIBELLE, PRODUCTEUR, LICENCE, year_from_name(path) or (str(max(years)) if years else None),
-                  n, facts_table="stg_facts", problems=problems, unique_keys=unique)
+                  n, facts_table="stg_facts", problems=problems, unique_keys=unique, key_column=header[codgeo].strip())

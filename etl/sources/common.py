@@ -30,6 +30,8 @@ class Staged:
     # The loader guarantees one staged fact per (territoire_code, niveau, annee, mesure, naf_code, naf_niveau):
     # the load then copies the facts as they are instead of summing them per key.
     unique_keys: bool = False
+    # Header of the column holding the file's key (commune, SIRET…), named by the repeated-key refusal.
+    key_column: str | None = None
 
     @property
     def hard(self) -> list[Problem]:
