@@ -165,11 +165,12 @@ def duplicate_problems(con, fichier: str, facts_table: str | None, firms_table: 
                   WHERE ligne IS NOT NULL AND territoire_code IS NOT NULL)
             GROUP BY territoire_code, niveau, annee, mesure, naf_code, naf_niveau HAVING count(DISTINCT ligne) > 1
         """).fetchall()
-        seen = {}
+        # One problem per territory and set of lines: a whole line repeated gives many repeated facts.
+        seen: dict[tuple, set] = {}
         for code, niveau, naf, lignes in rows:
-            seen.setdefault((code, niveau, naf), set()).update(lignes)
-        for (code, niveau, naf), lignes in sorted(seen.items(), key=lambda kv: min(kv[1]))[:limit]:
-            lignes = sorted(lignes)
+            seen.setdefault((code, niveau, tuple(lignes)), set()).add(naf)
+        for (code, niveau, lignes), nafs in sorted(seen.items(), key=lambda kv: kv[0][2])[:limit]:
+            naf = None if None in nafs or len(nafs) > 1 else next(iter(nafs))
             what = (f"la commune {code}" if niveau == "commune" else f"le territoire {code}") + (f", activité {naf}," if naf else "")
             problems.append(Problem(fichier, lignes[1], colonne, f"doublon : {what} figure aux lignes "
                                     f"{_and(lignes)} ; une seule ligne par {'commune' if niveau == 'commune' else 'territoire'}"
