@@ -28,7 +28,9 @@ independent and solved apart; a margin stops being a separator as soon as one of
 """
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -223,12 +225,27 @@ def _complements(pb: _Problem, i: int, hidden: np.ndarray, fixed: np.ndarray, lo
     lo.append(np.array([target if direction > 0 else -np.inf]))
     hi.append(np.array([np.inf if direction > 0 else -target]))
     cost = np.concatenate([np.zeros(n_atoms), pb.values[cand] + 1e-6 * max(1.0, float(pb.values.max()))])
-    res = milp(cost, constraints=LinearConstraint(sparse.vstack(blocks).tocsr(), np.concatenate(lo), np.concatenate(hi)),
-               integrality=np.concatenate([np.zeros(n_atoms), np.ones(n_c)]), bounds=Bounds(lb, ub),
-               options={"time_limit": 60})
+    with _quiet_stdout():
+        res = milp(cost, constraints=LinearConstraint(sparse.vstack(blocks).tocsr(), np.concatenate(lo), np.concatenate(hi)),
+                   integrality=np.concatenate([np.zeros(n_atoms), np.ones(n_c)]), bounds=Bounds(lb, ub),
+                   options={"time_limit": 60})
     if res.x is None:
         return None
     return cand[res.x[n_atoms:] > 0.5]
+
+
+@contextlib.contextmanager
+def _quiet_stdout():
+    """HiGHS's MIP solver writes a debugging line on the process's standard output: sent to /dev/null."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+            yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 def _overlaps(pb: _Problem, i: int) -> np.ndarray:
