@@ -163,7 +163,10 @@ class _Problem:
                 rows.append(r)
                 cols.append(local[a])
         self.a = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(cells), len(atoms)))
-        self.v = table.atoms[atoms]
+        # Values scaled to about 1 (the solvers' tolerances are absolute): intervals are relative anyway.
+        v = table.atoms[atoms]
+        self.scale = float(v.max()) if len(v) and v.max() > 0 else 1.0
+        self.v = v / self.scale
         self.values = np.asarray(self.a @ self.v).ravel()
 
 
@@ -178,8 +181,8 @@ def _interval(pb: _Problem, i: int, published: np.ndarray, fixed_atoms: np.ndarr
                   b_eq=b_eq if a_eq.shape[0] else None, bounds=np.column_stack([lb, ub]), method="highs")
     if res.status == 3:  # unbounded above
         return np.inf
-    if res.status != 0:
-        raise RuntimeError(f"secret statistique : audit impossible ({res.message})")
+    if res.status != 0:  # not solved (numerically): taken as not protected, so that complements are sought
+        return pb.values[i]
     return -res.fun if which == "max" else res.fun
 
 
@@ -344,6 +347,13 @@ def protect_table(table: Table, rules: Rules) -> np.ndarray:
     n = len(cells)
     prim = primary(cells, rules)
     lone = cells.nb_contrib.fillna(0).to_numpy() == 1
+    # A cell that is not the sum of its atoms (it should never happen) is withheld and left out of the model.
+    sums = np.array([table.atoms[m].sum() for m in table.members])
+    vals = cells.valeur.fillna(0).to_numpy(dtype=float)
+    odd = np.abs(sums - vals) > 1e-6 * np.maximum(1.0, np.abs(vals))
+    if odd.any():
+        table = Table(cells, table.atoms, [np.array([], dtype=np.int64) if o else m for o, m in zip(odd, table.members)])
+        prim = prim & ~odd
     hidden = prim.copy()
     if prim.any():
         for _ in range(20):
@@ -360,7 +370,7 @@ def protect_table(table: Table, rules: Rules) -> np.ndarray:
             comps_after, _ = _components(table, hidden)
             if (hidden == before).all() and len(comps_after) == len(comps):
                 break
-    return np.where(prim, "primaire", np.where(hidden, "secondaire", "diffuse"))
+    return np.where(odd, "non_diffuse", np.where(prim, "primaire", np.where(hidden, "secondaire", "diffuse")))
 
 
 def protect(con: duckdb.DuckDBPyConnection, rules: Rules | None = None) -> dict[str, int]:
