@@ -1,4 +1,4 @@
-"""Tableau de bord du Territoire d'industrie Hautes-Alpes: the frame around the pages.
+"""Tableau de bord des Territoires d'industrie: the frame around the pages.
 
 Start it with `python dashboard.py [streamlit options]`. Navigation, first-start build of
 the warehouse, the shared sidebar (territory, year), then the selected page.

@@ -1,6 +1,7 @@
 """Command line of the ETL (messages in French).
 
-    python -m etl build  [--warehouse PATH] [--no-demo]
+    python -m etl build  [--territoire ti-XXXX|FILE.csv] [--warehouse PATH] [--no-demo]
+    python -m etl territoires
     python -m etl load   FILE... [--warehouse PATH] [--kind KIND]
     python -m etl check  FILE... [--kind KIND]
     python -m etl status [--warehouse PATH]
@@ -67,6 +68,10 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("build", help="reconstruire l'entrepôt (référentiels + données de démonstration)")
     p.add_argument("--warehouse", type=Path, default=loader.DEFAULT_WAREHOUSE)
     p.add_argument("--no-demo", action="store_true", help="référentiels seulement, sans données de démonstration")
+    p.add_argument("--territoire", default=None,
+                   help="identifiant ANCT du Territoire d'industrie (ti-XXXX, défaut : le territoire par défaut) "
+                        "ou fichier CSV de SIREN d'EPCI (périmètre sur mesure)")
+    sub.add_parser("territoires", help="liste des 183 Territoires d'industrie 2023-2027 (identifiant, nom, membres)")
     p = sub.add_parser("load", help="charger des fichiers (tout ou rien)")
     p.add_argument("files", nargs="+", type=Path)
     p.add_argument("--warehouse", type=Path, default=loader.DEFAULT_WAREHOUSE)
@@ -74,17 +79,27 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("check", help="contrôler des fichiers sans rien charger")
     p.add_argument("files", nargs="+", type=Path)
     p.add_argument("--kind")
+    p.add_argument("--warehouse", type=Path, default=loader.DEFAULT_WAREHOUSE,
+                   help="entrepôt dont le périmètre sert au contrôle (s'il existe)")
     p = sub.add_parser("status", help="sources présentes dans l'entrepôt")
     p.add_argument("--warehouse", type=Path, default=loader.DEFAULT_WAREHOUSE)
     p = sub.add_parser("fetch", help="télécharger les fichiers open data officiels du périmètre (reprise possible)")
     p.add_argument("--dest", type=Path, default=None, help="dossier de destination (défaut : data/raw)")
-    p.add_argument("--only", nargs="+", help="seulement ces sources (base_comparateur, populations_legales, urssaf, sirene_05)")
+    p.add_argument("--only", nargs="+", help="seulement ces sources (base_comparateur, populations_legales, urssaf, sirene_DD)")
     p = sub.add_parser("template", help="écrire le modèle d'import des chambres consulaires (xlsx)")
     p.add_argument("--output", type=Path, default=None)
     args = parser.parse_args(argv)
     try:
         if args.cmd == "build":
-            loader.build(args.warehouse, demo=not args.no_demo)
+            from .perimeter import resolve
+
+            loader.build(args.warehouse, demo=not args.no_demo, perimeter=resolve(args.territoire))
+            return 0
+        if args.cmd == "territoires":
+            from .perimeter import list_tis
+
+            for code, nom, n in list_tis():
+                print(f"{code}\t{nom}\t{n} membre{'s' if n > 1 else ''}")
             return 0
         if args.cmd == "load":
             reports = loader.load(args.files, args.warehouse, args.kind)
@@ -103,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"Modèle écrit : {template.write(args.output or template.DEFAULT_PATH)}")
             return 0
         if args.cmd == "check":
-            return 0 if _print_reports(loader.check(args.files, args.kind)) else 2
+            return 0 if _print_reports(loader.check(args.files, args.kind, args.warehouse)) else 2
         return _status(args.warehouse)
     except LoadError as exc:
         print("Fichier refusé, l'entrepôt n'a pas été modifié :", file=sys.stderr)

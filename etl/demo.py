@@ -9,6 +9,7 @@ marchandes of which 1 900 industrial. Everything else is plausible, not real.
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import os
 import tempfile
@@ -17,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .perimeter import Perimeter, resolve
 from .reference import A5_FROM_A10, REFERENCE_DIR
 from .validate import luhn_complete
 
@@ -34,29 +36,9 @@ PATH_TO_2021 = {"industrie": (0.97, 1.00, 0.94), "construction": (0.93, 0.97, 0.
                 "hebergement_restauration": (1.55, 1.62, 1.02), "transport_autres_services": (1.45, 1.55, 1.05)}
 TPE_PME_2022 = {"industrie": 1_900, "construction": 3_300, "commerce": 3_900,
                 "hebergement_restauration": 2_300, "transport_autres_services": 3_466}   # 14 866
-# Large firms (not TPE/PME: 250 employees or more, turnover over 50 M€): sector, NAF, EPCI short name, k€ 2022.
-# The aeronautics maintenance firm dominates its EPCI's aeronautics (>= 85 %: secret) but not the département's;
-# the hydroelectric producer dominates industry in Guillestrois-Queyras (a sector cell in secret, with
-# complementary cells masked around it).
-LARGE_FIRMS = [("industrie", "33.16Z", "Gap-Tallard-Durance", 150_000, "32"),
-               ("industrie", "35.11Z", "Guillestrois-Queyras", 140_000, "21"),
-               ("industrie", "10.51C", "Serre-Ponçon Val d'Avance", 64_000, "32"),
-               ("commerce", "47.11F", "Gap-Tallard-Durance", 72_000, "32"),
-               ("commerce", "46.39B", "Briançonnais", 58_000, "31"),
-               ("construction", "42.11Z", "Gap-Tallard-Durance", 61_000, "32"),
-               ("transport_autres_services", "49.41A", "Sisteronais-Buëch", 52_000, "31")]
-# Relative weight of each sector by EPCI (ski resorts weigh on hébergement-restauration).
-EPCI_PROFILE = {
-    "Briançonnais": {"hebergement_restauration": 2.2, "commerce": 1.1, "industrie": 0.6},
-    "Guillestrois-Queyras": {"hebergement_restauration": 2.4, "industrie": 0.5},
-    "Pays des Écrins": {"hebergement_restauration": 2.0, "industrie": 0.9},
-    "Serre-Ponçon": {"hebergement_restauration": 1.8, "industrie": 0.7},
-    "Champsaur-Valgaudemar": {"hebergement_restauration": 1.5, "construction": 1.2},
-    "Gap-Tallard-Durance": {"commerce": 1.3, "transport_autres_services": 1.4, "industrie": 1.2},
-    "Sisteronais-Buëch": {"industrie": 1.4, "commerce": 1.0},
-    "Buëch-Dévoluy": {"industrie": 1.1, "hebergement_restauration": 1.2},
-    "Serre-Ponçon Val d'Avance": {"industrie": 1.3, "construction": 1.1},
-}
+# Where the demo's territory-specific choices live (EPCI profiles, large firms, planted secret cells):
+# data, keyed by EPCI SIREN, for the TI whose candidature the figures reproduce.
+CALIBRATION_FILE = REFERENCE_DIR / "demo_calibrage.json"
 # Common activities of a mountain economy (weighted up when drawing firms' NAF codes).
 COMMON_NAF = {"47.11F": 12, "47.11B": 8, "47.24Z": 6, "47.73Z": 5, "45.20A": 8, "46.90Z": 4, "56.10A": 30, "56.10C": 10,
               "55.10Z": 25, "55.20Z": 10, "55.30Z": 6, "56.30Z": 12, "43.21A": 20, "43.22A": 18, "43.32A": 16, "43.99C": 15,
@@ -70,44 +52,71 @@ def _generator_version() -> str:
     return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
 
 
-def ensure(dest: Path, progress=print) -> list[Path]:
-    """The demo files in `dest`, generated if missing or made by another version of this module."""
-    dest = Path(dest)
+def ensure(dest: Path, progress=print, perimeter: Perimeter | None = None) -> list[Path]:
+    """The demo files of a perimeter (default: the default TI) in `dest`/<TI>, generated if missing or made
+    by another version of this module."""
+    perimeter = perimeter or resolve()
+    dest = Path(dest) / perimeter.ti_code
     files = [dest / "base_cc_comparateur_2025_demo.csv", dest / "urssaf_commune_ape_2024_demo.csv",
              dest / "cci_entreprises_2022_demo.xlsx"]
     stamp = dest / "VERSION"
-    if all(f.exists() for f in files) and stamp.exists() and stamp.read_text().strip() == _generator_version():
+    version = f"{_generator_version()} {hashlib.sha256(perimeter.to_json().encode()).hexdigest()[:16]}"
+    if all(f.exists() for f in files) and stamp.exists() and stamp.read_text().strip() == version:
         return files
     dest.mkdir(parents=True, exist_ok=True)
     progress("  génération des fichiers de démonstration…")
     # Written aside then swapped in: a concurrent build never reads a half-written file.
     with tempfile.TemporaryDirectory(dir=dest, prefix=".gen-") as tmp:
         staged = [Path(tmp) / f.name for f in files]
-        generate(Path(tmp), staged)
+        generate(Path(tmp), staged, perimeter)
         for src, dst in zip(staged, files):
             os.replace(src, dst)
-    stamp.write_text(_generator_version() + "\n")
+    stamp.write_text(version + "\n")
     return files
 
 
-def _reference():
+def _reference(perimeter: Perimeter):
     ref = REFERENCE_DIR
-    communes = pd.read_csv(ref / "communes.csv", dtype=str)
+    communes = pd.read_csv(ref / "communes.csv", dtype=str, keep_default_na=False)
+    communes = communes[communes.code_insee.isin(perimeter.core_communes)].sort_values("code_insee")
     communes["population"] = communes.population.astype(int)
     epci = pd.read_csv(ref / "epci.csv", dtype=str)
     communes = communes.merge(epci[["epci_siren", "nom_court"]], on="epci_siren")
+    names = pd.read_csv(ref / "territoires.csv", dtype=str, keep_default_na=False)
+    dep = names[names.niveau == "departement"].set_index("code").nom
+    reg = names[names.niveau == "region"].set_index("code").nom
+    communes["nom_departement"], communes["nom_region"] = communes.departement.map(dep), communes.region.map(reg)
+    # Calibrated communes: those of the main reference département (the candidature's figures are for it).
+    communes["calibree"] = communes.departement == perimeter.departements[0]
     naf = pd.read_csv(ref / "naf.csv", dtype=str)
     secteurs = pd.read_csv(ref / "secteurs_candidature.csv", dtype=str)
     naf = naf.merge(secteurs[["section", "secteur"]], on="section")
     return communes, naf
 
 
-def generate(dest: Path, files: list[Path]) -> None:
+def _calibration(perimeter: Perimeter, communes: pd.DataFrame) -> dict:
+    cal = json.loads(CALIBRATION_FILE.read_text(encoding="utf-8"))
+    own = cal["territoire"] == perimeter.ti_code
+    # Another TI: same densities, sector totals scaled by the population of its main département.
+    ref_pop = communes[communes.calibree].population.sum()
+    if not own:
+        base = pd.read_csv(REFERENCE_DIR / "communes.csv", dtype=str, keep_default_na=False)
+        target = resolve(cal["territoire"]).departements[0]
+        cal["echelle"] = ref_pop / base[base.departement == target].population.astype(int).sum()
+    else:
+        cal["echelle"] = 1.0
+    return cal
+
+
+def generate(dest: Path, files: list[Path], perimeter: Perimeter | None = None) -> None:
     rng = np.random.default_rng(SEED)
-    communes, naf = _reference()
+    perimeter = perimeter or resolve()
+    communes, naf = _reference(perimeter)
+    cal = _calibration(perimeter, communes)
+    communes["profil"] = [cal["profils_epci"].get(e, {}) for e in communes.epci_siren]
     _base_comparateur(rng, communes, naf, files[0])
     _urssaf(rng, communes, naf, files[1])
-    _chamber(rng, communes, naf, files[2])
+    _chamber(rng, communes, naf, files[2], cal)
 
 
 # --- INSEE base comparateur de territoires, 2025-edition style ------------------------------------
@@ -118,7 +127,7 @@ def _base_comparateur(rng, communes: pd.DataFrame, naf: pd.DataFrame, path: Path
     for c in communes.itertuples():
         pop22 = c.population * rng.uniform(0.985, 1.01)
         pop16 = pop22 * rng.uniform(0.95, 1.04)
-        tourism = EPCI_PROFILE[c.nom_court].get("hebergement_restauration", 1.0)
+        tourism = c.profil.get("hebergement_restauration", 1.0)
         total = max(1, int(rng.poisson(c.population / 19 * (0.8 + 0.2 * tourism)) + 1))
         mix = rng.dirichlet([shares[k] * 60 for k in shares])
         counts = dict(zip(shares, rng.multinomial(total, mix)))
@@ -160,7 +169,7 @@ def _urssaf(rng, communes: pd.DataFrame, naf: pd.DataFrame, path: Path) -> None:
     years = URSSAF_YEARS
     out = []
     for c in communes.itertuples():
-        profile = EPCI_PROFILE[c.nom_court]
+        profile = c.profil
         w = weights * np.array([profile.get(s, 1.0) for s in sector])
         n_est = max(1, int(rng.poisson(c.population / 24)))
         codes = rng.choice(len(naf), size=n_est, p=w / w.sum())
@@ -181,19 +190,16 @@ def _urssaf(rng, communes: pd.DataFrame, naf: pd.DataFrame, path: Path) -> None:
             out.append(row)
     df = pd.DataFrame(out)
     lab = naf.set_index(naf.index)
-    cols = {
-        "Région": "Provence-Alpes-Côte d'Azur", "Ancienne région": "Provence-Alpes-Côte d'Azur",
-    }
     frame = pd.DataFrame({
-        "Région": cols["Région"],
-        "Ancienne région": cols["Ancienne région"],
-        "Département": df["Code commune"].str[:2].map({"05": "Hautes-Alpes", "04": "Alpes-de-Haute-Provence", "26": "Drôme"}),
+        "Région": df["Code commune"].map(communes.set_index("code_insee").nom_region),
+        "Ancienne région": df["Code commune"].map(communes.set_index("code_insee").nom_region),
+        "Département": df["Code commune"].map(communes.set_index("code_insee").nom_departement),
         "EPCI": df["Code commune"].map(communes.set_index("code_insee").nom_court),
         "Nom commune": df["Code commune"].map(communes.set_index("code_insee").nom),
         "Commune": df["Code commune"] + " " + df["Code commune"].map(communes.set_index("code_insee").nom),
         "Secteur NA88": [f"{lab.a88.iat[k]} {lab.libelle_a88.iat[k]}" for k in df.k],
         "APE": [f"{lab.naf_sous_classe.iat[k].replace('.', '')} {lab.libelle.iat[k]}" for k in df.k],
-        "Code département": df["Code commune"].str[:2],
+        "Code département": df["Code commune"].map(communes.set_index("code_insee").departement),
         "Code EPCI": df["Code commune"].map(communes.set_index("code_insee").epci_siren),
         "Code commune": df["Code commune"],
         "Code APE": [lab.naf_sous_classe.iat[k].replace(".", "") for k in df.k],
@@ -208,9 +214,9 @@ def _urssaf(rng, communes: pd.DataFrame, naf: pd.DataFrame, path: Path) -> None:
 # --- Chamber of commerce export (xlsx, one row per establishment) ---------------------------------
 
 
-def _sector_totals() -> dict[str, list[int]]:
+def _sector_totals(scale: float = 1.0) -> dict[str, list[int]]:
     """Exact sector totals (k€) for every year: 2022 and the published growths fixed, industry solves the total."""
-    y22 = dict(CA_2022_KEUR)
+    y22 = {s: round(v * scale) for s, v in CA_2022_KEUR.items()}
     y21 = {s: round(v / GROWTH_2022[s]) for s, v in y22.items() if GROWTH_2022[s]}
     y21["industrie"] = round(sum(y22.values()) / TOTAL_GROWTH_2022) - sum(y21.values())
     out = {}
@@ -220,36 +226,36 @@ def _sector_totals() -> dict[str, list[int]]:
     return out
 
 
-def _chamber(rng, communes: pd.DataFrame, naf: pd.DataFrame, path: Path) -> None:
+def _chamber(rng, communes: pd.DataFrame, naf: pd.DataFrame, path: Path, cal: dict) -> None:
     import xlsxwriter
 
-    totals = _sector_totals()
+    totals = _sector_totals(cal["echelle"])
     weights = _naf_weights(rng, naf)
-    epcis = sorted(communes.nom_court.unique())
     firms = []  # [sector, naf index, commune code, band, weight (k€ for large firms), large, calibrated]
-    # The candidature's figures are for the département: calibrated firms are in 05; member
-    # communes in 04 and 26 get their own firms on top, at the same density.
-    in05 = communes[communes.departement == "05"].reset_index(drop=True)
-    out05 = communes[communes.departement != "05"].reset_index(drop=True)
+    # The candidature's figures are for the main département: calibrated firms are there; the other
+    # communes (members and neighbours in other départements) get their own firms on top, at the same density.
+    in05 = communes[communes.calibree].reset_index(drop=True)
+    out05 = communes[~communes.calibree].reset_index(drop=True)
     share_out = out05.population.sum() / in05.population.sum()
     for sector, n in TPE_PME_2022.items():
         idx = np.flatnonzero((naf.secteur == sector).to_numpy())
         p = weights[idx] / weights[idx].sum()
         mean = {"industrie": 5.6, "construction": 5.2, "commerce": 5.7,
                 "hebergement_restauration": 5.0, "transport_autres_services": 4.3}[sector]
-        for where, count, calibrated in [(in05, n, True), (out05, round(n * share_out), False)]:
+        for where, count, calibrated in [(in05, round(n * cal["echelle"]), True), (out05, round(n * share_out), False)]:
             # Communes drawn by population, weighted by the EPCI's sector profile.
-            cw = where.population.to_numpy() * np.array([EPCI_PROFILE[e].get(sector, 1.0) for e in where.nom_court])
+            cw = where.population.to_numpy() * np.array([p.get(sector, 1.0) for p in where.profil])
             places = rng.choice(len(where), size=count, p=cw / cw.sum())
             codes = rng.choice(idx, size=count, p=p)
             sizes = rng.lognormal(mean=mean, sigma=1.15, size=count)
             for k, place, ca in zip(codes, places, sizes):
                 firms.append([sector, int(k), where.code_insee.iat[place], None, float(ca), False, calibrated])
     code_of = {c: i for i, c in enumerate(naf.naf_sous_classe)}
-    epci_main = {e: in05[in05.nom_court == e].sort_values("population").code_insee.iat[-1] for e in epcis}
-    for sector, code, epci, ca, band in LARGE_FIRMS:
-        firms.append([sector, code_of[code], epci_main[epci], band, float(ca), True, True])
-    _plant_secret_cells(firms, communes, code_of)
+    for sector, code, epci, ca, band in cal["grandes_entreprises"]:
+        places = in05[in05.epci_siren == epci].sort_values("population", kind="stable")
+        if len(places):  # a large firm of an EPCI outside this perimeter is left out
+            firms.append([sector, code_of[code], places.code_insee.iat[-1], band, float(ca) * cal["echelle"], True, True])
+    _plant_secret_cells(firms, communes, code_of, cal["epci_cellules_secretes"])
     df = pd.DataFrame(firms, columns=["secteur", "k", "commune", "tranche", "w", "large", "calibrated"])
     # Yearly turnover: each firm's path around its sector's, then scaled to the exact sector totals.
     years = CA_YEARS
@@ -280,7 +286,7 @@ def _chamber(rng, communes: pd.DataFrame, naf: pd.DataFrame, path: Path) -> None
     # SIRET: a Luhn-valid SIREN plus a Luhn-valid establishment number.
     sirens = rng.choice(np.arange(30_000_000, 99_999_999), size=len(df), replace=False)
     df["siret"] = [luhn_complete(luhn_complete(f"{s:08d}") + "0001"[:4]) for s in sirens]
-    names = ["Alpes", "Durance", "Écrins", "Queyras", "Buëch", "Champsaur", "Dévoluy", "Serre-Ponçon", "Vallouise", "Embrunais"]
+    names = cal["noms"]
     kinds = ["SARL", "SAS", "EURL", "SA", "SCOP"]
     wb = xlsxwriter.Workbook(str(path), {"constant_memory": True})
     ws = wb.add_worksheet("Entreprises")
@@ -295,15 +301,17 @@ def _chamber(rng, communes: pd.DataFrame, naf: pd.DataFrame, path: Path) -> None
     wb.close()
 
 
-def _plant_secret_cells(firms: list, communes: pd.DataFrame, code_of: dict) -> None:
-    """Cells the secret rules must hide: PPAM in Guillestrois-Queyras made of 2 firms,
-    aeronautics in Gap-Tallard-Durance dominated by one firm (the large one above)."""
-    queyras = set(communes[communes.nom_court == "Guillestrois-Queyras"].code_insee)
+def _plant_secret_cells(firms: list, communes: pd.DataFrame, code_of: dict, epci: str) -> None:
+    """Cells the secret rules must hide: PPAM in one EPCI made of 2 firms (the aeronautics of the EPCI
+    of the large maintenance firm above is dominated by it)."""
+    queyras = set(communes[communes.epci_siren == epci].code_insee)
+    if not queyras:
+        return
     ppam = code_of["20.53Z"]
     for f in firms:  # other PPAM firms drawn in the Queyras become bakeries: the cell keeps exactly 2 firms
         if f[1] == ppam and f[2] in queyras:
             f[1] = code_of["10.71C"]
-    guillestre = communes[communes.nom_court == "Guillestrois-Queyras"].sort_values("population").code_insee.iat[-1]
+    guillestre = communes[communes.epci_siren == epci].sort_values("population", kind="stable").code_insee.iat[-1]
     replaced = 0
     for f in firms:
         if f[0] == "industrie" and f[1] != ppam and not f[5] and f[6] and f[2] not in queyras and replaced < 2:

@@ -8,7 +8,6 @@ good one. Only the standard library is used (urllib).
 """
 from __future__ import annotations
 
-import csv
 import gzip
 import os
 import shutil
@@ -23,18 +22,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from .perimeter import Perimeter, resolve
 from .validate import LoadError, Problem
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DEST = ROOT / "data" / "raw"
-USER_AGENT = "tableau-de-bord-territoire-industrie-05 (python urllib)"
+USER_AGENT = "tableau-de-bord-territoires-industrie (python urllib)"
 _CHUNK = 256 * 1024
 
 
-def _urssaf_url() -> str:
+def _urssaf_url(sirens: list[str]) -> str:
     """URSSAF commune x APE, restricted on the server to the communes of the territory's EPCIs."""
-    with open(ROOT / "data" / "reference" / "epci.csv", encoding="utf-8", newline="") as f:
-        sirens = [row["epci_siren"] for row in csv.DictReader(f)]
     where = "code_epci IN (" + ", ".join(f'"{s}"' for s in sirens) + ")"
     return ("https://open.urssaf.fr/api/explore/v2.1/catalog/datasets/"
             "etablissements-et-effectifs-salaries-au-niveau-commune-x-ape-last/exports/csv?"
@@ -54,19 +52,29 @@ class Download:
         return self.url() if callable(self.url) else self.url
 
 
-CATALOG: list[Download] = [
-    Download("base_comparateur", "INSEE, base comparateur de territoires (édition 2025)",
-             "https://www.insee.fr/fr/statistiques/fichier/2521169/base_cc_comparateur_csv.zip",
-             "base_cc_comparateur_2025.csv", "base_comparateur", member="base_cc_comparateur.csv"),
-    Download("populations_legales", "INSEE, populations légales 2022 (communes)",
-             "https://www.insee.fr/fr/statistiques/fichier/8290591/ensemble.zip",
-             "populations_legales_2022_communes.csv", "populations_legales", member="donnees_communes.csv"),
-    Download("urssaf", "URSSAF, établissements et effectifs salariés commune x APE (EPCI du territoire)",
-             _urssaf_url, "urssaf_commune_ape_epci.csv", "urssaf"),
-    Download("sirene_05", "INSEE, Sirene : établissements des Hautes-Alpes (extrait géolocalisé Etalab)",
-             "https://files.data.gouv.fr/geo-sirene/last/dep/geo_siret_05.csv.gz",
-             "geo_siret_05.csv.gz", "sirene"),
-]
+def catalog(perimeter: Perimeter | None = None) -> list[Download]:
+    """What `fetch` downloads for a perimeter (default: the default TI): national files, and the URSSAF and
+    Sirene extracts of its EPCI (members and neighbours) and reference départements."""
+    p = perimeter or resolve()
+    sirens = sorted(set(p.member_epci) | set(p.neighbour_epci))
+    items = [
+        Download("base_comparateur", "INSEE, base comparateur de territoires (édition 2025)",
+                 "https://www.insee.fr/fr/statistiques/fichier/2521169/base_cc_comparateur_csv.zip",
+                 "base_cc_comparateur_2025.csv", "base_comparateur", member="base_cc_comparateur.csv"),
+        Download("populations_legales", "INSEE, populations légales 2022 (communes)",
+                 "https://www.insee.fr/fr/statistiques/fichier/8290591/ensemble.zip",
+                 "populations_legales_2022_communes.csv", "populations_legales", member="donnees_communes.csv"),
+        Download("urssaf", "URSSAF, établissements et effectifs salariés commune x APE (EPCI du territoire)",
+                 lambda: _urssaf_url(sirens), "urssaf_commune_ape_epci.csv", "urssaf"),
+    ]
+    for dep in p.departements:
+        items.append(Download(f"sirene_{dep}", f"INSEE, Sirene : établissements du département {dep} (extrait géolocalisé Etalab)",
+                              f"https://files.data.gouv.fr/geo-sirene/last/dep/geo_siret_{dep}.csv.gz",
+                              f"geo_siret_{dep}.csv.gz", "sirene"))
+    return items
+
+
+CATALOG: list[Download] = catalog()
 
 
 def _progress_bar(label: str, stream=sys.stderr):

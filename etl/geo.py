@@ -20,7 +20,7 @@ import shapely
 from shapely.geometry import shape
 from shapely.ops import polylabel
 
-from .reference import DEPARTEMENT, REFERENCE_DIR, reference_dir
+from .reference import REFERENCE_DIR, reference_dir
 
 CONTOURS_FILE = REFERENCE_DIR / "communes_contours.geojson"
 # Gaps between simplified neighbouring contours leave tiny holes in a union; holes smaller than
@@ -91,8 +91,8 @@ def commune_geometries(features: list[dict], communes: dict[str, str], changes: 
 def build_rows(features: list[dict], communes: dict[str, tuple[str, str]], changes: dict[str, str]) -> list[tuple]:
     """Rows of ref_contours: (niveau, code, partie, geojson, label_lon, label_lat, aire_km2, codes_contours).
 
-    communes: code -> (departement, epci_siren). partie: 'entier', 'dans_05' (part of an EPCI inside the
-    département) or 'hors_05' (its member communes in neighbouring départements).
+    communes: code -> (departement, epci_siren, hors_departement). partie: 'entier', 'dans_reference' (part of
+    an EPCI inside the reference départements) or 'hors_reference' (its communes in other départements).
     """
     geoms, origins, _ = commune_geometries(features, communes, changes)
     rows = []
@@ -111,15 +111,18 @@ def build_rows(features: list[dict], communes: dict[str, tuple[str, str]], chang
         by_epci.setdefault(communes[code][1], []).append(code)
     for siren, codes in sorted(by_epci.items()):
         add("epci", siren, "entier", _drop_slivers(shapely.union_all([geoms[c] for c in codes])))
-        inside = [geoms[c] for c in codes if communes[c][0] == DEPARTEMENT]
-        outside = [geoms[c] for c in codes if communes[c][0] != DEPARTEMENT]
+        inside = [geoms[c] for c in codes if not communes[c][2]]
+        outside = [geoms[c] for c in codes if communes[c][2]]
         if inside:
-            add("epci", siren, "dans_05", _drop_slivers(shapely.union_all(inside)))
+            add("epci", siren, "dans_reference", _drop_slivers(shapely.union_all(inside)))
         if outside:
-            add("epci", siren, "hors_05", _drop_slivers(shapely.union_all(outside)))
-    dep = [geoms[c] for c in geoms if communes[c][0] == DEPARTEMENT]
-    if dep:
-        add("departement", DEPARTEMENT, "entier", _drop_slivers(shapely.union_all(dep)))
+            add("epci", siren, "hors_reference", _drop_slivers(shapely.union_all(outside)))
+    by_dep: dict[str, list] = {}
+    for c in geoms:
+        if not communes[c][2]:
+            by_dep.setdefault(communes[c][0], []).append(geoms[c])
+    for dep, parts in sorted(by_dep.items()):
+        add("departement", dep, "entier", _drop_slivers(shapely.union_all(parts)))
     return rows
 
 
@@ -131,7 +134,8 @@ def load_contours(con: duckdb.DuckDBPyConnection, path: Path | None = None) -> N
     if not Path(path).exists():
         return
     features = json.loads(Path(path).read_text(encoding="utf-8")).get("features", [])
-    communes = {c: (d, e) for c, d, e in con.execute("SELECT code, departement, epci_siren FROM ref_communes").fetchall()}
+    communes = {c: (d, e, h) for c, d, e, h in con.execute(
+        "SELECT code, departement, epci_siren, hors_departement FROM ref_communes").fetchall()}
     changes = dict(con.execute("SELECT ancien_code, nouveau_code FROM ref_communes_changements").fetchall())
     rows = build_rows(features, communes, changes)
     if rows:

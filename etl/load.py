@@ -22,6 +22,7 @@ import duckdb
 
 from . import sources
 from .marts import FIRM_MEASURES, build_marts
+from .perimeter import DEFAULT_TI, Perimeter, resolve
 from .reference import REFERENCE_DIR, load_reference, reference_dir
 from .schema import DDL
 from .validate import LoadError, Problem, duplicate_problems
@@ -130,9 +131,9 @@ def _new_version(warehouse: Path, copy_from: Path | None):
             Path(str(tmp) + ".wal").unlink()
 
 
-def _init(con: duckdb.DuckDBPyConnection) -> None:
+def _init(con: duckdb.DuckDBPyConnection, perimeter: Perimeter | None = None) -> None:
     con.execute(DDL)
-    load_reference(con)
+    load_reference(con, perimeter)
     _register_reference_source(con)
 
 
@@ -203,7 +204,7 @@ def _apply(con: duckdb.DuckDBPyConnection, staged: sources.Staged, path: Path, s
         SELECT coalesce(sum(n), 0), count(*) FROM stg_terr WHERE code NOT IN (SELECT code FROM ref_communes)""").fetchall()[0]
     if outside[0]:
         report.problems.append(Problem(name, None, None, f"{outside[0]} ligne(s) de {outside[1]} commune(s) hors du périmètre "
-                                       "(Hautes-Alpes et communes membres de ses EPCI) : ignorées", grave=False))
+                                       f"({perimeter_label(con)}) : ignorées", grave=False))
     sid = _next_source_id(con)
     # A file covers every commune of the départements it mentions.
     con.execute(f"""
@@ -270,7 +271,7 @@ def _apply(con: duckdb.DuckDBPyConnection, staged: sources.Staged, path: Path, s
     if report.lignes_gardees == 0:
         deps = _departements_label(con, "SELECT code FROM stg_terr")
         raise LoadError([Problem(name, None, None, "aucune ligne du fichier ne concerne le périmètre du tableau de bord "
-                                 "(Hautes-Alpes et communes membres de ses EPCI)"
+                                 f"({perimeter_label(con)})"
                                  + (f" : le fichier porte sur le(s) département(s) {deps}" if deps else ""))])
     annees = None if years[0] is None else (str(years[0]) if years[0] == years[1] else f"{years[0]}-{years[1]}")
     libelle = staged.libelle + (" (données de démonstration)" if demo else "")
@@ -353,23 +354,25 @@ def _finish(con, progress: Progress, mesures: frozenset[str] | None = None) -> N
                 [uuid.uuid4().hex, datetime.now().isoformat(timespec="seconds")])
 
 
-def build(warehouse: Path = DEFAULT_WAREHOUSE, demo: bool = True, progress: Progress = print) -> list[FileReport]:
-    """Rebuild the warehouse from the reference data (and the demo files)."""
+def build(warehouse: Path = DEFAULT_WAREHOUSE, demo: bool = True, progress: Progress = print,
+          perimeter: Perimeter | None = None) -> list[FileReport]:
+    """Rebuild the warehouse for a perimeter (default: the default TI) from the reference data (and demo files)."""
     from . import demo as demo_data
 
     warehouse = Path(warehouse)
     t0 = time.perf_counter()
     with _writer_lock(warehouse), _new_version(warehouse, None) as con:
-        progress("Tables de référence (communes, EPCI, NAF, filières)…")
-        _init(con)
+        perimeter = perimeter or resolve()
+        progress(f"Tables de référence (Territoire d'industrie {perimeter.ti_nom}, communes, EPCI, NAF, filières)…")
+        _init(con, perimeter)
         reports = []
         if demo:
             progress("Données de démonstration…")
-            files = demo_data.ensure(DEMO_DIR, progress)
+            files = demo_data.ensure(DEMO_DIR, progress, perimeter)
             reports = _ingest(con, files, None, True, progress)
-        # The action plan belongs to this territory's reference data, not to another one's.
+        # The action plan shipped belongs to the default TI, not to another one.
         plan = ROOT / "data" / "plan_actions.xlsx"
-        if plan.exists() and reference_dir() == REFERENCE_DIR:
+        if plan.exists() and reference_dir() == REFERENCE_DIR and perimeter.ti_code == DEFAULT_TI:
             reports += _ingest(con, [plan], None, False, progress)
         _finish(con, progress)
     progress(f"Entrepôt écrit : {warehouse} ({time.perf_counter() - t0:.1f} s)")
@@ -401,14 +404,15 @@ class _NothingToDo(Exception):
         self.reports = reports
 
 
-def check(paths: list[Path], kind: str | None = None) -> list[FileReport]:
-    """Validate files without touching any warehouse."""
+def check(paths: list[Path], kind: str | None = None, warehouse: Path | None = None) -> list[FileReport]:
+    """Validate files without touching any warehouse (against the perimeter of `warehouse` when it exists)."""
     reports = []
+    perimeter = stored_perimeter(warehouse)
     for path in paths:
         path = Path(path)
         con = duckdb.connect()
         try:
-            _init(con)
+            _init(con, perimeter)
             # The whole load runs on a throw-away in-memory warehouse: the report is the one `load` would give.
             try:
                 if not path.is_file():
@@ -421,3 +425,27 @@ def check(paths: list[Path], kind: str | None = None) -> list[FileReport]:
         finally:
             con.close()
     return reports
+
+
+def stored_perimeter(warehouse: Path | None) -> Perimeter | None:
+    """The perimeter a warehouse was built for (None: no warehouse there, or one built before it was stored)."""
+    if warehouse is None or not Path(warehouse).exists():
+        return None
+    try:
+        con = duckdb.connect(str(warehouse), read_only=True)
+    except duckdb.Error:
+        return None
+    try:
+        row = con.execute("SELECT valeur FROM meta WHERE cle = 'territoire_spec'").fetchall()
+    except duckdb.Error:
+        row = []
+    finally:
+        con.close()
+    return resolve(row[0][0]) if row else None
+
+
+def perimeter_label(con: duckdb.DuckDBPyConnection) -> str:
+    """What the warehouse holds, in words, for messages: « Territoire d'industrie X, ses références et voisins »."""
+    row = con.execute("SELECT valeur FROM meta WHERE cle = 'territoire_nom'").fetchall()
+    name = f"Territoire d'industrie {row[0][0]}" if row else "territoire du tableau de bord"
+    return f"{name}, ses départements de référence et les EPCI voisins"

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import duckdb
 
+from .perimeter import FRANCE_CODE, FRANCE_NOM, Perimeter, resolve
+
 REFERENCE_DIR = Path(__file__).resolve().parents[1] / "data" / "reference"
 # Another reference directory in the same layout (benchmarks use a national one), read at call time.
 REFERENCE_DIR_ENV = "TI_REFERENCE_DIR"
@@ -15,11 +17,6 @@ def reference_dir() -> Path:
     """The reference directory in use: `$TI_REFERENCE_DIR` when set, else data/reference."""
     env = os.environ.get(REFERENCE_DIR_ENV)
     return Path(env) if env else REFERENCE_DIR
-
-# The territory the product serves (Territoire d'industrie Hautes-Alpes): the département, its région and
-# France as references, the EPCIs with at least one commune in the département and all their communes.
-# A warehouse may hold more (all of France): `ref_territoires.perimetre` marks what pages show by default.
-DEPARTEMENT, REGION, FRANCE = "05", "93", "FR"
 
 # INSEE's five "grands secteurs" of the base comparateur (ETAZ, ETBE, ETFZ, ETGU, ETOQ), from A10.
 A5_FROM_A10 = {"AZ": "AZ", "BE": "BE", "FZ": "FZ", "OQ": "OQ",
@@ -41,47 +38,82 @@ def _csv(name: str, ref: Path | None = None) -> str:
     return _CSV.format(path=((ref or reference_dir()) / name).as_posix().replace("'", "''"))
 
 
-def load_reference(con: duckdb.DuckDBPyConnection) -> None:
-    """Create every ref_* table. Idempotent (CREATE OR REPLACE)."""
-    con.execute(f"""
-        CREATE OR REPLACE TABLE ref_epci AS
-        SELECT epci_siren AS siren, nom, nom_court, type,
-               CAST(nb_communes AS INTEGER) AS nb_communes, CAST(nb_communes_05 AS INTEGER) AS nb_communes_05,
-               row_number() OVER (ORDER BY nom_court) AS ordre
-        FROM {_csv('epci.csv')}
-    """)
+def load_reference(con: duckdb.DuckDBPyConnection, perimeter: Perimeter | None = None) -> None:
+    """Create every ref_* table for the perimeter (default: the product's default TI). Idempotent.
+
+    The warehouse holds the perimeter's communes only (`Perimeter.communes`: the TI's, those of its
+    reference départements, of its neighbours and of the other TI of its régions); the territory itself is
+    stored as data (`ref_territoires.role`, `ref_perimetre`, meta `territoire_*`) for the read side.
+    """
+    p = perimeter or resolve()
+    _perimeter_tables(con, p)
     con.execute(f"""
         CREATE OR REPLACE TABLE ref_communes AS
-        SELECT code_insee AS code, nom, departement, epci_siren,
+        SELECT code_insee AS code, nom, departement, region, epci_siren,
                CAST(population AS BIGINT) AS population, CAST(annee_population AS INTEGER) AS annee_population,
-               CAST(superficie_km2 AS DOUBLE) AS superficie_km2,
-               departement <> '{DEPARTEMENT}' AS hors_departement
-        FROM {_csv('communes.csv')}
-    """)
+               TRY_CAST(superficie_km2 AS DOUBLE) AS superficie_km2,
+               NOT list_contains($deps, departement) AS hors_departement
+        FROM {_csv('communes.csv')} WHERE code_insee IN (SELECT commune FROM ref_perimetre_communes)
+        ORDER BY code
+    """, {"deps": list(p.departements)})
+    # EPCI of the communes held, plus EPT members (Grand Paris: not in epci.csv). nb_communes_ref: member
+    # communes in a reference département.
+    con.execute(f"""
+        CREATE OR REPLACE TABLE ref_epci AS
+        WITH e AS (
+            SELECT epci_siren AS siren, nom, nom_court, type, CAST(nb_communes AS INTEGER) AS nb_communes
+            FROM {_csv('epci.csv')} WHERE epci_siren IN (SELECT epci_siren FROM ref_communes)
+            UNION ALL
+            SELECT code, nom, nom, 'EPT', NULL FROM {_csv('territoires_industrie_membres.csv')}
+            WHERE type_membre = 'ept' AND list_contains($members, code)
+        ), n AS (
+            SELECT a.code AS siren, count(*) AS n_held, count(*) FILTER (WHERE NOT c.hors_departement) AS n_ref
+            FROM ref_appartenance_epci a JOIN ref_communes c ON c.code = a.commune GROUP BY ALL
+        )
+        SELECT DISTINCT ON (e.siren) e.siren, e.nom, e.nom_court, e.type, coalesce(e.nb_communes, n.n_held) AS nb_communes,
+               coalesce(n.n_ref, 0) AS nb_communes_ref,
+               row_number() OVER (ORDER BY list_position($members, e.siren) IS NULL, e.nom_court) AS ordre
+        FROM e LEFT JOIN n USING (siren) ORDER BY e.siren
+    """, {"members": list(p.member_epci)})
     con.execute(f"""
         CREATE OR REPLACE TABLE ref_territoires AS
-        WITH perimetre AS (SELECT DISTINCT epci_siren FROM ref_communes WHERE departement = '{DEPARTEMENT}')
-        SELECT 'france' AS niveau, code, nom, nom AS nom_court, 0 AS ordre, code = '{FRANCE}' AS perimetre
-        FROM {_csv('territoires.csv')} WHERE niveau = 'france'
-        UNION ALL SELECT 'region', code, nom, nom, 1, code = '{REGION}' FROM {_csv('territoires.csv')} WHERE niveau = 'region'
-        UNION ALL SELECT 'departement', code, nom, nom, 2, code = '{DEPARTEMENT}'
-        FROM {_csv('territoires.csv')} WHERE niveau = 'departement'
-        UNION ALL SELECT 'epci', siren, nom, nom_court, 10 + ordre, siren IN (SELECT epci_siren FROM perimetre) FROM ref_epci
-        UNION ALL SELECT 'commune', code, nom, nom, 100, epci_siren IN (SELECT epci_siren FROM perimetre) FROM ref_communes
+        WITH t AS (SELECT * FROM {_csv('territoires.csv')}),
+        r AS (SELECT * FROM ref_perimetre)
+        SELECT 'france' AS niveau, code, nom, nom AS nom_court, 0 AS ordre FROM t WHERE niveau = 'france'
+        UNION ALL SELECT 'region', code, nom, nom, 1 + coalesce(list_position($regions, code), 99) FROM t
+            WHERE niveau = 'region' AND list_contains($regions, code)
+        UNION ALL SELECT 'departement', code, nom, nom, 200 + list_position($deps, code) FROM t
+            WHERE niveau = 'departement' AND list_contains($deps, code)
+        UNION ALL SELECT 'ti', code, nom, nom, 300 + CASE WHEN role = 'membre' THEN 0 ELSE 1 END FROM r WHERE niveau = 'ti'
+        UNION ALL SELECT 'epci', siren, nom, nom_court, 1000 + ordre FROM ref_epci
+        UNION ALL SELECT 'commune', code, nom, nom, 100000 FROM ref_communes
+    """, {"regions": list(p.regions), "deps": list(p.departements)})
+    con.execute("""
+        CREATE OR REPLACE TABLE ref_territoires AS
+        SELECT t.niveau, t.code, t.nom, t.nom_court,
+               row_number() OVER (ORDER BY t.ordre, t.nom_court, t.code) AS ordre,
+               coalesce(r.role IN ('membre', 'reference'), false) AS perimetre, r.role
+        FROM ref_territoires t LEFT JOIN ref_perimetre r USING (niveau, code)
+        ORDER BY ordre
     """)
-    # Which territories a commune's figures add up to (EPCI, and its département when it is a
-    # reference territory). Région and France come only from files that publish them.
+    # Which territories a commune's figures add up to: its EPCI (EPT members too), the TI it is a member of,
+    # its département when that is a reference. Région and France come only from files that publish them
+    # (a national file gives their totals over all their communes).
     con.execute("""
         CREATE OR REPLACE TABLE ref_appartenance AS
-        SELECT code AS commune, 'epci' AS niveau, epci_siren AS code FROM ref_communes
-        UNION ALL
-        SELECT c.code, 'departement', c.departement FROM ref_communes c
+        SELECT commune, 'epci' AS niveau, code FROM ref_appartenance_epci
+        UNION ALL SELECT commune, 'ti', ti FROM ref_perimetre_communes WHERE ti IS NOT NULL
+        UNION ALL SELECT c.code, 'departement', c.departement FROM ref_communes c
         JOIN ref_territoires t ON t.niveau = 'departement' AND t.code = c.departement
     """)
+    con.execute("DROP TABLE ref_appartenance_epci")
     con.execute("""
         CREATE OR REPLACE TABLE ref_membres AS
         SELECT niveau, code, count(*) AS n_membres FROM ref_appartenance GROUP BY ALL
     """)
+    con.execute("CREATE TABLE IF NOT EXISTS meta (cle VARCHAR PRIMARY KEY, valeur VARCHAR)")
+    con.execute("INSERT OR REPLACE INTO meta VALUES ('territoire_code', ?), ('territoire_nom', ?), ('territoire_spec', ?)",
+                [p.ti_code, p.ti_nom, p.to_json()])
     a5_case = " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in A5_FROM_A10.items())
     a5_lab = " ".join(f"WHEN '{k}' THEN '{v.replace(chr(39), chr(39) * 2)}'" for k, v in A5_LABELS.items())
     con.execute(f"""
@@ -105,13 +137,13 @@ def load_reference(con: duckdb.DuckDBPyConnection) -> None:
         SELECT code, libelle, TRY_CAST(borne_min AS INTEGER) AS borne_min, TRY_CAST(borne_max AS INTEGER) AS borne_max
         FROM {_csv('tranches_effectifs.csv')}
     """)
-    # Key figures as published in the candidature, shown beside the recomputed ones (one file for
-    # this territory, kept with the default reference data).
+    # Key figures as published in a TI's candidature, shown beside the recomputed ones (only the default
+    # TI's so far, kept with the default reference data).
     con.execute(f"""
         CREATE OR REPLACE TABLE ref_candidature AS
-        SELECT cle, libelle, CAST(valeur_publiee AS DOUBLE) AS valeur_publiee, texte_publie, explication
-        FROM {_csv('candidature_chiffres_cles.csv', REFERENCE_DIR)}
-    """)
+        SELECT cle, niveau, code, libelle, CAST(valeur_publiee AS DOUBLE) AS valeur_publiee, texte_publie, explication
+        FROM {_csv('candidature_chiffres_cles.csv', REFERENCE_DIR)} WHERE territoire = $ti
+    """, {"ti": p.ti_code})
     changes = reference_dir() / "communes_changements.csv"
     if changes.exists():
         con.execute(f"""
@@ -168,3 +200,30 @@ def _build_groups(con: duckdb.DuckDBPyConnection) -> None:
     for g in ("filiere_coeur", "filiere_elargi"):
         parts.append(f"SELECT DISTINCT '{g}', filiere, filiere_libelle, CASE filiere {order} ELSE 99 END FROM ref_filieres")
     con.execute("CREATE OR REPLACE TABLE ref_groupes AS " + " UNION ALL ".join(parts))
+
+
+def _perimeter_tables(con: duckdb.DuckDBPyConnection, p: Perimeter) -> None:
+    """ref_perimetre(niveau, code, nom, role) and the commune tables the other ref_* tables are built from."""
+    others = [(code, nom, cs) for code, (nom, cs) in sorted(p.other_tis.items())]
+    rows = [("ti", p.ti_code, p.ti_nom, "membre")]
+    rows += [("ti", code, nom, "voisin") for code, nom, _ in others]
+    rows += [("epci", s, None, "membre") for s in p.member_epci]
+    rows += [("epci", s, None, "voisin") for s in p.neighbour_epci]
+    rows += [("commune", c, None, "membre") for c in sorted(p.member_communes)]
+    rows += [("departement", d, None, "reference") for d in p.departements]
+    rows += [("region", r, None, "reference") for r in p.regions]
+    rows += [("france", FRANCE_CODE, FRANCE_NOM, "reference")]
+    con.execute("CREATE OR REPLACE TABLE ref_perimetre (niveau VARCHAR, code VARCHAR, nom VARCHAR, role VARCHAR)")
+    con.executemany("INSERT INTO ref_perimetre VALUES (?, ?, ?, ?)", rows)
+    ti_of = {c: code for code, _, cs in others for c in cs} | {c: p.ti_code for c in p.member_communes}
+    held = [(c, ti_of.get(c)) for c in sorted(p.communes)]
+    con.execute("CREATE OR REPLACE TEMP TABLE ref_perimetre_communes (commune VARCHAR, ti VARCHAR)")
+    con.executemany("INSERT INTO ref_perimetre_communes VALUES (?, ?)", held)
+    ept = [(c, s) for s, cs in p.ept_communes.items() for c in cs]
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE ref_appartenance_epci AS
+        SELECT code_insee AS commune, epci_siren AS code FROM {_csv('communes.csv')}
+        WHERE epci_siren <> '' AND code_insee IN (SELECT commune FROM ref_perimetre_communes)
+    """)
+    if ept:
+        con.executemany("INSERT INTO ref_appartenance_epci VALUES (?, ?)", ept)

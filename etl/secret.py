@@ -231,7 +231,7 @@ def _complements(pb: _Problem, i: int, hidden: np.ndarray, fixed: np.ndarray, lo
     with _quiet_stdout():
         res = milp(cost, constraints=LinearConstraint(sparse.vstack(blocks).tocsr(), np.concatenate(lo), np.concatenate(hi)),
                    integrality=np.concatenate([np.zeros(n_atoms), np.ones(n_c)]), bounds=Bounds(lb, ub),
-                   options={"time_limit": 60})
+                   options={"time_limit": 20, "mip_rel_gap": 0.02})
     if res.x is None:
         return None
     return cand[res.x[n_atoms:] > 0.5]
@@ -308,6 +308,10 @@ def _components(table: Table, hidden: np.ndarray) -> list[np.ndarray]:
         for fam in fams:
             parts = {fam.get(a) for a in mset}
             if None in parts or k in parts:
+                continue
+            # Only via smaller cells (fewer atoms, or as many and listed first): no two cells are each other's
+            # proof (an EPCI that is a TI on its own has the same atoms as that TI).
+            if any((len(table.members[j]), j) >= (len(mem), k) for j in parts):
                 continue
             if any(hidden[j] for j in parts):
                 continue

@@ -36,7 +36,7 @@ COLUMNS = [
 GUIDE = [
     "Modèle d'import des fichiers d'entreprises des chambres consulaires (CCI, CMA)",
     "",
-    "À quoi sert ce fichier : transmettre au tableau de bord « Territoire d'industrie Hautes-Alpes » les chiffres "
+    "À quoi sert ce fichier : transmettre au tableau de bord des Territoires d'industrie les chiffres "
     "d'affaires des établissements, pour calculer les chiffres d'affaires par secteur et par filière.",
     "Une ligne par établissement (SIRET) ; une colonne de chiffre d'affaires par année. Ajouter des colonnes "
     "« CA AAAA (k€) » pour d'autres années si besoin ; supprimer celles qui ne servent pas.",
@@ -101,7 +101,7 @@ def write(path: Path = DEFAULT_PATH) -> Path:
     for code, label in tranches:
         tr.append([code, label])
     tr.column_dimensions["B"].width = 60
-    wb.properties.creator = "Territoire d'industrie Hautes-Alpes"
+    wb.properties.creator = "Tableau de bord des Territoires d'industrie"
     wb.properties.title = "Modèle d'import des fichiers des chambres consulaires"
     path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)

@@ -1,6 +1,7 @@
 """Command line of the read side (messages in French).
 
     python -m indicators list
+    python -m indicators perimetre [--format csv|table] [--warehouse PATH]
     python -m indicators show NAME [--niveau ...] [--annee YYYY] [--warehouse PATH] [--format csv|table]
     python -m indicators show plan_actions|plan_binomes [--warehouse PATH] [--format csv|table]
     python -m indicators deck  --out FILE.pptx [--epci SIREN ...] [--annee YYYY] [--template FILE.pptx] [--warehouse PATH]
@@ -39,6 +40,22 @@ def _show(args) -> int:
     else:
         import pandas as pd
         with pd.option_context("display.max_rows", None, "display.width", 200, "display.max_colwidth", 60):
+            print(df.to_string(index=False))
+    return 0
+
+
+def _perimeter(args) -> int:
+    from . import perimeter
+
+    snap = get_warehouse(args.warehouse).snapshot()
+    per = perimeter.load(snap)
+    df = per.rows()
+    if args.format == "csv":
+        sys.stdout.write(to_csv_text(df))
+    else:
+        import pandas as pd
+        print(per.label)
+        with pd.option_context("display.max_rows", None, "display.width", 200):
             print(df.to_string(index=False))
     return 0
 
@@ -82,10 +99,10 @@ def _export(args) -> int:
 
 def _export_args(p, suffix: str) -> None:
     p.add_argument("--out", type=Path, required=True, help=f"fichier à écrire ({suffix})")
-    p.add_argument("--epci", nargs="+", metavar="SIREN", help="EPCI retenus (SIREN) ; par défaut les 9 EPCI")
+    p.add_argument("--epci", nargs="+", metavar="SIREN", help="EPCI retenus (SIREN) ; par défaut les EPCI membres du Territoire d'industrie")
     p.add_argument("--annee", type=int, help="année des indicateurs (à défaut, la dernière disponible avant)")
     p.add_argument("--annee-base", type=int, dest="annee_base", help="année de comparaison du chiffre d'affaires")
-    p.add_argument("--territoire", help="territoire des diapositives à un seul territoire : 05 ou un SIREN d'EPCI")
+    p.add_argument("--territoire", help="territoire des diapositives à un seul territoire : identifiant du TI (ti-XXXX) ou SIREN d'EPCI")
     p.add_argument("--filiere", default="etablissements_filiere",
                    choices=["etablissements_filiere", "effectifs_filiere", "ca_filiere"], help="mesure des filières")
     p.add_argument("--definition", default="coeur", choices=["coeur", "elargi"], help="périmètre des filières")
@@ -132,6 +149,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--template", type=Path, help="modèle PowerPoint (.pptx) de l'Agence : dispositions et polices")
     p = sub.add_parser("annex", help="annexe Excel : les chiffres de chaque diapositive")
     _export_args(p, ".xlsx")
+    p = sub.add_parser("perimetre", help="le périmètre de l'entrepôt : membres, références, voisins")
+    p.add_argument("--warehouse", type=Path)
+    p.add_argument("--format", default="table", choices=["table", "csv"])
     sub.add_parser("hash-password", help="empreinte du mot de passe administrateur (page « Importer des données »)")
     args = parser.parse_args(argv)
     if args.cmd == "hash-password":
@@ -139,6 +159,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.cmd in ("deck", "annex"):
             return _export(args)
+        if args.cmd == "perimetre":
+            return _perimeter(args)
         return _list() if args.cmd == "list" else _show(args)
     except WarehouseMissing as exc:
         print(f"{exc} : lancez d'abord « python -m etl build ».", file=sys.stderr)

@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 from . import format as fmt
 
 EPCI_PALETTE = ["#332288", "#88CCEE", "#44AA99", "#117733", "#999933", "#DDCC77", "#CC6677", "#882255", "#AA4499"]
-REFERENCE_COLOURS = {"departement": "#3b3b3b", "region": "#7a7a7a", "france": "#b0b0b0"}
+REFERENCE_COLOURS = {"ti": "#0b3d91", "departement": "#3b3b3b", "region": "#7a7a7a", "france": "#b0b0b0"}
 SECTOR_COLOURS = {"industrie": "#332288", "construction": "#DDCC77", "commerce": "#44AA99",
                   "hebergement_restauration": "#CC6677", "transport_autres_services": "#88CCEE"}
 FILIERE_COLOURS = {"agroalimentaire": "#117733", "ppam": "#AA4499", "aeronautique": "#332288",

@@ -26,7 +26,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import shapely
 
-from . import format as fmt, query
+from . import perimeter, format as fmt, query
 from .catalog import get as get_indicator
 from .charts import FONT
 from .db import Snapshot
@@ -56,7 +56,7 @@ class MapUnavailable(RuntimeError):
 @dataclass(frozen=True)
 class Geometries:
     features: dict[str, dict]          # location id -> GeoJSON geometry (communes: code; EPCI: SIREN, SIREN:hors)
-    shapes: dict[str, object]          # same ids + "epci:SIREN" outlines + "dep" -> shapely geometry
+    shapes: dict[str, object]          # same ids + "epci:SIREN" outlines + "dep:CODE" -> shapely geometry
     communes: pd.DataFrame             # code, nom, departement, epci_siren, epci_nom, hors_departement, dessinee
     epci: pd.DataFrame                 # code, nom_court, label_lon, label_lat, hors (has communes outside 05)
 
@@ -96,17 +96,17 @@ def geometries(snap: Snapshot) -> Geometries:
     communes = communes[communes.code.isin(own["commune"])].reset_index(drop=True)
     features, shapes = {}, {}
     for r in rows.itertuples():
-        key = {("commune", "entier"): r.code, ("epci", "dans_05"): r.code, ("epci", "hors_05"): f"{r.code}:hors",
-               ("epci", "entier"): f"epci:{r.code}", ("departement", "entier"): "dep"}.get((r.niveau, r.partie))
+        key = {("commune", "entier"): r.code, ("epci", "dans_reference"): r.code, ("epci", "hors_reference"): f"{r.code}:hors",
+               ("epci", "entier"): f"epci:{r.code}", ("departement", "entier"): f"dep:{r.code}"}.get((r.niveau, r.partie))
         if key is None:
             continue
         shapes[key] = shapely.from_geojson(r.geojson)
         if r.niveau != "departement" and r.partie != "entier" or r.niveau == "commune":
             features[key] = json.loads(r.geojson)
-    labels = rows[(rows.niveau == "epci") & (rows.partie == "dans_05")][["code", "label_lon", "label_lat"]]
+    labels = rows[(rows.niveau == "epci") & (rows.partie == "dans_reference")][["code", "label_lon", "label_lat"]]
     epci = snap.df("SELECT siren AS code, nom_court, ordre FROM ref_epci ORDER BY ordre").merge(labels, on="code", how="left")
     epci = epci[epci.code.isin(own["epci"])].reset_index(drop=True)
-    epci["hors"] = epci.code.isin(rows[rows.partie == "hors_05"].code)
+    epci["hors"] = epci.code.isin(rows[rows.partie == "hors_reference"].code)
     geo = Geometries(features, shapes, communes, epci)
     with _cache_lock:
         if len(_cache) > 4:
@@ -342,7 +342,10 @@ def map_figure(snap: Snapshot, name: str, niveau: str = "epci", annee: int | Non
         df = query.get(snap, name, niveau, annee=annee, territoires=query.perimeter(snap, niveau), definition=definition,
                        annee_base=annee_base)
     df, categorie = _pick(df, ind, categorie)
-    dep, _ = _pick(query.get(snap, name, "departement", annee=annee, territoires=["05"], definition=definition,
+    per = perimeter.load(snap)
+    deps_names = ", ".join(t.nom for t in per.references_of("departement"))
+    # The classes are centred on the value of the TI as a whole (the map shows its EPCI and communes).
+    dep, _ = _pick(query.get(snap, name, "ti", annee=annee, territoires=[per.ti.code], definition=definition,
                              annee_base=annee_base), ind, categorie)
     dep_value = dep.valeur.iat[0] if len(dep) else float("nan")
     methode = methode or default_method(name)
@@ -371,7 +374,7 @@ def map_figure(snap: Snapshot, name: str, niveau: str = "epci", annee: int | Non
     def hover(r) -> str:
         where = r.nom
         if niveau == "commune":
-            where += f"<br>{r.epci_nom}" + (f" (hors Hautes-Alpes, {r.departement})" if r.hors_departement else "")
+            where += f"<br>{r.epci_nom}" + (f" (hors {deps_names}, {r.departement})" if r.hors_departement else "")
         value = fmt.value(r.valeur, ind.unite, r.statut) if ind.kind != "taux_croissance" or r.statut in ("secret", "absent") \
             else fmt.growth(r.valeur, 1)
         period = (f" ({int(r.annee_base)}–{int(r.annee)})" if pd.notna(getattr(r, "annee_base", None))
@@ -435,14 +438,16 @@ def map_figure(snap: Snapshot, name: str, niveau: str = "epci", annee: int | Non
                 lat += b
         fig.add_trace(go.Scattergeo(lon=lon, lat=lat, mode="lines", line=dict(color="#555555", width=1.6),
                                     hoverinfo="skip", name="Limite d'EPCI", showlegend=True, legendrank=300))
-    if "dep" in geo.shapes:
-        lon, lat = _lines(geo.shapes["dep"])
+    deps = [k for k in geo.shapes if k.startswith("dep:")]
+    for i, k in enumerate(deps):
+        lon, lat = _lines(geo.shapes[k])
         fig.add_trace(go.Scattergeo(lon=lon, lat=lat, mode="lines", line=dict(color="#111111", width=2.6),
-                                    hoverinfo="skip", name="Limite des Hautes-Alpes", showlegend=True, legendrank=301))
+                                    hoverinfo="skip", name=f"Limite de département ({deps_names})", showlegend=i == 0,
+                                    legendgroup="dep", legendrank=301))
     if geo.epci.hors.any():
         fig.add_trace(go.Scattergeo(lon=[None], lat=[None], mode="markers", hoverinfo="skip", legendrank=302,
                                     marker=dict(symbol="square", size=14, color="#7f7f7f", opacity=OUTSIDE_OPACITY),
-                                    name="Hors Hautes-Alpes (04, 26) : teinte atténuée, rayée"))
+                                    name=f"Hors {deps_names} : teinte atténuée, rayée"))
     if selection and f"epci:{selection}" in geo.shapes:
         lon, lat = _lines(geo.shapes[f"epci:{selection}"])
         fig.add_trace(go.Scattergeo(lon=lon, lat=lat, mode="lines", line=dict(color="#000000", width=4.5),
@@ -460,14 +465,14 @@ def map_figure(snap: Snapshot, name: str, niveau: str = "epci", annee: int | Non
     legend_title = f"<b>{_unit_label(ind).capitalize()}</b>"
     if classes.methode == "divergente":
         legend_title += ("<br>centré sur 0" if ind.kind == "croissance"
-                         else f"<br>Hautes-Alpes : {f(dep_value)}")
+                         else f"<br>{per.ti.nom} (TI) : {f(dep_value)}")
     fig.update_geos(fitbounds="locations", visible=False, projection_type="mercator", bgcolor="white")
     fig.update_layout(
         font=FONT, height=height, margin=dict(l=0, r=0, t=10, b=0), paper_bgcolor="white", separators=", ",
         hoverlabel=dict(font_size=15), dragmode=False,
         legend=dict(title=dict(text=legend_title), x=1.0, xanchor="left", y=0.98, yanchor="top", font=dict(size=14),
                     itemclick=False, itemdoubleclick=False, bgcolor="rgba(255,255,255,0.85)"),
-        meta=dict(titre=title, niveau=niveau, annee=annee, methode=classes.methode,
+        meta=dict(titre=title, niveau=niveau, annee=annee, methode=classes.methode, reference_nom=per.name,
                   reference=None if not np.isfinite(dep_value) else float(dep_value)),
     )
     keep = [c for c in df.columns if c not in ("nom_court",)] if niveau == "commune" else list(df.columns)
@@ -498,7 +503,7 @@ def sentence(name: str, df: pd.DataFrame, fig: go.Figure) -> str:
     text = f"Valeur la plus forte : {d.nom.iat[0]} ({f(d.valeur.iat[0])}) ; la plus faible : {d.nom.iat[-1]} ({f(d.valeur.iat[-1])})."
     ref = (fig.layout.meta or {}).get("reference")
     if ref is not None:
-        text += f" Hautes-Alpes : {f(ref)}."
+        text += f" {(fig.layout.meta or {}).get('reference_nom', 'Référence')} : {f(ref)}."
     n_secret, n_absent = int((df.statut == "secret").sum()), int((df.statut == "absent").sum())
     if n_secret:
         text += f" {n_secret} {unit(n_secret)} en secret statistique (« s », hachuré)."

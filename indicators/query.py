@@ -14,11 +14,10 @@ from . import secret
 from .catalog import Indicator, get as get_indicator
 from .db import Snapshot
 
-NIVEAUX = ["commune", "epci", "departement", "region", "france"]
-NIVEAU_LABELS = {"commune": "commune", "epci": "EPCI", "departement": "département", "region": "région", "france": "France"}
+NIVEAUX = ["commune", "epci", "ti", "departement", "region", "france"]
+NIVEAU_LABELS = {"commune": "commune", "epci": "EPCI", "ti": "Territoire d'industrie", "departement": "département",
+                 "region": "région", "france": "France"}
 _STATUT_RANK = {"ok": 0, "partiel": 1, "absent": 2, "secret": 3}
-# Display order of the reference territories after the EPCIs.
-REFERENCE_CODES = {"departement": "05", "region": "93", "france": "FR"}
 
 
 def _groupement(ind: Indicator, definition: str) -> str:
@@ -46,35 +45,19 @@ def _reference(snap: Snapshot, key: tuple, sql: str, params: list) -> pd.DataFra
 
 def territories(snap: Snapshot, niveau: str, codes: list[str] | None = None, perimetre: bool = False) -> pd.DataFrame:
     """Territories of a level in reference order. `perimetre`: only the territory's perimeter (column
-    `perimetre`: the département 05, région 93, France, the EPCIs with communes in 05 and their communes)."""
+    `perimetre`: the TI, its member EPCI and communes, its reference départements, régions and France;
+    column `role`: membre, reference, voisin or empty, see indicators/perimeter.py)."""
     if niveau not in NIVEAUX:
         raise ValueError(f"niveau inconnu « {niveau} » ({', '.join(NIVEAUX)})")
-    if _perimeter_stored(snap):
-        df = _reference(snap, ("territoires", niveau), """
-            SELECT t.code, t.nom, t.nom_court, t.ordre, c.hors_departement, t.perimetre
-            FROM ref_territoires t LEFT JOIN ref_communes c ON t.niveau = 'commune' AND c.code = t.code
-            WHERE t.niveau = ? ORDER BY t.ordre, t.code""", [niveau])
-    else:  # warehouse built before the perimeter was stored (etl/reference.py): the same rule, on read
-        dep = REFERENCE_CODES["departement"]
-        df = _reference(snap, ("territoires", niveau), """
-            SELECT t.code, t.nom, t.nom_court, t.ordre, c.hors_departement,
-                   CASE t.niveau WHEN 'epci' THEN t.code IN (SELECT epci_siren FROM ref_communes WHERE departement = ?)
-                                 WHEN 'commune' THEN c.epci_siren IN (SELECT epci_siren FROM ref_communes WHERE departement = ?)
-                                 WHEN 'departement' THEN t.code = ? WHEN 'region' THEN t.code = ? ELSE t.code = ? END AS perimetre
-            FROM ref_territoires t LEFT JOIN ref_communes c ON t.niveau = 'commune' AND c.code = t.code
-            WHERE t.niveau = ? ORDER BY t.ordre, t.code""",
-                         [dep, dep, dep, REFERENCE_CODES["region"], REFERENCE_CODES["france"], niveau])
+    df = _reference(snap, ("territoires", niveau), """
+        SELECT t.code, t.nom, t.nom_court, t.ordre, c.hors_departement, t.perimetre, t.role
+        FROM ref_territoires t LEFT JOIN ref_communes c ON t.niveau = 'commune' AND c.code = t.code
+        WHERE t.niveau = ? ORDER BY t.ordre, t.code""", [niveau])
     if perimetre:
         df = df[df.perimetre].reset_index(drop=True)
     if codes is not None:
         df = df[df.code.isin(list(codes))].reset_index(drop=True)
     return df
-
-
-def _perimeter_stored(snap: Snapshot) -> bool:
-    return bool(_reference(snap, ("perimetre_stocke",), """
-        SELECT count(*) AS n FROM duckdb_columns() WHERE database_name = current_database()
-        AND table_name = 'ref_territoires' AND column_name = 'perimetre'""", []).n.iat[0])
 
 
 def perimeter(snap: Snapshot, niveau: str) -> list[str]:
@@ -317,7 +300,7 @@ def built_at(snap: Snapshot):
 
 def published(snap: Snapshot) -> pd.DataFrame:
     """The candidature's key figures as published (to show beside the recomputed ones)."""
-    return snap.df("SELECT cle, libelle, valeur_publiee, texte_publie, explication FROM ref_candidature")
+    return snap.df("SELECT cle, niveau, code, libelle, valeur_publiee, texte_publie, explication FROM ref_candidature")
 
 
 def reference_table(snap: Snapshot, name: str, filiere: str | None = None) -> pd.DataFrame:

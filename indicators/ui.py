@@ -13,7 +13,7 @@ import re
 import pandas as pd
 import streamlit as st
 
-from . import charts, format as fmt, maps, query
+from . import charts, format as fmt, maps, perimeter as perimeter_mod, query
 from .catalog import SIDEBAR_YEARS, get as get_indicator
 from .db import Snapshot, get_warehouse
 from .export.tables import to_csv_bytes
@@ -154,14 +154,21 @@ def categories_filieres() -> dict[str, str]:
 
 # --- shared state: territory and year, in the URL --------------------------------------------------
 
+def per() -> perimeter_mod.Perimeter:
+    """The territory the warehouse serves (its TI, members, references, neighbours)."""
+    return perimeter_mod.load(snapshot())
+
+
 def epci_order() -> list[str]:
     return territories("epci").code.tolist()
 
 
 def colours() -> dict[str, str]:
     cols = charts.epci_colours(epci_order())
-    cols.update({"05": charts.REFERENCE_COLOURS["departement"], "93": charts.REFERENCE_COLOURS["region"],
-                 "FR": charts.REFERENCE_COLOURS["france"]})
+    for t in per().references:
+        cols.setdefault(t.code, charts.REFERENCE_COLOURS[t.niveau])
+    if per().ti:
+        cols[per().ti.code] = charts.REFERENCE_COLOURS.get("ti", charts.REFERENCE_COLOURS["departement"])
     return cols
 
 
@@ -191,16 +198,18 @@ def url_widget(widget, label: str, options: list, key: str, default=None, format
 
 def sidebar() -> None:
     """Territory and year, drawn before the page runs; bound to the query string (stable codes)."""
-    epci = territories("epci")
-    options = ["05"] + epci.code.tolist()
-    names = {"05": "Hautes-Alpes (département)", **dict(zip(epci.code, epci.nom_court))}
+    p = per()
+    options = [p.ti.code] + [t.code for t in p.members]
+    names = {p.ti.code: f"{p.label}", **{t.code: t.nom_court for t in p.members}}
     pending = st.session_state.pop(_PENDING_TERRITORY, None)   # an EPCI clicked on a map
     if pending in options:
         st.session_state["territoire"] = pending
     with st.sidebar:
-        st.markdown("### Territoire d'industrie Hautes-Alpes")
+        st.markdown(f"### {p.name}")
+        n = len(p.members)
         url_widget(st.selectbox, "Territoire", options, "territoire", format_func=lambda c: names.get(c, c),
-                   help="Le département ou l'une de ses 9 intercommunalités (EPCI)")
+                   help=f"Le Territoire d'industrie dans son ensemble ou l'une de ses {n} intercommunalités (EPCI) ; "
+                        f"références : {', '.join(t.nom for t in p.references)}")
         all_years = sorted({y for name in SIDEBAR_YEARS for y in years(name)}, reverse=True)
         url_widget(st.selectbox, "Année", ["derniere"] + [str(y) for y in all_years], "annee",
                    format_func=lambda y: "Dernière disponible" if y == "derniere" else y,
@@ -221,15 +230,20 @@ def _built_at():
 
 
 def territory() -> tuple[str, str]:
-    """(niveau, code) of the sidebar territory."""
-    code = st.session_state.get("territoire") or "05"
-    return ("departement", "05") if code == "05" else ("epci", code)
+    """(niveau, code) of the sidebar territory: the TI itself by default, or one of its EPCI."""
+    ti = per().ti.code
+    code = st.session_state.get("territoire") or ti
+    return ("ti", ti) if code == ti else ("epci", code)
 
 
 def territory_name(code: str) -> str:
-    if code == "05":
-        return "Hautes-Alpes"
-    t = territories("epci")
+    p = per()
+    if p.ti and code == p.ti.code:
+        return p.name
+    for t in (*p.members, *p.neighbours, *p.references, *p.other_tis):
+        if t.code == code:
+            return t.nom_court
+    t = territories("epci", perimetre=False)
     row = t[t.code == code]
     return row.nom_court.iat[0] if len(row) else code
 
@@ -409,7 +423,7 @@ def map_block(name: str, niveau: str | None = None, definition: str = "coeur", c
     _, code = territory()
     try:
         fig, df = _cached_map(snapshot().version, name, niveau, year, definition, categorie, annee_base, methode,
-                              code if code != "05" else None)
+                              code if code != per().ti.code else None)
     except maps.MapUnavailable as exc:
         st.warning(f"Carte indisponible : {exc}.")
         return

@@ -20,7 +20,7 @@ from .common import _ACCENTS, Staged, _norm, find_column, read_table, year_from_
 
 KIND = "chambre"
 LIBELLE = "Export CCI / CMA (fichier d'entreprises)"
-PRODUCTEUR = "CCI / CMA des Hautes-Alpes"
+PRODUCTEUR = "CCI / CMA"
 LICENCE = "Diffusion restreinte : données individuelles soumises au secret"
 
 _SIRET = ("SIRET", "N° SIRET", "Numéro SIRET", "No SIRET", "siret")
@@ -105,7 +105,7 @@ def _commune_from_postcode(con, header: list[str], path: Path, problems: list[Pr
             digits = "0" + digits
         code = None
         if len(digits) == 5:
-            dep = "2A" if digits.startswith("20") and digits < "20200" else "2B" if digits.startswith("20") else digits[:2]
+            dep = "2A" if digits.startswith("20") and digits < "20200" else "2B" if digits.startswith("20") else digits[:2]  # territory-literal: format (Corsican postcodes)
             code = keys.get((dep, _name_key(town or ""))) or "X" + digits
         rows.append((cp, town, code))
     con.register("stg_cp", pd.DataFrame(rows, columns=["cp", "town", "code"], dtype=object))

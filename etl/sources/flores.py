@@ -26,7 +26,7 @@ _COLUMNS = ["GEO", "GEO_OBJECT", "ACTIVITY", "NUMBER_EMPL", "LEGAL_FORM_WITH_PUB
             "OBS_STATUS", "TIME_PERIOD", "OBS_VALUE"]
 MEASURES = pd.DataFrame([("UNIT_LOC", "etablissements"), ("EMPL3112", "effectifs_salaries")], columns=["code", "mesure"])
 GEO_LEVELS = pd.DataFrame([("COM", "commune"), ("ARM", "commune"), ("EPCI", "epci"), ("DEP", "departement"),
-                           ("REG", "region"), ("FRANCE", "france"), ("FR", "france"), ("PAYS", "france")],
+                           ("REG", "region"), ("FRANCE", "france"), ("FR", "france"), ("PAYS", "france")],  # territory-literal: format
                           columns=["code", "niveau"])
 
 

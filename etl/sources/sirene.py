@@ -127,8 +127,8 @@ def stage(con: duckdb.DuckDBPyConnection, path: Path) -> Staged:
     if year is None:
         refuse(path, "date du stock introuvable (colonne dateDernierTraitementEtablissement vide et pas d'année dans le nom du fichier)")
     if outside:
-        problems.append(Problem(name, None, COLUMNS["commune"], f"{outside} établissement(s) hors du périmètre (Hautes-Alpes et "
-                                "communes membres de ses EPCI) : ignoré(s)", grave=False))
+        problems.append(Problem(name, None, COLUMNS["commune"], f"{outside} établissement(s) hors du périmètre "
+                                "de l'entrepôt : ignoré(s)", grave=False))
     # Active establishments coded in an older nomenclature (NAFRev1, NAF1993...) or with a NAF code unknown to NAF rév. 2.
     old = con.execute("""
         SELECT coalesce(sum(n), 0) FROM stg_sirene s WHERE commune IS NOT NULL AND etat = 'A'

@@ -112,7 +112,8 @@ def render(slide_list: list[Slide]) -> bytes:
             _sources_sheet(wb, formats, s)
         elif len(s.table):
             _slide_sheet(wb, formats, s)
-    wb.set_properties({"title": "Territoire d'industrie Hautes-Alpes : annexe chiffrée", "comments": "Sans formule."})
+    cover = next((s.titre for s in slide_list if s.key == "titre"), "Territoire d'industrie")
+    wb.set_properties({"title": f"{cover} : annexe chiffrée", "comments": "Sans formule."})
     wb.close()
     return buf.getvalue()
 

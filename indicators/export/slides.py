@@ -14,14 +14,13 @@ from datetime import date
 
 import pandas as pd
 
-from .. import charts, format as fmt, query
+from .. import charts, format as fmt, perimeter, query
 from ..catalog import get as get_indicator
 from ..db import Snapshot
 
 NBSP = fmt.NBSP
 DEMO_LABEL = "Données de démonstration"
-DEPARTEMENT = "05"
-REFERENCE_NIVEAUX = ("departement", "region", "france")
+REFERENCE_NIVEAUX = ("ti", "departement", "region", "france")
 
 # kind of number -> (unit shown, divisor, decimals kept, Excel/PowerPoint number format)
 KINDS = {
@@ -66,7 +65,7 @@ class Selection:
     """What a deck shows: the chosen EPCIs (SIRENs; None = all), a year, the focus territory."""
     epcis: tuple[str, ...] | None = None
     annee: int | None = None           # each indicator at this year, or its latest year before it
-    focus: str | None = None           # '05' or an EPCI SIREN; default: the one chosen EPCI, else '05'
+    focus: str | None = None           # the TI's code or an EPCI SIREN; default: the one chosen EPCI, else the TI
     annee_base: int | None = None      # turnover growth base year (default: the year before)
     filiere_mesure: str = "etablissements_filiere"
     definition: str = "coeur"
@@ -194,12 +193,17 @@ class Context:
     focus_niveau: str
     focus_name: str
     colours: dict[str, str]
+    per: perimeter.Perimeter
     _memo: dict = field(default_factory=dict)
+
+    @property
+    def ti(self) -> str:
+        return self.per.ti.code
 
     def get(self, name: str, niveau: str, annee: int | None = None, annees: list[int] | None = None,
             territoires: list[str] | None = None, definition: str = "coeur", annee_base: int | None = None) -> pd.DataFrame:
         """query.get, memoised for the deck (slides share figures); callers must not modify the result.
-        Without `territoires`: the territory's perimeter at that level (05, 93, FR for the references)."""
+        Without `territoires`: the territory's perimeter at that level (its references at their levels)."""
         if territoires is None:
             territoires = query.perimeter(self.snap, niveau)
         key = ("get", name, niveau, annee, tuple(annees) if annees else None,
@@ -226,17 +230,20 @@ def context(snap: Snapshot, sel: Selection) -> Context:
         hint = "SIREN attendus" if len(own) == len(known) else "SIREN du territoire, ou de tout autre EPCI de l'entrepôt"
         raise SelectionError(f"EPCI inconnu(s) : {', '.join(unknown)} ({hint} : {', '.join(own)})")
     chosen = [c for c in known if c in chosen]
-    focus = sel.focus or (chosen[0] if len(chosen) == 1 else DEPARTEMENT)
-    if focus != DEPARTEMENT and focus not in known:
-        raise SelectionError(f"territoire inconnu : {focus} (05 ou un SIREN d'EPCI)")
+    per = perimeter.load(snap)
+    ti = per.ti.code
+    focus = sel.focus or (chosen[0] if len(chosen) == 1 else ti)
+    if focus != ti and focus not in known:
+        raise SelectionError(f"territoire inconnu : {focus} ({ti} ou un SIREN d'EPCI)")
     if sel.filiere_mesure not in FILIERE_MEASURES:
         raise SelectionError(f"mesure de filière inconnue : {sel.filiere_mesure} ({', '.join(FILIERE_MEASURES)})")
     names = dict(zip(epci.code, epci.nom_court))
     colours = charts.epci_colours(own)
-    colours.update({"05": charts.REFERENCE_COLOURS["departement"], "93": charts.REFERENCE_COLOURS["region"],
-                    "FR": charts.REFERENCE_COLOURS["france"]})
-    return Context(snap, sel, epci, chosen, focus, "departement" if focus == DEPARTEMENT else "epci",
-                   names.get(focus, "Hautes-Alpes"), colours)
+    for t in per.references:
+        colours.setdefault(t.code, charts.REFERENCE_COLOURS[t.niveau])
+    colours[ti] = charts.REFERENCE_COLOURS["ti"]
+    return Context(snap, sel, epci, chosen, focus, "ti" if focus == ti else "epci",
+                   per.name if focus == ti else names.get(focus, focus), colours, per)
 
 
 def year_for(ctx: Context, name: str, niveau: str = "departement", definition: str = "coeur") -> int | None:
@@ -253,7 +260,7 @@ def year_for(ctx: Context, name: str, niveau: str = "departement", definition: s
 def selection_label(ctx: Context) -> str:
     own = ctx.epci[ctx.epci.perimetre].code.tolist()
     if ctx.chosen == own:
-        return f"Département des Hautes-Alpes et ses {len(own)} intercommunalités"
+        return f"{ctx.per.name} et ses {len(own)} intercommunalités" if len(own) > 1 else ctx.per.name
     names = dict(zip(ctx.epci.code, ctx.epci.nom_court))
     return "EPCI : " + ", ".join(names[c] for c in ctx.chosen)
 
@@ -264,7 +271,7 @@ def slide_titre(ctx: Context) -> Slide:
     src = query.reference_table(ctx.snap, "sources")
     vintages = [f"{r['Source']} : millésime {r['Millésime']}, années {r['Années']}" for _, r in src.iterrows()]
     demo = bool((src["Démonstration"] == "oui").any())
-    return Slide("titre", "Territoire d'industrie Hautes-Alpes", selection_label(ctx),
+    return Slide("titre", ctx.per.name, selection_label(ctx),
                  extra={"date": fmt.french_date(date.today()), "vintages": vintages,
                         "focus": ctx.focus_name}, demo=demo,
                  source="Indicateurs économiques recalculés à partir des fichiers chargés dans l'entrepôt.")
@@ -316,9 +323,8 @@ def slide_ca_croissance(ctx: Context) -> Slide:
     rates = ctx.get("taux_croissance_ca_secteur", niveau, annee=end, annee_base=base, territoires=[code])
     total = ctx.get("taux_croissance_ca", niveau, annee=end, annee_base=base, territoires=[code])
     frames = [_rows(rates, what, "evolution", categorie_col="secteur")]
-    if code != DEPARTEMENT:
-        dep = ctx.get("taux_croissance_ca_secteur", "departement", annee=end, annee_base=base,
-                        territoires=[DEPARTEMENT])
+    if code != ctx.ti:
+        dep = ctx.get("taux_croissance_ca_secteur", "ti", annee=end, annee_base=base, territoires=[ctx.ti])
         frames.append(_rows(dep, what, "evolution", categorie_col="secteur"))
     frames.append(_rows(total, what, "evolution", usage="phrase").assign(categorie="Ensemble des secteurs"))
     table = _concat(frames)
@@ -336,11 +342,11 @@ def slide_ca_croissance(ctx: Context) -> Slide:
             if len(mine) > 1:
                 phrase += f" ; {charts.lower_first(mine.categorie.iat[-1])} : {shown(mine.valeur.iat[-1], 'evolution')}"
         phrase += "."
-    if code == DEPARTEMENT:
+    if code == ctx.ti:
         colours = {r.secteur: charts.SECTOR_COLOURS.get(r.secteur_code, "#4477AA") for r in rates.itertuples()}
         layout = {"cat": "categorie", "series": "indicateur", "by_point": True}
     else:
-        colours = {ctx.focus_name: ctx.colours.get(code, "#332288"), "Hautes-Alpes": charts.REFERENCE_COLOURS["departement"]}
+        colours = {ctx.focus_name: ctx.colours.get(code, "#332288"), ctx.per.ti.nom: charts.REFERENCE_COLOURS["ti"]}
         layout = {"cat": "categorie", "series": "territoire", "by_point": False}
     slide = Slide("ca_croissance", titre, phrase, table, chart="bar",
                   notes=secret_notes(table, lambda r: f"{r.territoire} – {r.categorie}"),
@@ -418,9 +424,9 @@ def slide_industrie(ctx: Context) -> Slide:
     top = e[e.valeur.notna()]
     titre = (f"{top.territoire.iat[0]} : l'EPCI le plus industriel ({shown(top.valeur.iat[0], 'part')} {what})"
              if len(top) else f"Part de l'industrie {what}")
-    dep = r[(r.code == DEPARTEMENT) & r.valeur.notna()]
+    dep = r[(r.code == ctx.per.reference_code("departement")) & r.valeur.notna()]
     dep_v = dep.valeur.iat[0] if len(dep) else None
-    f = e[e.code == ctx.focus] if ctx.focus != DEPARTEMENT else top.head(1)
+    f = e[e.code == ctx.focus] if ctx.focus != ctx.ti else r[r.code == ctx.ti]
     f = f if len(f) else e.head(1)
     phrase = charts.sentence_share_vs_reference(f.territoire.iat[0], f.valeur.iat[0], "le département", dep_v,
                                                 f"{what} dans l'industrie") if len(f) else ""
@@ -443,14 +449,14 @@ def slide_filieres(ctx: Context) -> Slide:
     if year is None:
         return _absent("filieres", name)
     epci = ctx.get(name, "epci", annee=year, territoires=ctx.chosen, definition=definition)
-    dep = ctx.get(name, "departement", annee=year, definition=definition)
+    dep = ctx.get(name, "ti", annee=year, definition=definition)
     table = _concat([_rows(epci, ind.titre, kind, categorie_col="filiere"),
                      _rows(dep, ind.titre, kind, categorie_col="filiere", usage="phrase")])
     d = table[table.usage == "phrase"]
     top = d[d.valeur.notna()].sort_values("valeur", ascending=False)
-    titre = (f"{top.categorie.iat[0]} : première filière des Hautes-Alpes en {label} ({shown(top.valeur.iat[0], kind)})"
+    titre = (f"{top.categorie.iat[0]} : première filière du {ctx.per.name} en {label} ({shown(top.valeur.iat[0], kind)})"
              if len(top) else f"Filières stratégiques : {label}")
-    phrase = (f"Hautes-Alpes, {year} : " + ", ".join(f"{charts.lower_first(r.categorie)} {shown(r.valeur, kind, r.statut)}"
+    phrase = (f"{ctx.per.name}, {year} : " + ", ".join(f"{charts.lower_first(r.categorie)} {shown(r.valeur, kind, r.statut)}"
                                                      for r in d.itertuples()) + ".")
     drawn = table[table.usage == "graphique"]
     n_secret = int((drawn.statut == "secret").sum())
@@ -475,7 +481,7 @@ def slide_comparer(ctx: Context) -> Slide:
             continue
         e = _rows(ctx.get(name, "epci", annee=year, territoires=ctx.chosen), label, kind)
         e["rang"] = e.valeur.rank(ascending=False, method="min").astype("Int64")
-        ref = _rows(ctx.get(name, "departement", annee=year), label, kind)
+        ref = _rows(ctx.get(name, "ti", annee=year), label, kind)
         ref["rang"] = pd.array([pd.NA] * len(ref), dtype="Int64")
         frames += [e, ref]
     table = _concat(frames)
@@ -483,10 +489,10 @@ def slide_comparer(ctx: Context) -> Slide:
         table["rang"] = pd.array([pd.NA] * len(table), dtype="Int64")
     table["categorie"] = table.indicateur
     ind = table[table.indicateur == "Part de l'industrie (emploi salarié)"]
-    best = ind[(ind.rang == 1) & (ind.code != DEPARTEMENT)]
+    best = ind[(ind.rang == 1) & (ind.code != ctx.ti)]
     titre = (f"Comparer les EPCI : {best.territoire.iat[0]} en tête pour la part de l'industrie dans l'emploi"
              if len(best) else "Comparer les EPCI")
-    phrase = ("Valeur et rang de chaque EPCI parmi ceux choisis (1 = valeur la plus forte), et le département ; "
+    phrase = ("Valeur et rang de chaque EPCI parmi ceux choisis (1 = valeur la plus forte), et le Territoire d'industrie ; "
               "« s » : secret statistique ; « – » : donnée absente.")
     slide = Slide("comparer", titre, phrase, table, notes=secret_notes(table, lambda r: f"{r.territoire} – {r.indicateur}"),
                   definition="Indicateurs de la page Comparer les EPCI, chacun pour sa dernière année disponible.")
@@ -532,7 +538,7 @@ def slide_carte(ctx: Context, figure=None) -> Slide | None:
         return None
     try:
         fig, df = maps.map_figure(ctx.snap, name, "epci", annee=year,
-                                  selection=None if ctx.focus == DEPARTEMENT else ctx.focus, height=720)
+                                  selection=None if ctx.focus == ctx.ti else ctx.focus, height=720)
     except maps.MapUnavailable:
         return None
     # Drawn for a projector: the picture is shrunk onto the slide, so type is enlarged first.

@@ -9,10 +9,14 @@ from indicators import format as fmt, ui
 def run() -> None:
     niveau, code = ui.territory()
     name = ui.territory_name(code)
-    st.title("Territoire d'industrie Hautes-Alpes")
+    p = ui.per()
+    st.title(p.name)
+    refs = ", ".join(t.nom for t in p.references)
+    n = len(p.members)
     st.markdown(
-        "Indicateurs économiques du département des Hautes-Alpes et de ses neuf intercommunalités, "
-        "labellisés **Territoire d'industrie 2023-2027** : chiffre d'affaires par secteur, poids de l'industrie, "
+        f"Indicateurs économiques du **{p.name}** (programme 2023-2027, liste de l'ANCT) et de "
+        f"{'son intercommunalité' if n == 1 else f'ses {n} intercommunalités'}, comparés à leurs références "
+        f"({refs}) : chiffre d'affaires par secteur, poids de l'industrie, "
         "filières stratégiques (agroalimentaire, plantes à parfum aromatiques et médicinales, aéronautique, "
         "énergies renouvelables, BTP), comparaison des EPCI.")
     st.subheader(f"{name} en quatre chiffres")

@@ -9,8 +9,8 @@ from indicators.catalog import CATALOG
 
 def run() -> None:
     st.title("Carte")
-    st.markdown("Chaque indicateur du catalogue, par intercommunalité ou par commune, y compris les communes "
-                "des EPCI situées dans les Alpes-de-Haute-Provence (04) et la Drôme (26). "
+    st.markdown(f"Chaque indicateur du catalogue, par intercommunalité ou par commune du {ui.per().name}, y compris "
+                "les communes de ses EPCI situées hors de ses départements de référence (teinte atténuée). "
                 "**Cliquer sur un territoire le sélectionne** pour toutes les pages.")
     c1, c2, c3 = st.columns([2, 1, 1])
     with c1:
@@ -20,7 +20,7 @@ def run() -> None:
     methode = None
     with c2:
         if maps.default_method(name) == "divergente":
-            st.markdown("Classes : écart à la valeur des Hautes-Alpes" if ind.kind != "croissance" else
+            st.markdown(f"Classes : écart à la valeur du {ui.per().name}" if ind.kind != "croissance" else
                         "Classes : de part et d'autre de zéro")
         else:
             methode = ui.url_widget(st.radio, "Classes", list(maps.METHODES), "classes", format_func=maps.METHODES.get,

@@ -1,4 +1,4 @@
-"""Chiffre d'affaires: level and growth by sector between two years, against the département."""
+"""Chiffre d'affaires: level and growth by sector between two years, an EPCI against its TI."""
 from __future__ import annotations
 
 import pandas as pd
@@ -29,10 +29,11 @@ def run() -> None:
     total_rate = total.valeur.iat[0] if len(total) else None
     sentence = charts.sentence_growth(name, total_rate, rates, "secteur", base, end)
     title = f"{name} : chiffre d'affaires {fmt.growth(total_rate) if total_rate == total_rate and total_rate is not None else 'non diffusable'} entre {base} et {end}"
-    if code != "05":
-        dep = ui.get("taux_croissance_ca_secteur", "departement", annee=end, annee_base=base, territoires=["05"])
-        both = pd.concat([rates.assign(serie=name), dep.assign(serie="Hautes-Alpes")], ignore_index=True)
-        fig = charts.grouped_growth_bars(both, "secteur", "serie", {name: ui.colours().get(code), "Hautes-Alpes": charts.REFERENCE_COLOURS["departement"]})
+    if niveau == "epci":
+        ti = ui.per().ti
+        dep = ui.get("taux_croissance_ca_secteur", "ti", annee=end, annee_base=base, territoires=[ti.code])
+        both = pd.concat([rates.assign(serie=name), dep.assign(serie=ti.nom)], ignore_index=True)
+        fig = charts.grouped_growth_bars(both, "secteur", "serie", {name: ui.colours().get(code), ti.nom: charts.REFERENCE_COLOURS["ti"]})
         ui.chart_block(title, sentence, fig, both, "taux_croissance_ca_secteur", "growth")
     else:
         fig = charts.sector_growth_bars(rates, "secteur", "secteur_code")

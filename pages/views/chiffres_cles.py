@@ -5,7 +5,6 @@ import streamlit as st
 
 from indicators import format as fmt, ui
 
-GAP, BRIANCON = "05061", "05023"
 
 
 def _figure(label: str, df, unite: str, cle: str | None, published, growth: bool = False) -> None:
@@ -37,33 +36,35 @@ def run() -> None:
     st.markdown("Le panneau de la candidature *Territoire d'industrie* recalculé à partir des fichiers chargés. "
                 "Quand la valeur publiée dans la candidature diffère, elle est indiquée avec la raison de l'écart.")
     published = ui.published()
+    dep = ui.per().departement
+    # The communes the candidature quotes (prefecture, sub-prefecture), as its reference data names them.
+    quoted = published[published.niveau.eq("commune")]
+    dep_codes = [dep.code]
 
     st.subheader("Territoire")
     c1, c2, c3, c4 = st.columns(4)
     with c1:
-        _figure("Superficie", ui.get("superficie", "departement", annee=ui.year_for("superficie"), territoires=["05"]),
+        _figure("Superficie", ui.get("superficie", "departement", annee=ui.year_for("superficie"), territoires=dep_codes),
                 "km²", "superficie", published)
     with c2:
-        _figure("Population des Hautes-Alpes", ui.get("population", "departement", annee=ui.year_for("population"),
-                                                       territoires=["05"]), "habitants", None, published)
+        _figure(f"Population : {dep.nom}", ui.get("population", "departement", annee=ui.year_for("population"),
+                                                       territoires=dep_codes), "habitants", None, published)
     pop_year = ui.year_for("population", "commune")
-    with c3:
-        _figure("Gap (préfecture)", ui.get("population", "commune", annee=pop_year, territoires=[GAP]), "habitants",
-                "population_gap", published)
-    with c4:
-        _figure("Briançon (sous-préfecture)", ui.get("population", "commune", annee=pop_year, territoires=[BRIANCON]),
-                "habitants", "population_briancon", published)
+    for col, q in zip((c3, c4), quoted.itertuples()):
+        with col:
+            _figure(q.libelle.replace("Population de ", ""), ui.get("population", "commune", annee=pop_year,
+                                                                    territoires=[q.code]), "habitants", q.cle, published)
 
     st.subheader("Chiffre d'affaires")
     year = ui.year_for("ca_total")
     c1, c2 = st.columns(2)
     with c1:
-        _figure(f"Chiffre d'affaires {year or ''}", ui.get("ca_total", "departement", annee=year, territoires=["05"]),
+        _figure(f"Chiffre d'affaires {year or ''}", ui.get("ca_total", "departement", annee=year, territoires=dep_codes),
                 "€", "ca_total", published)
     with c2:
-        _figure("Évolution sur un an", ui.get("taux_croissance_ca", "departement", annee=year, territoires=["05"]),
+        _figure("Évolution sur un an", ui.get("taux_croissance_ca", "departement", annee=year, territoires=dep_codes),
                 "part", "taux_croissance_ca", published, growth=True)
-    sectors = ui.get("taux_croissance_ca_secteur", "departement", annee=year, territoires=["05"])
+    sectors = ui.get("taux_croissance_ca_secteur", "departement", annee=year, territoires=dep_codes)
     cols = st.columns(4)
     shown = sectors[sectors.secteur_code != "industrie"]
     for col, r in zip(cols, shown.itertuples()):
@@ -80,12 +81,12 @@ def run() -> None:
     c1, c2, c3 = st.columns(3)
     with c1:
         _figure(f"TPE et PME marchandes {year or ''}", ui.get("entreprises_tpe_pme", "departement", annee=year,
-                                                               territoires=["05"]), "entreprises", "entreprises_tpe_pme", published)
+                                                               territoires=dep_codes), "entreprises", "entreprises_tpe_pme", published)
     with c2:
-        _figure("dont industrielles", ui.get("entreprises_tpe_pme_industrie", "departement", annee=year, territoires=["05"]),
+        _figure("dont industrielles", ui.get("entreprises_tpe_pme_industrie", "departement", annee=year, territoires=dep_codes),
                 "entreprises", "entreprises_tpe_pme_industrie", published)
     with c3:
-        _figure("Part de l'industrie", ui.get("part_industrie_tpe_pme", "departement", annee=year, territoires=["05"]),
+        _figure("Part de l'industrie", ui.get("part_industrie_tpe_pme", "departement", annee=year, territoires=dep_codes),
                 "part", "part_industrie", published)
     st.caption("Définitions : TPE et PME = entreprises de moins de 250 salariés et de 50 M€ de chiffre d'affaires au plus ; "
                "champ marchand non agricole et non financier (sections B à J, L à N, R et S de la NAF). Voir *Sources et méthodes*.")

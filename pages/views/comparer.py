@@ -14,25 +14,35 @@ INDICATORS = [("population", "Population", "habitants"),
               ("part_industrie_etablissements", "Part de l'industrie (établissements)", "part"),
               ("part_industrie_effectifs", "Part de l'industrie (emploi salarié)", "part")]
 OTHERS = 3   # EPCIs from outside the territory that can be added: still readable on a projector
-REFERENCES = {"departement": "Hautes-Alpes", "region": "Provence-Alpes-Côte d'Azur", "france": "France"}
+# Territory kinds that can stand beside EPCI on the same scale: the Comparer reference lines.
+KINDS = {"ti": "Territoire d'industrie", "departement": "département", "region": "région", "france": ""}
 
 
 def run() -> None:
     st.title("Comparer les EPCI")
     ui.slide_button("comparer")
-    # The territory's EPCIs first and by default; any other EPCI of the warehouse can be added.
-    epci = ui.territories("epci", perimetre=False).sort_values("perimetre", ascending=False, kind="stable")
-    names = dict(zip(epci.code, epci.nom_court))
+    # The territory's EPCIs first and by default, then its neighbours; any other EPCI of the warehouse can be added.
+    p = ui.per()
+    rank = {"membre": 0, "voisin": 1}
+    epci = ui.territories("epci", perimetre=False)
+    epci = epci.assign(_r=epci.role.map(rank).fillna(2)).sort_values("_r", kind="stable").drop(columns="_r")
+    names = {c: n + (" (voisin)" if r == "voisin" else "") for c, n, r in zip(epci.code, epci.nom_court, epci.role)}
     own = ui.perimeter("epci")
     most = min(len(own) + OTHERS, len(epci))
     others = not epci.perimetre.all()
     chosen = ui.url_widget(st.multiselect, f"EPCI comparés (2 à {most})", epci.code.tolist(), "epci",
                            default=own, format_func=lambda c: names.get(c, c), multi=True,
                            max_selections=most, placeholder="Rechercher un EPCI" if others else None,
-                           help="Par défaut, les EPCI du Territoire d'industrie ; tapez un nom pour en ajouter un autre."
-                           if others else None)
-    refs = ui.url_widget(st.multiselect, "Territoires de référence", list(REFERENCES), "refs", default=["departement"],
-                         format_func=REFERENCES.get, multi=True)
+                           help="Par défaut, les EPCI du Territoire d'industrie ; tapez un nom pour ajouter un EPCI "
+                                "voisin ou un autre EPCI." if others else None)
+    # Reference territories, by stable code: the TI, its départements, régions, France, the other TI of its régions.
+    ref_terr = [t for t in (p.ti, *p.references, *p.other_tis) if t is not None]
+    ref_of = {f"{t.niveau}:{t.code}": t for t in ref_terr}
+    ref_names = {k: (f"{t.nom} ({KINDS[t.niveau]})" if KINDS[t.niveau] else t.nom) +
+                    (" — autre Territoire d'industrie de la région" if t.role == "voisin" else "") for k, t in ref_of.items()}
+    defaults = [k for k in ref_of if ref_of[k].niveau in ("ti", "departement")][:2]
+    refs = ui.url_widget(st.multiselect, "Territoires de référence", list(ref_of), "refs", default=defaults,
+                         format_func=ref_names.get, multi=True)
     if len(chosen) < 2:
         st.warning("Choisissez au moins deux EPCI.")
         return
@@ -43,7 +53,8 @@ def run() -> None:
             continue
         df = ui.get(name, "epci", annee=year, territoires=chosen)
         df["rang"] = df.valeur.rank(ascending=False, method="min").astype("Int64")
-        ref = pd.concat([ui.get(name, n, annee=year) for n in refs], ignore_index=True) if refs else df.iloc[0:0]
+        ref = pd.concat([ui.get(name, ref_of[k].niveau, annee=year, territoires=[ref_of[k].code]) for k in refs],
+                        ignore_index=True) if refs else df.iloc[0:0]
         both = pd.concat([df, ref], ignore_index=True).assign(indicateur=label, unite=unite)
         frames.append(both)
         signed = CATALOG[name].kind == "taux_croissance"
@@ -56,6 +67,13 @@ def run() -> None:
         st.info("Aucun indicateur disponible : chargez des données.")
         return
     table = pd.DataFrame(rows)   # one row per territory: reads on a projector without scrolling sideways
+    crossing = p.outside[p.outside.epci.isin(chosen) & p.outside.communes_hors.gt(0)]
+    if len(crossing):
+        dep_names = ", ".join(t.nom for t in p.references_of("departement"))
+        st.info("EPCI à cheval sur plusieurs départements : " + " ; ".join(
+            f"{names.get(r.epci, r.epci)} compte {r.communes_hors} commune{'s' if r.communes_hors > 1 else ''} "
+            f"({fmt.number(r.habitants_hors)} habitants) hors de : {dep_names}" for r in crossing.itertuples())
+            + ". Ses valeurs portent sur toutes ses communes.")
     st.subheader("Tableau côte à côte")
     st.markdown("Valeur et rang de chaque EPCI parmi ceux choisis (1ᵉʳ = valeur la plus forte) ; « s » : secret statistique ; "
                 "« – » : donnée absente.")

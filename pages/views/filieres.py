@@ -27,16 +27,17 @@ def run() -> None:
         ui.missing(name)
         return
     epci = ui.get(name, "epci", annee=year, definition=definition)
-    dep = ui.get(name, "departement", annee=year, definition=definition)
+    dep = ui.get(name, "ti", annee=year, definition=definition)
+    who = ui.per().name
     top = dep.dropna(subset=["valeur"]).sort_values("valeur", ascending=False)
-    title = (f"{top.filiere.iat[0]} : première filière des Hautes-Alpes en {charts.lower_first(label)} ({fmt.value(top.valeur.iat[0], unite)})"
+    title = (f"{top.filiere.iat[0]} : première filière du {who} en {charts.lower_first(label)} ({fmt.value(top.valeur.iat[0], unite)})"
              if len(top) else f"{label} des filières")
-    sentence = ("Hautes-Alpes, " + str(year) + " : " + ", ".join(
+    sentence = (f"{who}, " + str(year) + " : " + ", ".join(
         f"{charts.lower_first(r.filiere)} {fmt.value(r.valeur, unite, r.statut)}" for r in dep.itertuples()) + ".")
     n_secret = int((epci.statut == "secret").sum())
     if n_secret:
         sentence += (f" {n_secret} croisement(s) EPCI × filière en secret statistique (« s ») : "
-                     "le total départemental reste disponible.")
+                     "le total du territoire reste disponible.")
     order = ui.territories("epci").nom_court.tolist()
     fig = charts.stacked_bars(epci, "nom_court", "filiere_code", "filiere", unite if unite != "€" else "€",
                               charts.FILIERE_COLOURS, order)

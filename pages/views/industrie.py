@@ -15,7 +15,7 @@ MEASURES = {
 
 def _with_references(name: str, year: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     epci = ui.get(name, "epci", annee=year)
-    refs = pd.concat([ui.get(name, n, annee=year) for n in ("departement", "region", "france")], ignore_index=True)
+    refs = pd.concat([ui.get(name, n, annee=year) for n in ("ti", "departement", "region", "france")], ignore_index=True)
     return epci, refs
 
 
@@ -31,7 +31,7 @@ def run() -> None:
         epci, refs = _with_references(name, year)
         dep = refs[refs.niveau == "departement"]
         dep_v = dep.valeur.iat[0] if len(dep) else None
-        focus = epci[epci.code == code] if code != "05" else epci.sort_values("valeur", ascending=False).head(1)
+        focus = epci[epci.code == code] if niveau == "epci" else refs[refs.niveau == "ti"]
         f = focus.iloc[0]
         sentence = charts.sentence_share_vs_reference(f.nom_court, f.valeur, "le département", dep_v, f"{what} dans l'industrie")
         top = epci.dropna(subset=["valeur"]).sort_values("valeur", ascending=False)
@@ -63,12 +63,13 @@ def run() -> None:
     name = "part_industrie_effectifs"
     ys = ui.years(name, "epci")
     if len(ys) > 1:
-        series = pd.concat([ui.get(name, "epci", annees=ys), ui.get(name, "departement", annees=ys)], ignore_index=True)
-        dep = series[series.niveau == "departement"].sort_values("annee")
-        first, last = dep.valeur.iat[0], dep.valeur.iat[-1]
+        series = pd.concat([ui.get(name, "epci", annees=ys), ui.get(name, "ti", annees=ys)], ignore_index=True)
+        ti = series[series.niveau == "ti"].sort_values("annee")
+        first, last = ti.valeur.iat[0], ti.valeur.iat[-1]
+        who = ui.per().name
         ui.chart_block(
-            f"Hautes-Alpes : part de l'industrie dans l'emploi salarié {'en hausse' if last > first else 'en baisse'} de {ys[0]} à {ys[-1]}",
-            f"Hautes-Alpes : {fmt.percent(first)} en {ys[0]}, {fmt.percent(last)} en {ys[-1]} ({fmt.points(last - first)} "
+            f"{who} : part de l'industrie dans l'emploi salarié {'en hausse' if last > first else 'en baisse'} de {ys[0]} à {ys[-1]}",
+            f"{who} : {fmt.percent(first)} en {ys[0]}, {fmt.percent(last)} en {ys[-1]} ({fmt.points(last - first)} "
             f"{'de plus' if last > first else 'de moins'}).",
             charts.lines(series, "code", "nom_court", "part", ui.colours()), series, name, "evolution")
 
