@@ -69,6 +69,8 @@ class Table:
     cells: pd.DataFrame
     atoms: np.ndarray
     members: list[np.ndarray]
+    piece: np.ndarray | None = None     # geographic piece of each atom
+    napiece: np.ndarray | None = None   # NAF piece of each atom
 
 
 def _membership(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -133,7 +135,7 @@ def _year_tables(con: duckdb.DuckDBPyConnection, mesure: str) -> dict[int, Table
             ps = pieces_of_terr.get((r.niveau, r.code), np.array([], dtype=int))
             ns = set(napieces_of_cat.get((r.groupement, r.groupe_code), np.array([], dtype=int)).tolist())
             members.append(np.array(sorted(i for p in ps.tolist() for n, i in by_piece.get(p, ()) if n in ns), dtype=np.int64))
-        out[int(annee)] = Table(yc, ya.valeur.to_numpy(dtype=float), members)
+        out[int(annee)] = Table(yc, ya.valeur.to_numpy(dtype=float), members, ya.piece.to_numpy(), ya.napiece.to_numpy())
     return out
 
 
@@ -168,6 +170,14 @@ class _Problem:
         self.scale = float(v.max()) if len(v) and v.max() > 0 else 1.0
         self.v = v / self.scale
         self.values = np.asarray(self.a @ self.v).ravel()
+        n_geo = int(table.piece.max()) + 1 if table.piece is not None and len(table.piece) else 1
+        n_naf = int(table.napiece.max()) + 1 if table.napiece is not None and len(table.napiece) else 1
+        geo = table.piece[atoms] if table.piece is not None else np.zeros(len(atoms), dtype=int)
+        naf = table.napiece[atoms] if table.napiece is not None else np.zeros(len(atoms), dtype=int)
+        one = np.ones(len(atoms))
+        # Cells x geographic pieces and cells x NAF pieces they cover (to find a primary cell's neighbourhood).
+        self.geo = (self.a @ sparse.csr_matrix((one, (np.arange(len(atoms)), geo)), shape=(len(atoms), n_geo))) > 0
+        self.naf = (self.a @ sparse.csr_matrix((one, (np.arange(len(atoms)), naf)), shape=(len(atoms), n_naf))) > 0
 
 
 def _interval(pb: _Problem, i: int, published: np.ndarray, fixed_atoms: np.ndarray, which: str) -> float:
@@ -200,11 +210,30 @@ def _fixed_atoms(pb: _Problem, hidden: np.ndarray, lone: np.ndarray, i: int) -> 
     return fixed
 
 
+def _neighbourhood(pb: _Problem, i: int) -> np.ndarray:
+    """Cells of the territories and activities around cell i: those covering a geographic piece and a NAF
+    piece of a cell that shares atoms with i (its margins, its parts, the filières across it)."""
+    near = _overlaps(pb, i)
+    geo = np.asarray(pb.geo[near].sum(axis=0)).ravel() > 0
+    naf = np.asarray(pb.naf[near].sum(axis=0)).ravel() > 0
+    return (np.asarray(pb.geo[:, geo].sum(axis=1)).ravel() > 0) & (np.asarray(pb.naf[:, naf].sum(axis=1)).ravel() > 0)
+
+
 def _complements(pb: _Problem, i: int, hidden: np.ndarray, fixed: np.ndarray, lone: np.ndarray,
                  direction: int, target: float) -> np.ndarray | None:
-    """Published cells of least total value to hide so that cell i can move by `target` in `direction`."""
+    """Published cells of least total value to hide so that cell i can move by `target` in `direction`:
+    first among the cells around it, then, if that cannot work, among all."""
+    near = _neighbourhood(pb, i)
+    extra = _complements_among(pb, i, hidden, fixed, lone, direction, target, near)
+    if extra is None and not near.all():
+        extra = _complements_among(pb, i, hidden, fixed, lone, direction, target, np.ones(len(near), dtype=bool))
+    return extra
+
+
+def _complements_among(pb: _Problem, i: int, hidden: np.ndarray, fixed: np.ndarray, lone: np.ndarray,
+                       direction: int, target: float, allowed: np.ndarray) -> np.ndarray | None:
     n_cells, n_atoms = pb.a.shape
-    cand = np.flatnonzero(~hidden & (pb.values > 0) & ~(lone & ~_overlaps(pb, i)))
+    cand = np.flatnonzero(allowed & ~hidden & (pb.values > 0) & ~(lone & ~_overlaps(pb, i)))
     rest = np.flatnonzero(~hidden & ~np.isin(np.arange(n_cells), cand))
     n_c = len(cand)
     big = max(float(pb.values.max()), target) * 4.0
@@ -231,7 +260,7 @@ def _complements(pb: _Problem, i: int, hidden: np.ndarray, fixed: np.ndarray, lo
     with _quiet_stdout():
         res = milp(cost, constraints=LinearConstraint(sparse.vstack(blocks).tocsr(), np.concatenate(lo), np.concatenate(hi)),
                    integrality=np.concatenate([np.zeros(n_atoms), np.ones(n_c)]), bounds=Bounds(lb, ub),
-                   options={"time_limit": 20, "mip_rel_gap": 0.02})
+                   options={"time_limit": 10, "mip_rel_gap": 0.02})
     if res.x is None:
         return None
     return cand[res.x[n_atoms:] > 0.5]
