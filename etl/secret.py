@@ -46,6 +46,8 @@ PUBLISHED_GROUPINGS = ("secteur", "champ", "filiere_coeur", "filiere_elargi")
 UNPUBLISHED_LEVEL = "commune"
 MAGNITUDE_MEASURES = ("ca_eur",)
 STATUSES = ("diffuse", "primaire", "secondaire", "non_diffuse")
+# Counts of the last runs (complement searches solved exactly, by relaxation, cells hidden by the fallback).
+STATS = {"milp": 0, "relaxed": 0, "fallback": 0}
 
 
 @dataclass(frozen=True)
@@ -182,10 +184,11 @@ class _Problem:
 
 def _interval(pb: _Problem, i: int, published: np.ndarray, fixed_atoms: np.ndarray, which: str) -> float:
     """Max (which='max') or min of cell i over the tables the attacker finds consistent."""
+    u = _unit(pb, i)  # in units of cell i's value: the solvers' tolerances are absolute
     a_eq = pb.a[published]
-    b_eq = pb.values[published]
-    lb = np.where(fixed_atoms, pb.v, 0.0)
-    ub = np.where(fixed_atoms, pb.v, np.inf)
+    b_eq = pb.values[published] / u
+    lb = np.where(fixed_atoms, pb.v / u, 0.0)
+    ub = np.where(fixed_atoms, pb.v / u, np.inf)
     c = pb.a[i].toarray().ravel()
     res = linprog(-c if which == "max" else c, A_eq=a_eq if a_eq.shape[0] else None,
                   b_eq=b_eq if a_eq.shape[0] else None, bounds=np.column_stack([lb, ub]), method="highs")
@@ -193,7 +196,11 @@ def _interval(pb: _Problem, i: int, published: np.ndarray, fixed_atoms: np.ndarr
         return np.inf
     if res.status != 0:  # not solved (numerically): taken as not protected, so that complements are sought
         return pb.values[i]
-    return -res.fun if which == "max" else res.fun
+    return (-res.fun if which == "max" else res.fun) * u
+
+
+def _unit(pb: _Problem, i: int) -> float:
+    return float(pb.values[i]) if pb.values[i] > 0 else 1.0
 
 
 def _fixed_atoms(pb: _Problem, hidden: np.ndarray, lone: np.ndarray, i: int) -> np.ndarray:
@@ -236,34 +243,44 @@ def _complements_among(pb: _Problem, i: int, hidden: np.ndarray, fixed: np.ndarr
     cand = np.flatnonzero(allowed & ~hidden & (pb.values > 0) & ~(lone & ~_overlaps(pb, i)))
     rest = np.flatnonzero(~hidden & ~np.isin(np.arange(n_cells), cand))
     n_c = len(cand)
-    big = max(float(pb.values.max()), target) * 4.0
+    u = _unit(pb, i)  # in units of cell i's value
+    target = target / u
+    # Deviations are sought within one value of cell i (a pattern found so is a true one: the attacker's tables
+    # are not bounded), which keeps the big-M links tight: a binary at its tolerance cannot let a cell move.
+    cap = max(1.0, 2.0 * target)
+    down = np.minimum(pb.values[cand] / u, cap)
     # Variables: y (atom deviations) then z (one binary per candidate cell).
-    lb = np.concatenate([np.where(fixed, 0.0, -pb.v), np.zeros(n_c)])
-    ub = np.concatenate([np.where(fixed, 0.0, big), np.ones(n_c)])
+    lb = np.concatenate([np.where(fixed, 0.0, -np.minimum(pb.v / u, cap)), np.zeros(n_c)])
+    ub = np.concatenate([np.where(fixed, 0.0, cap), np.ones(n_c)])
     blocks, lo, hi = [], [], []
     if len(rest):
         blocks.append(sparse.hstack([pb.a[rest], sparse.csr_matrix((len(rest), n_c))]))
         lo.append(np.zeros(len(rest)))
         hi.append(np.zeros(len(rest)))
     if n_c:
-        link = sparse.csr_matrix((np.ones(n_c), (np.arange(n_c), np.arange(n_c))), shape=(n_c, n_c))
-        blocks.append(sparse.hstack([pb.a[cand], -big * link]))
+        blocks.append(sparse.hstack([pb.a[cand], -sparse.diags(np.full(n_c, cap))]))   # y_k <= cap z_k
         lo.append(np.full(n_c, -np.inf))
         hi.append(np.zeros(n_c))
-        blocks.append(sparse.hstack([pb.a[cand], big * link]))
+        blocks.append(sparse.hstack([pb.a[cand], sparse.diags(down)]))                  # y_k >= -min(v_k, cap) z_k
         lo.append(np.zeros(n_c))
         hi.append(np.full(n_c, np.inf))
     blocks.append(sparse.hstack([pb.a[[i]], sparse.csr_matrix((1, n_c))]))
     lo.append(np.array([target if direction > 0 else -np.inf]))
     hi.append(np.array([np.inf if direction > 0 else -target]))
     cost = np.concatenate([np.zeros(n_atoms), pb.values[cand] + 1e-6 * max(1.0, float(pb.values.max()))])
+    constraints = LinearConstraint(sparse.vstack(blocks).tocsr(), np.concatenate(lo), np.concatenate(hi))
     with _quiet_stdout():
-        res = milp(cost, constraints=LinearConstraint(sparse.vstack(blocks).tocsr(), np.concatenate(lo), np.concatenate(hi)),
-                   integrality=np.concatenate([np.zeros(n_atoms), np.ones(n_c)]), bounds=Bounds(lb, ub),
-                   options={"time_limit": 10, "mip_rel_gap": 0.02})
-    if res.x is None:
+        res = milp(cost, constraints=constraints, integrality=np.concatenate([np.zeros(n_atoms), np.ones(n_c)]),
+                   bounds=Bounds(lb, ub), options={"time_limit": 10, "mip_rel_gap": 0.02})
+    if res.x is not None:
+        STATS["milp"] += 1
+        return cand[res.x[n_atoms:] > 0.5]
+    if res.status == 2:  # infeasible: no set of these cells can protect it against this attacker
         return None
-    return cand[res.x[n_atoms:] > 0.5]
+    # Out of time without a solution: the linear relaxation, every cell it uses (a feasible pattern).
+    STATS["relaxed"] += 1
+    res = milp(cost, constraints=constraints, integrality=np.zeros(n_atoms + n_c), bounds=Bounds(lb, ub))
+    return cand[res.x[n_atoms:] > 1e-9] if res.x is not None else None
 
 
 @contextlib.contextmanager
@@ -305,6 +322,7 @@ def protect_problem(pb: _Problem, prim: np.ndarray, lone: np.ndarray, p: float, 
             extra = _complements(pb, i, hidden, fixed, lone, direction, need)
             if extra is None or not len(extra):
                 # No set of published cells can protect it against this attacker: hide what touches it.
+                STATS["fallback"] += 1
                 extra = np.flatnonzero(_overlaps(pb, i) & ~hidden & (pb.values > 0))
                 if not len(extra):
                     break
