@@ -312,9 +312,9 @@ def protect_problem(pb: _Problem, prim: np.ndarray, lone: np.ndarray, p: float, 
             v = pb.values[i]
             need = p * v
             missing = []
-            if _interval(pb, i, ~hidden, fixed, "max") < v + need * (1 - 1e-6):
+            if _interval(pb, i, ~hidden, fixed, "max") < v + need - 1e-7 * v:
                 missing.append(+1)
-            if _interval(pb, i, ~hidden, fixed, "min") > v - need * (1 - 1e-6):
+            if _interval(pb, i, ~hidden, fixed, "min") > v - need + 1e-7 * v:
                 missing.append(-1)
             if not missing:
                 break

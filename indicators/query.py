@@ -98,6 +98,15 @@ def years(snap: Snapshot, name: str, niveau: str = "departement", definition: st
 # A firm-level mart row (one of a measure computed from firm rows: it has a `secret` status, or contributor
 # counts) is withheld unless the load marked it publishable; a row never evaluated is withheld too.
 _WITHHELD = "(m.secret IS DISTINCT FROM 'diffuse' AND (m.secret IS NOT NULL OR m.nb_contrib IS NOT NULL))"
+# A warehouse built before the status was stored (rebuilt at its next load): every firm-level row is withheld.
+_WITHHELD_UNEVALUATED = "(m.nb_contrib IS NOT NULL)"
+
+
+def _withheld(snap: Snapshot) -> str:
+    stored = bool(_reference(snap, ("secret_stocke",), """
+        SELECT count(*) AS n FROM duckdb_columns() WHERE database_name = current_database()
+        AND table_name = 'mart' AND column_name = 'secret'""", []).n.iat[0])
+    return _WITHHELD if stored else _WITHHELD_UNEVALUATED
 
 
 class _Sql:
@@ -109,6 +118,7 @@ class _Sql:
         self.params: dict = {}
         self.mesure, self.codes = mesure, codes
         self.scans: dict[tuple[str, str], list] = {}   # (niveau, groupement) -> [name, years, groupes or None]
+        self.withheld = _WITHHELD
 
     def __call__(self, value) -> str:
         name = f"p{len(self.params)}"
@@ -137,8 +147,8 @@ class _Sql:
                 where += f" AND {_in(self, 'm.groupe_code', sorted(groupes))}"
             ctes.append(f"""{name} AS MATERIALIZED (
                 SELECT m.niveau, m.code, m.annee, m.groupement, m.groupe_code,
-                       CASE WHEN {_WITHHELD} THEN NULL ELSE m.valeur END AS valeur,
-                       CASE WHEN {_WITHHELD} THEN 'secret' ELSE m.statut END AS statut, m.statut AS couverture,
+                       CASE WHEN {self.withheld} THEN NULL ELSE m.valeur END AS valeur,
+                       CASE WHEN {self.withheld} THEN 'secret' ELSE m.statut END AS statut, m.statut AS couverture,
                        m.n_couvertes, m.n_membres, m.source_id
                 FROM mart m JOIN sources s USING (source_id) WHERE {where})""")
         return ("WITH " + ",\n".join(ctes) + "\n" if ctes else "") + sql
@@ -229,6 +239,7 @@ def get(snap: Snapshot, name: str, niveau: str = "epci", annee: int | None = Non
                        note=f"Aucune donnée chargée : charger {ind.source_hint}")
         return _tidy(snap, df, ind, niveau, groupement)
     q = _Sql(ind.mesure, territoires)
+    q.withheld = _withheld(snap)
     if ind.kind == "niveau":
         body = _level_sql(q, snap, ind, groupement, niveau, annees, groupes)
         body = f"SELECT code, annee, yi, gi, groupe_code, valeur, statut, note, source_id FROM ({body}) l"

@@ -112,7 +112,7 @@ def test_planted_cells_secret_in_query(warehouse, snap):
     shown = df[(df.annee == 2022) & df.statut.ne("secret")]
     assert len(shown) > 30
     for r in shown.itertuples():
-        assert r.valeur == truth[(r.code, r.secteur_code)]
+        assert r.valeur == truth.get((r.code, r.secteur_code), 0.0)
 
 
 def test_planted_cells_secret_in_cli_and_csv(warehouse, snap, capsys):
@@ -232,14 +232,15 @@ def test_interval_attack_on_held_out_export(tmp_path, reference_warehouse):
 
 
 def test_attack_finds_cells_without_the_interval_rule(tmp_path, reference_warehouse, monkeypatch):
-    """The attacker is not blind: with p = 0 (only the primary rule), it bounds planted cells tightly."""
+    """The attacker is not blind: with the primary rule alone (no complementary cell), it bounds planted
+    cells exactly."""
     import shutil
 
     path = tmp_path / "cci_entreprises_2022.csv"
     _firms().drop(columns=["epci", "secteur"]).to_csv(path, sep=";", index=False, encoding="utf-8")
     wh = tmp_path / "warehouse.duckdb"
     shutil.copyfile(reference_warehouse, wh)
-    monkeypatch.setenv("TI_SECRET_INTERVAL", "0")
+    monkeypatch.setattr(etl_secret, "protect_problem", lambda pb, prim, lone, p, hidden: hidden)
     loader.load([path], wh, progress=lambda m: None)
     snap = get_warehouse(wh).snapshot()
     found = lp_attacker.Attacker(snap, wh, [2022]).intervals(2022)
@@ -295,7 +296,8 @@ def test_new_indicator_on_turnover_is_protected(warehouse, snap, monkeypatch):
     df = query.get(snap, "ca_brut", "epci", annee=2022)
     assert _cell(df, _epci(firms, FEW_CELL[0]), FEW_CELL[1]).statut == "secret"
     assert _cell(df, _epci(firms, DOMINATED_CELL[0]), DOMINATED_CELL[1]).statut == "secret"
-    assert df.equals(query.get(snap, "ca_secteur", "epci", annee=2022).assign(source=df.source))
+    same = query.get(snap, "ca_secteur", "epci", annee=2022)
+    assert df.valeur.equals(same.valeur) and df.statut.equals(same.statut)
     # Every turnover grouping, even one no indicator reads (all activities), is withheld unless evaluated.
     tot = catalog.Indicator("ca_tout", "Chiffre d'affaires, toutes activités", "€", "Essai.", "ca_eur")
     monkeypatch.setitem(catalog.CATALOG, tot.name, tot)
@@ -315,6 +317,14 @@ def test_row_never_evaluated_is_withheld(warehouse, tmp_path):
     con.close()
     df = query.get(get_warehouse(wh).snapshot(), "ca_total", "departement", annee=2022)
     assert df.statut.eq("secret").all() and df.valeur.isna().all()
+    # A warehouse built before the status was stored: every firm-level value is withheld.
+    con = duckdb.connect(str(wh))
+    con.execute("ALTER TABLE mart DROP COLUMN secret")
+    con.execute("UPDATE meta SET valeur = 'ancienne' WHERE cle = 'version'")
+    con.close()
+    df = query.get(get_warehouse(wh).snapshot(), "ca_secteur", "epci", annee=2022)
+    assert df.valeur.dropna().eq(0).all() and df.statut.eq("secret").any()
+    assert query.get(get_warehouse(wh).snapshot(), "population", "epci").valeur.notna().all()
 
 
 # --- « s », never why ------------------------------------------------------------------------------
