@@ -144,6 +144,7 @@ class Attacker:
         pub = ~hidden
         a_eq, b_eq = a[pub], vals[pub]
         out = []
+        known: dict[int, tuple] = {}
         lone = [k for k, h in enumerate(hidden) if h and keys[k] in t.index and t.loc[keys[k]].n == 1]
         for i in np.flatnonzero(hidden).tolist():
             if keys[i] not in t.index or not t.loc[keys[i]].primary:
@@ -157,18 +158,8 @@ class Attacker:
                     siren = t.loc[keys[j]].seule
                     if j == i or siren in members_i:
                         continue
-                    own = firms[firms.siren == siren]
-                    mine = defaultdict(float)
-                    for r in own.itertuples():
-                        p = self.piece_of_naf.get(r.naf_code)
-                        if p is not None:
-                            mine[(r.commune, p)] += r.ca
-                    niveau, code, g, gc = keys[j]
-                    for c in self.terr[(niveau, code)]:
-                        for p in self.pieces:
-                            if (g, gc) in p and (c, p) in var:
-                                v = mine.get((c, p), 0.0)
-                                lb[var[(c, p)]] = ub[var[(c, p)]] = v
+                    idx, v = known.get(j) or known.setdefault(j, self._known(keys[j], siren, firms, var))
+                    lb[idx] = ub[idx] = v
             obj = a[i].toarray().ravel()
             bounds = np.column_stack([lb, ub])
             hi = linprog(-obj, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
@@ -177,6 +168,18 @@ class Attacker:
             out.append({"cell": keys[i], "annee": annee, "valeur": true, "min": lo.fun,
                         "max": np.inf if hi.status == 3 else -hi.fun})
         return out
+
+
+    def _known(self, key, siren, firms, var):
+        """What the firm alone in cell `key` knows: its own turnover in each unknown of that cell."""
+        mine = defaultdict(float)
+        for r in firms[firms.siren == siren].itertuples():
+            p = self.piece_of_naf.get(r.naf_code)
+            if p is not None:
+                mine[(r.commune, p)] += r.ca
+        niveau, code, g, gc = key
+        cells = [(c, p) for c in self.terr[(niveau, code)] for p in self.pieces if (g, gc) in p and (c, p) in var]
+        return np.array([var[k] for k in cells], dtype=np.int64), np.array([mine.get(k, 0.0) for k in cells])
 
 
 def firms_in(att: Attacker, key, firms: pd.DataFrame) -> list[str]:
