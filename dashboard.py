@@ -53,6 +53,7 @@ st.set_page_config(page_icon=str(Path(__file__).with_name("assets") / "favicon.p
 
 from indicators import ui  # noqa: E402
 from indicators.db import WarehouseMissing  # noqa: E402
+from indicators.perimeter import OutdatedWarehouse  # noqa: E402
 
 PAGES = [
     st.Page("pages/views/accueil.py", title="Accueil", icon=":material/home:", default=True),
@@ -60,6 +61,7 @@ PAGES = [
     st.Page("pages/views/chiffre_affaires.py", title="Chiffre d'affaires", icon=":material/euro:", url_path="chiffre-affaires"),
     st.Page("pages/views/industrie.py", title="Industrie", icon=":material/factory:", url_path="industrie"),
     st.Page("pages/views/filieres.py", title="Filières", icon=":material/hub:", url_path="filieres"),
+    st.Page("pages/views/foncier.py", title="Foncier économique", icon=":material/location_city:", url_path="foncier"),
     st.Page("pages/views/carte.py", title="Carte", icon=":material/map:", url_path="carte"),
     st.Page("pages/views/comparer.py", title="Comparer les EPCI", icon=":material/compare_arrows:", url_path="comparer"),
     st.Page("pages/views/plan_actions.py", title="Plan d'actions", icon=":material/checklist:", url_path="plan-actions"),
@@ -83,6 +85,11 @@ try:
 except WarehouseMissing:
     _first_start()
     ui.begin_run()
+try:
+    ui.per()
+except OutdatedWarehouse as exc:
+    st.error(f"Le tableau de bord ne peut pas lire cet {exc}.")
+    st.stop()
 ui.sidebar()
 page.run()
 ui.version_marker(page.url_path)

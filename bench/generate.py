@@ -158,13 +158,25 @@ def reference(con: duckdb.DuckDBPyConnection, ref: Path) -> None:
                nb, nb05, 'Territoire ' || epci_siren AS nom_court, dep
         FROM e
     """)
-    _copy(con, """SELECT code_insee, nom, departement, epci_siren, population, annee_population,
-                         printf('%.2f', superficie_km2) AS superficie_km2
+    _copy(con, """SELECT code_insee, nom, departement, region, epci_siren, population, annee_population,
+                         printf('%.2f', superficie_km2) AS superficie_km2, '' AS anciens_codes
                   FROM b_communes ORDER BY code_insee""", ref / "communes.csv", ",")
     _copy(con, """SELECT epci_siren, CASE type WHEN 'Métropole' THEN 'Métropole ' WHEN 'CU' THEN 'CU ' WHEN 'CA' THEN 'CA ' ELSE 'CC ' END
                          || nom_court AS nom, nom_court, CASE type WHEN 'Métropole' THEN 'METRO' ELSE type END AS type,
-                         nb AS nb_communes, nb05 AS nb_communes_05
+                         nb AS nb_communes, dep AS departements
                   FROM b_epci ORDER BY epci_siren""", ref / "epci.csv", ",")
+    # One Territoire d'industrie per département (its EPCI whose first commune lies there), under the ids of
+    # the real list for the Hautes-Alpes: the benchmark's perimeter is the product's default one.
+    con.execute("""CREATE OR REPLACE TABLE b_ti AS
+                   SELECT CASE WHEN dep = '05' THEN 'ti-9304' ELSE 'ti-b' || dep END AS id_ti,
+                          'Industrie ' || dep AS nom, epci_siren FROM b_epci""")
+    _copy(con, "SELECT id_ti, any_value(nom) AS nom, count(*) AS nb_membres FROM b_ti GROUP BY id_ti ORDER BY id_ti",
+          ref / "territoires_industrie.csv", ",")
+    _copy(con, "SELECT id_ti, 'epci' AS type_membre, epci_siren AS code, 'CC ' || epci_siren AS nom FROM b_ti ORDER BY ALL",
+          ref / "territoires_industrie_membres.csv", ",")
+    _copy(con, """SELECT t.id_ti, c.code_insee, 'epci' AS type_membre, t.epci_siren AS code_membre
+                  FROM b_ti t JOIN b_communes c USING (epci_siren) ORDER BY ALL""",
+          ref / "territoires_industrie_communes.csv", ",")
     _copy(con, """SELECT niveau, code, nom FROM (
                     SELECT 'departement' AS niveau, code, 'Département ' || code AS nom, 1 AS k FROM b_dep
                     UNION ALL SELECT DISTINCT 'region', region, region_nom, 2 FROM b_dep

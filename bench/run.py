@@ -158,12 +158,13 @@ def run(scale: str, reps: int, out_data: Path, keep: bool = False, only: list[st
     os.environ["TI_REFERENCE_DIR"] = str(files["reference"])
     from etl import load as loader
     from etl import sources
+    from etl.perimeter import resolve
 
     workdir = Path(tempfile.mkdtemp(prefix="ti-bench-", dir=files["reference"].parent))
     try:
         base_wh = workdir / "base.duckdb"
         t0 = time.perf_counter()
-        loader.build(base_wh, demo=False, progress=lambda _msg: None)
+        loader.build(base_wh, demo=False, progress=lambda _msg: None, perimeter=resolve(national=True))
         build_s = time.perf_counter() - t0
         print(f"Entrepôt de référence national : {build_s:.1f} s")
         per_source = {}

@@ -2,11 +2,14 @@
 
     python -m etl build  [--territoire ti-XXXX|FILE.csv] [--warehouse PATH] [--no-demo]
     python -m etl territoires
-    python -m etl load   FILE... [--warehouse PATH] [--kind KIND]
-    python -m etl check  FILE... [--kind KIND]
+    python -m etl load   FILE... [--warehouse PATH] [--kind KIND] [--par NOM]
+    python -m etl check  FILE... [--kind KIND] [--warehouse PATH]
+    python -m etl backup --out FILE [--warehouse PATH]      (the plan store: history, editions)
+    python -m etl restore FILE [--warehouse PATH]
     python -m etl status [--warehouse PATH]
     python -m etl fetch  [--dest data/raw] [--only NAME...]
     python -m etl template [--output data/modele_import_chambre.xlsx]
+    python -m etl template --foncier [--epci SIREN] [--output DOSSIER]
 """
 from __future__ import annotations
 
@@ -32,6 +35,13 @@ def _print_reports(reports) -> bool:
             print("  Erreurs :\n" + format_report(hard).replace("- ", "    - "))
         if soft:
             print("  Remarques :\n" + format_report(soft).replace("- ", "    - "))
+        if r.plan is not None and r.statut == "vérifié":
+            from .plan_store import describe
+
+            changes = r.changes
+            print(f"  Changements du plan d'actions à l'import : {len(changes)}" + ("" if changes else " (aucun)"))
+            for c in changes:
+                print("    - " + describe(c))
     return ok
 
 
@@ -71,16 +81,27 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--territoire", default=None,
                    help="identifiant ANCT du Territoire d'industrie (ti-XXXX, défaut : le territoire par défaut) "
                         "ou fichier CSV de SIREN d'EPCI (périmètre sur mesure)")
+    p.add_argument("--toute-la-france", dest="national", action="store_true",
+                   help="garder toutes les communes de France (analyses nationales) ; les pages montrent toujours le "
+                        "Territoire d'industrie et ses références")
     sub.add_parser("territoires", help="liste des 183 Territoires d'industrie 2023-2027 (identifiant, nom, membres)")
     p = sub.add_parser("load", help="charger des fichiers (tout ou rien)")
     p.add_argument("files", nargs="+", type=Path)
     p.add_argument("--warehouse", type=Path, default=loader.DEFAULT_WAREHOUSE)
     p.add_argument("--kind", help="type de source si la détection automatique ne suffit pas")
+    p.add_argument("--par", help="auteur des changements du plan d'actions (défaut : l'utilisateur du système)")
     p = sub.add_parser("check", help="contrôler des fichiers sans rien charger")
     p.add_argument("files", nargs="+", type=Path)
     p.add_argument("--kind")
     p.add_argument("--warehouse", type=Path, default=loader.DEFAULT_WAREHOUSE,
-                   help="entrepôt dont le périmètre sert au contrôle (s'il existe)")
+                   help="entrepôt dont le périmètre sert au contrôle (s'il existe) et dont le plan d'actions "
+                        "sert de comparaison")
+    p = sub.add_parser("backup", help="sauvegarder le suivi du plan d'actions (historique, éditions de comité)")
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--warehouse", type=Path, default=loader.DEFAULT_WAREHOUSE)
+    p = sub.add_parser("restore", help="restaurer le suivi du plan d'actions depuis une sauvegarde")
+    p.add_argument("file", type=Path)
+    p.add_argument("--warehouse", type=Path, default=loader.DEFAULT_WAREHOUSE)
     p = sub.add_parser("status", help="sources présentes dans l'entrepôt")
     p.add_argument("--warehouse", type=Path, default=loader.DEFAULT_WAREHOUSE)
     p = sub.add_parser("fetch", help="télécharger les fichiers open data officiels du périmètre (reprise possible)")
@@ -88,12 +109,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--only", nargs="+", help="seulement ces sources (base_comparateur, populations_legales, urssaf, sirene_DD)")
     p = sub.add_parser("template", help="écrire le modèle d'import des chambres consulaires (xlsx)")
     p.add_argument("--output", type=Path, default=None)
+    p.add_argument("--foncier", action="store_true",
+                   help="inventaire vide des zones d'activités au standard CNIG « Sites économiques » (dossier de CSV)")
+    p.add_argument("--epci", help="SIREN de l'EPCI de l'inventaire (avec --foncier)")
     args = parser.parse_args(argv)
     try:
         if args.cmd == "build":
             from .perimeter import resolve
 
-            loader.build(args.warehouse, demo=not args.no_demo, perimeter=resolve(args.territoire))
+            loader.build(args.warehouse, demo=not args.no_demo, perimeter=resolve(args.territoire, national=args.national))
             return 0
         if args.cmd == "territoires":
             from .perimeter import list_tis
@@ -101,8 +125,26 @@ def main(argv: list[str] | None = None) -> int:
             for code, nom, n in list_tis():
                 print(f"{code}\t{nom}\t{n} membre{'s' if n > 1 else ''}")
             return 0
+        if args.cmd in ("backup", "restore"):
+            from . import plan_store
+
+            store = plan_store.path_for(args.warehouse)
+            if args.cmd == "backup":
+                if not store.exists():
+                    print(f"Aucun suivi du plan d'actions à sauvegarder ({store.name} absent).", file=sys.stderr)
+                    return 1
+                print(f"Sauvegarde écrite : {plan_store.backup(store, args.out)}")
+                return 0
+            try:
+                counts = plan_store.restore(store, args.file)
+            except plan_store.PlanError as exc:
+                print(f"Restauration refusée, le suivi n'a pas été modifié : {exc}", file=sys.stderr)
+                return 2
+            print(f"Suivi restauré depuis {args.file.name} : {counts['actions']} action(s), "
+                  f"{counts['historique']} modification(s), {counts['editions']} édition(s) de comité.")
+            return 0
         if args.cmd == "load":
-            reports = loader.load(args.files, args.warehouse, args.kind)
+            reports = loader.load(args.files, args.warehouse, args.kind, par=args.par)
             _print_reports(reports)
             print("Entrepôt mis à jour." if any(r.statut == "chargé" for r in reports) else "Entrepôt inchangé.")
             return 0
@@ -111,6 +153,15 @@ def main(argv: list[str] | None = None) -> int:
 
             files = fetch.fetch(args.dest or fetch.DEFAULT_DEST, args.only)
             print("Téléchargements terminés. Pour les charger : python -m etl load " + " ".join(str(f) for f in files))
+            return 0
+        if args.cmd == "template" and args.foncier:
+            from . import template_foncier
+
+            try:
+                print(f"Inventaire vide écrit : {template_foncier.write(args.output, args.epci)}")
+            except ValueError as exc:
+                print(str(exc), file=sys.stderr)
+                return 2
             return 0
         if args.cmd == "template":
             from . import template

@@ -49,7 +49,8 @@ COMMON_NAF = {"47.11F": 12, "47.11B": 8, "47.24Z": 6, "47.73Z": 5, "45.20A": 8, 
 
 
 def _generator_version() -> str:
-    return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
+    own = Path(__file__).read_bytes() + Path(__file__).with_name("demo_foncier.py").read_bytes()
+    return hashlib.sha256(own).hexdigest()[:16]
 
 
 def ensure(dest: Path, progress=print, perimeter: Perimeter | None = None) -> list[Path]:
@@ -57,8 +58,10 @@ def ensure(dest: Path, progress=print, perimeter: Perimeter | None = None) -> li
     by another version of this module."""
     perimeter = perimeter or resolve()
     dest = Path(dest) / perimeter.ti_code
-    files = [dest / "base_cc_comparateur_2025_demo.csv", dest / "urssaf_commune_ape_2024_demo.csv",
-             dest / "cci_entreprises_2022_demo.xlsx"]
+    # No base comparateur: its figures (population, emplois, establishments by A5) are real, from the
+    # embedded extract of data/default/ (etl/load.py loads it at every build).
+    files = [dest / "urssaf_commune_ape_2024_demo.csv", dest / "cci_entreprises_2022_demo.xlsx",
+             dest / "inventaire_zae_cnig_demo.zip"]
     stamp = dest / "VERSION"
     version = f"{_generator_version()} {hashlib.sha256(perimeter.to_json().encode()).hexdigest()[:16]}"
     if all(f.exists() for f in files) and stamp.exists() and stamp.read_text().strip() == version:
@@ -114,38 +117,24 @@ def generate(dest: Path, files: list[Path], perimeter: Perimeter | None = None) 
     communes, naf = _reference(perimeter)
     cal = _calibration(perimeter, communes)
     communes["profil"] = [cal["profils_epci"].get(e, {}) for e in communes.epci_siren]
-    _base_comparateur(rng, communes, naf, files[0])
-    _urssaf(rng, communes, naf, files[1])
-    _chamber(rng, communes, naf, files[2], cal)
+    _skip_former_base_comparateur(rng, communes)
+    _urssaf(rng, communes, naf, files[0])
+    _chamber(rng, communes, naf, files[1], cal)
+    # Inventory of economic zones (CNIG « Sites économiques » data package): its own generator.
+    from . import demo_foncier
+    demo_foncier.write(files[2], communes.rename(columns={"nom_court": "epci_nom"}))
 
 
-# --- INSEE base comparateur de territoires, 2025-edition style ------------------------------------
-
-def _base_comparateur(rng, communes: pd.DataFrame, naf: pd.DataFrame, path: Path) -> None:
-    rows = []
-    shares = {"AZ": 0.09, "BE": 0.065, "FZ": 0.14, "GU": 0.62, "OQ": 0.085}
+def _skip_former_base_comparateur(rng, communes: pd.DataFrame) -> None:
+    """The random draws of the demo base comparateur this module used to write (now real data, data/default/):
+    drawn and dropped, so that the URSSAF and chamber demo files, and their planted secret cells, stay the same."""
+    shares = (0.09, 0.065, 0.14, 0.62, 0.085)
     for c in communes.itertuples():
-        pop22 = c.population * rng.uniform(0.985, 1.01)
-        pop16 = pop22 * rng.uniform(0.95, 1.04)
+        rng.uniform(0.985, 1.01), rng.uniform(0.95, 1.04)
         tourism = c.profil.get("hebergement_restauration", 1.0)
         total = max(1, int(rng.poisson(c.population / 19 * (0.8 + 0.2 * tourism)) + 1))
-        mix = rng.dirichlet([shares[k] * 60 for k in shares])
-        counts = dict(zip(shares, rng.multinomial(total, mix)))
-        gz = int(counts["GU"] * rng.uniform(0.22, 0.3))
-        emploi = total * rng.uniform(1.5, 3.2)
-        cells = {k: str(v) for k, v in counts.items()}
-        # The 2025 edition writes statistical secret as "s": a few tiny communes.
-        if c.population < 120 and counts["BE"] in (1, 2):
-            cells["BE"] = "s"
-        rows.append({
-            "CODGEO": c.code_insee, "LIBGEO": c.nom,
-            "P22_POP": str(round(pop22)), "P16_POP": str(round(pop16)), "SUPERF": f"{float(c.superficie_km2):.2f}",
-            # Decimal comma and point mixed in one row, as in the published file.
-            "P22_EMPLT": f"{emploi:.1f}".replace(".", ","), "P22_EMPLT_SAL": f"{emploi * 0.72:.3f}",
-            "ETTOT23": str(total), "ETAZ23": cells["AZ"], "ETBE23": cells["BE"], "ETFZ23": cells["FZ"],
-            "ETGU23": cells["GU"], "ETGZ23": str(gz), "ETOQ23": cells["OQ"],
-        })
-    pd.DataFrame(rows).to_csv(path, sep=";", index=False, encoding="utf-8", lineterminator="\r\n")
+        rng.multinomial(total, rng.dirichlet([k * 60 for k in shares]))
+        rng.uniform(0.22, 0.3), rng.uniform(1.5, 3.2)
 
 
 # --- URSSAF établissements et effectifs salariés, commune x APE -----------------------------------
@@ -335,3 +324,90 @@ def _band_for(ca_keur: float, sector: str, rng) -> str:
 def _band_labels() -> dict[str, str]:
     t = pd.read_csv(REFERENCE_DIR / "tranches_effectifs.csv", dtype=str)
     return dict(zip(t.code, t.libelle))
+
+
+# >>> NAF 2025 option: the same demo files coded in NAF 2025 (the APE codes from 1 January 2027) ------
+# Each NAF rév. 2 code becomes its NAF 2025 code when INSEE's correspondence gives one; a code with several
+# NAF 2025 codes goes, whole, to one of them, drawn once per commune (URSSAF) or per establishment (chamber)
+# from a hash: demo data stand for what the firms would declare, no figure is split by a ratio. URSSAF rows
+# that end on the same (commune, code) are added up, as URSSAF would publish them.
+
+NAF2025_FILES = ["urssaf_commune_ape_naf2025_2024_demo.csv", "cci_entreprises_naf2025_2022_demo.xlsx"]
+
+
+def naf2025_target(code08: str, key: str, targets: dict[str, list[str]]) -> str:
+    """The NAF 2025 code a demo row coded `code08` gets (the only one, or one drawn from `key`)."""
+    options = targets[code08]
+    if len(options) == 1:
+        return options[0]
+    return options[int(hashlib.sha256(f"{key}|{code08}".encode()).hexdigest()[:8], 16) % len(options)]
+
+
+def _naf2025_targets() -> tuple[dict[str, list[str]], pd.DataFrame]:
+    corr = pd.read_csv(REFERENCE_DIR / "naf2008_naf2025.csv", dtype=str)
+    naf25 = pd.read_csv(REFERENCE_DIR / "naf2025.csv", dtype=str)
+    return corr.groupby("code_naf2008").code_naf2025.apply(sorted).to_dict(), naf25.set_index("naf_sous_classe")
+
+
+def recode_urssaf_naf2025(src: Path, dest: Path) -> None:
+    """An URSSAF-layout file (NAF rév. 2 codes) rewritten in NAF 2025 codes."""
+    targets, naf25 = _naf2025_targets()
+    df = pd.read_csv(src, sep=";", dtype=str, encoding="utf-8-sig", keep_default_na=False)
+    old = df["Code APE"].str[:2] + "." + df["Code APE"].str[2:]
+    new = [naf2025_target(o, c, targets) for o, c in zip(old, df["Code commune"])]
+    df["Code APE"] = [n.replace(".", "") for n in new]
+    df["APE"] = [f"{n.replace('.', '')} {naf25.libelle[n]}" for n in new]
+    df["Secteur NA88"] = [f"{naf25.a88[n]} {naf25.libelle_a88[n]}" for n in new]
+    values = [c for c in df.columns if c.startswith(("Nombre d'établissements", "Effectifs salariés"))]
+    keys = [c for c in df.columns if c not in values]
+    nums = df[values].replace("", np.nan).astype(float)
+    # An empty cell is "not published": a sum over empty cells stays empty.
+    summed = pd.concat([df[keys], nums], axis=1).groupby(keys, sort=False)[values].sum(min_count=1).reset_index()
+    for c in values:
+        summed[c] = summed[c].astype("Int64")
+    summed = summed.sort_values(["Code commune", "Code APE"])[df.columns]
+    summed.to_csv(dest, sep=";", index=False, encoding="utf-8-sig", lineterminator="\r\n")
+
+
+def recode_chamber_naf2025(src: Path, dest: Path) -> None:
+    """A chamber export (NAF rév. 2 codes) rewritten in NAF 2025 codes, one draw per establishment."""
+    import xlsxwriter
+
+    from .readers import read_xlsx_rows
+
+    targets, _ = _naf2025_targets()
+    rows = [list(r) for _, r in read_xlsx_rows(src)]
+    header, body = rows[0], rows[1:]
+    i_naf, i_siret = header.index("Code NAF"), header.index("N° SIRET")
+    wb = xlsxwriter.Workbook(str(dest), {"constant_memory": True})
+    ws = wb.add_worksheet("Entreprises")
+    ws.write_row(0, 0, header)
+    for i, r in enumerate(body, start=1):
+        r[i_naf] = naf2025_target(r[i_naf], str(r[i_siret]), targets)
+        ws.write_row(i, 0, r)
+    wb.close()
+
+
+def write_naf2025(dest: Path, files: list[Path]) -> list[Path]:
+    """The URSSAF and chamber demo files of `files` (as `ensure` returns them) in NAF 2025 codes, in `dest`."""
+    dest = Path(dest)
+    dest.mkdir(parents=True, exist_ok=True)
+    out = [dest / n for n in NAF2025_FILES]
+    recode_urssaf_naf2025(next(f for f in files if Path(f).name.startswith("urssaf")), out[0])
+    recode_chamber_naf2025(next(f for f in files if Path(f).name.startswith("cci")), out[1])
+    return out
+
+
+if __name__ == "__main__":
+    import argparse
+
+    p = argparse.ArgumentParser(description="Fichiers de démonstration (NAF rév. 2, ou NAF 2025 avec --naf2025)")
+    p.add_argument("dest", type=Path, help="dossier où écrire les fichiers")
+    p.add_argument("--naf2025", action="store_true", help="écrire aussi les fichiers URSSAF et CCI en codes NAF 2025")
+    args = p.parse_args()
+    written = ensure(args.dest)
+    if args.naf2025:
+        written = written + write_naf2025(args.dest, written)
+    for f in written:
+        print(f)
+# <<< NAF 2025 option ----------------------------------------------------------------------------------

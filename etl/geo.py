@@ -3,6 +3,12 @@
 Built once per warehouse build into `ref_contours` (GeoJSON text), so the read side never
 unions polygons while a page is drawn and every map reads the same vintage as the figures.
 
+The contours are committed in a compact form, one file per département
+(`data/reference/contours/DD.json.gz`, written by scripts/build_reference.py): for each commune,
+its polygons as rings of integer coordinates in units of `quantum` degrees, the first point
+absolute and the others as differences from the previous one. Only the départements of the
+communes in `ref_communes` are read.
+
 The contours and the statistics may use different COG vintages. A contour whose code is no
 longer a commune is mapped through `ref_communes_changements` (former code -> commune
 nouvelle) and merged into the current commune; a current commune that gets no contour at all
@@ -11,10 +17,12 @@ nouvelle) and merged into the current commune; a current commune that gets no co
 """
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 import shapely
 from shapely.geometry import shape
@@ -22,7 +30,8 @@ from shapely.ops import polylabel
 
 from .reference import REFERENCE_DIR, reference_dir
 
-CONTOURS_FILE = REFERENCE_DIR / "communes_contours.geojson"
+CONTOURS_DIR = REFERENCE_DIR / "contours"
+CONTOURS_FORMAT = "communes-quantifiees-v1"
 # Gaps between simplified neighbouring contours leave tiny holes in a union; holes smaller than
 # this (in square degrees, about 0.09 km² at 44.6° N) are slivers, not enclaves.
 SLIVER_DEG2 = 1e-5
@@ -41,7 +50,8 @@ def _drop_slivers(geom):
     if geom.geom_type == "Polygon":
         return clean(geom)
     if geom.geom_type == "MultiPolygon":
-        return shapely.MultiPolygon([clean(p) for p in geom.geoms if p.area >= SLIVER_DEG2])
+        # Small islands are kept (coastal EPCI): only the holes are slivers of neighbouring contours.
+        return shapely.MultiPolygon([clean(p) for p in geom.geoms])
     polys = [g for g in getattr(geom, "geoms", []) if g.geom_type in ("Polygon", "MultiPolygon")]
     return _drop_slivers(shapely.union_all(polys)) if polys else geom
 
@@ -80,19 +90,22 @@ def commune_geometries(features: list[dict], communes: dict[str, str], changes: 
             ignored.append(code)
             continue
         geom = shape(f["geometry"])
-        if not geom.is_valid:
+        if not geom.is_valid:  # quantised rings may touch themselves: repaired, polygonal parts kept
             geom = shapely.make_valid(geom)
+            if geom.geom_type == "GeometryCollection":
+                geom = shapely.union_all([g for g in geom.geoms if g.geom_type in ("Polygon", "MultiPolygon")])
         pieces.setdefault(target, []).append(geom)
         origins.setdefault(target, []).append(code)
     geoms = {c: (g[0] if len(g) == 1 else _drop_slivers(shapely.union_all(g))) for c, g in pieces.items()}
     return geoms, {c: sorted(o) for c, o in origins.items()}, ignored
 
 
-def build_rows(features: list[dict], communes: dict[str, tuple[str, str]], changes: dict[str, str]) -> list[tuple]:
+def build_rows(features: list[dict], communes: dict[str, tuple], changes: dict[str, str]) -> list[tuple]:
     """Rows of ref_contours: (niveau, code, partie, geojson, label_lon, label_lat, aire_km2, codes_contours).
 
-    communes: code -> (departement, epci_siren, hors_departement). partie: 'entier', 'dans_reference' (part of
-    an EPCI inside the reference départements) or 'hors_reference' (its communes in other départements).
+    communes: code -> (departement, epci_siren, hors_departement). partie: 'entier', 'dans_reference' (the
+    part of an EPCI inside the reference départements) or 'hors_reference' (its member communes outside
+    them). One outline per reference département (a département of communes not `hors_departement`).
     """
     geoms, origins, _ = commune_geometries(features, communes, changes)
     rows = []
@@ -108,7 +121,8 @@ def build_rows(features: list[dict], communes: dict[str, tuple[str, str]], chang
         add("commune", code, "entier", geoms[code], " ".join(origins[code]))
     by_epci: dict[str, list[str]] = {}
     for code in geoms:
-        by_epci.setdefault(communes[code][1], []).append(code)
+        if communes[code][1]:
+            by_epci.setdefault(communes[code][1], []).append(code)
     for siren, codes in sorted(by_epci.items()):
         add("epci", siren, "entier", _drop_slivers(shapely.union_all([geoms[c] for c in codes])))
         inside = [geoms[c] for c in codes if not communes[c][2]]
@@ -118,24 +132,63 @@ def build_rows(features: list[dict], communes: dict[str, tuple[str, str]], chang
         if outside:
             add("epci", siren, "hors_reference", _drop_slivers(shapely.union_all(outside)))
     by_dep: dict[str, list] = {}
-    for c in geoms:
-        if not communes[c][2]:
-            by_dep.setdefault(communes[c][0], []).append(geoms[c])
+    for code, geom in geoms.items():
+        if not communes[code][2]:
+            by_dep.setdefault(communes[code][0], []).append(geom)
     for dep, parts in sorted(by_dep.items()):
         add("departement", dep, "entier", _drop_slivers(shapely.union_all(parts)))
     return rows
 
 
+def decode_contours(doc: dict) -> list[dict]:
+    """GeoJSON features (properties `code`) of one compact département file (see the module docstring)."""
+    if doc.get("format") != CONTOURS_FORMAT:
+        raise ValueError(f"format de contours inconnu : {doc.get('format')!r}")
+    quantum = float(doc["quantum"])
+    features = []
+    for code, polys in doc["communes"].items():
+        coords = []
+        for poly in polys:
+            rings = []
+            for ring in poly:
+                pts = np.cumsum(np.asarray(ring, dtype=np.int64).reshape(-1, 2), axis=0) * quantum
+                pts = np.vstack([pts, pts[:1]]).round(6)
+                rings.append(pts.tolist())
+            coords.append(rings)
+        geometry = {"type": "Polygon", "coordinates": coords[0]} if len(coords) == 1 else \
+            {"type": "MultiPolygon", "coordinates": coords}
+        features.append({"type": "Feature", "properties": {"code": code}, "geometry": geometry})
+    return features
+
+
+def read_features(departements, directory: Path | None = None) -> list[dict]:
+    """Contour features of the communes of these départements (files that do not exist are skipped)."""
+    directory = Path(directory or reference_dir() / CONTOURS_DIR.name)
+    features = []
+    for dep in sorted(set(departements)):
+        path = directory / f"{dep}.json.gz"
+        if path.exists():
+            features.extend(decode_contours(json.loads(gzip.decompress(path.read_bytes()))))
+    return features
+
+
 def load_contours(con: duckdb.DuckDBPyConnection, path: Path | None = None) -> None:
-    """Create ref_contours from the reference GeoJSON (after ref_communes and ref_communes_changements)."""
-    path = path or reference_dir() / CONTOURS_FILE.name
+    """Create ref_contours (after ref_communes and ref_communes_changements).
+
+    path: a directory of compact département files (default: the reference's `contours/`), or a
+    GeoJSON FeatureCollection of communes (properties `code_insee` or `code`).
+    """
+    path = Path(path) if path else reference_dir() / CONTOURS_DIR.name
     con.execute("""CREATE OR REPLACE TABLE ref_contours (niveau VARCHAR, code VARCHAR, partie VARCHAR, geojson VARCHAR,
                    label_lon DOUBLE, label_lat DOUBLE, aire_km2 DOUBLE, codes_contours VARCHAR)""")
-    if not Path(path).exists():
+    if not path.exists():
         return
-    features = json.loads(Path(path).read_text(encoding="utf-8")).get("features", [])
-    communes = {c: (d, e, h) for c, d, e, h in con.execute(
+    communes = {c: (d, e, bool(h)) for c, d, e, h in con.execute(
         "SELECT code, departement, epci_siren, hors_departement FROM ref_communes").fetchall()}
+    if path.is_dir():
+        features = read_features({d for d, _, _ in communes.values()}, path)
+    else:
+        features = json.loads(path.read_text(encoding="utf-8")).get("features", [])
     changes = dict(con.execute("SELECT ancien_code, nouveau_code FROM ref_communes_changements").fetchall())
     rows = build_rows(features, communes, changes)
     if rows:

@@ -31,7 +31,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 MAX_UPLOAD_MB = int(os.environ.get("TI_MAX_UPLOAD_MB", "200"))
-EXTENSIONS = ("csv", "txt", "xlsx", "gz", "parquet")
+EXTENSIONS = ("csv", "txt", "xlsx", "gz", "parquet", "zip")   # zip: a CNIG « Sites économiques » package
 CHECK_TIMEOUT_S = 300
 LOAD_TIMEOUT_S = 900
 CHILD_MEMORY_BYTES = int(os.environ.get("TI_IMPORT_MEMORY_MB", "6144")) * 1024**2
@@ -124,15 +124,20 @@ def _limit_memory(limit: int) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
-def run(action: str, path: Path, warehouse: Path | None = None, timeout: float | None = None) -> Outcome:
-    """`check` or `load` one stored file in a child process; never raises for what the file contains."""
+def run(action: str, path: Path, warehouse: Path | None = None, timeout: float | None = None,
+        par: str | None = None) -> Outcome:
+    """`check` or `load` one stored file in a child process; never raises for what the file contains.
+    An action-plan workbook's report carries `changements`: the changes it makes to the plan (French lines),
+    against the plan of `warehouse`; `par`: their author at load."""
     import time
 
     if action not in ("check", "load"):
         raise ValueError(action)
     cmd = [sys.executable, "-m", "etl.imports", action, str(path), "--memory", str(CHILD_MEMORY_BYTES)]
-    if action == "load":
+    if warehouse is not None:
         cmd += ["--warehouse", str(warehouse)]
+    if par:
+        cmd += ["--par", str(par)]
     timeout = timeout or (CHECK_TIMEOUT_S if action == "check" else LOAD_TIMEOUT_S)
     t0 = time.perf_counter()
     try:
@@ -162,23 +167,31 @@ def _child(argv: list[str]) -> int:
     parser.add_argument("action", choices=["check", "load"])
     parser.add_argument("file", type=Path)
     parser.add_argument("--warehouse", type=Path)
+    parser.add_argument("--par")
     parser.add_argument("--memory", type=int, default=CHILD_MEMORY_BYTES, help="limite de mémoire (octets)")
     args = parser.parse_args(argv)
     _limit_memory(args.memory)
     from . import load as loader
     from .validate import LoadError
 
+    def report_dict(r) -> dict:
+        from .plan_store import describe
+
+        changes = [describe(c) for c in r.changes] if r.plan is not None else None
+        r.plan, r.changes = None, []
+        return {**dataclasses.asdict(r), "changements": changes}
+
     def emit(ok: bool, statut: str, reports=(), problems=()) -> int:
-        print(json.dumps({"ok": ok, "statut": statut, "reports": [dataclasses.asdict(r) for r in reports],
+        print(json.dumps({"ok": ok, "statut": statut, "reports": [report_dict(r) for r in reports],
                           "problems": [dataclasses.asdict(p) for p in problems]}, ensure_ascii=False, default=str))
         return 0 if ok else 2
 
     try:
         if args.action == "check":
-            reports = loader.check([args.file])
+            reports = loader.check([args.file], warehouse=args.warehouse)
             refused = [r for r in reports if r.statut == "refusé"]
             return emit(not refused, "refusé" if refused else "vérifié", reports)
-        reports = loader.load([args.file], args.warehouse, progress=lambda _m: None)
+        reports = loader.load([args.file], args.warehouse, progress=lambda _m: None, par=args.par)
         statut = "chargé" if any(r.statut == "chargé" for r in reports) else "déjà chargé"
         return emit(True, statut, reports)
     except LoadError as exc:

@@ -20,8 +20,9 @@ from typing import Callable
 
 import duckdb
 
-from . import sources
+from . import plan_store, sources
 from .marts import FIRM_MEASURES, build_marts
+from .nomenclature import NAF2025, upgrade_nomenclatures
 from .perimeter import DEFAULT_TI, Perimeter, resolve
 from .reference import REFERENCE_DIR, load_reference, reference_dir
 from .schema import DDL
@@ -30,6 +31,8 @@ from .validate import LoadError, Problem, duplicate_problems
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_WAREHOUSE = ROOT / "data" / "warehouse.duckdb"
 DEMO_DIR = ROOT / "data" / "demo"
+# Real open data shipped with the repository (scripts/build_default_data.py), loaded by every build.
+DEFAULT_DATA_DIR = ROOT / "data" / "default"
 
 Progress = Callable[[str], None]
 
@@ -44,6 +47,9 @@ class FileReport:
     problems: list[Problem] = field(default_factory=list)
     # Measures whose mart rows the load changed (the mart update recomputes only those).
     mesures: frozenset[str] = field(default_factory=frozenset, repr=False)
+    # An action-plan workbook: what it brings to the plan store, and (check) the changes it would make.
+    plan: object = field(default=None, repr=False)
+    changes: list = field(default_factory=list, repr=False)
 
 
 def sha256_of(path: Path) -> str:
@@ -152,7 +158,7 @@ def _register_reference_source(con: duckdb.DuckDBPyConnection) -> None:
                 [sid, f"INSEE, populations légales {year} ; IGN Admin Express (superficie)", sha, str(year), str(year),
                  _departements_label(con, "SELECT code FROM ref_communes"), n, n, datetime.now()])
     con.execute("""
-        INSERT INTO facts
+        INSERT INTO facts (source_id, territoire_code, niveau, annee, mesure, naf_code, naf_niveau, valeur, statut)
         SELECT ?, code, 'commune', annee_population, 'population', '_T', 'total', population, 'ok' FROM ref_communes
         UNION ALL
         SELECT ?, code, 'commune', annee_population, 'superficie_km2', '_T', 'total', superficie_km2, 'ok' FROM ref_communes
@@ -242,12 +248,17 @@ def _apply(con: duckdb.DuckDBPyConnection, staged: sources.Staged, path: Path, s
         if con.execute("SELECT count(*) FROM stg_keys").fetchall()[0][0] == 0:
             report.problems.append(Problem(name, None, None, f"millésime {staged.millesime} plus ancien que celui déjà chargé pour "
                                            "les mêmes années : aucune valeur remplacée", grave=False))
-        con.execute("""
+        # Totals above the commune (région, France…) are replaced only for the territories the file gives:
+        # a file of one département does not remove the région / France totals of a national one.
+        con.execute(f"""
             DELETE FROM facts f USING sources s
             WHERE f.source_id = s.source_id AND s.kind = ? AND (f.annee, f.mesure) IN (SELECT annee, mesure FROM stg_keys)
-              AND (f.niveau <> 'commune' OR f.territoire_code IN (SELECT commune FROM source_couverture WHERE source_id = ?))
+              AND (f.territoire_code IN (SELECT commune FROM source_couverture WHERE source_id = ?) AND f.niveau = 'commune'
+                   OR f.niveau <> 'commune' AND (f.niveau, f.territoire_code) IN (
+                       SELECT DISTINCT niveau, territoire_code FROM ({kept}) WHERE niveau <> 'commune'))
         """, [staged.kind, sid])
-        con.execute(f"INSERT INTO facts SELECT ?, {keys}, valeur, statut FROM ({kept})", [sid])
+        con.execute(f"INSERT INTO facts (source_id, {keys}, valeur, statut, nomenclature) "
+                    f"SELECT ?, {keys}, valeur, statut, ? FROM ({kept})", [sid, staged.nomenclature])
         report.mesures = frozenset(r[0] for r in con.execute("SELECT DISTINCT mesure FROM stg_keys").fetchall())
         if staged.lignes_gardees is not None:
             report.lignes_gardees = staged.lignes_gardees
@@ -261,7 +272,8 @@ def _apply(con: duckdb.DuckDBPyConnection, staged: sources.Staged, path: Path, s
             FROM {table} WHERE commune IN (SELECT code FROM ref_communes) AND annee IS NOT NULL
         """)
         con.execute("DELETE FROM firmes WHERE (siret, annee) IN (SELECT siret, annee FROM stg_keep)")
-        con.execute("INSERT INTO firmes SELECT ?, * FROM stg_keep", [sid])
+        con.execute("INSERT INTO firmes (source_id, siret, siren, raison_sociale, naf_code, commune, tranche_effectif, annee, "
+                    "ca_eur, nomenclature) SELECT ?, *, ? FROM stg_keep", [sid, staged.nomenclature])
         report.mesures = frozenset(FIRM_MEASURES)
         report.lignes_gardees = con.execute(
             f"SELECT count(DISTINCT ligne) FROM {table} WHERE commune IN (SELECT code FROM ref_communes)").fetchall()[0][0]
@@ -275,19 +287,24 @@ def _apply(con: duckdb.DuckDBPyConnection, staged: sources.Staged, path: Path, s
                                  + (f" : le fichier porte sur le(s) département(s) {deps}" if deps else ""))])
     annees = None if years[0] is None else (str(years[0]) if years[0] == years[1] else f"{years[0]}-{years[1]}")
     libelle = staged.libelle + (" (données de démonstration)" if demo else "")
+    if staged.nomenclature == NAF2025:  # which nomenclature the figures of this source use, said under charts
+        libelle += ", codes NAF 2025"
     con.execute("INSERT INTO sources VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
         sid, staged.kind, libelle, name, sha, staged.millesime, annees, staged.producteur, staged.licence,
         _departements_label(con, "SELECT code FROM stg_terr"), demo,
         report.lignes_lues, report.lignes_gardees, report.lignes_lues - report.lignes_gardees, datetime.now()])
+    if staged.nomenclature:
+        con.execute("INSERT INTO source_nomenclature VALUES (?, ?)", [sid, staged.nomenclature])
     for p in report.problems:
         con.execute("INSERT INTO problemes VALUES (?, ?, ?, ?, ?, ?)", [sid, p.fichier, p.ligne, p.colonne, p.message, p.grave])
     # Sources whose every row was replaced by a newer vintage leave the lineage.
     con.execute("""
-        DELETE FROM sources s WHERE kind NOT IN ('reference', 'plan_actions') AND source_id <> ?
+        DELETE FROM sources s WHERE kind NOT IN ('reference', 'plan_actions', 'sites_economiques') AND source_id <> ?
           AND NOT EXISTS (SELECT 1 FROM facts f WHERE f.source_id = s.source_id)
           AND NOT EXISTS (SELECT 1 FROM firmes f WHERE f.source_id = s.source_id)""", [sid])
     con.execute("DELETE FROM source_couverture WHERE source_id NOT IN (SELECT source_id FROM sources)")
     con.execute("DELETE FROM problemes WHERE source_id NOT IN (SELECT source_id FROM sources)")
+    con.execute("DELETE FROM source_nomenclature WHERE source_id NOT IN (SELECT source_id FROM sources)")
     return report
 
 
@@ -354,9 +371,49 @@ def _finish(con, progress: Progress, mesures: frozenset[str] | None = None) -> N
                 [uuid.uuid4().hex, datetime.now().isoformat(timespec="seconds")])
 
 
+def system_user() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser() or "système"
+    except Exception:  # no user name in the environment (some containers)
+        return "système"
+
+
+def _seed_store(store, con, qui: str) -> None:
+    from .sources.plan_actions import seed_store
+
+    seed_store(store, con, qui)
+
+
+def _apply_plans(warehouse: Path, reports: list[FileReport], qui: str, only_if_empty: bool,
+                 progress: Progress) -> None:
+    """The workbooks of a build/load, applied to the plan store as changes (after the warehouse is written)."""
+    plans = [r.plan for r in reports if r.plan is not None]
+    if not plans:
+        return
+    store = plan_store.connect(plan_store.path_for(warehouse))
+    try:
+        if only_if_empty and not plan_store.is_empty(store):
+            n = store.execute("SELECT count(*) FROM historique").fetchone()[0]
+            progress(f"Plan d'actions : suivi conservé ({plan_store.path_for(warehouse).name}, {n} modification(s) "
+                     "à l'historique) ; le classeur n'est pas réimporté (« python -m etl load » l'importe comme des changements)")
+            return
+        for p in plans:
+            changes = plan_store.apply_import(store, p.actions, p.binomes if p.has_binomes else None, p.present, qui,
+                                              p.lineage)
+            progress(f"Plan d'actions : {len(changes)} changement(s) appliqué(s) au suivi (par {qui})")
+            for c in changes[:200] if not only_if_empty else []:
+                progress("  " + plan_store.describe(c))
+    finally:
+        store.close()
+
+
 def build(warehouse: Path = DEFAULT_WAREHOUSE, demo: bool = True, progress: Progress = print,
-          perimeter: Perimeter | None = None) -> list[FileReport]:
-    """Rebuild the warehouse for a perimeter (default: the default TI) from the reference data (and demo files)."""
+          perimeter: Perimeter | None = None, embedded: bool = True, par: str | None = None) -> list[FileReport]:
+    """Rebuild the warehouse for a perimeter (default: the default TI) from the reference data, the embedded
+    open data of data/default/ (unless `embedded` is false: reference tables only) and the demo files.
+    The plan store next to it is kept: the committed workbook only fills an empty one."""
     from . import demo as demo_data
 
     warehouse = Path(warehouse)
@@ -366,34 +423,58 @@ def build(warehouse: Path = DEFAULT_WAREHOUSE, demo: bool = True, progress: Prog
         progress(f"Tables de référence (Territoire d'industrie {perimeter.ti_nom}, communes, EPCI, NAF, filières)…")
         _init(con, perimeter)
         reports = []
+        # Real open data embedded in the repository: loaded for every perimeter (its région and France
+        # totals serve any TI; its communes are those of the default one).
+        files = sorted(DEFAULT_DATA_DIR.glob("*.csv")) if embedded else []
+        if files:
+            progress("Données ouvertes embarquées (extrait de la base comparateur de territoires, INSEE)…")
+            reports += _ingest(con, files, None, False, progress)
         if demo:
             progress("Données de démonstration…")
             files = demo_data.ensure(DEMO_DIR, progress, perimeter)
-            reports = _ingest(con, files, None, True, progress)
+            reports += _ingest(con, files, None, True, progress)
         # The action plan shipped belongs to the default TI, not to another one.
         plan = ROOT / "data" / "plan_actions.xlsx"
         if plan.exists() and reference_dir() == REFERENCE_DIR and perimeter.ti_code == DEFAULT_TI:
             reports += _ingest(con, [plan], None, False, progress)
         _finish(con, progress)
+    _apply_plans(warehouse, reports, par or system_user(), True, progress)
     progress(f"Entrepôt écrit : {warehouse} ({time.perf_counter() - t0:.1f} s)")
     return reports
 
 
 def load(paths: list[Path], warehouse: Path = DEFAULT_WAREHOUSE, kind: str | None = None,
-         progress: Progress = print) -> list[FileReport]:
-    """Add files to the warehouse (created with the reference data if missing). All or nothing."""
+         progress: Progress = print, par: str | None = None) -> list[FileReport]:
+    """Add files to the warehouse (created with the reference data if missing). All or nothing.
+    An action-plan workbook is applied to the plan store as changes by `par` (default: the system user)."""
     warehouse = Path(warehouse)
+    try:   # the author of the plan's changes is checked before anything is written
+        qui = plan_store._author(par or system_user())
+    except plan_store.PlanError as exc:
+        raise LoadError([Problem("--par", None, None, str(exc))]) from None
     try:
         with _writer_lock(warehouse):
             existing = warehouse if warehouse.exists() else None
             with _new_version(warehouse, existing) as con:
-                if existing is None:
+                # A warehouse of an earlier version, built before the perimeter was stored: its reference
+                # tables are rebuilt for the default TI (the files loaded stay) and its whole mart recomputed.
+                upgrade = existing is not None and stored_perimeter(existing) is None
+                if existing is not None:   # the plan store starts from the warehouse's plan when it is empty
+                    store = plan_store.connect(plan_store.path_for(warehouse))
+                    try:
+                        _seed_store(store, con, qui)
+                    finally:
+                        store.close()
+                if existing is None or upgrade:
                     _init(con)
+                else:  # a warehouse built before NAF 2025: its columns and NAF tables first
+                    upgrade_nomenclatures(con, DDL)
                 reports = _ingest(con, [Path(p) for p in paths], kind, False, progress)
-                if all(r.statut == "déjà chargé" for r in reports):
+                if all(r.statut == "déjà chargé" for r in reports) and not upgrade:
                     raise _NothingToDo(reports)  # leaves the warehouse file as it was
                 # A new warehouse gets its whole mart; otherwise only the measures the files touched.
-                _finish(con, progress, None if existing is None else frozenset().union(*(r.mesures for r in reports)))
+                _finish(con, progress, None if existing is None or upgrade else frozenset().union(*(r.mesures for r in reports)))
+            _apply_plans(warehouse, reports, qui, False, progress)
     except _NothingToDo as nothing:
         return nothing.reports
     return reports
@@ -405,7 +486,9 @@ class _NothingToDo(Exception):
 
 
 def check(paths: list[Path], kind: str | None = None, warehouse: Path | None = None) -> list[FileReport]:
-    """Validate files without touching any warehouse (against the perimeter of `warehouse` when it exists)."""
+    """Validate files without touching any warehouse (against the perimeter of `warehouse` when it exists).
+    An action-plan workbook also gets the changes it would make to the plan store of `warehouse`
+    (`FileReport.changes`)."""
     reports = []
     perimeter = stored_perimeter(warehouse)
     for path in paths:
@@ -419,12 +502,40 @@ def check(paths: list[Path], kind: str | None = None, warehouse: Path | None = N
                     raise LoadError([Problem(path.name, None, None, "fichier introuvable")])
                 report = _stage_and_apply(con, path, kind, "", False)
                 report.statut = "vérifié"
+                if report.plan is not None:
+                    report.changes = _plan_changes(report.plan, warehouse)
                 reports.append(report)
             except LoadError as exc:
                 reports.append(FileReport(path.name, None, "refusé", problems=exc.problems))
         finally:
             con.close()
     return reports
+
+
+def _plan_changes(p, warehouse: Path | None) -> list:
+    """The changes a workbook would make to the plan store of `warehouse` (read only: an empty or missing
+    store is compared through the warehouse's copy of the last workbook)."""
+    import sqlite3
+
+    store = sqlite3.connect(":memory:")
+    store.executescript(plan_store.SCHEMA)
+    try:
+        path = plan_store.path_for(warehouse) if warehouse else None
+        if path is not None and path.exists():
+            src = sqlite3.connect(f"file:{path.as_posix()}?mode=ro", uri=True)
+            try:
+                src.backup(store)
+            finally:
+                src.close()
+        if warehouse and Path(warehouse).exists() and plan_store.is_empty(store):
+            con = duckdb.connect(str(warehouse), read_only=True)
+            try:
+                _seed_store(store, con, "système")
+            finally:
+                con.close()
+        return plan_store.diff(store, p.actions, p.binomes if p.has_binomes else None, p.present)
+    finally:
+        store.close()
 
 
 def stored_perimeter(warehouse: Path | None) -> Perimeter | None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import csv
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -49,9 +49,12 @@ class Perimeter:
     # Members, reference départements and neighbours (what demo data covers): `communes` less the other TI's.
     core_communes: frozenset = frozenset()
 
+    national: bool = False                                   # the warehouse holds every commune of France
+
     def to_json(self) -> str:
         return json.dumps({"ti_code": self.ti_code, "ti_nom": self.ti_nom, "member_epci": list(self.member_epci),
-                           "member_single_communes": list(self.member_single_communes)}, ensure_ascii=False)
+                           "member_single_communes": list(self.member_single_communes), "national": self.national},
+                          ensure_ascii=False)
 
 
 def _read(ref: Path, name: str) -> list[dict]:
@@ -84,9 +87,19 @@ def list_tis() -> list[tuple[str, str, int]]:
     return [(k, v["nom"], int(v["nb_membres"])) for k, v in sorted(tis.items())]
 
 
-def resolve(spec: str | Path | None = None) -> Perimeter:
-    """The perimeter of a TI id (`ti-9304`), of a CSV file of EPCI SIREN, or of a stored JSON spec."""
-    spec = DEFAULT_TI if spec is None else spec
+def resolve(spec: str | Path | None = None, national: bool = False) -> Perimeter:
+    """The perimeter of a TI id (`ti-9304`), of a CSV file of EPCI SIREN, or of a stored JSON spec.
+
+    `national`: the warehouse holds every commune of France (national analyses, benchmarks), the TI and
+    its references staying what pages show by default."""
+    p = _resolve(DEFAULT_TI if spec is None else spec)
+    if national or '"national": true' in str(spec):
+        communes = _tables(_reference_dir())[0]
+        p = replace(p, communes=frozenset(communes), national=True)
+    return p
+
+
+def _resolve(spec: str | Path) -> Perimeter:
     ref = _reference_dir()
     tables = _tables(ref)
     communes, epci, tis, members, ti_communes = tables

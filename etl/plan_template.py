@@ -3,7 +3,7 @@
     python -m etl.plan_template [--output data/plan_actions.xlsx] [--force]
 
 The four axes and every fiche action are transcribed as written in the candidature
-"Territoire d'industrie Hautes-Alpes 2023-2027" (wording and porteurs in parentheses).
+of the default TI (etl/perimeter.py) for 2023-2027 (wording and porteurs in parentheses).
 The fields the agency fills in (EPCI, filière, montant, financements, statut, dates,
 indicateur de suivi, notes) are left blank, except a few EPCI / filière values the
 wording itself names, marked "à confirmer" in the notes. The binômes table lists the
@@ -29,7 +29,17 @@ SHEET_README = "Lisez-moi"
 SHEET_LISTS = "Listes"
 
 STATUTS = ["à lancer", "en cours", "réalisé", "abandonné"]
-TOUT_DEPARTEMENT = "Hautes-Alpes (tout le département)"
+
+
+def _ti_name() -> str:
+    from .perimeter import resolve
+
+    return resolve().ti_nom
+
+
+# How the workbook says « the whole territory » in the EPCI column (the loader also reads older workbooks'
+# « <département> (tout le département) »).
+TOUT_DEPARTEMENT = f"{_ti_name()} (tout le territoire)"
 
 AXES = {
     1: "Axe 1. Foncier et attractivité",
@@ -85,7 +95,7 @@ ACTION_COLUMNS = [
     ("Intitulé de l'action", 60, "Intitulé de la fiche action, tel qu'écrit dans la candidature. Obligatoire."),
     ("Porteur(s)", 34, "Porteur(s) de l'action, séparés par des virgules, tels qu'écrits dans la candidature."),
     ("EPCI", 28, "Intercommunalité(s) où l'action se déroule : nom court (liste déroulante) ou SIREN ; plusieurs EPCI "
-                 f"séparés par « ; ». « {TOUT_DEPARTEMENT} » pour une action départementale. Vide : non renseigné."),
+                 f"séparés par « ; ». « {TOUT_DEPARTEMENT} » pour une action de tout le territoire. Vide : non renseigné."),
     ("Filière(s)", 28, "Filière(s) stratégique(s) concernée(s) : libellé (liste déroulante) ou code (agroalimentaire, "
                        "ppam, aeronautique, energies_renouvelables, btp) ; plusieurs filières séparées par « ; »."),
     ("Montant estimé (€)", 16, "Coût estimé du projet, en euros (nombre positif ; « 1,5 M€ » ou « 200 k€ » sont "
@@ -137,7 +147,8 @@ def write(path: Path = DEFAULT_OUTPUT) -> Path:
 
     epci, filieres = _reference()
     order = {n: i for i, n in enumerate(BINOMES_ORDER)}
-    epci_sorted = sorted(epci, key=lambda e: order.get(e[0], 99))
+    # The candidature's EPCIs (the reference lists every EPCI of France).
+    epci_sorted = sorted((e for e in epci if e[0] in order), key=lambda e: order[e[0]])
     head_font = Font(bold=True, color="FFFFFF")
     head_fill = PatternFill("solid", fgColor="332288")
     wrap = Alignment(wrap_text=True, vertical="top")
@@ -171,7 +182,7 @@ def write(path: Path = DEFAULT_OUTPUT) -> Path:
     lists = wb.create_sheet(SHEET_LISTS)
     lists.append(["Statut", "EPCI (nom court)", "SIREN de l'EPCI", "Filière (libellé)", "Code de la filière", "Axe"])
     n = max(len(STATUTS), len(epci_sorted) + 1, len(filieres), len(AXES))
-    epci_list = [(e, s) for e, s in epci_sorted] + [(TOUT_DEPARTEMENT, "05")]
+    epci_list = [(e, s) for e, s in epci_sorted] + [(TOUT_DEPARTEMENT, None)]  # the whole territory: no SIREN
     for i in range(n):
         lists.append([
             STATUTS[i] if i < len(STATUTS) else None,
@@ -218,7 +229,7 @@ def write(path: Path = DEFAULT_OUTPUT) -> Path:
     readme.column_dimensions["A"].width = 26
     readme.column_dimensions["B"].width = 110
     lines: list[tuple[str, str]] = [
-        ("Plan d'actions du Territoire d'industrie Hautes-Alpes", ""),
+        (f"Plan d'actions du Territoire d'industrie {_ti_name()}", ""),
         ("", "Classeur de suivi des fiches actions de la candidature « Territoires d'industrie 2023-2027 » et des "
              "binômes élu-industriel. Les intitulés et porteurs sont repris tels qu'écrits dans la candidature ; "
              "l'Agence complète et met à jour les autres colonnes."),
@@ -240,7 +251,7 @@ def write(path: Path = DEFAULT_OUTPUT) -> Path:
               ("Valeurs admises : EPCI", " ; ".join(f"{e} ({s})" for e, s in epci_sorted) + f" ; {TOUT_DEPARTEMENT}"),
               ("Valeurs admises : filière", " ; ".join(f"{label} ({code})" for label, code in filieres)),
               ("", ""),
-              ("Source", "Candidature des Hautes-Alpes à la labellisation à la phase 2 de Territoires d'industrie "
+              ("Source", f"Candidature du Territoire d'industrie {_ti_name()} à la labellisation à la phase 2 de Territoires d'industrie "
                          "2023-2027 (Agence Départementale de Développement Économique), partie « Les fiches actions » "
                          "et « Les binômes élus - industriels ». Montants : la candidature estime la vingtaine de projets "
                          "matures à près de 50 M€ au total, sans détail par action.")]
@@ -250,8 +261,8 @@ def write(path: Path = DEFAULT_OUTPUT) -> Path:
         readme.cell(row=i, column=1).alignment = Alignment(wrap_text=True, vertical="top")
     wb.active = 0  # open on the actions (first sheet: its header identifies the workbook)
 
-    wb.properties.creator = "Agence Départementale de Développement Économique des Hautes-Alpes"
-    wb.properties.title = "Plan d'actions du Territoire d'industrie Hautes-Alpes"
+    wb.properties.creator = f"Agence de développement économique du Territoire d'industrie {_ti_name()}"
+    wb.properties.title = f"Plan d'actions du Territoire d'industrie {_ti_name()}"
     wb.properties.created = datetime(2023, 9, 22)  # the candidature's filing date
     path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)

@@ -84,7 +84,7 @@ def load_reference(con: duckdb.DuckDBPyConnection, perimeter: Perimeter | None =
             WHERE niveau = 'region' AND list_contains($regions, code)
         UNION ALL SELECT 'departement', code, nom, nom, 200 + list_position($deps, code) FROM t
             WHERE niveau = 'departement' AND list_contains($deps, code)
-        UNION ALL SELECT 'ti', code, nom, nom, 300 + CASE WHEN role = 'membre' THEN 0 ELSE 1 END FROM r WHERE niveau = 'ti'
+        UNION ALL SELECT 'ti', code, nom, 'TI ' || nom, 300 + CASE WHEN role = 'membre' THEN 0 ELSE 1 END FROM r WHERE niveau = 'ti'
         UNION ALL SELECT 'epci', siren, nom, nom_court, 1000 + ordre FROM ref_epci
         UNION ALL SELECT 'commune', code, nom, nom, 100000 FROM ref_communes
     """, {"regions": list(p.regions), "deps": list(p.departements)})
@@ -114,24 +114,9 @@ def load_reference(con: duckdb.DuckDBPyConnection, perimeter: Perimeter | None =
     con.execute("CREATE TABLE IF NOT EXISTS meta (cle VARCHAR PRIMARY KEY, valeur VARCHAR)")
     con.execute("INSERT OR REPLACE INTO meta VALUES ('territoire_code', ?), ('territoire_nom', ?), ('territoire_spec', ?)",
                 [p.ti_code, p.ti_nom, p.to_json()])
-    a5_case = " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in A5_FROM_A10.items())
-    a5_lab = " ".join(f"WHEN '{k}' THEN '{v.replace(chr(39), chr(39) * 2)}'" for k, v in A5_LABELS.items())
-    con.execute(f"""
-        CREATE OR REPLACE TABLE ref_naf AS
-        SELECT naf_sous_classe AS sous_classe, libelle, classe, groupe, a88, libelle_a88, section, libelle_section,
-               a10, libelle_a10, a17, libelle_a17, a38, libelle_a38,
-               CASE a10 {a5_case} END AS a5,
-               CASE (CASE a10 {a5_case} END) {a5_lab} END AS libelle_a5
-        FROM {_csv('naf.csv')}
-    """)
-    con.execute(f"""
-        CREATE OR REPLACE TABLE ref_secteurs AS
-        SELECT section, secteur, secteur_libelle, CAST(ordre AS INTEGER) AS ordre FROM {_csv('secteurs_candidature.csv')}
-    """)
-    con.execute(f"""
-        CREATE OR REPLACE TABLE ref_filieres AS
-        SELECT filiere, filiere_libelle, naf_sous_classe AS sous_classe, perimetre, note FROM {_csv('filieres.csv')}
-    """)
+    # NAF rév. 2 and NAF 2025: ref_naf, ref_naf_correspondance, ref_secteurs(_naf2025), ref_filieres, ref_naf_ruptures.
+    from .nomenclature import build_naf_groupings, load_nomenclatures
+    load_nomenclatures(con)
     con.execute(f"""
         CREATE OR REPLACE TABLE ref_tranches AS
         SELECT code, libelle, TRY_CAST(borne_min AS INTEGER) AS borne_min, TRY_CAST(borne_max AS INTEGER) AS borne_max
@@ -141,7 +126,9 @@ def load_reference(con: duckdb.DuckDBPyConnection, perimeter: Perimeter | None =
     # TI's so far, kept with the default reference data).
     con.execute(f"""
         CREATE OR REPLACE TABLE ref_candidature AS
-        SELECT cle, niveau, code, libelle, CAST(valeur_publiee AS DOUBLE) AS valeur_publiee, texte_publie, explication
+        SELECT cle, niveau, CAST(code AS VARCHAR) AS code, libelle, CAST(valeur_publiee AS DOUBLE) AS valeur_publiee,
+               texte_publie, coalesce(explication, '') AS explication, indicateur, coalesce(categorie, '') AS categorie,
+               TRY_CAST(annee AS INTEGER) AS annee, coalesce(motif, '') AS motif
         FROM {_csv('candidature_chiffres_cles.csv', REFERENCE_DIR)} WHERE territoire = $ti
     """, {"ti": p.ti_code})
     changes = reference_dir() / "communes_changements.csv"
@@ -152,54 +139,9 @@ def load_reference(con: duckdb.DuckDBPyConnection, perimeter: Perimeter | None =
         """)
     else:
         con.execute("CREATE OR REPLACE TABLE ref_communes_changements (ancien_code VARCHAR, nouveau_code VARCHAR, date_effet VARCHAR, nom_ancien VARCHAR)")
-    _build_naf_map(con)
-    _build_groups(con)
+    build_naf_groupings(con)
     from .geo import load_contours  # needs ref_communes and ref_communes_changements
     load_contours(con)
-
-
-def _build_naf_map(con: duckdb.DuckDBPyConnection) -> None:
-    """ref_naf_map(naf_niveau, naf_code, groupement, groupe_code): every functional roll-up.
-
-    A level rolls up into a coarser one only when each of its codes belongs to a single
-    coarser code (e.g. a38 -> a10 does, a10 -> secteur does not).
-    """
-    cols = {"sous_classe": "sous_classe", "a88": "a88", "a38": "a38", "a17": "a17",
-            "section": "section", "a10": "a10", "a5": "a5"}
-    parts = []
-    for fine, fcol in cols.items():
-        parts.append(f"SELECT DISTINCT '{fine}' AS naf_niveau, {fcol} AS naf_code, 'total' AS groupement, '_T' AS groupe_code FROM ref_naf")
-        for coarse, ccol in cols.items():
-            functional = con.execute(
-                f"SELECT max(n) = 1 FROM (SELECT count(DISTINCT {ccol}) n FROM ref_naf GROUP BY {fcol})").fetchall()[0][0]
-            if functional:
-                parts.append(f"SELECT DISTINCT '{fine}', {fcol}, '{coarse}', {ccol} FROM ref_naf")
-        sect_functional = con.execute(
-            f"SELECT max(n) = 1 FROM (SELECT count(DISTINCT section) n FROM ref_naf GROUP BY {fcol})").fetchall()[0][0]
-        if sect_functional:
-            parts.append(f"SELECT DISTINCT '{fine}', n.{fcol}, 'secteur', s.secteur FROM ref_naf n JOIN ref_secteurs s USING (section)")
-            # The candidature's field: market activities, non-agricultural, non-financial.
-            parts.append(f"SELECT DISTINCT '{fine}', n.{fcol}, 'champ', 'CHAMP' FROM ref_naf n JOIN ref_secteurs s USING (section) "
-                         "WHERE s.secteur <> 'hors_champ'")
-    parts.append("SELECT 'total', '_T', 'total', '_T'")
-    parts.append("""SELECT DISTINCT 'sous_classe', sous_classe, 'filiere_coeur', filiere FROM ref_filieres WHERE perimetre = 'coeur'""")
-    parts.append("""SELECT DISTINCT 'sous_classe', sous_classe, 'filiere_elargi', filiere FROM ref_filieres""")
-    con.execute("CREATE OR REPLACE TABLE ref_naf_map AS " + " UNION ALL ".join(parts))
-
-
-def _build_groups(con: duckdb.DuckDBPyConnection) -> None:
-    """ref_groupes(groupement, groupe_code, libelle, ordre): labels of every category shown."""
-    parts = ["SELECT 'total' AS groupement, '_T' AS groupe_code, 'Ensemble des activités' AS libelle, 0 AS ordre"]
-    for level, label in [("a88", "libelle_a88"), ("a38", "libelle_a38"), ("a17", "libelle_a17"),
-                         ("section", "libelle_section"), ("a10", "libelle_a10"), ("a5", "libelle_a5"),
-                         ("sous_classe", "libelle")]:
-        parts.append(f"SELECT DISTINCT '{level}', {level}, {label}, dense_rank() OVER (ORDER BY {level}) FROM ref_naf")
-    parts.append("SELECT DISTINCT 'secteur', secteur, secteur_libelle, ordre FROM ref_secteurs WHERE secteur <> 'hors_champ'")
-    parts.append("SELECT 'champ', 'CHAMP', 'Champ marchand non agricole et non financier', 1")
-    order = " ".join(f"WHEN '{f}' THEN {i}" for i, f in enumerate(FILIERES_ORDER, start=1))
-    for g in ("filiere_coeur", "filiere_elargi"):
-        parts.append(f"SELECT DISTINCT '{g}', filiere, filiere_libelle, CASE filiere {order} ELSE 99 END FROM ref_filieres")
-    con.execute("CREATE OR REPLACE TABLE ref_groupes AS " + " UNION ALL ".join(parts))
 
 
 def _perimeter_tables(con: duckdb.DuckDBPyConnection, p: Perimeter) -> None:

@@ -62,4 +62,14 @@ CREATE TABLE IF NOT EXISTS firmes (
 
 -- Communes a source covers (all communes of the départements present in the file).
 CREATE TABLE IF NOT EXISTS source_couverture (source_id INTEGER, commune VARCHAR);
+
+-- >>> NAF 2025: nomenclature of the activity codes (etl/nomenclature.py) ---------------------------
+-- NAF2008 (NAF rév. 2) or NAF2025, the same for every row of a file (a file mixing both is refused);
+-- NULL for sources without activity codes (populations, areas) and rows loaded before this column.
+-- Added with ALTER so that a warehouse built before gets the column at its next load.
+ALTER TABLE facts ADD COLUMN IF NOT EXISTS nomenclature VARCHAR;
+ALTER TABLE firmes ADD COLUMN IF NOT EXISTS nomenclature VARCHAR;
+-- One row per source with activity codes: read by the read side (breaks in series, Sources page).
+CREATE TABLE IF NOT EXISTS source_nomenclature (source_id INTEGER, nomenclature VARCHAR);
+-- <<< NAF 2025 ---------------------------------------------------------------------------------------
 """

@@ -2,11 +2,15 @@
 
     python -m indicators list
     python -m indicators perimetre [--format csv|table] [--warehouse PATH]
-    python -m indicators show NAME [--niveau ...] [--annee YYYY] [--warehouse PATH] [--format csv|table]
+    python -m indicators show NAME [--niveau ...] [--annee YYYY] [--tous] [--warehouse PATH] [--format csv|table]
     python -m indicators show plan_actions|plan_binomes [--warehouse PATH] [--format csv|table]
     python -m indicators deck  --out FILE.pptx [--epci SIREN ...] [--annee YYYY] [--template FILE.pptx] [--warehouse PATH]
     python -m indicators annex --out FILE.xlsx [--epci SIREN ...] [--annee YYYY] [--warehouse PATH]
     python -m indicators hash-password      (line of .streamlit/secrets.toml for the import page)
+    python -m indicators plan-export --out FILE.xlsx|FILE.csv [--warehouse PATH]
+    python -m indicators comite creer --nom NOM [--date AAAA-MM-JJ] [--par NOM] [--warehouse PATH]
+    python -m indicators comite liste [--warehouse PATH]
+    python -m indicators comite ecarts [--depuis NOM] [--format csv|table] [--warehouse PATH]
 """
 from __future__ import annotations
 
@@ -34,7 +38,8 @@ def _show(args) -> int:
         from . import plan
         df = plan.for_people(query.plan_actions(snap)) if args.name == "plan_actions" else plan.binomes_for_people(query.plan_binomes(snap))
     else:
-        df = query.get(snap, args.name, niveau=args.niveau, annee=args.annee, definition=args.definition)
+        codes = None if args.tous or args.niveau not in query.NIVEAUX else query.perimeter(snap, args.niveau)
+        df = query.get(snap, args.name, niveau=args.niveau, annee=args.annee, definition=args.definition, territoires=codes)
     if args.format == "csv":
         sys.stdout.write(to_csv_text(df))
     else:
@@ -133,15 +138,76 @@ def _hash_password() -> int:
     return 0
 
 
+def _plan_export(args) -> int:
+    from . import plan
+
+    snap = get_warehouse(args.warehouse).snapshot()
+    actions = query.plan_actions(snap)
+    suffix = Path(args.out).suffix.lower()
+    if suffix not in (".xlsx", ".csv"):
+        raise ValueError(f"{Path(args.out).name} : extension .xlsx ou .csv attendue")
+    data = plan.to_xlsx(actions, query.plan_binomes(snap)) if suffix == ".xlsx" else plan.to_csv(actions)
+    _write(args.out, data)
+    print(f"Plan d'actions exporté : {args.out} ({len(actions)} actions). Pour réimporter après modification : "
+          f"python -m etl check {args.out} puis python -m etl load {args.out} --par VOTRE_NOM")
+    return 0
+
+
+def _comite(args) -> int:
+    import pandas as pd
+
+    from etl.load import system_user
+
+    from . import suivi
+
+    snap = get_warehouse(args.warehouse).snapshot()
+    if args.action == "creer":
+        ed = suivi.create_edition(snap, args.nom, args.date, args.par or system_user())
+        print(f"Édition « {ed['nom']} » créée (comité du {ed['date_comite'][8:10]}/{ed['date_comite'][5:7]}/"
+              f"{ed['date_comite'][:4]}) : {len(ed['plan']['actions'])} actions et {len(ed['chiffres'])} chiffres de la "
+              f"présentation figés, version des données {str(ed['version_donnees'])[:8]}. Une édition est immuable.")
+        return 0
+    if args.action == "liste":
+        eds = suivi.editions(snap)
+        if not eds:
+            print("Aucune édition de comité. Créez-en une : python -m indicators comite creer --nom NOM")
+            return 0
+        print(f"{'nom':<30} {'comité':<10}  {'créée le':<19} {'par':<24} {'actions':>7} {'chiffres':>8}  données")
+        for e in eds:
+            d = e["date_comite"]
+            print(f"{e['nom'][:30]:<30} {d[8:10]}/{d[5:7]}/{d[:4]}  {e['cree_le'].replace('T', ' '):<19} {e['par'][:24]:<24} "
+                  f"{e['actions']:>7} {e['chiffres']:>8}  {str(e['version_donnees'])[:8]}")
+        return 0
+    e = suivi.ecarts(snap, args.depuis)
+    if e is None:
+        print(suivi.summary(None))
+        return 0
+    table = suivi.ecarts_table(e, suivi.labels(snap))
+    if args.format == "csv":
+        sys.stdout.write(to_csv_text(table))
+        return 0
+    _, whole, _ = suivi.whole_territory(snap)
+    print(suivi.summary(e, whole))
+    print(f"Données : version {str(e.version_avant)[:8]} au comité, {str(e.version_apres)[:8]} aujourd'hui.")
+    if table.empty:
+        return 0
+    with pd.option_context("display.max_rows", None, "display.width", 220, "display.max_colwidth", 50):
+        print(table.to_string(index=False))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m indicators", description="Indicateurs de l'entrepôt")
     sub = parser.add_subparsers(dest="cmd", required=True)
     sub.add_parser("list", help="lister les indicateurs")
     p = sub.add_parser("show", help="afficher un indicateur")
     p.add_argument("name")
-    p.add_argument("--niveau", default="epci", choices=query.NIVEAUX)
+    p.add_argument("--niveau", default="epci", choices=query.NIVEAUX + ["site"], help="« site » : indicateurs du foncier économique")
     p.add_argument("--annee", type=int)
     p.add_argument("--definition", default="coeur", choices=["coeur", "elargi"], help="périmètre des filières")
+    p.add_argument("--tous", action="store_true",
+                   help="tous les territoires de l'entrepôt à ce niveau (défaut : le Territoire d'industrie, ses membres "
+                        "et ses références)")
     p.add_argument("--warehouse", type=Path)
     p.add_argument("--format", default="table", choices=["table", "csv"])
     p = sub.add_parser("deck", help="présentation PowerPoint du comité (graphiques natifs modifiables)")
@@ -153,19 +219,39 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--warehouse", type=Path)
     p.add_argument("--format", default="table", choices=["table", "csv"])
     sub.add_parser("hash-password", help="empreinte du mot de passe administrateur (page « Importer des données »)")
+    p = sub.add_parser("plan-export", help="exporter le plan d'actions tel qu'il est suivi (xlsx ou csv, réimportable)")
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--warehouse", type=Path)
+    p = sub.add_parser("comite", help="éditions de comité : créer, lister, écarts depuis une édition")
+    csub = p.add_subparsers(dest="action", required=True)
+    c = csub.add_parser("creer", help="figer le plan et les chiffres de la présentation (édition immuable)")
+    c.add_argument("--nom", required=True)
+    c.add_argument("--date", help="date du comité (AAAA-MM-JJ ; défaut : aujourd'hui)")
+    c.add_argument("--par", help="auteur (défaut : l'utilisateur du système)")
+    c.add_argument("--warehouse", type=Path)
+    c = csub.add_parser("liste", help="lister les éditions")
+    c.add_argument("--warehouse", type=Path)
+    c = csub.add_parser("ecarts", help="ce qui a changé depuis une édition (défaut : la dernière)")
+    c.add_argument("--depuis", help="nom de l'édition")
+    c.add_argument("--format", default="table", choices=["table", "csv"])
+    c.add_argument("--warehouse", type=Path)
     args = parser.parse_args(argv)
     if args.cmd == "hash-password":
         return _hash_password()
     try:
         if args.cmd in ("deck", "annex"):
             return _export(args)
+        if args.cmd == "comite":
+            return _comite(args)
+        if args.cmd == "plan-export":
+            return _plan_export(args)
         if args.cmd == "perimetre":
             return _perimeter(args)
         return _list() if args.cmd == "list" else _show(args)
     except WarehouseMissing as exc:
         print(f"{exc} : lancez d'abord « python -m etl build ».", file=sys.stderr)
         return 1
-    except (KeyError, ValueError, OSError) as exc:
+    except (KeyError, ValueError, OSError) as exc:   # PlanError is a ValueError: French message
         print(str(exc).strip("'\""), file=sys.stderr)
         return 2
 

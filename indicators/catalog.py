@@ -95,6 +95,58 @@ CATALOG: dict[str, Indicator] = {i.name: i for i in [
               "entreprises_tpe_pme", kind="part", groupement="a5", numerateur="BE", source_hint=_CHAMBRE),
 ]}
 
+# --- Foncier économique: inventories of economic zones (CNIG « Sites économiques », indicators/foncier_query.py) ---
+# kind `foncier`: computed from the inventory tables, by site, commune or any level of ref_appartenance.
+# Definitions quote the standard's own field descriptions (data/reference/cnig_sites_economiques/).
+
+def _cnig(field: str, table: str = "site-eco") -> str:
+    import json
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "data" / "reference" / "cnig_sites_economiques" / f"{table}.schema.json"
+    for f in json.loads(path.read_text(encoding="utf-8"))["fields"]:
+        if f["name"] == field:
+            text = f.get("description", "").strip().rstrip(".")
+            return f"« {text[:1].upper() + text[1:]} » (champ {field} du standard CNIG)"
+    raise KeyError(field)
+
+
+_FONCIER = "inventaire des zones d'activités au standard CNIG « Sites économiques » (CSV ou paquet zip)"
+_SUM = " Somme sur les sites de l'inventaire qui renseignent le champ ; par site, commune, EPCI, TI et département."
+CATALOG.update({i.name: i for i in [
+    Indicator("foncier_sites", "Sites économiques inventoriés", "sites",
+              "Nombre de sites économiques (zones d'activités) de l'inventaire, rattachés à leur commune principale : "
+              + _cnig("site_id") + ".", "sites", kind="foncier", source_hint=_FONCIER),
+    Indicator("foncier_surface_brute", "Superficie totale des sites économiques", "ha",
+              _cnig("site_surf_brute") + "." + _SUM, "surface_brute", kind="foncier", source_hint=_FONCIER),
+    Indicator("foncier_surface_utile", "Superficie utile des sites économiques", "ha",
+              _cnig("site_surf_utile") + "." + _SUM, "surface_utile", kind="foncier", source_hint=_FONCIER),
+    Indicator("foncier_unites_foncieres", "Unités foncières des sites économiques", "unités foncières",
+              _cnig("site_uf_nbre") + "." + _SUM, "unites_foncieres", kind="foncier", source_hint=_FONCIER),
+    Indicator("foncier_unites_vacantes", "Unités foncières vacantes", "unités foncières",
+              _cnig("site_uf_vacant_nbre") + "." + _SUM, "unites_vacantes", kind="foncier", source_hint=_FONCIER),
+    Indicator("foncier_taux_vacance", "Taux de vacance des sites économiques", "part",
+              _cnig("site_taux_vacance") + " : unités foncières vacantes / unités foncières (" + _cnig("site_uf_vacant_nbre")
+              + " ; " + _cnig("site_uf_nbre") + "), sur les sites qui renseignent les deux champs.",
+              "taux_vacance", kind="foncier", source_hint=_FONCIER),
+    Indicator("foncier_surface_disponible", "Surface disponible à la commercialisation", "ha",
+              _cnig("site_surf_comm_dispo") + "." + _SUM, "surface_disponible", kind="foncier", source_hint=_FONCIER),
+    Indicator("foncier_surface_industrielle", "Superficie des sites à vocation industrielle", "ha",
+              "Superficie totale des sites dont " + _cnig("site_voca_industrielle")
+              + " vaut « oui », ou dont la vocation dominante est « industrielle » (" + _cnig("site_vocadomi") + ")."
+              + _SUM, "surface_industrielle", kind="foncier", source_hint=_FONCIER),
+    Indicator("foncier_etablissements", "Établissements sur les sites économiques", "établissements",
+              _cnig("site_nb_etab") + "." + _SUM, "etablissements", kind="foncier", source_hint=_FONCIER),
+    Indicator("foncier_emplois", "Emplois sur les sites économiques", "emplois",
+              _cnig("site_nb_emploi") + "." + _SUM, "emplois", kind="foncier", source_hint=_FONCIER),
+    Indicator("foncier_prix_m2_median", "Prix médian du foncier économique vendu", "€/m²",
+              "Médiane du prix au m² des terrains vendus (" + _cnig("terr_m2_prix", "terrain-eco") + " ; à défaut "
+              + _cnig("terr_vente_montant", "terrain-eco") + " / superficie brute), sur les terrains dont la cession est "
+              "datée ou le stade de commercialisation « vendu ». Secret (« s ») quand moins de 3 ventes.",
+              "prix_m2_median", kind="foncier", source_hint=_FONCIER),
+]})
+FONCIER_INDICATORS = tuple(n for n, i in CATALOG.items() if i.kind == "foncier")
+
 # The sidebar's year list: the years of these indicators (population, turnover, employment by sector).
 SIDEBAR_YEARS = ("population", "ca_total", "effectifs_secteur")
 

@@ -71,7 +71,7 @@ class Warehouse:
             con, version = self._con, self._version
         cur = con.cursor()
         cur.execute("USE wh")
-        return Snapshot(cur, version)
+        return Snapshot(cur, version, self.path)
 
     @property
     def version(self) -> str:
@@ -80,9 +80,10 @@ class Warehouse:
 
 
 class Snapshot:
-    def __init__(self, cursor: duckdb.DuckDBPyConnection, version: str):
+    def __init__(self, cursor: duckdb.DuckDBPyConnection, version: str, path: Path | None = None):
         self.cursor = cursor
         self.version = version
+        self.path = path          # the warehouse file (the plan store lives next to it)
 
     def df(self, sql: str, params: list | None = None):
         return self.cursor.execute(sql, params or []).df()

@@ -18,8 +18,10 @@ def _missing(value) -> bool:
 def number(value, decimals: int = 0) -> str:
     if _missing(value):
         return ABSENT
-    text = f"{value:,.{decimals}f}"
-    return text.replace(",", NBSP).replace(".", ",")
+    text = f"{value:,.{decimals}f}".replace(",", NBSP).replace(".", ",")
+    if text.startswith("-"):       # one minus sign everywhere (U+2212), no « −0 »
+        text = "0" + text[2:] if text.strip("-0,") == "" else "−" + text[1:]
+    return text
 
 
 def euros(value, scale: str | None = None, decimals: int | None = None) -> str:
@@ -41,8 +43,6 @@ def percent(fraction, decimals: int = 1, signed: bool = False) -> str:
     text = number(fraction * 100, decimals)
     if signed and fraction > 0:
         text = "+" + text
-    if signed and text.startswith("-"):
-        text = "−" + text[1:]
     return f"{text}{NBSP}%"
 
 
@@ -64,6 +64,8 @@ def value(v, unite: str, statut: str = "ok", decimals: int | None = None) -> str
         return euros(v, decimals=decimals)
     if unite == "part":
         return percent(v, 1 if decimals is None else decimals)
+    if unite in ("ha", "€/m²"):
+        return f"{number(v, 1 if decimals is None else decimals)}{NBSP}{unite}"
     if unite == "km²":
         return f"{number(v, 0 if decimals is None else decimals)}{NBSP}km²"
     return number(v, 0 if decimals is None else decimals)

@@ -88,7 +88,7 @@ def geometries(snap: Snapshot) -> Geometries:
                              "(commande « python -m etl build »)") from exc
     if rows.empty:
         raise MapUnavailable("le référentiel chargé ne contient aucun contour des communes du territoire "
-                             "(fichier communes_contours.geojson)")
+                             "(dossier data/reference/contours/)")
     communes = snap.df("""SELECT c.code, c.nom, c.departement, c.epci_siren, e.nom_court AS epci_nom, c.hors_departement,
                                  k.code IS NOT NULL AS dessinee
                           FROM ref_communes c JOIN ref_epci e ON e.siren = c.epci_siren
@@ -99,6 +99,9 @@ def geometries(snap: Snapshot) -> Geometries:
         key = {("commune", "entier"): r.code, ("epci", "dans_reference"): r.code, ("epci", "hors_reference"): f"{r.code}:hors",
                ("epci", "entier"): f"epci:{r.code}", ("departement", "entier"): f"dep:{r.code}"}.get((r.niveau, r.partie))
         if key is None:
+            continue
+        if key == "dep" and key in shapes:  # several reference départements: every outline is drawn
+            shapes[key] = shapely.MultiPolygon([*shapely.get_parts(shapes[key]), *shapely.get_parts(shapely.from_geojson(r.geojson))])
             continue
         shapes[key] = shapely.from_geojson(r.geojson)
         if r.niveau != "departement" and r.partie != "entier" or r.niveau == "commune":

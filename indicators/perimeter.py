@@ -14,6 +14,10 @@ from .db import Snapshot
 ROLES = ("membre", "reference", "voisin")
 
 
+class OutdatedWarehouse(RuntimeError):
+    """A warehouse built before the perimeter was stored."""
+
+
 @dataclass(frozen=True)
 class Territory:
     niveau: str
@@ -88,7 +92,8 @@ def _read(snap: Snapshot) -> Perimeter:
     cols = {r[0] for r in snap.rows("SELECT column_name FROM duckdb_columns() WHERE database_name = current_database() "
                                     "AND table_name = 'ref_territoires'")}
     if "role" not in cols:
-        raise RuntimeError("entrepôt construit par une version antérieure : relancez « python -m etl build »")
+        raise OutdatedWarehouse("entrepôt construit par une version antérieure, sans son périmètre : relancez "
+                                "« python -m etl build » (ou chargez un fichier : « python -m etl load » le met à jour)")
     df = snap.df("SELECT niveau, code, nom, nom_court, role FROM ref_territoires WHERE role IS NOT NULL ORDER BY ordre, code")
     terr = [Territory(r.niveau, r.code, r.nom, r.nom_court, r.role) for r in df.itertuples()]
     ti = next((t for t in terr if t.niveau == "ti" and t.role == "membre"), None)

@@ -106,6 +106,8 @@ def for_people(actions: pd.DataFrame) -> pd.DataFrame:
         "Filière(s)": actions.filieres_noms.fillna(""),
         "Statut": actions.statut,
         "Montant estimé (€)": actions.montant_eur,
+        **({"Montant engagé (€)": actions.montant_engage, "Montant payé (€)": actions.montant_paye,
+            "Binôme": actions.binome.fillna("")} if "montant_engage" in actions else {}),
         "Financements": actions.financements.fillna(""),
         "Début": [day(v) for v in actions.date_debut],
         "Fin": [day(v) for v in actions.date_fin],
@@ -130,19 +132,27 @@ def totals_for_people(t: pd.DataFrame, first: str) -> pd.DataFrame:
 Getter = Callable[..., pd.DataFrame]
 
 
-def filiere_figures(actions: pd.DataFrame, get: Getter, years: dict[str, int | None]) -> pd.DataFrame:
-    """For each action with a filière: the filière's figures in the action's territories (the département
+def filiere_figures(actions: pd.DataFrame, get: Getter, years: dict[str, int | None],
+                    whole: tuple[str, str, str] | None = None) -> pd.DataFrame:
+    """For each action with a filière: the filière's figures in the action's territories (the whole territory
     when no EPCI is filled in). `get(name, niveau, annee=...)` is `query.get` bound to a snapshot (or the
-    cached `ui.get`); `years`: the year of each indicator. Secret values stay secret (NaN + statut)."""
+    cached `ui.get`); `years`: the year of each indicator; `whole`: (niveau, code, name) of the whole territory
+    (`suivi.whole_territory`; default: the first département the getter returns). Secret values stay secret."""
     frames = {}
+    whole_niveau = whole[0] if whole else "departement"
     for name, _, _ in FIGURES:
         if years.get(name) is None:
             continue
-        frames[name] = pd.concat([get(name, niveau, annee=years[name]) for niveau in ("epci", "departement")],
+        frames[name] = pd.concat([get(name, niveau, annee=years[name]) for niveau in ("epci", whole_niveau)],
                                  ignore_index=True)
+    if whole:
+        whole_code = whole[1]
+    else:
+        deps = [df[df.niveau == whole_niveau].code for df in frames.values() if "niveau" in df]
+        whole_code = next((c.iat[0] for c in deps if len(c)), "")
     rows = []
     for a in actions.itertuples():
-        territories = a.territoires or ["05"]
+        territories = a.territoires or [whole_code]
         for filiere in a.filieres:
             for code in territories:
                 for name, label, unite in FIGURES:
@@ -165,7 +175,7 @@ def filiere_figures(actions: pd.DataFrame, get: Getter, years: dict[str, int | N
 
 
 def figures_text(figures: pd.DataFrame) -> dict[str, str]:
-    """numero -> 'Hautes-Alpes : 85 ét., 1 230 sal., CA 95 M€' (one part per territory; the filière is named
+    """numero -> 'Briançonnais : 85 ét., 1 230 sal., CA 95 M€' (one part per territory; the filière is named
     first when the action has several)."""
     out: dict[str, str] = {}
     for numero, g in figures.groupby("numero", sort=False):
@@ -181,3 +191,66 @@ def figures_text(figures: pd.DataFrame) -> dict[str, str]:
             parts.append(f"{who} : {', '.join(vals)}")
         out[numero] = " | ".join(parts)
     return out
+
+
+# --- export of the current plan (read back by `python -m etl load`: a round trip changes nothing) ----------
+
+EXPORT_COLUMNS = [("N°", "numero"), ("Axe", "axe"), ("Intitulé de l'action", "intitule"), ("Porteur(s)", "porteurs"),
+                  ("EPCI", "territoires_noms"), ("Filière(s)", "filieres_noms"), ("Montant estimé (€)", "montant_eur"),
+                  ("Montant engagé (€)", "montant_engage"), ("Montant payé (€)", "montant_paye"),
+                  ("Financements", "financements"), ("Statut", "statut"), ("Date de début", "date_debut"),
+                  ("Date de fin", "date_fin"), ("Binôme élu-industriel", "binome"),
+                  ("Indicateur de suivi", "indicateur_suivi"), ("Indicateur cible", "cible_indicateur"),
+                  ("Sens de la cible", "cible_sens"), ("Valeur cible", "cible_valeur"), ("Année cible", "cible_annee"),
+                  ("Notes", "notes")]
+
+
+def export_table(actions: pd.DataFrame, dates_as_text: bool = True) -> pd.DataFrame:
+    """The plan with the workbook's headers (EPCI and filières by name, amounts in euros)."""
+    out = {}
+    for header, col in EXPORT_COLUMNS:
+        values = list(actions[col]) if col in actions else [None] * len(actions)
+        if col in ("date_debut", "date_fin"):
+            values = [None if pd.isna(v) else (pd.Timestamp(v).strftime("%d/%m/%Y") if dates_as_text
+                                                 else pd.Timestamp(v).date()) for v in values]
+        elif col == "cible_annee":
+            values = [None if v is None or pd.isna(v) else int(v) for v in values]
+        else:
+            values = [None if not isinstance(v, (list, str)) and pd.isna(v) else v for v in values]
+        out[header] = values
+    return pd.DataFrame(out)
+
+
+def to_xlsx(actions: pd.DataFrame, binomes: pd.DataFrame) -> bytes:
+    """The current plan as a workbook the loader reads (sheets « Actions » and « Binômes »)."""
+    import io
+
+    from openpyxl import Workbook
+
+    from .export.tables import neutralise
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Actions"
+    table = export_table(actions, dates_as_text=False)
+    ws.append(list(table.columns))
+    for row in table.itertuples(index=False):
+        ws.append([neutralise(v) for v in row])
+    for r in range(2, len(table) + 2):
+        for c in (7, 8, 9):
+            ws.cell(r, c).number_format = '#,##0 "€"'
+        for c in (12, 13):
+            ws.cell(r, c).number_format = "DD/MM/YYYY"
+    b = wb.create_sheet("Binômes")
+    b.append(["EPCI", "Élu(e)", "Industriel(le)"])
+    for r in binomes.itertuples():
+        b.append([r.epci, neutralise(r.elu), neutralise(r.industriel)])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def to_csv(actions: pd.DataFrame) -> bytes:
+    from .export.tables import to_csv_bytes
+
+    return to_csv_bytes(export_table(actions))

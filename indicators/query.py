@@ -92,6 +92,9 @@ def _mart_years(snap: Snapshot, mesure: str, groupements: list[str], niveaux: li
 def years(snap: Snapshot, name: str, niveau: str = "departement", definition: str = "coeur") -> list[int]:
     """Years for which the indicator has at least one value at that level."""
     ind = get_indicator(name)
+    if ind.kind == "foncier":  # inventories of economic zones: one state, the year of its latest update
+        from . import foncier_query
+        return foncier_query.years(snap)
     return _mart_years(snap, ind.mesure, [_groupement(ind, definition)], [niveau])
 
 
@@ -191,6 +194,9 @@ def _level_sql(q: _Sql, snap: Snapshot, ind: Indicator, groupement: str | list[s
                         THEN 'Agrégat partiel : ' || n_couvertes || ' communes sur ' || n_membres || ' couvertes par le fichier'
                    WHEN statut = 'partiel' THEN 'Agrégat partiel : certaines valeurs communales sont en secret statistique'
                    WHEN statut = 'secret' THEN {q(secret.NOTE)}
+                   WHEN statut = 'absent' AND niveau IN ('region', 'france')
+                        THEN 'Non calculable : la région et la France ne se calculent qu''à partir d''un fichier national '
+                             || '(toutes leurs communes), par exemple ' || {q(ind.source_hint)} || ' pour toute la France'
                    WHEN statut = 'absent' THEN 'Aucune donnée chargée : charger ' || {q(ind.source_hint)}
                    ELSE '' END AS note
         FROM (
@@ -225,6 +231,9 @@ def get(snap: Snapshot, name: str, niveau: str = "epci", annee: int | None = Non
         territoires: list[str] | None = None, definition: str = "coeur", annee_base: int | None = None) -> pd.DataFrame:
     """One indicator, tidy. Without annee/annees: the latest year the indicator has at that level."""
     ind = get_indicator(name)
+    if ind.kind == "foncier":  # inventories of economic zones (indicators/foncier_query.py): their latest state
+        from . import foncier_query
+        return foncier_query.get(snap, ind, niveau, territoires)
     groupement = _groupement(ind, definition)
     if annees is None:
         if annee is None:
@@ -265,15 +274,17 @@ def get(snap: Snapshot, name: str, niveau: str = "epci", annee: int | None = Non
                    FROM ({cur}) c JOIN ({base}) b ON b.code = c.code AND b.annee = {base_of} AND b.groupe_code = c.groupe_code"""
     n = q(niveau)
     dim = ind.dimension
+    rupture = _rupture_sql(snap, q, groupement)
     # Every integer column below is non-NULL (years come from the years asked): Arrow is safe here.
     df = snap.arrow_df(q.statement(f"""
         SELECT r.code, t.nom, t.nom_court, {n} AS niveau, r.annee{', r.annee_base' if ind.kind in _GROWTH else ''}
                {f', r.groupe_code AS "{dim}_code", k.libelle AS "{dim}"' if dim else ''},
                CAST(CASE WHEN r.statut IN ('secret', 'absent') THEN NULL ELSE r.valeur END AS DOUBLE) AS valeur,
-               r.statut, r.note, coalesce(s.libelle, '') AS source, coalesce(s.demo, false) AS demo
+               r.statut, {rupture[0] if rupture else 'r.note'} AS note, coalesce(s.libelle, '') AS source, coalesce(s.demo, false) AS demo
                {', rc.hors_departement' if niveau == 'commune' else ''}
         FROM ({body}) r JOIN ref_territoires t ON t.niveau = {n} AND t.code = r.code
         LEFT JOIN sources s ON s.source_id = r.source_id
+        {rupture[1] if rupture else ''}
         {f'LEFT JOIN ref_groupes k ON k.groupement = {q(groupement)} AND k.groupe_code = r.groupe_code' if dim else ''}
         {'LEFT JOIN ref_communes rc ON rc.code = r.code' if niveau == 'commune' else ''}
         ORDER BY t.ordre, r.code, r.annee{', k.ordre' if dim else ''}, r.yi, r.gi"""), q.params)
@@ -281,6 +292,82 @@ def get(snap: Snapshot, name: str, niveau: str = "epci", annee: int | None = Non
 
 
 _GROWTH = ("croissance", "taux_croissance")
+
+
+# >>> NAF 2025: break in series (etl/nomenclature.py) ----------------------------------------------
+_HAS_RUPTURES: dict[str, bool] = {}
+
+
+def _rupture_sql(snap: Snapshot, q: _Sql, groupement: str) -> tuple[str, str] | None:
+    """(note expression, joins): a figure from a source coded in NAF 2025, in a category whose content is not
+    the same in both nomenclatures, carries the break note with the first NAF 2025 year of the result. None
+    for a warehouse built before NAF 2025 (no such tables)."""
+    if snap.version not in _HAS_RUPTURES:
+        _HAS_RUPTURES[snap.version] = len(snap.rows(
+            "SELECT 1 FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'main' "
+            "AND table_name IN ('source_nomenclature', 'ref_naf_ruptures')")) == 2
+    if not _HAS_RUPTURES[snap.version]:
+        return None
+    first = "min(CASE WHEN rp.note IS NOT NULL THEN r.annee END) OVER ()"
+    note = (f"CASE WHEN rp.note IS NOT NULL THEN concat_ws(' ; ', nullif(r.note, ''), "
+            f"replace(rp.note, 'Rupture de série au passage', 'Rupture de série en ' || {first} || ', au passage')) "
+            "ELSE r.note END")
+    joins = (f"LEFT JOIN source_nomenclature sn ON sn.source_id = r.source_id AND sn.nomenclature = 'NAF2025' "
+             f"LEFT JOIN ref_naf_ruptures rp ON sn.source_id IS NOT NULL AND rp.statut = 'modifie' "
+             f"AND rp.groupement = {q(groupement)} AND rp.groupe_code = r.groupe_code")
+    return note, joins
+
+
+_GROUPEMENT_LABELS = ("CASE r.groupement WHEN 'a5' THEN 'A5 (grands secteurs)' WHEN 'a10' THEN 'A10' WHEN 'a17' THEN 'A17' "
+                      "WHEN 'a38' THEN 'A38' WHEN 'a88' THEN 'A88 (divisions)' WHEN 'section' THEN 'Sections' "
+                      "WHEN 'secteur' THEN 'Secteurs de la candidature' WHEN 'champ' THEN 'Champ marchand' "
+                      "WHEN 'filiere_coeur' THEN 'Filières (cœur)' WHEN 'filiere_elargi' THEN 'Filières (périmètre élargi)' END")
+_GROUPEMENT_ORDER = ("list_position(['a5', 'secteur', 'champ', 'filiere_coeur', 'filiere_elargi', 'section', 'a10', 'a17', "
+                     "'a38', 'a88'], r.groupement)")
+_NAF_TABLES = {
+    # Which nomenclature each loaded source's activity codes use.
+    "nomenclature_sources": """
+        SELECT s.libelle AS "Source", s.fichier AS "Fichier", s.annees AS "Années",
+               CASE n.nomenclature WHEN 'NAF2025' THEN 'NAF 2025' WHEN 'NAF2008' THEN 'NAF rév. 2'
+                    ELSE 'sans code d''activité' END AS "Nomenclature des activités"
+        FROM sources s LEFT JOIN source_nomenclature n USING (source_id) ORDER BY s.source_id""",
+    "naf_synthese": f"""
+        SELECT {_GROUPEMENT_LABELS} AS "Regroupement", count(*) FILTER (WHERE statut = 'identique') AS "Catégories identiques",
+               count(*) FILTER (WHERE statut = 'modifie') AS "Catégories modifiées",
+               coalesce(string_agg(groupe_code, ', ' ORDER BY groupe_code) FILTER (WHERE statut = 'identique'), '') AS "Identiques"
+        FROM ref_naf_ruptures r GROUP BY r.groupement ORDER BY {_GROUPEMENT_ORDER}""",
+    "naf_ruptures": f"""
+        SELECT {_GROUPEMENT_LABELS} AS "Regroupement", r.groupe_code AS "Code", r.libelle AS "Catégorie",
+               r.n_naf2008_sortants AS "Sous-classes NAF rév. 2 en partie classées ailleurs", r.naf2008_sortants AS "Lesquelles",
+               r.n_naf2025_entrants AS "Sous-classes NAF 2025 recevant d'autres activités", r.naf2025_entrants AS "Lesquelles (NAF 2025)"
+        FROM ref_naf_ruptures r WHERE r.statut = 'modifie' AND r.groupement IN ('a5', 'secteur', 'champ', 'filiere_coeur', 'filiere_elargi', 'section')
+        ORDER BY {_GROUPEMENT_ORDER}, r.groupe_code""",
+    "secteurs_naf2025": """
+        SELECT secteur_libelle AS "Secteur", string_agg(section || ' ' || libelle_section, ' ; ' ORDER BY section) AS "Sections NAF 2025",
+               string_agg(DISTINCT section_naf_rev2, ', ' ORDER BY section_naf_rev2) AS "Sections NAF rév. 2 équivalentes"
+        FROM ref_secteurs_naf2025 GROUP BY secteur_libelle, ordre ORDER BY ordre""",
+    "filieres_naf2025": """
+        SELECT filiere_libelle AS "Filière", naf_sous_classe AS "Code NAF 2025", libelle_naf2025 AS "Activité",
+               CASE perimetre WHEN 'coeur' THEN 'cœur' WHEN 'elargi' THEN 'élargi' ELSE 'non retenue' END AS "Périmètre proposé",
+               CASE decision WHEN 'reprise' THEN 'reprise' WHEN 'decidee' THEN 'décidée' ELSE 'à arbitrer' END AS "Décision",
+               codes_naf2008_filiere AS "Codes NAF rév. 2 de la filière", codes_naf2008_hors_filiere AS "Autres codes NAF rév. 2 reçus",
+               note AS "Note"
+        FROM ref_filieres_naf2025 ORDER BY decision, filiere, naf_sous_classe""",
+    "filieres_decisions": """
+        SELECT filiere_libelle AS "Filière", count(*) FILTER (WHERE decision = 'reprise') AS "Sous-classes NAF 2025 reprises",
+               count(*) FILTER (WHERE decision = 'a_arbitrer') AS "Sous-classes à arbitrer"
+        FROM ref_filieres_naf2025 GROUP BY filiere_libelle ORDER BY 1""",
+}
+
+
+def _naf_reference_table(snap: Snapshot, name: str) -> pd.DataFrame:
+    """A NAF 2025 documentation table of the Sources page; empty for a warehouse built before NAF 2025."""
+    needed = {"nomenclature_sources": "source_nomenclature", "secteurs_naf2025": "ref_secteurs_naf2025",
+              "filieres_naf2025": "ref_filieres_naf2025", "filieres_decisions": "ref_filieres_naf2025"}.get(name, "ref_naf_ruptures")
+    if not _has_table(snap, needed):
+        return pd.DataFrame()
+    return snap.df(_NAF_TABLES[name])
+# <<< NAF 2025 ---------------------------------------------------------------------------------------
 
 
 def _tidy(snap: Snapshot, df: pd.DataFrame, ind: Indicator, niveau: str, groupement: str) -> pd.DataFrame:
@@ -311,11 +398,13 @@ def built_at(snap: Snapshot):
 
 def published(snap: Snapshot) -> pd.DataFrame:
     """The candidature's key figures as published (to show beside the recomputed ones)."""
-    return snap.df("SELECT cle, niveau, code, libelle, valeur_publiee, texte_publie, explication FROM ref_candidature")
+    return snap.df("SELECT * FROM ref_candidature")      # a warehouse built before may lack the year columns
 
 
 def reference_table(snap: Snapshot, name: str, filiere: str | None = None) -> pd.DataFrame:
-    """Documentation tables of the Sources page: sources, filières, secteurs, problèmes."""
+    """Documentation tables of the Sources page: sources, filières, secteurs, problèmes (and the NAF 2025 ones)."""
+    if name in _NAF_TABLES:
+        return _naf_reference_table(snap, name)
     sql = {
         "sources": """SELECT libelle AS "Source", producteur AS "Producteur", fichier AS "Fichier", millesime AS "Millésime",
                              annees AS "Années", couverture AS "Départements couverts", licence AS "Licence",
@@ -325,7 +414,8 @@ def reference_table(snap: Snapshot, name: str, filiere: str | None = None) -> pd
         "filieres": """SELECT f.filiere_libelle AS "Filière", f.sous_classe AS "Code NAF", n.libelle AS "Activité",
                               CASE f.perimetre WHEN 'coeur' THEN 'cœur' ELSE 'élargi' END AS "Périmètre", f.note AS "Note"
                        FROM ref_filieres f JOIN ref_naf n USING (sous_classe)
-                       WHERE (CAST(? AS VARCHAR) IS NULL OR f.filiere = ?) ORDER BY f.filiere, f.perimetre, f.sous_classe""",
+                       WHERE (CAST(? AS VARCHAR) IS NULL OR f.filiere = ?) AND n.nomenclature = 'NAF2008'
+                       ORDER BY f.filiere, f.perimetre, f.sous_classe""",
         "secteurs": """SELECT s.secteur_libelle AS "Secteur",
                               string_agg(s.section || ' ' || n.libelle_section, ' ; ' ORDER BY s.section) AS "Sections NAF"
                        FROM ref_secteurs s JOIN (SELECT DISTINCT section, libelle_section FROM ref_naf) n USING (section)
@@ -347,58 +437,40 @@ def _has_table(snap: Snapshot, name: str) -> bool:
 
 def plan_actions(snap: Snapshot, axes: list[int] | None = None, statuts: list[str] | None = None,
                  territoire: str | None = None, filiere: str | None = None) -> pd.DataFrame:
-    """The fiches actions, by axe then workbook order. `territoire`: an EPCI SIREN (actions of the whole
-    département included); `filiere`: a filière code. Lists of codes in `territoires` / `filieres`,
-    their names in `territoires_noms` / `filieres_noms`. An unknown amount is NaN, never 0."""
-    cols = ["numero", "axe_num", "axe", "intitule", "porteurs", "territoires", "territoires_noms", "filieres",
-            "filieres_noms", "montant_eur", "financements", "statut", "date_debut", "date_fin", "indicateur_suivi",
-            "notes", "source", "fichier", "charge_le"]
-    if not _has_table(snap, "plan_actions"):
-        return pd.DataFrame(columns=cols)
-    sql = """
-        SELECT a.numero, a.axe_num, a.axe, a.intitule, a.porteurs, a.territoires, a.filieres, a.montant_eur, a.financements, a.statut, a.date_debut, a.date_fin, a.indicateur_suivi, a.notes,
-               s.libelle AS source, s.fichier, s.charge_le
-        FROM plan_actions a JOIN sources s USING (source_id)
-        WHERE true"""
-    params: list = []
+    """The fiches actions as followed in the plan store (indicators/suivi.py), by axe then workbook order.
+    `territoire`: an EPCI SIREN (actions of the whole territory included); `filiere`: a filière code. Lists of
+    codes in `territoires` / `filieres`, their names in `territoires_noms` / `filieres_noms`. An unknown amount
+    is NaN, never 0. `montant_eur` is the estimated amount."""
+    from . import suivi
+
+    df = suivi.actions(snap)
     if axes is not None:
-        sql += " AND list_contains(?, a.axe_num)"
-        params.append([int(a) for a in axes])
+        df = df[df.axe_num.isin([int(a) for a in axes])]
     if statuts is not None:
-        sql += " AND list_contains(?, a.statut)"
-        params.append(list(statuts))
+        df = df[df.statut.isin(list(statuts))]
     if territoire is not None:
-        sql += " AND (list_contains(a.territoires, ?) OR list_contains(a.territoires, '05'))"
-        params.append(territoire)
+        whole = suivi.whole_territory(snap)[1]
+        df = df[[territoire in t or whole in t for t in df.territoires]]
     if filiere is not None:
-        sql += " AND list_contains(a.filieres, ?)"
-        params.append(filiere)
-    df = snap.df(sql + " ORDER BY a.axe_num, a.ordre", params)
-    names = plan_labels(snap)
-    for col in ("territoires", "filieres"):
-        df[col] = [list(v) if v is not None else [] for v in df[col]]
-        df[f"{col}_noms"] = [" ; ".join(names.get(c, c) for c in v) or None for v in df[col]]
-    df["montant_eur"] = df.montant_eur.astype(float)
-    return df[cols]
+        df = df[[filiere in f for f in df.filieres]]
+    return df.reset_index(drop=True)
 
 
 def plan_labels(snap: Snapshot) -> dict[str, str]:
-    """Names of the codes an action refers to: EPCI SIREN and '05' -> short name, filière code -> label."""
-    rows = snap.rows("""SELECT code, nom_court FROM ref_territoires WHERE niveau IN ('epci', 'departement')
-                        UNION ALL SELECT groupe_code, libelle FROM ref_groupes WHERE groupement = 'filiere_coeur'""")
-    return dict(rows)
+    """Names of the codes an action refers to: EPCI SIREN and the whole territory -> short name, filière code -> label."""
+    from . import suivi
+
+    return suivi.labels(snap)
 
 
 def plan_binomes(snap: Snapshot) -> pd.DataFrame:
     """The binômes élu-industriel, one row per EPCI in the workbook's order (blank: not yet named)."""
-    if not _has_table(snap, "plan_binomes"):
-        return pd.DataFrame(columns=["code", "epci", "elu", "industriel"])
-    return snap.df("""SELECT b.epci_siren AS code, e.nom_court AS epci, b.elu, b.industriel
-                      FROM plan_binomes b JOIN ref_epci e ON e.siren = b.epci_siren ORDER BY b.ligne""")
+    from . import suivi
+
+    return suivi.binomes(snap)
 
 
 def plan_axes(snap: Snapshot) -> pd.DataFrame:
     """The axes present in the plan (number, label), in order."""
-    if not _has_table(snap, "plan_actions"):
-        return pd.DataFrame(columns=["axe_num", "axe"])
-    return snap.df("SELECT axe_num, min(axe) AS axe FROM plan_actions GROUP BY axe_num ORDER BY axe_num")
+    df = plan_actions(snap)
+    return df.groupby("axe_num", as_index=False).axe.min().sort_values("axe_num").reset_index(drop=True)

@@ -83,7 +83,7 @@ def get(name: str, niveau: str = "epci", annee: int | None = None, annees: list[
         territoires: list[str] | None = None, definition: str = "coeur", annee_base: int | None = None) -> pd.DataFrame:
     """query.get, cached; without `territoires`, the territory's perimeter at that level (a national
     warehouse holds 1 253 EPCIs: a page reads only what it shows)."""
-    if territoires is None:
+    if territoires is None and niveau in query.NIVEAUX:  # (foncier indicators by site: every site of the warehouse)
         territoires = perimeter(niveau)
     return _cached_get(snapshot().version, name, niveau, annee, tuple(annees) if annees else None,
                        tuple(territoires) if territoires else None, definition, annee_base)
@@ -127,9 +127,16 @@ def _cached_plan(version: str, axes, statuts, territoire, filiere) -> pd.DataFra
                               territoire, filiere)
 
 
+def plan_version() -> str:
+    """The data version and the plan store's revision: an edit in the app shows at the next run."""
+    from . import suivi
+
+    return f"{snapshot().version}:{suivi.revision(snapshot())}"
+
+
 def plan_actions(axes: list[int] | None = None, statuts: list[str] | None = None, territoire: str | None = None,
                  filiere: str | None = None) -> pd.DataFrame:
-    return _cached_plan(snapshot().version, tuple(axes) if axes else None, tuple(statuts) if statuts else None,
+    return _cached_plan(plan_version(), tuple(axes) if axes else None, tuple(statuts) if statuts else None,
                         territoire, filiere)
 
 
@@ -139,7 +146,7 @@ def _cached_binomes(version: str) -> pd.DataFrame:
 
 
 def plan_binomes() -> pd.DataFrame:
-    return _cached_binomes(snapshot().version)
+    return _cached_binomes(plan_version())
 
 
 @st.cache_data(ttl=3600, max_entries=8, show_spinner=False)
@@ -330,10 +337,12 @@ def export_selection(page: str | None = None):
     if page == "chiffre_affaires" and st.session_state.get("ca_fin"):
         annee, annee_base = int(st.session_state["ca_fin"]), st.session_state.get("ca_debut")
     mesure = st.session_state.get("mesure")
+    refs = st.session_state.get("refs")
     return Selection(epcis=tuple(chosen) if len(chosen) >= 1 else None, annee=annee, focus=code,
                      annee_base=int(annee_base) if annee_base else None,
                      filiere_mesure=mesure if mesure in FILIERE_MEASURES else "etablissements_filiere",
-                     definition=st.session_state.get("definition") or "coeur")
+                     definition=st.session_state.get("definition") or "coeur",
+                     refs=tuple(refs) if refs is not None else None)
 
 
 def _template():
@@ -456,3 +465,97 @@ def _select_from_map(event, key: str) -> None:
     if clicked[0] != st.session_state.get("territoire"):
         st.session_state[_PENDING_TERRITORY] = clicked[0]
         st.rerun()
+
+
+# --- foncier économique (CNIG inventories of economic zones) ---------------------------------------
+
+@st.cache_data(ttl=3600, max_entries=64, show_spinner=False)
+def _cached_sites(version: str, territoires, niveau: str) -> pd.DataFrame:
+    from . import foncier_query
+    return foncier_query.sites(snapshot(), list(territoires) if territoires is not None else None, niveau)
+
+
+def foncier_sites(territoires: list[str] | None = None, niveau: str = "epci") -> pd.DataFrame:
+    """The inventory's sites of those territories (default: the perimeter's EPCIs), one row each."""
+    if territoires is None:
+        territoires = perimeter("epci")
+    return _cached_sites(snapshot().version, tuple(territoires), niveau)
+
+
+# --- findings (indicators/content): one object, rendered here, on the slide and in the annex -----------
+
+@st.cache_data(ttl=3600, max_entries=256, show_spinner=False)
+def _cached_findings(version: str, selection, page: str) -> list:
+    from .content import context, pages
+    from .content.accueil import build as accueil
+
+    ctx = context(snapshot(), selection)
+    return accueil(ctx) if page == "accueil" else pages.build(ctx, page)
+
+
+def findings(page: str) -> list:
+    """The findings of a page for the current selection (sidebar territory and year, page widgets)."""
+    return _cached_findings(snapshot().version, export_selection(page), page)
+
+
+def content_context(page: str | None = None):
+    from .content import context
+    return context(snapshot(), export_selection(page))
+
+
+def _finding_caption(f) -> str:
+    parts = [f.source] if f.source else []
+    parts += list(f.notes)
+    if f.definition:
+        parts.append(f.definition)
+    text = " ".join(p if p.endswith(".") else p + "." for p in parts)
+    return text + (f" · **{DEMO_LABEL}**" if f.demo else "")
+
+
+def _figures(f) -> None:
+    from .content import shown
+    t = f.table
+    figs = t[t.usage == "chiffre"]
+    shares = f.extra.get("shares", {})
+    cols = st.columns(4)
+    for i, r in enumerate(figs.itertuples()):
+        with cols[i % 4]:
+            year = "" if pd.isna(r.annee) else (f" ({int(r.annee_base)} → {int(r.annee)})" if pd.notna(r.annee_base)
+                                                 else f" ({int(r.annee)})")
+            st.metric(f"{r.indicateur}{year}", shown(r.valeur, r.kind, r.statut), help=(r.note or None),
+                      delta_color="off")
+            if r.indicateur in shares:
+                st.caption(f"{fmt.percent(shares[r.indicateur], 0)} {f.extra.get('home') or 'de la référence'}")
+            elif r.statut == "absent" and r.note:
+                st.caption(r.note)
+
+
+def show(f, key: str | None = None) -> None:
+    """A finding as a page block: title, sentence, chart (or figures, or table), source line and notes,
+    the table behind it with a CSV download."""
+    from .content import people_table
+
+    key = key or f.key
+    st.subheader(f.titre)
+    if f.key == "chiffres_cles":
+        _figures(f)
+    if f.phrase:
+        st.markdown(f.phrase.replace("$", "\\$"))
+    fig = charts.figure(f)
+    if fig is not None:
+        st.plotly_chart(fig, key=f"fig_{key}", config={"displaylogo": False, "locale": "fr"})
+    if "display" in f.extra:
+        disp = f.extra["display"]
+        mark = f.extra.get("highlight")
+        if mark is not None and mark in disp.index:     # the chosen territory stands out, as in the charts
+            disp = disp.style.apply(lambda row: ["font-weight: bold; background-color: #e6e3f3" if row.name == mark
+                                                 else "" for _ in row], axis=1)
+        st.dataframe(disp, width="stretch", hide_index=f.extra["display"].index.name is None)
+    if f.source or f.notes:
+        st.caption(_finding_caption(f))
+    if len(f.table):
+        with st.expander("Tableau et téléchargement"):
+            people = people_table(f.table)
+            st.dataframe(people, hide_index=True)
+            st.download_button("Télécharger le tableau (CSV)", data=to_csv_bytes(people),
+                               file_name=f"{_file_name(f.titre)}.csv", mime="text/csv", key=f"csv_{key}")

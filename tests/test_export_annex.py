@@ -14,6 +14,7 @@ from indicators import query
 from indicators.db import get_warehouse
 from indicators.export import annex, slides
 from indicators.export.deck import build_deck
+from indicators.content import ChartSpec
 from indicators.export.slides import KINDS, Selection, Slide
 from indicators.export.tables import to_csv_bytes
 
@@ -48,7 +49,7 @@ def _records(ws) -> list[dict]:
 
 
 def test_one_sheet_per_slide_plus_sources(workbook, content):
-    expected = [s.sheet for s in content if s.key != "titre"]
+    expected = [s.sheet for s in content if s.key not in ("titre", "depuis_comite")]
     assert workbook.sheetnames == expected
     assert workbook.sheetnames[-1] == "Sources"
 
@@ -70,7 +71,7 @@ def test_annex_numbers_are_the_deck_numbers(snap, workbook, content):
             continue
         deck_values = chart_table([sh for sh in prs.slides[keys.index(s.key)].shapes if sh.has_chart][0].chart)
         recs = [r for r in _records(workbook[s.sheet]) if r["Usage"] == "graphique"]
-        cat_col, ser_col = s.extra["cat"], s.extra["series"]
+        cat_col, ser_col = s.spec.cat, s.spec.series
         header = {"territoire": "Territoire", "categorie": "Catégorie", "indicateur": "Indicateur", "annee": "Année"}
         assert len(recs) == len(deck_values), s.key
         for r in recs:
@@ -81,7 +82,7 @@ def test_annex_numbers_are_the_deck_numbers(snap, workbook, content):
 def test_key_figures_sheet_matches_the_tiles(snap, workbook):
     prs = Presentation(io.BytesIO(build_deck(snap, SEL, keys=["chiffres_cles"])))
     text = " ".join(sh.text_frame.text for sh in prs.slides[0].shapes if sh.has_text_frame)
-    recs = _records(workbook["Chiffres clés"])
+    recs = [r for r in _records(workbook["Chiffres clés"]) if r["Usage"] == "chiffre clé"]
     assert len(recs) == 8
     for r in recs:
         kind = {"M€": "eur", "km²": "km2"}.get(r["Unité"]) or ("count" if not r["Unité"] else None)
@@ -120,7 +121,7 @@ def test_formula_like_text_is_neutralised_in_xlsx_and_csv():
                           "indicateur": evil, "valeur": [1.0, None, 2.0, 3.0, 4.0, 5.0], "kind": "count",
                           "statut": ["ok", "secret", "ok", "ok", "ok", "ok"], "note": evil, "source": evil,
                           "demo": False, "usage": "graphique"})
-    s = Slide("industrie", "=1+2", "+phrase", table, chart="bar", source="-source", notes=["@note"])
+    s = Slide("industrie", "=1+2", "+phrase", table, ChartSpec("bar"), source="-source", notes=["@note"])
     wb = openpyxl.load_workbook(io.BytesIO(annex.render([s])))
     ws = wb.worksheets[0]
     # openpyxl leaves XML's escaped carriage return as "_x000D_" (Excel shows a carriage return)
@@ -145,5 +146,6 @@ def test_command_line_annex(wh, tmp_path):
     out = tmp_path / "annexe.xlsx"
     assert main(["annex", "--out", str(out), "--warehouse", str(wh), "--epci", "200067825", "240500439"]) == 0
     wb = openpyxl.load_workbook(out)
-    terr = {r["Territoire"] for r in _records(wb["Industrie"]) if r["Usage"] == "graphique"}
-    assert terr == {"Gap-Tallard-Durance", "Briançonnais", "Hautes-Alpes"}
+    # The chosen EPCIs are the Comparer sheet's; the other sheets show the territory's EPCIs, as the pages do.
+    terr = {r["Territoire"] for r in _records(wb["Comparer les EPCI"])}
+    assert terr == {"Gap-Tallard-Durance", "Briançonnais", "TI Hautes-Alpes", "Hautes-Alpes"}

@@ -19,9 +19,9 @@ from indicators.export import slides
 from indicators.export.deck import build_deck
 from indicators.export.slides import Selection
 
-EXPECTED = ["titre", "chiffres_cles", "ca_croissance", "ca_secteurs", "ca_repartition", "industrie", "filieres",
-            "comparer", "carte", "sources"]
-CHART_TYPES = {"ca_croissance": XL_CHART_TYPE.BAR_CLUSTERED, "ca_secteurs": XL_CHART_TYPE.LINE_MARKERS,
+EXPECTED = slides.ORDER      # the title, every page's findings in page order, the map, the sources
+CHART_TYPES = {"ca_croissance": XL_CHART_TYPE.BAR_CLUSTERED, "ca_taux": XL_CHART_TYPE.BAR_CLUSTERED,
+               "ca_secteurs": XL_CHART_TYPE.LINE_MARKERS, "industrie_evolution": XL_CHART_TYPE.LINE_MARKERS,
                "ca_repartition": XL_CHART_TYPE.PIE, "industrie": XL_CHART_TYPE.BAR_CLUSTERED,
                "filieres": XL_CHART_TYPE.BAR_STACKED}
 
@@ -92,19 +92,20 @@ def test_chart_numbers_are_the_warehouse_numbers(deck, snap, content, wh):
     # Industrial share by EPCI (+ references), read back from the chart.
     data = chart_table(_chart(by_key["industrie"][0]))
     year = query.latest_year(snap, "part_industrie_effectifs", "epci")
-    expected = query.get(snap, "part_industrie_effectifs", "epci", annee=year)
-    assert len(expected) == 9
+    expected = query.get(snap, "part_industrie_effectifs", "epci", annee=year, territoires=query.perimeter(snap, "epci"))
+    assert len(expected) == len(query.perimeter(snap, "epci"))
     for r in expected.itertuples():
         got = data[(r.nom_court, "Part de l'industrie dans l'emploi salarié")]
         assert got == pytest.approx(round(r.valeur, 3)), r.nom_court
-    # Turnover by sector of the département, straight from the mart (SQL on the DuckDB file).
+    # Turnover by sector of the TI (the default selection), straight from the mart (SQL on the DuckDB file).
+    ti = query.perimeter(snap, "ti")[0]
     data = chart_table(_chart(by_key["ca_secteurs"][0]))
     con = duckdb.connect(str(wh), read_only=True)
     try:
         rows = con.execute("""SELECT m.annee, g.libelle, m.valeur FROM mart m
                               JOIN ref_groupes g ON g.groupement = m.groupement AND g.groupe_code = m.groupe_code
-                              WHERE m.mesure = 'ca_eur' AND m.groupement = 'secteur' AND m.niveau = 'departement'
-                                AND m.code = '05'""").fetchall()
+                              WHERE m.mesure = 'ca_eur' AND m.groupement = 'secteur' AND m.niveau = 'ti'
+                                AND m.code = ?""", [ti]).fetchall()
     finally:
         con.close()
     assert len(rows) >= 20
@@ -119,20 +120,21 @@ def test_chart_numbers_are_the_warehouse_numbers(deck, snap, content, wh):
     # Filières: establishments by EPCI x filière.
     data = chart_table(_chart(by_key["filieres"][0]))
     year = query.latest_year(snap, "etablissements_filiere", "epci")
-    for r in query.get(snap, "etablissements_filiere", "epci", annee=year).itertuples():
+    for r in query.get(snap, "etablissements_filiere", "epci", annee=year, territoires=query.perimeter(snap, "epci")).itertuples():
         assert data[(r.nom_court, r.filiere)] == pytest.approx(r.valeur)
 
 
 def test_key_figures_and_comparison_show_the_warehouse_values(deck, snap, content):
     by_key = _by_key(deck, content)
     text = " ".join(_texts(by_key["chiffres_cles"][0]))
-    pop = query.get(snap, "population", "departement")
+    pop = query.get(snap, "population", "ti", territoires=query.perimeter(snap, "ti"))
     assert slides.shown(pop.valeur.iat[0], "count") in text
     table = [sh for sh in by_key["comparer"][0].shapes if sh.has_table][0].table
-    assert len(table.rows) == 1 + 9 + 1          # header, 9 EPCIs, the département
+    n = len(query.perimeter(snap, "epci"))
+    assert len(table.rows) == 1 + n + 2          # header, the EPCIs, the TI and its département
     cells = {table.cell(i, 0).text.removeprefix("■ "): table.cell(i, 1).text for i in range(1, len(table.rows))}
     year = query.latest_year(snap, "population", "epci")
-    for r in query.get(snap, "population", "epci", annee=year).itertuples():
+    for r in query.get(snap, "population", "epci", annee=year, territoires=query.perimeter(snap, "epci")).itertuples():
         assert cells[r.nom_court].startswith(slides.shown(r.valeur, "count")), r.nom_court
 
 
@@ -140,11 +142,11 @@ def test_every_chart_slide_names_its_source_and_vintage(deck, snap, content):
     by_key = _by_key(deck, content)
     for key in [*CHART_TYPES, "chiffres_cles", "comparer"]:
         texts = _texts(by_key[key][0])
-        src = [t for t in texts if "Source : " in t]
+        src = [t for t in texts if re.search("Source\u202f: ", t)]
         assert src, f"{key}: no source line"
         assert re.search(r"années? (de )?\d{4}", src[0]), f"{key}: no vintage in {src[0]!r}"
         notes = by_key[key][0].notes_slide.notes_text_frame.text
-        assert "Source : " in notes
+        assert "Source\u202f: " in notes
 
 
 def test_secret_cells_are_empty_and_marked_never_zero(secret_deck, snap):
@@ -190,10 +192,10 @@ def test_no_firm_level_value_in_the_deck(secret_deck, wh):
 def test_one_page_deck_and_single_epci_focus(snap):
     gap = "200067825"
     prs = Presentation(io.BytesIO(build_deck(snap, Selection(epcis=(gap,)), keys=slides.PAGE_SLIDES["chiffre_affaires"])))
-    assert len(prs.slides) == 3
-    data = chart_table(_chart(prs.slides[0]))
+    assert len(prs.slides) == 4
+    data = chart_table(_chart(prs.slides[1]))
     series = {s for _, s in data}
-    assert series == {"Gap-Tallard-Durance", "Hautes-Alpes"}
+    assert series == {"Gap-Tallard-Durance", "TI Hautes-Alpes"}
 
 
 def test_template_layouts_and_size_are_used(snap, tmp_path):
@@ -250,9 +252,28 @@ def test_command_line_deck(wh, tmp_path, capsys):
     assert main(["deck", "--out", str(out), "--warehouse", str(wh), "--epci", "200067825", "240500439",
                  "--annee", "2021"]) == 0
     prs = Presentation(str(out))
-    assert len(prs.slides) == len(EXPECTED)
+    # an indicator without data up to 2021 has no Comparer slide: the deck has exactly the findings of that selection
+    sel = Selection(epcis=("200067825", "240500439"), annee=2021)
+    assert len(prs.slides) == len(slides.build(get_warehouse(wh).snapshot(), sel))
     assert "2021" in " ".join(_texts(prs.slides[1]))
     bad = tmp_path / "refus.pptx"
     assert main(["deck", "--out", str(bad), "--warehouse", str(wh), "--epci", "999"]) == 2
     assert "EPCI inconnu" in capsys.readouterr().err
     assert not bad.exists()
+
+
+def test_native_chart_labels_and_axes_are_french(deck, content):
+    """Data labels are French text (« 3,7 % », « 1 800,0 M€ »), axes use literal U+202F and U+2212: what
+    PowerPoint shows does not depend on the reader's locale."""
+    by_key = _by_key(deck, content)
+    chart = _chart(by_key["industrie"][0])
+    labels = [pt.data_label.text_frame.text for ser in chart.plots[0].series
+              for pt in (ser.points[i] for i in range(len(list(ser.values))))
+              if pt.data_label.has_text_frame]
+    assert labels and all(re.fullmatch(r"\d+,\d\u202f%|s|–", t) for t in labels), labels
+    line = _chart(by_key["ca_secteurs"][0])
+    assert "\u202f" in line.value_axis.tick_labels.number_format and "," not in line.value_axis.tick_labels.number_format
+    growth = _chart(by_key["ca_croissance"][0])
+    texts = [pt.data_label.text_frame.text for ser in growth.plots[0].series
+             for pt in (ser.points[i] for i in range(len(list(ser.values)))) if pt.data_label.has_text_frame]
+    assert any(t.startswith("+") and t.endswith("\u202fM€") for t in texts), texts

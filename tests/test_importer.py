@@ -157,7 +157,7 @@ def test_a_refused_file_leaves_the_warehouse_byte_identical_and_is_logged(wareho
 
 
 def test_check_confirm_load_then_the_app_reads_the_new_warehouse(warehouse, demo_warehouse, use_warehouse):
-    source = ROOT / "data" / "demo" / "base_cc_comparateur_2025_demo.csv"   # written by the demo build
+    source = ROOT / "data" / "default" / "base_cc_comparateur_2022_extrait.csv"   # embedded open data
     data = source.read_bytes()
     use_warehouse(warehouse)
     old = version(warehouse)

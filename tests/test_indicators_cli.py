@@ -28,15 +28,16 @@ def test_list_names_every_indicator():
         assert name in out.stdout
 
 
-def test_population_by_commune_lists_the_162_communes_and_flags_outside_members(reference_warehouse):
+def test_population_by_commune_lists_the_tis_communes_and_flags_outside_members(reference_warehouse):
     out = _run("show", "population", "--niveau", "commune", "--format", "csv", "--warehouse", str(reference_warehouse))
     assert out.returncode == 0, out.stderr
     rows = _csv(out.stdout)
     assert {"code", "nom", "niveau", "annee", "valeur", "statut", "source"} <= set(rows[0])
     inside = [r for r in rows if r["hors_departement"] == "False"]
     outside = [r for r in rows if r["hors_departement"] == "True"]
-    assert len(inside) == 162 and all(r["code"].startswith("05") for r in inside)
-    assert len(outside) == 29 and all(r["code"][:2] in ("04", "26") for r in outside)
+    # The 131 communes of the TI (by default the command shows the perimeter): 126 in 05, 5 in 04.
+    assert len(inside) == 126 and all(r["code"].startswith("05") for r in inside)
+    assert len(outside) == 5 and all(r["code"][:2] == "04" for r in outside)
     assert all(r["statut"] == "ok" and r["valeur"] for r in rows)
 
 
@@ -45,7 +46,10 @@ def test_population_by_epci_sums_member_communes(reference_warehouse):
 
     out = _run("show", "population", "--niveau", "epci", "--format", "csv", "--warehouse", str(reference_warehouse))
     rows = _csv(out.stdout)
-    assert len(rows) == 9
+    assert len(rows) == 8
+    everything = _csv(_run("show", "population", "--niveau", "epci", "--format", "csv", "--tous",
+                           "--warehouse", str(reference_warehouse)).stdout)
+    assert len(everything) > 9 and {r["code"] for r in rows} < {r["code"] for r in everything}
     con = duckdb.connect(str(reference_warehouse), read_only=True)
     expected = dict(con.execute("SELECT epci_siren, sum(population) FROM ref_communes GROUP BY 1").fetchall())
     con.close()
@@ -61,11 +65,12 @@ def test_absent_values_are_empty_never_zero(reference_warehouse):
     assert "charger" in rows[0]["note"]
 
 
-def test_secteur_column_and_demo_source(demo_warehouse):
+def test_secteur_column_and_real_source(demo_warehouse):
     out = _run("show", "etablissements_secteur", "--niveau", "departement", "--format", "csv", "--warehouse", str(demo_warehouse))
     rows = _csv(out.stdout)
     assert {r["secteur_code"] for r in rows} == {"AZ", "BE", "FZ", "GU", "OQ"}
-    assert all("démonstration" in r["source"] for r in rows)
+    # Establishments come from the embedded real extract of the base comparateur, not from demo data.
+    assert all("INSEE" in r["source"] and "démonstration" not in r["source"] for r in rows)
 
 
 def test_unknown_indicator_is_a_french_error(demo_warehouse):
@@ -85,10 +90,10 @@ def test_show_serves_every_catalogue_indicator_with_the_pages_numbers(demo_wareh
 
     snap = get_warehouse(demo_warehouse).snapshot()
     for name in CATALOG:
-        for niveau in ("epci", "departement"):
+        for niveau in ("epci", "ti", "departement"):
             assert main(["show", name, "--niveau", niveau, "--format", "csv", "--warehouse", str(demo_warehouse)]) == 0
             rows = _csv(capsys.readouterr().out)
-            expected = query.get(snap, name, niveau=niveau)
+            expected = query.get(snap, name, niveau=niveau, territoires=query.perimeter(snap, niveau))
             assert len(rows) == len(expected), (name, niveau)
             for row, exp in zip(rows, expected.itertuples()):
                 assert row["code"] == exp.code and row["statut"] == exp.statut, (name, niveau)

@@ -45,7 +45,6 @@ def _shapes(con, niveau, partie="entier") -> dict:
 def test_every_reference_commune_has_a_contour(con):
     communes = {r[0] for r in con.execute("SELECT code FROM ref_communes").fetchall()}
     contours = _shapes(con, "commune")
-    assert len(communes) == 191
     assert set(contours) == communes
     for code, g in contours.items():
         assert g.is_valid and not g.is_empty and g.geom_type in ("Polygon", "MultiPolygon"), code
@@ -61,16 +60,19 @@ def test_epci_outlines_are_the_union_of_their_communes(con):
     members = {}
     for code, epci, dep in con.execute("SELECT code, epci_siren, departement FROM ref_communes").fetchall():
         members.setdefault(epci, []).append((code, dep))
-    epci, inside, outside = _shapes(con, "epci"), _shapes(con, "epci", "dans_05"), _shapes(con, "epci", "hors_05")
-    assert len(epci) == 9 and set(epci) == set(members) == set(inside)
-    assert len(outside) == 4   # the four EPCIs reaching into 04 and 26
+    epci, inside, outside = _shapes(con, "epci"), _shapes(con, "epci", "dans_reference"), _shapes(con, "epci", "hors_reference")
+    assert set(epci) == set(members)
+    assert set(inside) == {e for e, codes in members.items() if any(d == "05" for _, d in codes)} and len(inside) == 9
+    # the four EPCIs of 05 reaching into 04 and 26, and the EPCIs of the other départements held
+    assert set(outside) == {e for e, codes in members.items() if any(d != "05" for _, d in codes)}
+    assert len(set(inside) & set(outside)) == 4
     for siren, codes in members.items():
         union = shapely.union_all([communes[c] for c, _ in codes])
         total = sum(communes[c].area for c, _ in codes)
         assert epci[siren].area == pytest.approx(union.area, rel=1e-4), siren
         assert epci[siren].area == pytest.approx(total, rel=1e-4), siren
         assert epci[siren].symmetric_difference(union).area / union.area < 1e-4, siren
-        parts = inside[siren].area + (outside[siren].area if siren in outside else 0.0)
+        parts = inside.get(siren, shapely.Polygon()).area + (outside[siren].area if siren in outside else 0.0)
         assert parts == pytest.approx(epci[siren].area, rel=1e-4), siren
         assert (siren in outside) == any(dep != "05" for _, dep in codes)
     dep = _shapes(con, "departement")["05"]
@@ -101,8 +103,9 @@ def test_contours_of_an_older_vintage_are_mapped_through_commune_changes(con):
 
 def test_communes_without_contour_are_named(con):
     communes = {c: (d, e) for c, d, e in con.execute("SELECT code, departement, epci_siren FROM ref_communes").fetchall()}
-    ref = Path(geo.CONTOURS_FILE)
-    rows = geo.build_rows(_features(ref, drop={"05061"}), communes, {})
+    features = [f for f in geo.read_features({d for d, _ in communes.values()}) if f["properties"]["code"] != "05061"]
+    communes = {c: (d, e, False) for c, (d, e) in communes.items()}
+    rows = geo.build_rows(features, communes, {})
     drawn = {r[1] for r in rows if r[0] == "commune"}
     assert set(communes) - drawn == {"05061"}
 
@@ -143,21 +146,22 @@ def test_diverging_classes_centre_on_the_departement_value():
     assert c.labels[-1].endswith("et plus")
 
 
-def test_commune_map_draws_every_commune_and_the_nine_epci(snap, con):
+def test_commune_map_draws_every_commune_and_the_eight_epci(snap, con):
     fig, df = maps.map_figure(snap, "population", "commune", selection="200067452")
     locs = [loc for t in fig.data if t.type == "choropleth" for loc in t.locations]
-    assert sorted(locs) == sorted(r[0] for r in con.execute("SELECT code FROM ref_communes").fetchall())
-    assert len(df) == 191 and df.dessinee.all() and df.valeur.notna().all()
-    # outside communes faded; every figure trace is drawable offline (no tiles, no base map)
+    members = "SELECT code FROM ref_territoires WHERE niveau = 'commune' AND role = 'membre'"
+    assert sorted(locs) == sorted(r[0] for r in con.execute(members).fetchall())
+    assert len(df) == 131 and df.dessinee.all() and df.valeur.notna().all()
+    # member communes outside the reference département faded; every figure trace is drawable offline
     opac = {loc: o for t in fig.data if t.type == "choropleth" for loc, o in zip(t.locations, t.marker.opacity)}
-    outside = {r[0] for r in con.execute("SELECT code FROM ref_communes WHERE departement <> '05'").fetchall()}
-    assert {c for c, o in opac.items() if o < 1} == outside and len(outside) == 29
+    outside = {r[0] for r in con.execute(f"SELECT code FROM ref_communes WHERE hors_departement AND code IN ({members})").fetchall()}
+    assert {c for c, o in opac.items() if o < 1} == outside and len(outside) == 5
     assert {t.type for t in fig.data} <= {"choropleth", "scattergeo"}
     assert fig.layout.geo.visible is False and maps.PLOTLY_CONFIG["topojsonURL"].startswith("data:")
     labels = [t for t in fig.data if t.type == "scattergeo" and t.mode == "text"][0]
-    assert len(labels.text) == 9
+    assert len(labels.text) == 8
     names = {t.name for t in fig.data if t.name}
-    assert {"EPCI sélectionné", "Limite des Hautes-Alpes", "Limite d'EPCI"} <= names
+    assert {"EPCI sélectionné", "Limite de département (Hautes-Alpes)", "Limite d'EPCI"} <= names
     # hover: name, value, statut, source
     gap = df.index[df.code == "05061"][0]
     hover = [h for t in fig.data if t.type == "choropleth" for loc, h in zip(t.locations, t.hovertext) if loc == "05061"][0]
@@ -169,12 +173,12 @@ def test_commune_map_draws_every_commune_and_the_nine_epci(snap, con):
 def test_epci_map_and_absent_values(snap):
     fig, df = maps.map_figure(snap, "population", "epci")
     locs = [loc for t in fig.data if t.type == "choropleth" for loc in t.locations]
-    assert len([l for l in locs if ":" not in l]) == 9 and len([l for l in locs if l.endswith(":hors")]) == 4
+    assert len([l for l in locs if ":" not in l]) == 8 and len([l for l in locs if l.endswith(":hors")]) == 3
     assert all(isinstance(t.customdata[0], str) and len(t.customdata[0]) == 9 for t in fig.data if t.type == "choropleth")
     # an indicator with no loaded file: every EPCI absent, drawn grey with its meaning in the legend
     fig, df = maps.map_figure(snap, "ca_total", "epci")
     assert (df.statut == "absent").all() and df.valeur.isna().all()
-    assert [t.name for t in fig.data if t.type == "choropleth"] == ["– : aucune donnée (9)"]
+    assert [t.name for t in fig.data if t.type == "choropleth"] == ["– : aucune donnée (8)"]
 
 
 def test_secret_cells_are_hatched():

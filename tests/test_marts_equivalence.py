@@ -218,8 +218,7 @@ def test_incremental_mart_equals_full_rebuild(warehouse, tmp_path, monkeypatch):
     monkeypatch.setattr(load, "build_marts", lambda con, mesures=None: (calls.append(mesures), real(con, mesures))[1])
     for path in [*files, _urssaf_2025(tmp_path)]:
         load.load([path], warehouse, progress=quiet)
-    assert calls == [frozenset({"population", "emplois", "emplois_salaries", "superficie_km2", "etablissements"}),
-                     frozenset({"etablissements_employeurs", "effectifs_salaries"}), frozenset(marts.FIRM_MEASURES),
+    assert calls == [frozenset({"etablissements_employeurs", "effectifs_salaries"}), frozenset(marts.FIRM_MEASURES),
                      frozenset({"etablissements_employeurs", "effectifs_salaries"})]
     full = tmp_path / "full.duckdb"
     shutil.copyfile(warehouse, full)
@@ -244,7 +243,7 @@ def test_mart_of_another_format_is_rebuilt_in_full(warehouse, monkeypatch):
     con.execute("DELETE FROM meta WHERE cle = 'mart_format'")
     con.execute("INSERT INTO mart SELECT * REPLACE ('a88' AS groupement) FROM mart LIMIT 5")
     con.close()
-    load.load([demo.ensure(load.DEMO_DIR, quiet)[1]], warehouse, progress=quiet)
+    load.load([demo.ensure(load.DEMO_DIR, quiet)[0]], warehouse, progress=quiet)
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         assert con.execute("SELECT count(*) FROM mart WHERE groupement = 'a88'").fetchall() == [(0,)]

@@ -51,34 +51,43 @@ def test_page_renders_without_demo_data(page, reference_warehouse, use_warehouse
     at = open_page(page)
     assert at.title
     if page in ("chiffre_affaires", "industrie", "filieres"):
-        assert any("aucune donnée" in i.value.lower() for i in at.info), "la page doit dire quoi charger"
+        text = " ".join([i.value for i in at.info] + [m.value for m in at.markdown]).lower()
+        assert "aucune donnée" in text, "la page doit dire quoi charger"
 
 
 def test_chiffres_cles_shows_4772_and_12_percent_from_the_warehouse(demo_warehouse, use_warehouse, snap):
     use_warehouse(demo_warehouse)
     at = open_page("chiffres_cles")
     metrics = {m.label: m.value for m in at.metric}
-    ca = query.get(snap, "ca_total", "departement", annee=2022, territoires=["05"]).valeur.iat[0]
-    rate = query.get(snap, "taux_croissance_ca", "departement", annee=2022, territoires=["05"]).valeur.iat[0]
-    assert metrics["Chiffre d'affaires 2022"] == fmt.euros(ca) == f"4{fmt.NBSP}772{fmt.NBSP}M€"
-    assert metrics["Évolution sur un an"] == fmt.growth(rate) == f"+12{fmt.NBSP}%"
-    assert metrics["TPE et PME marchandes 2022"] == f"14{fmt.NBSP}866"
-    assert metrics["Hébergement-restauration"] == f"+74{fmt.NBSP}%"
+    # The chosen territory (by default the TI) in key figures
+    home = query.perimeter(snap, "ti")
+    ca = query.get(snap, "ca_total", "ti", annee=2022, territoires=home).valeur.iat[0]
+    rate = query.get(snap, "taux_croissance_ca", "ti", annee=2022, territoires=home).valeur.iat[0]
+    tpe = query.get(snap, "entreprises_tpe_pme", "ti", annee=2022, territoires=home).valeur.iat[0]
+    assert metrics["Chiffre d'affaires (2022)"] == f"{fmt.number(round(ca / 1e6))}{fmt.NBSP}M€"
+    assert metrics["Évolution du CA sur un an (2021 → 2022)"] == f"+{fmt.number(rate * 100, 1)}{fmt.NBSP}%"
+    assert metrics["TPE et PME marchandes (2022)"] == fmt.number(tpe)
+    # The candidature's figures beside the same figures recomputed for its territory and year, with the reason.
+    table = next(d.value for d in at.dataframe if "Chiffre" in d.value.columns)
+    gap = table[table["Chiffre"].str.startswith("Population de Gap")].iloc[0]
     pop = query.get(snap, "population", "commune", territoires=["05061"]).valeur.iat[0]
-    assert metrics["Gap (préfecture)"] == fmt.number(pop)
-    # The published value is shown beside a recomputed one that differs, with the reason.
-    assert any("Candidature : **41 659 habitants**" in c.value for c in at.caption)
+    assert gap["Candidature"] == f"41{fmt.NBSP}659{fmt.NBSP}habitants" and gap["Recalculé"].startswith(fmt.number(pop))
+    assert gap["Écart"].startswith("année")
+    part = table[table["Chiffre"] == "Part des entreprises industrielles"].iloc[0]
+    assert part["Écart"] == "écart non expliqué"
+    ca = table[table["Chiffre"] == "Chiffre d'affaires"].iloc[0]    # the candidature's own territory and year
+    assert ca["Recalculé"] == ca["Candidature"] == f"4{fmt.NBSP}772{fmt.NBSP}M€" and ca["Écart"].startswith("identique")
 
 
 def test_industrie_chart_values_are_the_warehouse_values(demo_warehouse, use_warehouse, snap):
     use_warehouse(demo_warehouse)
     at = open_page("industrie")
-    fig = figures(at)[0]
+    fig = figures(at)[1]
     bars = fig["data"][0]
-    expected = query.get(snap, "part_industrie_etablissements", "epci")
+    expected = query.get(snap, "part_industrie_etablissements", "epci", territoires=query.perimeter(snap, "epci"))
     shown = dict(zip(arr(bars["y"]), arr(bars["x"])))
     for r in expected.itertuples():
-        assert shown[r.nom_court] == pytest.approx(r.valeur)
+        assert shown[r.nom_court] == pytest.approx(round(r.valeur, 3))   # as the slide and the annex show it
 
 
 def test_filieres_chart_values_are_the_warehouse_values(demo_warehouse, use_warehouse, snap):
@@ -87,7 +96,7 @@ def test_filieres_chart_values_are_the_warehouse_values(demo_warehouse, use_ware
     at.radio(key="definition").set_value("elargi")
     at.selectbox(key="mesure").set_value("effectifs_filiere")
     at.run()
-    expected = query.get(snap, "effectifs_filiere", "epci", definition="elargi")
+    expected = query.get(snap, "effectifs_filiere", "epci", definition="elargi", territoires=query.perimeter(snap, "epci"))
     traces = {t["name"]: dict(zip(arr(t["y"]), arr(t["x"]))) for t in figures(at)[0]["data"]}
     for r in expected.dropna(subset=["valeur"]).itertuples():
         assert traces[r.filiere][r.nom_court] == pytest.approx(r.valeur)
@@ -99,7 +108,8 @@ def test_comparer_table_has_the_chosen_epcis_and_ranks(demo_warehouse, use_wareh
     at.multiselect(key="epci").set_value(["200067452", "240500439"])
     at.run()
     table = at.dataframe[0].value
-    assert set(table.index) == {"Guillestrois-Queyras", "Briançonnais", "Hautes-Alpes"}
+    # The two EPCI, and by default the TI and its département as references.
+    assert set(table.index) == {"Guillestrois-Queyras", "Briançonnais", "TI Hautes-Alpes", "Hautes-Alpes"}
     pop = query.get(snap, "population", "epci", territoires=["240500439"]).valeur.iat[0]
     col = [c for c in table.columns if c.startswith("Population")][0]
     assert table.loc["Briançonnais", col].startswith(fmt.number(pop))
@@ -108,10 +118,18 @@ def test_comparer_table_has_the_chosen_epcis_and_ranks(demo_warehouse, use_wareh
 def test_chiffre_affaires_growth_chart_is_the_warehouse_growth(demo_warehouse, use_warehouse, snap):
     use_warehouse(demo_warehouse)
     at = open_page("chiffre_affaires")
-    bars = figures(at)[0]["data"][0]
+    bars = figures(at)[1]["data"][0]
     shown = dict(zip(arr(bars["y"]), arr(bars["x"])))
-    expected = query.get(snap, "taux_croissance_ca_secteur", "departement", annee=2022, territoires=["05"])
+    home = query.perimeter(snap, "ti")      # by default the whole TI, its latest year against the one before
+    expected = query.get(snap, "taux_croissance_ca_secteur", "ti", annee=2022, territoires=home)
     assert len(shown) == len(expected) == 5
     for r in expected.itertuples():
-        assert shown[r.secteur] == pytest.approx(r.valeur)
-    assert any("+12" in s.value for s in at.subheader)
+        assert shown[r.secteur] == pytest.approx(round(r.valeur, 3))
+    # The waterfall's contributions in M€, and the title's change in euros then rate
+    fall = figures(at)[0]["data"][0]
+    contrib = query.get(snap, "croissance_ca_secteur", "ti", annee=2022, territoires=home)
+    steps = dict(zip(arr(fall["x"]), arr(fall["y"])))
+    for r in contrib.itertuples():
+        assert steps[r.secteur] == pytest.approx(round(r.valeur / 1e6, 1))
+    total = query.get(snap, "taux_croissance_ca", "ti", annee=2022, territoires=home).valeur.iat[0]
+    assert any(f"M€ (+{fmt.number(total * 100, 1)}{fmt.NBSP}%)" in s.value for s in at.subheader)

@@ -31,12 +31,12 @@ def sha(path: Path) -> str:
 
 @pytest.fixture(scope="module")
 def base(tmp_path_factory) -> Path:
-    """Reference data + the committed plan (build) + the URSSAF demo file (filière figures)."""
+    """Reference data, the embedded extract and the committed plan (build) + the URSSAF demo file (filière figures)."""
     from etl import demo
 
     wh = tmp_path_factory.mktemp("plan") / "base.duckdb"
     reports = loader.build(wh, demo=False, progress=QUIET)
-    assert [r.kind for r in reports] == ["plan_actions"]
+    assert [r.kind for r in reports] == ["base_comparateur", "plan_actions"]
     urssaf = [f for f in demo.ensure(loader.DEMO_DIR, QUIET) if f.name.startswith("urssaf")]
     loader.load(urssaf, wh, progress=QUIET)
     return wh
@@ -170,7 +170,9 @@ def test_editing_the_workbook_updates_the_plan(wh, tmp_path):
     assert a.territoires == ["200067452", "200067825"]
     assert a.territoires_noms == "Guillestrois-Queyras ; Gap-Tallard-Durance"
     assert str(a.date_debut.date()) == "2024-03-01"
-    assert (actions.loc["1.1"].statut, actions.loc["1.1"].territoires) == ("réalisé", ["05"])
+    # « Hautes-Alpes » (an older workbook's words for the whole département) is the warehouse's territory: its TI.
+    ti = snap.rows("SELECT valeur FROM meta WHERE cle = 'territoire_code'")[0][0]
+    assert (actions.loc["1.1"].statut, actions.loc["1.1"].territoires) == ("réalisé", [ti])
     assert actions.loc["4.6"].montant_eur == 200_000.0 and actions.loc["4.6"].filieres == ["btp"]
     assert actions.drop(["3.1", "1.1", "4.6"]).montant_eur.isna().all()  # unknown stays unknown, never 0
     # Filters: an EPCI gets its actions and the département-wide ones.
@@ -240,10 +242,11 @@ def test_missing_required_column_and_not_a_workbook(tmp_path):
     [report] = loader.check([path], kind="plan_actions")
     assert report.statut == "refusé"
     assert any("colonne obligatoire absente : « Statut »" in p.message for p in report.problems)
+    # A CSV is read as an export of the plan (one sheet « Actions »): its missing column is named the same way.
     csv = tmp_path / "plan.csv"
     csv.write_text("N°;Axe;Intitulé de l'action;Statut\n1.1;Axe 1. X;Y;à lancer\n", encoding="utf-8")
     [report] = loader.check([csv])
-    assert report.statut == "refusé" and "format Excel (.xlsx)" in report.problems[0].message
+    assert report.statut == "refusé" and "colonne obligatoire absente : « Porteur(s) »" in report.problems[0].message
 
 
 # --- read side: figures next to each action, CLI, page ------------------------------------------
@@ -253,15 +256,17 @@ def test_filiere_figures_next_to_each_action(wh, tmp_path):
     snap = snapshot(wh)
     actions = query.plan_actions(snap)
     years = {name: query.latest_year(snap, name, "epci") for name, _, _ in plan.FIGURES}
-    figures = plan.filiere_figures(actions, lambda *a, **k: query.get(snap, *a, **k), years)
+    from indicators import suivi
+
+    figures = plan.filiere_figures(actions, lambda *a, **k: query.get(snap, *a, **k), years, suivi.whole_territory(snap))
     lait = figures[figures.numero == "3.1"].set_index("indicateur")
     expected = query.get(snap, "effectifs_filiere", "epci", annee=years["effectifs_filiere"], territoires=["200067452"])
     expected = expected[expected.filiere_code == "agroalimentaire"].iloc[0]
     assert lait.loc["effectifs_filiere", "code"] == "200067452"
     assert lait.loc["effectifs_filiere", "valeur"] == expected.valeur and expected.statut == "ok"
     assert lait.loc["ca_filiere", "statut"] == "absent"  # no chamber file loaded: absent, not 0
-    # Without an EPCI, the département's figures; without a filière, none.
-    assert set(figures[figures.numero == "3.3"].code) == {"05"}
+    # Without an EPCI, the whole territory's figures (the TI of the warehouse); without a filière, none.
+    assert set(figures[figures.numero == "3.3"].code) == {snap.rows("SELECT valeur FROM meta WHERE cle = 'territoire_code'")[0][0]}
     assert "1.1" not in set(figures.numero)
     text = plan.figures_text(figures)["3.1"]
     assert text.startswith("Guillestrois-Queyras : ") and "sal." in text

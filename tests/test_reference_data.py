@@ -44,13 +44,16 @@ def naf() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def contours() -> dict:
-    return json.loads((REF / "communes_contours.geojson").read_text(encoding="utf-8"))
+    """The compact contours of the département 05, decoded as a FeatureCollection."""
+    from etl.geo import read_features
+
+    return {"type": "FeatureCollection", "features": read_features(["05"], REF / "contours")}
 
 
 def test_schemas():
     expected = {
-        "communes.csv": "code_insee,nom,departement,epci_siren,population,annee_population,superficie_km2",
-        "epci.csv": "epci_siren,nom,nom_court,type,nb_communes,nb_communes_05",
+        "communes.csv": "code_insee,nom,departement,region,epci_siren,population,annee_population,superficie_km2,anciens_codes",
+        "epci.csv": "epci_siren,nom,nom_court,type,nb_communes,departements",
         "territoires.csv": "niveau,code,nom",
         "naf.csv": "naf_sous_classe,libelle,classe,groupe,a88,libelle_a88,section,libelle_section,"
         "a10,libelle_a10,a17,libelle_a17,a38,libelle_a38",
@@ -65,40 +68,40 @@ def test_schemas():
 
 
 def test_communes_counts(communes):
-    assert len(communes) == 191
+    assert len(communes) == 34969
     assert communes["code_insee"].is_unique
-    assert list(communes["code_insee"]) == sorted(communes["code_insee"])
     assert (communes["departement"] == "05").sum() == 162
-    assert set(communes["departement"]) == {"04", "05", "26"}
-    assert communes["code_insee"].str.fullmatch(r"\d{5}").all()
-    assert (communes["code_insee"].str[:2] == communes["departement"]).all()
+    assert communes["code_insee"].str.fullmatch(r"\d{5}|2[AB]\d{3}").all()
+    assert all(c.startswith(d) for c, d in zip(communes["code_insee"], communes["departement"]))
 
 
 def test_communes_population(communes):
-    assert (communes["population"] != "").all()
-    pop = communes["population"].astype(int)
-    assert (pop > 0).all()
-    assert communes["annee_population"].nunique() == 1
-    assert communes["annee_population"].iloc[0] == "2023"
+    known = communes[communes["population"] != ""]
+    # Only a few overseas collectivities (TAAF, Clipperton) have no population.
+    assert len(communes) - len(known) < 10
+    assert (known["population"].astype(int) >= 0).all()
+    assert set(known["annee_population"]) == {"2023"}
 
 
 def test_communes_epci(communes, epci):
-    assert len(epci) == 9
+    assert len(epci) == 1255
     assert epci["epci_siren"].is_unique
-    assert set(communes["epci_siren"]) <= set(epci["epci_siren"])
+    assert set(communes["epci_siren"]) - {""} <= set(epci["epci_siren"])
     counts = communes.groupby("epci_siren").size()
-    counts_05 = communes[communes["departement"] == "05"].groupby("epci_siren").size()
+    deps = communes.groupby("epci_siren")["departement"].agg(lambda d: "|".join(sorted(set(d))))
     for row in epci.itertuples(index=False):
         assert int(row.nb_communes) == counts.get(row.epci_siren, 0), row.epci_siren
-        assert int(row.nb_communes_05) == counts_05.get(row.epci_siren, 0), row.epci_siren
-    assert set(epci["type"]) <= {"CA", "CC"}
+        assert row.departements == deps[row.epci_siren], row.epci_siren
+    assert set(epci["type"]) <= {"CA", "CC", "CU", "METRO", "MET69"}
     assert (epci["nom_court"] != "").all()
+    # The 05 EPCIs keep the short names of the candidature.
+    assert len(epci[epci["departements"].str.contains("05")]) == 9
 
 
 def test_area(communes):
-    area = communes["superficie_km2"].astype(float)
+    area = communes.loc[communes["departement"] == "05", "superficie_km2"].astype(float)
     assert (area > 0).all()
-    total_05 = area[communes["departement"] == "05"].sum()
+    total_05 = area.sum()
     # The published 5 549 km2 is INSEE's cadastral area, which leaves out lakes
     # and glaciers larger than 1 km2 (Serre-Ponçon lake, Écrins glaciers); the
     # planimetric area of the IGN contours is about 2.5 % larger (5 689 km2).
@@ -107,11 +110,10 @@ def test_area(communes):
 
 def test_territoires():
     t = read("territoires.csv")
-    assert list(map(tuple, t.values)) == [
-        ("departement", "05", "Hautes-Alpes"),
-        ("region", "93", "Provence-Alpes-Côte d'Azur"),
-        ("france", "FR", "France"),
-    ]
+    rows = list(map(tuple, t.values))
+    assert rows[0] == ("france", "FR", "France")
+    assert ("departement", "05", "Hautes-Alpes") in rows and ("region", "93", "Provence-Alpes-Côte d'Azur") in rows
+    assert t["niveau"].value_counts().to_dict() == {"departement": 101, "region": 18, "france": 1}
 
 
 def test_naf(naf):
@@ -172,25 +174,22 @@ def test_tranches():
 
 def test_contours(communes, contours):
     assert contours["type"] == "FeatureCollection"
-    codes = [f["properties"]["code_insee"] for f in contours["features"]]
-    assert sorted(codes) == sorted(communes["code_insee"])
+    codes = [f["properties"]["code"] for f in contours["features"]]
+    assert sorted(codes) == sorted(communes.loc[communes["departement"] == "05", "code_insee"])
     assert len(codes) == len(set(codes))
-    props = communes.set_index("code_insee")
     for feature in contours["features"]:
-        p = feature["properties"]
-        assert set(p) == {"code_insee", "nom", "departement", "epci_siren"}
-        assert p["epci_siren"] == props.at[p["code_insee"], "epci_siren"]
+        code = feature["properties"]["code"]
         geom = shape(feature["geometry"])
-        assert geom.geom_type in ("Polygon", "MultiPolygon"), p["code_insee"]
-        assert geom.is_valid and not geom.is_empty, p["code_insee"]
+        assert geom.geom_type in ("Polygon", "MultiPolygon"), code
+        assert not geom.is_empty, code
         minx, miny, maxx, maxy = geom.bounds
-        assert 4.5 < minx and maxx < 7.5 and 43.8 < miny and maxy < 45.3, p["code_insee"]
-    assert (REF / "communes_contours.geojson").stat().st_size < 1.5e6
+        assert 4.5 < minx and maxx < 7.5 and 43.8 < miny and maxy < 45.3, code
+    assert (REF / "contours" / "05.json.gz").stat().st_size < 40_000
 
 
 def test_contours_partition(contours):
     """Simplified contours still form a partition (overlaps negligible)."""
-    geoms = [shape(f["geometry"]) for f in contours["features"]]
+    geoms = [shapely.make_valid(shape(f["geometry"])) for f in contours["features"]]
     total = sum(g.area for g in geoms)
     union = shapely.union_all(geoms).area
     assert (total - union) / total < 1e-4
@@ -199,12 +198,9 @@ def test_contours_partition(contours):
 def test_changements(communes):
     c = read("communes_changements.csv")
     assert c["ancien_code"].is_unique
-    assert c["ancien_code"].str[:2].isin(["04", "05", "26"]).all()
     assert not c["ancien_code"].isin(communes["code_insee"]).any()
     assert (c["ancien_code"] != c["nouveau_code"]).all()
-    # former codes of 05 lead to current communes of 05
-    in_05 = c[c["nouveau_code"].str.startswith("05")]
-    assert set(in_05["nouveau_code"]) <= set(communes["code_insee"])
+    assert set(c["nouveau_code"]) <= set(communes["code_insee"])
     row = c.set_index("ancien_code").loc["05120"]
     assert row["nouveau_code"] == "05001" and row["nom_ancien"] == "Ristolas"
 
@@ -237,7 +233,8 @@ def test_real_populations_2023(communes):
 
 def test_real_epci_membership(communes):
     dgcl = pd.read_csv(_real("dgcl_epcicom2025_epci_05.csv"), sep=";", dtype=str)
-    assert dict(zip(dgcl["insee"], dgcl["siren"])) == dict(zip(communes["code_insee"], communes["epci_siren"]))
+    ours = dict(zip(communes["code_insee"], communes["epci_siren"]))
+    assert {c: s for c, s in zip(dgcl["insee"], dgcl["siren"])} == {c: ours[c] for c in dgcl["insee"]}
 
 
 def test_real_contours_2018_cover_former_commune():

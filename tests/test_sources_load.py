@@ -1,6 +1,8 @@
 """Loading behaviour common to every source: atomic refusal, idempotence, vintages, lineage, CLI, real files."""
 from __future__ import annotations
 
+import fnmatch
+
 import pytest
 
 from conftest import SHARED_REAL, query, real_file, run_cli
@@ -119,14 +121,23 @@ REAL_EXPECTED = {
     "insee_table_appartenance_geo_2022_zones_supra_dep05.csv": "table d'appartenance géographique",
     "insee_table_appartenance_geo_communes_2022_dep05.csv": "table d'appartenance géographique des communes",
     "geo/communes-05-hautes-alpes-2018.geojson": "contours géographiques (GeoJSON)",
+    "insee_base_cc_comparateur_2022edition_france.csv": "chargé",
+    "geo/departements-2018-simplifie.geojson": "contours géographiques (GeoJSON)",
+    "geo/regions-2018-simplifie.geojson": "contours géographiques (GeoJSON)",
 }
+# Files of one family: one of them is loaded, the others only need to exist under the pattern.
+REAL_FAMILIES = {"geo/communes-2018/communes-*.geojson": "contours géographiques (GeoJSON)"}
 
 
 def test_every_real_file_is_loaded_or_refused_with_a_reason(warehouse):
     real_file("SOURCES.md")
     present = {p.relative_to(SHARED_REAL).as_posix() for p in SHARED_REAL.rglob("*") if p.is_file() and p.name != "SOURCES.md"}
+    families = {pattern: sorted(p for p in present if fnmatch.fnmatch(p, pattern)) for pattern in REAL_FAMILIES}
+    present -= {p for members in families.values() for p in members}
     assert present <= set(REAL_EXPECTED), f"new real file(s) without an expected outcome: {present - set(REAL_EXPECTED)}"
-    for name, expected in REAL_EXPECTED.items():
+    cases = dict(REAL_EXPECTED)
+    cases.update({members[0]: REAL_FAMILIES[pattern] for pattern, members in families.items() if members})
+    for name, expected in cases.items():
         path = SHARED_REAL / name
         if not path.exists():
             continue

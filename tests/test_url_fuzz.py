@@ -27,7 +27,7 @@ HOSTILE = [
 ]
 SIDEBAR = ["territoire", "annee"]
 PAGES = {  # page -> the keys its widgets keep in the URL
-    "accueil": [], "chiffres_cles": [], "chiffre_affaires": ["ca_fin", "ca_debut"], "industrie": [],
+    "accueil": [], "chiffres_cles": [], "chiffre_affaires": ["ca_debut"], "industrie": [],
     "filieres": ["definition", "mesure"], "carte": ["indicateur", "classes", "definition_carte"],
     "comparer": ["epci", "refs"], "plan_actions": ["plan_axe", "plan_statut", "plan_epci", "plan_filiere", "plan_action"],
     "sources": [], "importer": [],
@@ -91,7 +91,7 @@ def test_hostile_query_strings_fall_back_to_defaults(page, demo_warehouse, use_w
     clean = run_page(page, {})
     assert not clean.exception, [e.value for e in clean.exception]
     defaults = url_state(clean, page)
-    assert defaults["territoire"] == "05" and defaults["annee"] == "derniere"
+    assert defaults["territoire"].startswith("ti-") and defaults["annee"] == "derniere"   # the TI itself
     recorded_sql.clear()
     for shift, as_lists in ((0, False), (7, True)):
         at = run_page(page, hostile_params(page, shift, as_lists))
@@ -111,8 +111,8 @@ def test_valid_url_values_are_taken(demo_warehouse, use_warehouse):
     assert not at.exception
     assert url_state(at, "filieres") == {"territoire": "200067452", "annee": "2022", "definition": "elargi",
                                          "mesure": "effectifs_filiere"}
-    at = run_page("comparer", {"epci": ["200067452", "200067825", "nope"], "refs": ["france"]})
-    assert at.session_state["epci"] == ["200067452", "200067825"] and at.session_state["refs"] == ["france"]
+    at = run_page("comparer", {"epci": ["200067452", "200067825", "nope"], "refs": ["france:FR"]})
+    assert at.session_state["epci"] == ["200067452", "200067825"] and at.session_state["refs"] == ["france:FR"]
 
 
 # --- no SQL built from variables in the read side ---------------------------------------------------
@@ -213,7 +213,7 @@ def test_hostile_urls_in_a_real_browser(demo_warehouse):
                 tab.wait_for_timeout(300)
                 assert tab.locator("[data-testid='stException']").count() == 0, page
                 assert tab.locator("h1").first.inner_text().strip(), page
-                assert "territoire=05" in tab.url and "annee=derniere" in tab.url, (page, tab.url[:200])
+                assert "territoire=ti-" in tab.url and "annee=derniere" in tab.url, (page, tab.url[:200])
                 assert MARK not in tab.locator("[data-testid='stSidebar']").inner_text()
                 tab.close()
         finally:

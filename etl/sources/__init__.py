@@ -10,12 +10,12 @@ from pathlib import Path
 
 from ..readers import sniff_kind_headers
 from ..validate import refuse
-from . import base_comparateur, chambre, flores, plan_actions, populations, reference_files, sirene, urssaf
+from . import base_comparateur, chambre, flores, foncier, plan_actions, populations, reference_files, sirene, urssaf
 from .common import Staged
 
-KINDS = {m.KIND: m for m in (base_comparateur, urssaf, flores, sirene, populations, chambre, plan_actions)}
+KINDS = {m.KIND: m for m in (base_comparateur, urssaf, flores, sirene, populations, chambre, plan_actions, foncier)}
 LABELS = ("base comparateur INSEE, URSSAF commune x APE, INSEE Flores, stock Sirene des établissements, "
-          "populations légales INSEE, export CCI/CMA, plan d'actions")
+          "populations légales INSEE, export CCI/CMA, plan d'actions, inventaire CNIG des sites économiques")
 
 
 def detect(path: Path, kind: str | None = None):
@@ -31,6 +31,8 @@ def detect(path: Path, kind: str | None = None):
         head = f.read(4096)
     if head[:4] == b"PAR1":
         return sirene
+    if head[:4] == b"PK\x03\x04" and foncier.is_package(path):  # a zipped CNIG data package
+        return foncier
     if head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"{", b"["):
         refuse(path, reference_files.explain_json(head))
     headers = sniff_kind_headers(path)

@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from ..nomenclature import NAF2025, single_nomenclature
 from ..validate import Problem, refuse, sql_number
 from .common import _ACCENTS, Staged, _norm, find_column, read_table, year_from_name
 
@@ -24,6 +25,8 @@ PRODUCTEUR = "CCI / CMA"
 LICENCE = "Diffusion restreinte : données individuelles soumises au secret"
 
 _SIRET = ("SIRET", "N° SIRET", "Numéro SIRET", "No SIRET", "siret")
+# A column named for NAF 2025 is read first; the usual ones may hold either nomenclature (told by the codes).
+_NAF_2025 = ("Code NAF 2025", "Code APE 2025", "Code APE NAF 2025", "NAF 2025", "code_naf2025", "code_naf25", "code_ape_naf25")
 _NAF = ("Code NAF", "Code APE", "NAF", "APE", "code_naf", "code_ape", "Activité principale (NAF)")
 _COMMUNE = ("Code commune INSEE", "Code INSEE commune", "Code commune", "code_commune", "Commune (code INSEE)", "code_insee", "Code INSEE")
 _NAME = ("Raison sociale", "Dénomination", "raison_sociale", "Nom", "Enseigne")
@@ -131,7 +134,10 @@ def stage(con: duckdb.DuckDBPyConnection, path: Path) -> Staged:
     header, n = read_table(con, path, _is_siret_header, "colonne SIRET")
     name = path.name
     i_siret = find_column(header, *_SIRET, required="SIRET", path=path)
-    i_naf = find_column(header, *_NAF, required="Code NAF (ou Code APE)", path=path)
+    i_naf = find_column(header, *_NAF_2025)
+    hint = NAF2025 if i_naf is not None else None
+    if i_naf is None:
+        i_naf = find_column(header, *_NAF, required="Code NAF (ou Code APE)", path=path)
     problems: list[Problem] = []
     i_com = find_column(header, *_COMMUNE)
     if i_com is None:
@@ -193,7 +199,9 @@ def stage(con: duckdb.DuckDBPyConnection, path: Path) -> Staged:
     for ligne, code in con.execute("""
             SELECT ligne, naf_code FROM stg_lines n
             WHERE NOT EXISTS (SELECT 1 FROM ref_naf r WHERE r.sous_classe = n.naf_code) ORDER BY ligne LIMIT 50""").fetchall():
-        problems.append(Problem(name, ligne, header[i_naf], f"code NAF « {code[:12]} » inconnu de la NAF rév. 2"))
+        problems.append(Problem(name, ligne, header[i_naf], f"code NAF « {code[:12]} » inconnu de la NAF rév. 2 et de la NAF 2025"))
+    nomenclature, mixed = single_nomenclature(con, "stg_lines", "naf_code", name, header[i_naf], hint)
+    problems.extend(mixed)
     for ligne, code in con.execute("""
             SELECT ligne, commune FROM stg_lines
             WHERE NOT regexp_full_match(commune, '[0-9]{5}|2[AB][0-9]{3}') AND commune NOT LIKE 'X%'
@@ -236,4 +244,5 @@ def stage(con: duckdb.DuckDBPyConnection, path: Path) -> Staged:
         problems.append(Problem(name, second, header[i_siret], f"doublon : le SIRET {siret} a déjà un chiffre d'affaires {annee} ligne {first}"))
     years = [r[0] for r in con.execute("SELECT DISTINCT annee FROM stg_firms WHERE annee IS NOT NULL ORDER BY 1").fetchall()]
     millesime = year_from_name(path) or (str(max(years)) if years else None)
-    return Staged(KIND, LIBELLE, PRODUCTEUR, LICENCE, millesime, n, firms_table="stg_firms", problems=problems)
+    return Staged(KIND, LIBELLE, PRODUCTEUR, LICENCE, millesime, n, firms_table="stg_firms", problems=problems,
+                  nomenclature=nomenclature)

@@ -6,6 +6,11 @@ latin-1 or UTF-8. Measures UNIT_LOC (establishments) and EMPL3112 (salaried jobs
 OBS_STATUS = K is statistical secret (value NULL, statut secret). Only the totals over size
 bands (NUMBER_EMPL = _T) and legal forms (_T, or 1T9X7 where _T is not published) are kept;
 the activity level of the file (A38 or A88) is kept with the all-activity total.
+
+NAF 2025: A38 and A88 codes are the same in both nomenclatures (NACE Rév. 2.1 keeps the division
+numbers); a file is taken as NAF 2025 when its name or a column says so (« NAF2025 », « NACE21 »,
+« NAF25 ») or when its figures reach 2027, as NAF rév. 2 otherwise. Division 45 (trade and repair of motor vehicles) no longer exists in
+NAF 2025: a file said to be NAF 2025 that has it is refused, naming its lines.
 """
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from ..nomenclature import LABELS, NAF2008, NAF2025, NAF2025_FIRST_YEAR
 from ..validate import Problem, sql_number
 from .common import Staged, find_column, read_table, year_from_name
 
@@ -97,6 +103,25 @@ def stage(con: duckdb.DuckDBPyConnection, path: Path) -> Staged:
             GROUP BY territoire_code, niveau, annee, mesure, naf_code HAVING count(*) > 1 ORDER BY 2 LIMIT 10""").fetchall():
         problems.append(Problem(name, second, header[idx["GEO"]],
                                 f"doublon : {code}, {annee}, {mesure}, activité {naf} figure déjà ligne {first}"))
+    last = con.execute("SELECT max(annee) FROM stg_facts").fetchall()[0][0]
+    nomenclature = _nomenclature(path, header, last)
+    if nomenclature == NAF2025 and level == "a88":
+        bad = con.execute("SELECT count(*), list(ligne ORDER BY ligne)[1:5] FROM stg_facts WHERE naf_code = '45'").fetchall()[0]
+        if bad[0]:
+            problems.append(Problem(name, bad[1][0], header[idx["ACTIVITY"]],
+                                    f"le fichier se dit codé en {LABELS[NAF2025]} mais {bad[0]} ligne(s) portent la division 45 de la "
+                                    f"{LABELS[NAF2008]} (lignes {', '.join(map(str, bad[1]))}) : il mélange les deux nomenclatures"))
     years = [r[0] for r in con.execute("SELECT DISTINCT annee FROM stg_facts ORDER BY 1").fetchall()]
     millesime = year_from_name(path) or (str(max(years)) if years else None)
-    return Staged(KIND, LIBELLE, PRODUCTEUR, LICENCE, millesime, n, facts_table="stg_facts", problems=problems)
+    return Staged(KIND, LIBELLE, PRODUCTEUR, LICENCE, millesime, n, facts_table="stg_facts", problems=problems,
+                  nomenclature=nomenclature)
+
+
+def _nomenclature(path: Path, header: list[str], last_year: int | None) -> str:
+    """NAF 2025 when the file's name or one of its column names says so, or when its figures reach 2027 (APE
+    codes are NAF 2025 from then); NAF rév. 2 otherwise."""
+    import re
+
+    marks = re.compile(r"NAF[ _-]?2025|NAF[ _-]?25(?!\d)|NACE[ _-]?(REV[ _.-]?)?2[._]?1", re.IGNORECASE)
+    said = marks.search(path.name) or any(marks.search(h) for h in header)
+    return NAF2025 if said or (last_year or 0) >= NAF2025_FIRST_YEAR else NAF2008

@@ -8,7 +8,14 @@ several values separated by « ; ». Any unknown EPCI, filière or statut, unrea
 date refuses the whole workbook with the sheet, line and column: the plan already loaded stays.
 
 Unlike the statistical sources, the plan goes to its own tables (plan_actions, plan_binomes),
-not to `facts`. A new workbook replaces the previous plan entirely.
+not to `facts`: a copy of the last imported workbook. The plan followed between committees lives in the
+plan store (`etl/plan_store.py`, next to the warehouse): a workbook is applied to it as a set of changes,
+recorded in its history, once the warehouse has been written (`etl.load`). Columns the workbook lacks
+(an older workbook without « Montant engagé (€) », say) leave those fields as they are.
+
+« The whole territory » in the EPCI column is the territory of the warehouse (`whole_territory`): the TI
+(ref_territoires niveau 'ti') when the warehouse has one, else the perimeter's département; its code, its
+name, and the words of older workbooks (« tout le département », the département's code or name) say it.
 """
 from __future__ import annotations
 
@@ -25,16 +32,15 @@ from .common import Staged, _norm
 
 KIND = "plan_actions"
 LIBELLE = "Plan d'actions Territoire d'industrie (classeur de suivi de l'Agence)"
-PRODUCTEUR = "Agence Départementale de Développement Économique des Hautes-Alpes"
+PRODUCTEUR = "Agence de développement du territoire (auteur du classeur)"   # the workbook's author when it names one
 LICENCE = "Document de travail (candidature Territoires d'industrie 2023-2027)"
 
 STATUTS = ["à lancer", "en cours", "réalisé", "abandonné"]
 _STATUT_NORM = {"alancer": "à lancer", "encours": "en cours", "realise": "réalisé", "realisee": "réalisé",
                 "realises": "réalisé", "abandonne": "abandonné", "abandonnee": "abandonné"}
-# Words meaning "the whole département" in the EPCI column.
-_DEPARTEMENT = {"hautesalpestoutledepartement", "hautesalpes", "departement", "toutledepartement", "tous",
-                "touslesepci", "05"}
-DEPARTEMENT_CODE = "05"
+# Words meaning "the whole territory" in the EPCI column (besides the territory's own code and name).
+_WHOLE_WORDS = {"departement", "toutledepartement", "tous", "touslesepci", "toutleterritoire", "territoire",
+                "territoireentier"}
 MAX_TEXT = 2000
 MAX_PROBLEMS = 50
 
@@ -48,15 +54,17 @@ CREATE TABLE IF NOT EXISTS plan_actions (
     axe VARCHAR NOT NULL,
     intitule VARCHAR NOT NULL,
     porteurs VARCHAR,
-    territoires VARCHAR[],          -- EPCI SIRENs, or '05' for the whole département; empty: not filled in
+    territoires VARCHAR[],          -- EPCI SIRENs, or the territory's code (whole_territory); empty: not filled in
     filieres VARCHAR[],             -- filière codes (ref_filieres)
-    montant_eur DOUBLE,             -- NULL: not filled in (never 0 for unknown)
+    montant_eur DOUBLE,             -- estimated amount; NULL: not filled in (never 0 for unknown)
     financements VARCHAR,
     statut VARCHAR NOT NULL,        -- à lancer, en cours, réalisé, abandonné
     date_debut DATE,
     date_fin DATE,
     indicateur_suivi VARCHAR,
-    notes VARCHAR
+    notes VARCHAR,
+    montant_engage DOUBLE, montant_paye DOUBLE, binome VARCHAR,
+    cible_indicateur VARCHAR, cible_sens VARCHAR, cible_valeur DOUBLE, cible_annee INTEGER
 );
 CREATE TABLE IF NOT EXISTS plan_binomes (
     source_id INTEGER NOT NULL, ligne INTEGER, epci_siren VARCHAR NOT NULL, elu VARCHAR, industriel VARCHAR
@@ -76,8 +84,22 @@ _COLUMNS = {  # key: (header candidates, required)
     "date_debut": (("Date de début", "Début", "Date début"), False),
     "date_fin": (("Date de fin", "Fin", "Date fin"), False),
     "indicateur": (("Indicateur de suivi", "Indicateur", "Indicateurs de suivi"), False),
-    "notes": (("Notes", "Note", "Commentaires", "Remarques"), False),
+    "notes": (("Notes", "Note", "Note d'avancement", "Commentaires", "Remarques"), False),
+    "montant_engage": (("Montant engagé (€)", "Montant engagé", "Engagé (€)"), False),
+    "montant_paye": (("Montant payé (€)", "Montant payé", "Payé (€)"), False),
+    "binome": (("Binôme élu-industriel", "Binôme", "Élu référent"), False),
+    "cible_indicateur": (("Indicateur cible",), False),
+    "cible_sens": (("Sens de la cible",), False),
+    "cible_valeur": (("Valeur cible",), False),
+    "cible_annee": (("Année cible",), False),
 }
+# Sheet key -> plan store field (the columns a workbook carries are the fields an import may change).
+STORE_FIELDS = {"numero": "numero", "axe": "axe", "intitule": "intitule", "porteurs": "porteurs", "epci": "territoires",
+                "filieres": "filieres", "montant": "montant_estime", "financements": "financements", "statut": "statut",
+                "date_debut": "date_debut", "date_fin": "date_fin", "indicateur": "indicateur_suivi", "notes": "notes",
+                "montant_engage": "montant_engage", "montant_paye": "montant_paye", "binome": "binome",
+                "cible_indicateur": "cible_indicateur", "cible_sens": "cible_sens", "cible_valeur": "cible_valeur",
+                "cible_annee": "cible_annee"}
 _BINOME_COLUMNS = {
     "epci": (("EPCI", "Intercommunalité"), True),
     "elu": (("Élu(e)", "Élu", "Élue", "Élu(e)s"), True),
@@ -99,15 +121,17 @@ class PlanStaged(Staged):
     """A staged plan: `etl.load` hands it its own tables through `apply` instead of facts/firmes."""
     n_actions: int = 0
     n_binomes: int = 0
+    present: frozenset = frozenset()       # plan store fields the workbook carries
+    has_binomes: bool = False
 
     def apply(self, con: duckdb.DuckDBPyConnection, path: Path, sha: str, demo: bool):
         from ..load import FileReport, _next_source_id
 
+        # The copy of the last workbook is replaced entirely (an older layout of the table with it).
+        con.execute("DROP TABLE IF EXISTS plan_actions")
+        con.execute("DROP TABLE IF EXISTS plan_binomes")
         con.execute(DDL)
         sid = _next_source_id(con)
-        # The new workbook replaces the previous plan (and its lineage) entirely.
-        con.execute("DELETE FROM plan_actions")
-        con.execute("DELETE FROM plan_binomes")
         con.execute("DELETE FROM problemes WHERE source_id IN (SELECT source_id FROM sources WHERE kind = ?)", [KIND])
         con.execute("DELETE FROM sources WHERE kind = ?", [KIND])
         con.execute("INSERT INTO plan_actions SELECT ?, * FROM stg_plan_actions", [sid])
@@ -115,11 +139,74 @@ class PlanStaged(Staged):
         n = self.n_actions + self.n_binomes
         con.execute("INSERT INTO sources VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
             sid, KIND, self.libelle, Path(path).name, sha, self.millesime, None, self.producteur, self.licence,
-            DEPARTEMENT_CODE, demo, self.lignes_lues, n, self.lignes_lues - n, datetime.now()])
+            whole_territory(con)[0], demo, self.lignes_lues, n, self.lignes_lues - n, datetime.now()])
         for p in self.problems:
             con.execute("INSERT INTO problemes VALUES (?, ?, ?, ?, ?, ?)", [sid, p.fichier, p.ligne, p.colonne, p.message, p.grave])
         report = FileReport(Path(path).name, KIND, "chargé", self.lignes_lues, n, list(self.problems))
+        report.plan = PlanImport(*staged_rows(con), set(self.present) | {"axe_num", "ordre"},
+                                 {"fichier": Path(path).name, "sha256": sha, "libelle": self.libelle,
+                                  "charge_le": datetime.now().isoformat(timespec="seconds")}, self.has_binomes)
         return report
+
+
+@dataclass
+class PlanImport:
+    """What a workbook brings to the plan store (applied by etl.load once the warehouse is written)."""
+    actions: list[dict]
+    binomes: list[dict]
+    present: set
+    lineage: dict
+    has_binomes: bool = True
+
+
+def _iso(v):
+    return None if v is None else v.isoformat()[:10]
+
+
+def staged_rows(con: duckdb.DuckDBPyConnection, table: str = "stg_plan_actions",
+                binomes: str = "stg_plan_binomes") -> tuple[list[dict], list[dict]]:
+    """The staged workbook (or the warehouse's copy of the last one) as plan store rows."""
+    cols = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()]
+    rows = con.execute(f"SELECT * FROM {table} ORDER BY axe_num, ordre").fetchall()
+    actions = []
+    for r in rows:
+        d = dict(zip(cols, r))
+        actions.append({
+            "numero": d["numero"], "ordre": d["ordre"], "axe_num": d["axe_num"], "axe": d["axe"],
+            "intitule": d["intitule"], "statut": d["statut"], "montant_estime": d.get("montant_eur"),
+            "montant_engage": d.get("montant_engage"), "montant_paye": d.get("montant_paye"),
+            "date_debut": _iso(d.get("date_debut")), "date_fin": _iso(d.get("date_fin")),
+            "porteurs": d.get("porteurs"), "binome": d.get("binome"), "territoires": list(d.get("territoires") or []),
+            "filieres": list(d.get("filieres") or []), "financements": d.get("financements"),
+            "indicateur_suivi": d.get("indicateur_suivi"), "cible_indicateur": d.get("cible_indicateur"),
+            "cible_sens": d.get("cible_sens"), "cible_valeur": d.get("cible_valeur"),
+            "cible_annee": d.get("cible_annee"), "notes": d.get("notes")})
+    bins = [{"epci_siren": s, "elu": e, "industriel": i}
+            for s, e, i in con.execute(f"SELECT epci_siren, elu, industriel FROM {binomes} ORDER BY ligne").fetchall()]
+    return actions, bins
+
+
+def whole_territory(con: duckdb.DuckDBPyConnection) -> tuple[str, str]:
+    """(code, name) of « the whole territory » of the plan: the warehouse's TI, else its perimeter's département."""
+    for niveau in ("ti", "departement"):
+        rows = con.execute("SELECT code, nom FROM ref_territoires WHERE niveau = ? AND perimetre ORDER BY ordre, code",
+                           [niveau]).fetchall()
+        if rows:
+            return rows[0]
+    return ("", "")
+
+
+def _whole_aliases(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """Every way a workbook may say « the whole territory »: the territory's code and name, and (older
+    workbooks) the perimeter's département code and name, « X (tout le département) »."""
+    out = set(_WHOLE_WORDS)
+    rows = con.execute("""SELECT code, nom, nom_court FROM ref_territoires
+                          WHERE niveau IN ('ti', 'departement') AND perimetre""").fetchall()
+    for code, nom, nom_court in rows:
+        for v in (code, nom, nom_court):
+            if v:
+                out |= {_norm(v), _norm(v) + "toutledepartement", _norm(v) + "toutleterritoire"}
+    return out
 
 
 class _Sheet:
@@ -195,11 +282,11 @@ def _text(sheet: _Sheet, ligne: int, key: str, value) -> str | None:
     return text or None
 
 
-def _amount(sheet: _Sheet, ligne: int, value) -> float | None:
+def _amount(sheet: _Sheet, ligne: int, value, key: str = "montant") -> float | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if isinstance(value, bool) or isinstance(value, (datetime, date)):
-        sheet.problem(ligne, "montant", f"montant en euros attendu, trouvé « {value} »")
+        sheet.problem(ligne, key, f"montant en euros attendu, trouvé « {value} »")
         return None
     factor = 1.0
     if isinstance(value, str):
@@ -211,7 +298,10 @@ def _amount(sheet: _Sheet, ligne: int, value) -> float | None:
     try:
         number = parse_number(value)
     except ValueError as exc:
-        sheet.problem(ligne, "montant", f"montant en euros attendu : {exc}")
+        sheet.problem(ligne, key, f"montant en euros attendu : {exc}")
+        return None
+    if number is not None and number < 0:
+        sheet.problem(ligne, key, "un montant ne peut pas être négatif")
         return None
     return None if number is None else number * factor
 
@@ -268,7 +358,11 @@ def _lookups(con: duckdb.DuckDBPyConnection) -> tuple[dict, dict, dict, dict]:
     return epci, names, filieres, labels
 
 
-def _read_actions(sheet: _Sheet, epci: dict, epci_names: dict, filieres: dict, filiere_labels: dict) -> tuple[list, int]:
+def _read_actions(sheet: _Sheet, epci: dict, epci_names: dict, filieres: dict, filiere_labels: dict,
+                  whole: tuple[str, str, set]) -> tuple[list, int]:
+    from .. import plan_store
+
+    whole_code, whole_name, whole_words = whole
     out, seen, n = [], {}, 0
     for ligne, raw in sheet.rows():
         n += 1
@@ -303,13 +397,13 @@ def _read_actions(sheet: _Sheet, epci: dict, epci_names: dict, filieres: dict, f
         territoires = []
         for part in _split(values["epci"]):
             key = _norm(part)
-            if key in _DEPARTEMENT:
-                territoires.append(DEPARTEMENT_CODE)
-            elif key in epci:
+            if key in epci:
                 territoires.append(epci[key])
+            elif key in whole_words:
+                territoires.append(whole_code)
             else:
                 sheet.problem(ligne, "epci", f"EPCI inconnu « {part[:60]} » : nom court ou SIREN attendu "
-                                             f"({_some(epci_names.values())}), ou « Hautes-Alpes » pour tout le département")
+                                             f"({_some(epci_names.values())}), ou « {whole_name} » pour tout le territoire")
         codes = []
         for part in _split(values["filieres"]):
             code = filieres.get(_norm(part))
@@ -324,9 +418,22 @@ def _read_actions(sheet: _Sheet, epci: dict, epci_names: dict, filieres: dict, f
         if debut and fin and fin < debut:
             sheet.problem(ligne, "date_fin", f"date de fin ({fin.strftime('%d/%m/%Y')}) antérieure à la date de début "
                                              f"({debut.strftime('%d/%m/%Y')})")
+        extra = []
+        for key in ("montant_engage", "montant_paye"):
+            extra.append(_amount(sheet, ligne, raw.get(key), key))
+        extra.append(_text(sheet, ligne, "binome", raw.get("binome")))
+        for key in ("cible_indicateur", "cible_sens", "cible_valeur", "cible_annee"):
+            value = raw.get(key)
+            if isinstance(value, float) and value.is_integer():
+                value = int(value)
+            try:
+                extra.append(plan_store.validate(key, value, plan_store.Lookups()))
+            except plan_store.PlanError as exc:
+                sheet.problem(ligne, key, str(exc).split(" : ", 1)[-1])
+                extra.append(None)
         out.append([ligne, len(out) + 1, numero, axe_num, axe, intitule, values["porteurs"],
                     list(dict.fromkeys(territoires)), list(dict.fromkeys(codes)), montant, values["financements"],
-                    statut, debut, fin, values["indicateur"], values["notes"]])
+                    statut, debut, fin, values["indicateur"], values["notes"], *extra])
     return out, n
 
 
@@ -351,6 +458,45 @@ def _read_binomes(sheet: _Sheet, epci: dict, epci_names: dict) -> tuple[list, in
     return out, n
 
 
+class _CsvSheet:
+    def __init__(self, title: str, rows: list[list[str]]):
+        self.title, self._rows = title, rows
+
+    def reset_dimensions(self):
+        pass
+
+    def iter_rows(self, values_only=True):
+        return iter([tuple(r) for r in self._rows])
+
+
+class _CsvBook:
+    """A CSV export of the plan read like a workbook of one sheet « Actions » (binômes: unchanged)."""
+    MAX_BYTES = 20 * 1024 * 1024
+
+    def __init__(self, path: Path):
+        import csv
+        import io
+
+        data = Path(path).read_bytes()[: self.MAX_BYTES + 1]
+        if len(data) > self.MAX_BYTES:
+            refuse(path, "plan d'actions en CSV de plus de 20 Mo : ce n'est pas un export du plan")
+        if b"\x00" in data:
+            refuse(path, "le plan d'actions se charge au format Excel (.xlsx) ou CSV (export du tableau de bord)")
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = data.decode("cp1252", errors="replace")
+        first = text.split("\n", 1)[0]
+        rows = list(csv.reader(io.StringIO(text), delimiter=";" if first.count(";") >= first.count(",") else ","))
+        # Text the export protected from spreadsheet formulas (a leading apostrophe) is read back as typed.
+        rows = [[c[1:] if c[:1] == "'" and c[1:2] in ("=", "+", "-", "@") else c for c in r] for r in rows]
+        self.worksheets = [_CsvSheet("Actions", rows)]
+        self.properties = type("P", (), {"modified": None})()
+
+    def close(self):
+        pass
+
+
 def _find_sheet(wb, *names: str):
     wanted = {_norm(n) for n in names}
     return next((ws for ws in wb.worksheets if _norm(ws.title) in wanted), None)
@@ -361,17 +507,20 @@ def stage(con: duckdb.DuckDBPyConnection, path: Path) -> Staged:
 
     path = Path(path)
     if not is_zip(path):
-        refuse(path, "le plan d'actions se charge au format Excel (.xlsx) : enregistrez le classeur en .xlsx")
-    check_xlsx(path)
-    try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many types on broken files
-        raise xlsx_failure(path, exc) from None
+        wb = _CsvBook(path)   # the plan exported as CSV (python -m indicators plan-export, page button)
+    else:
+        check_xlsx(path)
+        try:
+            wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        except Exception as exc:  # openpyxl raises many types on broken files
+            raise xlsx_failure(path, exc) from None
     try:
         ws = _find_sheet(wb, "Actions", "Plan d'actions", "Fiches actions") or wb.worksheets[0]
         epci, epci_names, filieres, filiere_labels = _lookups(con)
         actions_sheet = _Sheet(path, ws, _COLUMNS)
-        actions, n_lues = ([], 0) if actions_sheet.problems else _read_actions(actions_sheet, epci, epci_names, filieres, filiere_labels)
+        whole = (*whole_territory(con), _whole_aliases(con))
+        actions, n_lues = ([], 0) if actions_sheet.problems else _read_actions(actions_sheet, epci, epci_names, filieres,
+                                                                              filiere_labels, whole)
         problems = list(actions_sheet.problems)
         if not actions and not problems:
             problems.append(Problem(actions_sheet.where, None, None, "aucune action dans la feuille"))
@@ -385,16 +534,19 @@ def stage(con: duckdb.DuckDBPyConnection, path: Path) -> Staged:
                 binomes, n_bin = _read_binomes(binome_sheet, epci, epci_names)
             problems += binome_sheet.problems
         modified = wb.properties.modified
+        creator = getattr(wb.properties, "creator", None)
     finally:
         wb.close()
     con.execute("""CREATE OR REPLACE TEMP TABLE stg_plan_actions (
         ligne INTEGER, ordre INTEGER, numero VARCHAR, axe_num INTEGER, axe VARCHAR, intitule VARCHAR, porteurs VARCHAR,
         territoires VARCHAR[], filieres VARCHAR[], montant_eur DOUBLE, financements VARCHAR, statut VARCHAR,
-        date_debut DATE, date_fin DATE, indicateur_suivi VARCHAR, notes VARCHAR)""")
+        date_debut DATE, date_fin DATE, indicateur_suivi VARCHAR, notes VARCHAR, montant_engage DOUBLE,
+        montant_paye DOUBLE, binome VARCHAR, cible_indicateur VARCHAR, cible_sens VARCHAR, cible_valeur DOUBLE,
+        cible_annee INTEGER)""")
     con.execute("CREATE OR REPLACE TEMP TABLE stg_plan_binomes (ligne INTEGER, epci_siren VARCHAR, elu VARCHAR, industriel VARCHAR)")
     if not any(p.grave for p in problems):
         if actions:
-            con.executemany("INSERT INTO stg_plan_actions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", actions)
+            con.executemany(f"INSERT INTO stg_plan_actions VALUES ({', '.join('?' * 23)})", actions)
         if binomes:
             con.executemany("INSERT INTO stg_plan_binomes VALUES (?, ?, ?, ?)", binomes)
         missing = [epci_names[s] for s in epci_names if s not in {b[1] for b in binomes}]
@@ -402,11 +554,34 @@ def stage(con: duckdb.DuckDBPyConnection, path: Path) -> Staged:
             problems.append(Problem(path.name, None, None, f"{len(missing)} EPCI sans ligne de binôme : {', '.join(missing)}",
                                     grave=False))
     millesime = modified.strftime("%Y-%m-%d") if isinstance(modified, datetime) else None
-    return PlanStaged(KIND, LIBELLE, PRODUCTEUR, LICENCE, millesime, n_lues + n_bin, problems=problems,
-                      n_actions=len(actions), n_binomes=len(binomes))
+    present = frozenset(STORE_FIELDS[k] for k in actions_sheet.index)
+    producteur = creator or PRODUCTEUR
+    producteur = " ".join(str(producteur).split())[:200]
+    return PlanStaged(KIND, LIBELLE, producteur, LICENCE, millesime, n_lues + n_bin, problems=problems,
+                      n_actions=len(actions), n_binomes=len(binomes), present=present, has_binomes=ws_b is not None)
 
 
 def _some(names, limit: int = 12) -> str:
     """The allowed values in a message, at most `limit` of them."""
     names = list(names)
     return ", ".join(names[:limit]) + (f", … ({len(names)} en tout)" if len(names) > limit else "")
+
+
+def seed_store(store, con: duckdb.DuckDBPyConnection, qui: str) -> None:
+    """An empty plan store takes the plan of the warehouse's copy of the last workbook (warehouses written
+    before the store existed, or a store deleted by hand): nothing the warehouse knows is lost. `con`: a
+    DuckDB connection or cursor on the warehouse."""
+    from .. import plan_store
+
+    if not plan_store.is_empty(store):
+        return
+    if not con.execute("SELECT 1 FROM duckdb_tables() WHERE database_name = current_database() "
+                       "AND table_name = 'plan_actions'").fetchall():
+        return
+    actions, binomes = staged_rows(con, "plan_actions", "plan_binomes")
+    if not actions:
+        return
+    lineage = con.execute("""SELECT fichier, sha256, libelle, strftime(charge_le, '%Y-%m-%dT%H:%M:%S') FROM sources
+                             WHERE kind = 'plan_actions' ORDER BY source_id DESC LIMIT 1""").fetchall()
+    meta = dict(zip(["fichier", "sha256", "libelle", "charge_le"], lineage[0])) if lineage else {}
+    plan_store.apply_import(store, actions, binomes, set(plan_store.ALL_FIELDS), qui, meta, origine="reprise")

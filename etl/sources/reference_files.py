@@ -31,6 +31,6 @@ def explain(header: list[str]) -> str | None:
 
 def explain_json(head: bytes) -> str:
     if b"FeatureCollection" in head or b'"geometry"' in head:
-        what = "contours géographiques (GeoJSON) ; les contours des communes sont dans data/reference/communes_contours.geojson"
+        what = "contours géographiques (GeoJSON) ; les contours des communes sont dans data/reference/contours/"
         return f"fichier de référence, pas une source statistique : {what}"
     return "fichier JSON : seuls les fichiers CSV (séparateur « ; » ou « , »), xlsx et parquet sont acceptés"

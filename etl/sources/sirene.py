@@ -7,6 +7,11 @@ establishments (etatAdministratifEtablissement = 'A') of the perimeter's commune
 commune and NAF sous-classe (activitePrincipaleEtablissement, NAFRev2 only for the detail; every
 active establishment in the total), and those with employees (trancheEffectifsEtablissement other
 than NN / 00 / empty). The year of the counts is the year of the latest dateDernierTraitementEtablissement.
+
+NAF 2025: when the stock has activitePrincipaleNAF25Etablissement, the detail is read from it (facts in
+NAF2025); otherwise from activitePrincipaleEtablissement, whose codes may be NAF rév. 2 (nomenclature
+column NAFRev2) or NAF 2025 (codes such as 46.50Y). A stock whose active establishments mix both is
+refused, with the first lines of each.
 """
 from __future__ import annotations
 
@@ -17,6 +22,7 @@ from pathlib import Path
 import duckdb
 
 from ..readers import _head_line
+from ..nomenclature import LABELS, NAF2008, NAF2025
 from ..validate import LoadError, Problem, refuse
 from .common import Staged, year_from_name
 
@@ -29,8 +35,15 @@ LICENCE = "Licence Ouverte 2.0 (Etalab)"
 COLUMNS = {"commune": "codeCommuneEtablissement", "etat": "etatAdministratifEtablissement",
            "naf": "activitePrincipaleEtablissement", "nomenclature": "nomenclatureActivitePrincipaleEtablissement",
            "tranche": "trancheEffectifsEtablissement", "traitement": "dateDernierTraitementEtablissement",
-           "siret": "siret"}
-_OPTIONAL = {"nomenclature", "traitement", "tranche"}
+           "siret": "siret", "naf25": "activitePrincipaleNAF25Etablissement"}
+_OPTIONAL = {"nomenclature", "traitement", "tranche", "naf25"}
+# Row nomenclature: NAF rév. 2 when Sirene says so; older ones (NAFRev1, NAF1993, NAP) are none of ours;
+# any other value (or none) with a NAF 2025 code is NAF 2025.
+_OLD = ("NAFRev1", "NAF1993", "NAP")
+def _row_nomenclature(c: str) -> str:
+    """A row's nomenclature from Sirene's column; 'ANY' without it (the code alone decides)."""
+    return (f"CASE WHEN {c} IS NULL THEN 'ANY' WHEN {c} = 'NAFRev2' THEN '{NAF2008}' WHEN {c} IN {_OLD} THEN NULL "
+            f"ELSE '{NAF2025}' END")
 EMPLOYER_BANDS_EXCLUDED = ("NN", "00", "")
 
 
@@ -82,7 +95,9 @@ def stage(con: duckdb.DuckDBPyConnection, path: Path) -> Staged:
     name = path.name
     src, params, pos, _ = _source_sql(con, path)
     col = {k: f"CAST(#{p} AS VARCHAR)" for k, p in pos.items()}
-    col.setdefault("nomenclature", "'NAFRev2'")
+    if "naf25" in col:  # the NAF 2025 column, when the stock has it, gives the detail
+        col["naf"], col["nomenclature"] = col["naf25"], f"'{NAF2025}'"
+    col.setdefault("nomenclature", "NULL")
     col.setdefault("traitement", "NULL")
     col.setdefault("tranche", "NULL")
     query = f"""
@@ -129,17 +144,28 @@ def stage(con: duckdb.DuckDBPyConnection, path: Path) -> Staged:
     if outside:
         problems.append(Problem(name, None, COLUMNS["commune"], f"{outside} établissement(s) hors du périmètre "
                                 "de l'entrepôt : ignoré(s)", grave=False))
-    # Active establishments coded in an older nomenclature (NAFRev1, NAF1993...) or with a NAF code unknown to NAF rév. 2.
+    # Each group's nomenclature: its code must be a sous-classe of the nomenclature its row claims.
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE stg_sirene AS
+        SELECT s.*, r.nomenclature AS nom FROM stg_sirene s
+        LEFT JOIN ref_naf r ON r.sous_classe = s.naf AND {_row_nomenclature('s.nomenclature')} IN (r.nomenclature, 'ANY')
+    """)
+    used = con.execute("""SELECT nom, sum(n) FROM stg_sirene WHERE commune IS NOT NULL AND etat = 'A' AND nom IS NOT NULL
+                          GROUP BY nom ORDER BY 2 DESC""").fetchall()
+    if len(used) > 1:
+        raise LoadError([_mixed(con, path, src, params, col, used)])
+    nomenclature = used[0][0] if used else (NAF2025 if "naf25" in pos else NAF2008)
+    # Active establishments coded in an older nomenclature (NAFRev1, NAF1993...) or with an unknown NAF code.
     old = con.execute("""
-        SELECT coalesce(sum(n), 0) FROM stg_sirene s WHERE commune IS NOT NULL AND etat = 'A'
-          AND (coalesce(nomenclature, '') <> 'NAFRev2' OR NOT EXISTS (SELECT 1 FROM ref_naf r WHERE r.sous_classe = s.naf))""").fetchall()[0][0]
+        SELECT coalesce(sum(n), 0) FROM stg_sirene s WHERE commune IS NOT NULL AND etat = 'A' AND nom IS NULL""").fetchall()[0][0]
+    naf_col = COLUMNS["naf25" if "naf25" in pos else "naf"]
     if old:
-        problems.append(Problem(name, None, COLUMNS["naf"], f"{old} établissement(s) actif(s) sans code NAF rév. 2 reconnu (ancienne "
+        problems.append(Problem(name, None, naf_col, f"{old} établissement(s) actif(s) sans code {LABELS[nomenclature]} reconnu (ancienne "
                                 "nomenclature ou code vide) : comptés dans le total, pas dans le détail par activité", grave=False))
     bands = ", ".join(f"'{b}'" for b in EMPLOYER_BANDS_EXCLUDED)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE stg_facts AS
-        WITH a AS (SELECT s.*, (nomenclature = 'NAFRev2' AND EXISTS (SELECT 1 FROM ref_naf r WHERE r.sous_classe = s.naf)) AS naf_ok,
+        WITH a AS (SELECT s.*, nom IS NOT NULL AS naf_ok,
                           tranche NOT IN ({bands}) AS employeur
                    FROM stg_sirene s WHERE commune IS NOT NULL AND etat = 'A')
         SELECT NULL::BIGINT AS ligne, commune AS territoire_code, 'commune' AS niveau, {year} AS annee, 'etablissements' AS mesure,
@@ -157,4 +183,38 @@ def stage(con: duckdb.DuckDBPyConnection, path: Path) -> Staged:
     kept = con.execute("SELECT coalesce(sum(n), 0) FROM stg_sirene WHERE commune IS NOT NULL AND etat = 'A'").fetchall()[0][0]
     # Each branch above groups by its keys: one fact per key.
     return Staged(KIND, LIBELLE, PRODUCTEUR, LICENCE, millesime, int(total), facts_table="stg_facts", problems=problems,
-                  lignes_gardees=int(kept), unique_keys=True)
+                  lignes_gardees=int(kept), unique_keys=True, nomenclature=nomenclature)
+
+
+def _mixed(con, path: Path, src: str, params: list, col: dict, used: list) -> Problem:
+    """The refusal of a stock mixing both nomenclatures, naming the first lines of each (a second pass
+    over the file, numbering its rows: only when the file is refused)."""
+    lines = {}
+    for nom, _ in used:
+        expr = _row_nomenclature(col["nomenclature"])
+        sql = f"""
+            SELECT ligne, naf FROM (
+                SELECT row_number() OVER () + 1 AS ligne, {col['commune']} AS commune, {col['etat']} AS etat, {col['naf']} AS naf,
+                       {expr} AS nom
+                FROM {src})
+            WHERE etat = 'A' AND nom IN (?, 'ANY') AND EXISTS (SELECT 1 FROM ref_naf r WHERE r.sous_classe = naf AND r.nomenclature = ?)
+              AND commune IN (SELECT code FROM ref_communes UNION SELECT ancien_code FROM ref_communes_changements)
+            ORDER BY ligne LIMIT 5"""
+        for encoding in ("utf-8", "latin-1"):
+            try:
+                lines[nom] = con.execute(sql, params + ([encoding] if src.startswith("read_csv") else []) + [nom, nom]).fetchall()
+                break
+            except duckdb.Error:
+                lines[nom] = []
+    parts = [f"{n} établissement(s) actif(s) en {LABELS[nom]} (lignes {', '.join(str(r[0]) for r in lines[nom])}"
+             f"{'…' if n > len(lines[nom]) else ''}, ex. « {lines[nom][0][1] if lines[nom] else ''} »)" for nom, n in used]
+    first = min((r[0] for rs in lines.values() for r in rs[:1]), default=None)
+    minority = used[1][0]
+    return Problem(path.name, lines[minority][0][0] if lines[minority] else first, col_name(col),
+                   "le stock mélange les deux nomenclatures d'activité : " + " et ".join(parts)
+                   + ". Un fichier doit être codé entièrement en NAF rév. 2 ou entièrement en NAF 2025 (colonne "
+                   "activitePrincipaleNAF25Etablissement pour la NAF 2025)")
+
+
+def col_name(col: dict) -> str:
+    return COLUMNS["naf25"] if col["nomenclature"] == f"'{NAF2025}'" else COLUMNS["naf"]

@@ -14,6 +14,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from ..nomenclature import NAF2025, single_nomenclature
 from ..validate import Problem, sql_number
 from .common import Staged, _norm, find_column, open_text, read_text_table, year_from_name
 
@@ -26,9 +27,16 @@ _YEAR_COL = re.compile(r"^(nombredetablissements|effectifssalaries)(\d{4})$")
 _MESURE = {"nombredetablissements": "etablissements_employeurs", "effectifssalaries": "effectifs_salaries"}
 
 
+# The APE code column of a file coded in NAF 2025 (from 2027), or the usual one (NAF rév. 2 or NAF 2025,
+# told apart by the codes themselves).
+_APE_2025 = ("Code APE NAF 2025", "Code APE 2025", "Code NAF 2025", "code_ape_naf2025", "code_ape_naf25", "code_naf2025")
+_APE = ("Code APE", "code_ape")
+
+
 def detect(header: list[str]) -> bool:
     norm = {_norm(h) for h in header}
-    return "codeape" in norm and "codecommune" in norm and any(_YEAR_COL.match(h) for h in norm)
+    has_ape = any(_norm(c) in norm for c in _APE + _APE_2025)
+    return has_ape and "codecommune" in norm and any(_YEAR_COL.match(h) for h in norm)
 
 
 def stage(con: duckdb.DuckDBPyConnection, path: Path) -> Staged:
@@ -36,7 +44,10 @@ def stage(con: duckdb.DuckDBPyConnection, path: Path) -> Staged:
     try:
         header = tf.header
         i_com = find_column(header, "Code commune", "code_commune", required="Code commune", path=path)
-        i_ape = find_column(header, "Code APE", "code_ape", required="Code APE", path=path)
+        i_ape = find_column(header, *_APE_2025)
+        hint = NAF2025 if i_ape is not None else None
+        if i_ape is None:
+            i_ape = find_column(header, *_APE, required="Code APE", path=path)
         year_cols = []
         for i, h in enumerate(header):
             m = _YEAR_COL.match(_norm(h))
@@ -81,7 +92,11 @@ def stage(con: duckdb.DuckDBPyConnection, path: Path) -> Staged:
               AND NOT EXISTS (SELECT 1 FROM ref_naf n WHERE n.sous_classe =
                    substr(upper(replace(trim(r.c{i_ape}), '.', '')), 1, 2) || '.' || substr(upper(replace(trim(r.c{i_ape}), '.', '')), 3))
             ORDER BY ligne LIMIT 20""").fetchall():
-        problems.append(Problem(name, ligne, header[i_ape], f"code APE « {ape} » inconnu de la NAF rév. 2"))
+        problems.append(Problem(name, ligne, header[i_ape], f"code APE « {ape} » inconnu de la NAF rév. 2 et de la NAF 2025"))
+    ape = f"upper(replace(trim(coalesce(c{i_ape}, '')), '.', ''))"
+    nomenclature, mixed = single_nomenclature(con, "stg_raw", f"substr({ape}, 1, 2) || '.' || substr({ape}, 3)", name,
+                                              header[i_ape], hint)
+    problems.extend(mixed)
     for ligne, code in con.execute(f"""
             SELECT ligne, c{i_com} FROM stg_raw
             WHERE NOT regexp_full_match(trim(coalesce(c{i_com}, '')), '[0-9]{{4,5}}|2[AB][0-9]{{3}}') ORDER BY ligne LIMIT 20""").fetchall():
@@ -102,4 +117,4 @@ def stage(con: duckdb.DuckDBPyConnection, path: Path) -> Staged:
     years = sorted(vars_.annee.unique().tolist())
     millesime = year_from_name(path) or (str(max(years)) if years else None)
     return Staged(KIND, LIBELLE, PRODUCTEUR, LICENCE, millesime, n, facts_table="stg_facts", problems=problems,
-                  unique_keys=unique)
+                  unique_keys=unique, nomenclature=nomenclature)

@@ -120,4 +120,6 @@ def render(slide_list: list[Slide]) -> bytes:
 
 def build_annex(snap, selection: Selection | None = None, keys: list[str] | None = None) -> bytes:
     """The annex of a selection as .xlsx bytes: the numbers behind every slide of the deck, the map's included."""
-    return render(content.build(snap, selection or Selection(), keys or content.ORDER))
+    # « Depuis le dernier comité » is text, not a table of figures: `python -m indicators comite ecarts` lists it.
+    keys = keys or [k for k in content.ORDER if k != "depuis_comite"]
+    return render(content.build(snap, selection or Selection(), keys))

@@ -17,16 +17,19 @@ import pandas as pd
 from pptx import Presentation
 from pptx.chart.data import CategoryChartData
 from pptx.dml.color import RGBColor
-from pptx.enum.chart import XL_CHART_TYPE, XL_DATA_LABEL_POSITION, XL_LEGEND_POSITION, XL_MARKER_STYLE
+from pptx.enum.chart import (XL_CHART_TYPE, XL_DATA_LABEL_POSITION, XL_LEGEND_POSITION, XL_MARKER_STYLE,
+                             XL_TICK_LABEL_POSITION)
 from pptx.enum.shapes import MSO_SHAPE
 from pptx.enum.shapes import PP_PLACEHOLDER
 from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
 from pptx.util import Emu, Inches, Pt
 
 from . import picture, slides as content
+from ..content import french as fr
 from .slides import KINDS, Selection, Slide, shown
 
 ACCENT = RGBColor(0x33, 0x22, 0x88)
+ACCENT_HEX = "#332288"
 TEXT = RGBColor(0x22, 0x22, 0x22)
 MUTED = RGBColor(0x55, 0x55, 0x55)
 DEMO = RGBColor(0xB0, 0x3A, 0x2E)
@@ -35,7 +38,12 @@ WIDE = (Inches(13.333), Inches(7.5))
 MARGIN = Inches(0.45)
 
 TITLE_PT, SENTENCE_PT, CHART_PT, SOURCE_PT = 28, 18, 14, 12
-AXIS_FORMATS = {"eur": '#,##0" M€"', "part": "0%", "evolution": "+0%;-0%;0%"}
+# Axis number formats written the French way whatever the reader's Office locale: integers only (no decimal
+# separator), U+202F as thousands separator and before %, U+2212 for the minus sign, all as literals.
+_S = fr.NNBSP
+AXIS_FORMATS = {"eur": f'[>=1000]#"{_S}"##0"{_S}M€";0"{_S}M€"', "part": f'0"{_S}"%',
+                "evolution": f'+0"{_S}"%;"{fr.MINUS}"0"{_S}"%;0"{_S}"%"', "count": f'[>=1000]#"{_S}"##0;0',
+                "km2": f'[>=1000]#"{_S}"##0"{_S}km²";0"{_S}km²"'}
 CHARS_PER_LINE_12PT = 150      # a full-width 12 pt line (12.4 in) holds about this many characters
 
 
@@ -141,7 +149,8 @@ def _header(deck: _Deck, slide, s: Slide) -> int:
         title_ph.text_frame.word_wrap = True
         top = title_ph.top + title_ph.height + Inches(0.05)
     else:
-        _text(slide, MARGIN, Inches(0.25), W - 2 * MARGIN, Inches(1.05), s.titre, TITLE_PT, bold=True, colour=ACCENT,
+        size = TITLE_PT if len(s.titre) <= 75 else 24 if len(s.titre) <= 100 else 21   # long findings stay on 2 lines
+        _text(slide, MARGIN, Inches(0.25), W - 2 * MARGIN, Inches(1.05), s.titre, size, bold=True, colour=ACCENT,
               anchor=MSO_ANCHOR.MIDDLE)
         line = slide.shapes.add_connector(1, MARGIN, Inches(1.33), W - MARGIN, Inches(1.33))
         line.line.color.rgb = ACCENT
@@ -185,7 +194,7 @@ def _speaker_notes(slide, s: Slide) -> None:
 
 def _chart_frame(s: Slide) -> tuple[list, list, pd.DataFrame, str]:
     rows = s.chart_rows()
-    cat_col, ser_col = s.extra.get("cat", "categorie"), s.extra.get("series", "territoire")
+    cat_col, ser_col = s.spec.cat, s.spec.series
     cats = list(dict.fromkeys(rows[cat_col].astype(str)))
     series = list(dict.fromkeys(rows[ser_col].astype(str)))
     kind = rows.kind.iat[0] if len(rows) else "count"
@@ -200,7 +209,8 @@ def chart_data(s: Slide) -> CategoryChartData:
     marked = []
     for c in cats:
         st = rows[rows._cat == c].statut
-        mark = " (s)" if st.eq("secret").any() else (" (partiel)" if st.eq("partiel").any() and s.chart != "line" else "")
+        # a line's categories are years: its secret points are gaps, named in the notes
+        mark = "" if s.chart == "line" else " (s)" if st.eq("secret").any() else (" (partiel)" if st.eq("partiel").any() else "")
         marked.append(c + mark)
     cd.categories = marked
     for name in series:
@@ -218,10 +228,11 @@ def _font(obj, size=CHART_PT, colour=TEXT):
 def _add_chart(deck: _Deck, slide, s: Slide, top, bottom) -> None:
     cats, series, rows, kind = _chart_frame(s)
     fmt_code = KINDS[kind][3]
-    colours = s.extra.get("colours", {})
-    by_point = s.extra.get("by_point", False)
+    colours = s.spec.colours
+    by_point = s.spec.by_point
     chart_type = {"bar": XL_CHART_TYPE.BAR_CLUSTERED, "bar_stacked": XL_CHART_TYPE.BAR_STACKED,
-                  "line": XL_CHART_TYPE.LINE_MARKERS, "pie": XL_CHART_TYPE.PIE}[s.chart]
+                  "line": XL_CHART_TYPE.LINE_MARKERS, "pie": XL_CHART_TYPE.PIE,
+                  "waterfall": XL_CHART_TYPE.BAR_CLUSTERED}[s.chart]
     frame = slide.shapes.add_chart(chart_type, MARGIN, top, deck.W - 2 * MARGIN, bottom - top, chart_data(s))
     chart = frame.chart
     chart.has_title = False
@@ -238,18 +249,17 @@ def _add_chart(deck: _Deck, slide, s: Slide, top, bottom) -> None:
             pt = ser.points[i]
             pt.format.fill.solid()
             pt.format.fill.fore_color.rgb = _rgb(colours.get(c, "#4477AA"))
-        plot.has_data_labels = True
-        dl = plot.data_labels
-        dl.show_category_name, dl.show_percentage, dl.show_value = False, True, False
-        dl.number_format, dl.number_format_is_linked = "0%", False
-        dl.position = XL_DATA_LABEL_POSITION.OUTSIDE_END
-        _font(dl, CHART_PT + 2)
+        total = sum(v for v in ser.values if v is not None)
+        for i, v in enumerate(ser.values):     # French text labels: « 38 % », whatever the Office locale
+            if v is not None and total:
+                _label(ser.points[i], fr.percent(v / total, 0), CHART_PT + 2, XL_DATA_LABEL_POSITION.OUTSIDE_END)
         return
-    if s.chart in ("bar", "bar_stacked"):
+    if s.chart in ("bar", "bar_stacked", "waterfall"):
         plot.gap_width = 50 if s.chart == "bar" else 40
         if s.chart == "bar_stacked":
             plot.overlap = 100
         chart.category_axis.reverse_order = True       # first category at the top, as on the pages
+        chart.category_axis.tick_label_position = XL_TICK_LABEL_POSITION.LOW   # clear of negative bars
         _font(chart.category_axis.tick_labels, CHART_PT + 1)
         chart.category_axis.has_major_gridlines = False
         chart.category_axis.format.line.color.rgb = RGBColor(0x99, 0x99, 0x99)
@@ -270,12 +280,8 @@ def _add_chart(deck: _Deck, slide, s: Slide, top, bottom) -> None:
             else:
                 ser.format.fill.solid()
                 ser.format.fill.fore_color.rgb = _rgb(colours.get(ser.name, "#4477AA"))
-        if s.chart == "bar":
-            plot.has_data_labels = True
-            dl = plot.data_labels
-            dl.number_format, dl.number_format_is_linked = fmt_code, False
-            dl.position = XL_DATA_LABEL_POSITION.OUTSIDE_END
-            _font(dl, CHART_PT + 1)
+        if s.chart in ("bar", "waterfall"):
+            _text_labels(plot, rows, cats, kind, s.chart == "waterfall")
         return
     # line
     va = chart.value_axis
@@ -294,6 +300,34 @@ def _add_chart(deck: _Deck, slide, s: Slide, top, bottom) -> None:
         ser.marker.format.fill.solid()
         ser.marker.format.fill.fore_color.rgb = colour
         ser.marker.format.line.color.rgb = colour
+
+
+def _label(point, text: str, size: int, position=None) -> None:
+    dl = point.data_label
+    dl.has_text_frame = True
+    dl.text_frame.text = text
+    if position is not None:
+        dl.position = position
+    for p in dl.text_frame.paragraphs:
+        for r in p.runs:
+            r.font.size = Pt(size)
+            r.font.color.rgb = TEXT
+
+
+def _text_labels(plot, rows: pd.DataFrame, cats: list[str], kind: str, signed: bool) -> None:
+    """Data labels as French text (« 3,7 % », « 2 000 M€ », « s »): PowerPoint's number formats follow the
+    reader's locale (« 3.7% », « 2,000 M€ » in English), text does not."""
+    for ser in plot.series:
+        g = rows[rows._ser == ser.name].set_index("_cat")
+        for i, c in enumerate(cats):
+            if c not in g.index:
+                continue
+            r = g.loc[c]
+            r = r.iloc[0] if isinstance(r, pd.DataFrame) else r
+            text = shown(r.valeur, kind, r.statut)
+            if signed and r.statut not in ("secret", "absent") and r.valeur > 0:
+                text = "+" + text
+            _label(ser.points[i], text, CHART_PT + 1, XL_DATA_LABEL_POSITION.OUTSIDE_END)
 
 
 # --- slide kinds -----------------------------------------------------------------------------------
@@ -336,7 +370,8 @@ def _figures_slide(deck: _Deck, s: Slide) -> None:
     slide = deck.add()
     top = _header(deck, slide, s)
     bottom = _footer(deck, slide, s)
-    rows = s.table
+    rows = s.table[s.table.usage == "chiffre"] if "usage" in s.table else s.table
+    shares = s.extra.get("shares", {})
     n_cols = 4
     n_rows = max(1, -(-len(rows) // n_cols))
     gap = Inches(0.2)
@@ -350,10 +385,14 @@ def _figures_slide(deck: _Deck, s: Slide) -> None:
         box.fill.fore_color.rgb = TILE
         box.line.fill.background()
         value = shown(r.valeur, r.kind, r.statut)
-        year = f"{r.annee_base} → {r.annee}" if pd.notna(r.annee_base) else f"{r.annee}"
+        year = (r.note if pd.isna(r.annee) else f"{r.annee_base} → {r.annee}" if pd.notna(r.annee_base)
+                else f"{r.annee}")
         lines = [(value, {"size": 30, "bold": True, "colour": ACCENT}), (r.indicateur, {"size": 15}),
                  (year + (" · " + content.STATUT_MARKS[r.statut] if r.statut != "ok" else ""),
                   {"size": 12, "colour": MUTED})]
+        if r.indicateur in shares:
+            lines.append((f"{fr.percent(shares[r.indicateur], 0)} {s.extra.get('home', 'de la référence')}",
+                          {"size": 12, "colour": MUTED}))
         _text(slide, left + Inches(0.1), t + Inches(0.05), tile_w - Inches(0.2), tile_h - Inches(0.1), lines, 15,
               anchor=MSO_ANCHOR.MIDDLE)
     _speaker_notes(slide, s)
@@ -398,33 +437,26 @@ def _table(slide, left, top, width, header: list[str], body: list[list], col_wid
     return shape
 
 
-def _compare_slide(deck: _Deck, s: Slide, colours: dict[str, str]) -> None:
+def _display_slide(deck: _Deck, s: Slide) -> None:
+    """A table finding (Comparer, candidature): its display table as the page shows it."""
     slide = deck.add()
     top = _header(deck, slide, s)
     bottom = _footer(deck, slide, s)
-    t = s.table
-    indicators = list(dict.fromkeys(t.indicateur))
-    years = {i: t[t.indicateur == i].annee.iat[0] for i in indicators}
-    terr = list(dict.fromkeys(zip(t.code, t.territoire)))
-    body = []
-    for code, name in terr:
-        row = [name]
-        for ind in indicators:
-            c = t[(t.code == code) & (t.indicateur == ind)]
-            if not len(c):
-                row.append("")
-                continue
-            r = c.iloc[0]
-            cell = shown(r.valeur, r.kind, r.statut)
-            if pd.notna(r.rang) and r.statut not in ("secret", "absent"):
-                cell += f" ({int(r.rang)})"
-            row.append(cell)
-        body.append(row)
-    header = ["Territoire"] + [f"{content.COMPARE_SHORT.get(i, i)} ({years[i]})" for i in indicators]
+    disp = s.extra["display"]
+    index = disp.index.name is not None
+    cols = list(disp.columns)
+    header = ([disp.index.name] if index else []) + [content.COMPARE_SHORT.get(c.rsplit(" (", 1)[0], c.rsplit(" (", 1)[0])
+                                                     + (" (" + c.rsplit(" (", 1)[1] if " (" in c else "") for c in cols]
+    body = [([str(i)] if index else []) + ["" if pd.isna(v) else str(v) for v in row]
+            for i, row in zip(disp.index, disp.itertuples(index=False))]
+    highlight = s.extra.get("highlight")
+    marks = [(ACCENT_HEX if str(r[0]) == highlight else "#BBBBBB") for r in body] if index else None
+    widths = ([3.3] + [1.5] * len(cols)) if index else [3.0 if c in ("Chiffre", "Écart") else 1.3 for c in cols]
+    if not index and "Écart" in cols:
+        widths[cols.index("Écart")] = 6.0
     row_h = min(Inches(0.45), int((bottom - top - Inches(0.1)) / (len(body) + 1.6)))
-    size = 14 if len(body) <= 6 else 12
-    shape = _table(slide, MARGIN, top, deck.W - 2 * MARGIN, header, body, [3.3] + [1.5] * len(indicators), size,
-                   row_h, [colours.get(code) for code, _ in terr])
+    size = 14 if len(body) <= 6 else 12 if len(body) <= 10 else 10
+    shape = _table(slide, MARGIN, top, deck.W - 2 * MARGIN, header, body, widths, size, row_h, marks)
     shape.table.rows[0].height = int(row_h * 1.6)
     _speaker_notes(slide, s)
 
@@ -472,6 +504,36 @@ def _picture_slide(deck: _Deck, s: Slide) -> None:
     _speaker_notes(slide, s)
 
 
+def _since_slide(deck: _Deck, s: Slide) -> None:
+    """« Depuis le dernier comité »: the generated summary, the changed actions and the changed key figures."""
+    slide = deck.add()
+    top = _header(deck, slide, s)
+    bottom = _footer(deck, slide, s)
+    actions, chiffres = s.extra.get("actions", []), s.extra.get("chiffres", [])
+    room = max(4, int((bottom - top) / Inches(0.3)) - 2)
+    lines = []
+    if actions:
+        lines.append((f"Plan d'actions : {len(actions)} changement(s)", {"bold": True, "size": 16}))
+        shown = actions[: room - min(len(chiffres), room // 3) - 2]
+        lines += [("• " + a, {}) for a in shown]
+        if len(actions) > len(shown):
+            lines.append((f"… et {len(actions) - len(shown)} autre(s) : python -m indicators comite ecarts", {}))
+    if chiffres:
+        lines.append(("Chiffres clés", {"bold": True, "size": 16}))
+        left = max(1, room - len(lines) - (2 if s.extra.get("cibles") else 0))
+        lines += [("• " + c, {}) for c in chiffres[:left]]
+    cibles = s.extra.get("cibles", [])
+    if cibles:
+        lines.append(("Cibles des actions : valeur, cible et trajectoire", {"bold": True, "size": 16}))
+        lines += [("• " + c, {}) for c in cibles[: max(1, room - len(lines))]]
+    if s.extra.get("autres_chiffres"):
+        lines.append((f"{s.extra['autres_chiffres']} autre(s) chiffre(s) de la présentation ont changé : voir "
+                      "« python -m indicators comite ecarts ».", {"colour": MUTED}))
+    if lines:
+        _text(slide, MARGIN, top + Inches(0.1), deck.W - 2 * MARGIN, bottom - top - Inches(0.2), lines, 13)
+    slide.notes_slide.notes_text_frame.text = "\n".join([s.phrase, *actions, *chiffres, *cibles, s.source])
+
+
 def render(slide_list: list[Slide], template: Path | str | None = None, colours: dict[str, str] | None = None,
            deck: _Deck | None = None) -> bytes:
     deck = deck or _Deck(template)
@@ -480,12 +542,14 @@ def render(slide_list: list[Slide], template: Path | str | None = None, colours:
             _title_slide(deck, s)
         elif s.key == "chiffres_cles":
             _figures_slide(deck, s)
-        elif s.key == "comparer":
-            _compare_slide(deck, s, colours or {})
+        elif "display" in s.extra:
+            _display_slide(deck, s)
         elif s.key == "sources":
             _sources_slide(deck, s)
         elif s.key == "carte":
             _picture_slide(deck, s)
+        elif s.key == "depuis_comite":
+            _since_slide(deck, s)
         elif s.chart:
             _chart_slide(deck, s)
         else:                                   # nothing loaded: title, explanation, source line
@@ -503,4 +567,4 @@ def build_deck(snap, selection: Selection | None = None, template: Path | str | 
     deck = _Deck(template)                      # a bad template fails before any work
     ctx = content.context(snap, selection)
     slide_list = content.build(snap, selection, keys, map_figure, ctx=ctx)
-    return render(slide_list, colours=ctx.colours, deck=deck)
+    return render(slide_list, deck=deck)

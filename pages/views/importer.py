@@ -8,17 +8,14 @@ the server, and the warehouse is replaced atomically, so sessions reading it are
 from __future__ import annotations
 
 import re
-import time
 
 import pandas as pd
 import streamlit as st
-from streamlit.errors import StreamlitAPIException
 
 from indicators import auth, ui
+from pages.views import staff
 
-SIGNED_IN = "_admin_nom"
-SIGNED_IN_AT = "_admin_depuis"
-SESSION_HOURS = 2
+SIGNED_IN, SIGNED_IN_AT, SESSION_HOURS = staff.SIGNED_IN, staff.SIGNED_IN_AT, staff.SESSION_HOURS
 CHECKS = "_import_controles"      # sha256 -> Outcome of the check (one check per uploaded content)
 DONE = "_import_resultat"         # message of the last load, shown after the rerun
 UPLOADER = "_import_uploader_n"   # bumping it empties the file uploader after a load
@@ -47,40 +44,18 @@ STATUT_TEXT = {"vérifié": "Fichier valide : prêt à être chargé", "refusé"
 
 
 def _configured_hash() -> str | None:
-    try:
-        admin = st.secrets.get("admin")
-    except (FileNotFoundError, StreamlitAPIException, ValueError):  # no secrets file, or unreadable
-        return None
-    value = admin.get("password_hash") if hasattr(admin, "get") else None
-    return value if isinstance(value, str) and value.strip() else None
+    return staff.configured_hash("admin")
 
 
 def _signed_in() -> str | None:
-    name, since = st.session_state.get(SIGNED_IN), st.session_state.get(SIGNED_IN_AT, 0.0)
-    if name and time.time() - since < SESSION_HOURS * 3600:
-        return name
-    st.session_state.pop(SIGNED_IN, None)
-    return None
+    who = staff.signed_in()
+    return who[0] if who else None
 
 
 def _sign_in(stored: str) -> None:
     st.markdown("Cette page permet à l'administrateur de charger un fichier (INSEE, URSSAF, CCI/CMA, plan d'actions) "
                 "dans l'entrepôt. Connectez-vous pour continuer.")
-    with st.form("connexion", clear_on_submit=True):
-        name = st.text_input("Votre nom (inscrit au journal des imports)", max_chars=80)
-        password = st.text_input("Mot de passe administrateur", type="password", max_chars=auth.MAX_PASSWORD_LENGTH)
-        submitted = st.form_submit_button("Se connecter", icon=":material/login:")
-    if not submitted:
-        return
-    if not name.strip():
-        st.error("Indiquez votre nom : il est inscrit au journal des imports.")
-        return
-    time.sleep(auth.delay_before_attempt())
-    if auth.verify(password, stored):
-        st.session_state[SIGNED_IN] = " ".join(name.split())[:80]
-        st.session_state[SIGNED_IN_AT] = time.time()
-        st.rerun()
-    st.error("Mot de passe incorrect.")
+    staff.sign_in_form({"admin": stored, **{k: v for k, v in staff.hashes().items() if k != "admin"}})
 
 
 def _report(outcome) -> None:
@@ -134,8 +109,7 @@ def _admin_page(name: str) -> None:
                 "refusé ne modifie pas l'entrepôt, et les pages ouvertes passent aux nouveaux chiffres à leur "
                 "prochain affichage.")
     if c2.button("Se déconnecter", icon=":material/logout:"):
-        for k in (SIGNED_IN, SIGNED_IN_AT, CHECKS):
-            st.session_state.pop(k, None)
+        staff.sign_out(CHECKS)
         st.rerun()
     warehouse = ui.warehouse_path()
     raw = imports.raw_dir_for(warehouse)
@@ -167,7 +141,7 @@ def _admin_page(name: str) -> None:
     outcome = checks.get(stored.sha256)
     if outcome is None:
         with st.spinner(f"Contrôle de {stored.name}…"):
-            outcome = imports.run("check", stored.path)
+            outcome = imports.run("check", stored.path, warehouse)
         checks[stored.sha256] = outcome
         imports.journal_append(raw, action="contrôle", stored=stored, outcome=outcome, qui=who, adresse=where)
     seconds = f"{outcome.seconds:.1f}".replace(".", ",")
@@ -178,12 +152,21 @@ def _admin_page(name: str) -> None:
         _journal(imports, raw)
         return
 
+    changes = next((r.get("changements") for r in outcome.reports if r.get("changements") is not None), None)
+    if changes is not None:
+        st.subheader("Changements du plan d'actions")
+        if changes:
+            st.markdown(f"Appliquer ce classeur fera **{len(changes)} changement(s)** au plan suivi, inscrits à "
+                        f"l'historique à votre nom (les colonnes absentes du classeur ne changent rien) :")
+            st.dataframe(pd.DataFrame({"Changement": changes}), hide_index=True, width="stretch")
+        else:
+            st.info("Ce classeur ne change rien au plan d'actions suivi.")
     st.subheader("3. Confirmer et charger")
     confirmed = st.checkbox(f"J'ai lu le rapport et je charge « {md(stored.name)} » dans l'entrepôt", key=f"confirme_{n}")
     if st.button("Charger dans l'entrepôt", type="primary", disabled=not confirmed, icon=":material/upload:"):
         before = ui.snapshot().version
         with st.spinner("Chargement et recalcul des agrégats…"):
-            result = imports.run("load", stored.path, warehouse)
+            result = imports.run("load", stored.path, warehouse, par=who)
         imports.journal_append(raw, action="chargement", stored=stored, outcome=result, qui=who, adresse=where)
         if result.ok:
             after = ui.begin_run().version
@@ -224,11 +207,19 @@ def run() -> None:
         st.error(f"Import désactivé : l'empreinte `[admin] password_hash` de `.streamlit/secrets.toml` est invalide ({exc}). "
                  "Recréez-la avec « python -m indicators hash-password ».")
         return
-    name = _signed_in()
-    if name is None:
+    who = staff.signed_in()
+    if who is None:
         _sign_in(stored)
         return
-    _admin_page(name)
+    if who[1] != "admin":
+        st.warning(f"Connecté(e) : {md(who[0])}, avec le rôle éditeur : il permet de modifier le plan d'actions "
+                   "(page « Plan d'actions »), pas de charger des fichiers de données. Connectez-vous avec le mot de "
+                   "passe administrateur pour importer.")
+        if st.button("Se déconnecter", icon=":material/logout:"):
+            staff.sign_out(CHECKS)
+            st.rerun()
+        return
+    _admin_page(who[0])
 
 
 if __name__ == "__main__":

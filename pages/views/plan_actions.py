@@ -7,12 +7,13 @@ import streamlit as st
 
 from indicators import charts, format as fmt, plan, ui
 from indicators.export.tables import to_csv_bytes
+from pages.views import plan_edit
 
 TOUS = "tous"
-UPDATE_HINT = ("Pour mettre le plan à jour : modifier le classeur `data/plan_actions.xlsx` (feuilles « Actions » et "
-               "« Binômes », colonnes documentées dans la feuille « Lisez-moi »), puis lancer "
-               "« python -m etl load data/plan_actions.xlsx ». Un classeur erroné est refusé avec la feuille, la ligne "
-               "et la colonne en cause : le plan déjà chargé reste affiché.")
+UPDATE_HINT = ("Pour mettre le plan à jour : le personnel de l'Agence le modifie sur cette page (section « Modifier "
+               "une action »), ou exporte le plan (xlsx), le modifie puis lance « python -m etl check FICHIER » (les "
+               "changements s'affichent) et « python -m etl load FICHIER --par NOM ». Chaque changement est inscrit à "
+               "l'historique ; un classeur erroné est refusé avec la feuille, la ligne et la colonne en cause.")
 
 
 def _filters(actions: pd.DataFrame) -> tuple[list[int] | None, list[str] | None, str | None, str | None]:
@@ -48,6 +49,7 @@ def run() -> None:
     if everything.empty:
         st.info("Aucun plan d'actions dans l'entrepôt. " + UPDATE_HINT)
         return
+    plan_edit.since_last_committee()
     first = everything.iloc[0]
     n_axes = everything.axe_num.nunique()
     st.markdown(
@@ -64,8 +66,12 @@ def run() -> None:
         _by_axe(actions)
         _detail(actions)
     _binomes()
-    st.caption(f"Source : {first.source}, fichier {first.fichier}, chargé le "
-               f"{fmt.french_date(pd.Timestamp(first.charge_le).to_pydatetime())}. {UPDATE_HINT}")
+    plan_edit.targets(everything)
+    plan_edit.exports(everything)
+    plan_edit.staff_section(everything)
+    loaded = (f", fichier {first.fichier}, importé le {fmt.french_date(pd.Timestamp(first.charge_le).to_pydatetime())}"
+              if first.fichier and pd.notna(first.charge_le) else "")
+    st.caption(f"Source : {first.source}{loaded}, puis les modifications inscrites à l'historique. {UPDATE_HINT}")
 
 
 def _overview(actions: pd.DataFrame, n_total: int) -> None:
@@ -94,7 +100,7 @@ def _overview(actions: pd.DataFrame, n_total: int) -> None:
     st.subheader("Totaux")
     st.caption("Une action menée sur plusieurs EPCI ou plusieurs filières compte dans chacun : les totaux par EPCI "
                "et par filière ne s'additionnent pas.")
-    epci_order = ["05"] + ui.epci_order()
+    epci_order = [plan_edit.whole_territory()[1]] + ui.epci_order()
     fil_order = list(ui.categories_filieres())
     t1, t2, t3 = st.tabs(["Par axe", "Par filière", "Par EPCI"])
     with t1:
@@ -109,7 +115,7 @@ def _overview(actions: pd.DataFrame, n_total: int) -> None:
 
 def _by_axe(actions: pd.DataFrame) -> None:
     years = _years()
-    figures = plan.filiere_figures(actions, ui.get, years)
+    figures = plan.filiere_figures(actions, ui.get, years, plan_edit.whole_territory())
     reperes = plan.figures_text(figures)
     table = plan.for_people(actions)
     table["Montant estimé"] = [fmt.euros(v) if pd.notna(v) else fmt.ABSENT for v in actions.montant_eur]
@@ -119,15 +125,31 @@ def _by_axe(actions: pd.DataFrame) -> None:
     st.subheader("Les actions par axe")
     y = [f"{v}" for v in sorted({v for v in years.values() if v})]
     st.caption("Repères de la filière : établissements employeurs (ét.) et effectifs salariés (sal.) de la filière "
-               f"dans l'EPCI de l'action, ou dans les Hautes-Alpes quand l'EPCI n'est pas renseigné ; chiffre d'affaires "
+               f"dans l'EPCI de l'action, ou dans tout le territoire quand l'EPCI n'est pas renseigné ; chiffre d'affaires "
                f"(CA) ; années {', '.join(y) or '–'} ; « s » : secret statistique." + ui.demo_note(figures))
     for axe_num, g in actions.groupby("axe_num", sort=True):
         t = plan.totals(g, "axe").iloc[0]
         st.markdown(f"#### {t.libelle}")
         st.markdown(f"{plan.status_line(t)} — montant estimé : {plan.amount_text(t.montant_eur, t.sans_montant, t.actions)}.")
         st.table(table.loc[g.index, shown].set_index("N°"))
+        if axe_num == 1:  # axe 1 « Foncier et attractivité »: its indicators are on the Foncier économique page
+            _foncier_link()
     st.download_button("Télécharger le plan d'actions (CSV)", data=to_csv_bytes(plan.for_people(actions)),
                        file_name="plan_actions.csv", mime="text/csv", key="csv_plan")
+
+
+def _foncier_link() -> None:
+    from indicators import foncier
+
+    niveau, code = ui.territory()
+    name = ui.per().ti.nom_court if niveau == "ti" else ui.territory_name(code)
+    disp = foncier.disponible(ui.get("foncier_surface_disponible", "epci"),
+                              ui.get("foncier_surface_disponible", niveau, territoires=[code]),
+                              ui.get("foncier_surface_brute", niveau, territoires=[code]),
+                              ui.get("foncier_sites", niveau, territoires=[code]), name)
+    st.markdown(foncier.axe1_text(disp))
+    st.page_link("pages/views/foncier.py", label="Indicateurs du foncier économique (sites, surfaces disponibles, vacance)",
+                 icon=":material/location_city:")
 
 
 def _detail(actions: pd.DataFrame) -> None:
@@ -144,7 +166,9 @@ def _detail(actions: pd.DataFrame) -> None:
         st.markdown(f"**{a.intitule}**  \n{a.axe}")
         rows = [("Porteur(s)", a.porteurs), ("EPCI", a.territoires_noms), ("Filière(s)", a.filieres_noms),
                 ("Statut", a.statut), ("Montant estimé", fmt.euros(a.montant_eur) if pd.notna(a.montant_eur) else None),
-                ("Financements", a.financements),
+                ("Montant engagé", fmt.euros(a.montant_engage) if pd.notna(a.montant_engage) else None),
+                ("Montant payé", fmt.euros(a.montant_paye) if pd.notna(a.montant_paye) else None),
+                ("Binôme", a.binome), ("Financements", a.financements),
                 ("Début", None if pd.isna(a.date_debut) else pd.Timestamp(a.date_debut).strftime("%d/%m/%Y")),
                 ("Fin", None if pd.isna(a.date_fin) else pd.Timestamp(a.date_fin).strftime("%d/%m/%Y")),
                 ("Indicateur de suivi", a.indicateur_suivi), ("Notes", a.notes)]
@@ -152,11 +176,14 @@ def _detail(actions: pd.DataFrame) -> None:
                                "Valeur": [r[1] if isinstance(r[1], str) and r[1] else "non renseigné" for r in rows]})
                  .set_index(""))
     with c2:
+        if a.axe_num == 1:   # axe 1 « Foncier et attractivité »: the foncier indicators of the action's territory
+            _foncier_link()
         if not a.filieres:
-            st.info("Filière non renseignée : indiquez-la dans le classeur pour voir les chiffres de la filière.")
+            if a.axe_num != 1:
+                st.info("Filière non renseignée : indiquez-la dans le classeur pour voir les chiffres de la filière.")
             return
-        figures = plan.filiere_figures(actions[actions.numero == numero], ui.get, _years())
-        where = a.territoires_noms or "Hautes-Alpes (EPCI non renseigné)"
+        figures = plan.filiere_figures(actions[actions.numero == numero], ui.get, _years(), plan_edit.whole_territory())
+        where = a.territoires_noms or f"{plan_edit.whole_territory()[2]} (EPCI non renseigné)"
         st.markdown(f"**{a.filieres_noms}** — {where}")
         out = pd.DataFrame({"Filière": figures.filiere.fillna(figures.filiere_code),
                             "Territoire": figures.territoire.fillna(figures.code),

@@ -1,0 +1,98 @@
+"""Comparer les EPCI: the main indicators side by side (values and ranks) and one small ranking per indicator."""
+from __future__ import annotations
+
+import pandas as pd
+
+from . import ChartSpec, Context, Finding, concat, finish, rows, secret_notes, shown
+from . import french as fr
+from .industrie import Item, rank_sentence
+
+PAGE = "comparer"
+COMPARE = [("population", "Population", "count"),
+           ("ca_total", "Chiffre d'affaires", "eur"),
+           ("taux_croissance_ca", "Évolution du CA sur un an", "evolution"),
+           ("entreprises_tpe_pme", "TPE et PME", "count"),
+           ("part_industrie_etablissements", "Part de l'industrie (établissements)", "part"),
+           ("part_industrie_effectifs", "Part de l'industrie (emploi salarié)", "part")]
+SHORT = {"Évolution du CA sur un an": "Évolution du CA", "Part de l'industrie (établissements)": "Industrie : établiss.",
+         "Part de l'industrie (emploi salarié)": "Industrie : emploi"}
+
+
+def _indicator_rows(ctx: Context, name: str, label: str, kind: str, year: int) -> pd.DataFrame:
+    e = rows(ctx, ctx.get(name, "epci", annee=year, territoires=ctx.chosen), label, kind)
+    ok = e.statut == "ok"
+    sure = bool(ok.all())
+    e["rang"] = (e.valeur.rank(ascending=False, method="min").astype("Int64") if sure
+                 else pd.array([pd.NA] * len(e), dtype="Int64"))
+    refs = concat([rows(ctx, ctx.get(name, t.niveau, annee=year, territoires=[t.code]), label, kind)
+                   for t in ctx.compare_references()])
+    refs["rang"] = pd.array([pd.NA] * len(refs), dtype="Int64")
+    return concat([e, refs])
+
+
+def table(ctx: Context) -> Finding:
+    frames, years = [], {}
+    for name, label, kind in COMPARE:
+        year, ys = ctx.year(name, "epci")
+        if year is None:
+            continue
+        years[label] = year
+        frames.append(_indicator_rows(ctx, name, label, kind, year))
+    t = concat(frames)
+    if "rang" not in t:
+        t["rang"] = pd.array([pd.NA] * len(t), dtype="Int64")
+    t["categorie"] = t.indicateur
+    n = len(ctx.chosen)
+    ys = sorted(set(years.values()))
+    mixed = len(ys) > 1
+    titre = (f"Comparer les EPCI : {fr.count(n, 'EPCI', 'EPCI')}, "
+             + (f"années {fr.years_text(ys)} selon l'indicateur" if mixed else f"année {ys[0]}" if ys else "aucune donnée"))
+    focus = ("" if ctx.is_home or ctx.focus.code not in ctx.chosen else
+             f" {ctx.focus.nom_court}, le territoire choisi, est mis en évidence.")
+    refs = ", ".join(ctx.home_name if t == ctx.home else
+                     (f"{t.nom_court} ({fr.NIVEAUX[t.niveau].bare})" if t.niveau not in ("france", "ti") else t.nom_court)
+                     for t in ctx.compare_references())
+    phrase = ("Valeur et rang de chaque EPCI parmi ceux choisis (1ᵉʳ = valeur la plus forte)"
+              + (f" ; références : {refs}" if refs else "") + " ; le rang n'est pas donné quand une valeur en secret ou partielle pourrait le changer."
+              + focus + (" Les colonnes ne portent pas toutes sur la même année : chacune dit la sienne." if mixed else ""))
+    display = {}
+    for label, year in years.items():
+        sub = t[t.indicateur == label]
+        col = f"{label} ({year})"
+        display[col] = {r.territoire: shown(r.valeur, r.kind, r.statut)
+                        + (" (partiel)" if r.statut == "partiel" else "")
+                        + (f" ({fr.ordinal(int(r.rang))})" if pd.notna(r.rang) else "") for r in sub.itertuples()}
+    disp = pd.DataFrame(display)
+    disp.index.name = "Territoire"
+    f = Finding("comparer", titre, phrase, t, None, notes=secret_notes(t, lambda r: f"{r.territoire} – {r.indicateur}"),
+                sheet_name="Comparer les EPCI", extra={"display": disp, "years": years,
+                                                       "highlight": ctx.focus.nom_court},
+                definition="Indicateurs de la page Comparer les EPCI, chacun pour l'année choisie ou la dernière avant elle.")
+    return finish(f)
+
+
+def small(ctx: Context, name: str, label: str, kind: str) -> Finding | None:
+    year, ys = ctx.year(name, "epci")
+    if year is None:
+        return None
+    t = _indicator_rows(ctx, name, label, kind, year)
+    if kind in ("count", "eur"):      # a stock of the whole territory would dwarf the EPCIs' bars
+        t.loc[t.niveau != "epci", "usage"] = "référence"
+    e = t[t.niveau == "epci"]
+    items = [Item(r.territoire, r.valeur, r.statut) for r in e.itertuples()]
+    phrase = rank_sentence(items, None, fr.wording(name), lambda v: shown(v, kind))
+    colours = {r.territoire: ctx.colour(r.code, r.niveau) for r in t.itertuples()}
+    spec = ChartSpec("bar", cat="territoire", series="indicateur", colours=colours, by_point=True,
+                     references=t[t.niveau != "epci"].territoire.tolist())
+    f = Finding(f"comparer_{name}", f"{label}, {year}", phrase, t.sort_values("valeur", ascending=False, na_position="last"),
+                spec, notes=secret_notes(t), sheet_name=f"Comparer {SHORT.get(label, label)}"[:31].replace(":", ""))
+    return finish(f, name)
+
+
+def build(ctx: Context) -> list[Finding]:
+    out = [table(ctx)]
+    for name, label, kind in COMPARE:
+        f = small(ctx, name, label, kind)
+        if f is not None:
+            out.append(f)
+    return out

@@ -1,0 +1,117 @@
+"""Filières stratégiques: the five filières of the chosen territory, by EPCI, and their change over time."""
+from __future__ import annotations
+
+import pandas as pd
+
+from . import (FILIERE_COLOURS, FILIERE_MEASURES, UNIT_KIND, ChartSpec, Context, Finding, absent, concat, finish,
+               rows, secret_notes, shown)
+from . import french as fr
+from ..catalog import get as get_indicator
+
+PAGE = "filieres"
+KEYS = ["filieres", "filieres_evolution"]
+
+
+def lead_title(name: str, year: int, parts: list[tuple[str, float | None, str]], measure_label: str, show) -> str:
+    """« X : l'agroalimentaire, première filière en établissements employeurs en 2024 (123) »; « … première filière
+    diffusable … » when a secret or partial value could change it."""
+    known = [p for p in parts if p[1] is not None and not pd.isna(p[1]) and p[2] == "ok"]
+    if not known:
+        return f"{name} : filières stratégiques, {measure_label}, {year}"
+    top = max(known, key=lambda p: p[1])
+    n = fr.noun(top[0])
+    sure = len(known) == len(parts)
+    ties = [p for p in known if p[1] == top[1]]
+    if len(ties) > 1:
+        return (f"{name} : {fr.enumerate_fr([fr.noun(p[0]).le() for p in ties])} à égalité en tête des filières"
+                f"{'' if sure else ' diffusables'} en {measure_label} en {year} ({show(top[1])})")
+    return (f"{name} : {n.le()}, première filière{'' if sure else ' diffusable'} en {measure_label} en {year} "
+            f"({show(top[1])})")
+
+
+def change_items(series: pd.DataFrame, first: int, last: int, count_noun: str | None) -> list[str]:
+    """« l'agroalimentaire 8 → 9 établissements », « le BTP +12 % »: absolute changes on small counts."""
+    out = []
+    for cat, g in series.groupby("categorie", sort=False):
+        a, b = g[g.annee == first], g[g.annee == last]
+        if not len(a) or not len(b) or a.statut.iat[0] != "ok" or b.statut.iat[0] != "ok":
+            out.append(f"{fr.noun(cat).le()} non établie (« s » ou partiel)")
+            continue
+        out.append(f"{fr.noun(cat).le()} {fr.change(a.valeur.iat[0], b.valeur.iat[0], noun_singular=count_noun)}")
+    return out
+
+
+def stack(ctx: Context) -> Finding:
+    name, definition = ctx.sel.filiere_mesure, ctx.sel.definition
+    label = FILIERE_MEASURES[name]
+    ind = get_indicator(name)
+    kind = UNIT_KIND.get(ind.unite, "count")
+    year, ys = ctx.year(name, "epci", definition)
+    if year is None:
+        f = absent("filieres", ctx, name, ys)
+        f.sheet_name = "Filières"
+        return f
+    members = [t.code for t in ctx.per.members]
+    codes = list(dict.fromkeys(members + ([ctx.focus.code] if ctx.focus.niveau == "epci" else [])))
+    epci = ctx.get(name, "epci", annee=year, territoires=codes, definition=definition)
+    focus_df = ctx.get(name, ctx.focus.niveau, annee=year, territoires=[ctx.focus.code], definition=definition)
+    table = concat([rows(ctx, epci, ind.titre, kind, categorie_col="filiere"),
+                    rows(ctx, focus_df, ind.titre, kind, categorie_col="filiere", usage="phrase")
+                    if ctx.focus.niveau != "epci" else pd.DataFrame()])
+    mine = table[(table.code == ctx.focus.code) & (table.niveau == ctx.focus.niveau)]
+    mine = mine.drop_duplicates("categorie")
+    show = (lambda v: shown(v, kind))
+    parts = [(r.categorie, r.valeur, r.statut) for r in mine.itertuples()]
+    titre = lead_title(ctx.name, year, parts, label, show)
+    items = [f"{fr.noun(r.categorie).le()} {shown(r.valeur, kind, r.statut)}{' (partiel)' if r.statut == 'partiel' else ''}"
+             for r in mine.itertuples()]
+    phrase = f"{ctx.name}, {year} : " + fr.enumerate_fr(items) + "."
+    drawn = table[table.usage == "graphique"]
+    n_secret = int((drawn.statut == "secret").sum())
+    if n_secret:
+        phrase += f" {fr.count(n_secret, 'croisement')} EPCI × filière en secret statistique (« s »)."
+    colours = {r.filiere: FILIERE_COLOURS.get(r.filiere_code, "#4477AA") for r in epci.itertuples()}
+    spec = ChartSpec("bar_stacked", cat="territoire", series="categorie", colours=colours,
+                     references=[ctx.focus.nom_court] if ctx.focus.niveau == "epci" else [])
+    defn = "cœur de filière" if definition == "coeur" else "filière élargie"
+    f = Finding("filieres", titre, phrase, table, spec, notes=secret_notes(drawn, lambda r: f"{r.territoire} – {r.categorie}"),
+                sheet_name="Filières", extra={"highlight": ctx.focus.nom_court if ctx.focus.niveau == "epci" else None})
+    f = finish(f, name)
+    f.definition += f" Périmètre : {defn}."
+    return f
+
+
+def evolution(ctx: Context) -> Finding:
+    name, definition = ctx.sel.filiere_mesure, ctx.sel.definition
+    label = FILIERE_MEASURES[name]
+    ind = get_indicator(name)
+    kind = UNIT_KIND.get(ind.unite, "count")
+    niveau = ctx.focus.niveau
+    end, ys = ctx.year(name, niveau, definition)
+    if end is None:
+        f = absent("filieres_evolution", ctx, name, ys)
+        f.sheet_name = "Filières évolution"
+        return f
+    shown_years = [y for y in ys if y <= end]
+    if len(shown_years) < 2:
+        return Finding("filieres_evolution", f"{ctx.name} : filières, {label}, {end}",
+                       f"Une seule année jusqu'en {end} : pas d'évolution à montrer.", years=(end,),
+                       sheet_name="Filières évolution")
+    series = ctx.get(name, niveau, annees=shown_years, territoires=[ctx.focus.code], definition=definition)
+    table = rows(ctx, series, ind.titre, kind, categorie_col="filiere")
+    first = shown_years[0]
+    noun = fr.wording(name).count_noun if kind == "count" else None
+    items = change_items(table, first, end, noun)
+    titre = f"{ctx.name} : évolution des filières en {label} de {first} à {end}"
+    phrase = f"{ctx.name}, de {first} à {end} : " + fr.enumerate_fr(items) + "."
+    if noun:
+        phrase += f" Sous {fr.SMALL_COUNT} {fr._plural(noun)}, l'évolution est donnée en nombre, non en pourcentage."
+    colours = {r.filiere: FILIERE_COLOURS.get(r.filiere_code, "#4477AA") for r in series.itertuples()}
+    spec = ChartSpec("line", cat="annee", series="categorie", colours=colours)
+    f = Finding("filieres_evolution", titre, phrase, table, spec, sheet_name="Filières évolution",
+                notes=secret_notes(table, lambda r: f"{r.categorie} {r.annee}"))
+    return finish(f, name)
+
+
+def build(ctx: Context) -> list[Finding]:
+    return [stack(ctx), evolution(ctx)]

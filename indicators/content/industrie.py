@@ -1,0 +1,173 @@
+"""Industrie: the industry's share of the chosen territory against the EPCIs and the references, over time."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from . import ChartSpec, Context, Finding, absent, concat, finish, rows, secret_notes
+from . import french as fr
+
+PAGE = "industrie"
+MEASURES = {
+    "part_industrie_effectifs": ("de l'emploi salarié", "Industrie"),
+    "part_industrie_etablissements": ("des établissements", "Industrie établissements"),
+    "part_industrie_etablissements_employeurs": ("des établissements employeurs", "Industrie employeurs"),
+}
+KEYS = ["industrie", "industrie_etablissements", "industrie_employeurs", "industrie_evolution"]
+KEY_OF = dict(zip(MEASURES, KEYS))
+
+
+@dataclass(frozen=True)
+class Item:
+    name: str
+    value: float | None       # None: secret or absent
+    statut: str = "ok"
+
+
+def rank_sentence(items: list[Item], focus: str | None, wording: fr.Wording, show, what_plural: str = "EPCI") -> str:
+    """Where the focus ranks among the items (only when no secret or partial value could change the rank),
+    else the highest and lowest among the diffusable values, named as such."""
+    known = [i for i in items if i.value is not None and not pd.isna(i.value) and i.statut == "ok"]
+    doubtful = [i for i in items if i not in known]
+    n = len(items)
+    if not known:
+        return f"Aucune valeur diffusable parmi les {n} {what_plural}."
+    order = sorted(known, key=lambda i: -i.value)
+    if focus is not None:
+        me = next((i for i in items if i.name == focus), None)
+        if me is None or me not in known:
+            return (f"{focus} : rang non établi ({'valeur partielle' if me is not None and me.statut == 'partiel' else 'valeur en secret ou absente'}).")
+        if doubtful:
+            above = sum(1 for i in known if i.value > me.value)
+            return (f"Rang non établi parmi les {n} {what_plural} : {fr.count(len(doubtful), 'valeur')} en secret ou "
+                    f"partielle{'s' if len(doubtful) > 1 else ''} ; {focus} est "
+                    + (f"derrière {fr.count(above, what_plural, what_plural)} diffusable{'s' if above > 1 else ''}."
+                       if above else "devant tous les EPCI diffusables."))
+        pos = 1 + sum(1 for i in known if i.value > me.value)
+        ties = sum(1 for i in known if i.value == me.value) > 1
+        if pos == 1 and not ties:
+            return f"{focus} a {wording.most} des {n} {what_plural} ({show(me.value)})."
+        if pos == n:
+            return f"{focus} a {wording.least} des {n} {what_plural} ({show(me.value)})."
+        return f"{focus} : {fr.ordinal(pos)} des {n} {what_plural}{' (ex æquo)' if ties else ''}."
+    top, low = order[0], order[-1]
+    top_ties = [i.name for i in order if i.value == top.value]
+    low_ties = [i.name for i in order if i.value == low.value]
+    scope = f"parmi les {n} {what_plural}" if not doubtful else f"parmi les {len(known)} {what_plural} diffusables sur {n}"
+    def who(names):
+        return fr.enumerate_fr(names) + (" ont" if len(names) > 1 else " a")
+    text = f"{fr.upper_first(scope)}, {who(top_ties)} {wording.most} ({show(top.value)})"
+    if len(order) > 1 and low.value != top.value:
+        text += f", {fr.enumerate_fr(low_ties)} {wording.short_least} ({show(low.value)})"
+    if doubtful:
+        text += f" ; {fr.count(len(doubtful), 'valeur')} en secret ou partielle{'s' if len(doubtful) > 1 else ''}"
+    return text + "."
+
+
+def compare_sentence(name: str, value, ref_of: str, ref_value, what: str, ref_name: str | None = None) -> str:
+    """« X : 9,4 % de l'emploi salarié dans l'industrie, 2,1 points au-dessus du département (7,3 %). »
+    `ref_of`: the reference with its preposition and article (« du Territoire d'industrie »)."""
+    if value is None or pd.isna(value):
+        return f"{name} : part {what} dans l'industrie non diffusable (« s ») ou absente."
+    text = f"{name} : {fr.percent(value)} {what} dans l'industrie"
+    if ref_value is None or pd.isna(ref_value):
+        return text + "."
+    diff = value - ref_value
+    shown_ref = f"({ref_name} : {fr.percent(ref_value)})" if ref_name else f"({fr.percent(ref_value)})"
+    if round(abs(diff) * 100, 1) == 0:
+        return text + f", autant que celle {ref_of} {shown_ref}."
+    where = "au-dessus de celle" if diff > 0 else "au-dessous de celle"
+    return text + f", {fr.points(diff)} {where} {ref_of} {shown_ref}."
+
+
+def share(ctx: Context, name: str) -> Finding:
+    what, sheet = MEASURES[name]
+    key = KEY_OF[name]
+    ind_label = {"part_industrie_effectifs": "Part de l'industrie dans l'emploi salarié",
+                 "part_industrie_etablissements": "Part de l'industrie dans les établissements",
+                 "part_industrie_etablissements_employeurs": "Part de l'industrie dans les établissements employeurs"}[name]
+    year, ys = ctx.year(name, "epci")
+    if year is None:
+        f = absent(key, ctx, name, ys)
+        f.sheet_name = sheet
+        return f
+    members = [t.code for t in ctx.per.members]
+    codes = list(dict.fromkeys(members + ([ctx.focus.code] if ctx.focus.niveau == "epci" else [])))
+    epci = rows(ctx, ctx.get(name, "epci", annee=year, territoires=codes), ind_label, "part")
+    refs = concat([rows(ctx, ctx.get(name, t.niveau, annee=year, territoires=[t.code]), ind_label, "part")
+                   for t in [ctx.home] + ctx.per.references])
+    refs.loc[refs.statut == "absent", "usage"] = "référence absente"
+    epci = epci.assign(_s=epci.valeur.fillna(-1.0)).sort_values("_s", ascending=False, kind="stable").drop(columns="_s")
+    table = concat([epci, refs])
+    me = table[(table.code == ctx.focus.code) & (table.niveau == ctx.focus.niveau)]
+    v = me.valeur.iat[0] if len(me) and me.statut.iat[0] not in ("secret", "absent") else None
+    partial = len(me) and me.statut.iat[0] == "partiel"
+    if v is not None:
+        titre = f"{ctx.name} : {fr.percent(v)}{' (partiel)' if partial else ''} {what} dans l'industrie en {year}"
+    else:
+        titre = f"{ctx.name} : part de l'industrie {what} non diffusable en {year}"
+    ref = (ctx.home if not ctx.is_home else next((t for t in ctx.per.references), None))
+    ref_row = table[(table.code == ref.code) & (table.niveau == ref.niveau)] if ref else table.iloc[0:0]
+    ref_v = ref_row.valeur.iat[0] if len(ref_row) and ref_row.statut.iat[0] not in ("secret", "absent") else None
+    phrase = compare_sentence(ctx.name, v, fr.NIVEAUX[ref.niveau].de() if ref else "", ref_v, what,
+                              ref.nom_court if ref and ref.niveau not in ("ti", "france") else None)
+    if partial:
+        phrase = phrase[:-1] + " ; valeur partielle, calculée sur une partie des communes."
+    mem = epci[epci.code.isin(members)]
+    items = [Item(r.territoire, r.valeur, r.statut) for r in mem.itertuples()]
+    phrase += " " + rank_sentence(items, ctx.focus.nom_court if not ctx.is_home else None, fr.wording(name),
+                                  lambda x: fr.percent(x))
+    absent_refs = refs[refs.statut == "absent"]
+    notes = secret_notes(table)
+    if len(absent_refs):
+        notes.append("Références non calculées : " + " ; ".join(
+            f"{r.territoire} ({fr.lower_first(r.note)})" if r.note else r.territoire for r in absent_refs.itertuples()) + ".")
+    colours = {r.territoire: ctx.colour(r.code, r.niveau) for r in table.itertuples()}
+    spec = ChartSpec("bar", cat="territoire", series="indicateur", colours=colours, by_point=True,
+                     references=refs.territoire.tolist())
+    f = Finding(key, titre, phrase, table, spec, notes=notes, sheet_name=sheet)
+    return finish(f, name)
+
+
+def evolution(ctx: Context) -> Finding:
+    name = "part_industrie_effectifs"
+    what = "dans l'emploi salarié"
+    label = "Part de l'industrie dans l'emploi salarié"
+    niveau = ctx.focus.niveau
+    end, ys = ctx.year(name, niveau)
+    if end is None:
+        f = absent("industrie_evolution", ctx, name, ys)
+        f.sheet_name = "Industrie évolution"
+        return f
+    shown_years = [y for y in ys if y <= end]
+    if len(shown_years) < 2:
+        return Finding("industrie_evolution", f"{ctx.name} : part de l'industrie {what}, {end}",
+                       f"Une seule année jusqu'en {end} : pas d'évolution à montrer.", years=(end,),
+                       sheet_name="Industrie évolution")
+    terrs = [ctx.focus] + ctx.references(("ti", "departement", "region"))[:2 if not ctx.is_home else 1]
+    table = concat([rows(ctx, ctx.get(name, t.niveau, annees=shown_years, territoires=[t.code]), label, "part")
+                    for t in terrs])
+    me = table[(table.code == ctx.focus.code) & (table.niveau == ctx.focus.niveau)].sort_values("annee")
+    a, b = me[me.annee == shown_years[0]], me[me.annee == end]
+    va = a.valeur.iat[0] if len(a) and a.statut.iat[0] == "ok" else None
+    vb = b.valeur.iat[0] if len(b) and b.statut.iat[0] == "ok" else None
+    span = f"de {shown_years[0]} à {end}"
+    if va is None or vb is None or pd.isna(va) or pd.isna(vb):
+        titre = f"{ctx.name} : part de l'industrie {what} {span}"
+        phrase = f"{ctx.name} : évolution non établie (une année au moins en secret, partielle ou absente)."
+    else:
+        diff = vb - va
+        trend = "stable" if round(abs(diff) * 100, 1) == 0 else ("en hausse" if diff > 0 else "en baisse")
+        titre = f"{ctx.name} : part de l'industrie {what} {trend} {span}"
+        phrase = (f"{ctx.name} : {fr.percent(va)} en {shown_years[0]}, {fr.percent(vb)} en {end}"
+                  + ("." if trend == "stable" else f" ({fr.points(diff)} {'de plus' if diff > 0 else 'de moins'})."))
+    colours = {r.territoire: ctx.colour(r.code, r.niveau) for r in table.itertuples()}
+    spec = ChartSpec("line", cat="annee", series="territoire", colours=colours)
+    f = Finding("industrie_evolution", titre, phrase, table, spec, notes=secret_notes(table, lambda r: f"{r.territoire} {r.annee}"),
+                sheet_name="Industrie évolution")
+    return finish(f, name)
+
+
+def build(ctx: Context) -> list[Finding]:
+    return [share(ctx, n) for n in MEASURES] + [evolution(ctx)]
