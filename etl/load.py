@@ -314,7 +314,8 @@ def _stage_checked(con, path: Path, kind: str | None) -> sources.Staged:
     if staged.hard:
         raise LoadError(staged.hard)
     # A key repeated on two lines is refused, whatever the source (one shared check, etl/validate.py).
-    repeated = duplicate_problems(con, path.name, staged.facts_table, staged.firms_table, staged.key_column)
+    repeated = duplicate_problems(con, path.name, staged.facts_table, staged.firms_table, staged.key_column,
+                                  key_lines=staged.key_lines)
     if repeated:
         raise LoadError(repeated)
     return staged

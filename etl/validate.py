@@ -151,12 +151,25 @@ def format_report(problems: list[Problem], limit: int = 50) -> str:
 # --- repeated keys: one check for every source (etl/load.py calls it on each staged file) ----------
 
 def duplicate_problems(con, fichier: str, facts_table: str | None, firms_table: str | None,
-                       colonne: str | None = None, limit: int = 20) -> list[Problem]:
+                       colonne: str | None = None, limit: int = 20, key_lines: tuple[str, str, str] | None = None
+                       ) -> list[Problem]:
     """A key given by two lines of one file (a commune twice in a base comparateur or populations file, a
     commune x APE twice in an URSSAF file, a SIRET x year twice in a chamber file): one hard problem per
     repeated key, naming its lines. Facts a single line gives twice (two variables read into the same
     figure) are not repeats; lines without a number (aggregated stagings) are not checked."""
     problems = []
+    if key_lines:  # the file's own lines, before a loader sums them (communes merged since its vintage…)
+        table, level, code = key_lines
+        rows = con.execute(f"""
+            SELECT k.niveau, k.code, list(k.ligne ORDER BY k.ligne) FROM (SELECT {level} AS niveau, {code} AS code, ligne
+                                                                       FROM {table}) k
+            WHERE k.code IS NOT NULL GROUP BY ALL HAVING count(*) > 1 ORDER BY min(k.ligne) LIMIT {int(limit)}""").fetchall()
+        for niveau, code, lignes in rows:
+            what = f"la commune {code}" if niveau == "COM" else f"le territoire {code}"
+            problems.append(Problem(fichier, lignes[1], colonne, f"doublon : {what} figure aux lignes {_and(lignes)} ; "
+                                    "une seule ligne par territoire est attendue"))
+        if problems:
+            return problems
     if facts_table:
         rows = con.execute(f"""
             SELECT territoire_code, niveau, CASE WHEN naf_niveau = 'total' THEN NULL ELSE naf_code END AS naf,

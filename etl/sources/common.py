@@ -32,6 +32,8 @@ class Staged:
     unique_keys: bool = False
     # Header of the column holding the file's key (commune, SIRET…), named by the repeated-key refusal.
     key_column: str | None = None
+    # Lines of the file that must be unique before any regrouping: (table, level SQL, code SQL) over its lines.
+    key_lines: tuple[str, str, str] | None = None
     # Nomenclature of the file's activity codes (nomenclature.NAF2008 / NAF2025); None: no activity code.
     nomenclature: str | None = None
 
