@@ -6,8 +6,12 @@ values are drawn as an "s" label on an empty bar, never as a zero bar; French se
 """
 from __future__ import annotations
 
+import math
 
+import pandas as pd
 import plotly.graph_objects as go
+
+from . import format as fmt
 
 
 EPCI_PALETTE = ["#332288", "#88CCEE", "#44AA99", "#117733", "#999933", "#DDCC77", "#CC6677", "#882255", "#AA4499"]

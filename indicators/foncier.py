@@ -35,6 +35,11 @@ class Finding:
     figures: dict = field(default_factory=dict)     # name -> value (as computed, not rounded)
     annee: int | None = None
 
+    def __post_init__(self):
+        # The same typography as every finding (U+202F before « : ; % »), on the page and on the slide.
+        from .content import french as fr
+        self.titre, self.phrase = fr.typeset(self.titre), fr.typeset(self.phrase)
+
 
 def _v(df: pd.DataFrame, code: str | None = None):
     """(value, statut, year) of a territory's row (the first row without `code`)."""

@@ -195,8 +195,7 @@ def _level_sql(q: _Sql, snap: Snapshot, ind: Indicator, groupement: str | list[s
                    WHEN statut = 'partiel' THEN 'Agrégat partiel : certaines valeurs communales sont en secret statistique'
                    WHEN statut = 'secret' THEN {q(secret.NOTE)}
                    WHEN statut = 'absent' AND niveau IN ('region', 'france')
-                        THEN 'Non calculable : la région et la France ne se calculent qu''à partir d''un fichier national '
-                             || '(toutes leurs communes), par exemple ' || {q(ind.source_hint)} || ' pour toute la France'
+                        THEN 'Non calculable : seul un fichier national (toutes leurs communes) donne la région et la France'
                    WHEN statut = 'absent' THEN 'Aucune donnée chargée : charger ' || {q(ind.source_hint)}
                    ELSE '' END AS note
         FROM (

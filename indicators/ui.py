@@ -207,7 +207,8 @@ def sidebar() -> None:
     """Territory and year, drawn before the page runs; bound to the query string (stable codes)."""
     p = per()
     options = [p.ti.code] + [t.code for t in p.members]
-    names = {p.ti.code: f"{p.label}", **{t.code: t.nom_court for t in p.members}}
+    # « TI Hautes-Alpes (8 EPCI) »: short enough for the sidebar's box.
+    names = {p.ti.code: f"{p.ti.nom_court} ({len(p.members)} EPCI)", **{t.code: t.nom_court for t in p.members}}
     pending = st.session_state.pop(_PENDING_TERRITORY, None)   # an EPCI clicked on a map
     if pending in options:
         st.session_state["territoire"] = pending

@@ -9,10 +9,13 @@ from . import pages
 def intro(ctx: Context) -> Finding:
     n = len(ctx.per.members)
     titre = ctx.home_name
-    phrase = (f"Indicateurs économiques de {ctx.home_name} et de ses {fr.count(n, 'intercommunalité')} "
-              "(EPCI) : chiffre d'affaires par secteur, poids de l'industrie, filières stratégiques, comparaison "
-              "des EPCI, face aux territoires de référence ("
-              + fr.enumerate_fr([t.nom_court for t in ctx.per.references]) + ").")
+    # « du Territoire d'industrie Hautes-Alpes » (the name carries no article: the level's noun does)
+    whole = f"{fr.of_territory('ti')} {ctx.home.nom}" if ctx.home.niveau == "ti" else f"de {ctx.home_name}"
+    members = "de son intercommunalité" if n == 1 else f"de ses {fr.count(n, 'intercommunalité')}"
+    refs = [f"{t.nom} ({fr.NIVEAUX[t.niveau].text})" if t.niveau != "france" else "la France" for t in ctx.per.references]
+    phrase = (f"Indicateurs économiques {whole} et {members} (EPCI) : chiffre d'affaires par secteur, poids de "
+              "l'industrie, filières stratégiques, comparaison des EPCI, face aux territoires de référence : "
+              + fr.enumerate_fr(refs) + ".")
     return Finding("accueil", titre, phrase)
 
 
