@@ -26,7 +26,7 @@ from .nomenclature import NAF2025, upgrade_nomenclatures
 from .perimeter import DEFAULT_TI, Perimeter, resolve
 from .reference import REFERENCE_DIR, load_reference, reference_dir
 from .schema import DDL
-from .validate import LoadError, Problem
+from .validate import LoadError, Problem, duplicate_problems
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_WAREHOUSE = ROOT / "data" / "warehouse.duckdb"
@@ -313,6 +313,11 @@ def _stage_checked(con, path: Path, kind: str | None) -> sources.Staged:
     staged = module.stage(con, path)
     if staged.hard:
         raise LoadError(staged.hard)
+    # A key repeated on two lines is refused, whatever the source (one shared check, etl/validate.py).
+    repeated = duplicate_problems(con, path.name, staged.facts_table, staged.firms_table, staged.key_column,
+                                  key_lines=staged.key_lines)
+    if repeated:
+        raise LoadError(repeated)
     return staged
 
 

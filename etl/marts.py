@@ -71,7 +71,7 @@ FINE_LEVELS = ("sous_classe", "a88", "a38", "a17", "section", "a10")
 # Measures computed from firm rows (chamber files): recomputed together (coverage is shared by all years).
 FIRM_MEASURES = ("ca_eur", "entreprises", "entreprises_tpe_pme")
 # Stored in meta: a warehouse whose mart was built another way gets a full rebuild instead of an update.
-MART_FORMAT = "groupements-lus-v2"
+MART_FORMAT = "groupements-lus-v3-secret"
 
 
 def _read_groupings(mesure: str) -> tuple[str, ...]:
@@ -103,6 +103,9 @@ def build_marts(con: duckdb.DuckDBPyConnection, mesures: Iterable[str] | None = 
         con.execute("DELETE FROM mart WHERE list_contains(?, mesure)", [scope])
         con.execute(f"INSERT INTO mart {select}")
     _cleanup(con)
+    if full or set(scope) & set(FIRM_MEASURES):
+        from . import secret
+        secret.protect(con)  # statistical secret of firm-level rows, stored in mart.secret (etl/secret.py)
     con.execute("INSERT OR REPLACE INTO meta VALUES ('mart_format', ?)", [MART_FORMAT])
 
 
@@ -206,7 +209,7 @@ def _prepare(con: duckdb.DuckDBPyConnection, want, scope: list[str] | None, orde
     # Firm-based measures (turnover, firm counts) go to their own table, in the mart's columns.
     con.execute("""CREATE OR REPLACE TEMP TABLE m_firm_all (source_id INTEGER, niveau VARCHAR, code VARCHAR, annee INTEGER,
                    mesure VARCHAR, groupement VARCHAR, groupe_code VARCHAR, valeur DOUBLE, statut VARCHAR, nb_contrib BIGINT,
-                   max_contrib DOUBLE, n_couvertes BIGINT, n_membres BIGINT)""")
+                   max_contrib DOUBLE, n_couvertes BIGINT, n_membres BIGINT, secret VARCHAR)""")
     if firms:
         firm_want = {m: tuple(want(m)) for m in FIRM_MEASURES}
         _firm_marts(con, [g for g in GROUPINGS if any(g in w for w in firm_want.values())], firm_want)
@@ -229,28 +232,30 @@ def _prepare(con: duckdb.DuckDBPyConnection, want, scope: list[str] | None, orde
         SELECT source_id, niveau, code, annee, wid,
                CASE WHEN n_val = 0 THEN NULL ELSE valeur END AS valeur,
                CASE WHEN n_val = 0 AND n_secret > 0 THEN 'secret' WHEN n_secret > 0 OR any_partiel THEN 'partiel' ELSE 'ok' END AS statut,
-               NULL::BIGINT AS nb_contrib, NULL::DOUBLE AS max_contrib, NULL::BIGINT AS n_couvertes, NULL::BIGINT AS n_membres
+               NULL::BIGINT AS nb_contrib, NULL::DOUBLE AS max_contrib, NULL::BIGINT AS n_couvertes, NULL::BIGINT AS n_membres,
+               NULL::VARCHAR AS secret
         FROM m_src WHERE {{where}}
         UNION ALL
         SELECT s.source_id, s.niveau, s.code, s.annee, s.wid,
-               CASE WHEN n_val = 0 THEN NULL ELSE valeur END, {statut}, NULL, NULL, n_couvertes, n_membres
+               CASE WHEN n_val = 0 THEN NULL ELSE valeur END, {statut}, NULL, NULL, n_couvertes, n_membres, NULL
         FROM m_roll s
         JOIN m_cov c USING (source_id, niveau, code)
         JOIN ref_membres USING (niveau, code)
         WHERE {{where}}
         UNION ALL
-        SELECT f.source_id, f.niveau, f.code, f.annee, k.wid, f.valeur, f.statut, f.nb_contrib, f.max_contrib, f.n_couvertes, f.n_membres
+        SELECT f.source_id, f.niveau, f.code, f.annee, k.wid, f.valeur, f.statut, f.nb_contrib, f.max_contrib, f.n_couvertes, f.n_membres,
+               f.secret
         FROM m_firm_all f JOIN m_key k USING (mesure, groupement, groupe_code) WHERE {{where}}"""
     single = rows.format(where="wid NOT IN (SELECT wid FROM m_multi)")
     several = rows.format(where="wid IN (SELECT wid FROM m_multi)")
-    cols = "source_id, niveau, code, annee, wid, valeur, statut, nb_contrib, max_contrib, n_couvertes, n_membres"
+    cols = "source_id, niveau, code, annee, wid, valeur, statut, nb_contrib, max_contrib, n_couvertes, n_membres, secret"
     levels = " ".join(f"WHEN '{n}' THEN {i}" for i, n in enumerate(TERRITORY_LEVELS))
     return f"""
         WITH several AS (SELECT m.*, r.rk FROM ({several}) m JOIN m_rank r USING (source_id)),
              best AS (SELECT niveau, code, annee, wid, min(rk) AS rk FROM several GROUP BY ALL),
              chosen AS (SELECT * FROM ({single}) UNION ALL SELECT {cols} FROM several JOIN best USING (niveau, code, annee, wid, rk))
         SELECT u.source_id, u.niveau, u.code, u.annee, k.mesure, k.groupement, k.groupe_code,
-               u.valeur, u.statut, u.nb_contrib, u.max_contrib, u.n_couvertes, u.n_membres
+               u.valeur, u.statut, u.nb_contrib, u.max_contrib, u.n_couvertes, u.n_membres, u.secret
         FROM chosen u JOIN m_key k USING (wid)
         WHERE NOT (u.niveau = 'commune' AND k.fine)
         {f"ORDER BY k.kmg, CASE u.niveau {levels} END, u.annee" if ordered else ""}"""
@@ -328,13 +333,14 @@ def _firm_marts(con: duckdb.DuckDBPyConnection, groupings=GROUPINGS, want: dict 
         JOIN ref_appartenance a ON a.commune = c.commune GROUP BY ALL
     """)
     status = "CASE WHEN coalesce(c.n_couvertes, 0) < coalesce(r.n_membres, 0) THEN 'partiel' ELSE 'ok' END"
-    for mesure, value, contrib in [("ca_eur", "f.ca", "f.nb_contrib, f.max_contrib"),
-                                   ("entreprises", "f.n_entreprises", "NULL, NULL"),
-                                   ("entreprises_tpe_pme", "f.n_tpe_pme", "NULL, NULL")]:
+    # `secret`: turnover waits for etl/secret.py; counts of firms are not magnitude data (see there).
+    for mesure, value, contrib, secret in [("ca_eur", "f.ca", "f.nb_contrib, f.max_contrib", "a_evaluer"),
+                                           ("entreprises", "f.n_entreprises", "NULL, NULL", "diffuse"),
+                                           ("entreprises_tpe_pme", "f.n_tpe_pme", "NULL, NULL", "diffuse")]:
         con.execute(f"""
             INSERT INTO m_firm_all
             SELECT f.source_id, f.niveau, f.code, f.annee, '{mesure}', f.groupement, f.groupe_code,
-                   {value}, {status}, {contrib}, c.n_couvertes, r.n_membres
+                   {value}, {status}, {contrib}, c.n_couvertes, r.n_membres, '{secret}'
             FROM m_firm f LEFT JOIN m_firm_cov c USING (niveau, code) LEFT JOIN ref_membres r USING (niveau, code)
             WHERE list_contains(?, f.groupement) {"AND f.nb_contrib > 0" if mesure == "ca_eur" else ""}
         """, [list(groupings if want is None else want[mesure])])

@@ -146,3 +146,59 @@ def format_report(problems: list[Problem], limit: int = 50) -> str:
     if len(problems) > limit:
         lines.append(f"- … et {len(problems) - limit} autre(s) problème(s)")
     return "\n".join(lines)
+
+
+# --- repeated keys: one check for every source (etl/load.py calls it on each staged file) ----------
+
+def duplicate_problems(con, fichier: str, facts_table: str | None, firms_table: str | None,
+                       colonne: str | None = None, limit: int = 20, key_lines: tuple[str, str, str] | None = None
+                       ) -> list[Problem]:
+    """A key given by two lines of one file (a commune twice in a base comparateur or populations file, a
+    commune x APE twice in an URSSAF file, a SIRET x year twice in a chamber file): one hard problem per
+    repeated key, naming its lines. Facts a single line gives twice (two variables read into the same
+    figure) are not repeats; lines without a number (aggregated stagings) are not checked."""
+    problems = []
+    if key_lines:  # the file's own lines, before a loader sums them (communes merged since its vintage…)
+        table, level, code = key_lines
+        rows = con.execute(f"""
+            SELECT k.niveau, k.code, list(k.ligne ORDER BY k.ligne) FROM (SELECT {level} AS niveau, {code} AS code, ligne
+                                                                       FROM {table}) k
+            WHERE k.code IS NOT NULL GROUP BY ALL HAVING count(*) > 1 ORDER BY min(k.ligne) LIMIT {int(limit)}""").fetchall()
+        for niveau, code, lignes in rows:
+            what = f"la commune {code}" if niveau == "COM" else f"le territoire {code}"
+            problems.append(Problem(fichier, lignes[1], colonne, f"doublon : {what} figure aux lignes {_and(lignes)} ; "
+                                    "une seule ligne par territoire est attendue"))
+        if problems:
+            return problems
+    if facts_table:
+        rows = con.execute(f"""
+            SELECT territoire_code, niveau, CASE WHEN naf_niveau = 'total' THEN NULL ELSE naf_code END AS naf,
+                   list(DISTINCT ligne ORDER BY ligne) AS lignes
+            FROM (SELECT territoire_code, niveau, annee, mesure, naf_code, naf_niveau, ligne FROM {facts_table}
+                  WHERE ligne IS NOT NULL AND territoire_code IS NOT NULL)
+            GROUP BY territoire_code, niveau, annee, mesure, naf_code, naf_niveau HAVING count(DISTINCT ligne) > 1
+        """).fetchall()
+        # One problem per territory and set of lines: a whole line repeated gives many repeated facts.
+        seen: dict[tuple, set] = {}
+        for code, niveau, naf, lignes in rows:
+            seen.setdefault((code, niveau, tuple(lignes)), set()).add(naf)
+        for (code, niveau, lignes), nafs in sorted(seen.items(), key=lambda kv: kv[0][2])[:limit]:
+            naf = None if None in nafs or len(nafs) > 1 else next(iter(nafs))
+            what = (f"la commune {code}" if niveau == "commune" else f"le territoire {code}") + (f", activité {naf}," if naf else "")
+            problems.append(Problem(fichier, lignes[1], colonne, f"doublon : {what} figure aux lignes "
+                                    f"{_and(lignes)} ; une seule ligne par {'commune' if niveau == 'commune' else 'territoire'}"
+                                    f"{' et activité' if naf else ''} est attendue"))
+    if firms_table:
+        rows = con.execute(f"""
+            SELECT siret, annee, list(DISTINCT ligne ORDER BY ligne) AS lignes FROM {firms_table}
+            WHERE ligne IS NOT NULL AND siret IS NOT NULL AND annee IS NOT NULL
+            GROUP BY siret, annee HAVING count(DISTINCT ligne) > 1 ORDER BY min(ligne) LIMIT {int(limit)}""").fetchall()
+        for siret, annee, lignes in rows:
+            problems.append(Problem(fichier, lignes[1], colonne, f"doublon : le SIRET {siret} a un chiffre d'affaires {annee} "
+                                    f"aux lignes {_and(lignes)} ; une seule ligne par établissement et par année est attendue"))
+    return problems
+
+
+def _and(items) -> str:
+    items = [str(i) for i in items]
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " et " + items[-1]

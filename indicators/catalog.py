@@ -23,7 +23,6 @@ class Indicator:
     groupement: str = "total"     # category grouping (see ARCHITECTURE.md); 'filiere' -> filiere_coeur/_elargi
     dimension: str | None = None  # output column for the category: secteur | filiere
     numerateur: str | None = None  # category code of a `part`
-    firm_level: bool = False      # built from firm rows: the secret rules apply
     source_hint: str = ""         # what to load when it is absent
 
 
@@ -68,23 +67,23 @@ CATALOG: dict[str, Indicator] = {i.name: i for i in [
               "effectifs_salaries", groupement="filiere", dimension="filiere", source_hint=_URSSAF),
     Indicator("ca_total", "Chiffre d'affaires", "€",
               "Chiffre d'affaires des entreprises marchandes non agricoles et non financières (champ de la candidature).",
-              "ca_eur", groupement="champ", firm_level=True, source_hint=_CHAMBRE),
+              "ca_eur", groupement="champ", source_hint=_CHAMBRE),
     Indicator("ca_secteur", "Chiffre d'affaires par secteur", "€",
               "Chiffre d'affaires des établissements par secteur de la candidature (industrie, construction, commerce, "
               "hébergement-restauration, transport et autres services).",
-              "ca_eur", groupement="secteur", dimension="secteur", firm_level=True, source_hint=_CHAMBRE),
+              "ca_eur", groupement="secteur", dimension="secteur", source_hint=_CHAMBRE),
     Indicator("croissance_ca_secteur", "Évolution du chiffre d'affaires par secteur", "€",
               "Variation du chiffre d'affaires entre l'année de base et l'année, en euros.",
-              "ca_eur", kind="croissance", groupement="secteur", dimension="secteur", firm_level=True, source_hint=_CHAMBRE),
+              "ca_eur", kind="croissance", groupement="secteur", dimension="secteur", source_hint=_CHAMBRE),
     Indicator("taux_croissance_ca_secteur", "Taux d'évolution du chiffre d'affaires par secteur", "part",
               "Variation relative du chiffre d'affaires entre l'année de base et l'année.",
-              "ca_eur", kind="taux_croissance", groupement="secteur", dimension="secteur", firm_level=True, source_hint=_CHAMBRE),
+              "ca_eur", kind="taux_croissance", groupement="secteur", dimension="secteur", source_hint=_CHAMBRE),
     Indicator("taux_croissance_ca", "Taux d'évolution du chiffre d'affaires", "part",
               "Variation relative du chiffre d'affaires (champ de la candidature) entre l'année de base et l'année.",
-              "ca_eur", kind="taux_croissance", groupement="champ", firm_level=True, source_hint=_CHAMBRE),
+              "ca_eur", kind="taux_croissance", groupement="champ", source_hint=_CHAMBRE),
     Indicator("ca_filiere", "Chiffre d'affaires des filières stratégiques", "€",
               "Chiffre d'affaires des établissements dont l'activité principale relève d'une filière stratégique.",
-              "ca_eur", groupement="filiere", dimension="filiere", firm_level=True, source_hint=_CHAMBRE),
+              "ca_eur", groupement="filiere", dimension="filiere", source_hint=_CHAMBRE),
     Indicator("entreprises_tpe_pme", "TPE et PME marchandes", "entreprises",
               "Entreprises de moins de 250 salariés et de 50 M€ de chiffre d'affaires au plus, du champ marchand "
               "non agricole et non financier.", "entreprises_tpe_pme", groupement="champ", source_hint=_CHAMBRE),

@@ -2,11 +2,10 @@
 
 Columns: code, nom, niveau, annee, [secteur_code, secteur | filiere_code, filiere], valeur, statut,
 note, source, demo (+ hors_departement for communes, annee_base for growths). A secret or absent
-value is NaN, never 0. Firm-level figures go through the secret rules here, before returning.
+value is NaN, never 0. Firm-level cells (mart rows of a measure computed from firm rows) are shown only
+when the load found them publishable (`mart.secret`, computed by etl/secret.py): reads only filter.
 """
 from __future__ import annotations
-
-import threading
 
 import numpy as np
 import pandas as pd
@@ -99,6 +98,20 @@ def years(snap: Snapshot, name: str, niveau: str = "departement", definition: st
     return _mart_years(snap, ind.mesure, [_groupement(ind, definition)], [niveau])
 
 
+# A firm-level mart row (one of a measure computed from firm rows: it has a `secret` status, or contributor
+# counts) is withheld unless the load marked it publishable; a row never evaluated is withheld too.
+_WITHHELD = "(m.secret IS DISTINCT FROM 'diffuse' AND (m.secret IS NOT NULL OR m.nb_contrib IS NOT NULL))"
+# A warehouse built before the status was stored (rebuilt at its next load): every firm-level row is withheld.
+_WITHHELD_UNEVALUATED = "(m.nb_contrib IS NOT NULL)"
+
+
+def _withheld(snap: Snapshot) -> str:
+    stored = bool(_reference(snap, ("secret_stocke",), """
+        SELECT count(*) AS n FROM duckdb_columns() WHERE database_name = current_database()
+        AND table_name = 'mart' AND column_name = 'secret'""", []).n.iat[0])
+    return _WITHHELD if stored else _WITHHELD_UNEVALUATED
+
+
 class _Sql:
     """One statement over the mart for one measure (and optionally some territory codes): its named
     parameters (DuckDB `$name`) and its mart scans, one per level and grouping, shared by every part of
@@ -108,6 +121,7 @@ class _Sql:
         self.params: dict = {}
         self.mesure, self.codes = mesure, codes
         self.scans: dict[tuple[str, str], list] = {}   # (niveau, groupement) -> [name, years, groupes or None]
+        self.withheld = _WITHHELD
 
     def __call__(self, value) -> str:
         name = f"p{len(self.params)}"
@@ -135,8 +149,10 @@ class _Sql:
             if groupes is not None:
                 where += f" AND {_in(self, 'm.groupe_code', sorted(groupes))}"
             ctes.append(f"""{name} AS MATERIALIZED (
-                SELECT m.niveau, m.code, m.annee, m.groupement, m.groupe_code, m.valeur, m.statut, m.nb_contrib,
-                       m.max_contrib, m.n_couvertes, m.n_membres, m.source_id
+                SELECT m.niveau, m.code, m.annee, m.groupement, m.groupe_code,
+                       CASE WHEN {self.withheld} THEN NULL ELSE m.valeur END AS valeur,
+                       CASE WHEN {self.withheld} THEN 'secret' ELSE m.statut END AS statut, m.statut AS couverture,
+                       m.n_couvertes, m.n_membres, m.source_id
                 FROM mart m JOIN sources s USING (source_id) WHERE {where})""")
         return ("WITH " + ",\n".join(ctes) + "\n" if ctes else "") + sql
 
@@ -151,13 +167,13 @@ def _in(q: _Sql, column: str, values: list) -> str:
 
 
 def _level_sql(q: _Sql, snap: Snapshot, ind: Indicator, groupement: str | list[str], niveau: str | list[str],
-               annees: list[int], groupes: list[str] | None = None, protect: bool = True) -> str:
+               annees: list[int], groupes: list[str] | None = None) -> str:
     """A SELECT of mart values for every territory (q.codes) x year x category asked (columns niveau, code,
-    annee, yi, gi, groupement, groupe_code, valeur, statut, note, source_id, nb_contrib, max_contrib; yi and
+    annee, yi, gi, groupement, groupe_code, valeur, statut, note, source_id; yi and
     gi are the positions in `annees` and in the categories): zero-filled where a source covers the
     territory-year for the measure (a missing category there is a true zero), absent elsewhere; firm-level
-    values after the primary secret, and after the secondary one unless `protect` is False (one level and
-    grouping). Several groupings or levels (the secret's tables) take every category of each grouping."""
+    cells withheld by the statistical secret (stored at load) as secret. Several groupings or levels take
+    every category of each grouping."""
     groupements = [groupement] if isinstance(groupement, str) else list(groupement)
     niveaux = [niveau] if isinstance(niveau, str) else list(niveau)
     cats = [(gr, gc) for gr in groupements
@@ -165,7 +181,7 @@ def _level_sql(q: _Sql, snap: Snapshot, ind: Indicator, groupement: str | list[s
     a = f"CAST({q([int(x) for x in annees])} AS BIGINT[])"
     gg, gc = f"CAST({q([c[0] for c in cats])} AS VARCHAR[])", f"CAST({q([c[1] for c in cats])} AS VARCHAR[])"
     values = " UNION ALL ".join(f"SELECT * FROM {q.scan(n, gr, annees, groupes)}" for n in niveaux for gr in groupements)
-    covered = " UNION ALL ".join(f"SELECT niveau, code, annee, statut, source_id FROM {q.scan(n, 'total', annees)}"
+    covered = " UNION ALL ".join(f"SELECT niveau, code, annee, couverture AS statut, source_id FROM {q.scan(n, 'total', annees)}"
                                  for n in niveaux)
     # Join keys: level and grouping only when there are several (fewer keys, cheaper joins).
     keys_m = ["code", "annee", "groupe_code"] + (["niveau"] if len(niveaux) > 1 else []) + (["groupement"] if len(groupements) > 1 else [])
@@ -177,7 +193,7 @@ def _level_sql(q: _Sql, snap: Snapshot, ind: Indicator, groupement: str | list[s
                    WHEN statut = 'partiel' AND n_couvertes < n_membres
                         THEN 'Agrégat partiel : ' || n_couvertes || ' communes sur ' || n_membres || ' couvertes par le fichier'
                    WHEN statut = 'partiel' THEN 'Agrégat partiel : certaines valeurs communales sont en secret statistique'
-                   WHEN statut = 'secret' THEN 'Secret statistique (valeur non diffusée par le producteur)'
+                   WHEN statut = 'secret' THEN {q(secret.NOTE)}
                    WHEN statut = 'absent' AND niveau IN ('region', 'france')
                         THEN 'Non calculable : seul un fichier national (toutes leurs communes) donne la région et la France'
                    WHEN statut = 'absent' THEN 'Aucune donnée chargée : charger ' || {q(ind.source_hint)}
@@ -186,8 +202,7 @@ def _level_sql(q: _Sql, snap: Snapshot, ind: Indicator, groupement: str | list[s
             SELECT t.niveau, t.code, y.annee, y.yi, g.gi, g.groupement, g.groupe_code,
                    CASE WHEN {zero} THEN 0.0 ELSE m.valeur END AS valeur,
                    coalesce(m.statut, c.statut, 'absent') AS statut,
-                   CAST(CASE WHEN {zero} THEN 0 ELSE m.nb_contrib END AS DOUBLE) AS nb_contrib,
-                   CAST(m.max_contrib AS DOUBLE) AS max_contrib, m.n_couvertes, m.n_membres,
+                   m.n_couvertes, m.n_membres,
                    CASE WHEN {zero} THEN c.source_id ELSE m.source_id END AS source_id
             FROM (SELECT niveau, code FROM ref_territoires WHERE {_in(q, 'niveau', niveaux)}{q.codes_filter('code')}) t
             CROSS JOIN (SELECT i AS yi, {a}[i] AS annee FROM range(1, len({a}) + 1) r(i)) y
@@ -195,318 +210,7 @@ def _level_sql(q: _Sql, snap: Snapshot, ind: Indicator, groupement: str | list[s
             LEFT JOIN ({values}) m ON {on_m}
             LEFT JOIN ({covered}) c ON {on_c}
         ) v"""
-    if not ind.firm_level:
-        return sql
-    sql = secret.primary_sql(sql, q, secret.Rules.from_env())
-    if protect:
-        assert len(niveaux) == 1 and len(groupements) == 1, "secondary secret: one level and one grouping"
-        sql = _secondary_sql(q, snap, ind, groupements[0], niveaux[0], annees, q.codes, sql)
     return sql
-
-
-# --- secondary secret: one suppression pattern per table family and year ----------------------------
-
-# Firm-level tables published with margins: groupement -> (family, row margin (groupement, code) or None).
-# The candidature's sectors add up to the 'champ' total of each territory; filières are not added up
-# (élargi filières overlap and no output publishes their sum), their only margin is the département.
-_FAMILY = {"secteur": ("secteur", ("champ", "CHAMP")), "champ": ("secteur", ("champ", "CHAMP")),
-           "filiere_coeur": ("filiere_coeur", None), "filiere_elargi": ("filiere_elargi", None)}
-_MARGIN_NIVEAUX = ("epci", "ti", "departement")
-# Levels published as sums of EPCI (their parts outside them taken as known): the TI and the département.
-_PARENT_NIVEAUX = ("ti", "departement")
-
-
-def _family(groupement: str) -> tuple[str, tuple[str, str] | None]:
-    return _FAMILY.get(groupement, (groupement, None))
-
-
-def secret_universe(snap: Snapshot, ind: Indicator, groupement: str, annee: int | None = None,
-                    territoires: dict[str, list[str]] | None = None) -> tuple[pd.DataFrame, list]:
-    """The largest table any output publishes for that family (and year), with its additive relations.
-
-    Cells: every EPCI and département x every category (+ the row margin), for every year (or
-    `annee`; `territoires`: only those codes, by niveau). Relations, within a year: margin = sum of
-    categories for each territory; TI or département = sum of the EPCIs for each category (the EPCIs' part
-    outside it is taken as known, to be safe). Returns the cells (after the primary rule:
-    primary cells have NaN values, `primary` True) and the relations as (total index, [part indices]).
-    """
-    family, margin = _family(groupement)
-    groupements = [family] + ([margin[0]] if margin and margin[0] != family else [])
-    annees = [int(annee)] if annee is not None else _universe_years(snap, ind.mesure, groupements)
-    codes = None if territoires is None else [c for niveau in _MARGIN_NIVEAUX for c in territoires.get(niveau, [])]
-    q = _Sql(ind.mesure, codes)  # EPCI SIRENs and département codes never collide: one list for both levels
-    sql = _level_sql(q, snap, ind, groupements, list(_MARGIN_NIVEAUX), annees, None, protect=False)
-    cells = snap.df(q.statement(f"SELECT niveau, code, annee, groupement, groupe_code, valeur, statut, note, nb_contrib, "
-                                f"max_contrib FROM ({sql}) l ORDER BY annee, groupement, niveau, code, groupe_code"), q.params)
-    absent = cells.statut.eq("absent")
-    cells.loc[absent, "valeur"] = 0.0      # no file covers it: nothing in the totals either
-    cells.loc[absent, "nb_contrib"] = 0
-    cells["primary"] = cells.statut.eq("secret")
-    keys = list(zip(cells.annee.tolist(), cells.niveau.tolist(), cells.code.tolist(), cells.groupement.tolist(),
-                    cells.groupe_code.tolist()))
-    # A TI or a département is the sum of the EPCIs with communes in it (their part outside it taken as known).
-    deps = _departements_of(snap)
-    parts_of_margin: dict[tuple, list[int]] = {}
-    parts_of_dep: dict[tuple, list[int]] = {}
-    for i, (annee_, niveau, code, g, gc) in enumerate(keys):
-        if margin and g == family:
-            parts_of_margin.setdefault((annee_, niveau, code), []).append(i)
-        if niveau == "epci":
-            for d in deps.get(code, ()):
-                parts_of_dep.setdefault((annee_, *d, g, gc), []).append(i)
-    relations = []
-    for i, (annee_, niveau, code, g, gc) in enumerate(keys):
-        if margin and (g, gc) == margin:
-            relations.append((i, parts_of_margin.get((annee_, niveau, code), [])))
-        if niveau in _PARENT_NIVEAUX:
-            relations.append((i, parts_of_dep.get((annee_, niveau, code, g, gc), [])))
-    return cells, relations
-
-
-def _universe_years(snap: Snapshot, mesure: str, groupements: list[str]) -> list[int]:
-    return _mart_years(snap, mesure, groupements, list(_MARGIN_NIVEAUX))
-
-
-def _epci_departements(snap: Snapshot) -> pd.DataFrame:
-    return _reference(snap, ("epci_parents",), """
-        SELECT DISTINCT e.code AS epci, d.niveau, d.code AS parent
-        FROM ref_appartenance e JOIN ref_appartenance d USING (commune)
-        WHERE e.niveau = 'epci' AND d.niveau IN ('ti', 'departement') ORDER BY ALL""", [])
-
-
-_DEPS: dict[str, dict[str, list[str]]] = {}
-
-
-def _departements_of(snap: Snapshot) -> dict[str, list[str]]:
-    """EPCI -> the (niveau, code) of the TI and départements it has communes in; once per data version."""
-    deps = _DEPS.get(snap.version)
-    if deps is None:
-        deps = {}
-        members = _epci_departements(snap)
-        for e, n, d in zip(members.epci.tolist(), members.niveau.tolist(), members.parent.tolist()):
-            deps.setdefault(e, []).append((n, d))
-        if len(_DEPS) > 8:
-            _DEPS.clear()
-        _DEPS[snap.version] = deps
-    return deps
-
-
-def _find(parent: list[int], x: int) -> int:
-    while parent[x] != x:
-        parent[x] = parent[parent[x]]
-        x = parent[x]
-    return x
-
-
-def _components(n: int, relations: list) -> list[np.ndarray]:
-    """Cells linked by the relations (union-find): each group can be protected on its own."""
-    parent = list(range(n))
-    for total, parts in relations:
-        rt = _find(parent, total)
-        for p in parts:
-            rp = _find(parent, p)
-            if rp != rt:
-                parent[rp] = rt
-    roots = np.array([_find(parent, i) for i in range(n)])
-    return [np.flatnonzero(roots == r) for r in np.unique(roots)]
-
-
-def protect_cells(cells: pd.DataFrame, relations: list, groupement: str, deps: dict[str, list[str]]) -> pd.DataFrame:
-    """The cells with their suppression pattern: each independent group (cells the relations link) is
-    protected on its own. Adds masque ('primaire', 'secondaire', ''), conseil and comp (group number).
-    `deps`: EPCI -> départements (see _departements_of)."""
-    n = len(cells)
-    comps = _components(n, relations)
-    comp_of = np.zeros(n, dtype=np.int64)
-    for k, comp in enumerate(comps):
-        comp_of[comp] = k
-    by_comp: list[list] = [[] for _ in comps]
-    for t, parts in relations:
-        by_comp[comp_of[t]].append((t, parts))
-    values = cells.valeur.to_numpy(dtype=float)
-    primary = cells.primary.to_numpy(dtype=bool)
-    contrib = cells.nb_contrib.astype("Float64").fillna(np.inf).to_numpy(dtype=float)
-    masque = np.full(n, "", dtype=object)
-    conseil = np.full(n, "", dtype=object)
-    for k, cell in enumerate(comps):
-        if not primary[cell].any():  # nothing secret in a group: nothing to protect
-            continue
-        pos = {int(g): i for i, g in enumerate(cell)}
-        rels = [(pos[t], [pos[p] for p in parts]) for t, parts in by_comp[k]]
-        extra = secret.suppress(values[cell], primary[cell], rels, contrib[cell])
-        sub = cells.iloc[cell].copy()
-        sub["masque"] = np.where(primary[cell], "primaire", np.where(extra, "secondaire", ""))
-        masque[cell] = sub.masque.to_numpy()
-        conseil[cell] = _coarser(sub, groupement, deps).to_numpy()
-    return cells.assign(masque=masque, conseil=conseil, comp=comp_of)
-
-
-class _Family:
-    """Secondary secret of one table family for one data version and rule set, computed group by group.
-
-    A group is one year and one cluster of territories: a département and the EPCIs with communes in
-    it, joined transitively when an EPCI spans two départements (no relation links two clusters, so at
-    national scale one département never needs the rest of France). A group's cells are read from the
-    mart filtered to it, the first time one of its cells is asked for.
-    """
-
-    def __init__(self, snap: Snapshot, ind: Indicator, groupement: str):
-        family, margin = _family(groupement)
-        self.groupement = groupement
-        self.years = set(_universe_years(snap, ind.mesure, [family] + ([margin[0]] if margin and margin[0] != family else [])))
-        self.deps = _departements_of(snap)
-        nodes = [(n, c) for n, c in snap.rows("SELECT niveau, code FROM ref_territoires WHERE niveau IN ('epci', 'ti', 'departement')")]
-        index = {node: i for i, node in enumerate(nodes)}
-        parent = list(range(len(nodes)))
-        for e, ds in self.deps.items():
-            for d in ds:
-                if ("epci", e) in index and d in index:
-                    ra, rb = _find(parent, index[("epci", e)]), _find(parent, index[d])
-                    if ra != rb:
-                        parent[ra] = rb
-        self.cluster_of = {node: _find(parent, i) for node, i in index.items()}
-        self.clusters: dict[int, dict[str, list[str]]] = {}
-        for (niveau, code), k in self.cluster_of.items():
-            self.clusters.setdefault(k, {n: [] for n in _MARGIN_NIVEAUX})[niveau].append(code)
-        self.done: set[tuple[int, int]] = set()
-        self.table = pd.DataFrame()    # computed cells, with masque, conseil and comp (group number)
-        self.n_comps = 0
-        self.masked = pd.DataFrame()   # the masked ones (what the outputs need)
-        self.lock = threading.Lock()
-
-    def _wanted(self, niveau: str | None, codes: list[str] | None, annees: list[int] | None):
-        niveaux = _MARGIN_NIVEAUX if niveau is None else [niveau]
-        clusters = {k for (n, c), k in self.cluster_of.items() if n in niveaux} if codes is None else \
-            {self.cluster_of[(n, c)] for n in niveaux for c in set(codes) if (n, c) in self.cluster_of}
-        years = self.years if annees is None else self.years & {int(a) for a in annees}
-        return sorted(years), clusters
-
-    def ensure(self, snap: Snapshot, ind: Indicator, niveau: str | None, codes: list[str] | None,
-               annees: list[int] | None) -> None:
-        """Compute the groups holding the cells asked for (once: later calls find them done)."""
-        years, clusters = self._wanted(niveau, codes, annees)
-        if all((y, k) in self.done for y in years for k in clusters):
-            return
-        with self.lock:
-            frames = [self.table]
-            for y in years:
-                todo = sorted(k for k in clusters if (y, k) not in self.done)
-                if not todo:
-                    continue
-                terr = None
-                if len(todo) < len(self.clusters):
-                    terr = {n: [c for k in todo for c in self.clusters[k][n]] for n in _MARGIN_NIVEAUX}
-                cells, relations = secret_universe(snap, ind, self.groupement, y, terr)
-                cells = protect_cells(cells, relations, self.groupement, self.deps)
-                cells["comp"] += self.n_comps
-                self.n_comps = int(cells.comp.max()) + 1 if len(cells) else self.n_comps
-                frames.append(cells)
-                self.done.update((y, k) for k in todo)
-            self.table = pd.concat([f for f in frames if len(f)], ignore_index=True)
-            self.masked = self.table[self.table.masque.ne("")][
-                ["niveau", "groupement", "code", "annee", "groupe_code", "masque", "conseil"]].reset_index(drop=True)
-
-    def pattern(self, niveau: str | None, codes: list[str] | None, annees: list[int] | None) -> pd.DataFrame:
-        """Every cell of the groups that hold the cells asked for."""
-        t = self.table
-        if t.empty:
-            return pd.DataFrame(columns=["niveau", "code", "annee", "groupement", "groupe_code", "valeur", "statut",
-                                         "masque", "conseil"])
-        wanted = np.ones(len(t), dtype=bool)
-        if niveau is not None:
-            wanted &= t.niveau.eq(niveau).to_numpy()
-        if codes is not None:
-            wanted &= t.code.isin(list(codes)).to_numpy()
-        if annees is not None:
-            wanted &= t.annee.isin([int(a) for a in annees]).to_numpy()
-        rows = t.comp.isin(np.unique(t.comp.to_numpy()[wanted])).to_numpy()
-        out = t.loc[rows].sort_values(["annee", "groupement", "niveau", "code", "groupe_code"])
-        return out[["niveau", "code", "annee", "groupement", "groupe_code", "valeur", "statut", "masque", "conseil"]]
-
-
-_FAMILIES: dict[tuple, _Family] = {}
-_FAMILIES_LOCK = threading.Lock()
-
-
-def _family_state(snap: Snapshot, ind: Indicator, groupement: str) -> _Family:
-    rules = secret.Rules.from_env()
-    key = (snap.version, rules, ind.mesure, _family(groupement)[0])
-    with _FAMILIES_LOCK:
-        fam = _FAMILIES.get(key)
-        if fam is None:
-            if len(_FAMILIES) > 64:
-                _FAMILIES.clear()
-            fam = _FAMILIES[key] = _Family(snap, ind, groupement)
-    return fam
-
-
-def secret_pattern(snap: Snapshot, ind: Indicator, groupement: str, niveau: str | None = None,
-                   codes: list[str] | None = None, annees: list[int] | None = None) -> pd.DataFrame:
-    """Cells of the family's table that are masked, every year: masque in {'primaire', 'secondaire', ''}.
-
-    The table is protected as a whole, group by group: cells of different years, or of territories no
-    relation links (at national scale, the départements and their EPCIs), are independent. With
-    niveau / codes / annees, only the groups holding those cells are computed (and returned).
-    """
-    fam = _family_state(snap, ind, groupement)
-    fam.ensure(snap, ind, niveau, codes, annees)
-    return fam.pattern(niveau, codes, annees)
-
-
-def _coarser(cells: pd.DataFrame, groupement: str, deps: dict[str, list[str]]) -> pd.Series:
-    """Where a masked cell's information is published at a coarser level (sector total, its département).
-    `deps`: EPCI -> départements it has communes in."""
-    family, margin = _family(groupement)
-    shown = cells[cells.masque.eq("")]
-    shown_keys = set(zip(shown.annee, shown.niveau, shown.code, shown.groupement, shown.groupe_code))
-    out = []
-    for r in cells.itertuples():
-        tips = []
-        if r.masque and margin and r.groupement == family and (r.annee, r.niveau, r.code, *margin) in shown_keys:
-            tips.append("le total tous secteurs du territoire est diffusé")
-        if r.masque and r.niveau == "epci" and any((r.annee, *d, r.groupement, r.groupe_code) in shown_keys
-                                                   for d in deps.get(r.code, [])):
-            tips.append("la valeur du territoire englobant est diffusée")
-        out.append(" ; ".join(tips))
-    return pd.Series(out, index=cells.index, dtype=object)
-
-
-def _secondary_sql(q: _Sql, snap: Snapshot, ind: Indicator, groupement: str, niveau: str, annees: list[int],
-                   codes: list[str] | None, sql: str) -> str:
-    """The secondary secret over a level SELECT: turnover hidden below the EPCI; at EPCI and département
-    level, the cells masked by the table family's pattern (computed for the groups asked, see _Family)."""
-    if niveau == "commune":
-        # Turnover is not published below the EPCI: only known zeros stay.
-        hide = "(coalesce(nb_contrib, 0) > 0 AND statut <> 'secret')"
-        return f"""SELECT * REPLACE (CASE WHEN {hide} THEN NULL ELSE valeur END AS valeur,
-                                     CASE WHEN {hide} THEN 'secret' ELSE statut END AS statut,
-                                     CASE WHEN {hide} THEN {q(secret.NOTE_COMMUNE)} ELSE note END AS note)
-                   FROM ({sql}) l"""
-    if niveau not in _MARGIN_NIVEAUX:
-        return sql
-    fam = _family_state(snap, ind, groupement)
-    fam.ensure(snap, ind, niveau, codes, annees)
-    # Only masked cells change (a few per cent of the cells): they are passed to the statement.
-    m = fam.masked
-    if not m.empty:
-        m = m[m.niveau.eq(niveau) & m.groupement.eq(groupement) & m.annee.isin([int(a) for a in annees])]
-        if codes is not None:
-            m = m[m.code.isin(list(codes))]
-    if m.empty:
-        return sql
-    cols = {c: q(m[c].tolist()) for c in ("code", "annee", "groupe_code", "masque", "conseil")}
-    second = "k.masque = 'secondaire'"
-    return f"""
-        SELECT l.* REPLACE (CASE WHEN {second} THEN NULL ELSE l.valeur END AS valeur,
-                            CASE WHEN {second} THEN 'secret' ELSE l.statut END AS statut,
-                            CASE WHEN {second} THEN {q(secret.NOTE_SECONDARY)} ELSE l.note END
-                            || CASE WHEN coalesce(k.masque, '') <> '' AND coalesce(k.conseil, '') <> ''
-                                    THEN ' ; ' || k.conseil ELSE '' END AS note)
-        FROM ({sql}) l LEFT JOIN (
-            SELECT unnest(CAST({cols['code']} AS VARCHAR[])) AS code, unnest(CAST({cols['annee']} AS BIGINT[])) AS annee,
-                   unnest(CAST({cols['groupe_code']} AS VARCHAR[])) AS groupe_code,
-                   unnest(CAST({cols['masque']} AS VARCHAR[])) AS masque, unnest(CAST({cols['conseil']} AS VARCHAR[])) AS conseil
-        ) k ON k.code = l.code AND k.annee = l.annee AND k.groupe_code = l.groupe_code"""
 
 
 _RANK_SQL = "CASE {} " + " ".join(f"WHEN '{k}' THEN {v}" for k, v in _STATUT_RANK.items()) + " END"
@@ -543,6 +247,7 @@ def get(snap: Snapshot, name: str, niveau: str = "epci", annee: int | None = Non
                        note=f"Aucune donnée chargée : charger {ind.source_hint}")
         return _tidy(snap, df, ind, niveau, groupement)
     q = _Sql(ind.mesure, territoires)
+    q.withheld = _withheld(snap)
     if ind.kind == "niveau":
         body = _level_sql(q, snap, ind, groupement, niveau, annees, groupes)
         body = f"SELECT code, annee, yi, gi, groupe_code, valeur, statut, note, source_id FROM ({body}) l"

@@ -78,6 +78,10 @@ CASES = [
     Case("negative_ca.csv", "refuse", "negative turnover (chamber)", ligne=3, colonne="CA 2022 (k€)", words=("positif",)),
     Case("duplicate_keys.csv", "refuse", "duplicate commune x APE (URSSAF)", ligne=6, colonne="Code APE", words=("doublon",)),
     Case("duplicate_siret.csv", "refuse", "duplicate SIRET (chamber)", ligne=4, colonne="N° SIRET", words=("doublon",)),
+    Case("duplicate_commune_base.csv", "refuse", "a commune line repeated (base comparateur)", ligne=8, colonne="CODGEO",
+         words=("doublon", "lignes 3 et 8")),
+    Case("populations_legales_2023.csv", "refuse", "a commune repeated (populations légales)", ligne=6, colonne="COM",
+         words=("doublon",)),
     Case("malformed_commune.csv", "refuse", "malformed commune code", ligne=3, colonne="Code commune", words=("commune",)),
     Case("unknown_commune.csv", "load", "communes outside the perimeter are ignored with a remark",
          words=("hors du périmètre",)),
@@ -342,6 +346,13 @@ def generate(dest: Path) -> dict[str, Path]:
     rows = [r[:] for r in chamber]
     rows[2][0] = rows[0][0]                    # line 4 repeats line 2's SIRET
     write_csv(p["duplicate_siret.csv"], CHAMBER_HEADER, rows)
+    rows = [r[:] for r in base]
+    rows.insert(6, rows[1][:])                 # line 8 repeats line 3 whole (its figures would be summed)
+    write_csv(p["duplicate_commune_base.csv"], BASE_HEADER, rows)
+    communes = [r[0] for r in base]
+    rows = [[c, f"Commune {c}", str(100 + i)] for i, c in enumerate(communes[:6])]
+    rows[4][0] = rows[1][0]                    # line 6 repeats line 3's commune
+    write_csv(p["populations_legales_2023.csv"], ["COM", "Commune", "PMUN"], rows, delimiter=";")
     rows = [r[:] for r in urssaf]
     rows[1][0] = "ABCDE"                       # line 3
     write_csv(p["malformed_commune.csv"], URSSAF_HEADER, rows)

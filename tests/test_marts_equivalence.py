@@ -184,16 +184,16 @@ def test_every_grouping_on_demand_equals_plain_formulation(demo_warehouse, group
 
 def test_mart_stores_what_the_read_side_queries():
     """Every (measure, grouping) an indicator reads is stored, and nothing else but totals."""
-    from indicators import catalog, query
+    from etl import secret
+    from indicators import catalog
 
     need = set()
     for ind in catalog.CATALOG.values():
         need.add((ind.mesure, "total"))  # coverage of each territory-year, denominators of shares
         for g in (["filiere_coeur", "filiere_elargi"] if ind.groupement == "filiere" else [ind.groupement]):
             need.add((ind.mesure, g))
-            if ind.firm_level:  # the secondary secret reads the whole family and its margin
-                family, margin = query._family(g)
-                need |= {(ind.mesure, family)} | ({(ind.mesure, margin[0])} if margin else set())
+    # The secret protects every published grouping of turnover together (etl/secret.py).
+    need |= {(m, g) for m in secret.MAGNITUDE_MEASURES for g in secret.PUBLISHED_GROUPINGS}
     stored = {(m, g) for m, gs in marts.READ_GROUPINGS.items() for g in gs}
     assert need <= stored, f"à ajouter à etl.marts.READ_GROUPINGS : {sorted(need - stored)}"
     assert stored - need <= {(m, "total") for m in marts.READ_GROUPINGS}

@@ -1,9 +1,10 @@
-"""Statistical secret end to end: primary and secondary suppression on firm-level turnover.
+"""Statistical secret end to end: primary rule and protection intervals on firm-level turnover.
 
 A chamber file in its real layout is written with a cell of 2 firms and a cell dominated by one
 firm, loaded into a temporary warehouse, and every output is checked: query.get, the CLI, the CSV
-download, the pages. An attacker then tries every subtraction (and every linear combination) over
-all the published cells: no secret value may come out; and no complement may be spared.
+download, the pages. An interval attacker written apart from the protector (tests/lp_attacker.py)
+then bounds every primary secret cell by linear programming over everything published, on this
+table, on the demo warehouse and on a held-out chamber export: none may be known within ±10 %.
 """
 from __future__ import annotations
 
@@ -15,7 +16,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import lp_attacker
 from etl import load as loader
+from etl import secret as etl_secret
 from indicators import query, secret
 from indicators.catalog import get as get_indicator
 from indicators.db import get_warehouse
@@ -97,20 +100,19 @@ def test_planted_cells_secret_in_query(warehouse, snap):
     df = query.get(snap, "ca_secteur", "epci", annees=YEARS)
     few = _cell(df, _epci(firms, FEW_CELL[0]), FEW_CELL[1])
     dom = _cell(df, _epci(firms, DOMINATED_CELL[0]), DOMINATED_CELL[1])
-    assert few.statut == "secret" and np.isnan(few.valeur) and "moins de 3 entreprises" in few.note
-    assert dom.statut == "secret" and np.isnan(dom.valeur) and "85 %" in dom.note
-    # A coarser published value is suggested.
-    assert "département" in few.note or "tous secteurs" in few.note
+    # « s » and one generic note: never which rule hid the cell.
+    assert few.statut == "secret" and np.isnan(few.valeur) and few.note == secret.NOTE
+    assert dom.statut == "secret" and np.isnan(dom.valeur) and dom.note == secret.NOTE
     # Growths built on a secret level are secret too.
     g = query.get(snap, "taux_croissance_ca_secteur", "epci", annee=2022, annee_base=2021)
     assert _cell(g, few.code, FEW_CELL[1]).statut == "secret"
     assert _cell(g, dom.code, DOMINATED_CELL[1]).statut == "secret"
     # Non-secret cells carry the firms' true total (k€ -> €).
     truth = firms.assign(ca=firms["CA 2022 (k€)"].astype(float) * 1000).groupby(["epci", "secteur"]).ca.sum()
-    shown = df[(df.annee == 2022) & df.statut.ne("secret")]
+    shown = df[(df.annee == 2022) & df.statut.isin(["ok", "partiel"])]
     assert len(shown) > 30
     for r in shown.itertuples():
-        assert r.valeur == truth[(r.code, r.secteur_code)]
+        assert r.valeur == truth.get((r.code, r.secteur_code), 0.0)
 
 
 def test_planted_cells_secret_in_cli_and_csv(warehouse, snap, capsys):
@@ -145,178 +147,208 @@ def test_pages_show_s(warehouse, monkeypatch):
     at.sidebar.selectbox(key="territoire").set_value(code).run()
     assert not at.exception
     name = query.territories(get_warehouse(wh).snapshot(), "epci", [code]).nom_court.iat[0]
-    rows = pd.concat([t for t in (d.value for d in at.dataframe) if {"Secteur", "Territoire"} <= set(t)])
-    rows = rows[(rows["Année"] == "2022") & (rows["Secteur"] == "Construction") & (rows["Territoire"] == name)]
-    assert len(rows) >= 2  # growth and level tables
-    assert rows["Valeur"].eq("s").all() and rows["Statut"].str.startswith("s").all()
-    assert rows["Note"].str.contains("moins de 3 entreprises").all()
+    tables = [d.value for d in at.dataframe]
+    cat = "Catégorie" if any("Catégorie" in t for t in tables) else "Secteur"
+    rows = pd.concat([t for t in tables if {cat, "Territoire"} <= set(t)])
+    rows = rows[(rows["Année"].astype(str) == "2022") & (rows[cat] == "Construction") & (rows["Territoire"] == name)]
+    assert len(rows) >= 1
+    assert all(v == "s" or pd.isna(v) for v in rows["Valeur"]) and rows["Statut"].str.startswith("s").all()
+    assert not rows["Note"].astype(str).str.contains("entreprise|%|secondaire").any()
     assert "s" in at.markdown[1].value or any("« s »" in m.value or " s" in m.value for m in at.markdown)
 
 
-# --- no secret value can be rebuilt from everything published --------------------------------------
+# --- no primary secret cell can be bounded within ±p % by linear programming ----------------------------
 
-def _published(snap):
-    """Every published cell of the turnover tables (levels of all EPCIs + département, sectors + champ)."""
-    frames = []
-    for niveau in ("epci", "departement"):
-        lv = query.get(snap, "ca_secteur", niveau, annees=YEARS)
-        frames.append(lv[["code", "annee", "secteur_code", "valeur", "statut"]].rename(columns={"secteur_code": "cat"}))
-        tot = query.get(snap, "ca_total", niveau, annees=YEARS)
-        frames.append(tot[["code", "annee", "valeur", "statut"]].assign(cat="CHAMP"))
-    cells = pd.concat(frames, ignore_index=True).assign(niveau=lambda d: np.where(d.code == "05", "departement", "epci"))
-    growth = []
-    for niveau in ("epci", "departement"):
-        for name in ("taux_croissance_ca_secteur", "croissance_ca_secteur"):
-            g = query.get(snap, name, niveau, annee=2022, annee_base=2021)
-            growth.append(g[["code", "secteur_code", "valeur", "statut"]].rename(columns={"secteur_code": "cat"}).assign(kind=name))
-        g = query.get(snap, "taux_croissance_ca", niveau, annee=2022, annee_base=2021)
-        growth.append(g[["code", "valeur", "statut"]].assign(cat="CHAMP", kind="taux_croissance_ca"))
-    return cells.reset_index(drop=True), pd.concat(growth, ignore_index=True)
+P = 0.10
 
 
-def _truth(firms):
-    t = {}
-    for y in YEARS:
-        f = firms.assign(ca=firms[f"CA {y} (k€)"].astype(float) * 1000)
-        for (e, s), v in f.groupby(["epci", "secteur"]).ca.sum().items():
-            t[(e, y, s)] = v
-        for e, v in f.groupby("epci").ca.sum().items():
-            t[(e, y, "CHAMP")] = v
-        for s, v in f.groupby("secteur").ca.sum().items():
-            t[("05", y, s)] = v
-        t[("05", y, "CHAMP")] = f.ca.sum()
-    return t
+def _assert_protected(att, years):
+    checked = []
+    for y in years:
+        for r in att.intervals(y):
+            v = r["valeur"]
+            checked.append(r)
+            assert r["max"] >= v * (1 + P) * (1 - 1e-7) and r["min"] <= v * (1 - P) * (1 + 1e-7), \
+                f"valeur secrète encadrée à moins de {P:.0%} : {r}"
+    return checked
 
 
-def _relations(cells):
-    idx = {(r.code, r.annee, r.cat): i for i, r in enumerate(cells.itertuples())}
-    rels = []
-    for (code, y, cat), i in idx.items():
-        if cat == "CHAMP":
-            rels.append((i, [j for (c2, y2, k2), j in idx.items() if c2 == code and y2 == y and k2 != "CHAMP"]))
-        if code == "05":
-            rels.append((i, [j for (c2, y2, k2), j in idx.items() if c2 != "05" and y2 == y and k2 == cat]))
-    return idx, rels
+def test_interval_attack_on_planted_table(warehouse, snap):
+    wh, _ = warehouse
+    assert not lp_attacker.growth_leaks(snap, YEARS)
+    checked = _assert_protected(lp_attacker.Attacker(snap, wh, YEARS), YEARS)
+    assert len(checked) >= 2 * len(YEARS)
 
 
-def test_no_secret_value_can_be_rebuilt(warehouse, snap):
-    _, firms = warehouse
-    cells, growth = _published(snap)
-    truth = _truth(firms)
-    idx, rels = _relations(cells)
-    known = {i: v for i, v in enumerate(cells.valeur) if not np.isnan(v)}
-    secret_cells = [i for i, s in enumerate(cells.statut) if s == "secret"]
-    assert len(secret_cells) >= 2 * len(YEARS)
-    # 1. Subtractions, to a fixpoint: a relation with one unknown gives it; a published growth and one
-    #    level give the other level.
-    rates = {(r.code, r.cat): r for r in growth.itertuples() if r.statut == "ok"}
-    changed = True
-    while changed:
-        changed = False
-        for total, parts in rels:
-            members = [total, *parts]
-            unknown = [m for m in members if m not in known]
-            if len(unknown) == 1:
-                u = unknown[0]
-                s = sum(known[p] for p in parts if p in known)
-                known[u] = (known[total] - s) if u != total else s
-                changed = True
-        for (code, cat), r in rates.items():
-            i0, i1 = idx[(code, 2021, cat)], idx[(code, 2022, cat)]
-            if (i0 in known) != (i1 in known):
-                if r.kind == "croissance_ca_secteur":
-                    known.setdefault(i1, known.get(i0, np.nan) + r.valeur)
-                    known.setdefault(i0, known.get(i1, np.nan) - r.valeur)
-                elif r.kind.startswith("taux"):
-                    known.setdefault(i1, known.get(i0, np.nan) * (1 + r.valeur))
-                    known.setdefault(i0, known.get(i1, np.nan) / (1 + r.valeur))
-                changed = True
-    rebuilt = [cells.iloc[i][["code", "annee", "cat"]].tolist() for i in secret_cells if i in known]
-    assert not rebuilt, f"valeurs secrètes recalculables par différence : {rebuilt}"
-    # 2. Any linear combination: a hidden cell is fixed iff its unit vector is in the row space of the
-    #    relations restricted to the hidden cells (rank test, independent of the module's SVD audit).
-    # The attacker knows the sums of EPCIs outside the département: they are zero here (all firms in 05).
-    hidden = [i for i in range(len(cells)) if i not in known]
-    a = secret.relation_matrix(len(cells), rels)[:, hidden]
-    rank = np.linalg.matrix_rank(a)
-    for k, i in enumerate(hidden):
-        e = np.zeros((1, len(hidden)))
-        e[0, k] = 1
-        assert np.linalg.matrix_rank(np.vstack([a, e])) > rank, cells.iloc[i].tolist()
-    # 3. What is published is true.
-    for i, v in known.items():
-        r = cells.iloc[i]
-        if cells.statut.iat[i] != "secret":
-            assert v == pytest.approx(truth[(r["code"], int(r["annee"]), r["cat"])])
+def test_interval_attack_on_demo(demo_warehouse):
+    snap = get_warehouse(demo_warehouse).snapshot()
+    years = query.years(snap, "ca_secteur", "epci")
+    assert not lp_attacker.growth_leaks(snap, years)
+    checked = _assert_protected(lp_attacker.Attacker(snap, demo_warehouse, years), years)
+    assert len(checked) > 50
 
 
-def test_no_complement_masked_without_need(warehouse, snap):
-    cells, _ = _published(snap)
-    idx, rels = _relations(cells)
-    a = secret.relation_matrix(len(cells), rels)
-    ind = get_indicator("ca_secteur")
-    pattern = query.secret_pattern(snap, ind, "secteur")
-    merged = cells.merge(pattern.rename(columns={"groupe_code": "cat"})[["code", "annee", "cat", "masque"]],
-                         how="left", on=["code", "annee", "cat"])
-    primary = set(np.flatnonzero(merged.masque.eq("primaire").to_numpy()).tolist())
-    hidden = set(np.flatnonzero(cells.statut.eq("secret").to_numpy()))
-    complements = hidden - primary
-    assert primary and complements
-    assert not secret.exposed(a, hidden, primary, set())
-    for c in complements:
-        assert secret.exposed(a, hidden - {c}, primary, set()), f"complément inutile : {cells.iloc[c].tolist()}"
-    # Far from the secret cells, nothing is masked: a sector column with no secret stays whole.
-    assert cells[cells.cat == "hebergement_restauration"].statut.ne("secret").all()
+def _held_out_firms(seed: int = 20261203) -> pd.DataFrame:
+    """A chamber export the rules were never tuned on: random firms over the Hautes-Alpes' communes,
+    NAF codes of every sector and filière, heavy-tailed turnover (a few firms dominate their cell)."""
+    rng = np.random.default_rng(seed)
+    communes = pd.read_csv(ROOT / "data" / "reference" / "communes.csv", dtype=str)
+    communes = communes[communes.departement == "05"].code_insee.to_numpy()
+    filieres = pd.read_csv(ROOT / "data" / "reference" / "filieres.csv", dtype=str)
+    naf = pd.read_csv(ROOT / "data" / "reference" / "naf.csv", dtype=str).naf_sous_classe
+    codes = np.concatenate([filieres.iloc[:, 1].dropna().unique()[:40], naf.sample(60, random_state=seed).to_numpy()])
+    codes = [c for c in codes if c in set(naf)]
+    n = 700
+    rows = []
+    place = rng.choice(communes, size=n)
+    code = rng.choice(codes, size=n)
+    size = rng.lognormal(5.0, 1.6, size=n)
+    for i in range(n):
+        siret = _luhn(_luhn(f"{52000000 + i * 13:08d}") + "0001")
+        rows.append({"N° SIRET": siret, "Raison sociale": f"SAS Témoin {i}", "Code NAF": code[i].replace(".", ""),
+                     "Code commune INSEE": place[i], "Tranche effectif": "3 à 5 salariés",
+                     "CA 2021 (k€)": str(max(1, round(size[i] * rng.uniform(0.8, 1.2)))),
+                     "CA 2022 (k€)": str(max(1, round(size[i])))})
+    return pd.DataFrame(rows)
+
+
+def test_interval_attack_on_held_out_export(tmp_path, reference_warehouse):
+    import shutil
+
+    path = tmp_path / "cci_temoin_2022.csv"
+    _held_out_firms().to_csv(path, sep=";", index=False, encoding="utf-8")
+    wh = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(reference_warehouse, wh)
+    loader.load([path], wh, progress=lambda m: None)
+    snap = get_warehouse(wh).snapshot()
+    assert not lp_attacker.growth_leaks(snap, YEARS)
+    checked = _assert_protected(lp_attacker.Attacker(snap, wh, YEARS), YEARS)
+    assert len(checked) >= 20
+    # What is published is true.
+    truth = lp_attacker.truth(wh).set_index(["niveau", "code", "annee", "groupement", "groupe_code"]).valeur
+    cells = lp_attacker.published(snap, YEARS)
+    shown = cells[(cells.niveau != "commune") & cells.statut.isin(["ok", "partiel"]) & (cells.valeur > 0)]
+    assert len(shown) > 50
+    for r in shown.itertuples():
+        assert r.valeur == pytest.approx(truth[(r.niveau, r.code, r.annee, r.groupement, r.groupe_code)])
+
+
+def test_attack_finds_cells_without_the_interval_rule(tmp_path, reference_warehouse, monkeypatch):
+    """The attacker is not blind: with the primary rule alone (no complementary cell), it bounds planted
+    cells exactly."""
+    import shutil
+
+    path = tmp_path / "cci_entreprises_2022.csv"
+    _firms().drop(columns=["epci", "secteur"]).to_csv(path, sep=";", index=False, encoding="utf-8")
+    wh = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(reference_warehouse, wh)
+    monkeypatch.setattr(etl_secret, "protect_problem", lambda pb, prim, lone, p, hidden: hidden)
+    loader.load([path], wh, progress=lambda m: None)
+    snap = get_warehouse(wh).snapshot()
+    found = lp_attacker.Attacker(snap, wh, [2022]).intervals(2022)
+    assert any(r["max"] - r["min"] < 1e-6 * r["valeur"] for r in found), found
 
 
 # --- the suppression itself on minimal tables ----------------------------------------------------------
 
-def test_no_secret_no_mask():
-    values = [100.0, 10.0, 30.0, 20.0, 40.0]
-    assert not secret.suppress(values, [False] * 5, [(0, [1, 2, 3, 4])]).any()
+def _table(values, nb, top=None, members=None):
+    """A one-year table of cells over atoms: cell k = sum of atoms members[k]."""
+    n = len(values)
+    cells = pd.DataFrame({"niveau": "epci", "code": [str(k) for k in range(n)], "groupement": "secteur",
+                          "groupe_code": "x", "valeur": values, "nb_contrib": nb,
+                          "max_contrib": top if top is not None else [0.0] * n})
+    atoms = np.array([v for v, m in zip(values, members) if len(m) == 1], dtype=float)
+    return etl_secret.Table(cells, atoms, [np.array(m) for m in members])
 
 
-def test_one_complement_suffices_masks_exactly_one_the_smallest():
-    # Total 100 = 10 (secret, 2 firms) + 30 + 20 + 40: the smallest other part (20) is masked, only it.
-    mask = secret.suppress([100.0, 10.0, 30.0, 20.0, 40.0], [False, True, False, False, False],
-                           [(0, [1, 2, 3, 4])], [20, 2, 5, 5, 5])
-    assert mask.tolist() == [False, False, False, True, False]
+def test_one_margin_least_cost_complement():
+    # Total 100 = 10 (2 firms: primary) + 30 + 20 + 40. Hiding 20 lets 10 move by ±10 % of its value… and so
+    # would hiding 30 or 40; least cost: 20, and nothing else.
+    t = _table([10.0, 30.0, 20.0, 40.0, 100.0], [2, 5, 5, 5, 17], members=[[0], [1], [2], [3], [0, 1, 2, 3]])
+    status = etl_secret.protect_table(t, etl_secret.Rules(3, 0.85, 0.10))
+    assert status.tolist() == ["primaire", "diffuse", "secondaire", "diffuse", "diffuse"]
 
 
-def test_known_zero_never_a_complement():
-    # The zero cell has no firm: masking it would protect nothing (everybody knows it is empty).
-    mask = secret.suppress([100.0, 10.0, 0.0, 50.0, 40.0], [False, True, False, False, False],
-                           [(0, [1, 2, 3, 4])], [20, 2, 0, 5, 5])
-    assert mask.tolist() == [False, False, False, False, True]
+def test_complement_must_be_large_enough():
+    # The secret cell is 50; a complement of 2 lets it move by 2 only (< 10 % of 50): the cheapest cell that
+    # gives 5 is taken (8), not the smallest one.
+    t = _table([50.0, 2.0, 8.0, 40.0, 100.0], [2, 5, 5, 5, 17], members=[[0], [1], [2], [3], [0, 1, 2, 3]])
+    status = etl_secret.protect_table(t, etl_secret.Rules(3, 0.85, 0.10))
+    assert status.tolist() == ["primaire", "diffuse", "secondaire", "diffuse", "diffuse"]
 
 
-def test_table_with_margins_closes_a_rectangle():
-    vals = np.array([[5, 20, 30], [40, 8, 60], [70, 80, 90]], dtype=float)
-    full = np.zeros((4, 4))
-    full[:3, :3], full[:3, 3], full[3, :3], full[3, 3] = vals, vals.sum(1), vals.sum(0), vals.sum()
-    cell = lambda r, c: r * 4 + c  # noqa: E731
-    rels = [(cell(r, 3), [cell(r, c) for c in range(3)]) for r in range(4)]
-    rels += [(cell(3, c), [cell(r, c) for r in range(3)]) for c in range(4)]
-    primary = np.zeros(16, dtype=bool)
-    primary[cell(0, 0)] = True
-    mask = secret.suppress(full.ravel(), primary, rels, [10] * 16)
-    # The cheapest rectangle through (0, 0): (0, 1), (1, 0), (1, 1).
-    assert sorted(np.flatnonzero(mask).tolist()) == [cell(0, 1), cell(1, 0), cell(1, 1)]
-    a = secret.relation_matrix(16, rels)
-    hidden = set(np.flatnonzero(mask | primary).tolist())
-    assert not secret.exposed(a, hidden, {cell(0, 0)}, set())
+def test_known_zero_never_a_complement_and_lone_firm_knows_its_cell():
+    # Two primary cells in one margin: the firm alone in the second one knows it, and would get the first
+    # by difference; a third cell is hidden. Zero cells (no firm) are never hidden.
+    t = _table([10.0, 15.0, 0.0, 35.0, 40.0, 100.0], [2, 1, 0, 5, 5, 13],
+               members=[[0], [1], [2], [3], [4], [0, 1, 2, 3, 4]])
+    status = etl_secret.protect_table(t, etl_secret.Rules(3, 0.85, 0.10))
+    assert status.tolist() == ["primaire", "primaire", "diffuse", "secondaire", "diffuse", "diffuse"]
 
 
-def test_single_firm_cannot_unmask_its_neighbour():
-    # Two secret cells alone in a relation: the firm alone in one of them knows its own figure and would
-    # recompute the other one; a third cell is masked.
-    mask = secret.suppress([100.0, 10.0, 15.0, 35.0, 40.0], [False, True, True, False, False],
-                           [(0, [1, 2, 3, 4])], [20, 1, 2, 5, 5])
-    assert mask.tolist() == [False, False, False, True, False]
-    mask = secret.suppress([100.0, 10.0, 15.0, 35.0, 40.0], [False, True, True, False, False],
-                           [(0, [1, 2, 3, 4])], [20, 2, 2, 5, 5])
-    assert not mask.any()
+# --- secret by construction: a new indicator on turnover without any flag ---------------------------------
 
+def test_new_indicator_on_turnover_is_protected(warehouse, snap, monkeypatch):
+    from indicators import catalog
+
+    _, firms = warehouse
+    raw = catalog.Indicator("ca_brut", "Chiffre d'affaires brut", "€", "Essai : aucune option de secret.", "ca_eur",
+                            groupement="secteur", dimension="secteur")
+    monkeypatch.setitem(catalog.CATALOG, raw.name, raw)
+    df = query.get(snap, "ca_brut", "epci", annee=2022)
+    assert _cell(df, _epci(firms, FEW_CELL[0]), FEW_CELL[1]).statut == "secret"
+    assert _cell(df, _epci(firms, DOMINATED_CELL[0]), DOMINATED_CELL[1]).statut == "secret"
+    same = query.get(snap, "ca_secteur", "epci", annee=2022)
+    assert df.valeur.equals(same.valeur) and df.statut.equals(same.statut)
+    # Every turnover grouping, even one no indicator reads (all activities), is withheld unless evaluated.
+    tot = catalog.Indicator("ca_tout", "Chiffre d'affaires, toutes activités", "€", "Essai.", "ca_eur")
+    monkeypatch.setitem(catalog.CATALOG, tot.name, tot)
+    tout = query.get(snap, "ca_tout", "epci", annee=2022)
+    assert tout.valeur.fillna(0).eq(0).all() and tout.statut.eq("secret").sum() >= 8
+
+
+def test_row_never_evaluated_is_withheld(warehouse, tmp_path):
+    import shutil
+
+    import duckdb
+
+    unevaluated, old_format = tmp_path / "sans_statut.duckdb", tmp_path / "ancien.duckdb"
+    for path, sql in [(unevaluated, """UPDATE mart SET secret = NULL WHERE mesure = 'ca_eur' AND niveau = 'departement'
+                                       AND groupement = 'champ'"""),
+                      (old_format, "ALTER TABLE mart DROP COLUMN secret")]:  # built before the status was stored
+        shutil.copyfile(warehouse[0], path)
+        con = duckdb.connect(str(path))
+        con.execute(sql)
+        con.execute("UPDATE meta SET valeur = ? WHERE cle = 'version'", [path.stem])  # a warehouse of its own
+        con.close()
+    df = query.get(get_warehouse(unevaluated).snapshot(), "ca_total", "departement", annee=2022)
+    assert df.statut.eq("secret").all() and df.valeur.isna().all()
+    snap = get_warehouse(old_format).snapshot()
+    df = query.get(snap, "ca_secteur", "epci", annee=2022)
+    assert df.valeur.fillna(0).eq(0).all() and df.statut.eq("secret").any()
+    assert query.get(snap, "population", "epci").valeur.notna().any()
+
+
+# --- « s », never why ------------------------------------------------------------------------------
+
+def test_outputs_never_say_which_rule(warehouse, snap):
+    from indicators.export import slides
+
+    for name in ("ca_secteur", "ca_filiere", "ca_total", "croissance_ca_secteur", "taux_croissance_ca_secteur"):
+        for niveau in ("commune", "epci", "departement"):
+            df = query.get(snap, name, niveau, annee=2022)
+            assert set(df[df.statut == "secret"].note) <= {secret.NOTE}
+    table = query.get(snap, "ca_secteur", "epci", annee=2022).assign(territoire="x")
+    notes = slides.secret_notes(table)
+    assert notes[0].startswith("« s » : secret statistique") and not any("secret" in n for n in notes[1:])
+    assert not any(w in " ".join(notes) for w in ("entreprise", "%", "secondaire", "complément"))
+    # No module that renders outputs knows the rules' wording.
+    for path in [ROOT / "indicators" / f for f in ("ui.py", "charts.py", "query.py")] + \
+            sorted((ROOT / "indicators" / "export").glob("*.py")) + sorted((ROOT / "indicators" / "content").glob("*.py")) + \
+            sorted((ROOT / "pages" / "views").glob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        for word in ("secondaire", "NOTE_FEW", "NOTE_DOMINANT", "complémentaire", "masque"):
+            assert word not in text, (path.name, word)
 
 def test_commune_level_not_diffused(snap):
     df = query.get(snap, "ca_secteur", "commune", annee=2022)
@@ -331,5 +363,4 @@ def test_demo_has_secret_cells(demo_warehouse):
     fil = query.get(snap, "ca_filiere", "epci", annee=2022)
     gap = fil[(fil.nom_court == "Gap-Tallard-Durance") & (fil.filiere_code == "aeronautique")]
     queyras = fil[(fil.nom_court == "Guillestrois-Queyras") & (fil.filiere_code == "ppam")]
-    assert gap.statut.iat[0] == "secret" and "85 %" in gap.note.iat[0]
-    assert queyras.statut.iat[0] == "secret" and "moins de 3" in queyras.note.iat[0]
+    assert gap.statut.iat[0] == "secret" and queyras.statut.iat[0] == "secret"

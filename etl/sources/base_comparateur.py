@@ -166,4 +166,5 @@ def stage(con: duckdb.DuckDBPyConnection, path: Path) -> Staged:
     by_activity = [int(y) for y, lvl in zip(vars_.annee, vars_.naf_niveau) if lvl != "total"]
     nomenclature = None if not by_activity else (NAF2025 if max(by_activity) >= NAF2025_FIRST_YEAR else NAF2008)
     return Staged(KIND, LIBELLE, PRODUCTEUR, LICENCE, year_from_name(path) or (str(max(years)) if years else None),
-                  n, facts_table="stg_facts", problems=problems, unique_keys=unique, nomenclature=nomenclature)
+                  n, facts_table="stg_facts", problems=problems, unique_keys=unique, nomenclature=nomenclature,
+                  key_column=header[codgeo].strip(), key_lines=("stg_raw", niv, f"lpad(trim(c{codgeo}), 5, '0')"))

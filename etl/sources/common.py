@@ -30,6 +30,10 @@ class Staged:
     # The loader guarantees one staged fact per (territoire_code, niveau, annee, mesure, naf_code, naf_niveau):
     # the load then copies the facts as they are instead of summing them per key.
     unique_keys: bool = False
+    # Header of the column holding the file's key (commune, SIRET…), named by the repeated-key refusal.
+    key_column: str | None = None
+    # Lines of the file that must be unique before any regrouping: (table, level SQL, code SQL) over its lines.
+    key_lines: tuple[str, str, str] | None = None
     # Nomenclature of the file's activity codes (nomenclature.NAF2008 / NAF2025); None: no activity code.
     nomenclature: str | None = None
 

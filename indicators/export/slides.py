@@ -55,7 +55,8 @@ def slide_sources(ctx: Context) -> Finding:
         "Industrie : sections B à E de la NAF rév. 2 ; secteurs de la candidature et filières stratégiques "
         "définis par des listes de codes NAF (page Sources et méthodes du tableau de bord).",
         f"Secret statistique : un agrégat de chiffre d'affaires est « s » quand moins de {rules.min_firms} entreprises "
-        f"y contribuent ou qu'une seule en représente au moins {round(rules.dominance * 100)} % ; "
+        f"y contribuent ou qu'une seule en représente au moins {round(rules.dominance * 100)}\u202f% ; d'autres cellules "
+        f"sont masquées pour que chaque valeur secrète reste inconnue à {round(rules.interval * 100)}\u202f% près au moins ; "
         "les cellules en secret des producteurs (INSEE, URSSAF) restent en secret. Jamais 0 à la place.",
         "Aucune donnée individuelle d'entreprise n'est montrée : seulement des agrégats.",
         "Statuts : partiel = agrégat calculé sur une partie des communes ; – = aucune donnée chargée.",

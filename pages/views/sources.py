@@ -6,7 +6,7 @@ import streamlit as st
 
 from indicators import ui
 from indicators.catalog import CATALOG
-from indicators.secret import METHODE, Rules
+from indicators.secret import methode
 
 
 def run() -> None:
@@ -31,20 +31,18 @@ def run() -> None:
     st.dataframe(ui.reference_table("filieres"), hide_index=True)
     _nomenclatures()
 
-    rules = Rules.from_env()
+    # --- statistical secret (method: indicators/secret.py, computed at load by etl/secret.py) ---
     st.subheader("Secret statistique")
-    st.markdown(f"""
+    st.markdown("""
 - **Valeurs des producteurs** (INSEE, URSSAF) : leurs cellules en secret restent en secret ; elles s'affichent « s ».
-- **Données d'entreprises** (fichiers CCI / CMA) : un agrégat de chiffre d'affaires est en secret quand moins de
-  **{rules.min_firms} entreprises** y contribuent ou qu'une seule en représente **{round(rules.dominance * 100)} %** ou plus
-  (règles de l'INSEE pour les statistiques d'entreprises). Il s'affiche « s » avec la raison, jamais 0.
-- Le **secret secondaire** masque en complément les cellules qui permettraient de recalculer une valeur secrète
-  par différence avec les totaux (méthode ci-dessous) ; elles s'affichent aussi « s ».
+- **Données d'entreprises** (fichiers CCI / CMA) : les agrégats de chiffre d'affaires suivent les règles ci-dessous ;
+  une valeur en secret s'affiche « s », jamais 0, sans autre indication.
 - Aucune donnée individuelle d'entreprise ne sort de l'entrepôt : pages, exports et commandes ne lisent que des agrégats.
 - **Statuts** : *ok* ; *secret* ; *partiel* (agrégat calculé sur une partie des communes : commune non couverte par le
   fichier, ou valeur communale en secret) ; *absent* (aucun fichier chargé ne fournit la valeur).
 """)
-    st.markdown(METHODE)
+    st.markdown(methode())
+    # --- end of statistical secret ---
 
 
 # >>> NAF 2025: both nomenclatures, the breaks in series, the filières and sectors in NAF 2025 ---------

@@ -1,0 +1,189 @@
+"""An interval attack on everything the read side publishes, written apart from etl/secret.py.
+
+The attacker reads what `query.get` returns (what pages, CLI, CSVs, slides and the annex show) for every
+turnover indicator, level and year, the public reference (communes' territories, NAF -> categories) and,
+as a coalition, what every firm alone in a hidden cell knows of itself (from the warehouse's firm rows).
+Unknowns: the turnover of each commune in each NAF piece (sous-classes with the same categories), >= 0,
+0 where the commune's published value for a category containing it is 0. Each published cell is one linear
+equation. For each primary secret cell (recomputed here from the firm rows), linear programming gives the
+interval of values consistent with all that; the test asserts it reaches p % below and above the truth.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+
+import duckdb
+import numpy as np
+import pandas as pd
+from scipy import sparse
+from scipy.optimize import linprog
+
+from indicators import query
+
+INDICATORS = [("ca_secteur", "coeur", "secteur"), ("ca_total", "coeur", "champ"),
+              ("ca_filiere", "coeur", "filiere_coeur"), ("ca_filiere", "elargi", "filiere_elargi")]
+GROWTHS = ["croissance_ca_secteur", "taux_croissance_ca_secteur", "taux_croissance_ca"]
+
+
+def published(snap, years: list[int]) -> pd.DataFrame:
+    """Every turnover cell any output can show: niveau, code, annee, groupement, groupe_code, valeur, statut."""
+    frames = []
+    levels = [n for n in query.NIVEAUX
+              if snap.rows("SELECT 1 FROM ref_territoires WHERE niveau = ? LIMIT 1", [n])]
+    for niveau in levels:
+        for name, definition, groupement in INDICATORS:
+            df = query.get(snap, name, niveau, annees=years, definition=definition)
+            cat = next((c for c in ("secteur_code", "filiere_code") if c in df), None)
+            frames.append(pd.DataFrame({"niveau": niveau, "code": df.code, "annee": df.annee.astype(int),
+                                        "groupement": groupement,
+                                        "groupe_code": df[cat] if cat else "CHAMP",
+                                        "valeur": df.valeur, "statut": df.statut}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def growth_leaks(snap, years: list[int]) -> list:
+    """Published growths whose base or current level is secret (they would give one from the other)."""
+    cells = published(snap, years).set_index(["niveau", "code", "annee", "groupement", "groupe_code"]).statut
+    out = []
+    for niveau in ("epci", "departement"):
+        for name in GROWTHS:
+            for y in years[1:]:
+                g = query.get(snap, name, niveau, annee=y)
+                cat = "secteur_code" if "secteur_code" in g else None
+                grp = "secteur" if cat else "champ"
+                for r in g[g.statut.ne("secret") & g.statut.ne("absent")].itertuples():
+                    gc = getattr(r, cat) if cat else "CHAMP"
+                    for yy in (y, r.annee_base):
+                        if cells.get((niveau, r.code, int(yy), grp, gc)) == "secret":
+                            out.append((name, niveau, r.code, y, gc))
+    return out
+
+
+def truth(warehouse, rules=(3, 0.85)) -> pd.DataFrame:
+    """Per published-level cell: true turnover, contributing firms, largest firm; primary per the rules."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        df = con.execute("""
+            WITH cells AS (
+                SELECT a.niveau, a.code, f.annee, m.groupement, m.groupe_code, f.siren, sum(f.ca_eur) AS ca
+                FROM firmes f JOIN ref_appartenance a ON a.commune = f.commune
+                JOIN ref_naf_map m ON m.naf_niveau = 'sous_classe' AND m.naf_code = f.naf_code
+                WHERE f.ca_eur IS NOT NULL AND m.groupement IN ('secteur', 'champ', 'filiere_coeur', 'filiere_elargi')
+                GROUP BY ALL)
+            SELECT niveau, code, annee, groupement, groupe_code, sum(ca) AS valeur, count(*) AS n, max(ca) AS top,
+                   CASE WHEN count(*) = 1 THEN any_value(siren) END AS seule
+            FROM cells GROUP BY ALL""").fetchdf()
+    finally:
+        con.close()
+    df["primary"] = (df.n < rules[0]) | (df.top >= rules[1] * df.valeur)
+    return df
+
+
+def firm_atoms(warehouse) -> pd.DataFrame:
+    """Each firm's turnover by commune and sous-classe (what a firm knows of itself)."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return con.execute("""SELECT siren, annee, commune, naf_code, sum(ca_eur) AS ca FROM firmes
+                              WHERE ca_eur IS NOT NULL GROUP BY ALL""").fetchdf()
+    finally:
+        con.close()
+
+
+class Attacker:
+    def __init__(self, snap, warehouse, years: list[int], cells: pd.DataFrame | None = None):
+        self.cells = published(snap, years) if cells is None else cells
+        self.warehouse = warehouse
+        con = duckdb.connect(str(warehouse), read_only=True)
+        try:
+            self.app = con.execute("SELECT commune, niveau, code FROM ref_appartenance").fetchdf()
+            cats = con.execute("""SELECT naf_code, groupement, groupe_code FROM ref_naf_map WHERE naf_niveau = 'sous_classe'
+                                  AND groupement IN ('secteur', 'champ', 'filiere_coeur', 'filiere_elargi')""").fetchdf()
+        finally:
+            con.close()
+        shown = set(zip(self.cells.groupement, self.cells.groupe_code))
+        cats = cats[[(g, c) in shown for g, c in zip(cats.groupement, cats.groupe_code)]]
+        sig = cats.groupby("naf_code").apply(lambda g: frozenset(zip(g.groupement, g.groupe_code)), include_groups=False)
+        self.piece_of_naf = {naf: s for naf, s in sig.items()}
+        self.pieces = sorted(set(sig), key=sorted)
+        self.terr = defaultdict(set)   # (niveau, code) -> communes
+        for c, n, t in zip(self.app.commune, self.app.niveau, self.app.code):
+            self.terr[(n, t)].add(c)
+        self.firms = firm_atoms(warehouse)
+        self.truth = truth(warehouse)
+
+    def year(self, annee: int):
+        cells = self.cells[self.cells.annee == annee]
+        communes = sorted(set(self.app.commune))
+        zero = cells[(cells.niveau == "commune") & (cells.valeur == 0)]
+        zero = set(zip(zero.code, zero.groupement, zero.groupe_code))
+        var = {}
+        for c in communes:
+            for p in self.pieces:
+                if not any((c, g, gc) in zero for g, gc in p):
+                    var[(c, p)] = len(var)
+        rows, cols, keys, vals, hidden = [], [], [], [], []
+        for r in cells[cells.niveau != "commune"].itertuples():
+            if r.statut == "absent":
+                continue
+            members = [var[(c, p)] for c in self.terr[(r.niveau, r.code)] for p in self.pieces
+                       if (r.groupement, r.groupe_code) in p and (c, p) in var]
+            k = len(keys)
+            keys.append((r.niveau, r.code, r.groupement, r.groupe_code))
+            rows += [k] * len(members)
+            cols += members
+            vals.append(r.valeur)
+            hidden.append(r.statut == "secret")
+        a = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(keys), len(var)))
+        return var, keys, a, np.array(vals, dtype=float), np.array(hidden, dtype=bool)
+
+    def intervals(self, annee: int, coalition: bool = True) -> list[dict]:
+        """The feasible interval of every primary secret cell of that year."""
+        var, keys, a, vals, hidden = self.year(annee)
+        t = self.truth[self.truth.annee == annee].set_index(["niveau", "code", "groupement", "groupe_code"])
+        firms = self.firms[self.firms.annee == annee]
+        pub = ~hidden
+        a_eq, b_eq = a[pub], vals[pub]
+        out = []
+        known: dict[int, tuple] = {}
+        lone = [k for k, h in enumerate(hidden) if h and keys[k] in t.index and t.loc[keys[k]].n == 1]
+        for i in np.flatnonzero(hidden).tolist():
+            if keys[i] not in t.index or not t.loc[keys[i]].primary:
+                continue
+            true = float(t.loc[keys[i]].valeur)
+            lb, ub = np.zeros(len(var)), np.full(len(var), np.inf)
+            if coalition:
+                # Every firm alone in another hidden cell, not itself in cell i, knows its own figures.
+                members_i = set(firms_in(self, keys[i], firms))
+                for j in lone:
+                    siren = t.loc[keys[j]].seule
+                    if j == i or siren in members_i:
+                        continue
+                    idx, v = known.get(j) or known.setdefault(j, self._known(keys[j], siren, firms, var))
+                    lb[idx] = ub[idx] = v
+            obj = a[i].toarray().ravel()
+            bounds = np.column_stack([lb, ub])
+            hi = linprog(-obj, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
+            lo = linprog(obj, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
+            assert lo.status == 0, (keys[i], lo.message)
+            out.append({"cell": keys[i], "annee": annee, "valeur": true, "min": lo.fun,
+                        "max": np.inf if hi.status == 3 else -hi.fun})
+        return out
+
+
+    def _known(self, key, siren, firms, var):
+        """What the firm alone in cell `key` knows: its own turnover in each unknown of that cell."""
+        mine = defaultdict(float)
+        for r in firms[firms.siren == siren].itertuples():
+            p = self.piece_of_naf.get(r.naf_code)
+            if p is not None:
+                mine[(r.commune, p)] += r.ca
+        niveau, code, g, gc = key
+        cells = [(c, p) for c in self.terr[(niveau, code)] for p in self.pieces if (g, gc) in p and (c, p) in var]
+        return np.array([var[k] for k in cells], dtype=np.int64), np.array([mine.get(k, 0.0) for k in cells])
+
+
+def firms_in(att: Attacker, key, firms: pd.DataFrame) -> list[str]:
+    niveau, code, g, gc = key
+    communes = att.terr[(niveau, code)]
+    f = firms[firms.commune.isin(communes)]
+    return [s for s, naf in zip(f.siren, f.naf_code) if (g, gc) in att.piece_of_naf.get(naf, frozenset())]
