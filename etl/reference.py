@@ -106,6 +106,25 @@ def load_reference(con: duckdb.DuckDBPyConnection, perimeter: Perimeter | None =
         UNION ALL SELECT c.code, 'departement', c.departement FROM ref_communes c
         JOIN ref_territoires t ON t.niveau = 'departement' AND t.code = c.departement
     """)
+    # A member or neighbour EPCI with communes outside the reference départements: its part inside them is a
+    # territory of its own (level epci_partie, code SIREN:département), for comparisons on the département's ground.
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE ref_parties AS
+        WITH e AS (SELECT a.code AS siren FROM ref_appartenance a JOIN ref_communes c ON c.code = a.commune
+                   JOIN ref_territoires t ON t.niveau = 'epci' AND t.code = a.code AND t.role IN ('membre', 'voisin')
+                   WHERE a.niveau = 'epci' GROUP BY ALL HAVING bool_or(c.hors_departement) AND bool_or(NOT c.hors_departement))
+        SELECT a.commune, a.code || ':' || c.departement AS code, a.code AS siren, c.departement
+        FROM ref_appartenance a JOIN ref_communes c ON c.code = a.commune
+        WHERE a.niveau = 'epci' AND a.code IN (SELECT siren FROM e) AND NOT c.hors_departement
+    """)
+    con.execute("INSERT INTO ref_appartenance SELECT commune, 'epci_partie', code FROM ref_parties")
+    con.execute("""
+        INSERT INTO ref_territoires
+        SELECT DISTINCT 'epci_partie', p.code, e.nom || ' (partie ' || d.nom || ')', e.nom_court || ' (partie ' || d.nom || ')',
+               e.ordre, false, NULL
+        FROM ref_parties p JOIN ref_territoires e ON e.niveau = 'epci' AND e.code = p.siren
+        JOIN ref_territoires d ON d.niveau = 'departement' AND d.code = p.departement
+    """)
     con.execute("DROP TABLE ref_appartenance_epci")
     con.execute("""
         CREATE OR REPLACE TABLE ref_membres AS

@@ -8,7 +8,7 @@ Statuts (the `statut` column, documented in the README):
 """
 
 NAF_LEVELS = ["sous_classe", "a88", "a38", "a17", "section", "a10", "a5", "total"]
-TERRITORY_LEVELS = ["commune", "epci", "ti", "departement", "region", "france"]
+TERRITORY_LEVELS = ["commune", "epci", "epci_partie", "ti", "departement", "region", "france"]
 
 DDL = """
 CREATE TABLE IF NOT EXISTS meta (cle VARCHAR PRIMARY KEY, valeur VARCHAR);

@@ -14,8 +14,9 @@ from . import secret
 from .catalog import Indicator, get as get_indicator
 from .db import Snapshot
 
-NIVEAUX = ["commune", "epci", "ti", "departement", "region", "france"]
-NIVEAU_LABELS = {"commune": "commune", "epci": "EPCI", "ti": "Territoire d'industrie", "departement": "département",
+NIVEAUX = ["commune", "epci", "epci_partie", "ti", "departement", "region", "france"]
+NIVEAU_LABELS = {"commune": "commune", "epci": "EPCI", "epci_partie": "partie d'EPCI dans un département de référence",
+                 "ti": "Territoire d'industrie", "departement": "département",
                  "region": "région", "france": "France"}
 _STATUT_RANK = {"ok": 0, "partiel": 1, "absent": 2, "secret": 3}
 

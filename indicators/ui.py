@@ -343,7 +343,8 @@ def export_selection(page: str | None = None):
                      annee_base=int(annee_base) if annee_base else None,
                      filiere_mesure=mesure if mesure in FILIERE_MEASURES else "etablissements_filiere",
                      definition=st.session_state.get("definition") or "coeur",
-                     refs=tuple(refs) if refs is not None else None)
+                     refs=tuple(refs) if refs is not None else None,
+                     parties=page == "comparer" and st.session_state.get("parties") == "1")
 
 
 def _template():

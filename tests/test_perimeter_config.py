@@ -67,3 +67,29 @@ def test_every_ti_of_the_list_resolves():
     for code, _, n in perimeter.list_tis():
         p = perimeter.resolve(code)
         assert p.member_communes and p.departements and p.regions, code
+
+
+def test_an_epci_crossing_departements_is_compared_by_its_part_inside(demo_warehouse, use_warehouse):
+    """Comparer says how many communes and inhabitants an EPCI has outside the reference département, and
+    offers its part inside it (level epci_partie: the sum of its communes there, secret rules included)."""
+    from streamlit.testing.v1 import AppTest
+
+    from indicators import query
+    from indicators.db import get_warehouse
+
+    snap = get_warehouse(demo_warehouse).snapshot()
+    parts = query.get(snap, "population", "epci_partie", territoires=None)
+    communes = query.get(snap, "population", "commune", annee=int(parts.annee.iat[0]), territoires=None)
+    ref = pd.read_csv(ROOT / "data" / "reference" / "communes.csv", dtype=str).set_index("code_insee")
+    for r in parts.itertuples():
+        siren, dep = r.code.split(":")
+        inside = [c for c in communes.code if ref.epci_siren[c] == siren and ref.departement[c] == dep]
+        assert r.valeur == communes[communes.code.isin(inside)].valeur.sum()
+    use_warehouse(demo_warehouse)
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=120).run()
+    at.switch_page("pages/views/comparer.py").run()
+    assert any("hors de" in i.value and "habitants" in i.value for i in at.info)
+    at.radio(key="parties").set_value("1").run()
+    assert not at.exception
+    index = at.dataframe[0].value.index
+    assert any("(partie" in str(i) for i in index)

@@ -98,6 +98,7 @@ class Selection:
     filiere_mesure: str = "etablissements_filiere"
     definition: str = "coeur"
     refs: tuple[str, ...] | None = None       # Comparer's reference territories, "niveau:code" (default: TI, département)
+    parties: bool = False                     # Comparer: an EPCI crossing départements by its part inside them
 
 
 FILIERE_MEASURES = {"etablissements_filiere": "établissements employeurs", "effectifs_filiere": "effectifs salariés",

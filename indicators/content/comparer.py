@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from .. import query
 from . import ChartSpec, Context, Finding, concat, finish, rows, secret_notes, shown
 from . import french as fr
 from .industrie import Item, rank_sentence
@@ -18,8 +19,20 @@ SHORT = {"Évolution du CA sur un an": "Évolution du CA", "Part de l'industrie 
          "Part de l'industrie (emploi salarié)": "Industrie : emploi"}
 
 
+def _parts(ctx: Context) -> dict[str, str]:
+    """EPCI SIREN -> the code of its part inside the reference départements (EPCI crossing départements)."""
+    if not ctx.sel.parties:
+        return {}
+    held = query.territories(ctx.snap, "epci_partie")
+    return {code.split(":")[0]: code for code in held.code if code.split(":")[0] in ctx.chosen}
+
+
 def _indicator_rows(ctx: Context, name: str, label: str, kind: str, year: int) -> pd.DataFrame:
-    e = rows(ctx, ctx.get(name, "epci", annee=year, territoires=ctx.chosen), label, kind)
+    parts = _parts(ctx)
+    whole = [c for c in ctx.chosen if c not in parts]
+    e = rows(ctx, ctx.get(name, "epci", annee=year, territoires=whole), label, kind)
+    if parts:   # the part inside the département stands in the EPCI's place, under its own name
+        e = concat([e, rows(ctx, ctx.get(name, "epci_partie", annee=year, territoires=list(parts.values())), label, kind)])
     ok = e.statut == "ok"
     sure = bool(ok.all())
     e["rang"] = (e.valeur.rank(ascending=False, method="min").astype("Int64") if sure

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from indicators import ui
+from indicators import format as fmt, ui
 
 OTHERS = 3   # EPCIs from outside the territory that can be added: still readable on a projector
 # Territory kinds that can stand beside EPCI on the same scale: the Comparer reference lines.
@@ -35,6 +35,15 @@ def run() -> None:
     defaults = [k for k in ref_of if ref_of[k].niveau in ("ti", "departement")][:2]
     ui.url_widget(st.multiselect, "Territoires de référence", list(ref_of), "refs", default=defaults,
                   format_func=ref_names.get, multi=True)
+    # An EPCI crossing départements: how much of it lies outside, and the choice of its part inside.
+    crossing = p.outside[p.outside.epci.isin(chosen) & p.outside.communes_hors.gt(0)]
+    if len(crossing):
+        deps = ", ".join(t.nom for t in p.references_of("departement"))
+        st.info("EPCI à cheval sur plusieurs départements : " + " ; ".join(
+            f"{names.get(r.epci, r.epci)} compte {r.communes_hors} commune{'s' if r.communes_hors > 1 else ''} "
+            f"({fmt.number(r.habitants_hors)} habitants) hors de : {deps}" for r in crossing.itertuples()) + ".")
+        ui.url_widget(st.radio, "EPCI à cheval", ["0", "1"], "parties", horizontal=True,
+                      format_func=lambda v: "EPCI entiers" if v == "0" else f"leur partie dans : {deps}")
     if len(chosen) < 2:
         st.warning("Choisissez au moins deux EPCI.")
         return
