@@ -51,7 +51,7 @@ if __name__ == "__main__" and not runtime.exists():
 
 st.set_page_config(page_icon=str(Path(__file__).with_name("assets") / "favicon.png"), layout="wide")
 
-from indicators import ui  # noqa: E402
+from indicators import presentation, ui  # noqa: E402
 from indicators.db import WarehouseMissing  # noqa: E402
 from indicators.perimeter import OutdatedWarehouse  # noqa: E402
 
@@ -90,5 +90,7 @@ except OutdatedWarehouse as exc:
     st.error(f"Le tableau de bord ne peut pas lire cet {exc}.")
     st.stop()
 ui.sidebar()
+presentation.begin(page.url_path)
 page.run()
+presentation.end()
 ui.version_marker(page.url_path)

@@ -132,7 +132,7 @@ def small_multiples(d, spec, kind: str, highlight: str | None, layout) -> go.Fig
     cats = list(dict.fromkeys(d[spec.cat].astype(str)))
     n = len(series)
     fig = make_subplots(rows=1, cols=n, shared_yaxes=True, horizontal_spacing=0.02 if n > 3 else 0.04,
-                        subplot_titles=[f"<b>{wrap(s, 16 if n > 3 else 28)}</b>" for s in series])
+                        subplot_titles=[f"<b>{wrap(s, 18 if n > 3 else 28)}</b>" for s in series])
     secret = partial = False
     for i, s in enumerate(series, start=1):
         g = d[d[spec.series].astype(str) == s].set_index(d[spec.cat].astype(str)[d[spec.series].astype(str) == s])
@@ -160,7 +160,7 @@ def small_multiples(d, spec, kind: str, highlight: str | None, layout) -> go.Fig
     fig.update_annotations(font_size=14)
     legend_placeholders(fig, secret, partial)
     fig = layout(fig, max(320, 110 + 40 * len(cats)), legend=secret or partial)
-    lines = max(wrap(s, 16 if n > 3 else 28).count("<br>") for s in series) + 1
+    lines = max(wrap(s, 18 if n > 3 else 28).count("<br>") for s in series) + 1
     fig.update_layout(margin=dict(l=10, r=20, t=30 + 22 * lines, b=10), legend=dict(y=-0.08, yanchor="top"))
     return fig
 

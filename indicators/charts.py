@@ -26,12 +26,12 @@ def epci_colours(epci_codes_in_order: list[str]) -> dict[str, str]:
 
 def _layout(fig: go.Figure, height: int = 420, legend: bool = False) -> go.Figure:
     fig.update_layout(
-        font=FONT, height=height, margin=dict(l=10, r=30, t=20, b=10), plot_bgcolor="white", paper_bgcolor="white",
+        font=FONT, height=height, margin=dict(l=24, r=30, t=20, b=10), plot_bgcolor="white", paper_bgcolor="white",
         showlegend=legend, separators=",\u202f", hoverlabel=dict(font_size=15),
         legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0),
     )
-    fig.update_xaxes(showgrid=True, gridcolor="#e5e5e5", zeroline=True, zerolinecolor="#999999")
-    fig.update_yaxes(showgrid=False)
+    fig.update_xaxes(showgrid=True, gridcolor="#e5e5e5", zeroline=True, zerolinecolor="#999999", automargin=True)
+    fig.update_yaxes(showgrid=False, automargin=True, ticklabelstandoff=6)
     return fig
 
 
@@ -127,9 +127,9 @@ def figure(finding) -> go.Figure | None:
             fig.update_yaxes(tickmode="array", tickvals=order,
                              ticktext=[f"<b>▶ {c}</b>" if c == highlight else c for c in order])
         fig.update_xaxes(**ticks(d.valeur))
-        return _layout(fig, max(320, 90 + 44 * d[spec.cat].nunique() * (1 if spec.kind == "bar_stacked" else
-                                                                          max(1, d[spec.series].nunique()) * 0.7)),
-                       legend=True)
+        several = d[spec.series].nunique() > 1 or (d.statut.isin(["secret", "partiel"])).any()
+        return _layout(fig, max(320, 90 + 44 * d[spec.cat].nunique() * max(1, d[spec.series].nunique()) * 0.7),
+                       legend=several)
     if spec.kind == "line":
         fig = go.Figure()
         for name, g in d.groupby(spec.series, sort=False):

@@ -11,9 +11,10 @@ import os
 import re
 
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
-from . import charts, format as fmt, maps, perimeter as perimeter_mod, query
+from . import charts, format as fmt, maps, perimeter as perimeter_mod, presentation, query
 from .catalog import SIDEBAR_YEARS, get as get_indicator
 from .db import Snapshot, get_warehouse
 from .export.tables import to_csv_bytes
@@ -216,6 +217,7 @@ def sidebar() -> None:
                    help="Chaque indicateur est montré pour cette année ou, à défaut, pour sa dernière année "
                         "disponible avant elle.")
         st.caption(f"Entrepôt du {fmt.french_date(_built_at())}")
+        presentation.toggle()
         export_buttons()
 
 
@@ -405,6 +407,8 @@ def map_block(name: str, niveau: str | None = None, definition: str = "coeur", c
     Without `niveau` the reader chooses EPCI or commune; without `categorie` (indicators split by sector or
     filière) the reader chooses the category.
     """
+    if not presentation.visible():     # presentation mode: one block at a time
+        return
     ind = get_indicator(name)
     cols = st.columns(2)
     if niveau is None:
@@ -432,6 +436,9 @@ def map_block(name: str, niveau: str | None = None, definition: str = "coeur", c
     where = "EPCI" if niveau == "epci" else "commune"
     st.subheader(title or f"{maps.title(name, df)} par {where}, {year}")
     st.markdown(maps.sentence(name, df, fig) + " " + maps.missing_sentence(snapshot()))
+    if presentation.on():
+        fig = go.Figure(fig)
+        presentation.fit(fig)
     event = st.plotly_chart(fig, key=f"map_{key}", on_select="rerun", selection_mode="points",
                             config=maps.PLOTLY_CONFIG)
     _select_from_map(event, key)
@@ -513,6 +520,8 @@ def show(f, key: str | None = None) -> None:
     the table behind it with a CSV download."""
     from .content import people_table
 
+    if not presentation.visible():     # presentation mode: one finding at a time
+        return
     key = key or f.key
     st.subheader(f.titre)
     if f.key == "chiffres_cles":
@@ -520,8 +529,9 @@ def show(f, key: str | None = None) -> None:
     if f.phrase:
         st.markdown(f.phrase.replace("$", "\\$"))
     fig = charts.figure(f)
-    if fig is not None:
-        st.plotly_chart(fig, key=f"fig_{key}", config={"displaylogo": False, "locale": "fr"})
+    presentation.fit(fig)
+    if fig is not None:     # theme=None: the fonts and sizes of indicators/charts.py, as on the slide
+        st.plotly_chart(fig, key=f"fig_{key}", config={"displaylogo": False, "locale": "fr"}, theme=None)
     if "display" in f.extra:
         disp = f.extra["display"]
         mark = f.extra.get("highlight")
