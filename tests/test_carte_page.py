@@ -46,7 +46,7 @@ def _plotly_specs(at) -> list[dict]:
     return found
 
 
-def test_carte_page_draws_162_communes_and_9_epci(warehouse, monkeypatch):
+def test_carte_page_draws_the_tis_131_communes_and_8_epci(warehouse, monkeypatch):
     from streamlit.testing.v1 import AppTest
 
     monkeypatch.setenv("TI_WAREHOUSE", str(warehouse))
@@ -61,13 +61,14 @@ def test_carte_page_draws_162_communes_and_9_epci(warehouse, monkeypatch):
     locations = {loc for t in spec["data"] if t["type"] == "choropleth" for loc in t["locations"]}
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        codes05 = {r[0] for r in con.execute("SELECT code FROM ref_communes WHERE departement = '05'").fetchall()}
-        epci = {r[0] for r in con.execute("SELECT nom_court FROM ref_epci").fetchall()}
+        members = {r[0] for r in con.execute(
+            "SELECT code FROM ref_territoires WHERE niveau = 'commune' AND role = 'membre'").fetchall()}
+        epci = {r[0] for r in con.execute("SELECT nom_court FROM ref_territoires WHERE niveau = 'epci' AND role = 'membre'").fetchall()}
     finally:
         con.close()
-    assert len(codes05) == 162 and codes05 <= locations and len(locations) == 191
+    assert len(members) == 131 and locations == members
     labels = [t for t in spec["data"] if t["type"] == "scattergeo" and t.get("mode") == "text"][0]["text"]
-    assert len(labels) == 9 and {x.replace("<br>", " ").replace("- ", "-") for x in labels} == epci
+    assert len(labels) == 8 and {x.replace("<br>", " ").replace("- ", "-") for x in labels} == epci
     # every feature drawn has its geometry in the figure itself (nothing to fetch)
     ids = {f["id"] for t in spec["data"] if t["type"] == "choropleth" for f in t["geojson"]["features"]}
     assert ids == locations
@@ -123,7 +124,7 @@ def test_browser_carte_offline_and_click_selects_epci(server):
             page.goto(f"{server}/carte?indicateur=population")
             page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=60000)
             page.wait_for_selector("path.choroplethlocation", timeout=30000)
-            assert page.locator("path.choroplethlocation").count() == 9 + 4   # EPCI, and their parts in 04/26
+            assert page.locator("path.choroplethlocation").count() == 8 + 3   # EPCI, and their parts outside 05
             assert not page.locator('[role="dialog"]').count()
             # a click on an EPCI selects it in the sidebar (and in the URL)
             page.locator(".js-plotly-plot").first.scroll_into_view_if_needed()

@@ -7,7 +7,6 @@ U+2212 for the minus sign, signed changes, « Md€ », « M€ », « k€ », 
 """
 from __future__ import annotations
 
-import math
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -183,7 +182,7 @@ EURO_SCALES = (("Md€", 1e9), ("M€", 1e6), ("k€", 1e3), ("€", 1.0))
 
 
 def euros(value, sign: bool = False, scale: str | None = None, decimals: int | None = None) -> str:
-    """4 772 M€, 12,5 Md€, 191 M€, 850 k€; +191 M€ / −13 M€ when signed. Md€ from 10 000 M€."""
+    """4 772 M€, 12,5 Md€, 191 M€, 13,5 M€, 850 k€; +191 M€ / −13,5 M€ when signed. Md€ from 10 000 M€."""
     if _missing(value):
         return ABSENT
     a = abs(float(value))
@@ -191,7 +190,8 @@ def euros(value, sign: bool = False, scale: str | None = None, decimals: int | N
         scale = "Md€" if a >= 1e10 else "M€" if a >= 1e6 else "k€" if a >= 1e3 else "€"
     div = dict(EURO_SCALES)[scale]
     if decimals is None:
-        decimals = 1 if ((a / div) < 10 or scale == "Md€") and scale != "€" and round(a / div, 1) != round(a / div) else 0
+        # one decimal under 100 (13,5 M€, not 14 M€ from 13,46), none for whole numbers and from 100 up
+        decimals = 1 if ((a / div) < 100 or scale == "Md€") and scale != "€" and round(a / div, 1) != round(a / div) else 0
     text = number(a / div, decimals) + f"{NNBSP}{scale}"
     if sign:
         return signed(text, value if round(a / div, decimals) else 0)
