@@ -82,6 +82,14 @@ def room(values, pad: float = 0.2) -> list[float]:
     return [lo - (p if lo < 0 else 0), hi + (p if hi > 0 else 0)]
 
 
+def label_positions(values, all_values=None) -> list[str]:
+    """Value labels outside their bars, but inside the longest ones (within 15 % of the largest): a label
+    past the longest bar would leave the chart on a narrow screen."""
+    ref = [abs(v) for v in (values if all_values is None else all_values) if v == v and v is not None]
+    top = max(ref) if ref else 0
+    return ["inside" if top and v == v and v is not None and abs(v) >= 0.85 * top else "outside" for v in values]
+
+
 # --- placeholders ---------------------------------------------------------------------------------------
 
 def legend_placeholders(fig: go.Figure, secret: bool, partial: bool, bar: bool = True) -> None:
@@ -247,7 +255,7 @@ def contributions(g, start_label: str, end_label: str, start_text: str, end_text
     fig.update_yaxes(autorange="reversed")
     fig = layout(fig, max(320, 120 + 42 * len(cats)), legend=True)
     fig.update_layout(barmode="overlay", title=dict(
-        text=f"Du {start_label.lower()} ({start_text}) au {end_label.lower()} ({end_text}) : contribution de chaque secteur",
+        text=f"Du {start_label.lower()} ({start_text}) au {end_label.lower()} ({end_text}){fr.NNBSP}: contribution de chaque secteur",
         font=dict(size=14, color="#555555"), x=0, xanchor="left", y=0.99, yanchor="top"),
         margin=dict(l=10, r=30, t=40, b=10), legend=dict(y=-0.06, yanchor="top"))
     return fig

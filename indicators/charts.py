@@ -27,7 +27,7 @@ def epci_colours(epci_codes_in_order: list[str]) -> dict[str, str]:
 def _layout(fig: go.Figure, height: int = 420, legend: bool = False) -> go.Figure:
     fig.update_layout(
         font=FONT, height=height, margin=dict(l=24, r=30, t=20, b=10), plot_bgcolor="white", paper_bgcolor="white",
-        showlegend=legend, separators=",\u202f", hoverlabel=dict(font_size=15),
+        showlegend=bool(legend), separators=",\u202f", hoverlabel=dict(font_size=15),
         legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0),
     )
     fig.update_xaxes(showgrid=True, gridcolor="#e5e5e5", zeroline=True, zerolinecolor="#999999", automargin=True)
@@ -79,7 +79,7 @@ def figure(finding) -> go.Figure | None:
 
     def ticks(values) -> dict:
         v = [x for x in values if x == x]
-        return chart_kit.french_axis(min([0.0, *v]), max([0.0, *v]), kind) if v else {}
+        return chart_kit.french_axis(min([0.0, *v]), max([0.0, *v]), kind, n=4) if v else {}
     highlight = (finding.extra or {}).get("highlight")
     if spec.kind == "bar_stacked":        # categories of very unequal size: one panel each, not a stack
         return chart_kit.small_multiples(d, spec, kind, highlight, _layout)
@@ -95,7 +95,8 @@ def figure(finding) -> go.Figure | None:
                                            shown(tot.valeur.iat[0], kind), shown(tot.valeur.iat[-1], kind), kind, _layout)
         fig = go.Figure(go.Bar(
             x=g.valeur.fillna(0), y=g[spec.cat].astype(str), orientation="h",
-            text=g._text.where(g.statut != "secret", ""), textposition="outside",
+            text=g._text.where(g.statut != "secret", ""), textposition=chart_kit.label_positions(g.valeur),
+            insidetextanchor="end",
             cliponaxis=False, marker_color=[spec.colours.get(c, "#4477AA") for c in g[spec.cat].astype(str)],
             marker_pattern_shape=["/" if s == "partiel" else "" for s in g.statut],
             hovertext=[f"<b>{c}</b><br>{t}" for c, t in zip(g[spec.cat], g._text)], hoverinfo="text"))
@@ -115,7 +116,8 @@ def figure(finding) -> go.Figure | None:
         for name, g in d.groupby(spec.series, sort=False):
             fig.add_trace(go.Bar(
                 x=g.valeur.fillna(0), y=g[spec.cat].astype(str), orientation="h", name=str(name),
-                text=g._text.where(g.statut != "secret", "") if spec.kind == "bar" else None, textposition="outside" if spec.kind == "bar" else None,
+                text=g._text.where(g.statut != "secret", ""), textposition=chart_kit.label_positions(g.valeur, d.valeur),
+                insidetextanchor="end",
                 cliponaxis=False, marker_color=spec.colours.get(str(name), "#4477AA"),
                 hovertext=[f"<b>{c}</b> – {name}<br>{t}" for c, t in zip(g[spec.cat], g._text)], hoverinfo="text"))
         fig.update_layout(barmode="group")
@@ -127,7 +129,7 @@ def figure(finding) -> go.Figure | None:
             fig.update_yaxes(tickmode="array", tickvals=order,
                              ticktext=[f"<b>▶ {c}</b>" if c == highlight else c for c in order])
         fig.update_xaxes(**ticks(d.valeur))
-        several = d[spec.series].nunique() > 1 or (d.statut.isin(["secret", "partiel"])).any()
+        several = bool(d[spec.series].nunique() > 1 or d.statut.isin(["secret", "partiel"]).any())
         return _layout(fig, max(320, 90 + 44 * d[spec.cat].nunique() * max(1, d[spec.series].nunique()) * 0.7),
                        legend=several)
     if spec.kind == "line":

@@ -538,7 +538,10 @@ def show(f, key: str | None = None) -> None:
         if mark is not None and mark in disp.index:     # the chosen territory stands out, as in the charts
             disp = disp.style.apply(lambda row: ["font-weight: bold; background-color: #e6e3f3" if row.name == mark
                                                  else "" for _ in row], axis=1)
-        st.dataframe(disp, width="stretch", hide_index=f.extra["display"].index.name is None)
+        if f.extra["display"].index.name is None:
+            st.dataframe(disp, width="stretch", hide_index=True)
+        else:           # a static table wraps its headers: every column in view, no sideways scrolling
+            st.table(disp)
     if f.source or f.notes:
         st.caption(_finding_caption(f))
     if len(f.table):
