@@ -390,7 +390,9 @@ def export_buttons() -> None:
 
 # --- maps ------------------------------------------------------------------------------------------
 
-@st.cache_data(ttl=3600, max_entries=64, show_spinner=False)
+# A resource, not data: unpickling a plotly figure re-validates it (100 to 250 ms a map on every run);
+# the figure is never modified after (presentation mode draws a copy).
+@st.cache_resource(ttl=3600, max_entries=64, show_spinner=False)
 def _cached_map(version: str, name: str, niveau: str, annee, definition: str, categorie, annee_base, methode, selection):
     return maps.map_figure(snapshot(), name, niveau, annee=annee, definition=definition, categorie=categorie,
                            annee_base=annee_base, methode=methode, selection=selection)
@@ -515,6 +517,24 @@ def _figures(f) -> None:
                 st.caption(r.note)
 
 
+@st.cache_resource(ttl=3600, max_entries=512, show_spinner=False)
+def _cached_figure(fingerprint, _f, present: bool):
+    fig = charts.figure(_f)
+    if present:
+        presentation.fit(fig)
+    return fig
+
+
+def _figure(f):
+    """A finding's figure, built once per content (building a plotly figure takes 10 to 60 ms): the cache
+    key is what the figure is drawn from (its rows, its spec, the highlighted territory)."""
+    if f.spec is None:
+        return None
+    rows_hash = int(pd.util.hash_pandas_object(f.table, index=False).sum()) if len(f.table) else 0
+    fingerprint = (f.key, repr(f.spec), str(f.extra.get("highlight")), rows_hash, tuple(f.table.columns))
+    return _cached_figure(fingerprint, f, presentation.on())
+
+
 def show(f, key: str | None = None) -> None:
     """A finding as a page block: title, sentence, chart (or figures, or table), source line and notes,
     the table behind it with a CSV download."""
@@ -528,8 +548,7 @@ def show(f, key: str | None = None) -> None:
         _figures(f)
     if f.phrase:
         st.markdown(f.phrase.replace("$", "\\$"))
-    fig = charts.figure(f)
-    presentation.fit(fig)
+    fig = _figure(f)
     if fig is not None:     # theme=None: the fonts and sizes of indicators/charts.py, as on the slide
         st.plotly_chart(fig, key=f"fig_{key}", config={"displaylogo": False, "locale": "fr"}, theme=None)
     if "display" in f.extra:
