@@ -153,7 +153,7 @@ def small_multiples(d, spec, kind: str, highlight: str | None, layout) -> go.Fig
             marker=dict(color=colour, opacity=[1.0 if (highlight is None or c == highlight) else 0.55 for c in cats],
                         pattern_shape=[palettes.PARTIAL_PATTERN if st == "partiel" else "" for st in stat]),
             text=g._text.fillna("–").where([st not in ("secret",) for st in stat], "").tolist(),
-            textposition="outside", textfont=dict(size=13),
+            textposition="outside", textfont=dict(size=13), constraintext="none",
             hovertext=[f"<b>{c}</b> – {s}<br>{t}" for c, t in zip(cats, g._text.fillna("–"))], hoverinfo="text"),
             row=1, col=i)
         secret_marks_h(fig, [c for c, st in zip(cats, stat) if st == "secret"], row=1, col=i)
@@ -239,7 +239,7 @@ def contributions(g, start_label: str, end_label: str, start_text: str, end_text
         x=[0 if v != v else v for v in vals], y=cats, orientation="h", cliponaxis=False, showlegend=False,
         marker=dict(color=[palettes.UP if v >= 0 else palettes.DOWN for v in [0 if v != v else v for v in vals]],
                     pattern_shape=[palettes.PARTIAL_PATTERN if st == "partiel" else "" for st in stat]),
-        text=[t if st != "secret" else "" for t, st in zip(labels, stat)], textposition="outside",
+        text=[t if st != "secret" else "" for t, st in zip(labels, stat)], textposition="outside", constraintext="none",
         hovertext=[f"<b>{c}</b><br>{t}" for c, t in zip(cats, labels)], hoverinfo="text"))
     secret_marks_h(fig, [c for c, st in zip(cats, stat) if st == "secret"])
     known = [v for v in vals if v == v]

@@ -96,7 +96,7 @@ def figure(finding) -> go.Figure | None:
         fig = go.Figure(go.Bar(
             x=g.valeur.fillna(0), y=g[spec.cat].astype(str), orientation="h",
             text=g._text.where(g.statut != "secret", ""), textposition=chart_kit.label_positions(g.valeur),
-            insidetextanchor="end",
+            insidetextanchor="end", constraintext="none", showlegend=False,
             cliponaxis=False, marker_color=[spec.colours.get(c, "#4477AA") for c in g[spec.cat].astype(str)],
             marker_pattern_shape=["/" if s == "partiel" else "" for s in g.statut],
             hovertext=[f"<b>{c}</b><br>{t}" for c, t in zip(g[spec.cat], g._text)], hoverinfo="text"))
@@ -116,8 +116,8 @@ def figure(finding) -> go.Figure | None:
         for name, g in d.groupby(spec.series, sort=False):
             fig.add_trace(go.Bar(
                 x=g.valeur.fillna(0), y=g[spec.cat].astype(str), orientation="h", name=str(name),
-                text=g._text.where(g.statut != "secret", ""), textposition=chart_kit.label_positions(g.valeur, d.valeur),
-                insidetextanchor="end",
+                text=g._text, textposition=chart_kit.label_positions(g.valeur, d.valeur),   # « s » at 0 when secret
+                insidetextanchor="end", constraintext="none",
                 cliponaxis=False, marker_color=spec.colours.get(str(name), "#4477AA"),
                 hovertext=[f"<b>{c}</b> – {name}<br>{t}" for c, t in zip(g[spec.cat], g._text)], hoverinfo="text"))
         fig.update_layout(barmode="group")

@@ -26,7 +26,11 @@ CSS = """
 [data-testid="stExpander"], [data-testid="stToolbar"], [data-testid="stMain"] h1,
 [data-testid="stMain"] [data-testid="stHorizontalBlock"]:has([data-testid="stRadio"]),
 [data-testid="stMain"] [data-testid="stHorizontalBlock"]:has([data-testid="stSelectbox"]),
-[data-testid="stMain"] [data-testid="stElementContainer"]:has([data-testid="stMultiSelect"]) { display: none !important; }
+[data-testid="stMain"] [data-testid="stElementContainer"]:has([data-testid="stMultiSelect"]),
+[data-testid="stMain"] [data-testid="stElementContainer"]:has([data-testid="stSelectbox"]),
+[data-testid="stMain"] [data-testid="stElementContainer"]:has([data-testid="stRadio"]),
+[data-testid="stMain"] [data-testid="stElementContainer"]:has([data-testid="stButton"] [kind="secondary"]):has(.stDownloadButton)
+{ display: none !important; }
 [data-testid="stMainBlockContainer"], .block-container { padding: 0.6rem 2.2rem 0.4rem 2.2rem !important;
   max-width: 100% !important; }
 [data-testid="stMain"] [data-testid="stVerticalBlock"] { gap: 0.6rem !important; }

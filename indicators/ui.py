@@ -567,5 +567,7 @@ def show(f, key: str | None = None) -> None:
         with st.expander("Tableau et téléchargement"):
             people = people_table(f.table)
             st.dataframe(people, hide_index=True)
-            st.download_button("Télécharger le tableau (CSV)", data=to_csv_bytes(people),
-                               file_name=f"{_file_name(f.titre)}.csv", mime="text/csv", key=f"csv_{key}")
+            # The CSV is built on click, not on every run of the page.
+            st.download_button("Télécharger le tableau (CSV)", data=lambda people=people: to_csv_bytes(people),
+                               file_name=f"{_file_name(f.titre)}.csv", mime="text/csv", key=f"csv_{key}",
+                               on_click="ignore")
