@@ -42,6 +42,15 @@ def _preload() -> None:
             query.territories(snap, niveau)
         for name in catalog.SIDEBAR_YEARS:
             query.years(snap, name)
+        # The first visitor's page: the content layer, the export selection's modules (python-pptx) and the
+        # home page's findings once, so that DuckDB and the imports are warm (about 1 s of a fresh server's
+        # first page otherwise).
+        from indicators import presentation, ui  # noqa: F401
+        from indicators.content import context, pages  # noqa: F401
+        from indicators.content.accueil import build as accueil
+        from indicators.export import slides  # noqa: F401
+
+        accueil(context(snap))
     except Exception:  # no warehouse yet (first start builds it) or unreadable: the pages say so
         pass
 
