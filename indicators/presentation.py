@@ -43,6 +43,14 @@ CSS = """
 </style>
 """
 
+# Every mode: a key figure's label wraps instead of losing its year at 1280 px.
+BASE_CSS = """
+<style>
+[data-testid="stMetricLabel"], [data-testid="stMetricLabel"] * { white-space: normal !important;
+  overflow: visible !important; text-overflow: clip !important; }
+</style>
+"""
+
 KEYS = """
 <script>
 const doc = window.parent.document;
@@ -97,6 +105,7 @@ def begin(page: str | None) -> None:
     page = page or "accueil"
     st.session_state[_PAGE] = page
     st.session_state[_COUNT] = 0
+    st.html(BASE_CSS)
     if not on():
         st.session_state.pop(_NAV, None)
         if PARAM in st.query_params:
