@@ -71,7 +71,7 @@ if (!doc.__tiPresentationKeys) {
 
 
 def on() -> bool:
-    """Presentation mode: from the URL on the first run of a session, then from the session."""
+    """Presentation mode: from the URL on a visitor's first run, then from the visitor's state."""
     if _STATE not in st.session_state:
         st.session_state[_STATE] = st.query_params.get(PARAM) == "1"
     return bool(st.session_state[_STATE])
