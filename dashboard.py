@@ -42,6 +42,15 @@ def _preload() -> None:
             query.territories(snap, niveau)
         for name in catalog.SIDEBAR_YEARS:
             query.years(snap, name)
+        # The first visitor's page: the content layer, the export selection's modules (python-pptx) and the
+        # home page's findings once, so that DuckDB and the imports are warm (about 1 s of a fresh server's
+        # first page otherwise).
+        from indicators import presentation, ui  # noqa: F401
+        from indicators.content import context, pages  # noqa: F401
+        from indicators.content.accueil import build as accueil
+        from indicators.export import slides  # noqa: F401
+
+        accueil(context(snap))
     except Exception:  # no warehouse yet (first start builds it) or unreadable: the pages say so
         pass
 
@@ -51,7 +60,7 @@ if __name__ == "__main__" and not runtime.exists():
 
 st.set_page_config(page_icon=str(Path(__file__).with_name("assets") / "favicon.png"), layout="wide")
 
-from indicators import ui  # noqa: E402
+from indicators import presentation, ui  # noqa: E402
 from indicators.db import WarehouseMissing  # noqa: E402
 from indicators.perimeter import OutdatedWarehouse  # noqa: E402
 
@@ -91,5 +100,7 @@ except OutdatedWarehouse as exc:
     st.error(f"Le tableau de bord ne peut pas lire cet {exc}.")
     st.stop()
 ui.sidebar()
+presentation.begin(page.url_path)
 page.run()
+presentation.end()
 ui.version_marker(page.url_path)

@@ -14,12 +14,12 @@ import plotly.graph_objects as go
 from . import format as fmt
 
 
-EPCI_PALETTE = ["#332288", "#88CCEE", "#44AA99", "#117733", "#999933", "#DDCC77", "#CC6677", "#882255", "#AA4499"]
-REFERENCE_COLOURS = {"ti": "#0b3d91", "departement": "#3b3b3b", "region": "#7a7a7a", "france": "#b0b0b0"}
-SECTOR_COLOURS = {"industrie": "#332288", "construction": "#DDCC77", "commerce": "#44AA99",
-                  "hebergement_restauration": "#CC6677", "transport_autres_services": "#88CCEE"}
-FILIERE_COLOURS = {"agroalimentaire": "#117733", "ppam": "#AA4499", "aeronautique": "#332288",
-                   "energies_renouvelables": "#DDCC77", "btp": "#CC6677"}
+from . import chart_kit, palettes
+
+EPCI_PALETTE = palettes.TERRITORIES
+REFERENCE_COLOURS = {"ti": palettes.FOCUS, "departement": "#3b3b3b", "region": "#7a7a7a", "france": "#b0b0b0"}
+SECTOR_COLOURS = palettes.SECTORS
+FILIERE_COLOURS = palettes.FILIERES
 FONT = dict(family="DejaVu Sans, Arial, sans-serif", size=16, color="#222222")
 
 
@@ -30,16 +30,16 @@ def epci_colours(epci_codes_in_order: list[str]) -> dict[str, str]:
 
 def _layout(fig: go.Figure, height: int = 420, legend: bool = False) -> go.Figure:
     fig.update_layout(
-        font=FONT, height=height, margin=dict(l=10, r=30, t=20, b=10), plot_bgcolor="white", paper_bgcolor="white",
-        showlegend=legend, separators=",\u202f", hoverlabel=dict(font_size=15),
+        font=FONT, height=height, margin=dict(l=24, r=30, t=20, b=10), plot_bgcolor="white", paper_bgcolor="white",
+        showlegend=bool(legend), separators=",\u202f", hoverlabel=dict(font_size=15),
         legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0),
     )
-    fig.update_xaxes(showgrid=True, gridcolor="#e5e5e5", zeroline=True, zerolinecolor="#999999")
-    fig.update_yaxes(showgrid=False)
+    fig.update_xaxes(showgrid=True, gridcolor="#e5e5e5", zeroline=True, zerolinecolor="#999999", automargin=True)
+    fig.update_yaxes(showgrid=False, automargin=True, ticklabelstandoff=6)
     return fig
 
 
-PLAN_STATUT_COLOURS = {"à lancer": "#88CCEE", "en cours": "#DDCC77", "réalisé": "#117733", "abandonné": "#BBBBBB"}
+PLAN_STATUT_COLOURS = palettes.PLAN_STATUSES
 
 
 def plan_status_bars(totals: pd.DataFrame, statuts: list[str]) -> go.Figure:
@@ -80,56 +80,62 @@ def figure(finding) -> go.Figure | None:
     unit = KINDS[kind][0]
     texts = [shown(v, k, s) + (" (partiel)" if s == "partiel" else "") for v, k, s in zip(d.valeur, d.kind, d.statut)]
     d = d.assign(_text=texts)
-    ticks = {"eur": dict(ticksuffix="\u202fM€", tickformat=",d"), "part": dict(tickformat=".0%"),
-             "evolution": dict(tickformat="+.0%"), "count": dict(tickformat=",d"),
-             "km2": dict(tickformat=",d", ticksuffix="\u202fkm²")}.get(kind, {})
+
+    def ticks(values) -> dict:
+        v = [x for x in values if x == x]
+        return chart_kit.french_axis(min([0.0, *v]), max([0.0, *v]), kind, n=4) if v else {}
+    highlight = (finding.extra or {}).get("highlight")
+    if spec.kind == "bar_stacked":        # categories of very unequal size: one panel each, not a stack
+        return chart_kit.small_multiples(d, spec, kind, highlight, _layout)
+    if spec.kind == "line" and d[spec.series].nunique() > 1 and chart_kit.unequal(
+            {s: g.valeur.dropna().tolist() for s, g in d.groupby(spec.series)}):
+        return chart_kit.line_panels(d, spec, kind, _layout)
     if spec.kind in ("bar", "waterfall") and spec.by_point:
         cats = list(dict.fromkeys(d[spec.cat].astype(str)))
         g = d.drop_duplicates(spec.cat)
         if spec.kind == "waterfall":
             tot = finding.table[finding.table.usage == "phrase"].sort_values("annee")
-            xs = [tot.categorie.iat[0]] + cats + [tot.categorie.iat[-1]]
-            ys = [tot.valeur.iat[0]] + g.valeur.fillna(0).tolist() + [tot.valeur.iat[-1]]
-            labels = [shown(tot.valeur.iat[0], kind)] + [
-                ("+" if s not in ("secret", "absent") and v > 0 else "") + t
-                for v, s, t in zip(g.valeur, g.statut, g._text)] + [shown(tot.valeur.iat[-1], kind)]
-            labels = [t.replace("+−", "−") for t in labels]
-            fig = go.Figure(go.Waterfall(
-                x=xs, y=ys, measure=["absolute"] + ["relative"] * len(cats) + ["total"], text=labels,
-                textposition="outside", cliponaxis=False, increasing=dict(marker_color="#117733"),
-                decreasing=dict(marker_color="#CC6677"), totals=dict(marker_color="#332288"),
-                connector=dict(line_color="#999999"), hoverinfo="x+text"))
-            fig.update_yaxes(showgrid=True, gridcolor="#e5e5e5", **ticks)
-            return _layout(fig, 460)
+            return chart_kit.contributions(g, tot.categorie.iat[0], tot.categorie.iat[-1],
+                                           shown(tot.valeur.iat[0], kind), shown(tot.valeur.iat[-1], kind), kind, _layout)
         fig = go.Figure(go.Bar(
-            x=g.valeur.fillna(0), y=g[spec.cat].astype(str), orientation="h", text=g._text, textposition="outside",
+            x=g.valeur.fillna(0), y=g[spec.cat].astype(str), orientation="h",
+            text=g._text.where(g.statut != "secret", ""), textposition=chart_kit.label_positions(g.valeur),
+            insidetextanchor="end", constraintext="none", showlegend=False,
             cliponaxis=False, marker_color=[spec.colours.get(c, "#4477AA") for c in g[spec.cat].astype(str)],
             marker_pattern_shape=["/" if s == "partiel" else "" for s in g.statut],
             hovertext=[f"<b>{c}</b><br>{t}" for c, t in zip(g[spec.cat], g._text)], hoverinfo="text"))
+        chart_kit.secret_marks_h(fig, [c for c, s in zip(g[spec.cat].astype(str), g.statut) if s == "secret"])
+        chart_kit.legend_placeholders(fig, (g.statut == "secret").any(), (g.statut == "partiel").any())
         fig.update_yaxes(autorange="reversed")
-        fig.update_xaxes(range=_room(g.valeur), **ticks)
+        if highlight:
+            order = g[spec.cat].astype(str).tolist()
+            fig.update_yaxes(tickmode="array", tickvals=order,
+                             ticktext=[f"<b>▶ {c}</b>" if c == highlight else c for c in order])
+        fig.update_xaxes(range=_room(g.valeur), **ticks(g.valeur))
+        if (g.statut.isin(["secret", "partiel"])).any():
+            return _layout(fig, max(300, 100 + 40 * len(g)), legend=True)
         return _layout(fig, max(300, 60 + 40 * len(g)))
     if spec.kind in ("bar", "bar_stacked"):
         fig = go.Figure()
         for name, g in d.groupby(spec.series, sort=False):
             fig.add_trace(go.Bar(
                 x=g.valeur.fillna(0), y=g[spec.cat].astype(str), orientation="h", name=str(name),
-                text=g._text if spec.kind == "bar" else None, textposition="outside" if spec.kind == "bar" else None,
+                text=g._text, textposition=chart_kit.label_positions(g.valeur, d.valeur),   # « s » at 0 when secret
+                insidetextanchor="end", constraintext="none",
                 cliponaxis=False, marker_color=spec.colours.get(str(name), "#4477AA"),
                 hovertext=[f"<b>{c}</b> – {name}<br>{t}" for c, t in zip(g[spec.cat], g._text)], hoverinfo="text"))
-        fig.update_layout(barmode="stack" if spec.kind == "bar_stacked" else "group")
-        if spec.kind == "bar":
-            fig.update_xaxes(range=_room(d.valeur))
+        fig.update_layout(barmode="group")
+        fig.update_xaxes(range=_room(d.valeur))
+        chart_kit.legend_placeholders(fig, (d.statut == "secret").any(), (d.statut == "partiel").any())
         fig.update_yaxes(autorange="reversed")
-        highlight = (finding.extra or {}).get("highlight")
         if highlight:
             order = list(dict.fromkeys(d[spec.cat].astype(str)))
             fig.update_yaxes(tickmode="array", tickvals=order,
                              ticktext=[f"<b>▶ {c}</b>" if c == highlight else c for c in order])
-        fig.update_xaxes(**ticks)
-        return _layout(fig, max(320, 90 + 44 * d[spec.cat].nunique() * (1 if spec.kind == "bar_stacked" else
-                                                                          max(1, d[spec.series].nunique()) * 0.7)),
-                       legend=True)
+        fig.update_xaxes(**ticks(d.valeur))
+        several = bool(d[spec.series].nunique() > 1 or d.statut.isin(["secret", "partiel"]).any())
+        return _layout(fig, max(320, 90 + 44 * d[spec.cat].nunique() * max(1, d[spec.series].nunique()) * 0.7),
+                       legend=several)
     if spec.kind == "line":
         fig = go.Figure()
         for name, g in d.groupby(spec.series, sort=False):
@@ -139,7 +145,19 @@ def figure(finding) -> go.Figure | None:
                 x=g.annee.astype(int), y=g.valeur, mode="lines+markers", name=str(name),
                 line=dict(color=colour, width=3), marker=dict(size=8), connectgaps=False,
                 hovertext=[f"<b>{name}</b> {a}<br>{t}" for a, t in zip(g.annee, g._text)], hoverinfo="text"))
-        fig.update_yaxes(showgrid=True, gridcolor="#e5e5e5", **ticks)
+            sec = g[g.statut == "secret"]
+            if len(sec):     # a secret year: « s » on the line's baseline, in the series' colour
+                fig.add_trace(go.Scatter(x=sec.annee.astype(int), y=[0] * len(sec), mode="markers+text",
+                                         text=["s"] * len(sec), textposition="top center", showlegend=False,
+                                         marker=dict(symbol="square-open", size=12, color=colour),
+                                         hovertext=[f"<b>{name}</b> {a}<br>secret statistique" for a in sec.annee],
+                                         hoverinfo="text"))
+        chart_kit.legend_placeholders(fig, (d.statut == "secret").any(), (d.statut == "partiel").any(), bar=False)
+        v = d.valeur.dropna()
+        fig.update_yaxes(showgrid=True, gridcolor="#e5e5e5", **ticks(d.valeur))
+        if len(v):
+            lo, hi = min(0.0, v.min()), max(0.0, v.max())
+            fig.update_yaxes(range=[lo - (hi - lo) * 0.05, hi + (hi - lo) * 0.08])
         fig.update_xaxes(dtick=1, showgrid=False)
         _mark_break(fig, d)
         return _layout(fig, 420, legend=True)
@@ -147,7 +165,9 @@ def figure(finding) -> go.Figure | None:
         g = d.drop_duplicates(spec.cat)
         fig = go.Figure(go.Pie(labels=g[spec.cat].astype(str), values=g.valeur, sort=False, direction="clockwise",
                                marker_colors=[spec.colours.get(c, "#4477AA") for c in g[spec.cat].astype(str)],
-                               texttemplate="%{percent:.0%}", hovertext=g._text, hoverinfo="label+text"))
+                               text=[chart_kit.tick_text(round(v / g.valeur.sum(), 2), "part", 0.01) if g.valeur.sum() else ""
+                                     for v in g.valeur.fillna(0)],
+                               textinfo="text", hovertext=g._text, hoverinfo="label+text"))
         return _layout(fig, 420, legend=True)
     raise ValueError(f"type de graphique inconnu : {spec.kind}")
 

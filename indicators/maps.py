@@ -184,6 +184,20 @@ def quantile_breaks(values, k: int) -> list[float]:
     return sorted(set(float(q) for q in np.quantile(x, np.linspace(0, 1, k + 1)[1:], method="inverted_cdf")))
 
 
+def round_cut(a: float, b: float) -> float:
+    """The roundest number c with a < c <= b (a class ends below c, the next one starts at c)."""
+    if b <= a:
+        return b
+    p = math.floor(math.log10(b - a)) + 1 if b - a > 0 else 0
+    for e in range(p, p - 12, -1):
+        for m in (10, 5, 2, 1):
+            step = m * 10.0 ** (e - 1)
+            c = round(math.floor(b / step + 1e-9) * step, 12)
+            if a < c <= b:
+                return round(c, 12)
+    return b
+
+
 def _nice(step: float) -> float:
     if step <= 0 or not math.isfinite(step):
         return 1.0
@@ -223,7 +237,7 @@ def classify(values, formatter, methode: str = "jenks", centre: float | None = N
         for i in range(1, 5):
             # Shares cannot be negative: below the lowest meaningful edge the class is "moins de".
             floor = minimum is not None and edges[i - 1] <= minimum
-            labels.append(f"moins de {f[i]}" if floor else f"de {f[i - 1]} à {f[i]}")
+            labels.append(f"moins de {f[i]}" if floor else f"de {f[i - 1]} à moins de {f[i]}")
         labels.append(f"{f[4]} et plus")
         return Classes("divergente", labels, DIVERGING_BELOW + DIVERGING_ABOVE, index, c)
     n_unique = len(np.unique(v[ok]))
@@ -231,14 +245,24 @@ def classify(values, formatter, methode: str = "jenks", centre: float | None = N
     bounds = (quantile_breaks if methode == "quantiles" else jenks_breaks)(v[ok], k)
     if not bounds:
         return Classes(methode, [], [], index)
-    index[ok] = np.minimum(np.searchsorted(bounds, v[ok], side="left"), len(bounds) - 1)
-    colours = [SEQUENTIAL[int(round(i))] for i in np.linspace(0, len(SEQUENTIAL) - 1, len(bounds))] if len(bounds) > 1 \
+    first = np.minimum(np.searchsorted(bounds, v[ok], side="left"), len(bounds) - 1)
+    # Contiguous, half-open classes: a round cut between the largest value of a class and the smallest of
+    # the next (« de 5,5 % à moins de 10,5 % »), so that no value falls between two classes.
+    cuts = []
+    for i in range(len(bounds) - 1):
+        hi_i, lo_next = v[ok][first == i], v[ok][first == i + 1]
+        if len(hi_i) and len(lo_next):
+            cuts.append(round_cut(float(hi_i.max()), float(lo_next.min())))
+    index[ok] = np.searchsorted(cuts, v[ok], side="right")
+    colours = [SEQUENTIAL[int(round(i))] for i in np.linspace(0, len(SEQUENTIAL) - 1, len(cuts) + 1)] if cuts \
         else [SEQUENTIAL[2]]
-    labels = []
-    for i in range(len(bounds)):
-        members = v[ok][index[ok] == i]
-        lo, hi = (members.min(), members.max()) if len(members) else (bounds[i], bounds[i])
-        labels.append(formatter(lo) if lo == hi else f"de {formatter(lo)} à {formatter(hi)}")
+    if not cuts:
+        lo, hi = float(v[ok].min()), float(v[ok].max())
+        labels = [formatter(lo) if lo == hi else f"de {formatter(lo)} à {formatter(hi)}"]
+    else:
+        labels = [f"moins de {formatter(cuts[0])}"]
+        labels += [f"de {formatter(a)} à moins de {formatter(b)}" for a, b in zip(cuts, cuts[1:])]
+        labels.append(f"{formatter(cuts[-1])} et plus")
     return Classes(methode, labels, colours, index)
 
 

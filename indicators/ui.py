@@ -11,9 +11,10 @@ import os
 import re
 
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
-from . import charts, format as fmt, maps, perimeter as perimeter_mod, query
+from . import charts, format as fmt, maps, perimeter as perimeter_mod, presentation, query
 from .catalog import SIDEBAR_YEARS, get as get_indicator
 from .db import Snapshot, get_warehouse
 from .export.tables import to_csv_bytes
@@ -224,6 +225,7 @@ def sidebar() -> None:
                    help="Chaque indicateur est montré pour cette année ou, à défaut, pour sa dernière année "
                         "disponible avant elle.")
         st.caption(f"Entrepôt du {fmt.french_date(_built_at())}")
+        presentation.toggle()
         export_buttons()
 
 
@@ -397,7 +399,9 @@ def export_buttons() -> None:
 
 # --- maps ------------------------------------------------------------------------------------------
 
-@st.cache_data(ttl=3600, max_entries=64, show_spinner=False)
+# A resource, not data: unpickling a plotly figure re-validates it (100 to 250 ms a map on every run);
+# the figure is never modified after (presentation mode draws a copy).
+@st.cache_resource(ttl=3600, max_entries=64, show_spinner=False)
 def _cached_map(version: str, name: str, niveau: str, annee, definition: str, categorie, annee_base, methode, selection):
     return maps.map_figure(snapshot(), name, niveau, annee=annee, definition=definition, categorie=categorie,
                            annee_base=annee_base, methode=methode, selection=selection)
@@ -414,6 +418,8 @@ def map_block(name: str, niveau: str | None = None, definition: str = "coeur", c
     Without `niveau` the reader chooses EPCI or commune; without `categorie` (indicators split by sector or
     filière) the reader chooses the category.
     """
+    if not presentation.visible():     # presentation mode: one block at a time
+        return
     ind = get_indicator(name)
     cols = st.columns(2)
     if niveau is None:
@@ -441,6 +447,9 @@ def map_block(name: str, niveau: str | None = None, definition: str = "coeur", c
     where = "EPCI" if niveau == "epci" else "commune"
     st.subheader(title or f"{maps.title(name, df)} par {where}, {year}")
     st.markdown(maps.sentence(name, df, fig) + " " + maps.missing_sentence(snapshot()))
+    if presentation.on():
+        fig = go.Figure(fig)
+        presentation.fit(fig)
     event = st.plotly_chart(fig, key=f"map_{key}", on_select="rerun", selection_mode="points",
                             config=maps.PLOTLY_CONFIG)
     _select_from_map(event, key)
@@ -532,32 +541,57 @@ def _figures(f) -> None:
                 st.caption(r.note)
 
 
+@st.cache_resource(ttl=3600, max_entries=512, show_spinner=False)
+def _cached_figure(fingerprint, _f, present: bool):
+    fig = charts.figure(_f)
+    if present:
+        presentation.fit(fig)
+    return fig
+
+
+def _figure(f):
+    """A finding's figure, built once per content (building a plotly figure takes 10 to 60 ms): the cache
+    key is what the figure is drawn from (its rows, its spec, the highlighted territory)."""
+    if f.spec is None:
+        return None
+    rows_hash = int(pd.util.hash_pandas_object(f.table, index=False).sum()) if len(f.table) else 0
+    fingerprint = (f.key, repr(f.spec), str(f.extra.get("highlight")), rows_hash, tuple(f.table.columns))
+    return _cached_figure(fingerprint, f, presentation.on())
+
+
 def show(f, key: str | None = None) -> None:
     """A finding as a page block: title, sentence, chart (or figures, or table), source line and notes,
     the table behind it with a CSV download."""
     from .content import people_table
 
+    if not presentation.visible():     # presentation mode: one finding at a time
+        return
     key = key or f.key
     st.subheader(f.titre)
     if f.key == "chiffres_cles":
         _figures(f)
     if f.phrase:
         st.markdown(f.phrase.replace("$", "\\$"))
-    fig = charts.figure(f)
-    if fig is not None:
-        st.plotly_chart(fig, key=f"fig_{key}", config={"displaylogo": False, "locale": "fr"})
+    fig = _figure(f)
+    if fig is not None:     # theme=None: the fonts and sizes of indicators/charts.py, as on the slide
+        st.plotly_chart(fig, key=f"fig_{key}", config={"displaylogo": False, "locale": "fr"}, theme=None)
     if "display" in f.extra:
         disp = f.extra["display"]
         mark = f.extra.get("highlight")
         if mark is not None and mark in disp.index:     # the chosen territory stands out, as in the charts
             disp = disp.style.apply(lambda row: ["font-weight: bold; background-color: #e6e3f3" if row.name == mark
                                                  else "" for _ in row], axis=1)
-        st.dataframe(disp, width="stretch", hide_index=f.extra["display"].index.name is None)
+        if f.extra["display"].index.name is None:
+            st.dataframe(disp, width="stretch", hide_index=True)
+        else:           # a static table wraps its headers: every column in view, no sideways scrolling
+            st.table(disp)
     if f.source or f.notes:
         st.caption(_finding_caption(f))
     if len(f.table):
         with st.expander("Tableau et téléchargement"):
             people = people_table(f.table)
             st.dataframe(people, hide_index=True)
-            st.download_button("Télécharger le tableau (CSV)", data=to_csv_bytes(people),
-                               file_name=f"{_file_name(f.titre)}.csv", mime="text/csv", key=f"csv_{key}")
+            # The CSV is built on click, not on every run of the page.
+            st.download_button("Télécharger le tableau (CSV)", data=lambda people=people: to_csv_bytes(people),
+                               file_name=f"{_file_name(f.titre)}.csv", mime="text/csv", key=f"csv_{key}",
+                               on_click="ignore")

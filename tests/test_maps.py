@@ -131,7 +131,9 @@ def test_jenks_and_quantiles():
     assert maps.quantile_breaks([1, 2, 3, 4, 5, 6], 3) == [2.0, 4.0, 6.0]
     c = maps.classify(values, str, "jenks", k=3)
     assert c.index.tolist() == [0, 0, 0, 1, 1, 1, 2, 2, 2, -1]
-    assert c.labels == ["de 1.0 à 3.0", "de 10.0 à 12.0", "de 20.0 à 22.0"]
+    # contiguous, half-open classes cut at round values between two classes
+    assert c.labels == ["moins de 10.0", "de 10.0 à moins de 20.0", "20.0 et plus"]
+    assert maps.round_cut(0.052, 0.107) == 0.1 and maps.round_cut(5.5, 5.6) == 5.6
 
 
 def test_diverging_classes_centre_on_the_departement_value():

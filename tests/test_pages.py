@@ -107,7 +107,7 @@ def test_comparer_table_has_the_chosen_epcis_and_ranks(demo_warehouse, use_wareh
     at = open_page("comparer")
     at.multiselect(key="epci").set_value(["200067452", "240500439"])
     at.run()
-    table = at.dataframe[0].value
+    table = at.table[0].value     # a static table: every column in view
     # The two EPCI, and by default the TI and its département as references.
     assert set(table.index) == {"Guillestrois-Queyras", "Briançonnais", "TI Hautes-Alpes", "Hautes-Alpes"}
     pop = query.get(snap, "population", "epci", territoires=["240500439"]).valeur.iat[0]
@@ -125,10 +125,11 @@ def test_chiffre_affaires_growth_chart_is_the_warehouse_growth(demo_warehouse, u
     assert len(shown) == len(expected) == 5
     for r in expected.itertuples():
         assert shown[r.secteur] == pytest.approx(round(r.valeur, 3))
-    # The waterfall's contributions in M€, and the title's change in euros then rate
+    # The contributions in M€ (diverging bars, sorted), and the title's change in euros then rate
     fall = figures(at)[0]["data"][0]
     contrib = query.get(snap, "croissance_ca_secteur", "ti", annee=2022, territoires=home)
-    steps = dict(zip(arr(fall["x"]), arr(fall["y"])))
+    steps = dict(zip(arr(fall["y"]), arr(fall["x"])))
+    assert list(steps.values()) == sorted(steps.values(), reverse=True)
     for r in contrib.itertuples():
         assert steps[r.secteur] == pytest.approx(round(r.valeur / 1e6, 1))
     total = query.get(snap, "taux_croissance_ca", "ti", annee=2022, territoires=home).valeur.iat[0]

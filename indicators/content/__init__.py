@@ -36,15 +36,10 @@ KINDS = {
 UNIT_KIND = {"€": "eur", "part": "part", "km²": "km2", "ha": "ha"}
 STATUT_MARKS = {"ok": "", "partiel": "partiel", "secret": "s", "absent": "–"}
 
-# Colours: the chosen territory stands out, the others are grey, references darker greys.
-FOCUS = "#332288"
-OTHER = "#C8C8C8"
-REFERENCE_GREYS = ["#3b3b3b", "#5e5e5e", "#7a7a7a", "#9a9a9a", "#b0b0b0"]
-SECTOR_COLOURS = {"industrie": "#332288", "construction": "#DDCC77", "commerce": "#44AA99",
-                  "hebergement_restauration": "#CC6677", "transport_autres_services": "#88CCEE"}
-FILIERE_COLOURS = {"agroalimentaire": "#117733", "ppam": "#AA4499", "aeronautique": "#332288",
-                   "energies_renouvelables": "#DDCC77", "btp": "#CC6677"}
-UP, DOWN, TOTAL = "#117733", "#CC6677", "#332288"
+# Colours (indicators/palettes.py): the chosen territory stands out, the others are grey, references darker
+# greys; sectors, filières and the signs of a contribution have hues of their own.
+from ..palettes import (DOWN, FILIERES as FILIERE_COLOURS, FOCUS, OTHER, REFERENCE_GREYS,  # noqa: E402
+                        SECTORS as SECTOR_COLOURS, TOTAL, UP)
 
 
 class SelectionError(ValueError):

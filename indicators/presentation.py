@@ -1,0 +1,162 @@
+"""Mode présentation: for a projector in committee (1280×720).
+
+One switch kept in the URL (`?presentation=1`): the sidebar, the download widgets and the page widgets are
+hidden, type and charts are larger, and the page shows one finding at a time, with « précédent / suivant »
+buttons (and the arrow keys) to step through them; the step is in the URL too (`diapo=2`).
+
+The frame calls `begin(page)` before the page runs and `end()` after it; `ui.show` and `ui.map_block` ask
+`visible()` whether their block is the current step and `fit(fig)` for the projector's chart size.
+"""
+from __future__ import annotations
+
+import streamlit as st
+
+PARAM, STEP_PARAM = "presentation", "diapo"
+CHART_HEIGHT = 370          # 720 px: title, sentence, chart and source line above the fold
+FONT_SIZE = 18
+_STATE = "_presentation"
+_COUNT = "_presentation_blocs"
+_NAV = "_presentation_nav"
+_PAGE = "_presentation_page"
+
+CSS = """
+<style>
+[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stSidebarCollapseButton"],
+[data-testid="stExpandSidebarButton"], header[data-testid="stHeader"], [data-testid="stDownloadButton"],
+[data-testid="stExpander"], [data-testid="stToolbar"], [data-testid="stMain"] h1,
+[data-testid="stMain"] [data-testid="stHorizontalBlock"]:has([data-testid="stRadio"]),
+[data-testid="stMain"] [data-testid="stHorizontalBlock"]:has([data-testid="stSelectbox"]),
+[data-testid="stMain"] [data-testid="stElementContainer"]:has([data-testid="stMultiSelect"]),
+[data-testid="stMain"] [data-testid="stElementContainer"]:has([data-testid="stSelectbox"]),
+[data-testid="stMain"] [data-testid="stElementContainer"]:has([data-testid="stRadio"]),
+[data-testid="stMain"] [data-testid="stElementContainer"]:has([data-testid="stButton"] [kind="secondary"]):has(.stDownloadButton)
+{ display: none !important; }
+[data-testid="stMainBlockContainer"], .block-container { padding: 0.6rem 2.2rem 0.4rem 2.2rem !important;
+  max-width: 100% !important; }
+[data-testid="stMain"] [data-testid="stVerticalBlock"] { gap: 0.6rem !important; }
+[data-testid="stMain"] h2, [data-testid="stMain"] h3 { font-size: 1.75rem !important; line-height: 1.2 !important;
+  padding-top: 0.2rem !important; }
+[data-testid="stMain"] [data-testid="stMarkdownContainer"] p { font-size: 1.3rem !important; line-height: 1.4 !important; }
+[data-testid="stMain"] [data-testid="stCaptionContainer"] p { font-size: 0.95rem !important; }
+[data-testid="stMetricValue"] { font-size: 2.4rem !important; }
+[data-testid="stMetricLabel"] p { font-size: 1.05rem !important; }
+</style>
+"""
+
+# Every mode: a key figure's label wraps instead of losing its year at 1280 px.
+BASE_CSS = """
+<style>
+[data-testid="stMetricLabel"], [data-testid="stMetricLabel"] * { white-space: normal !important;
+  overflow: visible !important; text-overflow: clip !important; }
+</style>
+"""
+
+KEYS = """
+<script>
+const doc = window.parent.document;
+if (!doc.__tiPresentationKeys) {
+  doc.__tiPresentationKeys = true;
+  doc.addEventListener("keydown", (e) => {
+    const tag = (e.target && e.target.tagName) || "";
+    if (["INPUT", "TEXTAREA", "SELECT"].includes(tag)) return;
+    const want = {ArrowRight: "Suivant", PageDown: "Suivant", " ": "Suivant", ArrowLeft: "Précédent",
+                  PageUp: "Précédent", Escape: "Quitter la présentation"}[e.key];
+    if (!want) return;
+    const b = [...doc.querySelectorAll("button")].find((x) => x.innerText.trim().endsWith(want));
+    if (b && !b.disabled) { e.preventDefault(); b.click(); }
+  });
+}
+</script>
+"""
+
+
+def on() -> bool:
+    """Presentation mode: from the URL on a visitor's first run, then from the visitor's state."""
+    if _STATE not in st.session_state:
+        st.session_state[_STATE] = st.query_params.get(PARAM) == "1"
+    return bool(st.session_state[_STATE])
+
+
+def _set(value: bool) -> None:
+    st.session_state[_STATE] = value
+    st.session_state.pop(f"_step_{st.session_state.get(_PAGE)}", None)
+
+
+def toggle() -> None:
+    """The switch, in the sidebar."""
+    st.toggle("Mode présentation", value=on(), key="_presentation_toggle",
+              on_change=lambda: _set(bool(st.session_state["_presentation_toggle"])),
+              help="Pour un vidéoprojecteur : sans panneau latéral ni téléchargements, en grand, une "
+                   "conclusion à la fois (« Suivant », « Précédent » ou les flèches du clavier).")
+
+
+def step(page: str) -> int:
+    key = f"_step_{page}"
+    if key not in st.session_state:
+        try:
+            st.session_state[key] = max(0, int(st.query_params.get(STEP_PARAM, "1")) - 1)
+        except ValueError:
+            st.session_state[key] = 0
+    return st.session_state[key]
+
+
+def begin(page: str | None) -> None:
+    """Before the page runs: the URL says the mode, the style is set, a place is kept for the buttons."""
+    page = page or "accueil"
+    st.session_state[_PAGE] = page
+    st.session_state[_COUNT] = 0
+    st.html(BASE_CSS)
+    if not on():
+        st.session_state.pop(_NAV, None)
+        if PARAM in st.query_params:
+            del st.query_params[PARAM]
+        if STEP_PARAM in st.query_params:
+            del st.query_params[STEP_PARAM]
+        return
+    st.query_params[PARAM] = "1"
+    st.html(CSS)
+    st.session_state[_NAV] = st.container()
+
+
+def visible() -> bool:
+    """Whether the next block of the page is drawn (always, out of presentation mode)."""
+    i = st.session_state.get(_COUNT, 0)
+    st.session_state[_COUNT] = i + 1
+    if not on():
+        return True
+    return i == step(st.session_state.get(_PAGE, "accueil"))
+
+
+def fit(fig) -> None:
+    """A chart for the projector: a fixed height and larger type."""
+    if on() and fig is not None:
+        fig.update_layout(height=CHART_HEIGHT, font_size=FONT_SIZE)
+
+
+def _move(page: str, by: int, n: int) -> None:
+    st.session_state[f"_step_{page}"] = min(max(0, step(page) + by), max(0, n - 1))
+
+
+def end() -> None:
+    """After the page ran: « précédent / suivant » for its blocks, the step in the URL, the keyboard."""
+    nav = st.session_state.pop(_NAV, None)
+    if nav is None:
+        return
+    page = st.session_state.get(_PAGE, "accueil")
+    n = st.session_state.get(_COUNT, 0)
+    i = step(page)
+    if n and i >= n:       # fewer blocks than the step (another selection): the last one
+        st.session_state[f"_step_{page}"] = i = n - 1
+        st.rerun()
+    st.query_params[STEP_PARAM] = str(i + 1)
+    with nav:
+        c1, c2, c3, c4 = st.columns([1.2, 1.2, 1, 2.2], vertical_alignment="center")
+        c1.button("Précédent", icon=":material/arrow_back:", disabled=i <= 0, key="_pres_prev",
+                  on_click=_move, args=(page, -1, n), width="stretch")
+        c2.button("Suivant", icon=":material/arrow_forward:", disabled=i >= n - 1, key="_pres_next",
+                  on_click=_move, args=(page, 1, n), width="stretch")
+        c3.markdown(f"**{i + 1} / {max(n, 1)}**")
+        c4.button("Quitter la présentation", icon=":material/close:", key="_pres_quit", on_click=_set,
+                  args=(False,))
+    import streamlit.components.v1 as components
+    components.html(KEYS, height=0)
