@@ -124,7 +124,12 @@ def siret(i: int) -> str:
 
 def urssaf_rows(n_communes: int | None = 12, apes_per_commune: int = 4) -> list[list[str]]:
     communes, naf = _reference()
-    communes = communes if n_communes is None else [c for c in communes if c.startswith("05")][:n_communes]
+    if n_communes is None:   # every commune the default warehouse holds demo data for (not all of France)
+        from etl.perimeter import resolve
+        held = resolve().core_communes
+        communes = [c for c in communes if c in held]
+    else:
+        communes = [c for c in communes if c.startswith("05")][:n_communes]
     rows = []
     for i, c in enumerate(communes):
         for j in range(apes_per_commune):
