@@ -6,7 +6,16 @@ method as the Sources page and the README explain it.
 """
 from __future__ import annotations
 
-from etl.secret import Rules  # noqa: F401  (the thresholds, read from TI_SECRET_* settings)
+
+
+def __getattr__(name: str):
+    """`Rules` (the thresholds, read from the TI_SECRET_* settings) from etl/secret.py, imported when first
+    asked for: a visitor's page never loads the ETL."""
+    if name == "Rules":
+        from etl.secret import Rules
+        return Rules
+    raise AttributeError(name)
+
 
 NOTE = "Secret statistique"
 SYMBOL = "s"
@@ -41,6 +50,8 @@ pas des montants et sont diffusés.
 
 def methode(rules: Rules | None = None) -> str:
     """The method with the thresholds in force (French formats)."""
+    from etl.secret import Rules
+
     rules = rules or Rules.from_env()
     return METHODE.format(min_firms=rules.min_firms, dominance=_pct(rules.dominance), interval=_pct(rules.interval))
 
