@@ -85,7 +85,7 @@ def test_sidebar_and_pages_show_the_perimeter_only(wide_warehouse, use_warehouse
     for el in at.get("plotly_chart"):
         assert OTHER_NAME not in el.proto.spec
     at = open_page("comparer")
-    table = at.dataframe[0].value
+    table = at.table[0].value
     assert len(table) == 8 + 2 and OTHER_NAME not in table.index     # 8 EPCI, the TI and the département
 
 
@@ -98,12 +98,12 @@ def test_comparer_can_add_an_epci_outside_the_perimeter(wide_warehouse, use_ware
     box.set_value(perimeter + [OTHER])
     at.run()
     assert not at.exception
-    table = at.dataframe[0].value
+    table = at.table[0].value
     assert OTHER_NAME in table.index and len(table) == 11
     # From a shared link too.
     at = open_page("comparer", epci=[perimeter[0], OTHER])
     assert at.multiselect(key="epci").value == [perimeter[0], OTHER]
-    index = at.dataframe[0].value.index
+    index = at.table[0].value.index
     assert len(index) == 4 and OTHER_NAME in index
     # A link repeating EPCIs (or naming more than the page allows) is cut down instead of failing.
     at = open_page("comparer", epci=[OTHER] + perimeter + perimeter[:3])

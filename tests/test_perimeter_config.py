@@ -91,5 +91,5 @@ def test_an_epci_crossing_departements_is_compared_by_its_part_inside(demo_wareh
     assert any("hors de" in i.value and "habitants" in i.value for i in at.info)
     at.radio(key="parties").set_value("1").run()
     assert not at.exception
-    index = at.dataframe[0].value.index
+    index = at.table[0].value.index
     assert any("(partie" in str(i) for i in index)
