@@ -8,6 +8,7 @@ marchandes of which 1 900 industrial. Everything else is plausible, not real.
 """
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import math
@@ -60,7 +61,7 @@ def ensure(dest: Path, progress=print, perimeter: Perimeter | None = None) -> li
     dest = Path(dest) / perimeter.ti_code
     # No base comparateur: its figures (population, emplois, establishments by A5) are real, from the
     # embedded extract of data/default/ (etl/load.py loads it at every build).
-    files = [dest / "urssaf_commune_ape_2024_demo.csv", dest / "cci_entreprises_2022_demo.xlsx",
+    files = [dest / "urssaf_commune_ape_2024_demo.csv", dest / "cci_entreprises_2022_demo.csv",
              dest / "inventaire_zae_cnig_demo.zip"]
     stamp = dest / "VERSION"
     version = f"{_generator_version()} {hashlib.sha256(perimeter.to_json().encode()).hexdigest()[:16]}"
@@ -200,7 +201,7 @@ def _urssaf(rng, communes: pd.DataFrame, naf: pd.DataFrame, path: Path) -> None:
     frame.to_csv(path, sep=";", index=False, encoding="utf-8-sig", lineterminator="\r\n")
 
 
-# --- Chamber of commerce export (xlsx, one row per establishment) ---------------------------------
+# --- Chamber of commerce export (CSV as Excel writes it, one row per establishment) ---------------------------------
 
 
 def _sector_totals(scale: float = 1.0) -> dict[str, list[int]]:
@@ -216,8 +217,6 @@ def _sector_totals(scale: float = 1.0) -> dict[str, list[int]]:
 
 
 def _chamber(rng, communes: pd.DataFrame, naf: pd.DataFrame, path: Path, cal: dict) -> None:
-    import xlsxwriter
-
     totals = _sector_totals(cal["echelle"])
     weights = _naf_weights(rng, naf)
     firms = []  # [sector, naf index, commune code, band, weight (k€ for large firms), large, calibrated]
@@ -277,17 +276,16 @@ def _chamber(rng, communes: pd.DataFrame, naf: pd.DataFrame, path: Path, cal: di
     df["siret"] = [luhn_complete(luhn_complete(f"{s:08d}") + "0001"[:4]) for s in sirens]
     names = cal["noms"]
     kinds = ["SARL", "SAS", "EURL", "SA", "SCOP"]
-    wb = xlsxwriter.Workbook(str(path), {"constant_memory": True})
-    ws = wb.add_worksheet("Entreprises")
     header = ["N° SIRET", "Raison sociale", "Code NAF", "Code commune INSEE", "Tranche effectif"] + [f"CA {y} (k€)" for y in years]
-    ws.write_row(0, 0, header)
     labels = _band_labels()
-    for i, r in enumerate(df.itertuples()):
-        row = [r.siret, f"{kinds[i % 5]} Démo {names[i % 10]} {i + 1:05d}", naf.naf_sous_classe.iat[r.k],
-               r.commune, labels[r.band]]
-        row += [None if math.isnan(v) else int(v) for v in ca[i]]
-        ws.write_row(i + 1, 0, row)
-    wb.close()
+    # CSV rather than xlsx: the loader reads both, and a workbook of this size takes 10 s to parse at every build.
+    with open(path, "w", newline="", encoding="utf-8-sig") as fh:
+        out = csv.writer(fh, delimiter=";", lineterminator="\r\n")
+        out.writerow(header)
+        for i, r in enumerate(df.itertuples()):
+            row = [r.siret, f"{kinds[i % 5]} Démo {names[i % 10]} {i + 1:05d}", naf.naf_sous_classe.iat[r.k],
+                   r.commune, labels[r.band]]
+            out.writerow(row + ["" if math.isnan(v) else int(v) for v in ca[i]])
 
 
 def _plant_secret_cells(firms: list, communes: pd.DataFrame, code_of: dict, epci: str) -> None:
@@ -332,7 +330,7 @@ def _band_labels() -> dict[str, str]:
 # from a hash: demo data stand for what the firms would declare, no figure is split by a ratio. URSSAF rows
 # that end on the same (commune, code) are added up, as URSSAF would publish them.
 
-NAF2025_FILES = ["urssaf_commune_ape_naf2025_2024_demo.csv", "cci_entreprises_naf2025_2022_demo.xlsx"]
+NAF2025_FILES = ["urssaf_commune_ape_naf2025_2024_demo.csv", "cci_entreprises_naf2025_2022_demo.csv"]
 
 
 def naf2025_target(code08: str, key: str, targets: dict[str, list[str]]) -> str:
@@ -371,21 +369,17 @@ def recode_urssaf_naf2025(src: Path, dest: Path) -> None:
 
 def recode_chamber_naf2025(src: Path, dest: Path) -> None:
     """A chamber export (NAF rév. 2 codes) rewritten in NAF 2025 codes, one draw per establishment."""
-    import xlsxwriter
-
-    from .readers import read_xlsx_rows
-
     targets, _ = _naf2025_targets()
-    rows = [list(r) for _, r in read_xlsx_rows(src)]
+    with open(src, newline="", encoding="utf-8-sig") as fh:
+        rows = list(csv.reader(fh, delimiter=";"))
     header, body = rows[0], rows[1:]
     i_naf, i_siret = header.index("Code NAF"), header.index("N° SIRET")
-    wb = xlsxwriter.Workbook(str(dest), {"constant_memory": True})
-    ws = wb.add_worksheet("Entreprises")
-    ws.write_row(0, 0, header)
-    for i, r in enumerate(body, start=1):
-        r[i_naf] = naf2025_target(r[i_naf], str(r[i_siret]), targets)
-        ws.write_row(i, 0, r)
-    wb.close()
+    with open(dest, "w", newline="", encoding="utf-8-sig") as fh:
+        out = csv.writer(fh, delimiter=";", lineterminator="\r\n")
+        out.writerow(header)
+        for r in body:
+            r[i_naf] = naf2025_target(r[i_naf], r[i_siret], targets)
+            out.writerow(r)
 
 
 def write_naf2025(dest: Path, files: list[Path]) -> list[Path]:

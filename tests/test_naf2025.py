@@ -88,22 +88,16 @@ def both_demo_warehouses(reference_warehouse, tmp_path_factory):
     urssaf.to_csv(u08, sep=";", index=False, encoding="utf-8-sig")
     u25 = tmp / "urssaf_commune_ape_2024_naf2025.csv"
     demo.recode_urssaf_naf2025(u08, u25)
-    from etl.readers import read_xlsx_rows
-    rows = [list(r) for _, r in read_xlsx_rows(files[2])]
+    with open(files[2], newline="", encoding="utf-8-sig") as fh:
+        rows = list(csv.reader(fh, delimiter=";"))
     i_naf = rows[0].index("Code NAF")
     c08 = tmp / "cci_2022.csv"
     with open(c08, "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh, delimiter=";")
         w.writerow(rows[0])
         w.writerows(r for r in rows[1:] if r[i_naf] in keep)
-    c25 = tmp / "cci_2022_naf2025.xlsx"
-    import xlsxwriter
-    wb = xlsxwriter.Workbook(str(tmp / "cci_2022_src.xlsx"))
-    ws = wb.add_worksheet()
-    for i, r in enumerate([rows[0]] + [r for r in rows[1:] if r[i_naf] in keep]):
-        ws.write_row(i, 0, r)
-    wb.close()
-    demo.recode_chamber_naf2025(tmp / "cci_2022_src.xlsx", c25)
+    c25 = tmp / "cci_2022_naf2025.csv"
+    demo.recode_chamber_naf2025(c08, c25)
     out = {}
     for nom, paths in (("NAF2008", [u08, c08]), ("NAF2025", [u25, c25])):
         wh = tmp / f"{nom}.duckdb"
