@@ -378,7 +378,7 @@ def slide_button(page: str) -> None:
     from .export.slides import PAGE_SLIDES
 
     st.download_button("Diapositive PowerPoint de cette page", data=_deck_builder(export_selection(page), PAGE_SLIDES[page]),
-                       file_name=f"territoire_industrie_05_{page}.pptx", mime=PPTX_MIME, key=f"pptx_{page}",
+                       file_name=f"{_file_name(per().name)}_{page}.pptx", mime=PPTX_MIME, key=f"pptx_{page}",
                        icon=":material/slideshow:", on_click="ignore",
                        help="Graphiques PowerPoint modifiables (clic droit, « Modifier les données »), titre, phrase, "
                             "source et millésime, secret statistique.")
@@ -388,12 +388,12 @@ def export_buttons() -> None:
     """The whole deck and its annex for the current selection (drawn in the sidebar)."""
     sel = export_selection()
     st.download_button("Présentation du comité (PowerPoint)", data=_deck_builder(sel, None),
-                       file_name="territoire_industrie_05_comite.pptx", mime=PPTX_MIME, key="pptx_deck",
+                       file_name=f"{_file_name(per().name)}_comite.pptx", mime=PPTX_MIME, key="pptx_deck",
                        icon=":material/slideshow:", on_click="ignore", width="stretch",
                        help="Toutes les diapositives pour la sélection en cours (territoire, année, EPCI de la page "
                             "Comparer) ; graphiques natifs modifiables.")
     st.download_button("Annexe chiffrée (Excel)", data=_annex_builder(sel),
-                       file_name="territoire_industrie_05_annexe.xlsx", mime=XLSX_MIME, key="xlsx_annex",
+                       file_name=f"{_file_name(per().name)}_annexe.xlsx", mime=XLSX_MIME, key="xlsx_annex",
                        icon=":material/table_view:", on_click="ignore", width="stretch",
                        help="Une feuille par diapositive avec exactement ses chiffres, et les sources.")
 

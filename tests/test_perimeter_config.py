@@ -88,7 +88,7 @@ def test_an_epci_crossing_departements_is_compared_by_its_part_inside(demo_wareh
     use_warehouse(demo_warehouse)
     at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=120).run()
     at.switch_page("pages/views/comparer.py").run()
-    assert any("hors de" in i.value and "habitants" in i.value for i in at.info)
+    assert any("hors du département" in i.value and "habitants" in i.value for i in at.info)
     at.radio(key="parties").set_value("1").run()
     assert not at.exception
     index = at.table[0].value.index

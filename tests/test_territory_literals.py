@@ -52,6 +52,8 @@ def _violations(paths: list[Path]) -> list[str]:
     codes, names = _reference_names()
     # A literal that IS a territory code ("05", '93', "FR", "2A") or holds a département/région name.
     name_re = re.compile("|".join(re.escape(n) for n in sorted(names, key=len, reverse=True)))
+    # ... or names one inside a file name or key (« territoire_industrie_05_comite.pptx »).
+    in_name_re = re.compile(r"_(%s)[_.]" % "|".join(re.escape(c) for c in sorted(codes, key=len, reverse=True)))
     found = []
     for path in paths:
         where = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path.name
@@ -62,6 +64,8 @@ def _violations(paths: list[Path]) -> list[str]:
                 continue
             if body in codes:
                 found.append(f"{where}:{line}: code {body!r}")
+            elif in_name_re.search(body):
+                found.append(f"{where}:{line}: code {in_name_re.search(body).group(1)!r} dans {body!r}")
             m = name_re.search(text)
             if m:
                 found.append(f"{where}:{line}: nom « {m.group(0)} »")
@@ -76,6 +80,9 @@ def test_no_territory_code_or_name_in_code():
 def test_the_check_can_fail(tmp_path):
     """The scan sees a literal département code and a name (a check that cannot fail proves nothing)."""
     probe = tmp_path / "probe.py"
-    probe.write_text('DEP = "05"\nREG = \'93\'\nlabel = f"Limite des {x} Hautes-Alpes"\nok = "0,5"\n', encoding="utf-8")
+    probe.write_text('DEP = "05"\nREG = \'93\'\nlabel = f"Limite des {x} Hautes-Alpes"\nok = "0,5"\n'
+                     'out = f"territoire_industrie_05_{page}.pptx"\nok = "2024_05"\n', encoding="utf-8")
     found = _violations([probe])
-    assert [f.split(": ", 1)[1] for f in found] == ["code '05'", "code '93'", "nom « Hautes-Alpes »"]
+    said = [f.split(": ", 1)[1] for f in found]
+    assert said[:3] == ["code '05'", "code '93'", "nom « Hautes-Alpes »"] and len(said) == 4
+    assert said[3].startswith("code '05' dans 'territoire_industrie_05_")     # not the date « 2024_05 »

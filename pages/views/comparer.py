@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from indicators import format as fmt, ui
+from indicators import ui
+from indicators.content import french as fr
 
 OTHERS = 3   # EPCIs from outside the territory that can be added: still readable on a projector
 # Territory kinds that can stand beside EPCI on the same scale: the Comparer reference lines.
@@ -38,12 +39,14 @@ def run() -> None:
     # An EPCI crossing départements: how much of it lies outside, and the choice of its part inside.
     crossing = p.outside[p.outside.epci.isin(chosen) & p.outside.communes_hors.gt(0)]
     if len(crossing):
-        deps = ", ".join(t.nom for t in p.references_of("departement"))
+        deps = p.references_of("departement")     # « du département (X) », « des départements (X, Y) »
+        deps = (fr.of_territory("departement", deps[0].nom) if len(deps) == 1
+                else f"des départements ({', '.join(t.nom for t in deps)})")
         st.info("EPCI à cheval sur plusieurs départements : " + " ; ".join(
-            f"{names.get(r.epci, r.epci)} compte {r.communes_hors} commune{'s' if r.communes_hors > 1 else ''} "
-            f"({fmt.number(r.habitants_hors)} habitants) hors de : {deps}" for r in crossing.itertuples()) + ".")
+            f"{names.get(r.epci, r.epci)} compte {fr.count(r.communes_hors, 'commune', 'communes')} "
+            f"({fr.count(r.habitants_hors, 'habitant', 'habitants')}) hors {deps}" for r in crossing.itertuples()) + ".")
         ui.url_widget(st.radio, "EPCI à cheval", ["0", "1"], "parties", horizontal=True,
-                      format_func=lambda v: "EPCI entiers" if v == "0" else f"leur partie dans : {deps}")
+                      format_func=lambda v: "EPCI entiers" if v == "0" else f"leur partie à l'intérieur {deps}")
     if len(chosen) < 2:
         st.warning("Choisissez au moins deux EPCI.")
         return

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from indicators import charts, foncier, format as fmt, maps, ui
+from indicators import charts, foncier, format as fmt, maps, palettes, ui
 from indicators.catalog import get as indicator
 from indicators.export.tables import to_csv_bytes
 
@@ -43,7 +43,8 @@ def run() -> None:
         with col:
             st.metric(label, value, help=f"Statut : {statut}" if statut != "ok" else None)
 
-    colours = ui.colours()
+    # The chart grammar of every page: the chosen EPCI in colour, the others grey.
+    colours = {c: palettes.FOCUS if c == code else palettes.OTHER for df in epci.values() for c in df.code}
     ui.chart_block(disp.titre, disp.phrase,
                    _bars(epci["foncier_surface_disponible"], "ha", colours),
                    epci["foncier_surface_disponible"], "foncier_surface_disponible", "foncier_dispo")
