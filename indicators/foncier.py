@@ -58,6 +58,17 @@ def _ranked(df: pd.DataFrame) -> pd.DataFrame:
     return df[df.statut.isin(["ok", "partiel"]) & df.valeur.notna()].sort_values("valeur", ascending=False)
 
 
+def after_chosen_year(sites: pd.DataFrame, chosen: int | None) -> Finding | None:
+    """An inventory is a state dated by its latest update: a year chosen before it gets no figure of it.
+    sites: the territory's row of foncier_sites."""
+    _, s, annee = _v(sites)
+    if chosen is None or annee is None or s == "absent" or annee <= chosen:
+        return None
+    return Finding("disponible", f"Foncier économique : inventaire de {annee}, postérieur à {chosen}",
+                   f"L'inventaire des zones d'activités chargé décrit l'état de {annee} ; il ne dit rien de {chosen}. "
+                   "Choisissez « Dernière disponible » pour le voir.", {}, annee)
+
+
 def disponible(epci: pd.DataFrame, focus: pd.DataFrame, brute: pd.DataFrame, sites: pd.DataFrame, name: str) -> Finding:
     """Land for sale: the territory's total, its share of the gross area, the EPCI offering most and least.
     epci: foncier_surface_disponible by EPCI; focus / brute / sites: the territory's row of
@@ -294,6 +305,9 @@ def slide(ctx):
     ref = ctx.get(name, focus.niveau, territoires=[focus.code])
     if not len(ref) or (ref.statut == "absent").all():
         return None
+    later = after_chosen_year(ctx.get("foncier_sites", focus.niveau, territoires=[focus.code]), ctx.sel.annee)
+    if later is not None:
+        return C.Finding("foncier", later.titre, later.phrase, sheet_name="Foncier économique", years=(later.annee,))
     f = disponible(epci, ref, ctx.get("foncier_surface_brute", focus.niveau, territoires=[focus.code]),
                    ctx.get("foncier_sites", focus.niveau, territoires=[focus.code]), short_name(ctx))
     e = C.rows(ctx, epci, label, "ha")

@@ -294,3 +294,23 @@ def test_page_without_inventory_says_what_to_load(reference_warehouse, use_wareh
     at.switch_page("pages/views/foncier.py").run()
     assert not at.exception, [e.value for e in at.exception]
     assert any("CNIG" in i.value for i in at.info)
+
+
+def test_a_year_before_the_inventory_shows_no_figure_of_it(demo_warehouse, use_warehouse, snap):
+    """An inventory is dated by its latest update: for an earlier year the page and the slide say so, with no figure."""
+    from streamlit.testing.v1 import AppTest
+
+    from indicators.export import slides
+
+    use_warehouse(demo_warehouse)
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=120)
+    at.run()
+    at.switch_page("pages/views/foncier.py").run()
+    year = int(at.subheader[0].value.rsplit(" ", 1)[-1])         # « … en 2025 »
+    before = max(int(y) for y in at.selectbox(key="annee").options if y.isdigit() and int(y) < year)
+    at.selectbox(key="annee").set_value(str(before)).run()
+    assert not at.exception, [e.value for e in at.exception]
+    [s] = slides.build(snap, slides.Selection(annee=before), ["foncier"])
+    assert at.subheader[0].value == s.titre and f"inventaire de {year}, postérieur à {before}" in s.titre
+    assert any(s.phrase == i.value for i in at.info)
+    assert not at.get("plotly_chart") and not len(s.table) and s.spec is None

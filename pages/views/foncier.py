@@ -33,6 +33,11 @@ def run() -> None:
         ui.missing("foncier_sites")
         st.markdown("Modèle à remplir : `python -m etl template --foncier` écrit les quatre tables vides du standard.")
         return
+    later = foncier.after_chosen_year(focus["foncier_sites"], ui.export_selection("foncier").annee)
+    if later is not None:
+        st.subheader(later.titre)
+        st.info(later.phrase)
+        return
     disp = foncier.disponible(epci["foncier_surface_disponible"], focus["foncier_surface_disponible"],
                               focus["foncier_surface_brute"], focus["foncier_sites"], name)
     year = disp.annee or ""
