@@ -271,14 +271,18 @@ def _firm_marts(con: duckdb.DuckDBPyConnection, groupings=GROUPINGS, want: dict 
     """
     bands = ", ".join(f"'{b}'" for b in TPE_PME_BANDS)
     # Per establishment-year: whether its firm is a TPE-PME (firm turnover) and has no other establishment that year.
+    # A firm-year exists when the file gives its turnover for that year: a firm created in 2020 is listed with
+    # empty 2018 and 2019 columns, and is not counted among the firms of those years.
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE m_fx AS
         SELECT f.commune, f.annee, f.siren, f.naf_code, f.ca_eur, f.source_id,
                s.secteur <> 'hors_champ' AND coalesce(f.tranche_effectif, 'NN') IN ({bands})
-                   AND coalesce(e.ca, 0) <= {PME_MAX_CA_EUR} AS tpe_pme,
+                   AND e.ca <= {PME_MAX_CA_EUR} AS tpe_pme,
                e.n = 1 AS seul
         FROM firmes f JOIN ref_naf n ON n.sous_classe = f.naf_code JOIN ref_secteurs s ON s.section = n.section
-        JOIN (SELECT siren, annee, sum(ca_eur) AS ca, count(*) AS n FROM firmes GROUP BY ALL) e USING (siren, annee)
+        JOIN (SELECT siren, annee, sum(ca_eur) AS ca, count(*) AS n FROM firmes WHERE ca_eur IS NOT NULL GROUP BY ALL) e
+             USING (siren, annee)
+        WHERE f.ca_eur IS NOT NULL
     """)
     # One integer per category (groupement, groupe_code) of each NAF sous-classe.
     con.execute(f"""

@@ -86,7 +86,8 @@ CATALOG: dict[str, Indicator] = {i.name: i for i in [
               "ca_eur", groupement="filiere", dimension="filiere", source_hint=_CHAMBRE),
     Indicator("entreprises_tpe_pme", "TPE et PME marchandes", "entreprises",
               "Entreprises de moins de 250 salariés et de 50 M€ de chiffre d'affaires au plus, du champ marchand "
-              "non agricole et non financier.", "entreprises_tpe_pme", groupement="champ", source_hint=_CHAMBRE),
+              "non agricole et non financier, comptées les années où le fichier donne leur chiffre d'affaires.",
+              "entreprises_tpe_pme", groupement="champ", source_hint=_CHAMBRE),
     Indicator("entreprises_tpe_pme_industrie", "TPE et PME industrielles", "entreprises",
               "TPE et PME dont l'activité principale relève de l'industrie (sections B à E).",
               "entreprises_tpe_pme", groupement="a5", numerateur="BE", source_hint=_CHAMBRE),
