@@ -10,3 +10,12 @@ def chart_table(chart) -> dict[tuple[str, str], float | None]:
             for c, v in zip(cats, ser.values):
                 out[(c, ser.name)] = v
     return out
+
+
+def slide_table(slide) -> dict[tuple[str, str], float | None]:
+    """chart_table over every native chart of a slide (small multiples: one chart per series)."""
+    out = {}
+    for sh in slide.shapes:
+        if sh.has_chart:
+            out.update(chart_table(sh.chart))
+    return out

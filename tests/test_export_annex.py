@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from pptx import Presentation
 
-from export_fixtures import chart_table
+from export_fixtures import slide_table
 from indicators import query
 from indicators.db import get_warehouse
 from indicators.export import annex, slides
@@ -69,7 +69,7 @@ def test_annex_numbers_are_the_deck_numbers(snap, workbook, content):
     for s in content:
         if not s.chart:
             continue
-        deck_values = chart_table([sh for sh in prs.slides[keys.index(s.key)].shapes if sh.has_chart][0].chart)
+        deck_values = slide_table(prs.slides[keys.index(s.key)])
         recs = [r for r in _records(workbook[s.sheet]) if r["Usage"] == "graphique"]
         cat_col, ser_col = s.spec.cat, s.spec.series
         header = {"territoire": "Territoire", "categorie": "Catégorie", "indicateur": "Indicateur", "annee": "Année"}

@@ -12,7 +12,7 @@ from pptx import Presentation
 from pptx.enum.chart import XL_CHART_TYPE
 from pptx.enum.shapes import MSO_SHAPE_TYPE
 
-from export_fixtures import chart_table
+from export_fixtures import chart_table, slide_table
 from indicators import query
 from indicators.db import get_warehouse
 from indicators.export import slides
@@ -23,7 +23,7 @@ EXPECTED = slides.ORDER      # the title, every page's findings in page order, t
 CHART_TYPES = {"ca_croissance": XL_CHART_TYPE.BAR_CLUSTERED, "ca_taux": XL_CHART_TYPE.BAR_CLUSTERED,
                "ca_secteurs": XL_CHART_TYPE.LINE_MARKERS, "industrie_evolution": XL_CHART_TYPE.LINE_MARKERS,
                "ca_repartition": XL_CHART_TYPE.PIE, "industrie": XL_CHART_TYPE.BAR_CLUSTERED,
-               "filieres": XL_CHART_TYPE.BAR_STACKED}
+               "filieres": XL_CHART_TYPE.BAR_CLUSTERED}    # filières: one chart per filière (small multiples)
 
 
 @pytest.fixture(scope="module")
@@ -80,10 +80,12 @@ def test_slide_count_order_and_16_9(deck, content):
 def test_charts_are_native_with_embedded_data(deck, snap, content):
     by_key = _by_key(deck, content)
     for key, chart_type in CHART_TYPES.items():
-        slide, _ = by_key[key]
-        chart = _chart(slide)
-        assert chart.chart_type == chart_type, key
-        assert chart.part.chart_workbook.xlsx_part is not None, f"{key}: data not embedded"
+        slide, s = by_key[key]
+        charts = [sh.chart for sh in slide.shapes if sh.has_chart]
+        assert len(charts) == (s.chart_rows().categorie.nunique() if key == "filieres" else 1), key
+        for chart in charts:
+            assert chart.chart_type == chart_type, key
+            assert chart.part.chart_workbook.xlsx_part is not None, f"{key}: data not embedded"
         assert not [sh for sh in slide.shapes if sh.shape_type == MSO_SHAPE_TYPE.PICTURE], key
 
 
@@ -118,7 +120,7 @@ def test_chart_numbers_are_the_warehouse_numbers(deck, snap, content, wh):
         if annee == last:
             assert pie[(secteur, "Chiffre d'affaires")] == pytest.approx(round(valeur / 1e6, 1))
     # Filières: establishments by EPCI x filière.
-    data = chart_table(_chart(by_key["filieres"][0]))
+    data = slide_table(by_key["filieres"][0])
     year = query.latest_year(snap, "etablissements_filiere", "epci")
     for r in query.get(snap, "etablissements_filiere", "epci", annee=year, territoires=query.perimeter(snap, "epci")).itertuples():
         assert data[(r.nom_court, r.filiere)] == pytest.approx(r.valeur)
@@ -151,16 +153,16 @@ def test_every_chart_slide_names_its_source_and_vintage(deck, snap, content):
 
 def test_secret_cells_are_empty_and_marked_never_zero(secret_deck, snap):
     slide = secret_deck.slides[1]
-    chart = _chart(slide)
-    data = chart_table(chart)
+    data = slide_table(slide)
     year = query.latest_year(snap, "ca_filiere", "epci")
     q = query.get(snap, "ca_filiere", "epci", annee=year)
     secret = q[q.statut == "secret"]
     assert len(secret) > 0, "the demo data should have secret cells"
     for r in secret.itertuples():
         assert data[(r.nom_court, r.filiere)] is None, (r.nom_court, r.filiere)
-    marked = [str(c) for c in chart.plots[0].categories if str(c).endswith(" (s)")]
-    assert {m.removesuffix(" (s)") for m in marked} == set(secret.nom_court)
+    marked = {str(c).removesuffix(" (s)") for sh in slide.shapes if sh.has_chart
+              for c in sh.chart.plots[0].categories if str(c).endswith(" (s)")}   # each panel marks its own cells
+    assert marked == set(secret.nom_court)
     text = " ".join(_texts(slide))
     assert "« s »" in text and "secret" in text
 

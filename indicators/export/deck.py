@@ -201,19 +201,20 @@ def _chart_frame(s: Slide) -> tuple[list, list, pd.DataFrame, str]:
     return cats, series, rows.assign(_cat=rows[cat_col].astype(str), _ser=rows[ser_col].astype(str)), kind
 
 
-def chart_data(s: Slide) -> CategoryChartData:
-    """The chart's embedded data: categories x series, None (empty cell) for secret/absent values."""
+def chart_data(s: Slide, only: str | None = None) -> CategoryChartData:
+    """The chart's embedded data: categories x series (or the one series `only`), None (empty cell) for
+    secret/absent values."""
     cats, series, rows, kind = _chart_frame(s)
     fmt_code = KINDS[kind][3]
     cd = CategoryChartData(number_format=fmt_code)
     marked = []
     for c in cats:
-        st = rows[rows._cat == c].statut
+        st = rows[(rows._cat == c) & (rows._ser == only if only is not None else True)].statut
         # a line's categories are years: its secret points are gaps, named in the notes
         mark = "" if s.chart == "line" else " (s)" if st.eq("secret").any() else (" (partiel)" if st.eq("partiel").any() else "")
         marked.append(c + mark)
     cd.categories = marked
-    for name in series:
+    for name in series if only is None else [only]:
         g = rows[rows._ser == name].set_index("_cat")
         vals = [None if c not in g.index or pd.isna(g.valeur.get(c)) else float(g.valeur.get(c)) for c in cats]
         cd.add_series(name, vals, number_format=fmt_code)
@@ -225,19 +226,88 @@ def _font(obj, size=CHART_PT, colour=TEXT):
     obj.font.color.rgb = colour
 
 
+def _inner_layout(chart, x: float, y: float, w: float, h: float) -> None:
+    """Place a chart's plot area (fractions of the chart frame): panels side by side then share their rows."""
+    from lxml import etree
+    from pptx.oxml.ns import qn
+
+    area = chart._chartSpace.chart.plotArea
+    layout = area.find(qn("c:layout"))
+    if layout is None:
+        layout = etree.Element(qn("c:layout"))
+        area.insert(0, layout)
+    for child in list(layout):
+        layout.remove(child)
+    manual = etree.SubElement(layout, qn("c:manualLayout"))
+    for tag, val in (("layoutTarget", "inner"), ("xMode", "edge"), ("yMode", "edge"), ("x", x), ("y", y), ("w", w), ("h", h)):
+        etree.SubElement(manual, qn(f"c:{tag}")).set("val", f"{val:.4f}" if isinstance(val, float) else val)
+
+
+def _small_multiples(deck: _Deck, slide, s: Slide, top, bottom) -> None:
+    """Categories of very unequal size (filières by EPCI): one native bar chart per series, each on its own
+    scale under its name, as on the page; a stack would bury the small ones under the largest. The plot areas
+    are placed by hand so that every panel's bars share the same rows, and « s » stands where a value is
+    secret (a chart draws no label on an empty point)."""
+    cats, series, rows, kind = _chart_frame(s)
+    labels = Inches(2.4)         # the first panel carries the territories' names
+    panel = (deck.W - 2 * MARGIN - labels) // max(1, len(series))
+    head = Inches(0.75)
+    height = bottom - top - head
+    y, h = 0.02, 0.96
+    row = height * h / max(1, len(cats))
+    left = MARGIN
+    for i, name in enumerate(series):
+        width = panel + (labels if i == 0 else 0)
+        inner = left + (labels if i == 0 else 0) + Inches(0.05)
+        _text(slide, inner, top, panel - Inches(0.1), head, name, CHART_PT - 1, bold=True,
+              align=PP_ALIGN.CENTER, anchor=MSO_ANCHOR.BOTTOM)
+        chart = slide.shapes.add_chart(XL_CHART_TYPE.BAR_CLUSTERED, left, top + head, width, height,
+                                       chart_data(s, only=name)).chart
+        _inner_layout(chart, (inner - left) / width, y, panel * 0.62 / width, h)   # the rest: value labels
+        chart.has_legend = False
+        chart.has_title = False
+        chart.font.size = Pt(CHART_PT)
+        plot = chart.plots[0]
+        plot.gap_width = 50
+        ca = chart.category_axis
+        ca.reverse_order = True
+        ca.has_major_gridlines = False
+        ca.format.line.color.rgb = RGBColor(0x99, 0x99, 0x99)
+        ca.tick_label_position = XL_TICK_LABEL_POSITION.LOW if i == 0 else XL_TICK_LABEL_POSITION.NONE
+        _font(ca.tick_labels, CHART_PT + 1)
+        va = chart.value_axis
+        va.visible = False
+        va.has_major_gridlines = False
+        va.minimum_scale = 0
+        ser = plot.series[0]
+        ser.invert_if_negative = False
+        ser.format.fill.solid()
+        ser.format.fill.fore_color.rgb = _rgb(s.spec.colours.get(name, "#4477AA"))
+        _text_labels(plot, rows, cats, kind, False)
+        mine = rows[rows._ser == name].set_index("_cat")
+        for k, c in enumerate(cats):
+            if c in mine.index and mine.statut.get(c) in ("secret", "absent"):
+                _text(slide, inner, top + head + int(height * y + row * k), Inches(0.6), int(row),
+                      shown(mine.valeur.get(c), kind, mine.statut.get(c)), CHART_PT + 1, colour=MUTED,
+                      anchor=MSO_ANCHOR.MIDDLE)
+        left += width
+
+
 def _add_chart(deck: _Deck, slide, s: Slide, top, bottom) -> None:
+    if s.chart == "bar_stacked":
+        return _small_multiples(deck, slide, s, top, bottom)
     cats, series, rows, kind = _chart_frame(s)
     fmt_code = KINDS[kind][3]
     colours = s.spec.colours
     by_point = s.spec.by_point
-    chart_type = {"bar": XL_CHART_TYPE.BAR_CLUSTERED, "bar_stacked": XL_CHART_TYPE.BAR_STACKED,
+    chart_type = {"bar": XL_CHART_TYPE.BAR_CLUSTERED,
                   "line": XL_CHART_TYPE.LINE_MARKERS, "pie": XL_CHART_TYPE.PIE,
                   "waterfall": XL_CHART_TYPE.BAR_CLUSTERED}[s.chart]
     frame = slide.shapes.add_chart(chart_type, MARGIN, top, deck.W - 2 * MARGIN, bottom - top, chart_data(s))
     chart = frame.chart
     chart.has_title = False
     chart.font.size = Pt(CHART_PT)
-    chart.has_legend = s.chart in ("line", "bar_stacked", "pie") or (len(series) > 1)
+    chart.has_legend = s.chart in ("line", "pie") or (len(series) > 1)
     if chart.has_legend:
         chart.legend.position = XL_LEGEND_POSITION.RIGHT if s.chart in ("line", "pie") else XL_LEGEND_POSITION.BOTTOM
         chart.legend.include_in_layout = False
@@ -254,22 +324,16 @@ def _add_chart(deck: _Deck, slide, s: Slide, top, bottom) -> None:
             if v is not None and total:
                 _label(ser.points[i], fr.percent(v / total, 0), CHART_PT + 2, XL_DATA_LABEL_POSITION.OUTSIDE_END)
         return
-    if s.chart in ("bar", "bar_stacked", "waterfall"):
+    if s.chart in ("bar", "waterfall"):
         plot.gap_width = 50 if s.chart == "bar" else 40
-        if s.chart == "bar_stacked":
-            plot.overlap = 100
         chart.category_axis.reverse_order = True       # first category at the top, as on the pages
         chart.category_axis.tick_label_position = XL_TICK_LABEL_POSITION.LOW   # clear of negative bars
         _font(chart.category_axis.tick_labels, CHART_PT + 1)
         chart.category_axis.has_major_gridlines = False
         chart.category_axis.format.line.color.rgb = RGBColor(0x99, 0x99, 0x99)
         va = chart.value_axis
-        va.has_major_gridlines = s.chart == "bar_stacked"
-        va.visible = s.chart == "bar_stacked"
-        if s.chart == "bar_stacked":
-            va.tick_labels.number_format, va.tick_labels.number_format_is_linked = AXIS_FORMATS.get(kind, fmt_code), False
-            _font(va.tick_labels)
-            va.major_gridlines.format.line.color.rgb = RGBColor(0xDD, 0xDD, 0xDD)
+        va.has_major_gridlines = False
+        va.visible = False
         for ser in plot.series:
             ser.invert_if_negative = False
             if by_point:
@@ -280,8 +344,7 @@ def _add_chart(deck: _Deck, slide, s: Slide, top, bottom) -> None:
             else:
                 ser.format.fill.solid()
                 ser.format.fill.fore_color.rgb = _rgb(colours.get(ser.name, "#4477AA"))
-        if s.chart in ("bar", "waterfall"):
-            _text_labels(plot, rows, cats, kind, s.chart == "waterfall")
+        _text_labels(plot, rows, cats, kind, s.chart == "waterfall")
         return
     # line
     va = chart.value_axis
@@ -306,6 +369,7 @@ def _label(point, text: str, size: int, position=None) -> None:
     dl = point.data_label
     dl.has_text_frame = True
     dl.text_frame.text = text
+    dl.text_frame.word_wrap = False      # « 22,2 M€ » on one line, even in a narrow panel
     if position is not None:
         dl.position = position
     for p in dl.text_frame.paragraphs:
