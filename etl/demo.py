@@ -201,7 +201,7 @@ def _urssaf(rng, communes: pd.DataFrame, naf: pd.DataFrame, path: Path) -> None:
     frame.to_csv(path, sep=";", index=False, encoding="utf-8-sig", lineterminator="\r\n")
 
 
-# --- Chamber of commerce export (CSV as Excel writes it, one row per establishment) ---------------------------------
+# --- Chamber of commerce export (CSV as Excel writes it, one row per establishment) -------------
 
 
 def _sector_totals(scale: float = 1.0) -> dict[str, list[int]]:

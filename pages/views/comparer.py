@@ -39,14 +39,14 @@ def run() -> None:
     # An EPCI crossing départements: how much of it lies outside, and the choice of its part inside.
     crossing = p.outside[p.outside.epci.isin(chosen) & p.outside.communes_hors.gt(0)]
     if len(crossing):
-        deps = p.references_of("departement")     # « du département (X) », « des départements (X, Y) »
-        deps = (fr.of_territory("departement", deps[0].nom) if len(deps) == 1
-                else f"des départements ({', '.join(t.nom for t in deps)})")
+        deps = p.references_of("departement")
+        where = (fr.of_territory("departement", deps[0].nom) if len(deps) == 1     # « du département (X) »
+                 else f"des départements ({', '.join(t.nom for t in deps)})")
         st.info("EPCI à cheval sur plusieurs départements : " + " ; ".join(
             f"{names.get(r.epci, r.epci)} compte {fr.count(r.communes_hors, 'commune', 'communes')} "
-            f"({fr.count(r.habitants_hors, 'habitant', 'habitants')}) hors {deps}" for r in crossing.itertuples()) + ".")
+            f"({fr.count(r.habitants_hors, 'habitant', 'habitants')}) hors {where}" for r in crossing.itertuples()) + ".")
         ui.url_widget(st.radio, "EPCI à cheval", ["0", "1"], "parties", horizontal=True,
-                      format_func=lambda v: "EPCI entiers" if v == "0" else f"leur partie à l'intérieur {deps}")
+                      format_func=lambda v: "EPCI entiers" if v == "0" else f"leur partie à l'intérieur {where}")
     if len(chosen) < 2:
         st.warning("Choisissez au moins deux EPCI.")
         return
