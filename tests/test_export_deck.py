@@ -280,3 +280,22 @@ def test_native_chart_labels_and_axes_are_french(deck, content):
     texts = [pt.data_label.text_frame.text for ser in growth.plots[0].series
              for pt in (ser.points[i] for i in range(len(list(ser.values)))) if pt.data_label.has_text_frame]
     assert any(t.startswith("+") and t.endswith("\u202fM€") for t in texts), texts
+
+
+def test_filieres_panels_set_the_chosen_epci_apart(snap):
+    """As on the page: in each filière's panel the chosen EPCI keeps the filière's colour, the others are lighter."""
+    from indicators import palettes
+
+    chosen = query.perimeter(snap, "epci")[0]
+    sel = Selection(focus=chosen)
+    [s] = slides.build(snap, sel, ["filieres"])
+    prs = Presentation(io.BytesIO(build_deck(snap, sel, keys=["filieres"])))
+    charts = [sh.chart for sh in prs.slides[0].shapes if sh.has_chart]
+    assert len(charts) == s.chart_rows().categorie.nunique() > 1
+    for chart in charts:
+        ser = chart.plots[0].series[0]
+        colour = s.spec.colours[ser.name].lstrip("#").upper()
+        cats = [str(c).removesuffix(" (s)").removesuffix(" (partiel)") for c in chart.plots[0].categories]
+        fills = {c: str(ser.points[k].format.fill.fore_color.rgb) for k, c in enumerate(cats)}
+        assert fills.pop(s.extra["highlight"]) == colour
+        assert set(fills.values()) == {palettes.tint("#" + colour).lstrip("#")}

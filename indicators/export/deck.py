@@ -25,6 +25,7 @@ from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
 from pptx.util import Emu, Inches, Pt
 
 from . import picture, slides as content
+from .. import palettes
 from ..content import french as fr
 from .slides import KINDS, Selection, Slide, shown
 
@@ -249,6 +250,7 @@ def _small_multiples(deck: _Deck, slide, s: Slide, top, bottom) -> None:
     are placed by hand so that every panel's bars share the same rows, and « s » stands where a value is
     secret (a chart draws no label on an empty point)."""
     cats, series, rows, kind = _chart_frame(s)
+    mark = s.extra.get("highlight")
     labels = Inches(2.4)         # the first panel carries the territories' names
     panel = (deck.W - 2 * MARGIN - labels) // max(1, len(series))
     head = Inches(0.75)
@@ -281,8 +283,13 @@ def _small_multiples(deck: _Deck, slide, s: Slide, top, bottom) -> None:
         va.minimum_scale = 0
         ser = plot.series[0]
         ser.invert_if_negative = False
+        colour = s.spec.colours.get(name, "#4477AA")
         ser.format.fill.solid()
-        ser.format.fill.fore_color.rgb = _rgb(s.spec.colours.get(name, "#4477AA"))
+        ser.format.fill.fore_color.rgb = _rgb(colour)
+        if mark in cats:        # the chosen EPCI stands out, the others are lighter (as on the page)
+            for k, c in enumerate(cats):
+                ser.points[k].format.fill.solid()
+                ser.points[k].format.fill.fore_color.rgb = _rgb(colour if c == mark else palettes.tint(colour))
         _text_labels(plot, rows, cats, kind, False)
         mine = rows[rows._ser == name].set_index("_cat")
         for k, c in enumerate(cats):
