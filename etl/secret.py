@@ -29,12 +29,16 @@ independent and solved apart; a margin stops being a separator as soon as one of
 from __future__ import annotations
 
 import contextlib
+import functools
+import multiprocessing
 import os
 import sys
 from collections import defaultdict
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 import duckdb
+import highspy
 import numpy as np
 import pandas as pd
 from scipy import sparse
@@ -46,6 +50,8 @@ PUBLISHED_GROUPINGS = ("secteur", "champ", "filiere_coeur", "filiere_elargi")
 UNPUBLISHED_LEVEL = "commune"
 MAGNITUDE_MEASURES = ("ca_eur",)
 STATUSES = ("diffuse", "primaire", "secondaire", "non_diffuse")
+# Total cells of a measure (all years) from which its years are protected in parallel processes.
+PARALLEL_MIN_CELLS = 20_000
 # Counts of the last runs (complement searches solved exactly, by relaxation, cells hidden by the fallback).
 STATS = {"milp": 0, "relaxed": 0, "fallback": 0}
 
@@ -100,13 +106,13 @@ def _year_tables(con: duckdb.DuckDBPyConnection, mesure: str) -> dict[int, Table
     if app.empty or cats.empty:
         return {}
     # Geographic pieces: communes with the same territory at every published level.
-    sig = (app.sort_values(["commune", "niveau"]).groupby("commune")
-           .apply(lambda g: "|".join(g.niveau + ":" + g.code), include_groups=False))
+    sig = (app.assign(k=app.niveau + ":" + app.code).sort_values(["commune", "niveau"])
+           .groupby("commune").k.agg("|".join))
     piece_of = pd.Series(pd.factorize(sig)[0], index=sig.index)
     piece_terr = (app.assign(piece=app.commune.map(piece_of))[["piece", "niveau", "code"]].drop_duplicates())
     # NAF pieces: sous-classes with the same published categories.
-    csig = (cats.sort_values(["sous_classe", "groupement", "groupe_code"]).groupby("sous_classe")
-            .apply(lambda g: "|".join(g.groupement + ":" + g.groupe_code), include_groups=False))
+    csig = (cats.assign(k=cats.groupement + ":" + cats.groupe_code).sort_values(["sous_classe", "groupement", "groupe_code"])
+            .groupby("sous_classe").k.agg("|".join))
     napiece_of = pd.Series(pd.factorize(csig)[0], index=csig.index)
     napiece_cat = cats.assign(napiece=cats.sous_classe.map(napiece_of))[["napiece", "groupement", "groupe_code"]].drop_duplicates()
     con.register("s_piece", pd.DataFrame({"commune": piece_of.index, "piece": piece_of.values}))
@@ -115,7 +121,7 @@ def _year_tables(con: duckdb.DuckDBPyConnection, mesure: str) -> dict[int, Table
         SELECT f.annee, p.piece, n.napiece, sum(f.ca_eur) AS valeur
         FROM firmes f JOIN s_piece p USING (commune) JOIN s_napiece n USING (naf_code)
         JOIN ref_naf r ON r.sous_classe = f.naf_code JOIN ref_secteurs s ON s.section = r.section
-        WHERE f.ca_eur IS NOT NULL GROUP BY ALL""").fetchdf()
+        WHERE f.ca_eur IS NOT NULL GROUP BY ALL ORDER BY ALL""").fetchdf()   # ordered: the same model at every run
     con.unregister("s_piece")
     con.unregister("s_napiece")
     cells = con.execute(f"""
@@ -123,22 +129,35 @@ def _year_tables(con: duckdb.DuckDBPyConnection, mesure: str) -> dict[int, Table
         WHERE mesure = ? AND niveau <> '{UNPUBLISHED_LEVEL}' AND list_contains(?, groupement)
           AND EXISTS (SELECT 1 FROM ref_groupes g WHERE g.groupement = mart.groupement AND g.groupe_code = mart.groupe_code)
         ORDER BY annee, niveau, code, groupement, groupe_code""", [mesure, list(PUBLISHED_GROUPINGS)]).fetchdf()
-    pieces_of_terr = piece_terr.groupby(["niveau", "code"]).piece.apply(lambda s: np.sort(s.to_numpy()))
-    napieces_of_cat = napiece_cat.groupby(["groupement", "groupe_code"]).napiece.apply(lambda s: np.sort(s.to_numpy()))
+    # Incidence of territories on geographic pieces and of categories on NAF pieces: cell k holds atom (p, n)
+    # when its territory covers p and its category covers n.
+    terr = pd.MultiIndex.from_frame(piece_terr[["niveau", "code"]]).unique()
+    cat = pd.MultiIndex.from_frame(napiece_cat[["groupement", "groupe_code"]]).unique()
+    tp = sparse.csr_matrix((np.ones(len(piece_terr)), (terr.get_indexer(pd.MultiIndex.from_frame(piece_terr[["niveau", "code"]])),
+                                                        piece_terr.piece.to_numpy())), shape=(len(terr), len(piece_of)))
+    cn = sparse.csr_matrix((np.ones(len(napiece_cat)), (cat.get_indexer(pd.MultiIndex.from_frame(napiece_cat[["groupement", "groupe_code"]])),
+                                                         napiece_cat.napiece.to_numpy())), shape=(len(cat), len(napiece_of)))
     out = {}
     for annee, ya in atoms.groupby("annee"):
         yc = cells[cells.annee == annee].reset_index(drop=True)
-        index = {(p, n): i for i, (p, n) in enumerate(zip(ya.piece.tolist(), ya.napiece.tolist()))}
-        by_piece = defaultdict(list)
-        for (p, n), i in index.items():
-            by_piece[p].append((n, i))
-        members = []
-        for r in yc.itertuples():
-            ps = pieces_of_terr.get((r.niveau, r.code), np.array([], dtype=int))
-            ns = set(napieces_of_cat.get((r.groupement, r.groupe_code), np.array([], dtype=int)).tolist())
-            members.append(np.array(sorted(i for p in ps.tolist() for n, i in by_piece.get(p, ()) if n in ns), dtype=np.int64))
-        out[int(annee)] = Table(yc, ya.valeur.to_numpy(dtype=float), members, ya.piece.to_numpy(), ya.napiece.to_numpy())
+        piece, napiece = ya.piece.to_numpy(), ya.napiece.to_numpy()
+        t_idx = terr.get_indexer(pd.MultiIndex.from_frame(yc[["niveau", "code"]]))
+        c_idx = cat.get_indexer(pd.MultiIndex.from_frame(yc[["groupement", "groupe_code"]]))
+        # A cell of a territory or category without any piece (-1) holds no atom.
+        g = _rows(tp, t_idx)[:, piece]
+        n = _rows(cn, c_idx)[:, napiece]
+        m = g.multiply(n).tocsr()
+        m.sort_indices()
+        members = [idx.astype(np.int64) for idx in np.split(m.indices, m.indptr[1:-1])]
+        out[int(annee)] = Table(yc, ya.valeur.to_numpy(dtype=float), members, piece, napiece)
     return out
+
+
+def _rows(m: sparse.csr_matrix, idx: np.ndarray) -> sparse.csr_matrix:
+    """Rows idx of m, an empty row where idx is -1."""
+    pick = sparse.csr_matrix((np.ones(int((idx >= 0).sum())), (np.flatnonzero(idx >= 0), idx[idx >= 0])),
+                             shape=(len(idx), m.shape[0]))
+    return (pick @ m).tocsc()
 
 
 # --- primary rule ----------------------------------------------------------------------------------
@@ -160,30 +179,117 @@ class _Problem:
     def __init__(self, table: Table, cells: np.ndarray, atoms: np.ndarray):
         self.cells = cells
         self.atoms = atoms
-        local = {int(a): j for j, a in enumerate(atoms.tolist())}
-        rows, cols = [], []
-        for r, k in enumerate(cells.tolist()):
-            for a in table.members[k].tolist():
-                rows.append(r)
-                cols.append(local[a])
-        self.a = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(cells), len(atoms)))
+        mem = [table.members[k] for k in cells.tolist()]
+        cols = np.searchsorted(atoms, np.concatenate(mem)) if mem else np.zeros(0, dtype=np.int64)
+        indptr = np.concatenate([[0], np.cumsum([len(m) for m in mem])]).astype(np.int64)
+        self.a = sparse.csr_matrix((np.ones(len(cols)), cols, indptr), shape=(len(cells), len(atoms)))
+        self.at = self.a.T.tocsr()   # atoms x cells
         # Values scaled to about 1 (the solvers' tolerances are absolute): intervals are relative anyway.
         v = table.atoms[atoms]
         self.scale = float(v.max()) if len(v) and v.max() > 0 else 1.0
         self.v = v / self.scale
         self.values = np.asarray(self.a @ self.v).ravel()
-        n_geo = int(table.piece.max()) + 1 if table.piece is not None and len(table.piece) else 1
-        n_naf = int(table.napiece.max()) + 1 if table.napiece is not None and len(table.napiece) else 1
-        geo = table.piece[atoms] if table.piece is not None else np.zeros(len(atoms), dtype=int)
-        naf = table.napiece[atoms] if table.napiece is not None else np.zeros(len(atoms), dtype=int)
-        one = np.ones(len(atoms))
-        # Cells x geographic pieces and cells x NAF pieces they cover (to find a primary cell's neighbourhood).
-        self.geo = (self.a @ sparse.csr_matrix((one, (np.arange(len(atoms)), geo)), shape=(len(atoms), n_geo))) > 0
-        self.naf = (self.a @ sparse.csr_matrix((one, (np.arange(len(atoms)), naf)), shape=(len(atoms), n_naf))) > 0
+        self._table = table
+        self.touch = (self.a @ self.a.T).tocsr()   # cells sharing at least one atom
+        self._lp: _AuditLp | None = None
+
+    def overlaps(self, i: int) -> np.ndarray:
+        """Cells sharing an atom with cell i (i among them when it has atoms)."""
+        out = np.zeros(len(self.cells), dtype=bool)
+        out[self.touch.indices[self.touch.indptr[i]:self.touch.indptr[i + 1]]] = True
+        return out
+
+    @functools.cached_property
+    def pieces(self) -> tuple[sparse.csr_matrix, sparse.csr_matrix]:
+        """Cells x geographic pieces and cells x NAF pieces they cover (a primary cell's neighbourhood)."""
+        out = []
+        for piece in (self._table.piece, self._table.napiece):
+            col = piece[self.atoms] if piece is not None else np.zeros(len(self.atoms), dtype=np.int64)
+            m = sparse.csr_matrix((np.ones(len(col)), (np.arange(len(col)), col)), shape=(len(col), int(col.max(initial=0)) + 1))
+            out.append((self.a @ m).tocsr() > 0)
+        return out[0], out[1]
+
+    @property
+    def lp(self) -> "_AuditLp":
+        if self._lp is None:
+            self._lp = _AuditLp(self.a, self.v)
+        return self._lp
+
+
+class _AuditLp:
+    """The attacker's linear program of one problem, kept between audits: from one audit to the next only the
+    objective (the cell audited), the rows' bounds (published or hidden) and the columns' bounds (atoms the
+    coalition knows) change, and HiGHS starts from the last optimal basis instead of from scratch."""
+
+    def __init__(self, a: sparse.csr_matrix, v: np.ndarray):
+        self.a, self.v = a, v
+        n_rows, n_cols = a.shape
+        csc = a.tocsc()
+        lp = highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = n_cols, n_rows
+        lp.col_cost_ = np.zeros(n_cols)
+        lp.col_lower_, lp.col_upper_ = np.zeros(n_cols), np.full(n_cols, highspy.kHighsInf)
+        lp.row_lower_, lp.row_upper_ = np.full(n_rows, -highspy.kHighsInf), np.full(n_rows, highspy.kHighsInf)
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = csc.indptr, csc.indices, csc.data
+        with _quiet_stdout():   # the licence banner
+            self.h = highspy.Highs()
+        self.h.setOptionValue("output_flag", False)
+        self.h.passModel(lp)
+        self.values = np.asarray(a @ v).ravel()
+        self.published = np.zeros(n_rows, dtype=bool)
+        self.fixed = np.zeros(n_cols, dtype=bool)
+        self.objective: int | None = None
+
+    def extreme(self, i: int, published: np.ndarray, fixed: np.ndarray, which: str) -> float | None:
+        """Max or min of cell i (in the problem's scaled units), inf when unbounded, None when not solved."""
+        h = self.h
+        rows = np.flatnonzero(published != self.published)
+        if len(rows):
+            on = published[rows]
+            h.changeRowsBounds(len(rows), rows.astype(np.int32), np.where(on, self.values[rows], -highspy.kHighsInf),
+                               np.where(on, self.values[rows], highspy.kHighsInf))
+            self.published = published.copy()
+        cols = np.flatnonzero(fixed != self.fixed)
+        if len(cols):
+            on = fixed[cols]
+            h.changeColsBounds(len(cols), cols.astype(np.int32), np.where(on, self.v[cols], 0.0),
+                               np.where(on, self.v[cols], highspy.kHighsInf))
+            self.fixed = fixed.copy()
+        if self.objective != i:
+            for k, c in ((self.objective, 0.0), (i, 1.0)):
+                if k is not None:
+                    idx = self.a.indices[self.a.indptr[k]:self.a.indptr[k + 1]].astype(np.int32)
+                    h.changeColsCost(len(idx), idx, np.full(len(idx), c))
+            self.objective = i
+        h.changeObjectiveSense(highspy.ObjSense.kMaximize if which == "max" else highspy.ObjSense.kMinimize)
+        h.run()
+        status = h.getModelStatus()
+        if status == highspy.HighsModelStatus.kOptimal:
+            return h.getInfo().objective_function_value
+        if status == highspy.HighsModelStatus.kUnbounded:
+            return np.inf
+        return None
+
+
+def _missing(pb: _Problem, i: int, hidden: np.ndarray, fixed: np.ndarray, p: float) -> list[int]:
+    """Directions (+1 up, -1 down) in which cell i cannot move by p of its value for the attacker."""
+    v = pb.values[i]
+    out = []
+    for direction, which in ((+1, "max"), (-1, "min")):
+        target = v + direction * p * v
+        x = pb.lp.extreme(i, ~hidden, fixed, which)
+        # The persistent LP works in units of the problem's largest atom and HiGHS's tolerances are absolute:
+        # an answer that close to the target is decided again by a LP in units of the cell itself.
+        if x is None or abs(x - target) <= 1e-6 + 1e-6 * v:
+            x = _interval(pb, i, ~hidden, fixed, which)
+        if direction * (x - target) < -1e-7 * v:
+            out.append(direction)
+    return out
 
 
 def _interval(pb: _Problem, i: int, published: np.ndarray, fixed_atoms: np.ndarray, which: str) -> float:
-    """Max (which='max') or min of cell i over the tables the attacker finds consistent."""
+    """Max (which='max') or min of cell i over the tables the attacker finds consistent, solved afresh."""
     u = _unit(pb, i)  # in units of cell i's value: the solvers' tolerances are absolute
     a_eq = pb.a[published]
     b_eq = pb.values[published] / u
@@ -206,24 +312,19 @@ def _unit(pb: _Problem, i: int) -> float:
 def _fixed_atoms(pb: _Problem, hidden: np.ndarray, lone: np.ndarray, i: int) -> np.ndarray:
     """Atoms the coalition knows: those of every hidden cell with one firm that shares no atom with cell i
     (a firm of cell i itself is what the primary rule protects against)."""
-    mine = pb.a[i].toarray().ravel() > 0
-    fixed = np.zeros(len(pb.atoms), dtype=bool)
-    for j in np.flatnonzero(hidden & lone).tolist():
-        if j == i:
-            continue
-        aj = pb.a[j].toarray().ravel() > 0
-        if not (aj & mine).any():
-            fixed |= aj
-    return fixed
+    known = hidden & lone & ~pb.overlaps(i)
+    known[i] = False
+    return pb.at @ known.astype(float) > 0
 
 
 def _neighbourhood(pb: _Problem, i: int) -> np.ndarray:
     """Cells of the territories and activities around cell i: those covering a geographic piece and a NAF
     piece of a cell that shares atoms with i (its margins, its parts, the filières across it)."""
-    near = _overlaps(pb, i)
-    geo = np.asarray(pb.geo[near].sum(axis=0)).ravel() > 0
-    naf = np.asarray(pb.naf[near].sum(axis=0)).ravel() > 0
-    return (np.asarray(pb.geo[:, geo].sum(axis=1)).ravel() > 0) & (np.asarray(pb.naf[:, naf].sum(axis=1)).ravel() > 0)
+    near = pb.overlaps(i)
+    pgeo, pnaf = pb.pieces
+    geo = np.asarray(pgeo[near].sum(axis=0)).ravel() > 0
+    naf = np.asarray(pnaf[near].sum(axis=0)).ravel() > 0
+    return (np.asarray(pgeo[:, geo].sum(axis=1)).ravel() > 0) & (np.asarray(pnaf[:, naf].sum(axis=1)).ravel() > 0)
 
 
 def _complements(pb: _Problem, i: int, hidden: np.ndarray, fixed: np.ndarray, lone: np.ndarray,
@@ -240,7 +341,7 @@ def _complements(pb: _Problem, i: int, hidden: np.ndarray, fixed: np.ndarray, lo
 def _complements_among(pb: _Problem, i: int, hidden: np.ndarray, fixed: np.ndarray, lone: np.ndarray,
                        direction: int, target: float, allowed: np.ndarray) -> np.ndarray | None:
     n_cells, n_atoms = pb.a.shape
-    cand = np.flatnonzero(allowed & ~hidden & (pb.values > 0) & ~(lone & ~_overlaps(pb, i)))
+    cand = np.flatnonzero(allowed & ~hidden & (pb.values > 0) & ~(lone & ~pb.overlaps(i)))
     rest = np.flatnonzero(~hidden & ~np.isin(np.arange(n_cells), cand))
     n_c = len(cand)
     u = _unit(pb, i)  # in units of cell i's value
@@ -297,11 +398,6 @@ def _quiet_stdout():
         os.close(saved)
 
 
-def _overlaps(pb: _Problem, i: int) -> np.ndarray:
-    mine = pb.a[i].toarray().ravel() > 0
-    return np.asarray((pb.a[:, mine].sum(axis=1) > 0)).ravel()
-
-
 def protect_problem(pb: _Problem, prim: np.ndarray, lone: np.ndarray, p: float, hidden: np.ndarray) -> np.ndarray:
     """Hide complementary cells (in place in `hidden`) until every primary cell is protected."""
     order = np.flatnonzero(prim)
@@ -309,21 +405,14 @@ def protect_problem(pb: _Problem, prim: np.ndarray, lone: np.ndarray, p: float, 
     for i in order.tolist():
         for _ in range(50):
             fixed = _fixed_atoms(pb, hidden, lone, i)
-            v = pb.values[i]
-            need = p * v
-            missing = []
-            if _interval(pb, i, ~hidden, fixed, "max") < v + need - 1e-7 * v:
-                missing.append(+1)
-            if _interval(pb, i, ~hidden, fixed, "min") > v - need + 1e-7 * v:
-                missing.append(-1)
+            missing = _missing(pb, i, hidden, fixed, p)
             if not missing:
                 break
-            direction = missing[0]
-            extra = _complements(pb, i, hidden, fixed, lone, direction, need)
+            extra = _complements(pb, i, hidden, fixed, lone, missing[0], p * pb.values[i])
             if extra is None or not len(extra):
                 # No set of published cells can protect it against this attacker: hide what touches it.
                 STATS["fallback"] += 1
-                extra = np.flatnonzero(_overlaps(pb, i) & ~hidden & (pb.values > 0))
+                extra = np.flatnonzero(pb.overlaps(i) & ~hidden & (pb.values > 0))
                 if not len(extra):
                     break
             hidden[extra] = True
@@ -403,25 +492,50 @@ def protect_table(table: Table, rules: Rules) -> np.ndarray:
     vals = cells.valeur.fillna(0).to_numpy(dtype=float)
     odd = np.abs(sums - vals) > 1e-6 * np.maximum(1.0, np.abs(vals))
     if odd.any():
-        table = Table(cells, table.atoms, [np.array([], dtype=np.int64) if o else m for o, m in zip(odd, table.members)])
+        table = Table(cells, table.atoms, [np.array([], dtype=np.int64) if o else m for o, m in zip(odd, table.members)],
+                      table.piece, table.napiece)
         prim = prim & ~odd
     hidden = prim.copy()
-    if prim.any():
-        for _ in range(20):
-            before = hidden.copy()
-            comps, _ = _components(table, hidden)
-            for comp in comps:
-                if not prim[comp].any():
-                    continue
-                atoms = np.unique(np.concatenate([table.members[k] for k in comp]))
-                pb = _Problem(table, comp, atoms)
-                h = hidden[comp].copy()
-                protect_problem(pb, prim[comp], lone[comp], rules.interval, h)
-                hidden[comp] = h
-            comps_after, _ = _components(table, hidden)
-            if (hidden == before).all() and len(comps_after) == len(comps):
-                break
+    # Hiding a complement can link parts that were apart, or tell the coalition more: every part is audited
+    # again until a whole pass changes nothing (hidden only grows, so this ends); a part whose cells and
+    # hidden cells are those of a part already audited without change is not audited twice.
+    stable: set[bytes] = set()
+    while prim.any():
+        before = hidden.copy()
+        for comp in _components(table, hidden)[0]:
+            key = comp.tobytes() + hidden[comp].tobytes()
+            if not prim[comp].any() or key in stable:
+                continue
+            atoms = np.unique(np.concatenate([table.members[k] for k in comp]))
+            h = hidden[comp].copy()
+            protect_problem(_Problem(table, comp, atoms), prim[comp], lone[comp], rules.interval, h)
+            if (h == hidden[comp]).all():
+                stable.add(key)
+            hidden[comp] = h
+        if (hidden == before).all():
+            break
     return np.where(odd, "non_diffuse", np.where(prim, "primaire", np.where(hidden, "secondaire", "diffuse")))
+
+
+def _protect_year(table: Table, rules: Rules) -> tuple[np.ndarray, dict[str, int]]:
+    before = dict(STATS)
+    status = protect_table(table, rules)
+    return status, {k: STATS[k] - before[k] for k in STATS}
+
+
+def _protect_years(tables: list[Table], rules: Rules) -> list[np.ndarray]:
+    """Years are independent: those of a large file are protected in parallel, in fresh interpreters (this
+    process holds DuckDB's threads, which a fork would copy mid-flight); a small file stays here, where starting
+    them would cost more than its whole protection."""
+    workers = min(os.cpu_count() or 1, len(tables))
+    if workers < 2 or sum(len(t.cells) for t in tables) < PARALLEL_MIN_CELLS:
+        return [protect_table(t, rules) for t in tables]
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        results = list(pool.map(_protect_year, tables, [rules] * len(tables)))
+    for _, stats in results:   # the workers' counts
+        for k, n in stats.items():
+            STATS[k] += n
+    return [status for status, _ in results]
 
 
 def protect(con: duckdb.DuckDBPyConnection, rules: Rules | None = None) -> dict[str, int]:
@@ -432,8 +546,8 @@ def protect(con: duckdb.DuckDBPyConnection, rules: Rules | None = None) -> dict[
                 "groupement VARCHAR, groupe_code VARCHAR, secret VARCHAR)")
     for mesure in MAGNITUDE_MEASURES:
         frames = []
-        for annee, table in _year_tables(con, mesure).items():
-            status = protect_table(table, rules)
+        tables = _year_tables(con, mesure)
+        for (annee, table), status in zip(tables.items(), _protect_years(list(tables.values()), rules)):
             frames.append(table.cells[["niveau", "code", "groupement", "groupe_code"]].assign(
                 annee=annee, mesure=mesure, secret=status))
         if frames:

@@ -286,6 +286,28 @@ def test_known_zero_never_a_complement_and_lone_firm_knows_its_cell():
     assert status.tolist() == ["primaire", "primaire", "diffuse", "secondaire", "diffuse", "diffuse"]
 
 
+def test_years_protected_in_parallel_as_in_one_process(warehouse, monkeypatch):
+    """A national file's years are protected in parallel processes: same statuses as in this one."""
+    import duckdb
+
+    con = duckdb.connect(str(warehouse[0]), read_only=True)
+    try:
+        tables = list(etl_secret._year_tables(con, "ca_eur").values())
+    finally:
+        con.close()
+    rules = etl_secret.Rules()
+    alone = etl_secret._protect_years(tables, rules)
+    monkeypatch.setattr(etl_secret, "PARALLEL_MIN_CELLS", 0)
+    monkeypatch.setattr(etl_secret.os, "cpu_count", lambda: 2)
+    # Solved in the workers, which do not see this patch; never here.
+    monkeypatch.setattr(etl_secret, "protect_table", lambda *a: pytest.fail("protégé dans ce processus"))
+    before = dict(etl_secret.STATS)
+    pooled = etl_secret._protect_years(tables, rules)
+    assert len(tables) > 1 and all((s == "secondaire").any() for s in alone)
+    assert all((a == b).all() for a, b in zip(alone, pooled))
+    assert etl_secret.STATS["milp"] > before["milp"]   # the workers' counts come back
+
+
 # --- secret by construction: a new indicator on turnover without any flag ---------------------------------
 
 def test_new_indicator_on_turnover_is_protected(warehouse, snap, monkeypatch):
