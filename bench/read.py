@@ -130,6 +130,15 @@ COLD = {
 }
 
 
+
+
+def _cold_calls() -> dict[str, str]:
+    """COLD, then every catalogue indicator read for all the EPCIs of France (the first read of any indicator)."""
+    from indicators.catalog import CATALOG
+
+    return COLD | {f"france:{name}": f"query.get(s, {name!r}, 'epci')" for name in CATALOG}
+
+
 def _cold_one(warehouse: Path, label: str) -> float:
     from indicators import query  # noqa: F401  (used by the timed expression)
     from indicators.db import get_warehouse
@@ -138,14 +147,14 @@ def _cold_one(warehouse: Path, label: str) -> float:
     epcis = _epcis_of(wh.snapshot())
     s = wh.snapshot()
     t0 = time.perf_counter()
-    eval(COLD[label], {"query": query, "s": s, "epcis": epcis})
+    eval(_cold_calls()[label], {"query": query, "s": s, "epcis": epcis})
     return time.perf_counter() - t0
 
 
 def cold_timings(warehouse: Path) -> dict:
-    """Each COLD call as the first query of a new process; territory = the EPCIs of the Hautes-Alpes."""
+    """Each cold call as the first query of a new process; territory = the EPCIs of the Hautes-Alpes."""
     out = {}
-    for label in COLD:
+    for label in _cold_calls():
         proc = subprocess.run([sys.executable, __file__, "--warehouse", str(warehouse), "--cold-one", label],
                               capture_output=True, text=True)
         try:
@@ -293,7 +302,9 @@ def run(warehouse: Path, runs: int = 50, page_runs: int = 5, browser: bool = Tru
         apptest = apptest_pages(warehouse, page_runs)
         progress(f"  pages (AppTest x {page_runs}) : {time.perf_counter() - t0:.1f} s")
     timed = [v["p95_ms"] for v in queries.values() if "p95_ms" in v]
+    france = [v["s"] for k, v in cold.items() if ":france" in k or k.startswith("france:")]
     res.update({
+        "cold_france_max_s": max(france) if france and all("s" in v for v in cold.values()) else None,
         "query_p95_ms": max(timed) if timed else None,
         "page_p95_ms": max(v["p95_ms"] for v in apptest.values()) if apptest else None,
         "deck_s": deck_res.get("median_s"),
@@ -319,10 +330,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-browser", action="store_true")
     p.add_argument("--no-deck", action="store_true")
     p.add_argument("--out", type=Path)
+    p.add_argument("--cold", action="store_true", help="seulement les premiers appels, chacun dans un processus neuf")
     p.add_argument("--cold-one", help=argparse.SUPPRESS)  # internal: one COLD call in this new process
     args = p.parse_args(argv)
     if args.cold_one:
         print(_cold_one(args.warehouse.resolve(), args.cold_one))
+        return 0
+    if args.cold:
+        cold = cold_timings(args.warehouse.resolve())
+        print(json.dumps(cold, indent=2, ensure_ascii=False))
         return 0
     res = run(args.warehouse, args.runs, args.page_runs, not args.no_browser, deck=not args.no_deck)
     text = json.dumps(res, indent=2, ensure_ascii=False)

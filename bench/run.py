@@ -43,7 +43,9 @@ import pandas as pd  # noqa: E402
 from bench import generate as gen  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results.json"
-TARGETS = {"etl_ratio_vs_duckdb": ("<=", 1.5), "etl_speedup_vs_pandas": (">=", 5), "query_p95_ms": ("<=", 100),
+# cold_france_max_s: the slowest first read, in a new process, of any indicator for all the EPCIs of France.
+TARGETS = {"cold_france_max_s": ("<=", 1), "etl_ratio_vs_duckdb": ("<=", 1.5), "etl_speedup_vs_pandas": (">=", 5),
+           "query_p95_ms": ("<=", 100),
            "page_p95_ms": ("<=", 500), "browser_page_s": ("<=", 2), "server_rss_mb": ("<=", 600), "deck_s": ("<=", 3)}
 
 # Per source: delimiter, the columns (by position) a GROUP BY keeps, and what it sums.
@@ -223,6 +225,7 @@ def run(scale: str, reps: int, out_data: Path, keep: bool = False, only: list[st
         "repetitions": reps,
         "etl_ratio_vs_duckdb": max((v["ratio_vs_duckdb"] for v in measured), default=None),
         "etl_speedup_vs_pandas": min((v["speedup_vs_pandas"] for v in measured), default=None),
+        "cold_france_max_s": read.get("cold_france_max_s"),
         "query_p95_ms": read.get("query_p95_ms"),
         "page_p95_ms": read.get("page_p95_ms"),
         "browser_page_s": read.get("browser_page_s"),
