@@ -42,14 +42,16 @@ def free_port() -> int:
 
 
 @contextmanager
-def server(warehouse, log=None, args: tuple[str, ...] = (), app=None):
+def server(warehouse, log=None, args: tuple[str, ...] = (), app=None, nice: int = 0):
     """A new Streamlit server on the dashboard (or on `app`, a Streamlit script run with `streamlit run`),
-    reading `warehouse`; yields its URL. `args`: more Streamlit options (e.g. `--secrets.files`)."""
+    reading `warehouse`; yields its URL. `args`: more Streamlit options (e.g. `--secrets.files`); `nice`: a lower
+    scheduling priority for it."""
     port = free_port()
     env = {**os.environ, "TI_WAREHOUSE": str(warehouse)}
     err = open(log, "wb") if log else subprocess.DEVNULL
     proc = subprocess.Popen(
-        [sys.executable, *(["-m", "streamlit", "run", str(app)] if app else ["dashboard.py"]), "--server.port", str(port),
+        [*(["nice", "-n", str(nice)] if nice else []), sys.executable,
+         *(["-m", "streamlit", "run", str(app)] if app else ["dashboard.py"]), "--server.port", str(port),
          "--server.headless", "true", "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
          "--server.fileWatcherType", "none", *args],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=err)
