@@ -303,12 +303,12 @@ def _firm_marts(con: duckdb.DuckDBPyConnection, groupings=GROUPINGS, want: dict 
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE m_firm AS
         WITH by_commune AS (
-            SELECT x.commune, x.annee, k.gid, k.fine, sum(x.ca_eur) AS ca, count(x.ca_eur) AS nb_contrib,
+            SELECT x.commune, x.annee, k.gid, k.fine, sum(x.ca_eur) AS ca, count(*) AS nb_contrib,
                    max(x.ca_eur) AS max_contrib, count(*) AS n_entreprises, count(*) FILTER (WHERE x.tpe_pme) AS n_tpe_pme,
                    max(x.source_id) AS source_id
             FROM m_fx x {categories} WHERE x.seul GROUP BY ALL
         ), per_firm AS (
-            SELECT p.niveau, p.code, x.annee, k.gid, x.siren, sum(x.ca_eur) AS ca, count(x.ca_eur) > 0 AS has_ca,
+            SELECT p.niveau, p.code, x.annee, k.gid, x.siren, sum(x.ca_eur) AS ca,
                    bool_or(x.tpe_pme) AS tpe_pme, max(x.source_id) AS source_id
             FROM m_fx x JOIN {levels} p ON p.commune = x.commune {categories}
             WHERE NOT x.seul AND NOT (p.niveau = 'commune' AND k.fine)  -- no commune rows at fine groupings
@@ -318,7 +318,7 @@ def _firm_marts(con: duckdb.DuckDBPyConnection, groupings=GROUPINGS, want: dict 
             FROM by_commune c JOIN {levels} p ON p.commune = c.commune
             WHERE NOT (p.niveau = 'commune' AND c.fine)
             UNION ALL
-            SELECT niveau, code, annee, gid, ca, has_ca::BIGINT, ca, 1, tpe_pme::BIGINT, source_id FROM per_firm
+            SELECT niveau, code, annee, gid, ca, 1, ca, 1, tpe_pme::BIGINT, source_id FROM per_firm
         )
         SELECT f.niveau, f.code, f.annee, k.groupement, k.groupe_code, f.source_id, f.ca, f.nb_contrib, f.max_contrib,
                f.n_entreprises, f.n_tpe_pme
@@ -346,6 +346,6 @@ def _firm_marts(con: duckdb.DuckDBPyConnection, groupings=GROUPINGS, want: dict 
             SELECT f.source_id, f.niveau, f.code, f.annee, '{mesure}', f.groupement, f.groupe_code,
                    {value}, {status}, {contrib}, c.n_couvertes, r.n_membres, '{secret}'
             FROM m_firm f LEFT JOIN m_firm_cov c USING (niveau, code) LEFT JOIN ref_membres r USING (niveau, code)
-            WHERE list_contains(?, f.groupement) {"AND f.nb_contrib > 0" if mesure == "ca_eur" else ""}
+            WHERE list_contains(?, f.groupement)
         """, [list(groupings if want is None else want[mesure])])
     con.execute("DROP TABLE IF EXISTS m_firm_cov")
