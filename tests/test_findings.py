@@ -181,6 +181,22 @@ def test_chosen_epci_drives_titles_and_is_highlighted(snap):
     assert "du Territoire d'industrie" in figures.phrase and figures.extra["shares"]
 
 
+def test_secret_filieres_are_named_together_not_followed_by_s(snap):
+    """« les plantes à parfum… s » reads as a typo: the sentence names the secret filières after the others."""
+    seen = 0
+    for focus in [None] + [t.code for t in context(snap, Selection()).per.members]:
+        ctx = context(snap, Selection(focus=focus, annee=2020, filiere_mesure="ca_filiere"))
+        f = next(f for f in pages.build(ctx, "filieres") if f.key == "filieres")
+        mine = f.table[(f.table.code == ctx.focus.code) & (f.table.niveau == ctx.focus.niveau)]
+        secret = sorted(set(mine.categorie[mine.statut == "secret"]))
+        assert not re.search(r"[a-zé] s[,;. ]", f.phrase), f.phrase
+        if secret:
+            seen += 1
+            named = f.phrase.split("secret statistique pour ", 1)[1]
+            assert all(fr.noun(c).le() in named for c in secret), (secret, f.phrase)
+    assert seen >= 2
+
+
 def test_unknown_year_or_territory_is_refused_in_french(snap, demo_warehouse, tmp_path, capsys):
     with pytest.raises(SelectionError, match="année 1990 absente"):
         context(snap, Selection(annee=1990))

@@ -64,8 +64,12 @@ def stack(ctx: Context) -> Finding:
     parts = [(r.categorie, r.valeur, r.statut) for r in mine.itertuples()]
     titre = lead_title(ctx.name, year, parts, label, show)
     items = [f"{fr.noun(r.categorie).le()} {shown(r.valeur, kind, r.statut)}{' (partiel)' if r.statut == 'partiel' else ''}"
-             for r in mine.itertuples()]
-    phrase = f"{ctx.name}, {year} : " + fr.enumerate_fr(items) + "."
+             for r in mine.itertuples() if r.statut != "secret"]
+    hidden = [fr.noun(r.categorie).le() for r in mine.itertuples() if r.statut == "secret"]
+    # « les plantes à parfum… s » reads as a typo in a sentence: the secret filières are named together.
+    said = ([fr.enumerate_fr(items)] if items else []) + (
+        [f"secret statistique pour {fr.enumerate_fr(hidden)}"] if hidden else [])
+    phrase = f"{ctx.name}, {year} : " + " ; ".join(said) + "."
     drawn = table[table.usage == "graphique"]
     n_secret = int((drawn.statut == "secret").sum())
     if n_secret:
