@@ -163,6 +163,14 @@ def test_secret_cells_are_empty_and_marked_never_zero(secret_deck, snap):
     marked = {str(c).removesuffix(" (s)") for sh in slide.shapes if sh.has_chart
               for c in sh.chart.plots[0].categories if str(c).endswith(" (s)")}   # each panel marks its own cells
     assert marked == set(secret.nom_court)
+    # One « s » beside the axis per secret cell, and no data label on its empty point (PowerPoint would draw one).
+    boxes = [sh for sh in slide.shapes if sh.has_text_frame and sh.text_frame.text == "s"]
+    assert len(boxes) == len(secret)
+    for sh in slide.shapes:
+        if sh.has_chart:
+            for k, c in enumerate(sh.chart.plots[0].categories):
+                labelled = sh.chart.plots[0].series[0].points[k].data_label.has_text_frame
+                assert labelled != str(c).endswith(" (s)"), (c, labelled)
     text = " ".join(_texts(slide))
     assert "« s »" in text and "secret" in text
 

@@ -290,7 +290,7 @@ def _small_multiples(deck: _Deck, slide, s: Slide, top, bottom) -> None:
             for k, c in enumerate(cats):
                 ser.points[k].format.fill.solid()
                 ser.points[k].format.fill.fore_color.rgb = _rgb(colour if c == mark else palettes.tint(colour))
-        _text_labels(plot, rows, cats, kind, False)
+        _text_labels(plot, rows, cats, kind, False, secret=False)   # PowerPoint would label an empty point too
         mine = rows[rows._ser == name].set_index("_cat")
         for k, c in enumerate(cats):
             if c in mine.index and mine.statut.get(c) in ("secret", "absent"):
@@ -385,9 +385,10 @@ def _label(point, text: str, size: int, position=None) -> None:
             r.font.color.rgb = TEXT
 
 
-def _text_labels(plot, rows: pd.DataFrame, cats: list[str], kind: str, signed: bool) -> None:
+def _text_labels(plot, rows: pd.DataFrame, cats: list[str], kind: str, signed: bool, secret: bool = True) -> None:
     """Data labels as French text (« 3,7 % », « 2 000 M€ », « s »): PowerPoint's number formats follow the
-    reader's locale (« 3.7% », « 2,000 M€ » in English), text does not."""
+    reader's locale (« 3.7% », « 2,000 M€ » in English), text does not. secret=False: no label on a secret or
+    absent point (the caller writes its « s » beside the axis)."""
     for ser in plot.series:
         g = rows[rows._ser == ser.name].set_index("_cat")
         for i, c in enumerate(cats):
@@ -395,6 +396,8 @@ def _text_labels(plot, rows: pd.DataFrame, cats: list[str], kind: str, signed: b
                 continue
             r = g.loc[c]
             r = r.iloc[0] if isinstance(r, pd.DataFrame) else r
+            if not secret and r.statut in ("secret", "absent"):
+                continue
             text = shown(r.valeur, kind, r.statut)
             if signed and r.statut not in ("secret", "absent") and r.valeur > 0:
                 text = "+" + text
