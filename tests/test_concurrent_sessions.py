@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -27,10 +28,10 @@ from tests.conftest import ROOT, query
 SESSIONS = 8
 REBUILDS = 10
 THINK_MS = 1500   # a reader looks at a page before clicking the next one
-PAGES = ["", "chiffres-cles", "chiffre-affaires", "industrie", "filieres", "carte", "comparer", "plan-actions",
-         "sources", "importer"]
+PAGES = ["", "chiffres-cles", "chiffre-affaires", "industrie", "filieres", "foncier", "carte", "comparer",
+         "plan-actions", "sources", "importer"]
 DEMO_LABEL = "Données de démonstration"
-NO_FIGURES = ["chiffre-affaires", "industrie", "filieres"]   # reference-only: these pages say what to load
+NO_FIGURES = ["chiffre-affaires", "industrie", "filieres", "foncier"]   # reference-only: these pages say what to load
 WITHOUT_DEMO_LABEL = {"sources", "importer"}                # no figure with a caption on these pages
 READY = """page => {
   const app = document.querySelector('[data-testid="stApp"]');
@@ -120,6 +121,9 @@ async def _run(url: str, warehouse, vintages: dict, build_times: list, views: li
 
 
 def test_sessions_during_ten_rebuilds(demo_warehouse, tmp_path):
+    registered = [re.search(r'url_path="([^"]+)"', line) for line in (ROOT / "dashboard.py").read_text(encoding="utf-8")
+                  .splitlines() if "st.Page(" in line]
+    assert sorted(PAGES) == sorted(m[1] if m else "" for m in registered), "toutes les pages de la navigation"
     warehouse = tmp_path / "warehouse.duckdb"
     shutil.copyfile(demo_warehouse, warehouse)
     vintages = {_version(warehouse): "demo"}
