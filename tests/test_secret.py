@@ -286,6 +286,22 @@ def test_known_zero_never_a_complement_and_lone_firm_knows_its_cell():
     assert status.tolist() == ["primaire", "primaire", "diffuse", "secondaire", "diffuse", "diffuse"]
 
 
+def test_tiny_cell_beside_a_huge_one_is_audited_in_its_own_units(monkeypatch):
+    # 1 k€ beside 100 M€: in the problem's units (the largest atom) the cell is 1e-5, below HiGHS's tolerances;
+    # the audit decides it again in units of the cell itself.
+    t = _table([1e3, 1e8, 1e8 + 1e3], [2, 5, 7], members=[[0], [1], [0, 1]])
+    pb = etl_secret._Problem(t, np.arange(3), np.arange(2))
+    calls = []
+    exact = etl_secret._interval
+    monkeypatch.setattr(etl_secret, "_interval", lambda *a: calls.append(a[-1]) or exact(*a))
+    fixed = np.zeros(2, dtype=bool)
+    assert etl_secret._missing(pb, 0, np.array([True, False, False]), fixed, 0.10) == [+1, -1]   # recomputable
+    assert etl_secret._missing(pb, 0, np.array([True, True, False]), fixed, 0.10) == []          # 0 to 100 M€
+    assert calls, "the exact audit was not asked"
+    status = etl_secret.protect_table(t, etl_secret.Rules(3, 0.85, 0.10))
+    assert status.tolist() == ["primaire", "secondaire", "diffuse"]
+
+
 def test_years_protected_in_parallel_as_in_one_process(warehouse, monkeypatch):
     """A national file's years are protected in parallel processes: same statuses as in this one."""
     import duckdb
