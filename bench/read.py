@@ -130,8 +130,6 @@ COLD = {
 }
 
 
-
-
 def _cold_calls() -> dict[str, str]:
     """COLD, then every catalogue indicator read for all the EPCIs of France (the first read of any indicator)."""
     from indicators.catalog import CATALOG
