@@ -74,30 +74,29 @@ async def _session(browser, url: str, n: int, etl_done: asyncio.Event, views: li
     context = await browser.new_context(viewport={"width": 1300, "height": 900}, locale="fr-FR")
     page = await context.new_page()
     await page.goto(url + "/")
-    rounds = 0
     order = PAGES[n % len(PAGES):] + PAGES[:n % len(PAGES)]   # sessions start on different pages
-    first = True
-    while rounds < 1 or not etl_done.is_set():
-        for path in order:
-            expected = path or "accueil"
-            t0 = time.monotonic()
-            if first:
-                await page.goto(f"{url}/{path}")
-                first = False
-            else:
-                await page.locator(f'[data-testid="stSidebarNav"] a[href$="/{path}"]').first.click()
-            await page.wait_for_function(READY, arg=expected, timeout=180_000)
-            mark = page.locator('[data-testid="ti-version"]')
-            views.append({"session": n, "page": expected, "version": await mark.get_attribute("data-version"),
-                          "exceptions": await page.locator('[data-testid="stException"]').count(),
-                          "text": await page.locator('[data-testid="stMain"]').inner_text(),
-                          "seconds": time.monotonic() - t0})
-            if not started.is_set():
-                ready.append(n)
-                if len(ready) == SESSIONS:
-                    started.set()
-            await page.wait_for_timeout(THINK_MS)
-        rounds += 1
+    visits = 0
+    # Pages in turn until every one has been seen and the rebuilds are over (not to the end of a round).
+    while visits < len(order) or not etl_done.is_set():
+        path = order[visits % len(order)]
+        expected = path or "accueil"
+        t0 = time.monotonic()
+        if visits == 0:
+            await page.goto(f"{url}/{path}")
+        else:
+            await page.locator(f'[data-testid="stSidebarNav"] a[href$="/{path}"]').first.click()
+        await page.wait_for_function(READY, arg=expected, timeout=180_000)
+        mark = page.locator('[data-testid="ti-version"]')
+        views.append({"session": n, "page": expected, "version": await mark.get_attribute("data-version"),
+                      "exceptions": await page.locator('[data-testid="stException"]').count(),
+                      "text": await page.locator('[data-testid="stMain"]').inner_text(),
+                      "seconds": time.monotonic() - t0})
+        if not started.is_set():
+            ready.append(n)
+            if len(ready) == SESSIONS:
+                started.set()
+        visits += 1
+        await page.wait_for_timeout(THINK_MS)
     await context.close()
 
 
