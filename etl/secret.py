@@ -199,7 +199,6 @@ class _Problem:
         self.values = np.asarray(self.a @ self.v).ravel()
         self._table = table
         self.touch = (self.a @ self.a.T).tocsr()   # cells sharing at least one atom
-        self._lp: _AuditLp | None = None
 
     def overlaps(self, i: int) -> np.ndarray:
         """Cells sharing an atom with cell i (i among them when it has atoms)."""
@@ -218,11 +217,9 @@ class _Problem:
             out.append((self.a @ m).tocsr() > 0)
         return out[0], out[1]
 
-    @property
+    @functools.cached_property
     def lp(self) -> "_AuditLp":
-        if self._lp is None:
-            self._lp = _AuditLp(self.a, self.v)
-        return self._lp
+        return _AuditLp(self.a, self.v, self.values)
 
 
 class _AuditLp:
@@ -230,8 +227,8 @@ class _AuditLp:
     objective (the cell audited), the rows' bounds (published or hidden) and the columns' bounds (atoms the
     coalition knows) change, and HiGHS starts from the last optimal basis instead of from scratch."""
 
-    def __init__(self, a: sparse.csr_matrix, v: np.ndarray):
-        self.a, self.v = a, v
+    def __init__(self, a: sparse.csr_matrix, v: np.ndarray, values: np.ndarray):
+        self.a, self.v, self.values = a, v, values
         n_rows, n_cols = a.shape
         csc = a.tocsc()
         lp = highspy.HighsLp()
@@ -245,7 +242,6 @@ class _AuditLp:
             self.h = highspy.Highs()
         self.h.setOptionValue("output_flag", False)
         self.h.passModel(lp)
-        self.values = np.asarray(a @ v).ravel()
         self.published = np.zeros(n_rows, dtype=bool)
         self.fixed = np.zeros(n_cols, dtype=bool)
         self.objective: int | None = None

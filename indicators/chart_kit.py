@@ -150,7 +150,8 @@ def small_multiples(d, spec, kind: str, highlight: str | None, layout) -> go.Fig
         stat = g.statut.fillna("absent").tolist()
         fig.add_trace(go.Bar(
             x=vals, y=cats, orientation="h", name=s, showlegend=False, cliponaxis=False,
-            marker=dict(color=colour, opacity=[1.0 if (highlight is None or c == highlight) else 0.55 for c in cats],
+            marker=dict(color=colour, opacity=[1.0 if (highlight is None or c == highlight) else palettes.OTHERS_OPACITY
+                                         for c in cats],
                         pattern_shape=[palettes.PARTIAL_PATTERN if st == "partiel" else "" for st in stat]),
             text=g._text.fillna("–").where([st not in ("secret",) for st in stat], "").tolist(),
             textposition="outside", textfont=dict(size=13), constraintext="none",

@@ -90,7 +90,11 @@ def closest_pair(colours: list[str], vision: str) -> tuple[float, str, str]:
     return best
 
 
-def tint(hex_colour: str, keep: float = 0.55) -> str:
+# Opacity of the other territories beside the chosen one (page bars; the deck's tint).
+OTHERS_OPACITY = 0.55
+
+
+def tint(hex_colour: str, keep: float = OTHERS_OPACITY) -> str:
     """The colour seen at opacity `keep` over white: the other territories beside the chosen one."""
     h = hex_colour.lstrip("#")
     return "#" + "".join(f"{round(255 - (255 - int(h[i:i + 2], 16)) * keep):02X}" for i in (0, 2, 4))
