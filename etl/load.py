@@ -137,9 +137,9 @@ def _new_version(warehouse: Path, copy_from: Path | None):
             Path(str(tmp) + ".wal").unlink()
 
 
-def _init(con: duckdb.DuckDBPyConnection, perimeter: Perimeter | None = None) -> None:
+def _init(con: duckdb.DuckDBPyConnection, perimeter: Perimeter | None = None, contours: bool = True) -> None:
     con.execute(DDL)
-    load_reference(con, perimeter)
+    load_reference(con, perimeter, contours)
     _register_reference_source(con)
 
 
@@ -496,7 +496,7 @@ def check(paths: list[Path], kind: str | None = None, warehouse: Path | None = N
         path = Path(path)
         con = duckdb.connect()
         try:
-            _init(con, perimeter)
+            _init(con, perimeter, contours=False)
             # The whole load runs on a throw-away in-memory warehouse: the report is the one `load` would give.
             try:
                 if not path.is_file():

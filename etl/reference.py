@@ -38,8 +38,9 @@ def _csv(name: str, ref: Path | None = None) -> str:
     return _CSV.format(path=((ref or reference_dir()) / name).as_posix().replace("'", "''"))
 
 
-def load_reference(con: duckdb.DuckDBPyConnection, perimeter: Perimeter | None = None) -> None:
+def load_reference(con: duckdb.DuckDBPyConnection, perimeter: Perimeter | None = None, contours: bool = True) -> None:
     """Create every ref_* table for the perimeter (default: the product's default TI). Idempotent.
+    `contours`: false for a throw-away warehouse that validates a file (no map drawn from it).
 
     The warehouse holds the perimeter's communes only (`Perimeter.communes`: the TI's, those of its
     reference départements, of its neighbours and of the other TI of its régions); the territory itself is
@@ -159,8 +160,19 @@ def load_reference(con: duckdb.DuckDBPyConnection, perimeter: Perimeter | None =
     else:
         con.execute("CREATE OR REPLACE TABLE ref_communes_changements (ancien_code VARCHAR, nouveau_code VARCHAR, date_effet VARCHAR, nom_ancien VARCHAR)")
     build_naf_groupings(con)
-    from .geo import load_contours  # needs ref_communes and ref_communes_changements
-    load_contours(con)
+    if contours:
+        from .geo import load_contours  # needs ref_communes and ref_communes_changements
+        load_contours(con)
+
+
+def _table(con: duckdb.DuckDBPyConnection, name: str, columns: tuple[str, ...], rows: list[tuple],
+           temp: bool = False) -> None:
+    """A VARCHAR table from Python rows, in one statement (`executemany` inserts row by row: 0.3 s for the
+    default perimeter's 1 000 communes, much more for all of France)."""
+    cols = list(zip(*rows)) if rows else [()] * len(columns)
+    select = ", ".join(f"unnest(${c}::VARCHAR[]) AS {c}" for c in columns)
+    con.execute(f"CREATE OR REPLACE {'TEMP ' if temp else ''}TABLE {name} AS SELECT {select}",
+                {c: list(v) for c, v in zip(columns, cols)})
 
 
 def _perimeter_tables(con: duckdb.DuckDBPyConnection, p: Perimeter) -> None:
@@ -174,12 +186,10 @@ def _perimeter_tables(con: duckdb.DuckDBPyConnection, p: Perimeter) -> None:
     rows += [("departement", d, None, "reference") for d in p.departements]
     rows += [("region", r, None, "reference") for r in p.regions]
     rows += [("france", FRANCE_CODE, FRANCE_NOM, "reference")]
-    con.execute("CREATE OR REPLACE TABLE ref_perimetre (niveau VARCHAR, code VARCHAR, nom VARCHAR, role VARCHAR)")
-    con.executemany("INSERT INTO ref_perimetre VALUES (?, ?, ?, ?)", rows)
+    _table(con, "ref_perimetre", ("niveau", "code", "nom", "role"), rows)
     ti_of = {c: code for code, _, cs in others for c in cs} | {c: p.ti_code for c in p.member_communes}
     held = [(c, ti_of.get(c)) for c in sorted(p.communes)]
-    con.execute("CREATE OR REPLACE TEMP TABLE ref_perimetre_communes (commune VARCHAR, ti VARCHAR)")
-    con.executemany("INSERT INTO ref_perimetre_communes VALUES (?, ?)", held)
+    _table(con, "ref_perimetre_communes", ("commune", "ti"), held, temp=True)
     ept = [(c, s) for s, cs in p.ept_communes.items() for c in cs]
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE ref_appartenance_epci AS
@@ -187,4 +197,5 @@ def _perimeter_tables(con: duckdb.DuckDBPyConnection, p: Perimeter) -> None:
         WHERE epci_siren <> '' AND code_insee IN (SELECT commune FROM ref_perimetre_communes)
     """)
     if ept:
-        con.executemany("INSERT INTO ref_appartenance_epci VALUES (?, ?)", ept)
+        _table(con, "ept_communes", ("commune", "code"), ept, temp=True)
+        con.execute("INSERT INTO ref_appartenance_epci SELECT * FROM ept_communes")

@@ -1,5 +1,7 @@
 """Every file of the bad input corpus through `python -m etl load` and `python -m etl check`.
 
+(Forked from a process with the ETL imported, see tests/etl_zygote.py: same process, outputs and limits.)
+
 Each file is either loaded correctly or refused with a French message naming the file,
 the line and the column; a refusal exits with code 2, prints no traceback and leaves the
 warehouse byte-identical. Every run is bounded in time and address space (etl_runner).
@@ -14,7 +16,7 @@ import pytest
 
 import bad_inputs
 from bad_inputs import CASES, HOSTILE_TEXTS
-from etl_runner import MEMORY_LIMIT, TIME_LIMIT, copy_warehouse, run_etl, sha256
+from etl_runner import MEMORY_LIMIT, TIME_LIMIT, ForkedEtl, copy_warehouse, run_etl, sha256
 
 WORKERS = max(2, min(4, os.cpu_count() or 2))
 
@@ -36,15 +38,15 @@ def results(tmp_path_factory, reference_warehouse):
     def one(case):
         wh = copy_warehouse(base, root / "wh" / case.file)
         before = sha256(wh)
-        load = run_etl("load", paths[case.file], "--warehouse", wh)
-        check = run_etl("check", paths[case.file])
+        load = etl.run("load", paths[case.file], "--warehouse", wh)
+        check = etl.run("check", paths[case.file])
         # (the plan store beside the warehouse is no temporary file: a load that succeeds may seed it)
         leftovers = sorted(p.name for p in wh.parent.iterdir() if p.name not in ("warehouse.duckdb", "warehouse.duckdb.lock")
                            and not (load.returncode == 0 and p.name.startswith("warehouse.suivi.sqlite")))
         return case.file, {"wh": wh, "before": before, "after": sha256(wh), "base_counts": base_counts,
                            "load": load, "check": check, "leftovers": leftovers}
 
-    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+    with ForkedEtl(WORKERS) as etl, ThreadPoolExecutor(max_workers=WORKERS) as pool:
         return dict(pool.map(one, CASES))
 
 
