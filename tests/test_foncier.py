@@ -97,6 +97,7 @@ def test_a_file_breaking_the_schema_is_refused_in_french_naming_line_field_and_r
     sites = data["site-eco"][:3]
     sites[1] = dict(sites[1], site_surf_brute="12,5")                   # decimal comma: not a Table Schema number
     sites[2] = dict(sites[2], site_voca_industrielle="peut-être", site_actu_date="12/03/2025")
+    sites[2]["site_geomsurf"] = json.dumps({"type": "Polygon", "coordinates": [[[6.1, 44.5], [6.2, 44.5], [6.1, 44.5]]]})
     sites.append(dict(sites[0]))                                         # the same site_id twice
     path = tmp_path / "site-eco.csv"
     path.write_text(demo_foncier.csv_text("site-eco", sites), encoding="utf-8")
@@ -109,6 +110,8 @@ def test_a_file_breaking_the_schema_is_refused_in_french_naming_line_field_and_r
     assert "règle « type » : number" in text
     assert "ligne 4, colonne « site_voca_industrielle » : valeur « peut-être » hors de la liste autorisée (règle « enum » : oui, non)" in text
     assert "ligne 4, colonne « site_actu_date »" in text and "AAAA-MM-JJ" in text
+    assert "ligne 4, colonne « site_geomsurf » : valeur « {\"type\": \"Polygon\"" in text   # a ring of 3 positions
+    assert "une géométrie GeoJSON attendue (règle « type » : geojson)" in text
     assert f"ligne 5, colonne « site_id » : identifiant « {sites[0]['site_id']} » en double, déjà ligne 2 (règle « primaryKey »" in text
     # A required column missing from the header.
     bad = tmp_path / "terrain-eco.csv"
@@ -118,6 +121,57 @@ def test_a_file_breaking_the_schema_is_refused_in_french_naming_line_field_and_r
     [r] = check([bad])
     assert r.statut == "refusé" and (r.problems[0].ligne, r.problems[0].colonne) == (1, "terr_surf_brute")
     assert "règle « required »" in r.problems[0].message
+
+
+def test_fast_geojson_cells_get_frictionless_own_verdict():
+    """The fast GeoJSON reader (etl/sources/geojson_field.py) accepts or refuses exactly the cells frictionless'
+    own reader does: well-formed geometries and some 600 random damages of them (wrong nesting, a third or a
+    missing coordinate, text, booleans, too short rings and lines, `bbox`, `crs`, other object types)."""
+    import random
+
+    from frictionless.fields import GeojsonField
+
+    from etl.sources.geojson_field import FastGeojsonField, well_formed_geometry
+
+    ring = [[6.1, 44.5], [6.2, 44.5], [6.2, 44.6], [6.1, 44.5]]
+    valid = [{"type": "Point", "coordinates": [6.1, 44]}, {"type": "MultiPoint", "coordinates": ring},
+             {"type": "LineString", "coordinates": ring[:2]}, {"type": "MultiLineString", "coordinates": [ring, ring]},
+             {"type": "Polygon", "coordinates": [ring, ring]}, {"type": "MultiPolygon", "coordinates": [[ring], [ring, ring]]},
+             {"type": "Feature", "geometry": {"type": "Point", "coordinates": [1, 2]}, "properties": {}},
+             {"type": "GeometryCollection", "geometries": [{"type": "Point", "coordinates": [1, 2]}]}]
+    rng = random.Random(7)
+    values = [1, 1.5, True, None, "6.1", [], [1], [1, 2], [1, 2, 3], [[1, 2]], {}]
+
+    def damaged(obj):
+        obj = json.loads(json.dumps(obj))
+        for _ in range(rng.randint(1, 2)):
+            action = rng.randrange(6)
+            if action == 0:
+                obj["type"] = rng.choice(["Point", "MultiPoint", "LineString", "MultiLineString", "Polygon",
+                                          "MultiPolygon", "Feature", "Circle", ["Polygon"], None])
+            elif action == 1:
+                obj.pop(rng.choice(["coordinates", "type"]), None)
+            elif action == 2:
+                obj[rng.choice(["bbox", "crs"])] = rng.choice([[0, 0, 1, 1], [0, "a"], {"type": "name", "properties": {}}, 5])
+            else:   # somewhere in the coordinates, a value replaced or a list shortened
+                node = obj.get("coordinates")
+                while isinstance(node, list) and node and isinstance(node[0], list) and rng.random() < 0.7:
+                    node = rng.choice(node)
+                if isinstance(node, list) and node:
+                    if rng.random() < 0.5:
+                        node[rng.randrange(len(node))] = rng.choice(values)
+                    else:
+                        del node[rng.randrange(len(node)):]
+        return obj
+
+    cells = [json.dumps(v) for v in valid] + [json.dumps(damaged(rng.choice(valid))) for _ in range(600)]
+    cells += ["pas du JSON", "[1, 2]", "5", ""]
+    slow, fast = GeojsonField(name="g").create_value_reader(), FastGeojsonField(name="g").create_value_reader()
+    verdicts = [(slow(c) is not None, fast(c) is not None) for c in cells]
+    assert [c for c, (a, b) in zip(cells, verdicts) if a != b] == []
+    accepted = sum(a for a, _ in verdicts)
+    by_fast_path = sum(well_formed_geometry(json.loads(c)) for c in cells[:-4])
+    assert 50 < by_fast_path <= accepted < len(cells) - 100, (by_fast_path, accepted)
 
 
 def _recompute(data: dict, communes: pd.DataFrame, niveau_col: str) -> pd.DataFrame:

@@ -285,6 +285,10 @@ def _validate(t: _Table) -> list[Problem]:
     """Hard problems of a table against its published schema (frictionless 5)."""
     from frictionless import Resource, Schema, formats
 
+    from .geojson_field import register
+
+    register()
+
     names = set(t.header)
     required = [f["name"] for f in schema_descriptor(t.table)["fields"] if f.get("constraints", {}).get("required")]
     missing = [n for n in required if n not in names]
