@@ -27,7 +27,8 @@ from tests.conftest import ROOT, query
 
 SESSIONS = 8
 REBUILDS = 10
-THINK_MS = 1500   # a reader looks at a page before clicking the next one
+THINK_MS = 6000   # a reader looks at a page before clicking the next one
+PAGE_MS = 180_000
 PAGES = ["", "chiffres-cles", "chiffre-affaires", "industrie", "filieres", "foncier", "carte", "comparer",
          "plan-actions", "sources", "importer"]
 DEMO_LABEL = "Données de démonstration"
@@ -72,8 +73,8 @@ def _rebuild_loop(warehouse, vintages: dict, log: list) -> None:
 async def _session(browser, url: str, n: int, etl_done: asyncio.Event, views: list, started: asyncio.Event,
                    ready: list) -> None:
     context = await browser.new_context(viewport={"width": 1300, "height": 900}, locale="fr-FR")
+    context.set_default_timeout(PAGE_MS)   # under this load a page can take a minute to answer, a click as long
     page = await context.new_page()
-    await page.goto(url + "/")
     order = PAGES[n % len(PAGES):] + PAGES[:n % len(PAGES)]   # sessions start on different pages
     visits = 0
     # Pages in turn until every one has been seen and the rebuilds are over (not to the end of a round).
@@ -85,7 +86,7 @@ async def _session(browser, url: str, n: int, etl_done: asyncio.Event, views: li
             await page.goto(f"{url}/{path}")
         else:
             await page.locator(f'[data-testid="stSidebarNav"] a[href$="/{path}"]').first.click()
-        await page.wait_for_function(READY, arg=expected, timeout=180_000)
+        await page.wait_for_function(READY, arg=expected)
         mark = page.locator('[data-testid="ti-version"]')
         views.append({"session": n, "page": expected, "version": await mark.get_attribute("data-version"),
                       "exceptions": await page.locator('[data-testid="stException"]').count(),
