@@ -16,8 +16,8 @@ import duckdb
 import pytest
 
 import bad_inputs
-from etl_runner import (REPO, copy_warehouse, etl_command, etl_env, fingerprint, open_snapshot, read_snapshot,
-                         run_etl)
+from etl_runner import (REPO, ForkedEtl, copy_warehouse, etl_command, etl_env, fingerprint, open_snapshot,
+                         read_snapshot, run_etl)
 
 REBUILDS = 10
 READERS = 2
@@ -89,11 +89,11 @@ def test_readers_see_one_consistent_vintage_during_rebuilds(files, tmp_path, ref
 
     def writer():
         try:
-            for i in range(REBUILDS):
+            for i in range(REBUILDS):   # (each run its own process, forked with the ETL already imported)
                 # Alternate two different contents: reference only, then reference + one file.
                 args = ("build", "--no-demo", "--warehouse", wh) if i % 2 == 0 else \
                     ("load", files["base"], "--warehouse", wh)
-                run = run_etl(*args)
+                run = etl.run(*args)
                 assert run.returncode == 0, run.output
                 version, content = read_snapshot(wh)
                 produced[version] = content
@@ -101,7 +101,7 @@ def test_readers_see_one_consistent_vintage_during_rebuilds(files, tmp_path, ref
             done.set()
 
     t0 = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=READERS + 1) as pool:
+    with ForkedEtl(1) as etl, ThreadPoolExecutor(max_workers=READERS + 1) as pool:
         futures = [pool.submit(reader) for _ in range(READERS)] + [pool.submit(writer)]
         for f in futures:
             f.result()
