@@ -1,9 +1,9 @@
 """A Python process with the ETL already imported that forks one child per command line it is given.
 
-The bad input corpus runs the ETL some 70 times: a fresh interpreter spends ~1.7 s importing pandas,
-DuckDB and the ETL before reading a byte. A forked child starts with all of that in memory and then
-behaves as `python -m etl ARGS` would (the reference CSVs already read): its own process, stdout and stderr, exit code, address space
-limit and time limit (SIGALRM, whose default action ends it).
+The reliability tests run the ETL some 100 times: a fresh interpreter spends ~1.7 s importing pandas, DuckDB
+and the ETL, and reading the reference CSVs, before it reads a byte of the file. A forked child starts with all
+of that in memory, then behaves as `python -m etl ARGS` would: its own process, stdout and stderr, exit code,
+address space limit and time limit (SIGALRM, whose default action ends it).
 
 Protocol (one JSON object per line): on stdin {"args", "cwd", "stdout", "stderr", "memory", "seconds"},
 on stdout {"returncode"} (negative: killed by that signal), once the child has ended.
