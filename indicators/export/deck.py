@@ -208,12 +208,9 @@ def chart_data(s: Slide, only: str | None = None) -> CategoryChartData:
     cats, series, rows, kind = _chart_frame(s)
     fmt_code = KINDS[kind][3]
     cd = CategoryChartData(number_format=fmt_code)
-    # One pass over the rows (a boolean mask per category cost 30 ms a chart): value per (category, series),
-    # statuts per category.
-    values: dict[tuple[str, str], float | None] = {}
+    cells = _cells(rows)
     statuts: dict[str, set[str]] = {}
-    for c, ser, v, st in zip(rows._cat, rows._ser, rows.valeur, rows.statut):
-        values.setdefault((c, ser), None if pd.isna(v) else float(v))
+    for c, ser, st in zip(rows._cat, rows._ser, rows.statut):
         if only is None or ser == only:
             statuts.setdefault(c, set()).add(st)
     marked = []
@@ -224,8 +221,18 @@ def chart_data(s: Slide, only: str | None = None) -> CategoryChartData:
         marked.append(c + mark)
     cd.categories = marked
     for name in series if only is None else [only]:
-        cd.add_series(name, [values.get((c, name)) for c in cats], number_format=fmt_code)
+        vals = [cells.get((c, name), (None, ""))[0] for c in cats]
+        cd.add_series(name, [None if v is None or pd.isna(v) else float(v) for v in vals], number_format=fmt_code)
     return cd
+
+
+def _cells(rows: pd.DataFrame) -> dict[tuple[str, str], tuple[float, str]]:
+    """(category, series) -> (valeur, statut) of its first row, in one pass over the rows (a boolean mask per
+    category and per label cost 30 ms a chart)."""
+    out: dict[tuple[str, str], tuple[float, str]] = {}
+    for c, ser, v, st in zip(rows._cat, rows._ser, rows.valeur, rows.statut):
+        out.setdefault((c, ser), (v, st))
+    return out
 
 
 def _font(obj, size=CHART_PT, colour=TEXT):
@@ -395,9 +402,7 @@ def _text_labels(plot, rows: pd.DataFrame, cats: list[str], kind: str, signed: b
     """Data labels as French text (« 3,7 % », « 2 000 M€ », « s »): PowerPoint's number formats follow the
     reader's locale (« 3.7% », « 2,000 M€ » in English), text does not. secret=False: no label on a secret or
     absent point (the caller writes its « s » beside the axis)."""
-    first: dict[tuple[str, str], tuple[float, str]] = {}   # (category, series) -> (valeur, statut) of its first row
-    for c, name, v, st in zip(rows._cat, rows._ser, rows.valeur, rows.statut):
-        first.setdefault((c, name), (v, st))
+    first = _cells(rows)
     for ser in plot.series:
         for i, c in enumerate(cats):
             if (c, ser.name) not in first:
