@@ -271,6 +271,7 @@ def _small_multiples(deck: _Deck, slide, s: Slide, top, bottom) -> None:
     y, h = 0.02, 0.96
     row = height * h / max(1, len(cats))
     left = MARGIN
+    cells = _cells(rows)
     for i, name in enumerate(series):
         width = panel + (labels if i == 0 else 0)
         inner = left + (labels if i == 0 else 0) + Inches(0.05)
@@ -304,12 +305,11 @@ def _small_multiples(deck: _Deck, slide, s: Slide, top, bottom) -> None:
                 ser.points[k].format.fill.solid()
                 ser.points[k].format.fill.fore_color.rgb = _rgb(colour if c == mark else palettes.tint(colour))
         _text_labels(plot, rows, cats, kind, False, secret=False)   # PowerPoint would label an empty point too
-        mine = rows[rows._ser == name].set_index("_cat")
         for k, c in enumerate(cats):
-            if c in mine.index and mine.statut.get(c) in ("secret", "absent"):
+            valeur, statut = cells.get((c, name), (None, ""))
+            if statut in ("secret", "absent"):
                 _text(slide, inner, top + head + int(height * y + row * k), Inches(0.6), int(row),
-                      shown(mine.valeur.get(c), kind, mine.statut.get(c)), CHART_PT + 1, colour=MUTED,
-                      anchor=MSO_ANCHOR.MIDDLE)
+                      shown(valeur, kind, statut), CHART_PT + 1, colour=MUTED, anchor=MSO_ANCHOR.MIDDLE)
         left += width
 
 
