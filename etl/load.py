@@ -24,7 +24,7 @@ from . import plan_store, sources
 from .marts import FIRM_MEASURES, build_marts
 from .nomenclature import NAF2025, upgrade_nomenclatures
 from .perimeter import DEFAULT_TI, Perimeter, resolve
-from .reference import REFERENCE_DIR, load_reference, reference_dir
+from .reference import REFERENCE_DIR, _csv, load_reference, reference_dir
 from .schema import DDL
 from .validate import LoadError, Problem, duplicate_problems
 
@@ -271,6 +271,15 @@ def _apply(con: duckdb.DuckDBPyConnection, staged: sources.Staged, path: Path, s
             SELECT siret, siren, raison_sociale, naf_code, commune, tranche_effectif, annee, ca_eur
             FROM {table} WHERE commune IN (SELECT code FROM ref_communes) AND annee IS NOT NULL
         """)
+        # The file's rows of every commune of the reference, for the secret (decided on the file, not the perimeter).
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE stg_file AS
+            SELECT siret, siren, naf_code, commune, annee, ca_eur FROM {table}
+            WHERE annee IS NOT NULL AND commune IN (SELECT code_insee FROM {_csv('communes.csv')})
+        """)
+        con.execute("DELETE FROM firmes_fichier WHERE (siret, annee) IN (SELECT siret, annee FROM stg_file)")
+        con.execute("INSERT INTO firmes_fichier SELECT ?, * FROM stg_file", [sid])
+        con.execute("DROP TABLE stg_file")
         con.execute("DELETE FROM firmes WHERE (siret, annee) IN (SELECT siret, annee FROM stg_keep)")
         con.execute("INSERT INTO firmes (source_id, siret, siren, raison_sociale, naf_code, commune, tranche_effectif, annee, "
                     "ca_eur, nomenclature) SELECT ?, *, ? FROM stg_keep", [sid, staged.nomenclature])
@@ -301,7 +310,8 @@ def _apply(con: duckdb.DuckDBPyConnection, staged: sources.Staged, path: Path, s
     con.execute("""
         DELETE FROM sources s WHERE kind NOT IN ('reference', 'plan_actions', 'sites_economiques') AND source_id <> ?
           AND NOT EXISTS (SELECT 1 FROM facts f WHERE f.source_id = s.source_id)
-          AND NOT EXISTS (SELECT 1 FROM firmes f WHERE f.source_id = s.source_id)""", [sid])
+          AND NOT EXISTS (SELECT 1 FROM firmes f WHERE f.source_id = s.source_id)
+          AND NOT EXISTS (SELECT 1 FROM firmes_fichier f WHERE f.source_id = s.source_id)""", [sid])
     con.execute("DELETE FROM source_couverture WHERE source_id NOT IN (SELECT source_id FROM sources)")
     con.execute("DELETE FROM problemes WHERE source_id NOT IN (SELECT source_id FROM sources)")
     con.execute("DELETE FROM source_nomenclature WHERE source_id NOT IN (SELECT source_id FROM sources)")

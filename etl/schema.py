@@ -60,6 +60,18 @@ CREATE TABLE IF NOT EXISTS firmes (
     ca_eur DOUBLE
 );
 
+-- Every firm row of the chamber files loaded, whatever the perimeter (all communes of the reference): the
+-- statistical secret is decided on the file, not on the warehouse's territory (etl/secret.py). Never published.
+CREATE TABLE IF NOT EXISTS firmes_fichier (
+    source_id INTEGER NOT NULL,
+    siret VARCHAR NOT NULL,
+    siren VARCHAR NOT NULL,
+    naf_code VARCHAR NOT NULL,
+    commune VARCHAR NOT NULL,
+    annee INTEGER NOT NULL,
+    ca_eur DOUBLE
+);
+
 -- Communes a source covers (all communes of the départements present in the file).
 CREATE TABLE IF NOT EXISTS source_couverture (source_id INTEGER, commune VARCHAR);
 

@@ -34,12 +34,15 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
+import json
 import multiprocessing
 import os
 import sys
 from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 
 import duckdb
 import highspy
@@ -47,6 +50,8 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
+
+from .reference import _csv, reference_dir
 
 # Groupings of firm turnover that outputs publish (indicators/catalog.py); `total` is stored only for coverage.
 PUBLISHED_GROUPINGS = ("secteur", "champ", "filiere_coeur", "filiere_elargi")
@@ -56,6 +61,10 @@ MAGNITUDE_MEASURES = ("ca_eur",)
 STATUSES = ("diffuse", "primaire", "secondaire", "non_diffuse")
 # Total cells of a measure (all years) from which its years are protected in parallel processes.
 PARALLEL_MIN_CELLS = 20_000
+# Bumped when the model changes (in the cache key: statuses of another model are never reused).
+MODEL_VERSION = "fichier-1"
+# Directory of the protections already computed, by file key (empty: none kept); default data/cache/secret.
+CACHE_ENV = "TI_SECRET_CACHE"
 # Counts of the last runs (complement searches solved exactly, by relaxation, cells hidden by the fallback).
 STATS = {"milp": 0, "relaxed": 0, "fallback": 0}
 
@@ -85,32 +94,43 @@ class Table:
     napiece: np.ndarray | None = None   # NAF piece of each atom
 
 
-def _membership(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """commune -> geographic piece id; pieces' territory at each published level."""
-    app = con.execute(f"""
-        SELECT a.commune, a.niveau, a.code FROM ref_appartenance a
-        WHERE a.niveau <> '{UNPUBLISHED_LEVEL}'
-          AND EXISTS (SELECT 1 FROM ref_territoires t WHERE t.niveau = a.niveau AND t.code = a.code)""").fetchdf()
-    return app
+def _canonical_membership(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """commune -> every canonical territory holding it, for the communes of the file's firm rows: its EPCI (and
+    EPT), its part in each département when the EPCI spans several, every TI of the official list and its
+    département: every level a warehouse publishes turnover at, whatever its perimeter (firms roll up to no
+    région nor France: see etl/reference.py, ref_appartenance). Read from the reference, never from the
+    warehouse's perimeter."""
+    return con.execute(f"""
+        WITH ref AS (SELECT code_insee AS commune, departement, epci_siren FROM {_csv('communes.csv')}),
+        held AS (SELECT * FROM ref WHERE commune IN (SELECT DISTINCT commune FROM firmes_fichier)),
+        multi AS (SELECT epci_siren FROM ref WHERE epci_siren <> '' GROUP BY 1 HAVING count(DISTINCT departement) > 1),
+        ti AS (SELECT code_insee AS commune, id_ti, type_membre, code_membre FROM {_csv('territoires_industrie_communes.csv')})
+        SELECT commune, 'epci' AS niveau, epci_siren AS code FROM held WHERE epci_siren <> ''
+        UNION SELECT t.commune, 'epci', t.code_membre FROM ti t SEMI JOIN held h USING (commune) WHERE t.type_membre = 'ept'
+        UNION SELECT commune, 'epci_partie', epci_siren || ':' || departement FROM held WHERE epci_siren IN (SELECT * FROM multi)
+        UNION SELECT t.commune, 'ti', t.id_ti FROM ti t SEMI JOIN held h USING (commune)
+        UNION SELECT commune, 'departement', departement FROM held
+        ORDER BY ALL""").fetchdf()
 
 
 def _categories(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """sous-classe -> NAF piece id, and the published categories (groupement, groupe_code) of each piece."""
-    m = con.execute("""
+    """sous-classe -> the published categories (groupement, groupe_code) holding it."""
+    return con.execute("""
         SELECT m.naf_code AS sous_classe, m.groupement, m.groupe_code FROM ref_naf_map m
         SEMI JOIN ref_groupes g USING (groupement, groupe_code)
-        WHERE m.naf_niveau = 'sous_classe' AND list_contains(?, m.groupement)""", [list(PUBLISHED_GROUPINGS)]).fetchdf()
-    return m
+        WHERE m.naf_niveau = 'sous_classe' AND list_contains(?, m.groupement)
+        ORDER BY ALL""", [list(PUBLISHED_GROUPINGS)]).fetchdf()
 
 
-def _year_tables(con: duckdb.DuckDBPyConnection, mesure: str) -> dict[int, Table]:
-    """The model of every year: atoms from the firm rows, cells from the mart (same roll-up rules)."""
-    app = _membership(con)
+def _year_tables(con: duckdb.DuckDBPyConnection, rules: Rules) -> dict[int, Table]:
+    """The canonical model of every year: atoms and cells from the file's firm rows (`firmes_fichier`) over the
+    canonical territories, plus the primary implicit cells (see `_implicit`)."""
+    app = _canonical_membership(con)
     cats = _categories(con)
     if app.empty or cats.empty:
         return {}
     # Geographic pieces: communes with the same territory at every published level.
-    sig = (app.assign(k=app.niveau + ":" + app.code).sort_values(["commune", "niveau"])
+    sig = (app.assign(k=app.niveau + ":" + app.code).sort_values(["commune", "niveau", "code"])
            .groupby("commune").k.agg("|".join))
     piece_of = pd.Series(pd.factorize(sig)[0], index=sig.index)
     piece_terr = (app.assign(piece=app.commune.map(piece_of))[["piece", "niveau", "code"]].drop_duplicates())
@@ -121,36 +141,126 @@ def _year_tables(con: duckdb.DuckDBPyConnection, mesure: str) -> dict[int, Table
     napiece_cat = cats.assign(napiece=cats.sous_classe.map(napiece_of))[["napiece", "groupement", "groupe_code"]].drop_duplicates()
     con.register("s_piece", pd.DataFrame({"commune": piece_of.index, "piece": piece_of.values}))
     con.register("s_napiece", pd.DataFrame({"naf_code": napiece_of.index, "napiece": napiece_of.values}))
-    atoms = con.execute("""
-        SELECT f.annee, p.piece, n.napiece, sum(f.ca_eur) AS valeur
-        FROM firmes f JOIN s_piece p USING (commune) JOIN s_napiece n USING (naf_code)
+    # Per firm and atom (what the primary rule of an implicit cell needs); ordered: the same model at every run.
+    firm_atoms = con.execute("""
+        SELECT f.annee, f.siren, p.piece, n.napiece, sum(f.ca_eur) AS ca
+        FROM firmes_fichier f JOIN s_piece p USING (commune) JOIN s_napiece n USING (naf_code)
         JOIN ref_naf r ON r.sous_classe = f.naf_code JOIN ref_secteurs s ON s.section = r.section
-        WHERE f.ca_eur IS NOT NULL GROUP BY ALL ORDER BY ALL""").fetchdf()   # ordered: the same model at every run
+        WHERE f.ca_eur IS NOT NULL GROUP BY ALL ORDER BY ALL""").fetchdf()
     con.unregister("s_piece")
     con.unregister("s_napiece")
-    cells = con.execute(f"""
-        SELECT annee, niveau, code, groupement, groupe_code, valeur, nb_contrib, max_contrib FROM mart
-        WHERE mesure = ? AND niveau <> '{UNPUBLISHED_LEVEL}' AND list_contains(?, groupement)
-          AND EXISTS (SELECT 1 FROM ref_groupes g WHERE g.groupement = mart.groupement AND g.groupe_code = mart.groupe_code)
-        ORDER BY annee, niveau, code, groupement, groupe_code""", [mesure, list(PUBLISHED_GROUPINGS)]).fetchdf()
+    # Published cells: per firm in each territory and category, then summed (firms are SIREN, as in the marts).
+    con.register("s_app", app)
+    con.register("s_cat", cats)
+    cells = con.execute("""
+        WITH per_firm AS (
+            SELECT a.niveau, a.code, f.annee, c.groupement, c.groupe_code, f.siren, sum(f.ca_eur) AS ca
+            FROM firmes_fichier f JOIN s_app a USING (commune) JOIN s_cat c ON c.sous_classe = f.naf_code
+            JOIN ref_naf r ON r.sous_classe = f.naf_code JOIN ref_secteurs s ON s.section = r.section
+            WHERE f.ca_eur IS NOT NULL GROUP BY ALL)
+        SELECT annee, niveau, code, groupement, groupe_code, sum(ca) AS valeur, count(*) AS nb_contrib,
+               max(ca) AS max_contrib, false AS implicite
+        FROM per_firm GROUP BY ALL ORDER BY annee, niveau, code, groupement, groupe_code""").fetchdf()
+    con.unregister("s_app")
+    con.unregister("s_cat")
     # Incidence of territories on geographic pieces and of categories on NAF pieces: cell k holds atom (p, n)
     # when its territory covers p and its category covers n.
     terr, tp = _incidence(piece_terr, ["niveau", "code"], "piece", len(piece_of))
     cat, cn = _incidence(napiece_cat, ["groupement", "groupe_code"], "napiece", len(napiece_of))
     out = {}
-    for annee, ya in atoms.groupby("annee"):
+    for annee, fa in firm_atoms.groupby("annee"):
+        ya = fa.groupby(["piece", "napiece"], as_index=False).ca.sum()
         yc = cells[cells.annee == annee].reset_index(drop=True)
         piece, napiece = ya.piece.to_numpy(), ya.napiece.to_numpy()
         t_idx = terr.get_indexer(pd.MultiIndex.from_frame(yc[["niveau", "code"]]))
         c_idx = cat.get_indexer(pd.MultiIndex.from_frame(yc[["groupement", "groupe_code"]]))
         # A cell of a territory or category without any piece (-1) holds no atom.
-        g = _rows(tp, t_idx)[:, piece]
-        n = _rows(cn, c_idx)[:, napiece]
-        m = g.multiply(n).tocsr()
+        m = _rows(tp, t_idx)[:, piece].multiply(_rows(cn, c_idx)[:, napiece]).tocsr()
+        atom_of = pd.MultiIndex.from_frame(ya[["piece", "napiece"]]).get_indexer(pd.MultiIndex.from_frame(fa[["piece", "napiece"]]))
+        firm = sparse.csr_matrix((fa.ca.to_numpy(dtype=float), (pd.factorize(fa.siren)[0], atom_of)),
+                                 shape=(fa.siren.nunique(), len(ya)))
+        imp, m_imp = _implicit(yc, m, tp, cn, t_idx, c_idx, piece, napiece, firm, rules)
+        yc = pd.concat([yc, imp.assign(annee=annee)], ignore_index=True)
+        m = sparse.vstack([m, m_imp]).tocsr()
         m.sort_indices()
         members = [idx.astype(np.int64) for idx in np.split(m.indices, m.indptr[1:-1])]
-        out[int(annee)] = Table(yc, ya.valeur.to_numpy(dtype=float), members, piece, napiece)
+        out[int(annee)] = Table(yc, ya.ca.to_numpy(dtype=float), members, piece, napiece)
     return out
+
+
+def _implicit(cells: pd.DataFrame, m: sparse.csr_matrix, tp: sparse.csr_matrix, cn: sparse.csr_matrix,
+              t_idx: np.ndarray, c_idx: np.ndarray, piece: np.ndarray, napiece: np.ndarray,
+              firm: sparse.csr_matrix, rules: Rules) -> tuple[pd.DataFrame, sparse.csr_matrix]:
+    """Implicit cells (τ-Argus's linked tables, INSEE's « différenciation géographique »): sets of firms that are
+    never published but that differences of published cells isolate. Those the primary rule makes sensitive are
+    audited like primary cells and never published. Geographic sets, in every published category: a territory
+    minus one it contains (an EPCI minus its part in a département, a TI minus a member, a département minus an
+    EPCI…), a TI's part inside and outside each département or région it straddles, and each geographic piece
+    (the communes no published difference can split: commune cells). In every published territory: a category
+    minus one it contains (filière élargie minus cœur, field minus one sector)."""
+    n_pieces = tp.shape[1]
+    ok = (t_idx >= 0) & (c_idx >= 0)
+    stats = pd.DataFrame({"t": t_idx[ok], "c": c_idx[ok], "v": cells.valeur.to_numpy(dtype=float)[ok],
+                          "nb": cells.nb_contrib.to_numpy(dtype=float)[ok], "mx": cells.max_contrib.to_numpy(dtype=float)[ok]})
+
+    def differences(pairs: pd.DataFrame, outer: str, inner: str, fixed: str) -> pd.DataFrame:
+        """Published cell pairs (outer minus inner) whose difference may be sensitive: a difference of fewer
+        firms than the outer cell's minus the inner one's (a lower bound), or which the outer cell's largest
+        firm (an upper bound of the difference's) may dominate; the others cannot be primary."""
+        one = stats.rename(columns={"t" if fixed == "c" else "c": outer, "v": "v1", "nb": "nb1", "mx": "mx1"})
+        two = stats.rename(columns={"t" if fixed == "c" else "c": inner, "v": "v2", "nb": "nb2", "mx": "mx2"})
+        x = pairs.merge(one, on=outer).merge(two, on=[inner, fixed], how="left").fillna({"v2": 0.0, "nb2": 0.0})
+        dv, dnb = x.v1 - x.v2, x.nb1 - x.nb2
+        return x[(dv > 1e-9 * x.v1) & ((dnb < rules.min_firms) | (x.mx1 >= rules.dominance * dv))]
+
+    # Territories: inner strictly inside outer, or overlapping it in part.
+    size = np.asarray(tp.sum(axis=1)).ravel()
+    ov = (tp @ tp.T).tocoo()
+    inside = (ov.data == size[ov.col]) & (size[ov.col] < size[ov.row])
+    geo = differences(pd.DataFrame({"t1": ov.row[inside], "t2": ov.col[inside]}), "t1", "t2", "c")
+    g_rows = [tp[geo.t1.to_numpy()] - tp[geo.t2.to_numpy()]]
+    c_rows = [cn[geo.c.to_numpy()]]
+    used_c = np.unique(c_idx[c_idx >= 0])
+    partial = (ov.data > 0) & (ov.data < size[ov.col]) & (ov.data < size[ov.row])
+    a, b = tp[np.repeat(ov.row[partial], len(used_c))], tp[np.repeat(ov.col[partial], len(used_c))]
+    g_rows += [a.multiply(b), a - a.multiply(b)]
+    c_rows += [cn[np.tile(used_c, int(partial.sum()))]] * 2
+    # Geographic pieces, in every category.
+    g_rows.append(sparse.identity(n_pieces, format="csr")[np.repeat(np.arange(n_pieces), len(used_c))])
+    c_rows.append(cn[np.tile(used_c, n_pieces)])
+    # Categories: inner strictly inside outer, in the same territory.
+    csize = np.asarray(cn.sum(axis=1)).ravel()
+    cov = (cn @ cn.T).tocoo()
+    cin = (cov.data == csize[cov.col]) & (csize[cov.col] < csize[cov.row])
+    cat = differences(pd.DataFrame({"c1": cov.row[cin], "c2": cov.col[cin]}), "c1", "c2", "t")
+    g_rows.append(tp[cat.t.to_numpy()])
+    c_rows.append(cn[cat.c1.to_numpy()] - cn[cat.c2.to_numpy()])
+    g_all, c_all = sparse.vstack(g_rows).tocsr(), sparse.vstack(c_rows).tocsr()
+    cand = g_all[:, piece].multiply(c_all[:, napiece]).tocsr()
+    cand.data = (cand.data > 0).astype(float)
+    cand.eliminate_zeros()
+    cand = cand[np.diff(cand.indptr) > 0]
+    # The same set as a published cell, or twice: once.
+    published = {m.indices[m.indptr[k]:m.indptr[k + 1]].tobytes() for k in range(m.shape[0])}
+    seen, keep = set(), []
+    for k in range(cand.shape[0]):
+        key = np.sort(cand.indices[cand.indptr[k]:cand.indptr[k + 1]]).tobytes()
+        if key not in published and key not in seen:
+            seen.add(key)
+            keep.append(k)
+    cand = cand[keep]
+    # The primary rule, exactly, on the firms of each set (a firm is a SIREN, as in the marts).
+    per_firm = (firm @ cand.T).tocsc()
+    nb = np.diff(per_firm.indptr)
+    top = np.array([per_firm.data[per_firm.indptr[k]:per_firm.indptr[k + 1]].max(initial=0.0)
+                    for k in range(per_firm.shape[1])])
+    value = np.asarray(per_firm.sum(axis=0)).ravel()
+    sensitive = ((nb > 0) & (nb < rules.min_firms)) | ((nb >= rules.min_firms) & (value > 0) & (top >= rules.dominance * value))
+    idx = np.flatnonzero(sensitive)
+    imp = pd.DataFrame({"niveau": "implicite", "code": [f"i{k}" for k in range(len(idx))], "groupement": "implicite",
+                        "groupe_code": "", "valeur": value[idx], "nb_contrib": nb[idx], "max_contrib": top[idx],
+                        "implicite": True})
+    return imp, cand[idx]
 
 
 def _incidence(df: pd.DataFrame, keys: list[str], piece: str, n_pieces: int) -> tuple[pd.MultiIndex, sparse.csr_matrix]:
@@ -490,7 +600,9 @@ def protect_table(table: Table, rules: Rules) -> np.ndarray:
     """Status of every cell of one year: 'primaire', 'secondaire' or 'diffuse'."""
     cells = table.cells
     n = len(cells)
-    prim = primary(cells, rules)
+    implicit = cells.implicite.to_numpy(dtype=bool) if "implicite" in cells else np.zeros(n, dtype=bool)
+    # Implicit cells are all primary (only the sensitive ones are in the table) and never published.
+    prim = primary(cells, rules) | implicit
     lone = cells.nb_contrib.fillna(0).to_numpy() == 1
     # A cell that is not the sum of its atoms (it should never happen) is withheld and left out of the model.
     sums = np.array([table.atoms[m].sum() for m in table.members])
@@ -519,7 +631,8 @@ def protect_table(table: Table, rules: Rules) -> np.ndarray:
             hidden[comp] = h
         if (hidden == before).all():
             break
-    return np.where(odd, "non_diffuse", np.where(prim, "primaire", np.where(hidden, "secondaire", "diffuse")))
+    status = np.where(odd, "non_diffuse", np.where(prim, "primaire", np.where(hidden, "secondaire", "diffuse")))
+    return status[~implicit]
 
 
 def _protect_year(table: Table, rules: Rules) -> tuple[np.ndarray, dict[str, int]]:
@@ -543,29 +656,139 @@ def _protect_years(tables: list[Table], rules: Rules) -> list[np.ndarray]:
     return [status for status, _ in results]
 
 
+def _cache_dir() -> Path | None:
+    env = os.environ.get(CACHE_ENV)
+    if env is not None:
+        return Path(env) if env else None
+    return Path(__file__).resolve().parents[1] / "data" / "cache" / "secret"
+
+
+def _reference_digest() -> str:
+    """What the canonical model reads of the reference: the communes' territories, the TI, the NAF categories."""
+    h = hashlib.sha256()
+    for path in sorted(reference_dir().glob("*.csv")):
+        h.update(path.name.encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()
+
+
+def file_key(con: duckdb.DuckDBPyConnection, rules: Rules) -> str:
+    """The protection's identity: the chamber files (sha256, in load order), the rules, the reference, the model."""
+    shas = [r[0] for r in con.execute("""SELECT sha256 FROM sources WHERE source_id IN (SELECT DISTINCT source_id
+                                         FROM firmes_fichier) ORDER BY source_id""").fetchall()]
+    doc = {"fichiers": shas, "regles": [rules.min_firms, rules.dominance, rules.interval], "modele": MODEL_VERSION,
+           "reference": _reference_digest()}
+    return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
+
+
+def file_statuses(con: duckdb.DuckDBPyConnection, mesure: str, rules: Rules) -> pd.DataFrame:
+    """Status of every canonical cell of the chamber files loaded (annee, niveau, code, groupement, groupe_code,
+    secret): from the warehouse when it holds the protection of the same files, else from the cache directory,
+    else computed (deterministic: the same files give the same statuses, whatever the perimeter)."""
+    key = file_key(con, rules)
+    con.execute("CREATE TABLE IF NOT EXISTS secret_fichier (cle VARCHAR, mesure VARCHAR, annee INTEGER, niveau VARCHAR, "
+                "code VARCHAR, groupement VARCHAR, groupe_code VARCHAR, secret VARCHAR)")
+    held = con.execute("SELECT * EXCLUDE (cle, mesure) FROM secret_fichier WHERE cle = ? AND mesure = ?",
+                       [key, mesure]).fetchdf()
+    if not held.empty:
+        return held
+    cache = _cache_dir()
+    path = cache / f"{key}-{mesure}.parquet" if cache else None
+    if path is not None and path.exists():
+        df = pd.read_parquet(path)
+    else:
+        frames = []
+        tables = _year_tables(con, rules)
+        for (annee, table), status in zip(tables.items(), _protect_years(list(tables.values()), rules)):
+            cells = table.cells[~table.cells.implicite.to_numpy(dtype=bool)]
+            frames.append(cells[["niveau", "code", "groupement", "groupe_code"]].assign(annee=annee, secret=status))
+        cols = ["annee", "niveau", "code", "groupement", "groupe_code", "secret"]
+        df = pd.concat(frames, ignore_index=True)[cols] if frames else pd.DataFrame(columns=cols)
+        df["annee"] = df.annee.astype("int32")
+        if path is not None:   # written aside then renamed: a concurrent build never reads half a file
+            with contextlib.suppress(OSError):
+                path.parent.mkdir(parents=True, exist_ok=True)
+                tmp = path.with_suffix(f".{os.getpid()}.tmp")
+                df.to_parquet(tmp, index=False)
+                os.replace(tmp, path)
+    con.execute("DELETE FROM secret_fichier WHERE mesure = ?", [mesure])
+    con.register("s_file_df", df)
+    con.execute("INSERT INTO secret_fichier SELECT ?, ?, annee, niveau, code, groupement, groupe_code, secret FROM s_file_df",
+                [key, mesure])
+    con.unregister("s_file_df")
+    return df
+
+
+def _apply(con: duckdb.DuckDBPyConnection, mesure: str) -> None:
+    """The file's statuses onto the warehouse's cells. A territory holding exactly the communes of a canonical one
+    takes its statuses; any other (a custom perimeter, an EPCI held in part) is published only as the sum of
+    canonical cells that are all published — whole EPCIs, else their parts in a département — otherwise « s »."""
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE s_full AS   -- every canonical territory over all communes of the reference
+        WITH ref AS (SELECT code_insee AS commune, departement, epci_siren FROM {_csv('communes.csv')}),
+        multi AS (SELECT epci_siren FROM ref WHERE epci_siren <> '' GROUP BY 1 HAVING count(DISTINCT departement) > 1),
+        ti AS (SELECT code_insee AS commune, id_ti, type_membre, code_membre FROM {_csv('territoires_industrie_communes.csv')})
+        SELECT niveau, code, count(*) AS n FROM (
+            SELECT commune, 'epci' AS niveau, epci_siren AS code FROM ref WHERE epci_siren <> ''
+            UNION SELECT commune, 'epci', code_membre FROM ti WHERE type_membre = 'ept'
+            UNION SELECT commune, 'epci_partie', epci_siren || ':' || departement FROM ref WHERE epci_siren IN (SELECT * FROM multi)
+            UNION SELECT commune, 'ti', id_ti FROM ti
+            UNION SELECT commune, 'departement', departement FROM ref) GROUP BY ALL""")
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE s_decomp AS   -- warehouse territory -> canonical cells it is the sum of
+        WITH ref AS (SELECT code_insee AS commune, departement, epci_siren FROM {_csv('communes.csv')}),
+        held AS (SELECT a.niveau, a.code, r.epci_siren, r.departement, count(*) AS n
+                 FROM ref_appartenance a JOIN ref r USING (commune) GROUP BY ALL),
+        whole AS (SELECT h.niveau, h.code, h.epci_siren, sum(h.n) = any_value(e.n) AS whole FROM held h
+                  JOIN s_full e ON e.niveau = 'epci' AND e.code = h.epci_siren GROUP BY ALL),
+        own AS (SELECT a.niveau, a.code, count(*) AS n FROM ref_appartenance a GROUP BY ALL),
+        same AS (SELECT o.niveau, o.code FROM own o JOIN s_full f USING (niveau, code) WHERE o.n = f.n),
+        units AS (
+            SELECT niveau, code, niveau AS u_niveau, code AS u_code, true AS ok FROM same
+            UNION ALL
+            SELECT h.niveau, h.code, CASE WHEN w.whole THEN 'epci' ELSE 'epci_partie' END,
+                   CASE WHEN w.whole THEN h.epci_siren ELSE h.epci_siren || ':' || h.departement END,
+                   coalesce(w.whole OR h.n = p.n, false)
+            FROM held h LEFT JOIN whole w USING (niveau, code, epci_siren)
+            LEFT JOIN s_full p ON p.niveau = 'epci_partie' AND p.code = h.epci_siren || ':' || h.departement
+            WHERE (h.niveau, h.code) NOT IN (SELECT niveau, code FROM same))
+        SELECT DISTINCT niveau, code, u_niveau, u_code FROM units
+        WHERE (niveau, code) NOT IN (SELECT niveau, code FROM units WHERE NOT ok)""")
+    con.execute("""
+        UPDATE mart SET secret = s.secret FROM (
+            SELECT m.rowid AS rid,
+                   CASE WHEN bool_and(coalesce(f.secret, 'diffuse') = 'diffuse') THEN 'diffuse'
+                        WHEN count(*) = 1 THEN any_value(f.secret) ELSE 'secondaire' END AS secret
+            FROM mart m JOIN s_decomp d USING (niveau, code)
+            LEFT JOIN secret_fichier f ON f.mesure = m.mesure AND f.annee = m.annee AND f.niveau = d.u_niveau
+                 AND f.code = d.u_code AND f.groupement = m.groupement AND f.groupe_code = m.groupe_code
+            WHERE m.mesure = ? AND m.secret = 'a_evaluer' AND m.niveau <> ? AND list_contains(?, m.groupement)
+              AND EXISTS (SELECT 1 FROM ref_groupes g WHERE g.groupement = m.groupement AND g.groupe_code = m.groupe_code)
+            GROUP BY m.rowid) s
+        WHERE mart.rowid = s.rid""", [mesure, UNPUBLISHED_LEVEL, list(PUBLISHED_GROUPINGS)])
+    # What no canonical cell can vouch for is « s » (a cell of a published level and category) or never shown.
+    con.execute("""
+        UPDATE mart SET secret = CASE WHEN niveau <> ? AND list_contains(?, groupement)
+                                           AND EXISTS (SELECT 1 FROM ref_groupes g WHERE g.groupement = mart.groupement
+                                                       AND g.groupe_code = mart.groupe_code)
+                                      THEN 'secondaire' ELSE 'non_diffuse' END
+        WHERE mesure = ? AND secret = 'a_evaluer'""", [UNPUBLISHED_LEVEL, list(PUBLISHED_GROUPINGS), mesure])
+    con.execute("DROP TABLE s_full")
+    con.execute("DROP TABLE s_decomp")
+
+
 def protect(con: duckdb.DuckDBPyConnection, rules: Rules | None = None) -> dict[str, int]:
     """Compute and store `mart.secret` for every firm-level row; returns the number of cells by status."""
     rules = rules or Rules.from_env()
-    counts = {s: 0 for s in STATUSES}
-    con.execute("CREATE OR REPLACE TEMP TABLE s_status (annee INTEGER, niveau VARCHAR, code VARCHAR, mesure VARCHAR, "
-                "groupement VARCHAR, groupe_code VARCHAR, secret VARCHAR)")
+    # A warehouse loaded before the file's rows were kept whole: its firm rows stand for the file.
+    con.execute("""CREATE TABLE IF NOT EXISTS firmes_fichier (source_id INTEGER NOT NULL, siret VARCHAR NOT NULL,
+                   siren VARCHAR NOT NULL, naf_code VARCHAR NOT NULL, commune VARCHAR NOT NULL, annee INTEGER NOT NULL,
+                   ca_eur DOUBLE)""")
+    if con.execute("SELECT count(*) FROM firmes_fichier").fetchall()[0][0] == 0:
+        con.execute("INSERT INTO firmes_fichier SELECT source_id, siret, siren, naf_code, commune, annee, ca_eur FROM firmes")
     for mesure in MAGNITUDE_MEASURES:
-        frames = []
-        tables = _year_tables(con, mesure)
-        for (annee, table), status in zip(tables.items(), _protect_years(list(tables.values()), rules)):
-            frames.append(table.cells[["niveau", "code", "groupement", "groupe_code"]].assign(
-                annee=annee, mesure=mesure, secret=status))
-        if frames:
-            df = pd.concat(frames, ignore_index=True)[["annee", "niveau", "code", "mesure", "groupement", "groupe_code", "secret"]]
-            con.register("s_status_df", df)
-            con.execute("INSERT INTO s_status SELECT * FROM s_status_df")
-            con.unregister("s_status_df")
-        con.execute("""
-            UPDATE mart SET secret = coalesce(s.secret, 'non_diffuse') FROM (
-                SELECT m.rowid AS rid, st.secret FROM mart m LEFT JOIN s_status st
-                USING (annee, niveau, code, mesure, groupement, groupe_code) WHERE m.mesure = ? AND m.secret = 'a_evaluer'
-            ) s WHERE mart.rowid = s.rid""", [mesure])
+        file_statuses(con, mesure, rules)
+        _apply(con, mesure)
+    counts = {s: 0 for s in STATUSES}
     for s, c in con.execute("SELECT secret, count(*) FROM mart WHERE secret IS NOT NULL GROUP BY 1").fetchall():
         counts[s] = counts.get(s, 0) + c
-    con.execute("DROP TABLE s_status")
     return counts
