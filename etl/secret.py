@@ -143,7 +143,7 @@ def _year_tables(con: duckdb.DuckDBPyConnection, rules: Rules) -> dict[int, Tabl
     con.register("s_napiece", pd.DataFrame({"naf_code": napiece_of.index, "napiece": napiece_of.values}))
     # Per firm and atom (what the primary rule of an implicit cell needs); ordered: the same model at every run.
     firm_atoms = con.execute("""
-        SELECT f.annee, f.siren, p.piece, n.napiece, sum(f.ca_eur) AS ca
+        SELECT f.annee, f.siren, f.commune, p.piece, n.napiece, sum(f.ca_eur) AS ca
         FROM firmes_fichier f JOIN s_piece p USING (commune) JOIN s_napiece n USING (naf_code)
         JOIN ref_naf r ON r.sous_classe = f.naf_code JOIN ref_secteurs s ON s.section = r.section
         WHERE f.ca_eur IS NOT NULL GROUP BY ALL ORDER BY ALL""").fetchdf()
@@ -169,17 +169,20 @@ def _year_tables(con: duckdb.DuckDBPyConnection, rules: Rules) -> dict[int, Tabl
     cat, cn = _incidence(napiece_cat, ["groupement", "groupe_code"], "napiece", len(napiece_of))
     out = {}
     for annee, fa in firm_atoms.groupby("annee"):
-        ya = fa.groupby(["piece", "napiece"], as_index=False).ca.sum()
+        # Atoms: one commune's turnover in one NAF piece (the finest set an attacker can aim at: a commune
+        # cell is never published, but it is « s » and must not be bounded either).
+        ya = fa.groupby(["commune", "piece", "napiece"], as_index=False).ca.sum()
         yc = cells[cells.annee == annee].reset_index(drop=True)
         piece, napiece = ya.piece.to_numpy(), ya.napiece.to_numpy()
         t_idx = terr.get_indexer(pd.MultiIndex.from_frame(yc[["niveau", "code"]]))
         c_idx = cat.get_indexer(pd.MultiIndex.from_frame(yc[["groupement", "groupe_code"]]))
         # A cell of a territory or category without any piece (-1) holds no atom.
         m = _rows(tp, t_idx)[:, piece].multiply(_rows(cn, c_idx)[:, napiece]).tocsr()
-        atom_of = pd.MultiIndex.from_frame(ya[["piece", "napiece"]]).get_indexer(pd.MultiIndex.from_frame(fa[["piece", "napiece"]]))
+        atom_of = pd.MultiIndex.from_frame(ya[["commune", "napiece"]]).get_indexer(pd.MultiIndex.from_frame(fa[["commune", "napiece"]]))
         firm = sparse.csr_matrix((fa.ca.to_numpy(dtype=float), (pd.factorize(fa.siren)[0], atom_of)),
                                  shape=(fa.siren.nunique(), len(ya)))
-        imp, m_imp = _implicit(yc, m, tp, cn, t_idx, c_idx, piece, napiece, firm, rules)
+        commune = pd.factorize(ya.commune)[0]
+        imp, m_imp = _implicit(yc, m, tp, cn, t_idx, c_idx, piece, napiece, commune, firm, rules)
         yc = pd.concat([yc, imp.assign(annee=annee)], ignore_index=True)
         m = sparse.vstack([m, m_imp]).tocsr()
         m.sort_indices()
@@ -189,15 +192,15 @@ def _year_tables(con: duckdb.DuckDBPyConnection, rules: Rules) -> dict[int, Tabl
 
 
 def _implicit(cells: pd.DataFrame, m: sparse.csr_matrix, tp: sparse.csr_matrix, cn: sparse.csr_matrix,
-              t_idx: np.ndarray, c_idx: np.ndarray, piece: np.ndarray, napiece: np.ndarray,
+              t_idx: np.ndarray, c_idx: np.ndarray, piece: np.ndarray, napiece: np.ndarray, commune: np.ndarray,
               firm: sparse.csr_matrix, rules: Rules) -> tuple[pd.DataFrame, sparse.csr_matrix]:
     """Implicit cells (τ-Argus's linked tables, INSEE's « différenciation géographique »): sets of firms that are
     never published but that differences of published cells isolate. Those the primary rule makes sensitive are
     audited like primary cells and never published. Geographic sets, in every published category: a territory
     minus one it contains (an EPCI minus its part in a département, a TI minus a member, a département minus an
     EPCI…), a TI's part inside and outside each département or région it straddles, and each geographic piece
-    (the communes no published difference can split: commune cells). In every published territory: a category
-    minus one it contains (filière élargie minus cœur, field minus one sector)."""
+    (communes no published difference can split); each commune. In every published territory: a category minus
+    one it contains (filière élargie minus cœur, field minus one sector)."""
     n_pieces = tp.shape[1]
     ok = (t_idx >= 0) & (c_idx >= 0)
     stats = pd.DataFrame({"t": t_idx[ok], "c": c_idx[ok], "v": cells.valeur.to_numpy(dtype=float)[ok],
@@ -236,7 +239,12 @@ def _implicit(cells: pd.DataFrame, m: sparse.csr_matrix, tp: sparse.csr_matrix, 
     g_rows.append(tp[cat.t.to_numpy()])
     c_rows.append(cn[cat.c1.to_numpy()] - cn[cat.c2.to_numpy()])
     g_all, c_all = sparse.vstack(g_rows).tocsr(), sparse.vstack(c_rows).tocsr()
-    cand = g_all[:, piece].multiply(c_all[:, napiece]).tocsr()
+    cand = g_all[:, piece].multiply(c_all[:, napiece])
+    # Communes, in every category.
+    n_comm = int(commune.max(initial=-1)) + 1
+    one_hot = sparse.csr_matrix((np.ones(len(commune)), (commune, np.arange(len(commune)))), shape=(n_comm, len(commune)))
+    by_commune = one_hot[np.repeat(np.arange(n_comm), len(used_c))].multiply(cn[np.tile(used_c, n_comm)][:, napiece])
+    cand = sparse.vstack([cand, by_commune]).tocsr()
     cand.data = (cand.data > 0).astype(float)
     cand.eliminate_zeros()
     cand = cand[np.diff(cand.indptr) > 0]
@@ -517,9 +525,12 @@ def protect_problem(pb: _Problem, prim: np.ndarray, lone: np.ndarray, p: float, 
     """Hide complementary cells (in place in `hidden`) until every primary cell is protected."""
     order = np.flatnonzero(prim)
     order = order[np.argsort(-pb.values[order], kind="stable")]
+    swaps = _Swaps(pb)
     for i in order.tolist():
         for _ in range(50):
             fixed = _fixed_atoms(pb, hidden, lone, i)
+            if swaps.protects(i, hidden, fixed, p):
+                break
             missing = _missing(pb, i, hidden, fixed, p)
             if not missing:
                 break
@@ -532,6 +543,44 @@ def protect_problem(pb: _Problem, prim: np.ndarray, lone: np.ndarray, p: float, 
                     break
             hidden[extra] = True
     return hidden
+
+
+class _Swaps:
+    """A certificate that spares most audits their linear programs: atoms that lie in exactly the same published
+    cells can trade value without changing any of them, so cell i can move up by the value of such partners
+    outside it, and down by the value of its atoms that have one (partners the coalition knows excluded).
+    Sufficient, not necessary: when it does not reach p, the linear program decides."""
+
+    def __init__(self, pb: _Problem):
+        self.pb = pb
+        rng = np.random.default_rng(0)
+        self.weights = rng.integers(1, 2**62, size=pb.a.shape[0], dtype=np.uint64)
+        self.hidden: np.ndarray | None = None
+
+    def _groups(self, hidden: np.ndarray) -> np.ndarray:
+        if self.hidden is None or (hidden != self.hidden).any():
+            # Each atom's published cells, hashed (sums of random 62-bit weights, modulo 2^64).
+            a = self.pb.at.tocsr()
+            w = np.where(hidden, np.uint64(0), self.weights)
+            vals = np.concatenate([w[a.indices], np.zeros(1, np.uint64)])
+            sig = np.add.reduceat(vals, np.minimum(a.indptr[:-1], len(a.indices)))
+            sig[np.diff(a.indptr) == 0] = 0
+            self.group = pd.factorize(sig)[0]
+            self.hidden = hidden.copy()
+        return self.group
+
+    def protects(self, i: int, hidden: np.ndarray, fixed: np.ndarray, p: float) -> bool:
+        pb = self.pb
+        group = self._groups(hidden)
+        mine = np.zeros(len(group), dtype=bool)
+        mine[pb.a.indices[pb.a.indptr[i]:pb.a.indptr[i + 1]]] = True
+        n = group.max(initial=-1) + 1
+        inside = np.bincount(group[mine], weights=pb.v[mine], minlength=n)
+        free = ~mine & ~fixed
+        outside = np.bincount(group[free], weights=pb.v[free], minlength=n)
+        up = outside[inside > 0].sum()
+        down = inside[outside > 0].sum()
+        return bool(min(up, down) >= p * pb.values[i] * (1 + 1e-9))
 
 
 def _components(table: Table, hidden: np.ndarray) -> list[np.ndarray]:
@@ -740,8 +789,8 @@ def _apply(con: duckdb.DuckDBPyConnection, mesure: str) -> None:
                  FROM ref_appartenance a JOIN ref r USING (commune) GROUP BY ALL),
         whole AS (SELECT h.niveau, h.code, h.epci_siren, sum(h.n) = any_value(e.n) AS whole FROM held h
                   JOIN s_full e ON e.niveau = 'epci' AND e.code = h.epci_siren GROUP BY ALL),
-        own AS (SELECT a.niveau, a.code, count(*) AS n FROM ref_appartenance a GROUP BY ALL),
-        same AS (SELECT o.niveau, o.code FROM own o JOIN s_full f USING (niveau, code) WHERE o.n = f.n),
+        same AS (SELECT o.niveau, o.code FROM (SELECT niveau, code, count(*) AS n FROM ref_appartenance GROUP BY ALL) o
+                 JOIN s_full f USING (niveau, code) WHERE o.n = f.n),
         units AS (
             SELECT niveau, code, niveau AS u_niveau, code AS u_code, true AS ok FROM same
             UNION ALL
@@ -772,6 +821,12 @@ def _apply(con: duckdb.DuckDBPyConnection, mesure: str) -> None:
                                                        AND g.groupe_code = mart.groupe_code)
                                       THEN 'secondaire' ELSE 'non_diffuse' END
         WHERE mesure = ? AND secret = 'a_evaluer'""", [UNPUBLISHED_LEVEL, list(PUBLISHED_GROUPINGS), mesure])
+    # Territories that are not canonical (a custom perimeter's TI, an EPCI held in part), said once on the Sources
+    # page; never which of their cells the rule withheld.
+    custom = con.execute("""SELECT DISTINCT niveau, code FROM ref_appartenance WHERE (niveau, code) NOT IN
+                            (SELECT f.niveau, f.code FROM s_full f JOIN (SELECT niveau, code, count(*) AS n FROM ref_appartenance
+                             GROUP BY ALL) o USING (niveau, code) WHERE o.n = f.n) ORDER BY ALL""").fetchall()
+    con.execute("INSERT OR REPLACE INTO meta VALUES ('secret_sur_mesure', ?)", [json.dumps(custom)])
     con.execute("DROP TABLE s_full")
     con.execute("DROP TABLE s_decomp")
 

@@ -7,6 +7,8 @@ when the load found them publishable (`mart.secret`, computed by etl/secret.py):
 """
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 
@@ -399,6 +401,15 @@ def built_at(snap: Snapshot):
 def published(snap: Snapshot) -> pd.DataFrame:
     """The candidature's key figures as published (to show beside the recomputed ones)."""
     return snap.df("SELECT * FROM ref_candidature")      # a warehouse built before may lack the year columns
+
+
+def custom_territories(snap: Snapshot) -> list[str]:
+    """Names of the warehouse's TI outside the official list (a custom perimeter), whose turnover is published
+    only as sums of published canonical cells (etl/secret.py)."""
+    rows = snap.rows("SELECT valeur FROM meta WHERE cle = 'secret_sur_mesure'")
+    codes = [code for niveau, code in json.loads(rows[0][0])] if rows else []
+    return [r[0] for r in snap.rows("SELECT nom FROM ref_territoires WHERE niveau = 'ti' AND list_contains(?, code) "
+                                    "ORDER BY ordre", [codes])] if codes else []
 
 
 def reference_table(snap: Snapshot, name: str, filiere: str | None = None) -> pd.DataFrame:

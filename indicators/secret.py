@@ -24,21 +24,24 @@ METHODE = """\
 **Secret primaire.** Un agrégat de chiffre d'affaires est en secret quand moins de {min_firms} entreprises y
 contribuent, ou quand une seule entreprise en représente au moins {dominance} %.
 
-**Secret secondaire : intervalles de protection.** Masquer une cellule ne suffit pas quand le tableau publie aussi
-ses totaux : la valeur cachée se retrouverait par différence, ou serait encadrée de près. Pour chaque année, toutes
-les cellules publiées ensemble sont protégées en une seule fois : tous les niveaux diffusés (EPCI, territoire
-d'industrie, département, région, France : ceux de la table d'appartenance de l'entrepôt) croisés avec les
-secteurs de la candidature, leur total et les filières (cœur et élargies), tels que les pages, diaporamas,
-annexes et CSV peuvent les montrer ; une évolution entre deux années n'est publiée que si ses deux niveaux le
-sont. Chaque cellule est écrite comme une somme de morceaux (les communes ayant les mêmes territoires de
-rattachement, les activités ayant les mêmes catégories) de valeur positive ou nulle. Par programmation linéaire
-(solveur HiGHS), on calcule pour chaque valeur secrète l'intervalle des valeurs compatibles avec tout ce qui est
-publié, y compris pour une entreprise seule dans une autre cellule masquée (elle connaît son propre chiffre ;
-toutes ces entreprises sont même supposées s'entendre). Cet intervalle doit s'étendre d'au moins {interval} % de
-la valeur au-dessous et au-dessus d'elle. Sinon, un programme linéaire en nombres entiers choisit les cellules
-complémentaires à masquer qui y suffisent au moindre coût (la plus petite valeur totale masquée), comme le fait
-τ-Argus. Les cellules sans aucune entreprise (zéros connus) ne servent jamais de complément. À l'échelle des
-communes, le chiffre d'affaires n'est pas diffusé.
+**Secret secondaire : intervalles de protection.** Masquer une cellule ne suffit pas quand d'autres chiffres
+publiés la retrouvent par différence, ou l'encadrent de près. Le secret est donc décidé **une fois pour chaque
+fichier d'entreprises**, sur un jeu de tableaux qui ne dépend pas du territoire de l'entrepôt : tous les EPCI des
+communes du fichier (entiers, et leur partie dans chaque département), tous les territoires d'industrie de la
+liste officielle qu'elles touchent et leurs départements, croisés avec les secteurs de la candidature, leur total
+et les filières (cœur et élargies). Tout entrepôt construit à partir du même fichier, quel que soit son
+territoire, applique les mêmes statuts. Sont aussi protégées les cellules que des différences de chiffres publiés
+isoleraient sans être publiées : un EPCI moins sa partie dans un département, un territoire moins l'un de ses
+EPCI, une filière élargie moins son cœur, chaque commune. Pour chaque année, chaque cellule est écrite comme une
+somme de morceaux (le chiffre d'affaires d'une commune dans un groupe d'activités) de valeur positive ou nulle. Par
+programmation linéaire (solveur HiGHS), on calcule pour chaque valeur secrète l'intervalle des valeurs compatibles
+avec tout ce qui est publié, y compris pour une entreprise seule dans une autre cellule masquée (elle connaît son
+propre chiffre ; toutes ces entreprises sont même supposées s'entendre). Cet intervalle doit s'étendre d'au moins
+{interval} % de la valeur au-dessous et au-dessus d'elle. Sinon, un programme linéaire en nombres entiers choisit
+les cellules complémentaires à masquer qui y suffisent au moindre coût (la plus petite valeur totale masquée),
+comme le fait τ-Argus ; une évolution entre deux années n'est publiée que si ses deux niveaux le sont. Les cellules
+sans aucune entreprise (zéros connus) ne servent jamais de complément. À l'échelle des communes, le chiffre
+d'affaires n'est pas diffusé.
 
 **Ce qui est affiché.** Une valeur en secret s'affiche « s » (secret statistique), sans dire quelle règle l'a
 masquée ni quelles cellules sont complémentaires. Ces statuts sont calculés une fois, au chargement des données.
@@ -48,12 +51,21 @@ pas des montants et sont diffusés.
 """
 
 
-def methode(rules: Rules | None = None) -> str:
-    """The method with the thresholds in force (French formats)."""
+SUR_MESURE = """\
+**Périmètre sur mesure.** Le territoire « {nom} » ne figure pas dans la liste officielle des territoires
+d'industrie : son chiffre d'affaires n'est publié que lorsqu'il est la somme de chiffres d'EPCI (ou de parties
+d'EPCI) eux-mêmes publiés ; sinon il s'affiche « s ».
+"""
+
+
+def methode(rules: Rules | None = None, custom: list[str] | None = None) -> str:
+    """The method with the thresholds in force (French formats); `custom`: names of the warehouse's territories
+    outside the official list (a custom perimeter), said once, never which of their cells are withheld."""
     from etl.secret import Rules
 
     rules = rules or Rules.from_env()
-    return METHODE.format(min_firms=rules.min_firms, dominance=_pct(rules.dominance), interval=_pct(rules.interval))
+    text = METHODE.format(min_firms=rules.min_firms, dominance=_pct(rules.dominance), interval=_pct(rules.interval))
+    return "\n".join([text] + [SUR_MESURE.format(nom=n) for n in custom or []])
 
 
 def _pct(x: float) -> str:

@@ -6,12 +6,16 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import duckdb
 import pytest
 
 ROOT = REPO_ROOT = Path(__file__).resolve().parents[1]
+# Protections computed by the tests are kept apart from the checkout's (data/cache/secret), for this run only;
+# the CLI runs the tests start inherit it.
+os.environ["TI_SECRET_CACHE"] = tempfile.mkdtemp(prefix="ti-secret-")
 # Real published files (INSEE, DGCL, URSSAF, IGN), kept outside the repository: ../shared/real/.
 SHARED_REAL = ROOT.parent / "shared" / "real"
 

@@ -187,3 +187,89 @@ def firms_in(att: Attacker, key, firms: pd.DataFrame) -> list[str]:
     communes = att.terr[(niveau, code)]
     f = firms[firms.commune.isin(communes)]
     return [s for s, naf in zip(f.siren, f.naf_code) if (g, gc) in att.piece_of_naf.get(naf, frozenset())]
+
+
+class JointAttacker:
+    """Everything several warehouses built from one chamber file publish, attacked together: each published
+    cell of each warehouse is an equation over its own territory's communes (a custom perimeter's TI too).
+    Unknowns: each commune's turnover in each NAF piece, >= 0, 0 where a warehouse publishes the commune's
+    category as 0. Targets: every sensitive set of firms (primary rule) among the « s » cells of any warehouse
+    and the commune cells (commune x category, never published)."""
+
+    def __init__(self, warehouses: list, years: list[int], rules=(3, 0.85)):
+        from indicators.db import get_warehouse
+
+        self.years, self.rules = years, rules
+        self.cells, self.terr = [], defaultdict(set)
+        for w, path in enumerate(warehouses):
+            cells = published(get_warehouse(path).snapshot(), years)
+            self.cells.append(cells.assign(w=w))
+            con = duckdb.connect(str(path), read_only=True)
+            try:
+                for c, n, t in con.execute("SELECT commune, niveau, code FROM ref_appartenance").fetchall():
+                    self.terr[(w, n, t)].add(c)
+                if w == 0:
+                    cats = con.execute("""SELECT naf_code, groupement, groupe_code FROM ref_naf_map
+                                          WHERE naf_niveau = 'sous_classe' AND groupement IN
+                                          ('secteur', 'champ', 'filiere_coeur', 'filiere_elargi')""").fetchdf()
+                    self.firms = con.execute("""SELECT siren, annee, commune, naf_code, sum(ca_eur) AS ca FROM firmes_fichier
+                                                WHERE ca_eur IS NOT NULL GROUP BY ALL""").fetchdf()
+            finally:
+                con.close()
+        for (w, n, t), cs in list(self.terr.items()):
+            if n == "epci":
+                for c in cs:
+                    self.terr[(w, "commune", c)].add(c)
+        self.cells = pd.concat(self.cells, ignore_index=True)
+        shown = set(zip(self.cells.groupement, self.cells.groupe_code))
+        cats = cats[[(g, c) in shown for g, c in zip(cats.groupement, cats.groupe_code)]]
+        sig = cats.groupby("naf_code").apply(lambda g: frozenset(zip(g.groupement, g.groupe_code)), include_groups=False)
+        self.piece_of_naf = dict(sig.items())
+        self.pieces = sorted(set(sig), key=sorted)
+        self.firms = self.firms[self.firms.naf_code.isin(self.piece_of_naf)]
+
+    def _truth(self, annee: int, communes, g: str, gc: str) -> tuple[float, int, float]:
+        f = self.firms[(self.firms.annee == annee) & self.firms.commune.isin(communes)]
+        f = f[[(g, gc) in self.piece_of_naf[n] for n in f.naf_code]]
+        per = f.groupby("siren").ca.sum()
+        return float(per.sum()), len(per), float(per.max()) if len(per) else 0.0
+
+    def intervals(self, annee: int) -> list[dict]:
+        cells = self.cells[self.cells.annee == annee]
+        zero = cells[(cells.niveau == "commune") & (cells.valeur == 0)]
+        zero = set(zip(zero.code, zero.groupement, zero.groupe_code))
+        communes = sorted(set(self.firms.commune))   # a commune without any firm is a published zero anyway
+        var = {(c, p): None for c in communes for p in self.pieces if not any((c, g, gc) in zero for g, gc in p)}
+        var = {k: i for i, k in enumerate(var)}
+
+        def row(cs, g, gc):
+            return [var[(c, p)] for c in cs for p in self.pieces if (g, gc) in p and (c, p) in var]
+
+        eq_rows, eq_cols, b, targets = [], [], [], {}
+        for r in cells[(cells.niveau != "commune") & (cells.statut != "absent")].itertuples():
+            cs = self.terr[(r.w, r.niveau, r.code)]
+            if r.statut == "secret":
+                targets.setdefault((frozenset(cs), r.groupement, r.groupe_code), (r.w, r.niveau, r.code))
+                continue
+            k = len(b)
+            members = row(cs, r.groupement, r.groupe_code)
+            eq_rows += [k] * len(members)
+            eq_cols += members
+            b.append(r.valeur)
+        for c in communes:
+            for g, gc in sorted({k for p in self.pieces for k in p}):
+                targets.setdefault((frozenset([c]), g, gc), ("commune", c))
+        a = sparse.csr_matrix((np.ones(len(eq_rows)), (eq_rows, eq_cols)), shape=(len(b), len(var)))
+        out = []
+        for (cs, g, gc), label in targets.items():
+            value, n, top = self._truth(annee, cs, g, gc)
+            if not (0 < n < self.rules[0] or (n >= self.rules[0] and value > 0 and top >= self.rules[1] * value)):
+                continue   # not sensitive
+            obj = np.zeros(len(var))
+            obj[row(cs, g, gc)] = 1.0
+            hi = linprog(-obj, A_eq=a, b_eq=np.array(b), bounds=(0, None), method="highs")
+            lo = linprog(obj, A_eq=a, b_eq=np.array(b), bounds=(0, None), method="highs")
+            assert lo.status == 0, (label, lo.message)
+            out.append({"cell": (label, g, gc), "annee": annee, "valeur": value, "min": lo.fun,
+                        "max": np.inf if hi.status == 3 else -hi.fun})
+        return out

@@ -243,6 +243,7 @@ def test_attack_finds_cells_without_the_interval_rule(tmp_path, reference_wareho
     wh = tmp_path / "warehouse.duckdb"
     shutil.copyfile(reference_warehouse, wh)
     monkeypatch.setattr(etl_secret, "protect_problem", lambda pb, prim, lone, p, hidden: hidden)
+    monkeypatch.setenv("TI_SECRET_CACHE", "")   # not the protection of the same file computed by another test
     loader.load([path], wh, progress=lambda m: None)
     snap = get_warehouse(wh).snapshot()
     found = lp_attacker.Attacker(snap, wh, [2022]).intervals(2022)

@@ -1,10 +1,12 @@
 """Sources et méthodes: lineage, definitions, mappings, statistical secret."""
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import streamlit as st
 
-from indicators import ui
+from indicators import query, ui
 from indicators.catalog import CATALOG
 from indicators.secret import methode
 
@@ -41,7 +43,9 @@ def run() -> None:
 - **Statuts** : *ok* ; *secret* ; *partiel* (agrégat calculé sur une partie des communes : commune non couverte par le
   fichier, ou valeur communale en secret) ; *absent* (aucun fichier chargé ne fournit la valeur).
 """)
-    st.markdown(methode())
+    # A custom perimeter's name is the staff's text: shown as text, never as Markdown.
+    custom = [re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~])", r"\\\1", n) for n in query.custom_territories(ui.snapshot())]
+    st.markdown(methode(custom=custom))
     # --- end of statistical secret ---
 
 
