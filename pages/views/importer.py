@@ -7,12 +7,10 @@ the server, and the warehouse is replaced atomically, so sessions reading it are
 """
 from __future__ import annotations
 
-import re
-
 import pandas as pd
 import streamlit as st
 
-from indicators import auth, ui
+from indicators import auth, markup, ui
 from pages.views import staff
 
 SIGNED_IN, SIGNED_IN_AT, SESSION_HOURS = staff.SIGNED_IN, staff.SIGNED_IN_AT, staff.SESSION_HOURS
@@ -83,12 +81,9 @@ def _report(outcome) -> None:
         st.dataframe(table, hide_index=True, width="stretch")
 
 
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$:])")
-
-
 def md(text) -> str:
     """File text (names, headers, cells quoted in messages) shown as plain text, never as markdown or links."""
-    return _MARKDOWN.sub(r"\\\1", str(text)).replace("\n", " ")
+    return markup.escape(text)
 
 
 def _problem(p: dict) -> str:

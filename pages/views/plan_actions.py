@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from indicators import charts, format as fmt, plan, ui
+from indicators import charts, format as fmt, markup, plan, ui
 from indicators.export.tables import to_csv_bytes
 from pages.views import plan_edit
 
@@ -69,9 +69,9 @@ def run() -> None:
     plan_edit.targets(everything)
     plan_edit.exports(everything)
     plan_edit.staff_section(everything)
-    loaded = (f", fichier {first.fichier}, importé le {fmt.french_date(pd.Timestamp(first.charge_le).to_pydatetime())}"
+    loaded = (f", fichier {markup.escape(first.fichier)}, importé le {fmt.french_date(pd.Timestamp(first.charge_le).to_pydatetime())}"
               if first.fichier and pd.notna(first.charge_le) else "")
-    st.caption(f"Source : {first.source}{loaded}, puis les modifications inscrites à l'historique. {UPDATE_HINT}")
+    st.caption(f"Source : {markup.escape(first.source)}{loaded}, puis les modifications inscrites à l'historique. {UPDATE_HINT}")
 
 
 def _overview(actions: pd.DataFrame, n_total: int) -> None:
@@ -129,9 +129,9 @@ def _by_axe(actions: pd.DataFrame) -> None:
                f"(CA) ; années {', '.join(y) or '–'} ; « s » : secret statistique." + ui.demo_note(figures))
     for axe_num, g in actions.groupby("axe_num", sort=True):
         t = plan.totals(g, "axe").iloc[0]
-        st.markdown(f"#### {t.libelle}")
+        st.markdown(f"#### {markup.escape(t.libelle)}")
         st.markdown(f"{plan.status_line(t)} — montant estimé : {plan.amount_text(t.montant_eur, t.sans_montant, t.actions)}.")
-        st.table(table.loc[g.index, shown].set_index("N°"))
+        st.table(markup.table(table.loc[g.index, shown].set_index("N°")))
         if axe_num == 1:  # axe 1 « Foncier et attractivité »: its indicators are on the Foncier économique page
             _foncier_link()
     st.download_button("Télécharger le plan d'actions (CSV)", data=to_csv_bytes(plan.for_people(actions)),
@@ -163,7 +163,7 @@ def _detail(actions: pd.DataFrame) -> None:
     a = actions[actions.numero == numero].iloc[0]
     c1, c2 = st.columns([2, 3])
     with c1:
-        st.markdown(f"**{a.intitule}**  \n{a.axe}")
+        st.markdown(f"**{markup.escape(a.intitule)}**  \n{markup.escape(a.axe)}")
         rows = [("Porteur(s)", a.porteurs), ("EPCI", a.territoires_noms), ("Filière(s)", a.filieres_noms),
                 ("Statut", a.statut), ("Montant estimé", fmt.euros(a.montant_eur) if pd.notna(a.montant_eur) else None),
                 ("Montant engagé", fmt.euros(a.montant_engage) if pd.notna(a.montant_engage) else None),
@@ -172,9 +172,9 @@ def _detail(actions: pd.DataFrame) -> None:
                 ("Début", None if pd.isna(a.date_debut) else pd.Timestamp(a.date_debut).strftime("%d/%m/%Y")),
                 ("Fin", None if pd.isna(a.date_fin) else pd.Timestamp(a.date_fin).strftime("%d/%m/%Y")),
                 ("Indicateur de suivi", a.indicateur_suivi), ("Notes", a.notes)]
-        st.table(pd.DataFrame({"": [r[0] for r in rows],
+        st.table(markup.table(pd.DataFrame({"": [r[0] for r in rows],
                                "Valeur": [r[1] if isinstance(r[1], str) and r[1] else "non renseigné" for r in rows]})
-                 .set_index(""))
+                 .set_index("")))
     with c2:
         if a.axe_num == 1:   # axe 1 « Foncier et attractivité »: the foncier indicators of the action's territory
             _foncier_link()
@@ -184,16 +184,16 @@ def _detail(actions: pd.DataFrame) -> None:
             return
         figures = plan.filiere_figures(actions[actions.numero == numero], ui.get, _years(), plan_edit.whole_territory())
         where = a.territoires_noms or f"{plan_edit.whole_territory()[2]} (EPCI non renseigné)"
-        st.markdown(f"**{a.filieres_noms}** — {where}")
+        st.markdown(f"**{markup.escape(a.filieres_noms)}** — {markup.escape(where)}")
         out = pd.DataFrame({"Filière": figures.filiere.fillna(figures.filiere_code),
                             "Territoire": figures.territoire.fillna(figures.code),
                             "Indicateur": figures.libelle,
                             "Année": figures.annee.astype("Int64").astype(str),
                             "Valeur": [fmt.value(v, u, s) for v, u, s in zip(figures.valeur, figures.unite, figures.statut)],
                             "Note": figures.note.fillna("")})
-        st.table(out.set_index("Filière"))
+        st.table(markup.table(out.set_index("Filière")))
         sources = sorted({s for s in figures.source if s})
-        st.caption("Source : " + (" ; ".join(sources) or "aucune donnée chargée") + "." + ui.demo_note(figures))
+        st.caption("Source : " + markup.escape(" ; ".join(sources) or "aucune donnée chargée") + "." + ui.demo_note(figures))
 
 
 def _binomes() -> None:
@@ -205,8 +205,8 @@ def _binomes() -> None:
     named = int((b.elu.notna() | b.industriel.notna()).sum())
     st.markdown(f"Un binôme par EPCI : {named} sur {len(b)} renseigné(s)." if named else
                 f"Un binôme par EPCI : aucun des {len(b)} binômes n'est encore désigné (ils étaient vides dans la candidature).")
-    st.table(pd.DataFrame({"EPCI": b.epci, "Élu(e)": b.elu.fillna("à désigner"),
-                           "Industriel(le)": b.industriel.fillna("à désigner")}).set_index("EPCI"))
+    st.table(markup.table(pd.DataFrame({"EPCI": b.epci, "Élu(e)": b.elu.fillna("à désigner"),
+                           "Industriel(le)": b.industriel.fillna("à désigner")}).set_index("EPCI")))
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from indicators import catalog, plan, suivi, ui
+from indicators import catalog, markup, plan, suivi, ui
 from pages.views import staff
 
 BASES = "_plan_bases"          # numero -> (revision, values the form was read with)
@@ -24,9 +24,7 @@ def whole_territory() -> tuple[str, str, str]:
 
 
 def _md(text) -> str:
-    from pages.views.importer import md
-
-    return md(text)
+    return markup.escape(text)
 
 
 def since_last_committee() -> None:
@@ -219,8 +217,8 @@ def _save(numero: str, base: dict, new: dict, name: str) -> None:
         return
     st.session_state.get(CONFLICT, {}).pop(numero, None)
     st.session_state.get(BASES, {}).pop(numero, None)
-    st.session_state[SAVED] = (f"Action {numero} : {len(changes)} changement(s) enregistré(s) et inscrit(s) à "
-                               "l'historique." if changes else f"Action {numero} : aucun changement à enregistrer.")
+    st.session_state[SAVED] = (f"Action {_md(numero)} : {len(changes)} changement(s) enregistré(s) et inscrit(s) à "
+                               "l'historique." if changes else f"Action {_md(numero)} : aucun changement à enregistrer.")
     st.rerun()
 
 
@@ -228,10 +226,10 @@ def _show_conflict(numero: str, c, new: dict, name: str) -> None:
     snap = ui.snapshot()
     names = suivi.labels(snap)
     st.error(f"Conflit : {_md(c)}. Votre saisie est conservée ci-dessous et dans le formulaire.")
-    st.table(pd.DataFrame({
+    st.table(markup.table(pd.DataFrame({
         "Champ": [suivi.plan_store.LABELS.get(f, f) for f in c.fields],
         "Version enregistrée (autre personne)": [suivi._shown(f, c.theirs.get(f), names) for f in c.fields],
-        "Votre saisie": [suivi._shown(f, c.mine.get(f), names) for f in c.fields]}).set_index("Champ"))
+        "Votre saisie": [suivi._shown(f, c.mine.get(f), names) for f in c.fields]}).set_index("Champ")))
     c1, c2 = st.columns(2)
     if c1.button("Enregistrer ma version à la place", key=f"conflit_mienne_{numero}"):
         current = suivi.actions(snap)
@@ -248,7 +246,7 @@ def _show_conflict(numero: str, c, new: dict, name: str) -> None:
 
 def _history(numero: str) -> None:
     h = suivi.history(ui.snapshot(), numero)
-    with st.expander(f"Historique de l'action {numero} ({len(h)} changement(s))"):
+    with st.expander(f"Historique de l'action {_md(numero)} ({len(h)} changement(s))"):
         if h.empty:
             st.caption("Aucun changement inscrit.")
         else:
@@ -277,6 +275,6 @@ def _edition_form(name: str) -> None:
         except suivi.plan_store.PlanError as exc:
             st.error(f"Édition non créée : {_md(exc)}")
             return
-        st.session_state[SAVED] = (f"Édition « {ed['nom']} » figée : {len(ed['plan']['actions'])} actions et "
+        st.session_state[SAVED] = (f"Édition « {_md(ed['nom'])} » figée : {len(ed['plan']['actions'])} actions et "
                                    f"{len(ed['chiffres'])} chiffres de la présentation.")
         st.rerun()

@@ -1,0 +1,135 @@
+"""What a hostile workbook, a stale export or a password guesser can no longer do to the plan d'actions:
+user text shown as text (no link, no image) on the page and kept literal in the slides and the annex, text
+cells exported as text (the round trip proposes nothing), an export reloaded after an online edit shows a
+conflict instead of reverting it, sign-in throttled per account and per address."""
+from __future__ import annotations
+
+import io
+import re
+import shutil
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from etl import load as loader
+from etl import plan_store
+from indicators import markup, plan, query, suivi
+from indicators.db import get_warehouse
+
+ROOT = Path(__file__).resolve().parents[1]
+QUIET = lambda message: None  # noqa: E731
+LINK = "[Portail officiel](https://evil.example)"
+IMAGE = "![x](https://evil.example/p.png)"
+
+
+@pytest.fixture
+def wh(demo_warehouse, tmp_path) -> Path:
+    path = tmp_path / "wh" / "warehouse.duckdb"
+    path.parent.mkdir()
+    shutil.copyfile(demo_warehouse, path)
+    return path
+
+
+def snap(path: Path):
+    return get_warehouse(path).snapshot()
+
+
+def exported(path: Path, dest: Path) -> Path:
+    s = snap(path)
+    dest.write_bytes(plan.to_xlsx(query.plan_actions(s), query.plan_binomes(s)))
+    return dest
+
+
+def set_cells(path: Path, numero: str, values: dict, creator: str | None = None) -> Path:
+    wb = openpyxl.load_workbook(path)
+    ws = wb["Actions"]
+    header = [c.value for c in ws[1]]
+    r = next(i for i in range(2, ws.max_row + 1) if ws.cell(i, 1).value == numero)
+    for name, v in values.items():
+        ws.cell(r, header.index(name) + 1).value = v
+    if creator is not None:
+        wb.properties.creator = creator
+    wb.save(path)
+    return path
+
+
+# --- 1. user text is text ------------------------------------------------------------------------------
+
+UNESCAPED = re.compile(r"(?<!\\)(\]\(|!\[|<img|(?<![\\])://|\bwww\.)")
+
+
+def test_escape_leaves_no_markdown_and_reads_the_same():
+    for text in (LINK, IMAGE, "<img src=x onerror=alert(1)>", "**gras** `code` ~barré~ $x$ | a", "voir www.exemple.fr",
+                 "- une liste", "12. item", "contact@exemple.fr", "Axe 1. Foncier et attractivité", "a\\b"):
+        shown = markup.escape(text)
+        assert not UNESCAPED.search(shown), shown
+        assert not re.search(r"(?<!\\)[\[\]()<>*`~$|!@]", shown), shown
+        assert re.sub(r"\\(.)", r"\1", shown) == text
+    assert markup.escape("Axe 1. Foncier et attractivité") == "Axe 1. Foncier et attractivité"
+    assert markup.escape("Guillestrois-Queyras : 85 ét.") == "Guillestrois-Queyras : 85 ét."
+
+
+def _page(warehouse: Path, monkeypatch):
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("TI_WAREHOUSE", str(warehouse))
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=120).run()
+    at.switch_page("pages/views/plan_actions.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _bodies(at) -> list[str]:
+    """Every text the page hands to a Markdown renderer: markdown, captions, alerts, table cells and labels."""
+    out = [e.value for kind in ("markdown", "caption", "info", "warning", "error", "success", "subheader")
+           for e in getattr(at, kind)]
+    out += [e.label for e in at.expander]
+    for t in at.table:
+        df = t.value
+        out += [str(v) for v in df.index] + [str(v) for col in df.columns for v in df[col]]
+    return out
+
+
+def test_a_hostile_workbook_shows_no_link_and_no_image(wh, tmp_path, monkeypatch):
+    path = set_cells(exported(wh, tmp_path / "plan.xlsx"), "1.1",
+                     {"Intitulé de l'action": LINK, "Porteur(s)": IMAGE, "Notes": "<img src=https://evil.example/q.png>"},
+                     creator=LINK)
+    set_cells(path, "2.1", {"Intitulé de l'action": IMAGE, "Filière(s)": None})
+    loader.load([path], wh, progress=QUIET)
+    at = _page(wh, monkeypatch)
+    bodies = _bodies(at)
+    hits = [b for b in bodies if "evil" in b]
+    assert len(hits) >= 3, "the hostile text is not on the page any more"
+    bad = [b for b in bodies if UNESCAPED.search(b)]
+    assert not bad, bad
+    assert markup.escape(LINK) in bodies and markup.escape(IMAGE) in bodies
+    # The action picker (plain text, no Markdown) shows the words as typed.
+    at.selectbox(key="plan_action").set_value("1.1").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert f"**{markup.escape(LINK)}**" in " ".join(m.value for m in at.markdown)
+    assert not [b for b in _bodies(at) if UNESCAPED.search(b)]
+
+
+def test_slides_and_annex_keep_the_literal_text(wh, tmp_path):
+    from pptx import Presentation
+
+    from indicators.export.annex import build_annex
+    from indicators.export.deck import build_deck
+
+    s = snap(wh)
+    with suivi.store(s) as con:
+        plan_store.create_edition(con, "Comité de mars", "2027-03-12", "Claire", s.version, suivi.deck_figures(s))
+    path = set_cells(exported(wh, tmp_path / "plan.xlsx"), "1.1", {"Intitulé de l'action": LINK, "Statut": "en cours"},
+                     creator=IMAGE)
+    loader.load([path], wh, progress=QUIET)
+    deck = Presentation(io.BytesIO(build_deck(snap(wh), keys=["titre", "depuis_comite"])))
+    text = " ".join(sh.text_frame.text for sl in deck.slides for sh in sl.shapes if sh.has_text_frame)
+    notes = " ".join(sl.notes_slide.notes_text_frame.text for sl in deck.slides if sl.has_notes_slide)
+    assert LINK in text + notes and "\\[" not in text + notes
+    wb = openpyxl.load_workbook(io.BytesIO(build_annex(snap(wh), keys=["sources"])))
+    cells = [c.value for ws in wb.worksheets for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
+    assert IMAGE in cells and not any("\\" in c for c in cells)
