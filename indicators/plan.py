@@ -221,13 +221,26 @@ def export_table(actions: pd.DataFrame, dates_as_text: bool = True) -> pd.DataFr
     return pd.DataFrame(out)
 
 
+_FORMULA_START = ("=", "+", "-", "@")
+
+
+def _text_cells(ws) -> None:
+    """Every text cell stored as text (never a formula, never an apostrophe in the value): « =HYPERLINK(…) » or
+    « +12 % » read back exactly as typed. Text that starts like a formula also gets Excel's quote prefix (shown
+    without apostrophe, kept as text when the cell is edited)."""
+    for row in ws.iter_rows():
+        for cell in row:
+            if isinstance(cell.value, str):
+                cell.data_type = "s"
+                if cell.value.startswith(_FORMULA_START):
+                    cell.quotePrefix = True
+
+
 def to_xlsx(actions: pd.DataFrame, binomes: pd.DataFrame) -> bytes:
     """The current plan as a workbook the loader reads (sheets « Actions » and « Binômes »)."""
     import io
 
     from openpyxl import Workbook
-
-    from .export.tables import neutralise
 
     wb = Workbook()
     ws = wb.active
@@ -235,7 +248,7 @@ def to_xlsx(actions: pd.DataFrame, binomes: pd.DataFrame) -> bytes:
     table = export_table(actions, dates_as_text=False)
     ws.append(list(table.columns))
     for row in table.itertuples(index=False):
-        ws.append([neutralise(v) for v in row])
+        ws.append(list(row))
     for r in range(2, len(table) + 2):
         for c in (7, 8, 9):
             ws.cell(r, c).number_format = '#,##0 "€"'
@@ -244,7 +257,9 @@ def to_xlsx(actions: pd.DataFrame, binomes: pd.DataFrame) -> bytes:
     b = wb.create_sheet("Binômes")
     b.append(["EPCI", "Élu(e)", "Industriel(le)"])
     for r in binomes.itertuples():
-        b.append([r.epci, neutralise(r.elu), neutralise(r.industriel)])
+        b.append([r.epci, r.elu, r.industriel])
+    for sheet in (ws, b):
+        _text_cells(sheet)
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

@@ -47,7 +47,10 @@ def set_cells(path: Path, numero: str, values: dict, creator: str | None = None)
     header = [c.value for c in ws[1]]
     r = next(i for i in range(2, ws.max_row + 1) if ws.cell(i, 1).value == numero)
     for name, v in values.items():
-        ws.cell(r, header.index(name) + 1).value = v
+        cell = ws.cell(r, header.index(name) + 1)
+        cell.value = v
+        if isinstance(v, str):
+            cell.data_type = "s"    # text typed in a cell (never a formula)
     if creator is not None:
         wb.properties.creator = creator
     wb.save(path)
@@ -133,3 +136,33 @@ def test_slides_and_annex_keep_the_literal_text(wh, tmp_path):
     wb = openpyxl.load_workbook(io.BytesIO(build_annex(snap(wh), keys=["sources"])))
     cells = [c.value for ws in wb.worksheets for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
     assert IMAGE in cells and not any("\\" in c for c in cells)
+
+
+# --- 2. text cells are text -----------------------------------------------------------------------------
+
+FORMULA_LIKE = {"Porteur(s)": "+12 %", "Notes": "=HYPERLINK(\"https://evil.example\",\"clic\")",
+                "Financements": "-5 k€ ; @Région", "Indicateur de suivi": "=1+1", "Binôme élu-industriel": "@SUM(A1)"}
+
+
+def test_plan_workbook_round_trip_with_formula_like_text_proposes_nothing(wh, tmp_path):
+    path = set_cells(exported(wh, tmp_path / "plan.xlsx"), "1.1", FORMULA_LIKE)
+    loader.load([path], wh, progress=QUIET)
+    a = query.plan_actions(snap(wh))
+    assert a[a.numero == "1.1"].iloc[0].porteurs == "+12 %"
+    again = exported(wh, tmp_path / "again.xlsx")
+    ws = openpyxl.load_workbook(again)["Actions"]
+    header = [c.value for c in ws[1]]
+    r = next(i for i in range(2, ws.max_row + 1) if ws.cell(i, 1).value == "1.1")
+    for name, text in FORMULA_LIKE.items():
+        cell = ws.cell(r, header.index(name) + 1)
+        assert (cell.value, cell.data_type) == (text, "s"), name
+    assert all(c.data_type != "f" for row in ws.iter_rows() for c in row)
+    [report] = loader.check([again], warehouse=wh)
+    assert report.statut == "vérifié", report.problems
+    assert report.changes == [], [plan_store.describe(c) for c in report.changes]
+    # The CSV export keeps its formula neutralisation, and reads back as typed too.
+    csv = plan.to_csv(query.plan_actions(snap(wh))).decode("utf-8-sig")
+    assert "'=HYPERLINK" in csv and "'+12 %" in csv and ";=" not in csv and ";+" not in csv
+    (tmp_path / "plan.csv").write_text(csv, encoding="utf-8-sig")
+    [report] = loader.check([tmp_path / "plan.csv"], warehouse=wh)
+    assert report.changes == [], [plan_store.describe(c) for c in report.changes]

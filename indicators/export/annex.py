@@ -3,7 +3,8 @@
 Values are the slides' rounded values (M€ with one decimal, shares as fractions to 0.1 point),
 written as numbers with French-readable number formats; secret and absent cells are left
 empty and marked in the Statut column (with the reason in Note). No formula: every text cell
-is written as a string, and text that starts like a formula is neutralised.
+is written as a string cell (`write_string`, formulas, URLs and numbers never inferred), so text that starts
+like a formula is shown and read back exactly as typed, without an added apostrophe.
 """
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ import xlsxwriter
 
 from . import slides as content
 from .slides import KINDS, Selection, Slide
-from .tables import neutralise
 
 COLUMNS = [("territoire", "Territoire", 28), ("code", "Code", 11), ("categorie", "Catégorie", 34), ("annee", "Année", 8),
            ("annee_base", "Année de base", 9), ("indicateur", "Indicateur", 34), ("valeur", "Valeur", 14),
@@ -29,7 +29,7 @@ def _write_text(ws, row: int, col: int, value, fmt=None) -> None:
     if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA:
         ws.write_blank(row, col, None, fmt)
     else:
-        ws.write_string(row, col, str(neutralise(str(value))), fmt)
+        ws.write_string(row, col, str(value), fmt)   # a string cell: never evaluated, no apostrophe added
 
 
 def _slide_sheet(wb, formats, s: Slide) -> None:
@@ -94,7 +94,7 @@ def _sources_sheet(wb, formats, s: Slide) -> None:
 
 def render(slide_list: list[Slide]) -> bytes:
     buf = io.BytesIO()
-    # strings_to_formulas off: no text ever becomes a formula (belt and braces with neutralise()).
+    # strings_to_formulas off: no text ever becomes a formula (every text goes through write_string).
     wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
                                    "strings_to_numbers": False})
     formats = {k: wb.add_format({"num_format": v[3]}) for k, v in KINDS.items()}
