@@ -38,10 +38,15 @@ def _print_reports(reports) -> bool:
         if r.plan is not None and r.statut == "vérifié":
             from .plan_store import describe
 
-            changes = r.changes
+            changes = [c for c in r.changes if not c.conflit]
+            conflicts = [c for c in r.changes if c.conflit]
             print(f"  Changements du plan d'actions à l'import : {len(changes)}" + ("" if changes else " (aucun)"))
             for c in changes:
                 print("    - " + describe(c))
+            if conflicts:
+                print(f"  Conflits, non appliqués (modifiés en ligne depuis l'export du classeur) : {len(conflicts)}")
+                for c in conflicts:
+                    print("    - " + describe(c))
     return ok
 
 

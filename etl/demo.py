@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from .perimeter import Perimeter, resolve
-from .reference import A5_FROM_A10, REFERENCE_DIR
+from .base import A5_FROM_A10, REFERENCE_DIR
 from .validate import luhn_complete
 
 SEED = 2023

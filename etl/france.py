@@ -25,7 +25,7 @@ from pathlib import Path
 import duckdb
 
 from .perimeter import FRANCE_CODE
-from .reference import reference_dir
+from .base import reference_dir
 
 COVERAGE_MIN_POPULATION = 0.999
 COVERAGE_MIN_COMMUNES = 0.99

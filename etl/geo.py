@@ -28,7 +28,7 @@ import shapely
 from shapely.geometry import shape
 from shapely.ops import polylabel
 
-from .reference import REFERENCE_DIR, reference_dir
+from .base import REFERENCE_DIR, reference_dir
 
 CONTOURS_DIR = REFERENCE_DIR / "contours"
 CONTOURS_FORMAT = "communes-quantifiees-v1"

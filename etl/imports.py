@@ -127,7 +127,8 @@ def _limit_memory(limit: int) -> None:
 def run(action: str, path: Path, warehouse: Path | None = None, timeout: float | None = None,
         par: str | None = None) -> Outcome:
     """`check` or `load` one stored file in a child process; never raises for what the file contains.
-    An action-plan workbook's report carries `changements`: the changes it makes to the plan (French lines),
+    An action-plan workbook's report carries `changements`: the changes it makes to the plan (French lines), and
+    `conflits`: fields edited online since the workbook's export and changed in it (both versions, not applied),
     against the plan of `warehouse`; `par`: their author at load."""
     import time
 
@@ -175,11 +176,13 @@ def _child(argv: list[str]) -> int:
     from .validate import LoadError
 
     def report_dict(r) -> dict:
-        from .plan_store import describe
+        from .plan_store import LABELS, describe, shown
 
-        changes = [describe(c) for c in r.changes] if r.plan is not None else None
+        changes = [describe(c) for c in r.changes if not c.conflit] if r.plan is not None else None
+        conflicts = [{"action": c.cle, "champ": LABELS.get(c.champ, c.champ), "en_ligne": shown(c.champ, c.avant),
+                      "classeur": shown(c.champ, c.apres)} for c in r.changes if c.conflit] if r.plan is not None else None
         r.plan, r.changes = None, []
-        return {**dataclasses.asdict(r), "changements": changes}
+        return {**dataclasses.asdict(r), "changements": changes, "conflits": conflicts}
 
     def emit(ok: bool, statut: str, reports=(), problems=()) -> int:
         print(json.dumps({"ok": ok, "statut": statut, "reports": [report_dict(r) for r in reports],

@@ -13,7 +13,6 @@ import os
 import shutil
 import time
 import uuid
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Callable
@@ -21,6 +20,7 @@ from typing import Callable
 import duckdb
 
 from . import plan_store, sources
+from .lineage import _DEPARTEMENT, FileReport, departements_label as _departements_label, next_source_id as _next_source_id
 from .marts import FIRM_MEASURES, build_marts
 from .nomenclature import NAF2025, upgrade_nomenclatures
 from .perimeter import DEFAULT_TI, Perimeter, resolve
@@ -36,20 +36,6 @@ DEFAULT_DATA_DIR = ROOT / "data" / "default"
 
 Progress = Callable[[str], None]
 
-
-@dataclass
-class FileReport:
-    fichier: str
-    kind: str | None = None
-    statut: str = "refusé"          # chargé, déjà chargé, vérifié, refusé
-    lignes_lues: int = 0
-    lignes_gardees: int = 0
-    problems: list[Problem] = field(default_factory=list)
-    # Measures whose mart rows the load changed (the mart update recomputes only those).
-    mesures: frozenset[str] = field(default_factory=frozenset, repr=False)
-    # An action-plan workbook: what it brings to the plan store, and (check) the changes it would make.
-    plan: object = field(default=None, repr=False)
-    changes: list = field(default_factory=list, repr=False)
 
 
 def sha256_of(path: Path) -> str:
@@ -165,19 +151,6 @@ def _register_reference_source(con: duckdb.DuckDBPyConnection) -> None:
     """, [sid, sid])
     con.execute("INSERT INTO source_couverture SELECT ?, code FROM ref_communes", [sid])
 
-
-def _next_source_id(con) -> int:
-    return con.execute("SELECT coalesce(max(source_id), 0) + 1 FROM sources").fetchall()[0][0]
-
-
-# Département of a commune code (overseas: 3 characters).
-_DEPARTEMENT = "CASE WHEN {c} LIKE '97%' THEN left({c}, 3) ELSE left({c}, 2) END"
-
-
-def _departements_label(con, codes_sql: str) -> str:
-    deps = [r[0] for r in con.execute(
-        f"SELECT DISTINCT {_DEPARTEMENT.format(c='c')} FROM ({codes_sql}) t(c) ORDER BY 1").fetchall()]
-    return ", ".join(deps[:20]) + (f" … ({len(deps)} départements)" if len(deps) > 20 else "")
 
 
 def _apply(con: duckdb.DuckDBPyConnection, staged: sources.Staged, path: Path, sha: str, demo: bool) -> FileReport:

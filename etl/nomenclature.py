@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import duckdb
 
+from .base import A5_FROM_A10, A5_LABELS, FILIERES_ORDER, REFERENCE_DIR, csv_sql as csv, reference_dir
+
 NAF2008, NAF2025 = "NAF2008", "NAF2025"
 LABELS = {NAF2008: "NAF rév. 2", NAF2025: "NAF 2025"}
 # APE codes are NAF 2025 from 1 January 2027: the year from which a file that does not say otherwise is NAF 2025.
@@ -31,7 +33,6 @@ NAF2025_FIRST_YEAR = 2027
 def _dir(name: str):
     """The directory holding a NAF file: the reference directory in use, else the default one (a national
     reference directory built before NAF 2025 has only naf.csv); None when neither has it."""
-    from .reference import REFERENCE_DIR, reference_dir
     for d in (reference_dir(), REFERENCE_DIR):
         if (d / name).exists():
             return d
@@ -39,7 +40,6 @@ def _dir(name: str):
 
 
 def _csv(name: str) -> str:
-    from .reference import _csv as csv
     return csv(name, _dir(name))
 
 
@@ -49,8 +49,6 @@ def _has(name: str) -> bool:
 
 def load_nomenclatures(con: duckdb.DuckDBPyConnection) -> None:
     """ref_naf, ref_naf_correspondance, ref_secteurs(_naf2025), ref_filieres, ref_naf_ruptures."""
-    from .reference import A5_FROM_A10, A5_LABELS
-
     a5_case = " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in A5_FROM_A10.items())
     a5_lab = " ".join(f"WHEN '{k}' THEN '{v.replace(chr(39), chr(39) * 2)}'" for k, v in A5_LABELS.items())
     cols = "naf_sous_classe, libelle, classe, groupe, a88, libelle_a88, section, libelle_section, a10, libelle_a10, a17, libelle_a17, a38, libelle_a38"
@@ -149,8 +147,6 @@ def _build_naf_map(con: duckdb.DuckDBPyConnection) -> None:
 
 def _build_groups(con: duckdb.DuckDBPyConnection) -> None:
     """ref_groupes(groupement, groupe_code, libelle, ordre): labels of every category shown."""
-    from .reference import FILIERES_ORDER
-
     parts = ["SELECT 'total' AS groupement, '_T' AS groupe_code, 'Ensemble des activités' AS libelle, 0 AS ordre"]
     for level, label in [("a88", "libelle_a88"), ("a38", "libelle_a38"), ("a17", "libelle_a17"),
                          ("section", "libelle_section"), ("a10", "libelle_a10"), ("a5", "libelle_a5"),

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
+from .base import reference_dir
 from .validate import LoadError, Problem
 
 # The product's default territory: Territoire d'industrie Hautes-Alpes.
@@ -76,14 +77,9 @@ def _tables(ref: Path):
     return communes, epci, tis, members, ti_communes
 
 
-def _reference_dir() -> Path:
-    from .reference import reference_dir
-    return reference_dir()
-
-
 def list_tis() -> list[tuple[str, str, int]]:
     """(id, name, number of members) of every TI of the reference, in id order."""
-    _, _, tis, _, _ = _tables(_reference_dir())
+    _, _, tis, _, _ = _tables(reference_dir())
     return [(k, v["nom"], int(v["nb_membres"])) for k, v in sorted(tis.items())]
 
 
@@ -94,13 +90,13 @@ def resolve(spec: str | Path | None = None, national: bool = False) -> Perimeter
     its references staying what pages show by default."""
     p = _resolve(DEFAULT_TI if spec is None else spec)
     if national or '"national": true' in str(spec):
-        communes = _tables(_reference_dir())[0]
+        communes = _tables(reference_dir())[0]
         p = replace(p, communes=frozenset(communes), national=True)
     return p
 
 
 def _resolve(spec: str | Path) -> Perimeter:
-    ref = _reference_dir()
+    ref = reference_dir()
     tables = _tables(ref)
     communes, epci, tis, members, ti_communes = tables
     text = str(spec)

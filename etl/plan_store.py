@@ -30,7 +30,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
-STATUTS = ["à lancer", "en cours", "réalisé", "abandonné"]
+from .base import PLAN_STATUTS
+
+STATUTS = PLAN_STATUTS
 SENS = ["≥", "≤"]
 MAX_TEXT = 2000
 MAX_AMOUNT = 1e12
@@ -119,6 +121,13 @@ class Change:
     champ: str            # a field, or « action » for an added / removed action
     avant: object
     apres: object
+    # An import's field edited online since the workbook's export and changed in the workbook too: never
+    # applied; `avant` is the version online, `apres` the workbook's.
+    conflit: bool = False
+
+
+# Key of an imported action's dict: the plan revision (history id) its workbook was exported at.
+BASE = "_revision_export"
 
 
 def path_for(warehouse: Path | str) -> Path:
@@ -453,12 +462,34 @@ def _stored(k: str, v):
     return dumps(v or []) if k in ("territoires", "filieres") else v
 
 
+def _edited_since(con: sqlite3.Connection, new_actions: list[dict]) -> dict[tuple[str, str], object]:
+    """(numero, field) -> value at export, for every field of an action changed in the history since the
+    revision its workbook was exported at (`BASE`; actions without one are not looked up)."""
+    bases = {a["numero"]: a[BASE] for a in new_actions if a.get(BASE) is not None}
+    if not bases:
+        return {}
+    out: dict[tuple[str, str], object] = {}
+    rows = con.execute("SELECT id, cle, champ, avant FROM historique WHERE objet = 'action' AND id > ? ORDER BY id",
+                       [min(bases.values())]).fetchall()
+    for hid, cle, champ, avant in rows:
+        if cle in bases and hid > bases[cle]:
+            out.setdefault((cle, champ), loads(avant))   # the first change since the export: its « before »
+    return out
+
+
 def diff(con: sqlite3.Connection, new_actions: list[dict], new_binomes: list[dict] | None,
          present: set[str]) -> list[Change]:
     """What importing a workbook would change: fields of `present` (the workbook's columns; a column the
-    workbook lacks is left as it is), added and removed actions, binômes."""
+    workbook lacks is left as it is), added and removed actions, binômes.
+
+    An action exported at a revision (`BASE`, the export's « Révision du suivi »): a field changed since
+    then (online or by another import) is kept as it is now when the workbook still has the value of the
+    export, and is a conflict (`Change.conflit`, both versions, never applied) when the workbook changed it
+    too. The other fields are applied as before."""
     old = {a["numero"]: a for a in actions(con)}
+    since = _edited_since(con, new_actions)
     out: list[Change] = []
+    conflicts: list[Change] = []
     seen = set()
     for a in new_actions:
         n = a["numero"]
@@ -468,7 +499,10 @@ def diff(con: sqlite3.Connection, new_actions: list[dict], new_binomes: list[dic
             continue
         for k in ALL_FIELDS:
             if k in present and k != "ordre" and old[n].get(k) != a.get(k):
-                out.append(Change("action", n, k, old[n].get(k), a.get(k)))
+                if (n, k) not in since:
+                    out.append(Change("action", n, k, old[n].get(k), a.get(k)))
+                elif not _same(k, since[(n, k)], a.get(k)):
+                    conflicts.append(Change("action", n, k, old[n].get(k), a.get(k), conflit=True))
     for n, a in old.items():
         if n not in seen:
             out.append(Change("action", n, "action", a.get("intitule"), None))
@@ -478,15 +512,27 @@ def diff(con: sqlite3.Connection, new_actions: list[dict], new_binomes: list[dic
             for k in ("elu", "industriel"):
                 if ob.get(b["epci_siren"], {}).get(k) != b.get(k):
                     out.append(Change("binome", b["epci_siren"], k, ob.get(b["epci_siren"], {}).get(k), b.get(k)))
-    return out
+    return out + conflicts
+
+
+def _same(k: str, a, b) -> bool:
+    """Two values of field `k` equal once stored (history JSON against a workbook's value)."""
+    if k in ("territoires", "filieres"):
+        return list(a or []) == list(b or [])
+    return _jsonable(a) == _jsonable(b)
 
 
 def apply_import(con: sqlite3.Connection, new_actions: list[dict], new_binomes: list[dict] | None, present: set[str],
                  qui: str, lineage: dict[str, str], origine: str = "import") -> list[Change]:
-    """Apply a workbook as a set of changes, each one recorded in the history (one transaction)."""
+    """Apply a workbook as a set of changes, each one recorded in the history (one transaction). Conflicts
+    (`diff`) are not applied: they come last in the returned list, marked `conflit`; a field changed since
+    the workbook's export that the workbook did not change keeps its current value."""
     qui = _author(qui)
     with transaction(con):
         changes = diff(con, new_actions, new_binomes, present)
+        conflicts = [c for c in changes if c.conflit]
+        changes = [c for c in changes if not c.conflit]
+        changed = {(c.cle, c.champ) for c in changes if c.objet == "action"}
         old = {a["numero"]: a for a in actions(con)}
         quand = _now()
         for a in new_actions:
@@ -498,8 +544,9 @@ def apply_import(con: sqlite3.Connection, new_actions: list[dict], new_binomes: 
                 con.execute(f"INSERT INTO actions ({cols}) VALUES ({', '.join('?' * len(row))})",
                             [_stored(k, v) for k, v in row.items()])
             else:
-                keep = [k for k in ALL_FIELDS if k in present and k != "numero"]
-                if any(old[n].get(k) != a.get(k) for k in keep):
+                keep = [k for k in ALL_FIELDS if k in present and k != "numero" and old[n].get(k) != a.get(k)
+                        and ((n, k) in changed or k == "ordre")]
+                if keep:
                     sets = ", ".join(f"{k} = ?" for k in keep)
                     con.execute(f"UPDATE actions SET {sets}, revision = revision + 1 WHERE numero = ?",
                                 [_stored(k, a.get(k)) for k in keep] + [n])
@@ -514,7 +561,7 @@ def apply_import(con: sqlite3.Connection, new_actions: list[dict], new_binomes: 
             _log(con, qui, origine, c, quand)
         for k, v in lineage.items():
             con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [k, v])
-    return changes
+    return changes + conflicts
 
 
 def axis_targets(con: sqlite3.Connection) -> list[dict]:
@@ -688,4 +735,7 @@ def describe(c: Change, names: dict[str, str] | None = None) -> str:
             return f"action {c.cle} ajoutée : « {c.apres} »"
         return f"action {c.cle} retirée du plan : « {c.avant} »"
     what = f"binôme {names.get(c.cle, c.cle)}" if c.objet == "binome" else f"action {c.cle}"
+    if c.conflit:
+        return (f"{what}, {LABELS.get(c.champ, c.champ)} : conflit, non appliqué (modifié en ligne depuis l'export "
+                f"du classeur) — version en ligne « {val(c.avant)} », version du classeur « {val(c.apres)} »")
     return f"{what}, {LABELS.get(c.champ, c.champ)} : « {val(c.avant)} » → « {val(c.apres)} »"

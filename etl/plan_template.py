@@ -19,16 +19,17 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
+from .base import PLAN_STATUTS, REFERENCE_DIR
+
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUTPUT = ROOT / "data" / "plan_actions.xlsx"
-REFERENCE_DIR = ROOT / "data" / "reference"
 
 SHEET_ACTIONS = "Actions"
 SHEET_BINOMES = "Binômes"
 SHEET_README = "Lisez-moi"
 SHEET_LISTS = "Listes"
 
-STATUTS = ["à lancer", "en cours", "réalisé", "abandonné"]
+STATUTS = PLAN_STATUTS
 
 
 def _ti_name() -> str:

@@ -1,41 +1,10 @@
 """Reference tables (communes, EPCIs, NAF, filières, sectors) from data/reference/."""
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import duckdb
 
+from .base import REFERENCE_DIR, csv_sql as _csv, reference_dir  # noqa: F401  (also read by load.py, secret.py)
 from .perimeter import FRANCE_CODE, FRANCE_NOM, Perimeter, resolve
-
-REFERENCE_DIR = Path(__file__).resolve().parents[1] / "data" / "reference"
-# Another reference directory in the same layout (benchmarks use a national one), read at call time.
-REFERENCE_DIR_ENV = "TI_REFERENCE_DIR"
-
-
-def reference_dir() -> Path:
-    """The reference directory in use: `$TI_REFERENCE_DIR` when set, else data/reference."""
-    env = os.environ.get(REFERENCE_DIR_ENV)
-    return Path(env) if env else REFERENCE_DIR
-
-# INSEE's five "grands secteurs" of the base comparateur (ETAZ, ETBE, ETFZ, ETGU, ETOQ), from A10.
-A5_FROM_A10 = {"AZ": "AZ", "BE": "BE", "FZ": "FZ", "OQ": "OQ",
-               "GI": "GU", "JZ": "GU", "KZ": "GU", "LZ": "GU", "MN": "GU", "RU": "GU"}
-A5_LABELS = {
-    "AZ": "Agriculture, sylviculture et pêche",
-    "BE": "Industrie",
-    "FZ": "Construction",
-    "GU": "Commerce, transports et services divers",
-    "OQ": "Administration publique, enseignement, santé, action sociale",
-}
-# The candidature's order of the five strategic filières.
-FILIERES_ORDER = ["agroalimentaire", "ppam", "aeronautique", "energies_renouvelables", "btp"]
-
-_CSV = "read_csv('{path}', header=true, all_varchar=true, delim=',', quote='\"')"
-
-
-def _csv(name: str, ref: Path | None = None) -> str:
-    return _CSV.format(path=((ref or reference_dir()) / name).as_posix().replace("'", "''"))
 
 
 def load_reference(con: duckdb.DuckDBPyConnection, perimeter: Perimeter | None = None, contours: bool = True) -> None:

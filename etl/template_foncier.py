@@ -15,7 +15,7 @@ import json
 import shutil
 from pathlib import Path
 
-from .reference import reference_dir
+from .base import reference_dir
 from .sources import foncier
 
 GUIDE = """Inventaire des zones d'activités économiques — standard CNIG « Sites économiques » (v2024-10)

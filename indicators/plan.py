@@ -1,7 +1,7 @@
 """The action plan for people: totals by axe / filière / EPCI, the per-axe table of the committee deck,
 French tables for the page, the annex and the CSV, and the filière figures next to each action.
 
-Pure pandas over `query.plan_actions()` (no SQL, no Streamlit). An unknown amount stays unknown:
+Pure pandas over `suivi.plan_actions()` (no SQL, no Streamlit). An unknown amount stays unknown:
 totals add the amounts filled in and say how many actions have none.
 """
 from __future__ import annotations
@@ -10,10 +10,10 @@ from typing import Callable
 
 import pandas as pd
 
-from . import format as fmt, query
+from . import format as fmt, suivi
 from .db import Snapshot
 
-STATUTS = query.PLAN_STATUTS
+STATUTS = suivi.STATUTS
 NON_RENSEIGNE = "Non renseigné"
 # The indicators shown next to an action, for its filière(s) and territory(ies).
 FIGURES = [("etablissements_filiere", "Établissements employeurs", "établissements"),
@@ -70,7 +70,7 @@ def by_axe(snap: Snapshot) -> pd.DataFrame:
     """The committee deck's table, one row per axe: axe_num, axe, actions, count per statut, montant_eur
     (NaN when no amount is filled in), sans_montant, and `liste`: the actions of the axe
     (numero, intitule, porteurs, statut, montant_eur) as a DataFrame for the slide body."""
-    actions = query.plan_actions(snap)
+    actions = suivi.plan_actions(snap)
     t = totals(actions, "axe").rename(columns={"code": "axe_num", "libelle": "axe"})
     t["liste"] = [actions.loc[actions.axe_num == n, ["numero", "intitule", "porteurs", "statut", "montant_eur"]]
                   .reset_index(drop=True) for n in t.axe_num]
@@ -195,6 +195,9 @@ def figures_text(figures: pd.DataFrame) -> dict[str, str]:
 
 # --- export of the current plan (read back by `python -m etl load`: a round trip changes nothing) ----------
 
+# The plan's revision the export was taken from (same on every row; hidden in the workbook): re-imported, a field
+# edited online since then and changed in the file is a conflict, not a silent revert (etl/plan_store.diff).
+REVISION = "Révision du suivi"
 EXPORT_COLUMNS = [("N°", "numero"), ("Axe", "axe"), ("Intitulé de l'action", "intitule"), ("Porteur(s)", "porteurs"),
                   ("EPCI", "territoires_noms"), ("Filière(s)", "filieres_noms"), ("Montant estimé (€)", "montant_eur"),
                   ("Montant engagé (€)", "montant_engage"), ("Montant payé (€)", "montant_paye"),
@@ -202,7 +205,7 @@ EXPORT_COLUMNS = [("N°", "numero"), ("Axe", "axe"), ("Intitulé de l'action", "
                   ("Date de fin", "date_fin"), ("Binôme élu-industriel", "binome"),
                   ("Indicateur de suivi", "indicateur_suivi"), ("Indicateur cible", "cible_indicateur"),
                   ("Sens de la cible", "cible_sens"), ("Valeur cible", "cible_valeur"), ("Année cible", "cible_annee"),
-                  ("Notes", "notes")]
+                  ("Notes", "notes"), (REVISION, "historique_id")]
 
 
 def export_table(actions: pd.DataFrame, dates_as_text: bool = True) -> pd.DataFrame:
@@ -213,7 +216,7 @@ def export_table(actions: pd.DataFrame, dates_as_text: bool = True) -> pd.DataFr
         if col in ("date_debut", "date_fin"):
             values = [None if pd.isna(v) else (pd.Timestamp(v).strftime("%d/%m/%Y") if dates_as_text
                                                  else pd.Timestamp(v).date()) for v in values]
-        elif col == "cible_annee":
+        elif col in ("cible_annee", "historique_id"):
             values = [None if v is None or pd.isna(v) else int(v) for v in values]
         else:
             values = [None if not isinstance(v, (list, str)) and pd.isna(v) else v for v in values]
@@ -241,6 +244,7 @@ def to_xlsx(actions: pd.DataFrame, binomes: pd.DataFrame) -> bytes:
     import io
 
     from openpyxl import Workbook
+    from openpyxl.utils import get_column_letter
 
     wb = Workbook()
     ws = wb.active
@@ -249,6 +253,7 @@ def to_xlsx(actions: pd.DataFrame, binomes: pd.DataFrame) -> bytes:
     ws.append(list(table.columns))
     for row in table.itertuples(index=False):
         ws.append(list(row))
+    ws.column_dimensions[get_column_letter(len(table.columns))].hidden = True   # « Révision du suivi »
     for r in range(2, len(table) + 2):
         for c in (7, 8, 9):
             ws.cell(r, c).number_format = '#,##0 "€"'

@@ -16,8 +16,10 @@ import pandas as pd
 
 from etl import plan_store
 
-from . import format as fmt
+from . import format as fmt, query
 from .catalog import CATALOG
+from .content import Selection, context, registry, shown
+from .content.chiffres_cles import ITEMS as KEY_FIGURES
 from .db import Snapshot
 
 STATUTS = plan_store.STATUTS
@@ -26,17 +28,10 @@ STATUT_WORDS = {"en cours": ("lancée", "lancées"), "réalisé": ("réalisée",
                 "abandonné": ("abandonnée", "abandonnées"), "à lancer": ("remise à lancer", "remises à lancer")}
 # Figures of the deck named in the summary sentence (slide chiffres_cles, the whole territory).
 # Labels as the key figures finding writes them (indicators/content/chiffres_cles.py ITEMS), by indicator.
-def _key_figure_labels() -> dict[str, str]:
-    from .content.chiffres_cles import ITEMS
-    return {name: label for name, label, _ in ITEMS}
-
-
-_LABELS = _key_figure_labels()
+_LABELS = {name: label for name, label, _ in KEY_FIGURES}
 SUMMARY_FIGURES = [_LABELS["part_industrie_effectifs"], _LABELS["ca_total"], _LABELS["entreprises_tpe_pme"]]
 SHORT = {_LABELS["part_industrie_effectifs"]: "part de l'industrie", _LABELS["ca_total"]: "chiffre d'affaires",
          _LABELS["entreprises_tpe_pme"]: "TPE et PME"}
-# Slides whose figures an edition freezes (all the deck's data slides).
-FROZEN_SLIDES = ["chiffres_cles", "ca_croissance", "ca_secteurs", "ca_repartition", "industrie", "filieres", "comparer"]
 
 
 def store_path(snap: Snapshot):
@@ -98,11 +93,12 @@ def labels(snap: Snapshot) -> dict[str, str]:
 COLUMNS = ["numero", "axe_num", "axe", "intitule", "porteurs", "territoires", "territoires_noms", "filieres",
            "filieres_noms", "montant_eur", "financements", "statut", "date_debut", "date_fin", "indicateur_suivi",
            "notes", "source", "fichier", "charge_le", "montant_engage", "montant_paye", "binome", "cible_indicateur",
-           "cible_sens", "cible_valeur", "cible_annee", "revision", "ordre"]
+           "cible_sens", "cible_valeur", "cible_annee", "revision", "ordre", "historique_id"]
 
 
-def frame(rows: list[dict], snap: Snapshot, lineage: dict | None = None) -> pd.DataFrame:
-    """Plan store rows -> the plan DataFrame every reader uses (codes normalised, names added)."""
+def frame(rows: list[dict], snap: Snapshot, lineage: dict | None = None, historique_id: int | None = None) -> pd.DataFrame:
+    """Plan store rows -> the plan DataFrame every reader uses (codes normalised, names added). `historique_id`:
+    the plan's revision the rows were read at (last history id; exports carry it to spot stale re-imports)."""
     names = labels(snap)
     _, whole, _ = whole_territory(snap)
     legacy = _legacy_whole_codes(snap) - {whole}
@@ -117,7 +113,8 @@ def frame(rows: list[dict], snap: Snapshot, lineage: dict | None = None) -> pd.D
                     "date_debut": pd.Timestamp(r["date_debut"]) if r.get("date_debut") else pd.NaT,
                     "date_fin": pd.Timestamp(r["date_fin"]) if r.get("date_fin") else pd.NaT,
                     "source": lineage.get("libelle", "Plan d'actions (suivi de l'Agence)"),
-                    "fichier": lineage.get("fichier", ""), "charge_le": lineage.get("charge_le")})
+                    "fichier": lineage.get("fichier", ""), "charge_le": lineage.get("charge_le"),
+                    "historique_id": historique_id})
     df = pd.DataFrame(out, columns=COLUMNS) if out else pd.DataFrame(columns=COLUMNS)
     for c in ("montant_eur", "montant_engage", "montant_paye", "cible_valeur"):
         df[c] = df[c].astype(float)
@@ -130,7 +127,9 @@ def actions(snap: Snapshot) -> pd.DataFrame:
     if snap.path is None:
         return pd.DataFrame(columns=COLUMNS)
     with store(snap) as con:
-        return frame(plan_store.actions(con), snap, plan_store.meta(con))
+        # The revision first: an edit landing between the two reads is then « since the export », never lost.
+        revision = plan_store.last_history_id(con)
+        return frame(plan_store.actions(con), snap, plan_store.meta(con), revision)
 
 
 def binomes(snap: Snapshot) -> pd.DataFrame:
@@ -141,6 +140,31 @@ def binomes(snap: Snapshot) -> pd.DataFrame:
     names = labels(snap)
     return pd.DataFrame({"code": [r["epci_siren"] for r in rows], "epci": [names.get(r["epci_siren"], r["epci_siren"]) for r in rows],
                          "elu": [r["elu"] for r in rows], "industriel": [r["industriel"] for r in rows]})
+
+
+def plan_actions(snap: Snapshot, axes: list[int] | None = None, statuts: list[str] | None = None,
+                 territoire: str | None = None, filiere: str | None = None) -> pd.DataFrame:
+    """The fiches actions as followed in the plan store, by axe then workbook order, filtered.
+    `territoire`: an EPCI SIREN (actions of the whole territory included); `filiere`: a filière code. Lists of
+    codes in `territoires` / `filieres`, their names in `territoires_noms` / `filieres_noms`. An unknown amount
+    is NaN, never 0. `montant_eur` is the estimated amount."""
+    df = actions(snap)
+    if axes is not None:
+        df = df[df.axe_num.isin([int(a) for a in axes])]
+    if statuts is not None:
+        df = df[df.statut.isin(list(statuts))]
+    if territoire is not None:
+        whole = whole_territory(snap)[1]
+        df = df[[territoire in t or whole in t for t in df.territoires]]
+    if filiere is not None:
+        df = df[[filiere in f for f in df.filieres]]
+    return df.reset_index(drop=True)
+
+
+def plan_axes(snap: Snapshot) -> pd.DataFrame:
+    """The axes present in the plan (number, label), in order."""
+    df = actions(snap)
+    return df.groupby("axe_num", as_index=False).axe.min().sort_values("axe_num").reset_index(drop=True)
 
 
 def save(snap: Snapshot, numero: str, base: dict, new: dict, qui: str) -> list[plan_store.Change]:
@@ -232,8 +256,6 @@ def targets(snap: Snapshot, actions_df: pd.DataFrame, get=None, axes: bool = Tru
     """The axes' and each action's targets on catalogue indicators, for the whole territory, against the
     latest value and the trajectory (a straight line from the indicator's first year to the target) or the
     pace still needed. Secret stays secret. An axis's target is numbered « Axe N »."""
-    from . import query
-
     get = get or (lambda name, niveau, **kw: query.get(snap, name, niveau, **kw))
     niveau, code, _ = whole_territory(snap)
     out = []
@@ -271,16 +293,14 @@ def targets(snap: Snapshot, actions_df: pd.DataFrame, get=None, axes: bool = Tru
 def deck_figures(snap: Snapshot, ctx=None) -> list[dict]:
     """Every figure of the committee deck's data slides (default selection), as shown: rounded, secret
     cells empty with their statut (the secret rules of the read side already applied). `ctx`: a deck's
-    slides.Context to share its memoised queries."""
-    from .export import slides
-
+    content Context to share its memoised queries."""
     rows = []
-    if ctx is None or ctx.sel != slides.Selection():
-        ctx = slides.context(snap, slides.Selection())
+    if ctx is None or ctx.sel != Selection():
+        ctx = context(snap, Selection())
     built = []
-    for key in FROZEN_SLIDES:
+    for key in registry.FROZEN:   # the figures slides of the deck, in deck order
         with contextlib.suppress(Exception):  # a slide the warehouse cannot fill (no data loaded) freezes nothing
-            built += slides.build(snap, slides.Selection(), [key], ctx=ctx)
+            built += [f for f in registry.build(ctx, registry.PAGE_OF_SLIDE[key]) if f.key == key]
     for s in built:
         t = s.table
         if not len(t) or "indicateur" not in t:
@@ -400,8 +420,6 @@ def ecarts(snap: Snapshot, nom: str | None = None, ctx=None) -> Ecarts | None:
 
 
 def figure_text(kind: str, value, statut: str = "ok") -> str:
-    from .export.slides import shown
-
     return shown(value, kind, statut)
 
 

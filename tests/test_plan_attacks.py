@@ -166,3 +166,59 @@ def test_plan_workbook_round_trip_with_formula_like_text_proposes_nothing(wh, tm
     (tmp_path / "plan.csv").write_text(csv, encoding="utf-8-sig")
     [report] = loader.check([tmp_path / "plan.csv"], warehouse=wh)
     assert report.changes == [], [plan_store.describe(c) for c in report.changes]
+
+
+# --- 3. a stale export does not revert online edits ------------------------------------------------------
+
+def _action(path: Path, numero: str):
+    a = query.plan_actions(snap(path))
+    return a[a.numero == numero].iloc[0]
+
+
+def test_an_export_reloaded_after_an_online_edit_shows_a_conflict_and_reverts_nothing(wh, tmp_path, use_warehouse):
+    from tests.test_importer import HASH, open_importer, sign_in, upload
+
+    stale = exported(wh, tmp_path / "plan.xlsx")               # taken before the online edit
+    ws = openpyxl.load_workbook(stale)["Actions"]
+    assert ws.cell(1, ws.max_column).value == plan.REVISION and ws.column_dimensions[
+        openpyxl.utils.get_column_letter(ws.max_column)].hidden
+    s = snap(wh)
+    base = {"statut": "à lancer", "notes": None}
+    suivi.save(s, "1.1", base, {"statut": "en cours", "notes": "Note en ligne"}, "Jeanne")
+    set_cells(stale, "1.1", {"Notes": "Note du classeur", "Porteur(s)": "Nouveau porteur"})
+    set_cells(stale, "2.1", {"Statut": "réalisé"})
+    [report] = loader.check([stale], warehouse=wh)
+    lines = [plan_store.describe(c) for c in report.changes]
+    assert [(c.cle, c.champ, c.conflit) for c in report.changes] == [
+        ("1.1", "porteurs", False), ("2.1", "statut", False), ("1.1", "notes", True)], lines
+    assert lines[-1] == ("action 1.1, Note d'avancement : conflit, non appliqué (modifié en ligne depuis l'export du "
+                         "classeur) — version en ligne « Note en ligne », version du classeur « Note du classeur »")
+    # The import page shows the conflict with both versions before anything is applied.
+    use_warehouse(wh)
+    at = upload(sign_in(open_importer({"admin": {"password_hash": HASH}})), "plan.xlsx", stale.read_bytes())
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("1 conflit(s)" in w.value and "pas appliqués" in w.value for w in at.warning)
+    [both] = [t.value for t in at.table if "Version du classeur" in t.value.columns]
+    assert list(both.reset_index().iloc[0]) == ["1.1", "Note d'avancement", "Note en ligne", "Note du classeur"]
+    [diff] = [d.value for d in at.dataframe if "Changement" in d.value.columns]
+    assert len(diff) == 2 and not any("conflit" in c for c in diff.Changement)
+    # Loaded: the fields not edited since the export are applied, the online edits are kept.
+    loader.load([stale], wh, progress=QUIET, par="Paul Import")
+    one, two = _action(wh, "1.1"), _action(wh, "2.1")
+    assert (one.statut, one.notes, one.porteurs, two.statut) == ("en cours", "Note en ligne", "Nouveau porteur", "réalisé")
+    h = suivi.history(snap(wh), "1.1")
+    assert list(h[h.Origine == "import"].Champ) == ["Porteur(s)"]
+    # An export taken now re-imports as nothing at all.
+    [report] = loader.check([exported(wh, tmp_path / "now.xlsx")], warehouse=wh)
+    assert report.changes == [], [plan_store.describe(c) for c in report.changes]
+
+
+def test_a_workbook_without_revision_is_applied_as_before(wh, tmp_path):
+    """A workbook made by hand (no « Révision du suivi » column) has no base: its values are applied."""
+    path = exported(wh, tmp_path / "plan.xlsx")
+    wb = openpyxl.load_workbook(path)
+    wb["Actions"].delete_cols(wb["Actions"].max_column)
+    wb.save(path)
+    suivi.save(snap(wh), "1.1", {"notes": None}, {"notes": "Note en ligne"}, "Jeanne")
+    [report] = loader.check([path], warehouse=wh)
+    assert [(c.cle, c.champ, c.conflit, c.apres) for c in report.changes] == [("1.1", "notes", False, None)]

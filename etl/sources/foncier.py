@@ -30,14 +30,14 @@ import re
 import tempfile
 import zipfile
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
+from ..base import REFERENCE_DIR
+from ..lineage import FileReport, departements_label, next_source_id, record
 from ..readers import MAX_REPORTED, is_zip, sniff_encoding
-from ..reference import REFERENCE_DIR
 from ..validate import LoadError, Problem, refuse
 from .common import Staged
 
@@ -475,14 +475,12 @@ def _place(con, frame: pd.DataFrame, name: str, problems: list[Problem], code_fi
 
 
 def _apply(st: FoncierStaged, con: duckdb.DuckDBPyConnection, path: Path, sha: str, demo: bool):
-    from ..load import FileReport, _departements_label, _next_source_id
-
     con.execute(DDL)
     name = path.name
     report = FileReport(name, KIND, "chargé", st.lignes_lues, problems=list(st.problems))
     frames = {k: v.copy() for k, v in st.frames.items()}
     names = st.names
-    sid = _next_source_id(con)
+    sid = next_source_id(con)
     kept = {}
     if "site-eco" in frames:
         s = _place(con, frames["site-eco"], names["site-eco"], report.problems, "site_comm_insee")
@@ -564,16 +562,13 @@ def _apply(st: FoncierStaged, con: duckdb.DuckDBPyConnection, path: Path, sha: s
         if any(k in kept and len(kept[k]) for k in ("site-eco", "etablissement")) else pd.Series([], dtype=object)
     con.register("stg_cnig_communes", pd.DataFrame({"code": communes.astype(str).unique()}))
     try:
-        couverture = _departements_label(con, "SELECT code FROM stg_cnig_communes")
+        couverture = departements_label(con, "SELECT code FROM stg_cnig_communes")
         con.execute("INSERT INTO source_couverture SELECT DISTINCT ?, code FROM stg_cnig_communes", [sid])
     finally:
         con.unregister("stg_cnig_communes")
     libelle = st.libelle + (" (données de démonstration)" if demo else "")
-    con.execute("INSERT INTO sources VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
-        sid, KIND, libelle, name, sha, st.millesime, annees, st.producteur, st.licence, couverture, demo,
-        report.lignes_lues, report.lignes_gardees, report.lignes_lues - report.lignes_gardees, datetime.now()])
-    for p in report.problems:
-        con.execute("INSERT INTO problemes VALUES (?, ?, ?, ?, ?, ?)", [sid, p.fichier, p.ligne, p.colonne, p.message, p.grave])
+    record(con, sid, KIND, libelle, name, sha, st.millesime, annees, st.producteur, st.licence, couverture, demo,
+           report.lignes_lues, report.lignes_gardees, report.problems)
     # Inventories whose every row was replaced by newer ones leave the lineage.
     con.execute(f"""DELETE FROM sources s WHERE kind = ? AND source_id <> ? AND NOT EXISTS (
                         {' UNION ALL '.join(f'SELECT 1 FROM {wt} x WHERE x.source_id = s.source_id' for wt in WAREHOUSE_TABLES.values())})""",

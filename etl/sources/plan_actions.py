@@ -20,14 +20,16 @@ name, and the words of older workbooks (« tout le département », the départe
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
 
+from ..base import PLAN_STATUTS
+from ..lineage import FileReport, next_source_id, record
 from ..readers import check_xlsx, is_zip, xlsx_failure
-from ..validate import LoadError, Problem, parse_number, refuse
+from ..validate import Problem, parse_number, refuse
 from .common import Staged, _norm
 
 KIND = "plan_actions"
@@ -35,7 +37,7 @@ LIBELLE = "Plan d'actions Territoire d'industrie (classeur de suivi de l'Agence)
 PRODUCTEUR = "Agence de développement du territoire (auteur du classeur)"   # the workbook's author when it names one
 LICENCE = "Document de travail (candidature Territoires d'industrie 2023-2027)"
 
-STATUTS = ["à lancer", "en cours", "réalisé", "abandonné"]
+STATUTS = PLAN_STATUTS
 _STATUT_NORM = {"alancer": "à lancer", "encours": "en cours", "realise": "réalisé", "realisee": "réalisé",
                 "realises": "réalisé", "abandonne": "abandonné", "abandonnee": "abandonné"}
 # Words meaning "the whole territory" in the EPCI column (besides the territory's own code and name).
@@ -92,6 +94,8 @@ _COLUMNS = {  # key: (header candidates, required)
     "cible_sens": (("Sens de la cible",), False),
     "cible_valeur": (("Valeur cible",), False),
     "cible_annee": (("Année cible",), False),
+    # The plan's revision an export was taken from (indicators/plan.py REVISION): not a field, the base of a re-import.
+    "revision": (("Révision du suivi",), False),
 }
 # Sheet key -> plan store field (the columns a workbook carries are the fields an import may change).
 STORE_FIELDS = {"numero": "numero", "axe": "axe", "intitule": "intitule", "porteurs": "porteurs", "epci": "territoires",
@@ -123,27 +127,29 @@ class PlanStaged(Staged):
     n_binomes: int = 0
     present: frozenset = frozenset()       # plan store fields the workbook carries
     has_binomes: bool = False
+    bases: dict = field(default_factory=dict)   # numero -> plan revision of the export (« Révision du suivi »)
 
     def apply(self, con: duckdb.DuckDBPyConnection, path: Path, sha: str, demo: bool):
-        from ..load import FileReport, _next_source_id
-
         # The copy of the last workbook is replaced entirely (an older layout of the table with it).
         con.execute("DROP TABLE IF EXISTS plan_actions")
         con.execute("DROP TABLE IF EXISTS plan_binomes")
         con.execute(DDL)
-        sid = _next_source_id(con)
+        sid = next_source_id(con)
         con.execute("DELETE FROM problemes WHERE source_id IN (SELECT source_id FROM sources WHERE kind = ?)", [KIND])
         con.execute("DELETE FROM sources WHERE kind = ?", [KIND])
         con.execute("INSERT INTO plan_actions SELECT ?, * FROM stg_plan_actions", [sid])
         con.execute("INSERT INTO plan_binomes SELECT ?, * FROM stg_plan_binomes", [sid])
         n = self.n_actions + self.n_binomes
-        con.execute("INSERT INTO sources VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
-            sid, KIND, self.libelle, Path(path).name, sha, self.millesime, None, self.producteur, self.licence,
-            whole_territory(con)[0], demo, self.lignes_lues, n, self.lignes_lues - n, datetime.now()])
-        for p in self.problems:
-            con.execute("INSERT INTO problemes VALUES (?, ?, ?, ?, ?, ?)", [sid, p.fichier, p.ligne, p.colonne, p.message, p.grave])
+        record(con, sid, KIND, self.libelle, Path(path).name, sha, self.millesime, None, self.producteur, self.licence,
+               whole_territory(con)[0], demo, self.lignes_lues, n, self.problems)
         report = FileReport(Path(path).name, KIND, "chargé", self.lignes_lues, n, list(self.problems))
-        report.plan = PlanImport(*staged_rows(con), set(self.present) | {"axe_num", "ordre"},
+        from .. import plan_store
+
+        actions, binomes = staged_rows(con)
+        for a in actions:
+            if a["numero"] in self.bases:
+                a[plan_store.BASE] = self.bases[a["numero"]]
+        report.plan = PlanImport(actions, binomes, set(self.present) | {"axe_num", "ordre"},
                                  {"fichier": Path(path).name, "sha256": sha, "libelle": self.libelle,
                                   "charge_le": datetime.now().isoformat(timespec="seconds")}, self.has_binomes)
         return report
@@ -364,6 +370,7 @@ def _read_actions(sheet: _Sheet, epci: dict, epci_names: dict, filieres: dict, f
 
     whole_code, whole_name, whole_words = whole
     out, seen, n = [], {}, 0
+    sheet.bases = {}
     for ligne, raw in sheet.rows():
         n += 1
         values = {k: _text(sheet, ligne, k, raw.get(k)) for k in ("numero", "axe", "intitule", "porteurs", "epci",
@@ -431,6 +438,17 @@ def _read_actions(sheet: _Sheet, epci: dict, epci_names: dict, filieres: dict, f
             except plan_store.PlanError as exc:
                 sheet.problem(ligne, key, str(exc).split(" : ", 1)[-1])
                 extra.append(None)
+        revision = raw.get("revision")
+        if revision is not None and not (isinstance(revision, str) and not revision.strip()):
+            try:
+                rev = float(str(revision).strip())
+                if not rev.is_integer() or rev < 0:
+                    raise ValueError
+                if numero:
+                    sheet.bases[numero] = int(rev)
+            except ValueError:
+                sheet.problem(ligne, "revision", f"révision du suivi illisible « {str(revision)[:20]} » : colonne écrite "
+                                                 "par l'export du tableau de bord, à laisser telle quelle (ou à vider)")
         out.append([ligne, len(out) + 1, numero, axe_num, axe, intitule, values["porteurs"],
                     list(dict.fromkeys(territoires)), list(dict.fromkeys(codes)), montant, values["financements"],
                     statut, debut, fin, values["indicateur"], values["notes"], *extra])
@@ -554,11 +572,12 @@ def stage(con: duckdb.DuckDBPyConnection, path: Path) -> Staged:
             problems.append(Problem(path.name, None, None, f"{len(missing)} EPCI sans ligne de binôme : {', '.join(missing)}",
                                     grave=False))
     millesime = modified.strftime("%Y-%m-%d") if isinstance(modified, datetime) else None
-    present = frozenset(STORE_FIELDS[k] for k in actions_sheet.index)
+    present = frozenset(STORE_FIELDS[k] for k in actions_sheet.index if k in STORE_FIELDS)
     producteur = creator or PRODUCTEUR
     producteur = " ".join(str(producteur).split())[:200]
     return PlanStaged(KIND, LIBELLE, producteur, LICENCE, millesime, n_lues + n_bin, problems=problems,
-                      n_actions=len(actions), n_binomes=len(binomes), present=present, has_binomes=ws_b is not None)
+                      n_actions=len(actions), n_binomes=len(binomes), present=present, has_binomes=ws_b is not None,
+                      bases=getattr(actions_sheet, "bases", {}))
 
 
 def _some(names, limit: int = 12) -> str:

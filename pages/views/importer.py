@@ -156,6 +156,16 @@ def _admin_page(name: str) -> None:
             st.dataframe(pd.DataFrame({"Changement": changes}), hide_index=True, width="stretch")
         else:
             st.info("Ce classeur ne change rien au plan d'actions suivi.")
+        conflicts = next((r.get("conflits") for r in outcome.reports if r.get("conflits")), None)
+        if conflicts:
+            st.warning(f"**{len(conflicts)} conflit(s)** : ces champs ont été modifiés en ligne depuis l'export de ce "
+                       "classeur, et le classeur les change aussi. Ils ne seront **pas appliqués** : la version en ligne "
+                       "est gardée. Pour imposer la version du classeur, modifiez l'action en ligne (section « Modifier "
+                       "une action » de la page Plan d'actions) ou exportez à nouveau le plan et reportez-y vos changements.")
+            st.table(markup.table(pd.DataFrame({
+                "Action": [c["action"] for c in conflicts], "Champ": [c["champ"] for c in conflicts],
+                "Version en ligne (modifiée depuis l'export)": [c["en_ligne"] for c in conflicts],
+                "Version du classeur": [c["classeur"] for c in conflicts]}).set_index("Action")))
     st.subheader("3. Confirmer et charger")
     confirmed = st.checkbox(f"J'ai lu le rapport et je charge « {md(stored.name)} » dans l'entrepôt", key=f"confirme_{n}")
     if st.button("Charger dans l'entrepôt", type="primary", disabled=not confirmed, icon=":material/upload:"):
