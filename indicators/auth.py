@@ -24,10 +24,12 @@ MAX_ITERATIONS = 10_000_000   # a hostile secrets file must not hang the server
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 1024
 
-# Failed attempts slow every later attempt of the process down (online guessing).
-_FAILURES_WINDOW_S = 300
-_failures: list[float] = []
-_failures_lock = threading.Lock()
+# Online guessing is throttled per client address and per account (indicators/auth.Throttle, staff sign-in).
+WINDOW_S = 300                 # failures older than this are forgotten
+ADDRESS_FREE_FAILURES = 3      # failures of one address before it must wait between attempts
+ACCOUNT_FREE_FAILURES = 10     # failures of one account (from several addresses) before it must wait
+ADDRESS_SHARE = 3              # at most this many failures of one address count against an account
+MAX_WAIT_S = 60.0
 
 
 class BadHash(ValueError):
@@ -74,24 +76,75 @@ def verify(password: str, stored: str) -> bool:
         ok = False
     else:
         ok = hmac.compare_digest(hashlib.pbkdf2_hmac("sha256", password.encode("utf-8"), salt, iterations), digest)
-    if not ok:
-        _record_failure()
     return ok
 
 
-def _record_failure() -> None:
-    now = time.monotonic()
-    with _failures_lock:
-        _failures[:] = [t for t in _failures if now - t < _FAILURES_WINDOW_S]
-        _failures.append(now)
+def _wait(n_over: int) -> float:
+    """Seconds between attempts once `n_over` failures are over the free ones (1 s, 2 s, 4 s… at most 60 s)."""
+    return min(MAX_WAIT_S, 2.0 ** min(n_over, 16))
 
 
-def delay_before_attempt() -> float:
-    """Seconds to wait before checking a password: grows with the recent failures of the process (max 10 s)."""
-    now = time.monotonic()
-    with _failures_lock:
-        recent = sum(1 for t in _failures if now - t < _FAILURES_WINDOW_S)
-    return 0.0 if recent < 3 else min(10.0, 0.5 * 2 ** (recent - 3))
+class Throttle:
+    """Failed sign-ins of the process, by client address and by account (role).
+
+    An address that failed `ADDRESS_FREE_FAILURES` times waits before its next attempt is even checked
+    (1 s, then doubling, at most 60 s): one guesser is slowed down without touching anyone else. An account
+    that failed `ACCOUNT_FREE_FAILURES` times waits too, whatever the address: many sessions or addresses
+    cannot share the guessing of one account. One address adds at most `ADDRESS_SHARE` failures to an account,
+    so a single guesser can never make the account wait for everyone. A waiting attempt is refused, not slept:
+    parallel sessions do not get more attempts. `clock` (seconds) is injectable for tests."""
+
+    def __init__(self, clock=time.monotonic):
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._address: dict[str, list[float]] = {}
+        self._account: dict[str, list[tuple[float, str]]] = {}
+
+    def _prune(self, now: float) -> None:
+        for d in (self._address, self._account):
+            for k in list(d):
+                d[k] = [e for e in d[k] if now - (e if isinstance(e, float) else e[0]) < WINDOW_S]
+                if not d[k]:
+                    del d[k]
+
+    def wait(self, accounts, address: str) -> float:
+        """Seconds before an attempt from `address` on `accounts` may be checked (0: now)."""
+        now = self._clock()
+        with self._lock:
+            self._prune(now)
+            waits = [0.0]
+            mine = self._address.get(address, [])
+            if len(mine) >= ADDRESS_FREE_FAILURES:
+                waits.append(mine[-1] + _wait(len(mine) - ADDRESS_FREE_FAILURES) - now)
+            for account in accounts:
+                entries = self._account.get(account, [])
+                per_address: dict[str, int] = {}
+                for _, a in entries:
+                    per_address[a] = per_address.get(a, 0) + 1
+                n = sum(min(c, ADDRESS_SHARE) for c in per_address.values())
+                if n >= ACCOUNT_FREE_FAILURES:
+                    waits.append(entries[-1][0] + _wait(n - ACCOUNT_FREE_FAILURES) - now)
+            return max(waits)
+
+    def failed(self, accounts, address: str) -> None:
+        now = self._clock()
+        with self._lock:
+            self._address.setdefault(address, []).append(now)
+            for account in accounts:
+                self._account.setdefault(account, []).append((now, address))
+
+    def succeeded(self, address: str) -> None:
+        """A right password: the address starts afresh (the accounts' counts stay)."""
+        with self._lock:
+            self._address.pop(address, None)
+
+    def reset(self) -> None:
+        with self._lock:
+            self._address.clear()
+            self._account.clear()
+
+
+THROTTLE = Throttle()
 
 
 def check_strength(password: str) -> str | None:

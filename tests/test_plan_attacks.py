@@ -222,3 +222,76 @@ def test_a_workbook_without_revision_is_applied_as_before(wh, tmp_path):
     suivi.save(snap(wh), "1.1", {"notes": None}, {"notes": "Note en ligne"}, "Jeanne")
     [report] = loader.check([path], warehouse=wh)
     assert [(c.cle, c.champ, c.conflit, c.apres) for c in report.changes] == [("1.1", "notes", False, None)]
+
+
+# --- 4. sign-in throttled per address and per account -----------------------------------------------------
+
+class Clock:
+    def __init__(self):
+        self.t = 1000.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+def test_throttle_slows_one_address_without_locking_out_the_others():
+    from indicators import auth
+
+    clock = Clock()
+    th = auth.Throttle(clock)
+    for _ in range(auth.ADDRESS_FREE_FAILURES):
+        assert th.wait(["admin"], "203.0.113.9") == 0
+        th.failed(["admin", "editeur"], "203.0.113.9")
+    assert th.wait(["admin"], "203.0.113.9") > 0                 # the guesser waits…
+    assert th.wait(["admin", "editeur"], "198.51.100.7") == 0     # …a colleague elsewhere does not
+    for _ in range(50):                                           # the guesser keeps going, as fast as allowed
+        clock.t += th.wait(["admin"], "203.0.113.9") + 0.01
+        th.failed(["admin", "editeur"], "203.0.113.9")
+    assert th.wait(["admin"], "203.0.113.9") >= 30
+    assert th.wait(["admin", "editeur"], "198.51.100.7") == 0     # one address never locks the account
+    th.succeeded("198.51.100.7")
+    clock.t += auth.WINDOW_S + 1
+    assert th.wait(["admin"], "203.0.113.9") == 0                 # forgotten after the window
+
+
+def test_throttle_stops_one_account_being_guessed_from_many_addresses():
+    from indicators import auth
+
+    clock = Clock()
+    th = auth.Throttle(clock)
+    n_addresses = auth.ACCOUNT_FREE_FAILURES // auth.ADDRESS_SHARE + 1
+    for i in range(n_addresses):
+        for _ in range(auth.ADDRESS_SHARE):
+            th.failed(["admin"], f"192.0.2.{i}")
+    assert th.wait(["admin"], "192.0.2.200") > 0                  # a fresh address waits on that account
+    assert th.wait(["editeur"], "192.0.2.200") == 0               # another account does not
+    fresh, tries = 0, 0
+    for i in range(200):                                          # 200 sessions, each from a new address
+        if th.wait(["admin"], f"10.0.{i}.1") == 0:
+            tries += 1
+            th.failed(["admin"], f"10.0.{i}.1")
+        clock.t += 0.5
+    assert tries <= 8, tries                                      # 100 s: a handful of guesses, not 200
+
+
+def test_sign_in_refuses_a_guesser_and_lets_a_colleague_in(warehouse, use_warehouse, monkeypatch):
+    from indicators import auth
+    from pages.views import staff
+    from tests.test_importer import HASH, open_importer, sign_in
+
+    use_warehouse(warehouse)
+    auth.THROTTLE.reset()
+    where = {"ip": "203.0.113.9"}
+    monkeypatch.setattr(staff, "client_address", lambda: where["ip"])
+    try:
+        guesser = open_importer({"admin": {"password_hash": HASH}})
+        for _ in range(auth.ADDRESS_FREE_FAILURES):
+            sign_in(guesser, password="pas le bon mot de passe")
+            assert any("Mot de passe incorrect" in e.value for e in guesser.error)
+        sign_in(guesser)                                          # even the right password waits now
+        assert any("Trop de tentatives" in e.value for e in guesser.error) and not guesser.file_uploader
+        where["ip"] = "198.51.100.7"
+        colleague = sign_in(open_importer({"admin": {"password_hash": HASH}}))
+        assert colleague.file_uploader and not colleague.error
+    finally:
+        auth.THROTTLE.reset()

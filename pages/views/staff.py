@@ -12,6 +12,7 @@ and to the plan's history.
 """
 from __future__ import annotations
 
+import math
 import time
 
 import streamlit as st
@@ -76,12 +77,37 @@ def sign_in_form(stored: dict[str, str], key: str = "connexion",
     if not name.strip():
         st.error("Indiquez votre nom : il est inscrit au journal et à l'historique des modifications.")
         return
-    time.sleep(auth.delay_before_attempt())
+    address, accounts = client_address(), [r for r in ("admin", "editeur") if stored.get(r)]
+    wait = auth.THROTTLE.wait(accounts, address)
+    if wait > 0:   # refused before the password is even checked
+        st.error(f"Trop de tentatives de connexion échouées : réessayez dans {math.ceil(wait)} s.")
+        return
     for role in ("admin", "editeur"):
         h = stored.get(role)
         if h and auth.verify(password, h):
+            auth.THROTTLE.succeeded(address)
             st.session_state[SIGNED_IN] = " ".join(name.split())[:80]
             st.session_state[SIGNED_IN_AT] = time.time()
             st.session_state[ROLE] = role
             st.rerun()
+    auth.THROTTLE.failed(accounts, address)
     st.error("Mot de passe incorrect.")
+
+
+_LOCAL = ("127.0.0.1", "::1", "localhost")
+
+
+def client_address() -> str:
+    """The client's address for sign-in throttling: Streamlit's `st.context.ip_address`; behind a reverse
+    proxy on the same machine (loopback address), the last hop of X-Forwarded-For, which that proxy sets.
+    « inconnue » when neither is known (all such clients then share one count)."""
+    ip = getattr(st.context, "ip_address", None)
+    if ip in _LOCAL or ip is None:
+        try:
+            forwarded = st.context.headers.get("X-Forwarded-For") or ""
+        except Exception:  # noqa: BLE001 (no request context: tests, scripts)
+            forwarded = ""
+        hops = [h.strip() for h in forwarded.split(",") if h.strip()]
+        if hops:
+            return hops[-1][:64]
+    return str(ip)[:64] if ip else "inconnue"
