@@ -46,11 +46,10 @@ def _preload() -> None:
         # home page's findings once, so that DuckDB and the imports are warm (about 1 s of a fresh server's
         # first page otherwise).
         from indicators import presentation, ui  # noqa: F401
-        from indicators.content import context, pages  # noqa: F401
-        from indicators.content.accueil import build as accueil
+        from indicators.content import context, registry
         from indicators.export import slides  # noqa: F401
 
-        accueil(context(snap))
+        registry.build(context(snap), "accueil")
     except Exception:  # no warehouse yet (first start builds it) or unreadable: the pages say so
         pass
 
@@ -61,22 +60,13 @@ if __name__ == "__main__" and not runtime.exists():
 st.set_page_config(page_icon=str(Path(__file__).with_name("assets") / "favicon.png"), layout="wide")
 
 from indicators import presentation, ui  # noqa: E402
+from indicators.content.registry import BY_PATH, PAGES  # noqa: E402
 from indicators.db import WarehouseMissing  # noqa: E402
 from indicators.perimeter import OutdatedWarehouse  # noqa: E402
 
-PAGES = [
-    st.Page("pages/views/accueil.py", title="Accueil", icon=":material/home:", default=True),
-    st.Page("pages/views/chiffres_cles.py", title="Chiffres clés", icon=":material/pin:", url_path="chiffres-cles"),
-    st.Page("pages/views/chiffre_affaires.py", title="Chiffre d'affaires", icon=":material/euro:", url_path="chiffre-affaires"),
-    st.Page("pages/views/industrie.py", title="Industrie", icon=":material/factory:", url_path="industrie"),
-    st.Page("pages/views/filieres.py", title="Filières", icon=":material/hub:", url_path="filieres"),
-    st.Page("pages/views/foncier.py", title="Foncier économique", icon=":material/location_city:", url_path="foncier"),
-    st.Page("pages/views/carte.py", title="Carte", icon=":material/map:", url_path="carte"),
-    st.Page("pages/views/comparer.py", title="Comparer les EPCI", icon=":material/compare_arrows:", url_path="comparer"),
-    st.Page("pages/views/plan_actions.py", title="Plan d'actions", icon=":material/checklist:", url_path="plan-actions"),
-    st.Page("pages/views/sources.py", title="Sources et méthodes", icon=":material/menu_book:", url_path="sources"),
-    st.Page("pages/views/importer.py", title="Importer des données", icon=":material/upload_file:", url_path="importer"),
-]
+# The navigation, from the one registry of pages (indicators/content/registry.py).
+NAVIGATION = [st.Page(p.script, title=p.title, icon=p.icon, **({"url_path": p.path} if p.path else {"default": True}))
+              for p in PAGES]
 
 
 def _first_start() -> None:
@@ -88,7 +78,7 @@ def _first_start() -> None:
         status.update(label="Entrepôt construit.", state="complete", expanded=False)
 
 
-page = st.navigation(PAGES)
+page = st.navigation(NAVIGATION)
 try:
     ui.begin_run()
 except WarehouseMissing:
@@ -100,7 +90,7 @@ except OutdatedWarehouse as exc:
     st.error(f"Le tableau de bord ne peut pas lire cet {exc}.")
     st.stop()
 ui.sidebar()
-presentation.begin(page.url_path)
+presentation.begin(BY_PATH[page.url_path].key)
 page.run()
 presentation.end()
 ui.version_marker(page.url_path)

@@ -110,15 +110,15 @@ def first_page(browser, warehouse: Path, app: str | None, fresh: int) -> list[fl
 def server_side(warehouse: Path) -> dict:
     """Findings and figures of each page built in-process (the second, warm build), and their JSON size."""
     from indicators import charts
-    from indicators.content import Selection, context, pages
+    from indicators.content import Selection, context, registry
     from indicators.db import get_warehouse
 
     snap = get_warehouse(warehouse).snapshot()
     out = {}
-    for page in ["chiffres_cles", "chiffre_affaires", "industrie", "filieres", "comparer"]:
+    for page in [p.key for p in registry.PAGES if p.build is not None and p.key != "accueil"]:
         for warm in (False, True):
             t0 = time.perf_counter()
-            found = pages.build(context(snap, Selection()), page)
+            found = registry.build(context(snap, Selection()), page)
             t1 = time.perf_counter()
             figs = [charts.figure(f) for f in found]
             t2 = time.perf_counter()

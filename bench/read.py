@@ -75,7 +75,7 @@ def _epcis_of(snap, departement: str = "05", n: int = 9) -> list[str]:
 
 def query_timings(warehouse: Path, runs: int = 50) -> dict:
     """Every catalogue indicator at EPCI level over the whole warehouse, and the other page queries."""
-    from indicators import query
+    from indicators import query, suivi
     from indicators.catalog import CATALOG
     from indicators.db import get_warehouse
 
@@ -100,8 +100,8 @@ def query_timings(warehouse: Path, runs: int = 50) -> dict:
         "reference_table:problemes": lambda s: query.reference_table(s, "problemes"),
         "published": lambda s: query.published(s),
         "built_at": lambda s: query.built_at(s),
-        "plan_actions": lambda s: query.plan_actions(s),
-        "plan_binomes": lambda s: query.plan_binomes(s),
+        "plan_actions": lambda s: suivi.plan_actions(s),
+        "plan_binomes": lambda s: suivi.binomes(s),
     })
     out = {}
     for label, fn in calls.items():

@@ -2,29 +2,40 @@
 
 Every mart row of a measure computed from firm rows (`marts.FIRM_MEASURES`) leaves the firm marts with
 `secret = 'a_evaluer'` (turnover) and gets its status here: 'diffuse' (may be published), 'primaire' (fewer than
-`min_firms` firms, or one firm holding `dominance` or more of it), 'secondaire' (complementary cell) or
+`min_firms` firms, or one firm holding `dominance` or more of it), 'secondaire' (complementary cell, or a custom
+territory's cell that no sum of published canonical cells gives) or
 'non_diffuse' (a level or category no output publishes: turnover by commune, outside the candidature's field, all
 activities). The read side shows a firm-level value only when its row says 'diffuse' (indicators/query.py): a row
 that was never evaluated is never shown. Counts of firms (entreprises, entreprises_tpe_pme) are not magnitude
 data (the Sirene register publishes every firm): they are stored as 'diffuse'.
 
-Model (per year). Every published cell — each territory of every level `ref_appartenance` lists (EPCI, TI,
-département, région, France: read from the warehouse, never listed here) x each category of the groupings the
-read side publishes (`PUBLISHED_GROUPINGS`: the candidature's sectors, their field total, filières cœur and
-élargies) — is a sum of *atoms*: the turnover of one geographic piece (communes sharing the same territories at
-every level) in one NAF piece (sous-classes sharing the same categories). An attacker sees the published cells,
-knows the atoms are non-negative and that an atom without any firm is zero; the whole table set of a year (all
-levels, all groupings: what pages, slides, CSVs and the annex can show, and every growth between two published
-years) is audited at once, so no combination of outputs helps. The coalition considered on top of that: every
-firm alone in another hidden cell knows that cell (and each of its atoms) exactly — all of them together, which
-covers each one alone. A primary cell is protected when, for that attacker, linear programming (HiGHS) gives it
-a feasible interval reaching at least `p` % of its value below and above it (τ-Argus's protection levels).
+Model: one protection per chamber file, whatever the warehouse's perimeter. The statuses are decided on a canonical
+table set built from every firm row of the files loaded (`firmes_fichier`, all communes of the reference) and the
+reference alone: every EPCI of the file's communes, whole and by département when it spans several, every TI of the
+official list they touch, their départements (the levels any warehouse publishes turnover at), each crossed with
+the groupings the read side publishes (`PUBLISHED_GROUPINGS`). Each cell is a sum of *atoms*: one commune's
+turnover in one NAF piece (sous-classes sharing the same categories). An attacker sees the published cells, knows
+the atoms are non-negative and that an atom without any firm is zero; the whole table set of a year is audited at
+once (what pages, slides, CSVs and the annex can show, and every growth between two published years). Implicit
+cells — sets of firms that differences of published cells isolate without publishing them (an EPCI minus its
+part in a département, a TI minus a member or its part in a département, a filière élargie minus its cœur, each
+commune) — are audited like primary cells when the primary rule makes them sensitive, and never published. The
+coalition considered on top of that: every firm alone in another hidden cell knows that cell (and each of its
+atoms) exactly — all of them together, which covers each one alone. A primary cell is protected when, for that
+attacker, linear programming (HiGHS) gives it a feasible interval reaching at least `p` % of its value below and
+above it (τ-Argus's protection levels).
+
+The statuses are stored with the files' key (their sha256 in load order, the rules, the reference, the model:
+`file_key`) in `secret_fichier` and in a cache directory shared by the warehouses of a machine; every warehouse
+built from the same files applies them (`_apply`): a territory holding exactly a canonical territory's communes
+takes its statuses; any other (a custom perimeter) is published only as a sum of published canonical cells.
 
 Complementary cells: for each primary cell and direction (up, down) that is not protected, a mixed-integer
 program (HiGHS) chooses the set of published cells of least total value whose suppression lets the table move
 that far (Fischetti-Salazar's model for one primary cell), then the audit is run again. Known zeros are never
-complements. Tables linked only through margins that are fully published (France = sum of régions…) are
-independent and solved apart; a margin stops being a separator as soon as one of its parts is hidden.
+complements. Tables linked only through margins that are fully published are independent and solved apart; a
+margin stops being a separator as soon as one of its parts is hidden. The searches are bounded in work (nodes),
+not in time: the same files give the same statuses on any machine.
 
 Speed (the national benchmark's chamber file: ~13 000 published cells a year, ~6 000 of them primary): each
 part keeps one HiGHS model for all its audits (only the objective and bounds change, warm-started from the last
@@ -65,6 +76,9 @@ PARALLEL_MIN_CELLS = 20_000
 MODEL_VERSION = "fichier-1"
 # Directory of the protections already computed, by file key (empty: none kept); default data/cache/secret.
 CACHE_ENV = "TI_SECRET_CACHE"
+# Branch-and-bound nodes of one complement search: a limit of work, not of time, so that the same file gives the
+# same complements on a busy machine as on an idle one (the time limit is only a safety net).
+MILP_NODES = 2000
 # Counts of the last runs (complement searches solved exactly, by relaxation, cells hidden by the fallback).
 STATS = {"milp": 0, "relaxed": 0, "fallback": 0}
 
@@ -201,7 +215,6 @@ def _implicit(cells: pd.DataFrame, m: sparse.csr_matrix, tp: sparse.csr_matrix, 
     EPCI…), a TI's part inside and outside each département or région it straddles, and each geographic piece
     (communes no published difference can split); each commune. In every published territory: a category minus
     one it contains (filière élargie minus cœur, field minus one sector)."""
-    n_pieces = tp.shape[1]
     ok = (t_idx >= 0) & (c_idx >= 0)
     stats = pd.DataFrame({"t": t_idx[ok], "c": c_idx[ok], "v": cells.valeur.to_numpy(dtype=float)[ok],
                           "nb": cells.nb_contrib.to_numpy(dtype=float)[ok], "mx": cells.max_contrib.to_numpy(dtype=float)[ok]})
@@ -216,59 +229,74 @@ def _implicit(cells: pd.DataFrame, m: sparse.csr_matrix, tp: sparse.csr_matrix, 
         dv, dnb = x.v1 - x.v2, x.nb1 - x.nb2
         return x[(dv > 1e-9 * x.v1) & ((dnb < rules.min_firms) | (x.mx1 >= rules.dominance * dv))]
 
+    # NAF sets: the categories, then each category minus one strictly inside it.
+    csize = np.asarray(cn.sum(axis=1)).ravel()
+    cov = (cn @ cn.T).tocoo()
+    cin = (cov.data == csize[cov.col]) & (csize[cov.col] < csize[cov.row])
+    cat = differences(pd.DataFrame({"c1": cov.row[cin], "c2": cov.col[cin]}), "c1", "c2", "t")
+    n_c = cn.shape[0]
+    nafsets = sparse.vstack([cn, cn[cat.c1.to_numpy()] - cn[cat.c2.to_numpy()]]).tocsr()
+    # Atoms by (geographic piece, NAF set) and by (commune, NAF set): every set below is a sum of their rows.
+    n_pieces, n_communes = tp.shape[1], int(commune.max(initial=-1)) + 1
+    by_piece, by_commune = (_atoms_by(u, n, napiece, nafsets) for u, n in ((piece, n_pieces), (commune, n_communes)))
+    used_c = np.unique(c_idx[c_idx >= 0])
     # Territories: inner strictly inside outer, or overlapping it in part.
     size = np.asarray(tp.sum(axis=1)).ravel()
     ov = (tp @ tp.T).tocoo()
     inside = (ov.data == size[ov.col]) & (size[ov.col] < size[ov.row])
     geo = differences(pd.DataFrame({"t1": ov.row[inside], "t2": ov.col[inside]}), "t1", "t2", "c")
-    g_rows = [tp[geo.t1.to_numpy()] - tp[geo.t2.to_numpy()]]
-    c_rows = [cn[geo.c.to_numpy()]]
-    used_c = np.unique(c_idx[c_idx >= 0])
     partial = (ov.data > 0) & (ov.data < size[ov.col]) & (ov.data < size[ov.row])
-    a, b = tp[np.repeat(ov.row[partial], len(used_c))], tp[np.repeat(ov.col[partial], len(used_c))]
-    g_rows += [a.multiply(b), a - a.multiply(b)]
-    c_rows += [cn[np.tile(used_c, int(partial.sum()))]] * 2
-    # Geographic pieces, in every category.
-    g_rows.append(sparse.identity(n_pieces, format="csr")[np.repeat(np.arange(n_pieces), len(used_c))])
-    c_rows.append(cn[np.tile(used_c, n_pieces)])
-    # Categories: inner strictly inside outer, in the same territory.
-    csize = np.asarray(cn.sum(axis=1)).ravel()
-    cov = (cn @ cn.T).tocoo()
-    cin = (cov.data == csize[cov.col]) & (csize[cov.col] < csize[cov.row])
-    cat = differences(pd.DataFrame({"c1": cov.row[cin], "c2": cov.col[cin]}), "c1", "c2", "t")
-    g_rows.append(tp[cat.t.to_numpy()])
-    c_rows.append(cn[cat.c1.to_numpy()] - cn[cat.c2.to_numpy()])
-    g_all, c_all = sparse.vstack(g_rows).tocsr(), sparse.vstack(c_rows).tocsr()
-    cand = g_all[:, piece].multiply(c_all[:, napiece])
-    # Communes, in every category.
-    n_comm = int(commune.max(initial=-1)) + 1
-    one_hot = sparse.csr_matrix((np.ones(len(commune)), (commune, np.arange(len(commune)))), shape=(n_comm, len(commune)))
-    by_commune = one_hot[np.repeat(np.arange(n_comm), len(used_c))].multiply(cn[np.tile(used_c, n_comm)][:, napiece])
-    cand = sparse.vstack([cand, by_commune]).tocsr()
+    a, b = tp[ov.row[partial]], tp[ov.col[partial]]
+    sets = [(tp[geo.t1.to_numpy()] - tp[geo.t2.to_numpy()], geo.c.to_numpy()),   # a territory minus one inside it
+            (tp[cat.t.to_numpy()], n_c + np.arange(len(cat)))]                      # a category minus one inside it
+    for g in (a.multiply(b), a - a.multiply(b)):                                     # both sides of a boundary
+        sets.append((g[np.repeat(np.arange(g.shape[0]), len(used_c))], np.tile(used_c, g.shape[0])))
+    n_sets = nafsets.shape[0]
+    rows = [_union(g.tocsr(), j, n_sets) @ by_piece for g, j in sets]
+    # Each geographic piece and each commune, in every published category.
+    for n_units, mat in ((n_pieces, by_piece), (n_communes, by_commune)):
+        rows.append(mat[(np.arange(n_units)[:, None] * n_sets + used_c[None, :]).ravel()])
+    cand = sparse.vstack(rows).tocsr()
     cand.data = (cand.data > 0).astype(float)
     cand.eliminate_zeros()
     cand = cand[np.diff(cand.indptr) > 0]
-    # The same set as a published cell, or twice: once.
-    published = {m.indices[m.indptr[k]:m.indptr[k + 1]].tobytes() for k in range(m.shape[0])}
-    seen, keep = set(), []
-    for k in range(cand.shape[0]):
-        key = np.sort(cand.indices[cand.indptr[k]:cand.indptr[k + 1]]).tobytes()
-        if key not in published and key not in seen:
-            seen.add(key)
-            keep.append(k)
-    cand = cand[keep]
     # The primary rule, exactly, on the firms of each set (a firm is a SIREN, as in the marts).
     per_firm = (firm @ cand.T).tocsc()
     nb = np.diff(per_firm.indptr)
-    top = np.array([per_firm.data[per_firm.indptr[k]:per_firm.indptr[k + 1]].max(initial=0.0)
-                    for k in range(per_firm.shape[1])])
+    top = per_firm.max(axis=0).toarray().ravel()
     value = np.asarray(per_firm.sum(axis=0)).ravel()
     sensitive = ((nb > 0) & (nb < rules.min_firms)) | ((nb >= rules.min_firms) & (value > 0) & (top >= rules.dominance * value))
-    idx = np.flatnonzero(sensitive)
+    # The same set as a published cell, or twice: once (sets compared by two random projections of their atoms).
+    weights = np.random.default_rng(0).random((cand.shape[1], 2))
+
+    def sig(x: sparse.csr_matrix) -> list[tuple]:
+        return [tuple(r) for r in np.asarray(x @ weights)]
+
+    published = set(sig(m))
+    first = pd.Series(sig(cand)).duplicated().to_numpy()
+    known = np.array([k in published for k in sig(cand[np.flatnonzero(sensitive)])], dtype=bool)
+    idx = np.flatnonzero(sensitive)[~known & ~first[sensitive]]
     imp = pd.DataFrame({"niveau": "implicite", "code": [f"i{k}" for k in range(len(idx))], "groupement": "implicite",
                         "groupe_code": "", "valeur": value[idx], "nb_contrib": nb[idx], "max_contrib": top[idx],
                         "implicite": True})
-    return imp, cand[idx]
+    return imp, cand[idx].tocsr()
+
+
+def _atoms_by(unit: np.ndarray, n_units: int, napiece: np.ndarray, nafsets: sparse.csr_matrix) -> sparse.csr_matrix:
+    """(unit x NAF set) x atoms: atom a in row unit[a] * J + j for every NAF set j holding its NAF piece."""
+    n_sets = nafsets.shape[0]
+    sel = nafsets.T.tocsr()[napiece]           # atoms x NAF sets holding them
+    sel.eliminate_zeros()
+    atoms = np.repeat(np.arange(len(napiece)), np.diff(sel.indptr))
+    return sparse.csr_matrix((np.ones(len(atoms)), (unit[atoms] * n_sets + sel.indices, atoms)),
+                             shape=(n_units * n_sets, len(napiece)))
+
+
+def _union(g: sparse.csr_matrix, j: np.ndarray, n_sets: int) -> sparse.csr_matrix:
+    """Rows picking, for set k, the (unit, NAF set j[k]) rows of every unit in g[k]."""
+    g.eliminate_zeros()
+    cols = g.indices * n_sets + np.repeat(j, np.diff(g.indptr))
+    return sparse.csr_matrix((np.ones(len(cols)), cols, g.indptr), shape=(g.shape[0], g.shape[1] * n_sets))
 
 
 def _incidence(df: pd.DataFrame, keys: list[str], piece: str, n_pieces: int) -> tuple[pd.MultiIndex, sparse.csr_matrix]:
@@ -495,7 +523,7 @@ def _complements_among(pb: _Problem, i: int, hidden: np.ndarray, fixed: np.ndarr
     constraints = LinearConstraint(sparse.vstack(blocks).tocsr(), np.concatenate(lo), np.concatenate(hi))
     with _quiet_stdout():
         res = milp(cost, constraints=constraints, integrality=np.concatenate([np.zeros(n_atoms), np.ones(n_c)]),
-                   bounds=Bounds(lb, ub), options={"time_limit": 10, "mip_rel_gap": 0.02})
+                   bounds=Bounds(lb, ub), options={"node_limit": MILP_NODES, "time_limit": 60, "mip_rel_gap": 0.02})
     if res.x is not None:
         STATS["milp"] += 1
         return cand[res.x[n_atoms:] > 0.5]

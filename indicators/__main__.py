@@ -35,8 +35,8 @@ def _list() -> int:
 def _show(args) -> int:
     snap = get_warehouse(args.warehouse).snapshot()
     if args.name in ("plan_actions", "plan_binomes"):  # the action plan (not a catalogue indicator)
-        from . import plan
-        df = plan.for_people(query.plan_actions(snap)) if args.name == "plan_actions" else plan.binomes_for_people(query.plan_binomes(snap))
+        from . import plan, suivi
+        df = plan.for_people(suivi.plan_actions(snap)) if args.name == "plan_actions" else plan.binomes_for_people(suivi.binomes(snap))
     else:
         codes = None if args.tous or args.niveau not in query.NIVEAUX else query.perimeter(snap, args.niveau)
         df = query.get(snap, args.name, niveau=args.niveau, annee=args.annee, definition=args.definition, territoires=codes)
@@ -139,14 +139,14 @@ def _hash_password() -> int:
 
 
 def _plan_export(args) -> int:
-    from . import plan
+    from . import plan, suivi
 
     snap = get_warehouse(args.warehouse).snapshot()
-    actions = query.plan_actions(snap)
+    actions = suivi.plan_actions(snap)
     suffix = Path(args.out).suffix.lower()
     if suffix not in (".xlsx", ".csv"):
         raise ValueError(f"{Path(args.out).name} : extension .xlsx ou .csv attendue")
-    data = plan.to_xlsx(actions, query.plan_binomes(snap)) if suffix == ".xlsx" else plan.to_csv(actions)
+    data = plan.to_xlsx(actions, suivi.binomes(snap)) if suffix == ".xlsx" else plan.to_csv(actions)
     _write(args.out, data)
     print(f"Plan d'actions exporté : {args.out} ({len(actions)} actions). Pour réimporter après modification : "
           f"python -m etl check {args.out} puis python -m etl load {args.out} --par VOTRE_NOM")

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from . import Context, Finding
 from . import french as fr
-from . import pages
 
 
 def intro(ctx: Context) -> Finding:
@@ -17,7 +16,3 @@ def intro(ctx: Context) -> Finding:
               "l'industrie, filières stratégiques, comparaison des EPCI, face aux territoires de référence : "
               + fr.enumerate_fr(refs) + ".")
     return Finding("accueil", titre, phrase)
-
-
-def build(ctx: Context) -> list:
-    return [intro(ctx), pages.build(ctx, "chiffres_cles")[0]]
