@@ -68,18 +68,6 @@ def years(name: str, niveau: str = "departement", definition: str = "coeur") -> 
     return _cached_years(snapshot().version, name, niveau, definition)
 
 
-def year_for(name: str, niveau: str = "departement", definition: str = "coeur") -> int | None:
-    """The sidebar year if the indicator has it, else its latest year before it (or its latest)."""
-    ys = years(name, niveau, definition) or years(name, "departement", definition)
-    if not ys:
-        return None
-    chosen = st.session_state.get("annee")
-    if chosen and chosen != "derniere":
-        before = [y for y in ys if y <= int(chosen)]
-        return before[-1] if before else ys[0]
-    return ys[-1]
-
-
 def get(name: str, niveau: str = "epci", annee: int | None = None, annees: list[int] | None = None,
         territoires: list[str] | None = None, definition: str = "coeur", annee_base: int | None = None) -> pd.DataFrame:
     """query.get, cached; without `territoires`, the territory's perimeter at that level (a national
@@ -327,8 +315,9 @@ XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def export_selection(page: str | None = None):
-    """The current selection as the exports see it: sidebar territory and year, the Comparer page's EPCIs,
-    the Filières page's measure and definition, the Chiffre d'affaires page's two years."""
+    """The current selection, as the page, its slide button and the exports see it: sidebar territory and
+    year, the Comparer page's EPCIs, the Filières page's measure and definition, the Chiffre d'affaires page's
+    base year (a widget bound to the URL). Only the sidebar chooses the year: the Context resolves it."""
     from .export.slides import FILIERE_MEASURES, Selection
 
     _, code = territory()
@@ -336,9 +325,7 @@ def export_selection(page: str | None = None):
     chosen = [c for c in (st.session_state.get("epci") or []) if c in known]
     annee = st.session_state.get("annee")
     annee = int(annee) if annee and annee != "derniere" else None
-    annee_base = None
-    if page == "chiffre_affaires" and st.session_state.get("ca_fin"):
-        annee, annee_base = int(st.session_state["ca_fin"]), st.session_state.get("ca_debut")
+    annee_base = st.session_state.get("ca_debut") if page == "chiffre_affaires" else None
     mesure = st.session_state.get("mesure")
     refs = st.session_state.get("refs")
     return Selection(epcis=tuple(chosen) if len(chosen) >= 1 else None, annee=annee, focus=code,
@@ -433,9 +420,12 @@ def map_block(name: str, niveau: str | None = None, definition: str = "coeur", c
         with cols[1]:
             categorie = st.selectbox({"filiere": "Filière", "secteur": "Secteur"}.get(ind.dimension, ind.dimension), list(labels), index=default, key=f"{key}_cat",
                                      format_func=lambda c: labels.get(c, c))
-    year = year_for(name, niveau, definition)
-    if year is None:
-        missing(name)
+    ctx = content_context()
+    year, ys = ctx.year(name, niveau, definition)
+    if not ys and niveau != "departement":      # a level the indicator is not loaded at: say what exists
+        year, ys = ctx.year(name, "departement", definition)
+    if year is None:    # nothing up to the chosen year: say so, and show nothing of a later year
+        st.info(ctx.no_year_sentence(name, ys))
         return
     _, code = territory()
     try:
@@ -509,9 +499,20 @@ def findings(page: str) -> list:
     return _cached_findings(snapshot().version, export_selection(page), page)
 
 
+_CONTEXT_KEY = "_context"
+
+
 def content_context(page: str | None = None):
+    """The Context of this run for the current selection: built once per snapshot and selection, so that
+    every block of a page (findings, map, slide button) reads the same resolved years."""
     from .content import context
-    return context(snapshot(), export_selection(page))
+
+    snap, sel = snapshot(), export_selection(page)
+    held = st.session_state.get(_CONTEXT_KEY)
+    if held is None or held[0] is not snap or held[1] != sel:
+        held = (snap, sel, context(snap, sel))
+        st.session_state[_CONTEXT_KEY] = held
+    return held[2]
 
 
 def _finding_caption(f) -> str:

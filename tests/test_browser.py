@@ -55,7 +55,7 @@ def test_each_page_by_its_own_url_on_a_fresh_server(path, title, browser, demo_w
 
 def test_a_copied_url_restores_the_view(browser, demo_warehouse):
     with server(demo_warehouse) as url:
-        page, outside = _visit(browser, f"{url}/chiffre-affaires?territoire=200067452&ca_fin=2022&ca_debut=2019")
+        page, outside = _visit(browser, f"{url}/chiffre-affaires?territoire=200067452&annee=2022&ca_debut=2019")
         heads = " ".join(page.locator("h3").all_inner_texts())
         assert "Guillestrois-Queyras" in heads and "2019" in heads
         assert "territoire=200067452" in page.url  # the codes stay in the address, not the labels

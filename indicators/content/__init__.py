@@ -163,6 +163,19 @@ class Context:
             return (before[-1] if before else None), ys
         return ys[-1], ys
 
+    def span(self, name: str, niveau: str, definition: str = "coeur") -> tuple[int | None, int | None, list[int]]:
+        """(end, base, the years that exist) of a change between two years: the end is `year()` (the chosen
+        year or the latest before it, never a later one); the base is the selection's `annee_base` when the
+        indicator has it before the end, else the year just before the end (None: a single year)."""
+        end, ys = self.year(name, niveau, definition)
+        if end is None:
+            return None, None, ys
+        wanted = self.sel.annee_base
+        if wanted is not None and int(wanted) in ys and int(wanted) < end:
+            return end, int(wanted), ys
+        before = [y for y in ys if y < end]
+        return end, (before[-1] if before else None), ys
+
     def no_year_sentence(self, name: str, ys: list[int]) -> str:
         ind = get_indicator(name)
         if not ys:

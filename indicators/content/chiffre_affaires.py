@@ -119,17 +119,9 @@ def level_sentence(name: str, year: int, total, parts: list[Part], total_statut:
 
 # --- findings -------------------------------------------------------------------------------------------
 
-def _years(ctx: Context) -> tuple[int | None, int | None, list[int]]:
-    niveau = ctx.focus.niveau
-    end, ys = ctx.year("ca_total", niveau)
-    if end is None:
-        return None, None, ys
-    if ctx.sel.annee_base is not None and int(ctx.sel.annee_base) in ys and int(ctx.sel.annee_base) < end:
-        base = int(ctx.sel.annee_base)
-    else:
-        before = [y for y in ys if y < end]
-        base = before[-1] if before else None
-    return end, base, ys
+def span(ctx: Context) -> tuple[int | None, int | None, list[int]]:
+    """The change's (end, base, years) as the Context resolves them (one year rule for page, slide, annex)."""
+    return ctx.span("ca_total", ctx.focus.niveau)
 
 
 def _parts(df: pd.DataFrame) -> list[Part]:
@@ -143,7 +135,7 @@ def _m(v):
 
 
 def croissance(ctx: Context) -> Finding:
-    end, base, ys = _years(ctx)
+    end, base, ys = span(ctx)
     if end is None:
         return absent("ca_croissance", ctx, "ca_total", ys)
     if base is None:
@@ -192,7 +184,7 @@ def croissance(ctx: Context) -> Finding:
 
 
 def taux(ctx: Context) -> Finding:
-    end, base, ys = _years(ctx)
+    end, base, ys = span(ctx)
     if end is None:
         return absent("ca_taux", ctx, "taux_croissance_ca_secteur", ys)
     if base is None:

@@ -40,7 +40,9 @@ def _filters(actions: pd.DataFrame) -> tuple[list[int] | None, list[str] | None,
 
 
 def _years() -> dict[str, int | None]:
-    return {name: ui.year_for(name, "epci") for name, _, _ in plan.FIGURES}
+    """Each figure's year by the Context's rule: the chosen year or the latest before it (None: nothing then)."""
+    ctx = ui.content_context()
+    return {name: ctx.year(name, "epci")[0] for name, _, _ in plan.FIGURES}
 
 
 def run() -> None:
