@@ -4,18 +4,22 @@ One switch kept in the URL (`?presentation=1`): the sidebar, the download widget
 hidden, type and charts are larger, and the page shows one finding at a time, with « précédent / suivant »
 buttons (and the arrow keys) to step through them; the step is in the URL too (`diapo=2`).
 
-The frame calls `begin(page)` before the page runs and `end()` after it; `ui.show` and `ui.map_block` ask
-`visible()` whether their block is the current step and `fit(fig)` for the projector's chart size.
+The steps of each page are declared in indicators/content/registry.py (`Page.steps`: finding and map keys, in
+order). The frame calls `begin(page)` before the page runs and `end()` after it; `ui.show` and `ui.map_block` ask
+`visible(key)` whether their block is the current step and `fit(fig)` for the projector's chart size. A page
+without steps (Plan d'actions, Sources…) is shown whole.
 """
 from __future__ import annotations
 
 import streamlit as st
 
+from .content import registry
+
 PARAM, STEP_PARAM = "presentation", "diapo"
 CHART_HEIGHT = 370          # 720 px: title, sentence, chart and source line above the fold
 FONT_SIZE = 18
 _STATE = "_presentation"
-_COUNT = "_presentation_blocs"
+_DRAWN = "_presentation_blocs"   # the block keys this run drew, in order (tests read it)
 _NAV = "_presentation_nav"
 _PAGE = "_presentation_page"
 
@@ -100,11 +104,15 @@ def step(page: str) -> int:
     return st.session_state[key]
 
 
-def begin(page: str | None) -> None:
-    """Before the page runs: the URL says the mode, the style is set, a place is kept for the buttons."""
-    page = page or "accueil"
+def _steps(page: str) -> tuple[str, ...]:
+    return registry.page(page).steps if page in registry.BY_KEY else ()
+
+
+def begin(page: str) -> None:
+    """Before the page (a registry key) runs: the URL says the mode, the style is set, a place is kept for the
+    buttons."""
     st.session_state[_PAGE] = page
-    st.session_state[_COUNT] = 0
+    st.session_state[_DRAWN] = []
     st.html(BASE_CSS)
     if not on():
         st.session_state.pop(_NAV, None)
@@ -118,13 +126,15 @@ def begin(page: str | None) -> None:
     st.session_state[_NAV] = st.container()
 
 
-def visible() -> bool:
-    """Whether the next block of the page is drawn (always, out of presentation mode)."""
-    i = st.session_state.get(_COUNT, 0)
-    st.session_state[_COUNT] = i + 1
+def visible(key: str) -> bool:
+    """Whether the page's block `key` is drawn: always out of presentation mode, else when it is the current
+    step of the page (every block of a page without steps)."""
+    st.session_state.setdefault(_DRAWN, []).append(key)
     if not on():
         return True
-    return i == step(st.session_state.get(_PAGE, "accueil"))
+    page = st.session_state.get(_PAGE, "accueil")
+    steps = _steps(page)
+    return not steps or (key in steps and steps.index(key) == step(page))
 
 
 def fit(fig) -> None:
@@ -143,9 +153,9 @@ def end() -> None:
     if nav is None:
         return
     page = st.session_state.get(_PAGE, "accueil")
-    n = st.session_state.get(_COUNT, 0)
+    n = len(_steps(page))
     i = step(page)
-    if n and i >= n:       # fewer blocks than the step (another selection): the last one
+    if n and i >= n:       # a step beyond the page's (a hand-made URL): the last one
         st.session_state[f"_step_{page}"] = i = n - 1
         st.rerun()
     st.query_params[STEP_PARAM] = str(i + 1)

@@ -437,51 +437,5 @@ def reference_table(snap: Snapshot, name: str, filiere: str | None = None) -> pd
     return snap.df(sql, [filiere, filiere] if name == "filieres" else [])
 
 
-# --- Plan d'actions (the candidature's fiches actions, from data/plan_actions.xlsx) ---------------
-
-PLAN_STATUTS = ["à lancer", "en cours", "réalisé", "abandonné"]
-
-
 def _has_table(snap: Snapshot, name: str) -> bool:
     return bool(snap.rows("SELECT 1 FROM duckdb_tables() WHERE database_name = current_database() AND table_name = ?", [name]))
-
-
-def plan_actions(snap: Snapshot, axes: list[int] | None = None, statuts: list[str] | None = None,
-                 territoire: str | None = None, filiere: str | None = None) -> pd.DataFrame:
-    """The fiches actions as followed in the plan store (indicators/suivi.py), by axe then workbook order.
-    `territoire`: an EPCI SIREN (actions of the whole territory included); `filiere`: a filière code. Lists of
-    codes in `territoires` / `filieres`, their names in `territoires_noms` / `filieres_noms`. An unknown amount
-    is NaN, never 0. `montant_eur` is the estimated amount."""
-    from . import suivi
-
-    df = suivi.actions(snap)
-    if axes is not None:
-        df = df[df.axe_num.isin([int(a) for a in axes])]
-    if statuts is not None:
-        df = df[df.statut.isin(list(statuts))]
-    if territoire is not None:
-        whole = suivi.whole_territory(snap)[1]
-        df = df[[territoire in t or whole in t for t in df.territoires]]
-    if filiere is not None:
-        df = df[[filiere in f for f in df.filieres]]
-    return df.reset_index(drop=True)
-
-
-def plan_labels(snap: Snapshot) -> dict[str, str]:
-    """Names of the codes an action refers to: EPCI SIREN and the whole territory -> short name, filière code -> label."""
-    from . import suivi
-
-    return suivi.labels(snap)
-
-
-def plan_binomes(snap: Snapshot) -> pd.DataFrame:
-    """The binômes élu-industriel, one row per EPCI in the workbook's order (blank: not yet named)."""
-    from . import suivi
-
-    return suivi.binomes(snap)
-
-
-def plan_axes(snap: Snapshot) -> pd.DataFrame:
-    """The axes present in the plan (number, label), in order."""
-    df = plan_actions(snap)
-    return df.groupby("axe_num", as_index=False).axe.min().sort_values("axe_num").reset_index(drop=True)

@@ -14,8 +14,9 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from . import charts, format as fmt, maps, perimeter as perimeter_mod, presentation, query
+from . import charts, format as fmt, maps, perimeter as perimeter_mod, presentation, query, suivi
 from .catalog import SIDEBAR_YEARS, get as get_indicator
+from .content import registry
 from .db import Snapshot, get_warehouse
 from .export.tables import to_csv_bytes
 
@@ -112,14 +113,12 @@ def published() -> pd.DataFrame:
 
 @st.cache_data(ttl=3600, max_entries=128, show_spinner=False)
 def _cached_plan(version: str, axes, statuts, territoire, filiere) -> pd.DataFrame:
-    return query.plan_actions(snapshot(), list(axes) if axes else None, list(statuts) if statuts else None,
+    return suivi.plan_actions(snapshot(), list(axes) if axes else None, list(statuts) if statuts else None,
                               territoire, filiere)
 
 
 def plan_version() -> str:
     """The data version and the plan store's revision: an edit in the app shows at the next run."""
-    from . import suivi
-
     return f"{snapshot().version}:{suivi.revision(snapshot())}"
 
 
@@ -131,7 +130,7 @@ def plan_actions(axes: list[int] | None = None, statuts: list[str] | None = None
 
 @st.cache_data(ttl=3600, max_entries=8, show_spinner=False)
 def _cached_binomes(version: str) -> pd.DataFrame:
-    return query.plan_binomes(snapshot())
+    return suivi.binomes(snapshot())
 
 
 def plan_binomes() -> pd.DataFrame:
@@ -362,9 +361,8 @@ def _annex_builder(selection):
 
 def slide_button(page: str) -> None:
     """One button per page: that page's slide(s) as a PowerPoint with native, editable charts."""
-    from .export.slides import PAGE_SLIDES
-
-    st.download_button("Diapositive PowerPoint de cette page", data=_deck_builder(export_selection(page), PAGE_SLIDES[page]),
+    st.download_button("Diapositive PowerPoint de cette page",
+                       data=_deck_builder(export_selection(page), list(registry.slide_button(page))),
                        file_name=f"{_file_name(per().name)}_{page}.pptx", mime=PPTX_MIME, key=f"pptx_{page}",
                        icon=":material/slideshow:", on_click="ignore",
                        help="Graphiques PowerPoint modifiables (clic droit, « Modifier les données »), titre, phrase, "
@@ -405,7 +403,7 @@ def map_block(name: str, niveau: str | None = None, definition: str = "coeur", c
     Without `niveau` the reader chooses EPCI or commune; without `categorie` (indicators split by sector or
     filière) the reader chooses the category.
     """
-    if not presentation.visible():     # presentation mode: one block at a time
+    if not presentation.visible(key):     # presentation mode: one block at a time (registry steps)
         return
     ind = get_indicator(name)
     cols = st.columns(2)
@@ -487,11 +485,9 @@ def foncier_sites(territoires: list[str] | None = None, niveau: str = "epci") ->
 
 @st.cache_data(ttl=3600, max_entries=256, show_spinner=False)
 def _cached_findings(version: str, selection, page: str) -> list:
-    from .content import context, pages
-    from .content.accueil import build as accueil
+    from .content import context
 
-    ctx = context(snapshot(), selection)
-    return accueil(ctx) if page == "accueil" else pages.build(ctx, page)
+    return registry.build(context(snapshot(), selection), page)
 
 
 def findings(page: str) -> list:
@@ -565,7 +561,7 @@ def show(f, key: str | None = None) -> None:
     the table behind it with a CSV download."""
     from .content import people_table
 
-    if not presentation.visible():     # presentation mode: one finding at a time
+    if not presentation.visible(f.key):     # presentation mode: one finding at a time (registry steps)
         return
     key = key or f.key
     st.subheader(f.titre)

@@ -9,10 +9,10 @@ from urllib.parse import urlparse
 
 import pytest
 
+from indicators.content import registry
 from tests.browser_support import CHROMIUM, FLAGS, require_browser, server
 
-PAGES = {"": "Accueil", "chiffres-cles": "Chiffres clés", "chiffre-affaires": "Chiffre d'affaires",
-         "industrie": "Industrie", "filieres": "Filières", "comparer": "Comparer les EPCI", "sources": "Sources et méthodes"}
+PAGES = {p.path: p.title for p in registry.PAGES}
 
 
 require_browser()

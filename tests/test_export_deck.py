@@ -14,16 +14,21 @@ from pptx.enum.shapes import MSO_SHAPE_TYPE
 
 from export_fixtures import chart_table, slide_table
 from indicators import query
+from indicators.content import registry
 from indicators.db import get_warehouse
 from indicators.export import slides
 from indicators.export.deck import build_deck
 from indicators.export.slides import Selection
 
-EXPECTED = slides.ORDER      # the title, every page's findings in page order, the map, the sources
+EXPECTED = list(registry.DECK)   # the title, every page's findings in page order, the map, the sources
 CHART_TYPES = {"ca_croissance": XL_CHART_TYPE.BAR_CLUSTERED, "ca_taux": XL_CHART_TYPE.BAR_CLUSTERED,
                "ca_secteurs": XL_CHART_TYPE.LINE_MARKERS, "industrie_evolution": XL_CHART_TYPE.LINE_MARKERS,
                "ca_repartition": XL_CHART_TYPE.PIE, "industrie": XL_CHART_TYPE.BAR_CLUSTERED,
                "filieres": XL_CHART_TYPE.BAR_CLUSTERED}    # filières: one chart per filière (small multiples)
+
+
+# One xdist worker for the whole module: its module fixtures build the decks once, not once per worker.
+pytestmark = pytest.mark.xdist_group("export_deck")
 
 
 @pytest.fixture(scope="module")
@@ -201,7 +206,7 @@ def test_no_firm_level_value_in_the_deck(secret_deck, wh):
 
 def test_one_page_deck_and_single_epci_focus(snap):
     gap = "200067825"
-    prs = Presentation(io.BytesIO(build_deck(snap, Selection(epcis=(gap,)), keys=slides.PAGE_SLIDES["chiffre_affaires"])))
+    prs = Presentation(io.BytesIO(build_deck(snap, Selection(epcis=(gap,)), keys=list(registry.slide_button("chiffre_affaires")))))
     assert len(prs.slides) == 4
     data = chart_table(_chart(prs.slides[1]))
     series = {s for _, s in data}

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from indicators.content import Selection, SelectionError, context, french as fr, pages
+from indicators.content import Selection, SelectionError, context, french as fr, registry
 from indicators.content.chiffre_affaires import Part, growth_sentence, level_sentence
 from indicators.content.chiffres_cles import gap_reason
 from indicators.content.filieres import lead_title
@@ -143,7 +143,7 @@ def test_candidature_gap_needs_a_true_reason():
 
 def _all(snap, sel):
     ctx = context(snap, sel)
-    return ctx, [f for p in pages.KEYS for f in pages.build(ctx, p)]
+    return ctx, [f for p in registry.PAGES if p.build and not p.whole_deck for f in registry.build(ctx, p.key)]
 
 
 def test_no_later_year_no_degenerate_growth_and_titles_carry_years(snap):
@@ -186,7 +186,7 @@ def test_secret_filieres_are_named_together_not_followed_by_s(snap):
     seen = 0
     for focus in [None] + [t.code for t in context(snap, Selection()).per.members]:
         ctx = context(snap, Selection(focus=focus, annee=2020, filiere_mesure="ca_filiere"))
-        f = next(f for f in pages.build(ctx, "filieres") if f.key == "filieres")
+        f = next(f for f in registry.build(ctx, "filieres") if f.key == "filieres")
         mine = f.table[(f.table.code == ctx.focus.code) & (f.table.niveau == ctx.focus.niveau)]
         secret = sorted(set(mine.categorie[mine.statut == "secret"]))
         assert not re.search(r"[a-zé] s[,;. ]", f.phrase), f.phrase
@@ -211,7 +211,8 @@ def test_unknown_year_or_territory_is_refused_in_french(snap, demo_warehouse, tm
 
 @pytest.mark.parametrize("focus", [None, "200067452"])
 def test_page_titles_and_sentences_are_the_decks(focus, demo_warehouse, use_warehouse, snap):
-    """Each page (AppTest) shows exactly the titles and sentences of the deck's slides for the same selection."""
+    """Each page of the registry with findings (AppTest) shows exactly the titles and sentences of its slides
+    in the deck for the same selection, and each slide names the annex sheet the registry gives it."""
     from streamlit.testing.v1 import AppTest
 
     from indicators.export import slides
@@ -220,17 +221,19 @@ def test_page_titles_and_sentences_are_the_decks(focus, demo_warehouse, use_ware
     use_warehouse(demo_warehouse)
     sel = Selection(focus=focus)
     deck = {s.key: s for s in slides.build(snap, sel)}
-    for page in ("chiffres_cles", "chiffre_affaires", "industrie", "filieres", "comparer"):
+    for page in [p for p in registry.PAGES if p.build and not p.whole_deck]:
         at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=120)
         if focus:
             at.query_params["territoire"] = focus
         at.run()
-        at.switch_page(f"pages/views/{page}.py").run()
+        at.switch_page(page.script).run()
         assert not at.exception, [e.value for e in at.exception]
         subheaders = [s.value for s in at.subheader]
         markdown = " ".join(m.value for m in at.markdown)
-        for key in slides.PAGE_SLIDES[page]:
+        assert list(page.slides) == list(page.findings), page.key    # what the page shows is what its slides say
+        for key in page.slides:
             s = deck[key]
+            assert s.sheet == page.sheets[key], (key, s.sheet)
             assert s.titre in subheaders, (page, s.titre, subheaders)
             if s.phrase:
                 assert s.phrase.replace("$", "\\$") in markdown, (page, s.phrase)

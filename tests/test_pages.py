@@ -10,16 +10,18 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from indicators import format as fmt, query
+from indicators.content import registry
 from tests.conftest import ROOT
 
-PAGES = ["accueil", "chiffres_cles", "chiffre_affaires", "industrie", "filieres", "comparer", "sources"]
+PAGES = [p.key for p in registry.PAGES]
+WITHOUT_DEMO_LABEL = {"sources", "importer"}     # no figure with a caption on these pages
 
 
 def open_page(page: str) -> AppTest:
     at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=120)
     at.run()
     if page != "accueil":
-        at.switch_page(f"pages/views/{page}.py").run()
+        at.switch_page(registry.page(page).script).run()
     assert not at.exception, [e.value for e in at.exception]
     return at
 
@@ -41,8 +43,10 @@ def test_page_renders_on_demo_data(page, demo_warehouse, use_warehouse):
     at = open_page(page)
     assert at.title, "page sans titre"
     text = " ".join(m.value for m in at.markdown) + " ".join(c.value for c in at.caption)
-    if page not in ("sources",):
+    if page not in WITHOUT_DEMO_LABEL:
         assert "Données de démonstration" in text
+    steps = registry.page(page).steps      # presentation mode steps through exactly the blocks the page draws
+    assert not steps or at.session_state["_presentation_blocs"] == list(steps), at.session_state["_presentation_blocs"]
 
 
 @pytest.mark.parametrize("page", PAGES)

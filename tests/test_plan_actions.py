@@ -16,7 +16,7 @@ import pytest
 from etl import load as loader
 from etl import plan_template
 from etl.validate import LoadError
-from indicators import plan, query
+from indicators import plan, query, suivi
 from indicators.db import get_warehouse
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -104,12 +104,12 @@ def test_template_transcribes_every_fiche_action_of_the_candidature():
 
 
 def test_committed_workbook_loads_every_action_with_its_porteur(base):
-    actions = query.plan_actions(snapshot(base))
+    actions = suivi.plan_actions(snapshot(base))
     loaded = {(a.axe, a.intitule, a.porteurs if isinstance(a.porteurs, str) else "") for a in actions.itertuples()}
     for axe, intitule, porteurs in seed_actions():
         assert (axe, intitule, porteurs) in loaded, intitule
-    assert list(query.plan_axes(snapshot(base)).axe) == list(plan_template.AXES.values())
-    binomes = query.plan_binomes(snapshot(base))
+    assert list(suivi.plan_axes(snapshot(base)).axe) == list(plan_template.AXES.values())
+    binomes = suivi.binomes(snapshot(base))
     assert len(binomes) == 9 and binomes.elu.isna().all() and binomes.industriel.isna().all()
     assert binomes.epci.iloc[0] == "Briançonnais"
 
@@ -163,7 +163,7 @@ def test_editing_the_workbook_updates_the_plan(wh, tmp_path):
     [report] = loader.load([path], wh, progress=QUIET)
     assert report.statut == "chargé"
     snap = snapshot(wh)
-    actions = query.plan_actions(snap).set_index("numero")
+    actions = suivi.plan_actions(snap).set_index("numero")
     assert len(actions) == 23
     a = actions.loc["3.1"]
     assert (a.statut, a.montant_eur, a.financements) == ("en cours", 1_500_000.0, "Région Sud, FEDER")
@@ -176,18 +176,18 @@ def test_editing_the_workbook_updates_the_plan(wh, tmp_path):
     assert actions.loc["4.6"].montant_eur == 200_000.0 and actions.loc["4.6"].filieres == ["btp"]
     assert actions.drop(["3.1", "1.1", "4.6"]).montant_eur.isna().all()  # unknown stays unknown, never 0
     # Filters: an EPCI gets its actions and the département-wide ones.
-    assert set(query.plan_actions(snap, territoire="200067452").numero) == {"1.1", "3.1"}
-    assert list(query.plan_actions(snap, statuts=["en cours"]).numero) == ["3.1"]
-    assert set(query.plan_actions(snap, filiere="btp", axes=[4]).numero) == {"4.2", "4.6"}
+    assert set(suivi.plan_actions(snap, territoire="200067452").numero) == {"1.1", "3.1"}
+    assert list(suivi.plan_actions(snap, statuts=["en cours"]).numero) == ["3.1"]
+    assert set(suivi.plan_actions(snap, filiere="btp", axes=[4]).numero) == {"4.2", "4.6"}
     # Totals and the deck's per-axe table.
     t = plan.by_axe(snap).set_index("axe_num")
     assert t.loc[3, "montant_eur"] == 1_500_000.0 and t.loc[3, "sans_montant"] == 10 and t.loc[3, "en cours"] == 1
     assert t.loc[4, "actions"] == 6 and t.loc[4, "montant_eur"] == 200_000.0
     assert len(t.loc[3, "liste"]) == 11
-    by_epci = plan.totals(query.plan_actions(snap), "epci").set_index("libelle")
+    by_epci = plan.totals(suivi.plan_actions(snap), "epci").set_index("libelle")
     assert by_epci.loc["Gap-Tallard-Durance", "montant_eur"] == 1_500_000.0
     assert by_epci.index[-1] == plan.NON_RENSEIGNE
-    b = query.plan_binomes(snap).set_index("epci")
+    b = suivi.binomes(snap).set_index("epci")
     assert (b.loc["Briançonnais", "elu"], b.loc["Briançonnais", "industriel"]) == ("Mme Exemple", "M. Modèle")
     # One plan at a time: the previous workbook's lineage is gone.
     assert snap.rows("SELECT count(*) FROM sources WHERE kind = 'plan_actions'") == [(1,)]
@@ -206,7 +206,7 @@ def test_editing_the_workbook_updates_the_plan(wh, tmp_path):
     (None, {"Briançonnais": {"EPCI": "Grand Gap"}}, 2, "EPCI", "EPCI inconnu « Grand Gap »"),
 ])
 def test_bad_edit_is_refused_in_french_and_the_previous_plan_stays(wh, tmp_path, actions, binomes, line, column, words):
-    before_bytes, before_plan = sha(wh), query.plan_actions(snapshot(wh))
+    before_bytes, before_plan = sha(wh), suivi.plan_actions(snapshot(wh))
     path = edited(tmp_path, actions=actions, binomes=binomes)
     with pytest.raises(LoadError) as err:
         loader.load([path], wh, progress=QUIET)
@@ -216,7 +216,7 @@ def test_bad_edit_is_refused_in_french_and_the_previous_plan_stays(wh, tmp_path,
     assert (problem.ligne, problem.colonne) == (line, column)
     assert words in problem.message
     assert sha(wh) == before_bytes  # warehouse byte-identical
-    after = query.plan_actions(snapshot(wh))
+    after = suivi.plan_actions(snapshot(wh))
     assert after[["numero", "statut", "intitule"]].equals(before_plan[["numero", "statut", "intitule"]])
 
 
@@ -254,9 +254,8 @@ def test_missing_required_column_and_not_a_workbook(tmp_path):
 def test_filiere_figures_next_to_each_action(wh, tmp_path):
     loader.load([edited(tmp_path, actions={"3.1": {"EPCI": "Guillestrois-Queyras"}})], wh, progress=QUIET)
     snap = snapshot(wh)
-    actions = query.plan_actions(snap)
+    actions = suivi.plan_actions(snap)
     years = {name: query.latest_year(snap, name, "epci") for name, _, _ in plan.FIGURES}
-    from indicators import suivi
 
     figures = plan.filiere_figures(actions, lambda *a, **k: query.get(snap, *a, **k), years, suivi.whole_territory(snap))
     lait = figures[figures.numero == "3.1"].set_index("indicateur")

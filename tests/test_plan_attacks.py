@@ -37,7 +37,7 @@ def snap(path: Path):
 
 def exported(path: Path, dest: Path) -> Path:
     s = snap(path)
-    dest.write_bytes(plan.to_xlsx(query.plan_actions(s), query.plan_binomes(s)))
+    dest.write_bytes(plan.to_xlsx(suivi.plan_actions(s), suivi.binomes(s)))
     return dest
 
 
@@ -147,7 +147,7 @@ FORMULA_LIKE = {"Porteur(s)": "+12 %", "Notes": "=HYPERLINK(\"https://evil.examp
 def test_plan_workbook_round_trip_with_formula_like_text_proposes_nothing(wh, tmp_path):
     path = set_cells(exported(wh, tmp_path / "plan.xlsx"), "1.1", FORMULA_LIKE)
     loader.load([path], wh, progress=QUIET)
-    a = query.plan_actions(snap(wh))
+    a = suivi.plan_actions(snap(wh))
     assert a[a.numero == "1.1"].iloc[0].porteurs == "+12 %"
     again = exported(wh, tmp_path / "again.xlsx")
     ws = openpyxl.load_workbook(again)["Actions"]
@@ -161,7 +161,7 @@ def test_plan_workbook_round_trip_with_formula_like_text_proposes_nothing(wh, tm
     assert report.statut == "vérifié", report.problems
     assert report.changes == [], [plan_store.describe(c) for c in report.changes]
     # The CSV export keeps its formula neutralisation, and reads back as typed too.
-    csv = plan.to_csv(query.plan_actions(snap(wh))).decode("utf-8-sig")
+    csv = plan.to_csv(suivi.plan_actions(snap(wh))).decode("utf-8-sig")
     assert "'=HYPERLINK" in csv and "'+12 %" in csv and ";=" not in csv and ";+" not in csv
     (tmp_path / "plan.csv").write_text(csv, encoding="utf-8-sig")
     [report] = loader.check([tmp_path / "plan.csv"], warehouse=wh)
@@ -171,7 +171,7 @@ def test_plan_workbook_round_trip_with_formula_like_text_proposes_nothing(wh, tm
 # --- 3. a stale export does not revert online edits ------------------------------------------------------
 
 def _action(path: Path, numero: str):
-    a = query.plan_actions(snap(path))
+    a = suivi.plan_actions(snap(path))
     return a[a.numero == numero].iloc[0]
 
 

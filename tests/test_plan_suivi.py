@@ -38,7 +38,7 @@ def snap(path: Path):
 
 
 def row(path: Path, numero: str) -> dict:
-    a = query.plan_actions(snap(path))
+    a = suivi.plan_actions(snap(path))
     r = a[a.numero == numero].iloc[0]
     return {"statut": r.statut, "montant_engage": None if pd.isna(r.montant_engage) else r.montant_engage,
             "notes": r.notes if isinstance(r.notes, str) else None, "porteurs": r.porteurs}
@@ -82,8 +82,8 @@ def test_edit_round_trip_with_history_and_exports_read_back(wh, tmp_path, cli):
         ("Note d'avancement", "(vide)", "Études lancées")]
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", edits.Quand.iat[0])
     # Export (xlsx and CSV) then check: the plan as it is, nothing to change.
-    actions = query.plan_actions(snap(wh))
-    for name, data in (("plan.xlsx", plan.to_xlsx(actions, query.plan_binomes(snap(wh)))), ("plan.csv", plan.to_csv(actions))):
+    actions = suivi.plan_actions(snap(wh))
+    for name, data in (("plan.xlsx", plan.to_xlsx(actions, suivi.binomes(snap(wh)))), ("plan.csv", plan.to_csv(actions))):
         path = tmp_path / name
         path.write_bytes(data)
         [report] = loader.check([path], warehouse=wh)
@@ -283,7 +283,7 @@ def test_targets_against_value_and_trajectory(wh):
     s = snap(wh)
     suivi.save(s, "4.1", row(wh, "4.1"), {"cible_indicateur": "part_industrie_effectifs", "cible_sens": "≥",
                                            "cible_valeur": "12 %", "cible_annee": "2027"}, EDITOR)
-    [t] = suivi.targets(s, query.plan_actions(snap(wh)))
+    [t] = suivi.targets(s, suivi.plan_actions(snap(wh)))
     niveau, code, _ = suivi.whole_territory(s)
     assert niveau == "ti"   # the TI of the warehouse (ref_territoires), not a département
     values = query.get(s, "part_industrie_effectifs", niveau, territoires=[code]).sort_values("annee")
@@ -319,7 +319,7 @@ def test_import_page_shows_the_plan_changes_before_applying_them(wh, tmp_path, u
     use_warehouse(wh)
     s = snap(wh)
     path = tmp_path / "plan.xlsx"
-    path.write_bytes(plan.to_xlsx(query.plan_actions(s), query.plan_binomes(s)))
+    path.write_bytes(plan.to_xlsx(suivi.plan_actions(s), suivi.binomes(s)))
     wb = openpyxl.load_workbook(path)
     ws = wb["Actions"]
     ws.cell(2, [c.value for c in ws[1]].index("Statut") + 1).value = "en cours"
@@ -427,7 +427,7 @@ def test_an_axis_carries_a_target_recorded_in_the_history(wh):
     with pytest.raises(plan_store.PlanError, match="n'est pas un indicateur du catalogue"):
         suivi.set_axis_target(s, 1, "inconnu", "≥", "12 %", "2027", EDITOR)
     suivi.set_axis_target(s, 1, "part_industrie_effectifs", "≥", "12 %", "2027", EDITOR)
-    [t] = suivi.targets(s, query.plan_actions(s).iloc[0:0])
+    [t] = suivi.targets(s, suivi.plan_actions(s).iloc[0:0])
     assert (t.numero, t.cible, t.annee_cible) == ("Axe 1", 0.12, 2027) and t.valeur is not None
     with suivi.store(s) as con:
         [h] = [r for r in plan_store.history(con) if r["objet"] == "axe"]
@@ -443,9 +443,9 @@ def test_ecarts_name_binome_and_axis_target_changes(wh, tmp_path):
         plan_store.create_edition(con, "Comité", "2027-03-12", "Claire", s.version, [])
     suivi.set_axis_target(s, 2, "part_industrie_effectifs", "≥", "12 %", "2027", EDITOR)
     path = tmp_path / "plan.xlsx"
-    b = query.plan_binomes(s)
+    b = suivi.binomes(s)
     b.loc[0, "elu"] = "Mme Exemple"
-    path.write_bytes(plan.to_xlsx(query.plan_actions(s), b))
+    path.write_bytes(plan.to_xlsx(suivi.plan_actions(s), b))
     loader.load([path], wh, progress=QUIET, par="Paul Import")
     e = suivi.ecarts(snap(wh), "Comité")
     got = {(r.numero, r.libelle, r.apres, r.qui) for r in e.actions.itertuples()}

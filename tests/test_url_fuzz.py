@@ -10,13 +10,13 @@ A static check completes it: no SQL text in the read side is built from variable
 from __future__ import annotations
 
 import ast
-import re
 from urllib.parse import urlencode
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from indicators import db
+from indicators.content import registry
 from tests.conftest import ROOT
 
 MARK = "ZQX"
@@ -33,9 +33,7 @@ PAGES = {  # page -> the keys its widgets keep in the URL
     "foncier": [], "sources": [], "importer": [],
 }
 UNKNOWN = ["zz_inconnu", "__proto__", "territoire[]", "<b>"]
-URL_PATHS = {"accueil": "", "chiffres_cles": "chiffres-cles", "chiffre_affaires": "chiffre-affaires", "industrie": "industrie",
-             "filieres": "filieres", "foncier": "foncier", "carte": "carte", "comparer": "comparer", "plan_actions": "plan-actions",
-             "sources": "sources", "importer": "importer"}
+URL_PATHS = {p.key: p.path for p in registry.PAGES}
 
 
 def hostile_params(page: str, shift: int, as_lists: bool) -> dict:
@@ -71,7 +69,7 @@ def run_page(page: str, params: dict) -> AppTest:
     at.query_params.update(params)
     at.run()
     if page != "accueil":
-        at.switch_page(f"pages/views/{page}.py").run()
+        at.switch_page(registry.page(page).script).run()
     return at
 
 
@@ -200,8 +198,7 @@ def test_every_url_widget_key_is_fuzzed():
                     and len(call.args) >= 4 and isinstance(call.args[3], ast.Constant):
                 keys.add(call.args[3].value)
     assert keys == set(SIDEBAR) | {k for ks in PAGES.values() for k in ks}
-    registered = re.findall(r'st\.Page\("pages/views/(\w+)\.py"', (ROOT / "dashboard.py").read_text(encoding="utf-8"))
-    assert set(registered) == set(PAGES)
+    assert set(PAGES) == set(registry.BY_KEY)     # every page of the registry, and no other
     direct = [p.name for p in (ROOT / "pages" / "views").glob("*.py") if "query_params" in p.read_text(encoding="utf-8")]
     assert direct == [], "les pages lisent l'adresse par ui.url_widget seulement"
 
@@ -211,6 +208,9 @@ def test_every_url_widget_key_is_fuzzed():
 BROWSER_PAGES = ["accueil", "chiffre_affaires", "comparer", "carte", "plan_actions"]   # AppTest above covers every page
 
 
+@pytest.mark.slow   # real browser
+@pytest.mark.slow   # real browser
+@pytest.mark.slow   # real browser
 def test_hostile_urls_in_a_real_browser(demo_warehouse):
     """The query string as a browser sends it (percent-encoding, repeated keys) on pages of each widget kind."""
     from tests.browser_support import CHROMIUM, FLAGS, require_browser, server

@@ -13,6 +13,7 @@ import io
 import pandas as pd
 import xlsxwriter
 
+from ..content import registry
 from . import slides as content
 from .slides import KINDS, Selection, Slide
 
@@ -120,6 +121,7 @@ def render(slide_list: list[Slide]) -> bytes:
 
 def build_annex(snap, selection: Selection | None = None, keys: list[str] | None = None) -> bytes:
     """The annex of a selection as .xlsx bytes: the numbers behind every slide of the deck, the map's included."""
-    # « Depuis le dernier comité » is text, not a table of figures: `python -m indicators comite ecarts` lists it.
-    keys = keys or [k for k in content.ORDER if k != "depuis_comite"]
+    # The title (the workbook's name) and every slide with an annex sheet in the registry (« Depuis le dernier
+    # comité » is text, not a table of figures: `python -m indicators comite ecarts` lists it).
+    keys = keys or ["titre", *registry.ANNEX]
     return render(content.build(snap, selection or Selection(), keys))

@@ -1,25 +1,20 @@
-"""The committee deck's slides: the dashboard's findings (indicators/content), in page order, plus the
-title, map and sources slides. The deck, the annex and the pages render the same Finding objects."""
+"""The committee deck's slides: the dashboard's findings (indicators/content), in deck order
+(indicators/content/registry.py), plus the title, map, foncier, sources and « depuis le dernier comité » slides.
+The deck, the annex and the pages render the same Finding objects."""
 from __future__ import annotations
 
 from datetime import date
 
-from .. import format as fmt, query
+from .. import format as fmt, maps, query, suivi
 from ..content import (DEMO_LABEL, FILIERE_MEASURES, KINDS, STATUT_MARKS, Context, Finding, Selection,  # noqa: F401
                        SelectionError, context, finish, rounded, rows, secret_notes, shown)
-from ..content import pages
+from ..content import registry
 from ..content.comparer import SHORT as COMPARE_SHORT  # noqa: F401
+from ..foncier import slide as slide_foncier
+from ..secret import Rules
 
 Slide = Finding
-
-ORDER = (["titre"] + [k for p in pages.KEYS for k in pages.KEYS[p] if p in ("chiffres_cles", "chiffre_affaires",
-                                                                          "industrie", "filieres", "comparer")]
-         + ["carte", "foncier", "sources"])
-ORDER.insert(1, "depuis_comite")   # what changed since the last committee, right after the title
-# Slides of each dashboard page (the page's download button builds these).
-PAGE_SLIDES = {"accueil": ORDER, **{p: list(k) for p, k in pages.KEYS.items()}, "sources": ["sources"], "carte": ["carte"],
-               "foncier": ["foncier"], "plan_actions": ["depuis_comite"]}
-PAGE_OF = {k: p for p, ks in pages.KEYS.items() for k in ks}
+ORDER = list(registry.DECK)
 
 
 def selection_label(ctx: Context) -> str:
@@ -46,8 +41,6 @@ def slide_titre(ctx: Context) -> Finding:
 
 
 def slide_sources(ctx: Context) -> Finding:
-    from ..secret import Rules
-
     src = query.reference_table(ctx.snap, "sources")
     rules = Rules.from_env()
     table = src[["Source", "Producteur", "Millésime", "Années", "Licence", "Démonstration"]].copy()
@@ -63,15 +56,12 @@ def slide_sources(ctx: Context) -> Finding:
     ]
     demo = bool((src["Démonstration"] == "oui").any())
     return Finding("sources", "Sources et méthodes", "", table, source="", notes=methods, demo=demo,
-                   definition="Provenance des chiffres, définitions et règles de secret statistique.",
-                   sheet_name="Sources")
+                   definition="Provenance des chiffres, définitions et règles de secret statistique.")
 
 
 def slide_carte(ctx: Context, figure=None) -> Finding | None:
     """A picture slide (PowerPoint has no map chart), its table in the annex. None when nothing is loaded
     or the warehouse has no contours (maps.MapUnavailable)."""
-    from .. import maps
-
     name = "part_industrie_effectifs"
     label = "Part de l'industrie dans l'emploi salarié"
     year, _ = ctx.year(name, "epci")
@@ -87,15 +77,13 @@ def slide_carte(ctx: Context, figure=None) -> Finding | None:
     fig.update_traces(selector=dict(type="scattergeo", mode="text"), textfont_size=20)
     table = rows(ctx, df, label, "part")
     f = Finding("carte", f"{label} par EPCI en {year}", maps.sentence(name, df, fig), table,
-                notes=secret_notes(table), extra={"figure": figure or fig}, sheet_name="Carte")
+                notes=secret_notes(table), extra={"figure": figure or fig})
     return finish(f, name)
 
 
 def slide_depuis_comite(ctx: Context) -> Finding | None:
     """« Depuis le dernier comité »: the generated summary of what changed since the latest committee
     edition (indicators/suivi.py), then the changed actions and figures. No edition: the way to create one."""
-    from .. import suivi
-
     if ctx.snap.path is None:
         return None
     e = suivi.ecarts(ctx.snap, ctx=ctx)
@@ -104,7 +92,7 @@ def slide_depuis_comite(ctx: Context) -> Finding | None:
     if e is None:
         return Finding("depuis_comite", "Depuis le dernier comité", phrase,
                        source="Suivi du plan d'actions : aucune édition de comité enregistrée.",
-                       extra={"actions": [], "chiffres": []}, sheet_name="Depuis le comité")
+                       extra={"actions": [], "chiffres": []})
     names = suivi.labels(ctx.snap)
     chiffres = []
     for r in e.indicateurs.itertuples():
@@ -119,15 +107,19 @@ def slide_depuis_comite(ctx: Context) -> Finding | None:
     source = (f"Suivi du plan d'actions (historique des modifications) ; chiffres de la présentation : version des "
               f"données {str(e.version_avant)[:8]} au comité « {ed['nom']} », {str(e.version_apres)[:8]} aujourd'hui ; "
               "secret statistique appliqué aux deux dates.")
-    cibles = [f"{t.numero} — {t.sentence()}" for t in suivi.targets(ctx.snap, query.plan_actions(ctx.snap), ctx.get)]
+    cibles = [f"{t.numero} — {t.sentence()}" for t in suivi.targets(ctx.snap, suivi.plan_actions(ctx.snap), ctx.get)]
     return Finding("depuis_comite", f"Depuis le comité « {ed['nom']} »", phrase, source=source,
                    extra={"actions": suivi.action_lines(e, names), "chiffres": chiffres, "cibles": cibles,
-                          "autres_chiffres": len(e.indicateurs) - len(chiffres)}, sheet_name="Depuis le comité")
+                          "autres_chiffres": len(e.indicateurs) - len(chiffres)})
+
+
+SLIDES = {"titre": slide_titre, "depuis_comite": slide_depuis_comite, "carte": slide_carte, "foncier": slide_foncier,
+          "sources": slide_sources}   # the deck's slides the content layer does not build yet, by registry key
 
 
 def build(snap, sel: Selection, keys: list[str] | None = None, map_figure=None,
           ctx: Context | None = None) -> list[Finding]:
-    """The slides of a deck, in deck order (unknown keys are refused)."""
+    """The slides of a deck, in deck order (unknown keys are refused); each names its annex sheet (registry)."""
     keys = list(keys or ORDER)
     bad = [k for k in keys if k not in ORDER]
     if bad:
@@ -138,22 +130,13 @@ def build(snap, sel: Selection, keys: list[str] | None = None, map_figure=None,
     for key in ORDER:
         if key not in wanted:
             continue
-        if key == "titre":
-            out.append(slide_titre(ctx))
-        elif key == "sources":
-            out.append(slide_sources(ctx))
-        elif key == "carte":
+        if key == "carte":
             s = slide_carte(ctx, map_figure)
-            if s is not None:
-                out.append(s)
-        elif key in ("depuis_comite", "foncier"):
-            from ..foncier import slide as slide_foncier
-
-            s = slide_depuis_comite(ctx) if key == "depuis_comite" else slide_foncier(ctx)
-            if s is not None:
-                out.append(s)
+        elif key in SLIDES:
+            s = SLIDES[key](ctx)
         else:
-            f = next((f for f in pages.build(ctx, PAGE_OF[key]) if f.key == key), None)
-            if f is not None:
-                out.append(f)
+            s = next((f for f in registry.build(ctx, registry.PAGE_OF_SLIDE[key]) if f.key == key), None)
+        if s is not None:
+            s.sheet_name = registry.SHEETS.get(key, s.sheet_name)
+            out.append(s)
     return out
