@@ -35,6 +35,17 @@ def in_ci() -> bool:
     return os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def no_default_warehouse(tmp_path_factory):
+    """The app and `python -m indicators` read TI_WAREHOUSE, else data/warehouse.duckdb: the user's, built for
+    any territory. For the whole session it names a file that does not exist, so that no test reads the user's
+    warehouse by default (a test points at its own with `use_warehouse` or --warehouse)."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("TI_WAREHOUSE", str(tmp_path_factory.mktemp("no_default") / "absent.duckdb"))
+    yield
+    mp.undo()
+
+
 @pytest.fixture(scope="session")
 def demo_warehouse(tmp_path_factory) -> Path:
     """The demo warehouse, as `python -m etl build` writes it (shared: do not modify)."""
@@ -96,4 +107,7 @@ def query(warehouse: Path, sql: str, params: list | None = None) -> list[tuple]:
 
 
 def run_cli(*args: str, cwd: Path = REPO_ROOT) -> subprocess.CompletedProcess:
+    from etl_runner import named_warehouse
+
+    named_warehouse(args)
     return subprocess.run([sys.executable, "-m", "etl", *map(str, args)], cwd=cwd, capture_output=True, text=True, timeout=120)

@@ -46,7 +46,20 @@ def etl_env() -> dict[str, str]:
     return env
 
 
+# The ETL commands that take --warehouse (default data/warehouse.duckdb: the user's, of any territory).
+WAREHOUSE_COMMANDS = {"build", "load", "check", "backup", "restore", "status"}
+
+
+def named_warehouse(args) -> None:
+    """A test names the warehouse of every ETL command that has one: what data/ holds is the user's business."""
+    words = [str(a) for a in args]
+    if words and words[0] in WAREHOUSE_COMMANDS and "--warehouse" not in words:
+        raise ValueError(f"`python -m etl {words[0]}` in a test needs --warehouse (the default is the user's "
+                         "data/warehouse.duckdb, built for any territory)")
+
+
 def etl_command(*args: str | Path) -> list[str]:
+    named_warehouse(args)
     return [sys.executable, "-m", "etl", *map(str, args)]
 
 
@@ -75,6 +88,7 @@ class ForkedEtl:
         self._tmp = tempfile.TemporaryDirectory()
 
     def run(self, *args: str | Path, timeout: float = TIME_LIMIT) -> Run:
+        named_warehouse(args)
         proc = self._free.get()
         try:
             out, err = (Path(self._tmp.name) / f"{proc.pid}.{n}" for n in ("out", "err"))

@@ -39,7 +39,8 @@ def results(tmp_path_factory, reference_warehouse):
         wh = copy_warehouse(base, root / "wh" / case.file)
         before = sha256(wh)
         load = etl.run("load", paths[case.file], "--warehouse", wh)
-        check = etl.run("check", paths[case.file])
+        # check names the warehouse whose perimeter it checks against: never the user's data/warehouse.duckdb
+        check = etl.run("check", paths[case.file], "--warehouse", base)
         # (the plan store beside the warehouse is no temporary file: a load that succeeds may seed it)
         leftovers = sorted(p.name for p in wh.parent.iterdir() if p.name not in ("warehouse.duckdb", "warehouse.duckdb.lock")
                            and not (load.returncode == 0 and p.name.startswith("warehouse.suivi.sqlite")))

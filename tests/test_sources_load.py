@@ -94,7 +94,7 @@ def test_cli_refusal_is_french_without_traceback(warehouse, tmp_path):
     assert "Fichier refusé, l'entrepôt n'a pas été modifié" in result.stderr
     assert "export.csv, ligne 1 : format de fichier non reconnu" in result.stderr
     assert warehouse.read_bytes() == before
-    result = run_cli("check", bad)
+    result = run_cli("check", bad, "--warehouse", warehouse)
     assert result.returncode == 2 and "refusé" in result.stdout and "Traceback" not in result.stderr
     binary = tmp_path / "image.csv"
     binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
