@@ -31,6 +31,20 @@ def quiet(_message: str) -> None:
     pass
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    """`--dist loadgroup` (pytest.ini) keeps the tests of one xdist_group on one worker by suffixing their node
+    id with « @group »: say so when that did not happen (pytest-xdist 3.8 with pytest 9.2, pytest-xdist issue
+    1386) rather than let the groups run concurrently unnoticed."""
+    if not getattr(config.option, "loadgroup", False):
+        return
+    lost = [i.nodeid for i in items if i.get_closest_marker("xdist_group") and "@" not in i.nodeid.rpartition("]")[2]]
+    if lost:
+        config.issue_config_time_warning(pytest.PytestWarning(
+            f"xdist_group ignored for {len(lost)} tests (e.g. {lost[0]}): they may run concurrently; pytest 9.2 "
+            "breaks pytest-xdist 3.8's loadgroup, requirements-dev.txt pins pytest 9.1"), stacklevel=1)
+
+
 def in_ci() -> bool:
     return os.environ.get("CI", "").lower() in ("1", "true", "yes")
 

@@ -51,6 +51,8 @@ def results(tmp_path_factory, reference_warehouse):
         return dict(pool.map(one, CASES))
 
 
+@pytest.mark.slow
+@pytest.mark.xdist_group("stress")   # the corpus runs on its own pool of forked ETLs, with time limits
 @pytest.mark.parametrize("case", CASES, ids=[c.file for c in CASES])
 def test_bad_input(case, results):
     r = results[case.file]

@@ -16,6 +16,7 @@ PAGES = {p.path: p.title for p in registry.PAGES}
 
 
 require_browser()
+pytestmark = pytest.mark.slow   # real browser (Chromium): python -m pytest -m "not slow" leaves it out
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,7 @@ from indicators import palettes
 from tests.browser_support import CHROMIUM, FLAGS, require_browser, server
 
 require_browser()
+pytestmark = pytest.mark.slow   # real browser (Chromium): python -m pytest -m "not slow" leaves it out
 
 # Every text of every chart: its box, the box of its chart, and the fill of bars by trace name.
 _TEXTS = """() => [...document.querySelectorAll('.js-plotly-plot')].flatMap((plot) => {

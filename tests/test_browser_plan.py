@@ -13,6 +13,7 @@ from tests.browser_support import CHROMIUM, FLAGS, require_browser, server
 from tests.conftest import ROOT
 
 require_browser()
+pytestmark = pytest.mark.slow   # real browser (Chromium): python -m pytest -m "not slow" leaves it out
 
 PASSWORD = "mot de passe de l'éditrice"
 EDITOR = "Jeanne Éditrice"

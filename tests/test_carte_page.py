@@ -109,6 +109,7 @@ def server(warehouse):
             proc.kill()
 
 
+@pytest.mark.slow   # real browser
 def test_browser_carte_offline_and_click_selects_epci(server):
     from playwright.sync_api import sync_playwright
 

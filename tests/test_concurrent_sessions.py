@@ -46,12 +46,6 @@ require_browser()
 # Slow, and one at a time on one xdist worker: each runs its own pool of processes sized for the machine's
 # cores and judges timings (kills, rebuilds, time limits) that another such test would distort.
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("stress")]
-# Slow, and one at a time on one xdist worker: each runs its own pool of processes sized for the machine's
-# cores and judges timings (kills, rebuilds, time limits) that another such test would distort.
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("stress")]
-# Slow, and one at a time on one xdist worker: each runs its own pool of processes sized for the machine's
-# cores and judges timings (kills, rebuilds, time limits) that another such test would distort.
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("stress")]
 
 
 def _version(warehouse) -> str:

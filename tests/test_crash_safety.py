@@ -23,6 +23,10 @@ import bad_inputs
 from etl_runner import (REPO, ForkedEtl, copy_warehouse, etl_command, etl_env, limit_memory, read_snapshot,
                          sha256)
 
+# Slow, and one at a time on one xdist worker: each runs its own pool of processes sized for the machine's
+# cores and judges timings (kills, rebuilds, time limits) that another such test would distort.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("stress")]
+
 TRIALS = 21
 SEED = 20240605
 

@@ -74,6 +74,10 @@ def _comparable_codes() -> set[str]:
     return ok
 
 
+# One xdist worker for the whole module: its module fixture builds two warehouses (about 25 s) once, not once per worker.
+pytestmark = pytest.mark.xdist_group("naf2025")
+
+
 @pytest.fixture(scope="module")
 def both_demo_warehouses(reference_warehouse, tmp_path_factory):
     """The demo URSSAF and chamber files restricted to comparable codes, loaded as they are (NAF rév. 2)

@@ -20,6 +20,10 @@ from etl.perimeter import EXAMPLES_DIR, resolve
 P = 0.10
 
 
+# One xdist worker for the whole module: its module fixture builds three warehouses once, not once per worker.
+pytestmark = pytest.mark.xdist_group("secret_perimeters")
+
+
 @pytest.fixture(scope="module")
 def warehouses(tmp_path_factory):
     """Three warehouses built from the default TI's demo chamber file, with one cache of protections."""

@@ -209,8 +209,6 @@ BROWSER_PAGES = ["accueil", "chiffre_affaires", "comparer", "carte", "plan_actio
 
 
 @pytest.mark.slow   # real browser
-@pytest.mark.slow   # real browser
-@pytest.mark.slow   # real browser
 def test_hostile_urls_in_a_real_browser(demo_warehouse):
     """The query string as a browser sends it (percent-encoding, repeated keys) on pages of each widget kind."""
     from tests.browser_support import CHROMIUM, FLAGS, require_browser, server
