@@ -62,7 +62,7 @@ import pandas as pd
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
-from .reference import _csv, reference_dir
+from .base import csv_sql as _csv, reference_dir
 
 # Groupings of firm turnover that outputs publish (indicators/catalog.py); `total` is stored only for coverage.
 PUBLISHED_GROUPINGS = ("secteur", "champ", "filiere_coeur", "filiere_elargi")

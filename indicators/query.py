@@ -404,12 +404,13 @@ def published(snap: Snapshot) -> pd.DataFrame:
 
 
 def custom_territories(snap: Snapshot) -> list[str]:
-    """Names of the warehouse's TI outside the official list (a custom perimeter), whose turnover is published
-    only as sums of published canonical cells (etl/secret.py)."""
+    """Name of the warehouse's own TI when it is outside the official list (a custom perimeter), whose turnover is
+    published only as sums of published canonical cells (etl/secret.py). An official TI held in part (its
+    communes shared with a custom one) follows the same rule but is not named: it is in the official list."""
     rows = snap.rows("SELECT valeur FROM meta WHERE cle = 'secret_sur_mesure'")
     codes = [code for niveau, code in json.loads(rows[0][0])] if rows else []
-    return [r[0] for r in snap.rows("SELECT nom FROM ref_territoires WHERE niveau = 'ti' AND list_contains(?, code) "
-                                    "ORDER BY ordre", [codes])] if codes else []
+    return [r[0] for r in snap.rows("SELECT nom FROM ref_territoires WHERE niveau = 'ti' AND role = 'membre' "
+                                    "AND list_contains(?, code) ORDER BY ordre", [codes])] if codes else []
 
 
 def reference_table(snap: Snapshot, name: str, filiere: str | None = None) -> pd.DataFrame:
