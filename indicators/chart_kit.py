@@ -11,8 +11,7 @@ import math
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from . import palettes
-from .content import french as fr
+from . import format as fmt, palettes
 
 SECRET_LEGEND = "s : secret statistique"
 PARTIAL_LEGEND = "Valeur partielle (hachures)"
@@ -37,34 +36,6 @@ def nice_ticks(lo: float, hi: float, n: int = 5) -> list[float]:
     return out
 
 
-def _decimals(step: float) -> int:
-    """Decimals a tick step needs: 0 for 5, 1 for 2,5 or 0,5, 2 for 0,25."""
-    for dec in range(0, 4):
-        if abs(step * 10 ** dec - round(step * 10 ** dec)) < 1e-6:
-            return dec
-    return 3
-
-
-def tick_text(v: float, kind: str, step: float, top: float | None = None) -> str:
-    """One tick label in French: « 500 M€ », « 1,5 Md€ », « 25 % », « +5 % », « 14 866 »; `top`: the largest
-    absolute value of the axis (one unit for every tick: Md€ from 1 000 M€)."""
-    top = abs(v) if top is None else top
-    if v == 0:
-        return "0"
-    if kind == "eur":                      # table values are in M€
-        if top >= 1000:
-            return fr.number(v / 1000, _decimals(step / 1000)) + f"{fr.NNBSP}Md€"
-        return fr.number(v, _decimals(step)) + f"{fr.NNBSP}M€"
-    if kind in ("part", "evolution"):
-        dec = _decimals(round(step * 100, 9))
-        text = fr.number(abs(v) * 100, dec)
-        sign = "+" if kind == "evolution" and v > 0 else (fr.MINUS if v < 0 else "")
-        return f"{sign}{text}{fr.NNBSP}%"
-    if kind == "km2":
-        return fr.number(v, _decimals(step)) + f"{fr.NNBSP}km²"
-    return fr.number(v, _decimals(step))
-
-
 def french_axis(lo: float, hi: float, kind: str, n: int = 5) -> dict:
     """Plotly axis settings with French tick labels for values between lo and hi."""
     ticks = nice_ticks(lo, hi, n)
@@ -72,7 +43,7 @@ def french_axis(lo: float, hi: float, kind: str, n: int = 5) -> dict:
         return {}
     step = ticks[1] - ticks[0] if len(ticks) > 1 else abs(ticks[0]) or 1
     top = max(abs(t) for t in ticks)
-    return dict(tickmode="array", tickvals=ticks, ticktext=[tick_text(t, kind, step, top) for t in ticks])
+    return dict(tickmode="array", tickvals=ticks, ticktext=[fmt.tick(t, kind, step, top) for t in ticks])
 
 
 def room(values, pad: float = 0.2) -> list[float]:
@@ -235,7 +206,7 @@ def contributions(g, start_label: str, end_label: str, start_text: str, end_text
     stat = g.statut.tolist()
     labels = [("" if st in ("secret", "absent") else ("+" if v > 0 else "")) + t
               for v, st, t in zip(vals, stat, g._text)]
-    labels = [t.replace("+" + fr.MINUS, fr.MINUS) for t in labels]
+    labels = [t.replace("+" + fmt.MINUS, fmt.MINUS) for t in labels]
     fig = go.Figure(go.Bar(
         x=[0 if v != v else v for v in vals], y=cats, orientation="h", cliponaxis=False, showlegend=False,
         marker=dict(color=[palettes.UP if v >= 0 else palettes.DOWN for v in [0 if v != v else v for v in vals]],
@@ -256,7 +227,7 @@ def contributions(g, start_label: str, end_label: str, start_text: str, end_text
     fig.update_yaxes(autorange="reversed")
     fig = layout(fig, max(320, 120 + 42 * len(cats)), legend=True)
     fig.update_layout(barmode="overlay", title=dict(
-        text=f"Du {start_label.lower()} ({start_text}) au {end_label.lower()} ({end_text}){fr.NNBSP}: contribution de chaque secteur",
+        text=f"Du {start_label.lower()} ({start_text}) au {end_label.lower()} ({end_text}){fmt.NNBSP}: contribution de chaque secteur",
         font=dict(size=14, color="#555555"), x=0, xanchor="left", y=0.99, yanchor="top"),
         margin=dict(l=10, r=30, t=40, b=10), legend=dict(y=-0.06, yanchor="top"))
     return fig

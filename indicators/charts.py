@@ -11,10 +11,7 @@ import math
 import pandas as pd
 import plotly.graph_objects as go
 
-from . import format as fmt
-
-
-from . import chart_kit, palettes
+from . import chart_kit, format as fmt, palettes
 
 EPCI_PALETTE = palettes.TERRITORIES
 REFERENCE_COLOURS = {"ti": palettes.FOCUS, "departement": "#3b3b3b", "region": "#7a7a7a", "france": "#b0b0b0"}
@@ -31,7 +28,7 @@ def epci_colours(epci_codes_in_order: list[str]) -> dict[str, str]:
 def _layout(fig: go.Figure, height: int = 420, legend: bool = False) -> go.Figure:
     fig.update_layout(
         font=FONT, height=height, margin=dict(l=24, r=30, t=20, b=10), plot_bgcolor="white", paper_bgcolor="white",
-        showlegend=bool(legend), separators=",\u202f", hoverlabel=dict(font_size=15),
+        showlegend=bool(legend), separators=fmt.PLOTLY_SEPARATORS, hoverlabel=dict(font_size=15),
         legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0),
     )
     fig.update_xaxes(showgrid=True, gridcolor="#e5e5e5", zeroline=True, zerolinecolor="#999999", automargin=True)
@@ -165,7 +162,7 @@ def figure(finding) -> go.Figure | None:
         g = d.drop_duplicates(spec.cat)
         fig = go.Figure(go.Pie(labels=g[spec.cat].astype(str), values=g.valeur, sort=False, direction="clockwise",
                                marker_colors=[spec.colours.get(c, "#4477AA") for c in g[spec.cat].astype(str)],
-                               text=[chart_kit.tick_text(round(v / g.valeur.sum(), 2), "part", 0.01) if g.valeur.sum() else ""
+                               text=[fmt.tick(fmt.round_half_up(v / g.valeur.sum(), 2), "part", 0.01) if g.valeur.sum() else ""
                                      for v in g.valeur.fillna(0)],
                                textinfo="text", hovertext=g._text, hoverinfo="label+text"))
         return _layout(fig, 420, legend=True)
@@ -191,12 +188,17 @@ def _mark_break(fig: go.Figure, df: pd.DataFrame) -> None:
 
 # --- ranked bars of one indicator by EPCI (the Foncier page, outside the content layer so far) ---------
 
-def _tick_format(unite: str) -> dict:
-    if unite == "part":
-        return dict(tickformat=".0%")
-    if unite == "€":
-        return dict(tickformat="~s", ticksuffix=" €")
-    return dict(tickformat=",d")
+def _tick_format(values, unite: str) -> dict:
+    """French ticks for a catalogue unit (« 5 % », « 2 M€ », « 1,5 ha »), from indicators/format.py."""
+    v = [float(x) for x in values if x is not None and x == x]
+    lo, hi = min([0.0, *v]), max([0.0, *v])
+    if unite == "€":        # the axis in M€, its values in euros
+        axis = chart_kit.french_axis(lo / 1e6, hi / 1e6, "eur")
+        return {**axis, "tickvals": [t * 1e6 for t in axis["tickvals"]]} if axis else {}
+    axis = chart_kit.french_axis(lo, hi, {"part": "part", "ha": "ha", "km²": "km2"}.get(unite, "count"))
+    if axis and unite == "€/m²":
+        axis["ticktext"] = [t if t == "0" else f"{t}{fmt.NNBSP}€/m²" for t in axis["ticktext"]]
+    return axis
 
 
 def _label(v, unite, statut) -> str:
@@ -225,5 +227,5 @@ def ranked_bars(df: pd.DataFrame, label_col: str, unite: str, colours: dict[str,
             fig.add_vline(x=r.valeur, line_dash="dash", line_color=REFERENCE_COLOURS.get(r.niveau, "#555"), line_width=2,
                           annotation_text=f"{r.nom_court} : {_label(r.valeur, unite, r.statut)}",
                           annotation_position="top", annotation_font_size=14)
-    fig.update_xaxes(**_tick_format(unite))
+    fig.update_xaxes(**_tick_format(d.valeur, unite))
     return _layout(fig, height or max(300, 60 + 42 * len(d)))

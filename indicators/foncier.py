@@ -17,7 +17,7 @@ import plotly.graph_objects as go
 from . import format as fmt
 from .charts import FONT
 
-NBSP = fmt.NBSP
+NNBSP = fmt.NNBSP
 # Key figures of the page, in order (indicator, short label).
 KEY_FIGURES = [("foncier_sites", "Sites économiques"), ("foncier_surface_brute", "Superficie totale"),
                ("foncier_surface_disponible", "Disponible à la vente"), ("foncier_taux_vacance", "Vacance"),
@@ -37,8 +37,7 @@ class Finding:
 
     def __post_init__(self):
         # The same typography as every finding (U+202F before « : ; % »), on the page and on the slide.
-        from .content import french as fr
-        self.titre, self.phrase = fr.typeset(self.titre), fr.typeset(self.phrase)
+        self.titre, self.phrase = fmt.typeset(self.titre), fmt.typeset(self.phrase)
 
 
 def _v(df: pd.DataFrame, code: str | None = None):
@@ -201,8 +200,8 @@ def vacancy_labels() -> list[str]:
     out = []
     for i, lo in enumerate(VACANCY_BOUNDS):
         hi = VACANCY_BOUNDS[i + 1] if i + 1 < len(VACANCY_BOUNDS) else None
-        out.append(f"de {fmt.number(lo * 100)} à moins de {fmt.number(hi * 100)}{NBSP}%" if hi is not None
-                   else f"{fmt.number(lo * 100)}{NBSP}% ou plus")
+        out.append(f"de {fmt.number(lo * 100)} à moins de {fmt.number(hi * 100)}{NNBSP}%" if hi is not None
+                   else f"{fmt.number(lo * 100)}{NNBSP}% ou plus")
     return out
 
 
@@ -261,7 +260,7 @@ def map_figure(outlines: dict[str, object], labels: pd.DataFrame, sites: pd.Data
                                     name=f"cercle : superficie du site ({ha(biggest)} pour le plus grand)"))
     fig.update_geos(fitbounds="locations", visible=False, projection_type="mercator", bgcolor="white")
     fig.update_layout(font=FONT, height=height, margin=dict(l=0, r=0, t=10, b=0), paper_bgcolor="white",
-                      separators=", ", hoverlabel=dict(font_size=15), dragmode=False,
+                      separators=fmt.PLOTLY_SEPARATORS, hoverlabel=dict(font_size=15), dragmode=False,
                       legend=dict(title=dict(text="<b>Taux de vacance</b>", side="top"), orientation="h", x=0.0,
                                   xanchor="left", y=-0.02, yanchor="top", font=dict(size=14), itemclick=False,
                                   itemdoubleclick=False, bgcolor="rgba(255,255,255,0.85)"))
@@ -283,7 +282,7 @@ def map_sentence(sites: pd.DataFrame) -> str:
     high = int((sites.taux_vacance >= 0.15).sum())
     top = sites.sort_values("surface_brute_ha", ascending=False).iloc[0]
     return (f"Le site le plus étendu : {top.nom} ({ha(top.surface_brute_ha)}, {top.commune_nom})."
-            + (f" {high} site{'s' if high > 1 else ''} à 15{NBSP}% de vacance ou plus." if high else ""))
+            + (f" {high} site{'s' if high > 1 else ''} à 15{NNBSP}% de vacance ou plus." if high else ""))
 
 
 # --- the slide ------------------------------------------------------------------------------------

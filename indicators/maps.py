@@ -272,7 +272,7 @@ def _formatter(ind):
     if ind.kind == "taux_croissance":
         return lambda x: fmt.growth(x, 1)
     if ind.kind == "croissance":
-        return lambda x: ("+" if x > 0 else "") + fmt.euros(x).replace("-", "−")
+        return lambda x: fmt.euros(x, sign=True)
     if ind.unite == "part":
         return lambda x: fmt.percent(x, 1)
     return lambda x: fmt.value(x, ind.unite)
@@ -495,7 +495,7 @@ def map_figure(snap: Snapshot, name: str, niveau: str = "epci", annee: int | Non
                          else f"<br>{per.ti.nom} (TI) : {f(dep_value)}")
     fig.update_geos(fitbounds="locations", visible=False, projection_type="mercator", bgcolor="white")
     fig.update_layout(
-        font=FONT, height=height, margin=dict(l=0, r=0, t=10, b=0), paper_bgcolor="white", separators=", ",
+        font=FONT, height=height, margin=dict(l=0, r=0, t=10, b=0), paper_bgcolor="white", separators=fmt.PLOTLY_SEPARATORS,
         hoverlabel=dict(font_size=15), dragmode=False,
         legend=dict(title=dict(text=legend_title), x=1.0, xanchor="left", y=0.98, yanchor="top", font=dict(size=14),
                     itemclick=False, itemdoubleclick=False, bgcolor="rgba(255,255,255,0.85)"),

@@ -429,12 +429,12 @@ def difference_text(kind: str, diff) -> str:
     sign = "+" if diff > 0 else ("\u2212" if diff < 0 else "")
     a = abs(diff)
     if kind in ("part", "evolution"):
-        pts = round(a * 100, 1)
-        return f"{sign}{fmt.number(pts, 1)}{fmt.NBSP}point{'s' if pts >= 2 else ''}"
+        pts = fmt.round_half_up(a * 100, 1)
+        return f"{sign}{fmt.number(pts, 1)}{fmt.NNBSP}point{'s' if pts >= 2 else ''}"
     if kind == "eur":
-        return f"{sign}{fmt.number(a, 1)}{fmt.NBSP}M€"
+        return f"{sign}{fmt.number(a, 1)}{fmt.NNBSP}M€"
     if kind == "km2":
-        return f"{sign}{fmt.number(a, 0)}{fmt.NBSP}km²"
+        return f"{sign}{fmt.number(a, 0)}{fmt.NNBSP}km²"
     return f"{sign}{fmt.number(a, 0)}"
 
 

@@ -20,6 +20,7 @@ Usage::
     python scripts/build_reference.py                # both parts
     python scripts/build_reference.py --france       # France-wide tables and contours only
     python scripts/build_reference.py --naf --cache DIR   # NAF part, reusing/keeping downloads in DIR
+    python scripts/build_reference.py --curated      # curated tables only, from the committed naf.csv
 
 Output is deterministic: running it twice gives the same bytes.
 Requirements: Python 3.10+, pandas, numpy, shapely >= 2.1; ``pip`` on the PATH for the download.
@@ -89,6 +90,19 @@ SECTEURS_CANDIDATURE = [
     ),
 ]
 
+# How a sentence names each sector and filière (indicators/content/french.py reads these columns beside the
+# label): the wording inside a sentence, gender (m, f), number (singulier, pluriel) and elision of the article
+# (« l'industrie », « le BTP »). « Transport et autres services » is named « les transports et autres services ».
+GRAMMAIRE_COLUMNS = ["libelle_phrase", "genre", "nombre", "elision"]
+SECTEURS_GRAMMAIRE = {
+    "industrie": ("industrie", "f", "singulier", "oui"),
+    "construction": ("construction", "f", "singulier", "non"),
+    "commerce": ("commerce", "m", "singulier", "non"),
+    "hebergement_restauration": ("hébergement-restauration", "m", "singulier", "oui"),
+    "transport_autres_services": ("transports et autres services", "m", "pluriel", "non"),
+    "hors_champ": ("hors champ", "m", "singulier", "non"),
+}
+
 # Sirene "tranche d'effectif salarié" codes.
 TRANCHES_EFFECTIFS = [
     ("NN", "Unité non employeuse ou effectif non renseigné", None, None),
@@ -115,6 +129,13 @@ FILIERE_LIBELLES = {
     "aeronautique": "Aéronautique",
     "energies_renouvelables": "Énergies renouvelables",
     "btp": "BTP",
+}
+FILIERES_GRAMMAIRE = {       # columns GRAMMAIRE_COLUMNS, as for the sectors
+    "agroalimentaire": ("agroalimentaire", "m", "singulier", "oui"),
+    "ppam": ("plantes à parfum, aromatiques et médicinales", "f", "pluriel", "non"),
+    "aeronautique": ("aéronautique", "f", "singulier", "oui"),
+    "energies_renouvelables": ("énergies renouvelables", "f", "pluriel", "non"),
+    "btp": ("BTP", "m", "singulier", "non"),
 }
 
 _NOTE_IAA = (
@@ -718,14 +739,16 @@ def build_filieres(naf: pd.DataFrame) -> pd.DataFrame:
     f["_o"] = f["filiere"].map(order)
     f["_p"] = f["perimetre"].map({"coeur": 0, "elargi": 1})
     f = f.sort_values(["_o", "_p", "naf_sous_classe"]).reset_index(drop=True)
-    return f[["filiere", "filiere_libelle", "naf_sous_classe", "perimetre", "note"]]
+    f[GRAMMAIRE_COLUMNS] = pd.DataFrame([FILIERES_GRAMMAIRE[k] for k in f["filiere"]], index=f.index)
+    return f[["filiere", "filiere_libelle", *GRAMMAIRE_COLUMNS, "naf_sous_classe", "perimetre", "note"]]
 
 
 def build_secteurs(naf: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for ordre, (secteur, libelle, sections) in enumerate(SECTEURS_CANDIDATURE, start=1):
         for s in sections:
-            rows.append({"section": s, "secteur": secteur, "secteur_libelle": libelle, "ordre": ordre})
+            rows.append({"section": s, "secteur": secteur, "secteur_libelle": libelle,
+                         **dict(zip(GRAMMAIRE_COLUMNS, SECTEURS_GRAMMAIRE[secteur])), "ordre": ordre})
     df = pd.DataFrame(rows).sort_values("section").reset_index(drop=True)
     if sorted(df["section"]) != sorted(naf["section"].unique()) or df["section"].duplicated().any():
         raise ValueError("sector grouping must cover each NAF section exactly once")
@@ -744,6 +767,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--france", action="store_true", help="France-wide tables and contours only")
     parser.add_argument("--naf", action="store_true", help="NAF and curated tables only (downloads pynsee)")
+    parser.add_argument("--curated", action="store_true",
+                        help="curated tables only (filières, sectors, workforce bands), from the committed naf.csv")
     parser.add_argument("--reference-dir", type=Path, default=_shared_dir("reference"),
                         help="public reference tables (default: ../shared/reference/ from the repository root)")
     parser.add_argument("--geo-dir", type=Path, default=_shared_dir("real", "geo", "communes-2018"),
@@ -753,8 +778,12 @@ def main(argv: list[str] | None = None) -> int:
         help="directory where the packages are downloaded (kept); default: a temporary directory",
     )
     args = parser.parse_args(argv)
-    both = not (args.france or args.naf)
+    both = not (args.france or args.naf or args.curated)
     OUT_DIR.mkdir(parents=True, exist_ok=True)
+
+    if args.curated:
+        naf = pd.read_csv(OUT_DIR / "naf.csv", dtype=str, keep_default_na=False)
+        write_curated(naf)
 
     if args.france or both:
         write_france(args.reference_dir, args.geo_dir)
@@ -765,10 +794,14 @@ def main(argv: list[str] | None = None) -> int:
             pynsee_whl = fetch_pypi(*PYPI_PYNSEE, dl)
             naf = build_naf(pynsee_whl)
             write_csv(naf, "naf.csv")
-            write_csv(build_filieres(naf), "filieres.csv")
-            write_csv(build_secteurs(naf), "secteurs_candidature.csv")
-            write_csv(build_tranches(), "tranches_effectifs.csv")
+            write_curated(naf)
     return 0
+
+
+def write_curated(naf: pd.DataFrame) -> None:
+    write_csv(build_filieres(naf), "filieres.csv")
+    write_csv(build_secteurs(naf), "secteurs_candidature.csv")
+    write_csv(build_tranches(), "tranches_effectifs.csv")
 
 
 if __name__ == "__main__":

@@ -5,13 +5,14 @@ import re
 
 import pytest
 
+from indicators import format as fmt
 from indicators.content import Selection, SelectionError, context, french as fr, registry
 from indicators.content.chiffre_affaires import Part, growth_sentence, level_sentence
 from indicators.content.chiffres_cles import gap_reason
 from indicators.content.filieres import lead_title
 from indicators.content.industrie import Item, rank_sentence
 
-S, M = fr.NNBSP, fr.MINUS
+S, M = fmt.NNBSP, fmt.MINUS
 A, B, C = "Hébergement-restauration", "Commerce", "Transport et autres services"
 
 
@@ -95,10 +96,10 @@ def test_each_indicator_superlative_agrees(name):
 def test_rank_with_secret_or_partial_is_not_claimed():
     w = fr.wording("part_industrie_effectifs")
     items = [Item("A", 0.2), Item("B", None, "secret"), Item("C", 0.1, "partiel"), Item("D", 0.05)]
-    text = rank_sentence(items, None, w, fr.percent)
+    text = rank_sentence(items, None, w, fmt.percent)
     assert "diffusables sur 4" in text and "2 valeurs en secret ou partielles" in text
-    assert "Rang non établi" in rank_sentence(items, "A", w, fr.percent)
-    assert "valeur partielle" in rank_sentence(items, "C", w, fr.percent)
+    assert "Rang non établi" in rank_sentence(items, "A", w, fmt.percent)
+    assert "valeur partielle" in rank_sentence(items, "C", w, fmt.percent)
     ties = rank_sentence([Item("A", 1.0), Item("B", 1.0), Item("C", 0.5)], None, w, str)
     assert "A et B ont" in ties
 
@@ -117,17 +118,17 @@ def test_first_filiere_is_diffusable_when_a_value_is_secret():
     (fr.noun("Transport et autres services").le(), "les transports et autres services"),
     (fr.noun("Construction").de(), "de la construction"), (fr.noun("Hébergement-restauration").a(), "à l'hébergement-restauration"),
     (fr.noun("BTP").le(), "le BTP"), (fr.noun("BTP").de(), "du BTP"), (fr.noun("Énergies renouvelables").a(), "aux énergies renouvelables"),
-    (fr.lower_first("TPE et PME"), "TPE et PME"), (fr.ordinal(1), "1ᵉʳ"), (fr.ordinal(1, "f"), "1ʳᵉ"), (fr.ordinal(2), "2ᵉ"),
-    (fr.number(-3), f"{M}3"), (fr.number(14866), f"14{S}866"), (fr.number(-0.0001, 1), "0,0"),
-    (fr.percent(0.123, 1, sign=True), f"+12,3{S}%"), (fr.percent(-0.021, 1, sign=True), f"{M}2,1{S}%"),
-    (fr.euros(191.4e6, sign=True), f"+191{S}M€"), (fr.euros(-13.46e6, sign=True), f"{M}13,5{S}M€"),
-    (fr.euros(4772e6), f"4{S}772{S}M€"), (fr.euros(12.5e9), f"12,5{S}Md€"), (fr.euros(850e3), f"850{S}k€"),
-    (fr.count(1, "année"), "1 année"), (fr.count(2, "année"), "2 années"), (fr.count(0, "valeur"), "0 valeur"),
-    (fr.change(8, 9, noun_singular="établissement"), "8 → 9 établissements"),
-    (fr.change(19, 25, noun_singular="établissement"), "19 → 25 établissements"),
-    (fr.change(100, 112, noun_singular="établissement"), f"+12{S}%"),
-    (fr.years_text([2022, 2021]), "2021 et 2022"), (fr.years_text([2018, 2020, 2019]), "2018 à 2020"),
-    (fr.typeset("Source : a ; b ? c ! 12 % à 12:30, https://x"), f"Source{S}: a{S}; b{S}? c{S}! 12{S}% à 12:30, https://x"),
+    (fr.lower_first("TPE et PME"), "TPE et PME"), (fmt.ordinal(1), "1ᵉʳ"), (fmt.ordinal(1, "f"), "1ʳᵉ"), (fmt.ordinal(2), "2ᵉ"),
+    (fmt.number(-3), f"{M}3"), (fmt.number(14866), f"14{S}866"), (fmt.number(-0.0001, 1), "0,0"),
+    (fmt.percent(0.123, 1, sign=True), f"+12,3{S}%"), (fmt.percent(-0.021, 1, sign=True), f"{M}2,1{S}%"),
+    (fmt.euros(191.4e6, sign=True), f"+191{S}M€"), (fmt.euros(-13.46e6, sign=True), f"{M}13,5{S}M€"),
+    (fmt.euros(4772e6), f"4{S}772{S}M€"), (fmt.euros(12.5e9), f"12,5{S}Md€"), (fmt.euros(850e3), f"850{S}k€"),
+    (fmt.count(1, "année"), "1 année"), (fmt.count(2, "année"), "2 années"), (fmt.count(0, "valeur"), "0 valeur"),
+    (fmt.change(8, 9, noun_singular="établissement"), "8 → 9 établissements"),
+    (fmt.change(19, 25, noun_singular="établissement"), "19 → 25 établissements"),
+    (fmt.change(100, 112, noun_singular="établissement"), f"+12{S}%"),
+    (fmt.years_text([2022, 2021]), "2021 et 2022"), (fmt.years_text([2018, 2020, 2019]), "2018 à 2020"),
+    (fmt.typeset("Source : a ; b ? c ! 12 % à 12:30, https://x"), f"Source{S}: a{S}; b{S}? c{S}! 12{S}% à 12:30, https://x"),
 ])
 def test_french(got, expected):
     assert got == expected

@@ -68,19 +68,19 @@ def test_chiffres_cles_shows_4772_and_12_percent_from_the_warehouse(demo_warehou
     ca = query.get(snap, "ca_total", "ti", annee=2022, territoires=home).valeur.iat[0]
     rate = query.get(snap, "taux_croissance_ca", "ti", annee=2022, territoires=home).valeur.iat[0]
     tpe = query.get(snap, "entreprises_tpe_pme", "ti", annee=2022, territoires=home).valeur.iat[0]
-    assert metrics["Chiffre d'affaires (2022)"] == f"{fmt.number(round(ca / 1e6))}{fmt.NBSP}M€"
-    assert metrics["Évolution du CA sur un an (2021 → 2022)"] == f"+{fmt.number(rate * 100, 1)}{fmt.NBSP}%"
+    assert metrics["Chiffre d'affaires (2022)"] == f"{fmt.number(round(ca / 1e6))}{fmt.NNBSP}M€"
+    assert metrics["Évolution du CA sur un an (2021 → 2022)"] == f"+{fmt.number(rate * 100, 1)}{fmt.NNBSP}%"
     assert metrics["TPE et PME marchandes (2022)"] == fmt.number(tpe)
     # The candidature's figures beside the same figures recomputed for its territory and year, with the reason.
     table = next(d.value for d in at.dataframe if "Chiffre" in d.value.columns)
     gap = table[table["Chiffre"].str.startswith("Population de Gap")].iloc[0]
     pop = query.get(snap, "population", "commune", territoires=["05061"]).valeur.iat[0]
-    assert gap["Candidature"] == f"41{fmt.NBSP}659{fmt.NBSP}habitants" and gap["Recalculé"].startswith(fmt.number(pop))
+    assert gap["Candidature"] == f"41{fmt.NNBSP}659{fmt.NNBSP}habitants" and gap["Recalculé"].startswith(fmt.number(pop))
     assert gap["Écart"].startswith("année")
     part = table[table["Chiffre"] == "Part des entreprises industrielles"].iloc[0]
     assert part["Écart"] == "écart non expliqué"
     ca = table[table["Chiffre"] == "Chiffre d'affaires"].iloc[0]    # the candidature's own territory and year
-    assert ca["Recalculé"] == ca["Candidature"] == f"4{fmt.NBSP}772{fmt.NBSP}M€" and ca["Écart"].startswith("identique")
+    assert ca["Recalculé"] == ca["Candidature"] == f"4{fmt.NNBSP}772{fmt.NNBSP}M€" and ca["Écart"].startswith("identique")
 
 
 def test_industrie_chart_values_are_the_warehouse_values(demo_warehouse, use_warehouse, snap):
@@ -137,4 +137,4 @@ def test_chiffre_affaires_growth_chart_is_the_warehouse_growth(demo_warehouse, u
     for r in contrib.itertuples():
         assert steps[r.secteur] == pytest.approx(round(r.valeur / 1e6, 1))
     total = query.get(snap, "taux_croissance_ca", "ti", annee=2022, territoires=home).valeur.iat[0]
-    assert any(f"M€ (+{fmt.number(total * 100, 1)}{fmt.NBSP}%)" in s.value for s in at.subheader)
+    assert any(f"M€ (+{fmt.number(total * 100, 1)}{fmt.NNBSP}%)" in s.value for s in at.subheader)

@@ -57,8 +57,8 @@ def test_schemas():
         "territoires.csv": "niveau,code,nom",
         "naf.csv": "naf_sous_classe,libelle,classe,groupe,a88,libelle_a88,section,libelle_section,"
         "a10,libelle_a10,a17,libelle_a17,a38,libelle_a38",
-        "filieres.csv": "filiere,filiere_libelle,naf_sous_classe,perimetre,note",
-        "secteurs_candidature.csv": "section,secteur,secteur_libelle,ordre",
+        "filieres.csv": "filiere,filiere_libelle,libelle_phrase,genre,nombre,elision,naf_sous_classe,perimetre,note",
+        "secteurs_candidature.csv": "section,secteur,secteur_libelle,libelle_phrase,genre,nombre,elision,ordre",
         "tranches_effectifs.csv": "code,libelle,borne_min,borne_max",
         "communes_changements.csv": "ancien_code,nouveau_code,date_effet,nom_ancien",
     }

@@ -20,19 +20,20 @@ import pandas as pd
 from .. import query
 from ..catalog import get as get_indicator
 from ..db import Snapshot
+from .. import format as fmt
 from . import french as fr
 
 DEMO_LABEL = "Données de démonstration"
 
 # kind of number -> (unit shown, divisor, decimals kept, Excel/PowerPoint number format)
-KINDS = {
-    "eur": ("M€", 1e6, 1, '#,##0.0" M€"'),
-    "part": ("%", 1.0, 3, "0.0%"),
-    "evolution": ("%", 1.0, 3, "+0.0%;-0.0%;0.0%"),
-    "count": ("", 1.0, 0, "#,##0"),
-    "km2": ("km²", 1.0, 0, '#,##0" km²"'),
-    "ha": ("ha", 1.0, 1, '#,##0.0" ha"'),
-}
+KINDS = {k: (unit, div, dec, fmt.OFFICE_FORMATS[k]) for k, (unit, div, dec) in {
+    "eur": ("M€", 1e6, 1),
+    "part": ("%", 1.0, 3),
+    "evolution": ("%", 1.0, 3),
+    "count": ("", 1.0, 0),
+    "km2": ("km²", 1.0, 0),
+    "ha": ("ha", 1.0, 1),
+}.items()}
 UNIT_KIND = {"€": "eur", "part": "part", "km²": "km2", "ha": "ha"}
 STATUT_MARKS = {"ok": "", "partiel": "partiel", "secret": "s", "absent": "–"}
 
@@ -181,7 +182,7 @@ class Context:
         if not ys:
             return f"{ind.titre} : aucune donnée chargée ; chargez {ind.source_hint}."
         return (f"{ind.titre} : pas de donnée en {self.sel.annee} ni avant ; "
-                f"années disponibles : {fr.years_text(ys)}.")
+                f"années disponibles : {fmt.years_text(ys)}.")
 
     def references(self, niveaux: tuple[str, ...] = ("ti", "departement", "region", "france")) -> list[Territory]:
         """The home territory (when an EPCI is chosen) and the references, in that order."""
@@ -234,7 +235,7 @@ def context(snap: Snapshot, sel: Selection | None = None) -> Context:
         from ..catalog import SIDEBAR_YEARS
         ys = sorted({y for n in SIDEBAR_YEARS for y in query.years(snap, n, per.home.niveau)})
         if ys and not (ys[0] <= int(sel.annee) <= ys[-1]):
-            raise SelectionError(f"année {sel.annee} absente de l'entrepôt : années disponibles {fr.years_text(ys)}")
+            raise SelectionError(f"année {sel.annee} absente de l'entrepôt : années disponibles {fmt.years_text(ys)}")
     return Context(snap, sel, per, focus, chosen, epci)
 
 
@@ -269,11 +270,11 @@ class Finding:
     sheet_name: str = ""
 
     def __post_init__(self):
-        self.titre = fr.typeset(self.titre)
-        self.phrase = fr.typeset(self.phrase)
-        self.source = fr.typeset(self.source)
-        self.notes = [fr.typeset(n) for n in self.notes]
-        self.definition = fr.typeset(self.definition)
+        self.titre = fmt.typeset(self.titre)
+        self.phrase = fmt.typeset(self.phrase)
+        self.source = fmt.typeset(self.source)
+        self.notes = [fmt.typeset(n) for n in self.notes]
+        self.definition = fmt.typeset(self.definition)
 
     @property
     def chart(self) -> str | None:
@@ -299,27 +300,27 @@ def rounded(value, kind: str):
     if _nan(value):
         return None
     _, div, dec, _ = KINDS[kind]
-    v = round(float(value) / div, dec)
+    v = fmt.round_half_up(float(value) / div, dec)
     return int(v) if dec == 0 else v
 
 
 def shown(value, kind: str, statut: str = "ok") -> str:
     """French text of a table value (already rounded/divided): 4 772,3 M€, 12,3 %, +5,0 %, 14 866; s, –."""
     if statut == "secret":
-        return fr.SECRET
+        return fmt.SECRET
     if statut == "absent" or _nan(value):
-        return fr.ABSENT
+        return fmt.ABSENT
     if kind == "eur":     # the sentences' rule: one decimal under 10 M€
-        return fr.euros(value * 1e6, scale="M€")
+        return fmt.euros(value * 1e6, scale="M€")
     if kind == "part":
-        return fr.percent(value, 1)
+        return fmt.percent(value, 1)
     if kind == "evolution":
-        return fr.percent(value, 1, sign=True)
+        return fmt.percent(value, 1, sign=True)
     if kind == "km2":
-        return f"{fr.number(value, 0)}{fr.NNBSP}km²"
+        return f"{fmt.number(value, 0)}{fmt.NNBSP}km²"
     if kind == "ha":
-        return f"{fr.number(value, 1)}{fr.NNBSP}ha"
-    return fr.number(value, 0)
+        return f"{fmt.number(value, 1)}{fmt.NNBSP}ha"
+    return fmt.number(value, 0)
 
 
 TABLE_COLUMNS = ["territoire", "code", "niveau", "categorie", "annee", "annee_base", "indicateur", "valeur", "kind",
@@ -376,7 +377,7 @@ def source_line(table: pd.DataFrame) -> str:
     text = "Source : " + (" ; ".join(sources) or "aucune donnée chargée")
     ys = table_years(table)
     if ys:
-        text += " — " + (f"année {ys[0]}" if len(ys) == 1 else f"années {fr.years_text(ys)}")
+        text += " — " + (f"année {ys[0]}" if len(ys) == 1 else f"années {fmt.years_text(ys)}")
     return text + "."
 
 
@@ -388,7 +389,7 @@ def secret_notes(table: pd.DataFrame, label=lambda r: r.territoire) -> list[str]
     sec = table[table.statut == "secret"]
     if len(sec):
         cells = list(dict.fromkeys(label(r) for r in sec.itertuples()))
-        notes.append(f"« s » : secret statistique ({fr.count(len(cells), 'valeur')} : {', '.join(cells)}).")
+        notes.append(f"« s » : secret statistique ({fmt.count(len(cells), 'valeur')} : {', '.join(cells)}).")
     part = table[table.statut == "partiel"]
     if len(part):
         cells = list(dict.fromkeys(label(r) for r in part.itertuples()))
@@ -400,11 +401,11 @@ def finish(f: Finding, name: str | None = None) -> Finding:
     t = f.table
     f.demo = bool(len(t) and t.demo.astype(bool).any())
     if not f.source:
-        f.source = fr.typeset(source_line(t))
+        f.source = fmt.typeset(source_line(t))
     if not f.years:
         f.years = table_years(t)
     if name and not f.definition:
-        f.definition = fr.typeset(get_indicator(name).definition)
+        f.definition = fmt.typeset(get_indicator(name).definition)
     return f
 
 
@@ -435,19 +436,19 @@ def people_table(table: pd.DataFrame) -> pd.DataFrame:
     out = {}
     for col, label in PEOPLE_COLUMNS:
         if col == "unite":
-            out[fr.header(label)] = [KINDS[k][0] for k in table.kind] if len(table) else []
+            out[fmt.header(label)] = [KINDS[k][0] for k in table.kind] if len(table) else []
         elif col == "statut":
-            out[fr.header(label)] = [STATUT_MARKS.get(s, s) or "ok" for s in table.statut]
+            out[fmt.header(label)] = [STATUT_MARKS.get(s, s) or "ok" for s in table.statut]
         elif col in table:
             if col in ("annee_base", "rang") and table[col].isna().all():
                 continue
             if col == "valeur":
                 # Shares as percentages (12,3), euros in M€: the unit column says which.
-                out[fr.header(label)] = [None if s in ("secret", "absent") or _nan(v) else
-                                         (round(v * 100, 1) if k in ("part", "evolution") else v)
+                out[fmt.header(label)] = [None if s in ("secret", "absent") or _nan(v) else
+                                         (fmt.round_half_up(v * 100, 1) if k in ("part", "evolution") else v)
                                          for v, k, s in zip(table.valeur, table.kind, table.statut)]
             else:
-                out[fr.header(label)] = table[col].to_numpy()
+                out[fmt.header(label)] = table[col].to_numpy()
     df = pd.DataFrame(out)
     if "Catégorie" in df and (df["Catégorie"] == "").all():
         df = df.drop(columns="Catégorie")

@@ -8,6 +8,7 @@ import pandas as pd
 
 from . import (ChartSpec, Context, Finding, SECTOR_COLOURS, TOTAL, UP, DOWN, absent, concat, finish, rows,
                secret_notes)
+from .. import format as fmt
 from . import french as fr
 
 PAGE = "chiffre_affaires"
@@ -34,40 +35,40 @@ def growth_sentence(name: str, base: int, end: int, start_v, end_v, parts: list[
     delta = end_v - start_v
     rate = end_v / start_v - 1 if start_v else None
     partial = " (valeur partielle : une partie des communes manque)" if total_statut == "partiel" else ""
-    head = (f"{name} : le chiffre d'affaires{partial} passe de {fr.euros(start_v)} en {base} à {fr.euros(end_v)} "
-            f"en {end} ({fr.euros(delta, sign=True)}, {fr.percent(rate, 1, sign=True)})")
-    if round(delta / 1e6) == 0:
+    head = (f"{name} : le chiffre d'affaires{partial} passe de {fmt.euros(start_v)} en {base} à {fmt.euros(end_v)} "
+            f"en {end} ({fmt.euros(delta, sign=True)}, {fmt.percent(rate, 1, sign=True)})")
+    if fmt.round_half_up(delta / 1e6) == 0:
         return head + " : il est stable."
     up = delta > 0
     known = [p for p in parts if p.value is not None and not pd.isna(p.value) and p.statut != "secret"]
     hidden = [p for p in parts if p not in known]
     uncertain = bool(hidden) or any(p.statut == "partiel" for p in known)
-    drivers = sorted([p for p in known if (p.value > 0) == up and round(p.value / 1e6) != 0],
+    drivers = sorted([p for p in known if (p.value > 0) == up and fmt.round_half_up(p.value / 1e6) != 0],
                      key=lambda p: -abs(p.value))
-    against = sorted([p for p in known if (p.value > 0) != up and round(p.value / 1e6) != 0],
+    against = sorted([p for p in known if (p.value > 0) != up and fmt.round_half_up(p.value / 1e6) != 0],
                      key=lambda p: -abs(p.value))
     what = "de la hausse" if up else "de la baisse"
 
     def amount(p: Part) -> str:
-        return fr.euros(p.value, sign=True) + (", partiel" if p.statut == "partiel" else "")
+        return fmt.euros(p.value, sign=True) + (", partiel" if p.statut == "partiel" else "")
 
     text = head
     if drivers:
         lead = drivers[0]
-        ties = [p for p in drivers if round(p.value / 1e6) == round(lead.value / 1e6)]
+        ties = [p for p in drivers if fmt.euros(p.value) == fmt.euros(lead.value)]   # equal as shown
         prefix = "parmi les secteurs diffusables, " if uncertain else ""
         if uncertain:
             text += " ;"
         if len(ties) > 1:
             nouns = fr.enumerate_fr([(fr.noun(p.label).a() if up else fr.noun(p.label).de()) for p in ties])
-            share = fr.percent(lead.value / delta, 0)
+            share = fmt.percent(lead.value / delta, 0)
             text += (f"{',' if not uncertain else ''} {prefix}d'abord grâce {nouns}" if up
                      else f"{',' if not uncertain else ''} {prefix}surtout du fait du recul {nouns}")
-            text += f" ({fr.euros(lead.value, sign=True)} chacun, {share} {what} chacun)"
+            text += f" ({fmt.euros(lead.value, sign=True)} chacun, {share} {what} chacun)"
             rest = drivers[len(ties):]
         else:
             n = fr.noun(lead.label)
-            share = fr.percent(lead.value / delta, 0)
+            share = fmt.percent(lead.value / delta, 0)
             sep = "" if uncertain else ","
             text += (f"{sep} {prefix}d'abord grâce {n.a()}" if up else f"{sep} {prefix}surtout du fait du recul {n.de()}")
             text += f" ({amount(lead)}, {share} {what})"
@@ -82,8 +83,8 @@ def growth_sentence(name: str, base: int, end: int, start_v, end_v, parts: list[
                  else f", malgré la hausse {fr.noun(a.label).de()} ({amount(a)})")
     if hidden:
         rest = delta - sum(p.value for p in known)
-        text += (f" ; {fr.count(len(hidden), 'secteur')} en secret (« s »), ensemble "
-                 f"{fr.euros(rest, sign=True)}")
+        text += (f" ; {fmt.count(len(hidden), 'secteur')} en secret (« s »), ensemble "
+                 f"{fmt.euros(rest, sign=True)}")
     return text + "."
 
 
@@ -108,12 +109,12 @@ def level_sentence(name: str, year: int, total, parts: list[Part], total_statut:
     else:
         titre = (f"{name} : {n.le()}, premier secteur diffusable du chiffre d'affaires "
                  f"en {year}")
-    items = [f"{fr.noun(p.label).le()} {fr.euros(p.value)}{' (partiel)' if p.statut == 'partiel' else ''}" for p in order]
+    items = [f"{fr.noun(p.label).le()} {fmt.euros(p.value)}{' (partiel)' if p.statut == 'partiel' else ''}" for p in order]
     phrase = f"{name}, {year} : " + fr.enumerate_fr(items)
     if hidden:
-        phrase += f" ; {fr.count(len(hidden), 'secteur')} en secret (« s »)"
+        phrase += f" ; {fmt.count(len(hidden), 'secteur')} en secret (« s »)"
         if hidden_sum is not None:
-            phrase += f" : ensemble {fr.euros(hidden_sum)}"
+            phrase += f" : ensemble {fmt.euros(hidden_sum)}"
     return titre, phrase + "."
 
 
@@ -126,12 +127,12 @@ def span(ctx: Context) -> tuple[int | None, int | None, list[int]]:
 
 def _parts(df: pd.DataFrame) -> list[Part]:
     """Sector values for a sentence, rounded as the chart and the table show them (0.1 M€)."""
-    return [Part(r.secteur, None if r.statut == "secret" or pd.isna(r.valeur) else round(float(r.valeur) / 1e5) * 1e5,
+    return [Part(r.secteur, None if r.statut == "secret" or pd.isna(r.valeur) else fmt.round_half_up(float(r.valeur) / 1e6, 1) * 1e6,
                  r.statut) for r in df.itertuples()]
 
 
 def _m(v):
-    return None if v is None or pd.isna(v) else round(float(v) / 1e5) * 1e5
+    return None if v is None or pd.isna(v) else fmt.round_half_up(float(v) / 1e6, 1) * 1e6
 
 
 def croissance(ctx: Context) -> Finding:
@@ -141,7 +142,7 @@ def croissance(ctx: Context) -> Finding:
     if base is None:
         return Finding("ca_croissance", f"{ctx.name} : évolution du chiffre d'affaires, {end}",
                        f"{ctx.name} : une seule année de chiffre d'affaires jusqu'en {end} ; pas d'évolution à montrer "
-                       f"(années disponibles : {fr.years_text(ys)}).", source="", years=(end,), sheet_name=SHEETS["ca_croissance"])
+                       f"(années disponibles : {fmt.years_text(ys)}).", source="", years=(end,), sheet_name=SHEETS["ca_croissance"])
     niveau, code = ctx.focus.niveau, ctx.focus.code
     contrib = ctx.get("croissance_ca_secteur", niveau, annee=end, annee_base=base, territoires=[code])
     tot = ctx.get("ca_total", niveau, annees=[base, end], territoires=[code])
@@ -157,8 +158,8 @@ def croissance(ctx: Context) -> Finding:
     if total_statut in ("secret", "absent") or start_v is None or end_v is None:
         titre = f"{ctx.name} : évolution du chiffre d'affaires entre {base} et {end} non diffusable"
     else:
-        titre = (f"{ctx.name} : chiffre d'affaires {fr.euros(end_v - start_v, sign=True)} "
-                 f"({fr.percent(end_v / start_v - 1, 1, sign=True)}) entre {base} et {end}")
+        titre = (f"{ctx.name} : chiffre d'affaires {fmt.euros(end_v - start_v, sign=True)} "
+                 f"({fmt.percent(end_v / start_v - 1, 1, sign=True)}) entre {base} et {end}")
     table = rows(ctx, contrib, "Contribution à l'évolution du chiffre d'affaires", "eur", categorie_col="secteur")
     totals = rows(ctx, tot, "Chiffre d'affaires", "eur", usage="phrase")
     totals["categorie"] = [f"Total {a}" for a in totals.annee]
@@ -170,7 +171,7 @@ def croissance(ctx: Context) -> Finding:
         known = table[(table.usage == "graphique") & table.valeur.notna()]
         hidden = table[(table.usage == "graphique") & table.valeur.isna()]
         if len(hidden):
-            rest = round((end_v - start_v) / 1e6 - known.valeur.sum(), 1)
+            rest = fmt.round_half_up((end_v - start_v) / 1e6 - known.valeur.sum(), 1)
             extra = pd.DataFrame([{**hidden.iloc[0].to_dict(), "categorie": "Secteurs en secret (ensemble)",
                                    "valeur": rest, "statut": "ok", "usage": "graphique"}])
             table = pd.concat([table, extra], ignore_index=True)
@@ -189,7 +190,7 @@ def taux(ctx: Context) -> Finding:
         return absent("ca_taux", ctx, "taux_croissance_ca_secteur", ys)
     if base is None:
         return Finding("ca_taux", f"{ctx.name} : taux d'évolution par secteur, {end}",
-                       f"Pas d'année de comparaison avant {end} (années disponibles : {fr.years_text(ys)}).",
+                       f"Pas d'année de comparaison avant {end} (années disponibles : {fmt.years_text(ys)}).",
                        years=(end,), sheet_name=SHEETS["ca_taux"])
     niveau, code = ctx.focus.niveau, ctx.focus.code
     label = "Taux d'évolution du chiffre d'affaires"
@@ -209,11 +210,11 @@ def taux(ctx: Context) -> Finding:
         sure = len(known) == len(mine)
         best = "plus forte hausse" if top.valeur > 0 else "plus faible recul" if top.valeur < 0 else "évolution la plus favorable"
         titre = (f"{ctx.name} : {n.le()}, {best}{'' if sure else ' parmi les secteurs diffusables'} "
-                 f"entre {base} et {end} ({fr.percent(top.valeur, 1, sign=True)})")
-        items = [f"{fr.noun(r.categorie).le()} {fr.percent(r.valeur, 1, sign=True)}" for r in known.itertuples()]
+                 f"entre {base} et {end} ({fmt.percent(top.valeur, 1, sign=True)})")
+        items = [f"{fr.noun(r.categorie).le()} {fmt.percent(r.valeur, 1, sign=True)}" for r in known.itertuples()]
         phrase = f"{ctx.name}, de {base} à {end} : " + fr.enumerate_fr(items)
         if len(hidden):
-            phrase += f" ; {fr.count(len(hidden), 'secteur')} en secret (« s »)"
+            phrase += f" ; {fmt.count(len(hidden), 'secteur')} en secret (« s »)"
         phrase += (". Un taux dit le rythme, pas le poids : voir les contributions en euros ci-dessus."
                    if len(known) > 1 else ".")
     else:
@@ -240,7 +241,7 @@ def secteurs(ctx: Context) -> Finding:
     tv = _m(total.valeur.iat[0]) if len(total) else None
     ts = total.statut.iat[0] if len(total) else "absent"
     titre, phrase = level_sentence(ctx.name, end, tv, _parts(last), ts)
-    titre = titre.replace(f" en {end}", f" en {end} (courbes {fr.years_text(shown_years)})") if len(shown_years) > 1 else titre
+    titre = titre.replace(f" en {end}", f" en {end} (courbes {fmt.years_text(shown_years)})") if len(shown_years) > 1 else titre
     table = rows(ctx, levels, "Chiffre d'affaires", "eur", categorie_col="secteur")
     colours = {r.secteur: SECTOR_COLOURS.get(r.secteur_code, "#4477AA") for r in levels.itertuples()}
     spec = ChartSpec("line", cat="annee", series="categorie", colours=colours)
@@ -263,10 +264,10 @@ def repartition(ctx: Context) -> Finding:
         total = known.valeur.sum()
         top = known.sort_values("valeur", ascending=False)
         n = fr.noun(top.categorie.iat[0])
-        titre = f"{ctx.name} : {n.le()}, {fr.percent(top.valeur.iat[0] / total, 0)} du chiffre d'affaires en {end}"
+        titre = f"{ctx.name} : {n.le()}, {fmt.percent(top.valeur.iat[0] / total, 0)} du chiffre d'affaires en {end}"
         phrase = (f"{ctx.name}, {end} : " + fr.enumerate_fr(
-            [f"{fr.noun(r.categorie).le()} {fr.percent(r.valeur / total, 0)}" for r in top.itertuples()])
-            + f" d'un chiffre d'affaires de {fr.euros(total * 1e6)}.")
+            [f"{fr.noun(r.categorie).le()} {fmt.percent(r.valeur / total, 0)}" for r in top.itertuples()])
+            + f" d'un chiffre d'affaires de {fmt.euros(total * 1e6)}.")
         spec = ChartSpec("pie", cat="categorie", series="indicateur", colours=colours, by_point=True)
     else:
         titre = f"{ctx.name} : chiffre d'affaires par secteur en {end}, parts non calculées"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from . import Context, Finding, concat, finish, rows, secret_notes, shown
+from .. import format as fmt
 from . import french as fr
 from .. import query
 
@@ -30,7 +31,7 @@ def _one(ctx: Context, name: str, label: str, kind: str) -> pd.DataFrame:
         return pd.DataFrame([{"territoire": ctx.name, "code": code, "niveau": niveau, "categorie": label,
                               "annee": pd.NA, "annee_base": pd.NA, "indicateur": label, "valeur": None, "kind": kind,
                               "statut": "absent", "note": (f"pas de donnée en {ctx.sel.annee} ni avant ; années : "
-                                                           f"{fr.years_text(ys)}" if ys else "aucune donnée chargée"),
+                                                           f"{fmt.years_text(ys)}" if ys else "aucune donnée chargée"),
                               "source": "", "demo": False, "usage": "chiffre", "role": "choisi"}])
     df = ctx.get(name, niveau, annee=year, territoires=[code])
     if name == "taux_croissance_ca" and (not len(df) or (df.annee_base.iloc[0] if "annee_base" in df else None) is None):
@@ -55,13 +56,13 @@ def figures(ctx: Context) -> Finding:
                 mine = ctx.get(name, ctx.focus.niveau, annee=int(r.annee.iat[0]), territoires=[ctx.focus.code])
                 share = float(mine.valeur.iat[0] / home.valeur.iat[0])
                 shares[label] = share
-                frames.append(r.assign(indicateur=f"{label} : part {ctx.of(ctx.home)}", valeur=round(share, 3),
+                frames.append(r.assign(indicateur=f"{label} : part {ctx.of(ctx.home)}", valeur=fmt.round_half_up(share, 3),
                                        kind="part", usage="part du territoire",
                                        statut=r.statut.iat[0]))
     table = concat(frames)
     figs = table[table.usage == "chiffre"]
     ys = sorted({int(a) for a in figs.annee.dropna()})
-    titre = f"{ctx.name} en chiffres clés" + (f", {fr.years_text(ys)}" if ys else "")
+    titre = f"{ctx.name} en chiffres clés" + (f", {fmt.years_text(ys)}" if ys else "")
     if ctx.sel.annee and ys and ys[-1] < int(ctx.sel.annee):
         titre += f" (rien de plus récent jusqu'en {ctx.sel.annee})"
     parts = []
@@ -73,7 +74,7 @@ def figures(ctx: Context) -> Finding:
             continue
         text = f"{IN_SENTENCE[name]} {shown(r.valeur, kind, r.statut)} ({r.annee})"
         if label in shares:
-            text += f", soit {fr.percent(shares[label], 0)} {ctx.of(ctx.home)}"
+            text += f", soit {fmt.percent(shares[label], 0)} {ctx.of(ctx.home)}"
         parts.append(text)
     phrase = (f"{ctx.name} : " + " ; ".join(parts) + ".") if parts else f"{ctx.name} : aucune donnée chargée."
     f = Finding("chiffres_cles", titre, phrase, table, None, sheet_name="Chiffres clés",
@@ -87,7 +88,7 @@ def gap_reason(published_value, recomputed, kind: str, published_text: str, moti
     """Why the candidature's figure differs, or « identique »; « écart non expliqué » without a known reason."""
     if recomputed is None or pd.isna(recomputed):
         return "non recalculable (« s » ou donnée absente)"
-    same_text = _as_published(recomputed, kind, published_text) == published_text.replace(" ", fr.NNBSP)
+    same_text = _as_published(recomputed, kind, published_text) == published_text.replace(" ", fmt.NNBSP)
     if same_text:
         return "identique (à l'arrondi de la candidature)"
     if motif and explication:
@@ -97,14 +98,14 @@ def gap_reason(published_value, recomputed, kind: str, published_text: str, moti
 
 def _as_published(value, kind: str, published_text: str) -> str:
     """The recomputed value written the way the candidature writes it (its number of decimals, its unit)."""
-    text = published_text.replace(" ", fr.NNBSP)
-    decimals = len(text.split(",")[1].split(fr.NNBSP)[0]) if "," in text else 0
+    text = published_text.replace(" ", fmt.NNBSP)
+    decimals = len(text.split(",")[1].split(fmt.NNBSP)[0]) if "," in text else 0
     if kind == "eur":
-        return fr.euros(value, scale="M€", decimals=decimals)
+        return fmt.euros(value, scale="M€", decimals=decimals)
     if kind in ("part", "evolution"):
-        return fr.percent(value, decimals, sign=text.startswith(("+", "−", "-")))
-    unit = text.split(fr.NNBSP)[-1] if not text.replace(fr.NNBSP, "").isdigit() else ""
-    return fr.number(value, decimals) + (f"{fr.NNBSP}{unit}" if unit and not unit[0].isdigit() else "")
+        return fmt.percent(value, decimals, sign=text.startswith(("+", "−", "-")))
+    unit = text.split(fmt.NNBSP)[-1] if not text.replace(fmt.NNBSP, "").isdigit() else ""
+    return fmt.number(value, decimals) + (f"{fmt.NNBSP}{unit}" if unit and not unit[0].isdigit() else "")
 
 
 def candidature(ctx: Context) -> Finding:
@@ -115,8 +116,8 @@ def candidature(ctx: Context) -> Finding:
     lines, display = [], []
     years = sorted({int(a) for a in pub.annee.dropna()})
     if ctx.sel.annee and years and int(ctx.sel.annee) < years[0]:
-        return Finding("candidature", f"Candidature : chiffres de {fr.years_text(years)}, non comparés pour {ctx.sel.annee}",
-                       f"Les chiffres de la candidature portent sur {fr.years_text(years)} : ils ne sont comparés qu'à "
+        return Finding("candidature", f"Candidature : chiffres de {fmt.years_text(years)}, non comparés pour {ctx.sel.annee}",
+                       f"Les chiffres de la candidature portent sur {fmt.years_text(years)} : ils ne sont comparés qu'à "
                        f"cette année-là. Choisissez {years[-1]} (ou « Dernière disponible ») pour voir la comparaison.",
                        sheet_name="Candidature", years=tuple(years))
     where = None
@@ -136,25 +137,25 @@ def candidature(ctx: Context) -> Finding:
             where = fr.NIVEAUX[p.niveau].le() + (f" ({df.nom_court.iat[0]})" if p.niveau not in ("ti", "france") else "")
         value = df.valeur.iat[0] if len(df) and df.statut.iat[0] not in ("secret", "absent") else None
         if annee and annee not in ys:
-            reason = f"l'entrepôt n'a pas l'année {annee} (années : {fr.years_text(ys) or 'aucune'})"
-            text_value = fr.ABSENT
+            reason = f"l'entrepôt n'a pas l'année {annee} (années : {fmt.years_text(ys) or 'aucune'})"
+            text_value = fmt.ABSENT
         else:
             reason = gap_reason(p.valeur_publiee, value, kind, p.texte_publie, p.motif, p.explication)
-            text_value = _as_published(value, kind, p.texte_publie) if value is not None else fr.ABSENT
+            text_value = _as_published(value, kind, p.texte_publie) if value is not None else fmt.ABSENT
         if len(r):
             lines.append(r.assign(categorie=p.texte_publie, note=reason))
         display.append({"Chiffre": p.libelle, "Année": str(annee) if annee else f"non précisée (entrepôt : {shown_year})",
-                        "Candidature": p.texte_publie.replace(" ", fr.NNBSP), "Recalculé": text_value, "Écart": reason})
+                        "Candidature": p.texte_publie.replace(" ", fmt.NNBSP), "Recalculé": text_value, "Écart": reason})
     table = concat(lines)
-    when = fr.years_text(years)
+    when = fmt.years_text(years)
     short = (where or ctx.home_name).replace("le département (", "").replace(")", ", département") \
         if where and where.startswith("le département (") else (where or ctx.home_name)
     titre = f"Candidature ({short}, {when}) : chiffres publiés et recalculés"
     differs = [d for d in display if not d["Écart"].startswith("identique")]
     phrase = (f"Les chiffres publiés dans la candidature portent sur {where or ctx.home_name} et l'année {when} : "
               f"ils sont comparés aux mêmes chiffres recalculés pour ce territoire et cette année, quel que soit le "
-              f"territoire choisi. {fr.count(len(display) - len(differs), 'chiffre')} identique"
-              f"{'s' if len(display) - len(differs) > 1 else ''} ; {fr.count(len(differs), 'écart')}, "
+              f"territoire choisi. {fmt.count(len(display) - len(differs), 'chiffre')} identique"
+              f"{'s' if len(display) - len(differs) > 1 else ''} ; {fmt.count(len(differs), 'écart')}, "
               f"chacun avec sa raison ou « écart non expliqué ».")
     f = Finding("candidature", titre, phrase, table, None, sheet_name="Candidature",
                 extra={"display": pd.DataFrame(display)},

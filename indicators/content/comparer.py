@@ -5,6 +5,7 @@ import pandas as pd
 
 from .. import query
 from . import ChartSpec, Context, Finding, concat, finish, rows, secret_notes, shown
+from .. import format as fmt
 from . import french as fr
 from .industrie import Item, rank_sentence
 
@@ -58,8 +59,8 @@ def table(ctx: Context) -> Finding:
     n = len(ctx.chosen)
     ys = sorted(set(years.values()))
     mixed = len(ys) > 1
-    titre = (f"Comparer les EPCI : {fr.count(n, 'EPCI', 'EPCI')}, "
-             + (f"années {fr.years_text(ys)} selon l'indicateur" if mixed else f"année {ys[0]}" if ys else "aucune donnée"))
+    titre = (f"Comparer les EPCI : {fmt.count(n, 'EPCI', 'EPCI')}, "
+             + (f"années {fmt.years_text(ys)} selon l'indicateur" if mixed else f"année {ys[0]}" if ys else "aucune donnée"))
     focus = ("" if ctx.is_home or ctx.focus.code not in ctx.chosen else
              f" {ctx.focus.nom_court}, le territoire choisi, est mis en évidence.")
     refs = ", ".join(ctx.home_name if t == ctx.home else
@@ -74,7 +75,7 @@ def table(ctx: Context) -> Finding:
         col = f"{label} ({year})"
         display[col] = {r.territoire: shown(r.valeur, r.kind, r.statut)
                         + (" (partiel)" if r.statut == "partiel" else "")
-                        + (f" ({fr.ordinal(int(r.rang))})" if pd.notna(r.rang) else "") for r in sub.itertuples()}
+                        + (f" ({fmt.ordinal(int(r.rang))})" if pd.notna(r.rang) else "") for r in sub.itertuples()}
     disp = pd.DataFrame(display)
     disp.index.name = "Territoire"
     f = Finding("comparer", titre, phrase, t, None, notes=secret_notes(t, lambda r: f"{r.territoire} – {r.indicateur}"),

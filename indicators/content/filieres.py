@@ -5,6 +5,7 @@ import pandas as pd
 
 from . import (FILIERE_COLOURS, FILIERE_MEASURES, UNIT_KIND, ChartSpec, Context, Finding, absent, concat, finish,
                rows, secret_notes, shown)
+from .. import format as fmt
 from . import french as fr
 from ..catalog import get as get_indicator
 
@@ -37,7 +38,7 @@ def change_items(series: pd.DataFrame, first: int, last: int, count_noun: str | 
         if not len(a) or not len(b) or a.statut.iat[0] != "ok" or b.statut.iat[0] != "ok":
             out.append(f"{fr.noun(cat).le()} non établie (« s » ou partiel)")
             continue
-        out.append(f"{fr.noun(cat).le()} {fr.change(a.valeur.iat[0], b.valeur.iat[0], noun_singular=count_noun)}")
+        out.append(f"{fr.noun(cat).le()} {fmt.change(a.valeur.iat[0], b.valeur.iat[0], noun_singular=count_noun)}")
     return out
 
 
@@ -73,7 +74,7 @@ def stack(ctx: Context) -> Finding:
     drawn = table[table.usage == "graphique"]
     n_secret = int((drawn.statut == "secret").sum())
     if n_secret:
-        phrase += f" {fr.count(n_secret, 'croisement')} EPCI × filière en secret statistique (« s »)."
+        phrase += f" {fmt.count(n_secret, 'croisement')} EPCI × filière en secret statistique (« s »)."
     colours = {r.filiere: FILIERE_COLOURS.get(r.filiere_code, "#4477AA") for r in epci.itertuples()}
     spec = ChartSpec("bar_stacked", cat="territoire", series="categorie", colours=colours,
                      references=[ctx.focus.nom_court] if ctx.focus.niveau == "epci" else [])
@@ -109,7 +110,7 @@ def evolution(ctx: Context) -> Finding:
     titre = f"{ctx.name} : évolution des filières en {label} de {first} à {end}"
     phrase = f"{ctx.name}, de {first} à {end} : " + fr.enumerate_fr(items) + "."
     if noun:
-        phrase += f" Sous {fr.SMALL_COUNT} {fr._plural(noun)}, l'évolution est donnée en nombre, non en pourcentage."
+        phrase += f" Sous {fmt.SMALL_COUNT} {fmt.plural(noun)}, l'évolution est donnée en nombre, non en pourcentage."
     colours = {r.filiere: FILIERE_COLOURS.get(r.filiere_code, "#4477AA") for r in series.itertuples()}
     spec = ChartSpec("line", cat="annee", series="categorie", colours=colours)
     f = Finding("filieres_evolution", titre, phrase, table, spec, sheet_name="Filières évolution",

@@ -1,33 +1,25 @@
-"""French phrase toolkit: every title, sentence, slide, annex sheet and CSV header is written with it.
+"""French grammar of the content layer: nouns with their article, gender, number and elision, enumerations,
+and how each indicator is named in a sentence (« le commerce », « l'industrie », « les transports et autres
+services », « du BTP », « à l'aéronautique »; superlatives agree).
 
-Nouns carry gender, number and elision, so articles and contractions come out right (« le commerce »,
-« l'industrie », « les transports et autres services », « du BTP », « à l'aéronautique »); superlatives
-agree; numbers follow the INSEE typography: U+202F as thousands separator and before « : ; ? ! % »,
-U+2212 for the minus sign, signed changes, « Md€ », « M€ », « k€ », « 1ᵉʳ », plural agreement.
+The grammar of a sector or a filière is reference data: the columns `libelle_phrase`, `genre`, `nombre`,
+`elision` beside its label in data/reference/secteurs_candidature.csv and filieres.csv (written by
+scripts/build_reference.py). Numbers, units, signs and typography are indicators/format.py's.
 """
 from __future__ import annotations
 
-import re
-import unicodedata
+import csv
+import os
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 
-NNBSP = "\u202f"     # narrow no-break space
-MINUS = "\u2212"
-ARROW = "→"
-SECRET = "s"
-ABSENT = "–"
 VOWELS = set("aeiouyàâäéèêëîïôöùûüœæ")
 # Words starting with a mute h (elided article); an aspirated h (« le hêtre ») is not elided.
 MUTE_H = ("hébergement", "hôtel", "habitant", "habitat", "horticulture", "hydro", "hydraulique", "hygiène", "huile")
-
-
-def _missing(v) -> bool:
-    if v is None:
-        return True
-    try:
-        return bool(v != v) or str(v) == "<NA>"
-    except TypeError:      # pandas.NA
-        return True
+REFERENCE_DIR = Path(__file__).resolve().parents[2] / "data" / "reference"
+# The reference tables whose labels carry their grammar: (file, label column).
+GRAMMAR_FILES = (("secteurs_candidature.csv", "secteur_libelle"), ("filieres.csv", "filiere_libelle"))
 
 
 # --- nouns ----------------------------------------------------------------------------------------
@@ -39,9 +31,12 @@ class Noun:
     gender: str = "m"          # m | f
     plural: bool = False
     proper: bool = False       # a name that keeps its capital (« le Territoire d'industrie »)
+    elision: bool | None = None   # from the reference data; None: from the first letter
 
     @property
     def elided(self) -> bool:
+        if self.elision is not None:
+            return self.elision
         w = self.text.lower()
         if is_acronym(self.text.split(" ", 1)[0]):
             return False
@@ -81,24 +76,6 @@ class Noun:
         return word + ("s" if self.plural and not word.endswith(("s", "x")) else "")
 
 
-# Category labels of the reference tables (sectors, filières, grand secteurs): gender and number,
-# and the wording used in sentences. Anything else gets its gender guessed from its ending.
-LEXICON: dict[str, Noun] = {k.lower(): v for k, v in {
-    "Industrie": Noun("industrie", "f"),
-    "Construction": Noun("construction", "f"),
-    "Commerce": Noun("commerce", "m"),
-    "Hébergement-restauration": Noun("hébergement-restauration", "m"),
-    "Transport et autres services": Noun("transports et autres services", "m", True),
-    "Agroalimentaire": Noun("agroalimentaire", "m"),
-    "Plantes à parfum, aromatiques et médicinales": Noun("plantes à parfum, aromatiques et médicinales", "f", True),
-    "Aéronautique": Noun("aéronautique", "f"),
-    "Énergies renouvelables": Noun("énergies renouvelables", "f", True),
-    "BTP": Noun("BTP", "m"),
-    "Agriculture, sylviculture et pêche": Noun("agriculture, sylviculture et pêche", "f"),
-    "Commerce, transports et services divers": Noun("commerce, transports et services divers", "m"),
-    "Administration publique, enseignement, santé, action sociale":
-        Noun("administration publique, enseignement, santé, action sociale", "f"),
-}.items()}
 _FEMININE_ENDINGS = ("ion", "ie", "ique", "ure", "ité", "ance", "ence", "ade", "ée", "elle", "ette", "aison")
 
 
@@ -114,10 +91,32 @@ def of_territory(niveau: str, nom: str | None = None) -> str:
     return n.de() + (f" ({nom})" if nom and niveau not in ("ti", "france") else "")
 
 
+@lru_cache(maxsize=4)
+def _grammar(directory: str) -> dict[str, Noun]:
+    """label (lower case) -> Noun, from the grammar columns of the reference tables."""
+    out = {}
+    for name, label_col in GRAMMAR_FILES:
+        path = Path(directory) / name
+        if not path.is_file():
+            path = REFERENCE_DIR / name
+        with open(path, encoding="utf-8", newline="") as f:
+            for r in csv.DictReader(f):
+                if r.get("libelle_phrase"):
+                    out[r[label_col].lower()] = Noun(r["libelle_phrase"], r["genre"], r["nombre"] == "pluriel",
+                                                     elision=r["elision"] == "oui")
+    return out
+
+
+def grammar() -> dict[str, Noun]:
+    """The nouns of the reference labels (the reference directory in use: TI_REFERENCE_DIR, else data/reference)."""
+    return _grammar(os.environ.get("TI_REFERENCE_DIR") or str(REFERENCE_DIR))
+
+
 def noun(label: str) -> Noun:
-    """The Noun of a category label (lexicon first, then a guess from the ending)."""
-    if label.lower() in LEXICON:
-        return LEXICON[label.lower()]
+    """The Noun of a category label: its grammar in the reference data, else a guess from its ending."""
+    known = grammar().get(label.lower())
+    if known is not None:
+        return known
     first = label.split(" ", 1)[0].lower().rstrip(",")
     plural = first.endswith(("s", "x")) and not is_acronym(label.split(" ", 1)[0])
     stem = first[:-1] if plural else first
@@ -141,151 +140,12 @@ def upper_first(text: str) -> str:
     return text[:1].upper() + text[1:] if text else text
 
 
-# --- numbers ----------------------------------------------------------------------------------------
-
-def number(value, decimals: int = 0) -> str:
-    """14 866 ; 5,7 ; −3 (U+202F thousands separator, decimal comma, U+2212 minus)."""
-    if _missing(value):
-        return ABSENT
-    v = round(float(value), decimals)
-    if v == 0:
-        v = 0.0          # no « −0 »
-    text = f"{abs(v):,.{decimals}f}".replace(",", NNBSP).replace(".", ",")
-    return (MINUS if v < 0 else "") + text
-
-
-def signed(text_of_abs: str, value) -> str:
-    return ("+" if value > 0 else MINUS if value < 0 else "") + text_of_abs
-
-
-def percent(fraction, decimals: int = 1, sign: bool = False) -> str:
-    """12,3 % ; +12 % ; −2,1 % (U+202F before %)."""
-    if _missing(fraction):
-        return ABSENT
-    text = number(abs(fraction) * 100, decimals)
-    if round(abs(fraction) * 100, decimals) == 0:
-        return f"{text}{NNBSP}%"
-    if sign:
-        return signed(text, fraction) + f"{NNBSP}%"
-    return (MINUS if fraction < 0 else "") + f"{text}{NNBSP}%"
-
-
-def points(diff, decimals: int = 1) -> str:
-    """A difference of two shares: « 2,1 points », « 0,5 point »."""
-    if _missing(diff):
-        return ABSENT
-    v = round(abs(diff) * 100, decimals)
-    return f"{number(v, decimals)} point{'s' if v >= 2 else ''}"
-
-
-EURO_SCALES = (("Md€", 1e9), ("M€", 1e6), ("k€", 1e3), ("€", 1.0))
-
-
-def euros(value, sign: bool = False, scale: str | None = None, decimals: int | None = None) -> str:
-    """4 772 M€, 12,5 Md€, 191 M€, 13,5 M€, 850 k€; +191 M€ / −13,5 M€ when signed. Md€ from 10 000 M€."""
-    if _missing(value):
-        return ABSENT
-    a = abs(float(value))
-    if scale is None:
-        scale = "Md€" if a >= 1e10 else "M€" if a >= 1e6 else "k€" if a >= 1e3 else "€"
-    div = dict(EURO_SCALES)[scale]
-    if decimals is None:
-        # one decimal under 100 (13,5 M€, not 14 M€ from 13,46), none for whole numbers and from 100 up
-        decimals = 1 if ((a / div) < 100 or scale == "Md€") and scale != "€" and round(a / div, 1) != round(a / div) else 0
-    text = number(a / div, decimals) + f"{NNBSP}{scale}"
-    if sign:
-        return signed(text, value if round(a / div, decimals) else 0)
-    return (MINUS if value < 0 and round(a / div, decimals) else "") + text
-
-
-def count(n, singular: str, plural_form: str | None = None) -> str:
-    """« 1 année », « 2 années », « 14 866 établissements » (French: 0 and 1 take the singular)."""
-    n_ = int(round(n))
-    word = singular if abs(n_) < 2 else (plural_form or _plural(singular))
-    return f"{number(n_)} {word}"
-
-
-def _plural(word: str) -> str:
-    parts = word.split(" ", 1)
-    head = parts[0]
-    if head.endswith(("s", "x", "z")):
-        p = head
-    elif head.endswith(("au", "eu")):
-        p = head + "x"
-    elif head.endswith("al"):
-        p = head[:-2] + "aux"
-    else:
-        p = head + "s"
-    return p + (" " + parts[1] if len(parts) > 1 else "")
-
-
-def ordinal(n: int, gender: str = "m") -> str:
-    """1ᵉʳ, 1ʳᵉ, 2ᵉ, 9ᵉ."""
-    if n == 1:
-        return "1ᵉʳ" if gender == "m" else "1ʳᵉ"
-    return f"{n}ᵉ"
-
-
-SMALL_COUNT = 20
-
-
-def change(before, after, unit: str = "", noun_singular: str | None = None) -> str:
-    """A change between two values: a percentage, or « 8 → 9 établissements » on small counts (< 20)."""
-    if _missing(before) or _missing(after):
-        return ABSENT
-    if noun_singular is not None and min(abs(before), abs(after)) < SMALL_COUNT:
-        return f"{number(before)} {ARROW} {count(after, noun_singular)}"
-    if not before:
-        return ABSENT
-    return percent(after / before - 1, 0, sign=True)
-
-
-def years_text(years) -> str:
-    """« 2022 », « 2021 et 2022 », « 2018 à 2022 »; sorted distinct years."""
-    ys = sorted({int(y) for y in years if not _missing(y)})
-    if not ys:
-        return ""
-    if len(ys) == 1:
-        return str(ys[0])
-    if len(ys) == 2:
-        return f"{ys[0]} et {ys[1]}"
-    return f"{ys[0]} à {ys[-1]}"
-
-
 def enumerate_fr(items: list[str], last: str = "et") -> str:
+    """« a », « a et b », « a, b et c »."""
     items = [i for i in items if i]
     if len(items) <= 1:
         return "".join(items)
     return ", ".join(items[:-1]) + f" {last} " + items[-1]
-
-
-# --- typography --------------------------------------------------------------------------------------
-
-_BEFORE = re.compile(r"[ \u00a0\u202f]*([:;?!%])")
-
-
-def typeset(text: str) -> str:
-    """One narrow no-break space before « : ; ? ! % » (none after a digit-less URL or time 12:30)."""
-    if not text:
-        return text
-
-    def fix(m: re.Match) -> str:
-        start = m.start()
-        prev = text[start - 1] if start else ""
-        mark = m.group(1)
-        if mark == ":" and prev.isdigit() and m.end() < len(text) and text[m.end()].isdigit():
-            return m.group(0)          # 12:30
-        if mark == ":" and text[m.end():m.end() + 2] == "//":
-            return m.group(0)          # https://
-        if not prev or prev in "( «\n":
-            return m.group(0)
-        return NNBSP + mark
-    return unicodedata.normalize("NFC", _BEFORE.sub(fix, text))
-
-
-def header(label: str) -> str:
-    """A table or CSV column header: first letter up, French typography."""
-    return typeset(upper_first(label))
 
 
 # --- indicators: the noun each one is, and its superlatives ------------------------------------------

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from . import ChartSpec, Context, Finding, absent, concat, finish, rows, secret_notes
+from .. import format as fmt
 from . import french as fr
 
 PAGE = "industrie"
@@ -40,9 +41,9 @@ def rank_sentence(items: list[Item], focus: str | None, wording: fr.Wording, sho
             return (f"{focus} : rang non établi ({'valeur partielle' if me is not None and me.statut == 'partiel' else 'valeur en secret ou absente'}).")
         if doubtful:
             above = sum(1 for i in known if i.value > me.value)
-            return (f"Rang non établi parmi les {n} {what_plural} : {fr.count(len(doubtful), 'valeur')} en secret ou "
+            return (f"Rang non établi parmi les {n} {what_plural} : {fmt.count(len(doubtful), 'valeur')} en secret ou "
                     f"partielle{'s' if len(doubtful) > 1 else ''} ; {focus} est "
-                    + (f"derrière {fr.count(above, what_plural, what_plural)} diffusable{'s' if above > 1 else ''}."
+                    + (f"derrière {fmt.count(above, what_plural, what_plural)} diffusable{'s' if above > 1 else ''}."
                        if above else "devant tous les EPCI diffusables."))
         pos = 1 + sum(1 for i in known if i.value > me.value)
         ties = sum(1 for i in known if i.value == me.value) > 1
@@ -50,7 +51,7 @@ def rank_sentence(items: list[Item], focus: str | None, wording: fr.Wording, sho
             return f"{focus} a {wording.most} des {n} {what_plural} ({show(me.value)})."
         if pos == n:
             return f"{focus} a {wording.least} des {n} {what_plural} ({show(me.value)})."
-        return f"{focus} : {fr.ordinal(pos)} des {n} {what_plural}{' (ex æquo)' if ties else ''}."
+        return f"{focus} : {fmt.ordinal(pos)} des {n} {what_plural}{' (ex æquo)' if ties else ''}."
     top, low = order[0], order[-1]
     top_ties = [i.name for i in order if i.value == top.value]
     low_ties = [i.name for i in order if i.value == low.value]
@@ -61,7 +62,7 @@ def rank_sentence(items: list[Item], focus: str | None, wording: fr.Wording, sho
     if len(order) > 1 and low.value != top.value:
         text += f", {fr.enumerate_fr(low_ties)} {wording.short_least} ({show(low.value)})"
     if doubtful:
-        text += f" ; {fr.count(len(doubtful), 'valeur')} en secret ou partielle{'s' if len(doubtful) > 1 else ''}"
+        text += f" ; {fmt.count(len(doubtful), 'valeur')} en secret ou partielle{'s' if len(doubtful) > 1 else ''}"
     return text + "."
 
 
@@ -70,15 +71,15 @@ def compare_sentence(name: str, value, ref_of: str, ref_value, what: str, ref_na
     `ref_of`: the reference with its preposition and article (« du Territoire d'industrie »)."""
     if value is None or pd.isna(value):
         return f"{name} : part {what} dans l'industrie non diffusable (« s ») ou absente."
-    text = f"{name} : {fr.percent(value)} {what} dans l'industrie"
+    text = f"{name} : {fmt.percent(value)} {what} dans l'industrie"
     if ref_value is None or pd.isna(ref_value):
         return text + "."
     diff = value - ref_value
-    shown_ref = f"({ref_name} : {fr.percent(ref_value)})" if ref_name else f"({fr.percent(ref_value)})"
-    if round(abs(diff) * 100, 1) == 0:
+    shown_ref = f"({ref_name} : {fmt.percent(ref_value)})" if ref_name else f"({fmt.percent(ref_value)})"
+    if fmt.round_half_up(abs(diff) * 100, 1) == 0:
         return text + f", autant que celle {ref_of} {shown_ref}."
     where = "au-dessus de celle" if diff > 0 else "au-dessous de celle"
-    return text + f", {fr.points(diff)} {where} {ref_of} {shown_ref}."
+    return text + f", {fmt.points(diff)} {where} {ref_of} {shown_ref}."
 
 
 def share(ctx: Context, name: str) -> Finding:
@@ -104,7 +105,7 @@ def share(ctx: Context, name: str) -> Finding:
     v = me.valeur.iat[0] if len(me) and me.statut.iat[0] not in ("secret", "absent") else None
     partial = len(me) and me.statut.iat[0] == "partiel"
     if v is not None:
-        titre = f"{ctx.name} : {fr.percent(v)}{' (partiel)' if partial else ''} {what} dans l'industrie en {year}"
+        titre = f"{ctx.name} : {fmt.percent(v)}{' (partiel)' if partial else ''} {what} dans l'industrie en {year}"
     else:
         titre = f"{ctx.name} : part de l'industrie {what} non diffusable en {year}"
     ref = (ctx.home if not ctx.is_home else next((t for t in ctx.per.references), None))
@@ -117,7 +118,7 @@ def share(ctx: Context, name: str) -> Finding:
     mem = epci[epci.code.isin(members)]
     items = [Item(r.territoire, r.valeur, r.statut) for r in mem.itertuples()]
     phrase += " " + rank_sentence(items, ctx.focus.nom_court if not ctx.is_home else None, fr.wording(name),
-                                  lambda x: fr.percent(x))
+                                  lambda x: fmt.percent(x))
     absent_refs = refs[refs.statut == "absent"]
     notes = secret_notes(table)
     if len(absent_refs):
@@ -158,10 +159,10 @@ def evolution(ctx: Context) -> Finding:
         phrase = f"{ctx.name} : évolution non établie (une année au moins en secret, partielle ou absente)."
     else:
         diff = vb - va
-        trend = "stable" if round(abs(diff) * 100, 1) == 0 else ("en hausse" if diff > 0 else "en baisse")
+        trend = "stable" if fmt.round_half_up(abs(diff) * 100, 1) == 0 else ("en hausse" if diff > 0 else "en baisse")
         titre = f"{ctx.name} : part de l'industrie {what} {trend} {span}"
-        phrase = (f"{ctx.name} : {fr.percent(va)} en {shown_years[0]}, {fr.percent(vb)} en {end}"
-                  + ("." if trend == "stable" else f" ({fr.points(diff)} {'de plus' if diff > 0 else 'de moins'})."))
+        phrase = (f"{ctx.name} : {fmt.percent(va)} en {shown_years[0]}, {fmt.percent(vb)} en {end}"
+                  + ("." if trend == "stable" else f" ({fmt.points(diff)} {'de plus' if diff > 0 else 'de moins'})."))
     colours = {r.territoire: ctx.colour(r.code, r.niveau) for r in table.itertuples()}
     spec = ChartSpec("line", cat="annee", series="territoire", colours=colours)
     f = Finding("industrie_evolution", titre, phrase, table, spec, notes=secret_notes(table, lambda r: f"{r.territoire} {r.annee}"),

@@ -26,7 +26,7 @@ from pptx.util import Emu, Inches, Pt
 
 from . import picture, slides as content
 from .. import palettes
-from ..content import french as fr
+from .. import format as fmt
 from .slides import KINDS, Selection, Slide, shown
 
 ACCENT = RGBColor(0x33, 0x22, 0x88)
@@ -39,12 +39,7 @@ WIDE = (Inches(13.333), Inches(7.5))
 MARGIN = Inches(0.45)
 
 TITLE_PT, SENTENCE_PT, CHART_PT, SOURCE_PT = 28, 18, 14, 12
-# Axis number formats written the French way whatever the reader's Office locale: integers only (no decimal
-# separator), U+202F as thousands separator and before %, U+2212 for the minus sign, all as literals.
-_S = fr.NNBSP
-AXIS_FORMATS = {"eur": f'[>=1000]#"{_S}"##0"{_S}M€";0"{_S}M€"', "part": f'0"{_S}"%',
-                "evolution": f'+0"{_S}"%;"{fr.MINUS}"0"{_S}"%;0"{_S}"%"', "count": f'[>=1000]#"{_S}"##0;0',
-                "km2": f'[>=1000]#"{_S}"##0"{_S}km²";0"{_S}km²"'}
+AXIS_FORMATS = fmt.OFFICE_AXIS_FORMATS     # French axis formats whatever the reader's Office locale
 CHARS_PER_LINE_12PT = 150      # a full-width 12 pt line (12.4 in) holds about this many characters
 
 
@@ -342,7 +337,7 @@ def _add_chart(deck: _Deck, slide, s: Slide, top, bottom) -> None:
         total = sum(v for v in ser.values if v is not None)
         for i, v in enumerate(ser.values):     # French text labels: « 38 % », whatever the Office locale
             if v is not None and total:
-                _label(ser.points[i], fr.percent(v / total, 0), CHART_PT + 2, XL_DATA_LABEL_POSITION.OUTSIDE_END)
+                _label(ser.points[i], fmt.percent(v / total, 0), CHART_PT + 2, XL_DATA_LABEL_POSITION.OUTSIDE_END)
         return
     if s.chart in ("bar", "waterfall"):
         plot.gap_width = 50 if s.chart == "bar" else 40
@@ -477,7 +472,7 @@ def _figures_slide(deck: _Deck, s: Slide) -> None:
                  (year + (" · " + content.STATUT_MARKS[r.statut] if r.statut != "ok" else ""),
                   {"size": 12, "colour": MUTED})]
         if r.indicateur in shares:
-            lines.append((f"{fr.percent(shares[r.indicateur], 0)} {s.extra.get('home', 'de la référence')}",
+            lines.append((f"{fmt.percent(shares[r.indicateur], 0)} {s.extra.get('home', 'de la référence')}",
                           {"size": 12, "colour": MUTED}))
         _text(slide, left + Inches(0.1), t + Inches(0.05), tile_w - Inches(0.2), tile_h - Inches(0.1), lines, 15,
               anchor=MSO_ANCHOR.MIDDLE)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from indicators import ui
+from indicators import format as fmt
 from indicators.content import french as fr
 
 OTHERS = 3   # EPCIs from outside the territory that can be added: still readable on a projector
@@ -43,8 +44,8 @@ def run() -> None:
         where = (fr.of_territory("departement", deps[0].nom) if len(deps) == 1     # « du département (X) »
                  else f"des départements ({', '.join(t.nom for t in deps)})")
         st.info("EPCI à cheval sur plusieurs départements : " + " ; ".join(
-            f"{names.get(r.epci, r.epci)} compte {fr.count(r.communes_hors, 'commune', 'communes')} "
-            f"({fr.count(r.habitants_hors, 'habitant', 'habitants')}) hors {where}" for r in crossing.itertuples()) + ".")
+            f"{names.get(r.epci, r.epci)} compte {fmt.count(r.communes_hors, 'commune', 'communes')} "
+            f"({fmt.count(r.habitants_hors, 'habitant', 'habitants')}) hors {where}" for r in crossing.itertuples()) + ".")
         ui.url_widget(st.radio, "EPCI à cheval", ["0", "1"], "parties", horizontal=True,
                       format_func=lambda v: "EPCI entiers" if v == "0" else f"leur partie à l'intérieur {where}")
     if len(chosen) < 2:
