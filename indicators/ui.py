@@ -14,7 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from . import charts, format as fmt, maps, perimeter as perimeter_mod, presentation, query, suivi
+from . import charts, format as fmt, maps, perimeter as perimeter_mod, presentation, query
 from .catalog import SIDEBAR_YEARS, get as get_indicator
 from .content import registry
 from .db import Snapshot, get_warehouse
@@ -111,15 +111,22 @@ def published() -> pd.DataFrame:
     return _cached_published(snapshot().version)
 
 
+def _suivi():
+    """The plan's read side, imported when a plan is first shown: it reads the ETL's plan store, which a
+    visitor's other pages never load."""
+    from . import suivi
+    return suivi
+
+
 @st.cache_data(ttl=3600, max_entries=128, show_spinner=False)
 def _cached_plan(version: str, axes, statuts, territoire, filiere) -> pd.DataFrame:
-    return suivi.plan_actions(snapshot(), list(axes) if axes else None, list(statuts) if statuts else None,
+    return _suivi().plan_actions(snapshot(), list(axes) if axes else None, list(statuts) if statuts else None,
                               territoire, filiere)
 
 
 def plan_version() -> str:
     """The data version and the plan store's revision: an edit in the app shows at the next run."""
-    return f"{snapshot().version}:{suivi.revision(snapshot())}"
+    return f"{snapshot().version}:{_suivi().revision(snapshot())}"
 
 
 def plan_actions(axes: list[int] | None = None, statuts: list[str] | None = None, territoire: str | None = None,
@@ -130,7 +137,7 @@ def plan_actions(axes: list[int] | None = None, statuts: list[str] | None = None
 
 @st.cache_data(ttl=3600, max_entries=8, show_spinner=False)
 def _cached_binomes(version: str) -> pd.DataFrame:
-    return suivi.binomes(snapshot())
+    return _suivi().binomes(snapshot())
 
 
 def plan_binomes() -> pd.DataFrame:
