@@ -27,6 +27,8 @@ import duckdb
 from .perimeter import FRANCE_CODE
 from .base import reference_dir
 
+# Arrondissements municipaux (COG type ARM), published by INSEE files beside their commune: (first, last) codes.
+ARRONDISSEMENTS = (("13201", "13216"), ("69381", "69389"), ("75101", "75120"))  # territory-literal: format (COG ARM)
 COVERAGE_MIN_POPULATION = 0.999
 COVERAGE_MIN_COMMUNES = 0.99
 
@@ -94,6 +96,23 @@ def current_communes(con: duckdb.DuckDBPyConnection, facts: str) -> tuple[int, i
     con.execute(f"CREATE OR REPLACE TEMP TABLE {facts} AS SELECT * FROM fr_mapped")
     con.execute("DROP TABLE fr_mapped")
     return counts
+
+
+def left_out(con: duckdb.DuckDBPyConnection, facts: str, limit: int = 20) -> tuple[int, list[tuple[str, int]], int]:
+    """The commune codes of `facts` (staged columns, before `current_communes`) that are no commune of the COG,
+    current or former: (arrondissements municipaux, [(unknown code, its first line)] up to `limit`, unknown codes)."""
+    arm = " OR ".join(f"f.territoire_code BETWEEN '{a}' AND '{b}'" for a, b in ARRONDISSEMENTS)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE fr_left_out AS
+        SELECT f.territoire_code AS code, min(f.ligne) AS ligne, ({arm}) AS arrondissement FROM {facts} f
+        LEFT JOIN fr_codes c ON c.code = f.territoire_code
+        WHERE f.niveau = 'commune' AND c.commune IS NULL GROUP BY ALL""")
+    arrondissements, unknown = con.execute("SELECT count(*) FILTER (WHERE arrondissement), "
+                                           "count(*) FILTER (WHERE NOT arrondissement) FROM fr_left_out").fetchall()[0]
+    first = con.execute(f"SELECT code, ligne FROM fr_left_out WHERE NOT arrondissement ORDER BY ligne, code "
+                        f"LIMIT {int(limit)}").fetchall()
+    con.execute("DROP TABLE fr_left_out")
+    return arrondissements, first, unknown
 
 
 def add_totals(con: duckdb.DuckDBPyConnection, facts: str) -> tuple[list[str], bool]:

@@ -85,6 +85,9 @@ CASES = [
     Case("malformed_commune.csv", "refuse", "malformed commune code", ligne=3, colonne="Code commune", words=("commune",)),
     Case("unknown_commune.csv", "load", "communes outside the perimeter are ignored with a remark",
          words=("hors du périmètre",)),
+    Case("unknown_commune_base.csv", "load", "base comparateur: a code no commune has (99999) and an arrondissement "
+         "municipal, each its own remark", words=("ligne 4, colonne « codgeo » : code commune « 99999 » inconnu",
+                                                  "1 arrondissement(s) municipal(aux)")),
     Case("unknown_naf.csv", "refuse", "unknown NAF code (URSSAF)", ligne=4, colonne="Code APE", words=("inconnu",)),
     Case("unknown_naf_chamber.csv", "refuse", "unknown NAF code (chamber)", ligne=2, colonne="Code NAF", words=("inconnu",)),
     Case("invalid_siret.csv", "refuse", "invalid SIRET key", ligne=3, colonne="N° SIRET", words=("siret",)),
@@ -388,6 +391,10 @@ def generate(dest: Path) -> dict[str, Path]:
         block = b"x;" * (512 * 1024)
         for _ in range(30):
             f.write(block)
+    rows = [r[:] for r in base]
+    rows[2][0] = "99999"                       # line 4: no commune has this code
+    rows[4][0] = "75101"                       # line 6: an arrondissement municipal (Paris 1er)
+    write_csv(p["unknown_commune_base.csv"], BASE_HEADER, rows)
     rows = [r[:] for r in urssaf]
     rows[2] = rows[2] + ["colonne en trop"]    # line 4
     write_csv(p["ragged.csv"], URSSAF_HEADER, rows)

@@ -116,6 +116,10 @@ def _check_loaded(name: str, con: duckdb.DuckDBPyConnection, sid: int, base_sour
         assert len(codes) == 10
         assert con.execute("SELECT lignes_gardees, lignes_rejetees FROM sources WHERE source_id = ?", [sid]).fetchall() \
             == [(40, 8)]
+    elif name == "unknown_commune_base.csv":
+        codes = {r[0] for r in con.execute("SELECT DISTINCT territoire_code FROM facts WHERE source_id = ? AND niveau = 'commune'",
+                                           [sid]).fetchall()}
+        assert len(codes) == 10 and not codes & {"99999", "75101", "75056"}
     elif name == "hostile_header.csv":
         assert con.execute("SELECT count(DISTINCT territoire_code) FROM facts WHERE source_id = ?", [sid]).fetchall()[0][0] == 12
 

@@ -145,15 +145,22 @@ def stage(con: duckdb.DuckDBPyConnection, path: Path) -> Staged:
     unique = repeated_lines == 0 and not vars_.duplicated(["mesure", "annee", "naf_niveau", "naf_code"]).any()
     # --- Current communes, région and France totals, from the France-wide reference (etl/france.py) ---
     if len(vars_) and not any(p.grave for p in problems) and france.create_tables(con):
-        mapped, left_out = france.current_communes(con, "stg_facts")
+        arrondissements, unknown, n_unknown = france.left_out(con, "stg_facts")
+        mapped, _ = france.current_communes(con, "stg_facts")
         if mapped:
             problems.append(Problem(name, None, None, f"{mapped} code(s) de communes fusionnées depuis le millésime du fichier "
                                     "additionné(s) dans leur commune actuelle (une partie secrète rend la somme partielle)",
                                     grave=False))
-        if left_out:
-            problems.append(Problem(name, None, None, f"{left_out} code(s) qui ne sont pas des communes du COG en vigueur "
-                                    "(arrondissements municipaux de Paris, Lyon et Marseille, déjà comptés dans leur commune, "
-                                    "ou codes inconnus) : ignoré(s)", grave=False))
+        if arrondissements:
+            problems.append(Problem(name, None, None, f"{arrondissements} arrondissement(s) municipal(aux) de Paris, Lyon ou "
+                                    "Marseille, déjà compté(s) dans leur commune : ignoré(s)", grave=False))
+        for code, ligne in unknown:
+            problems.append(Problem(name, ligne, header[codgeo].strip(), f"code commune « {code[:20]} » inconnu du COG "
+                                    "(ni commune actuelle, ni ancienne commune, ni arrondissement municipal) : ligne ignorée",
+                                    grave=False))
+        if n_unknown > len(unknown):
+            problems.append(Problem(name, None, header[codgeo].strip(), f"… et {n_unknown - len(unknown)} autre(s) code(s) "
+                                    "commune inconnu(s) du COG : ligne(s) ignorée(s)", grave=False))
         regions, whole = france.add_totals(con, "stg_facts")
         if regions:
             problems.append(Problem(name, None, None, f"totaux calculés sur toutes les communes du fichier pour {len(regions)} "
