@@ -203,6 +203,10 @@ def test_editing_the_workbook_updates_the_plan(wh, tmp_path):
     ({"1.3": {"Date de début": "01/06/2025", "Date de fin": "01/01/2025"}}, None, 4, "Date de fin", "antérieure"),
     ({"1.3": {"N°": "1.2"}}, None, 4, "N°", "déjà utilisé ligne 3"),
     ({"1.3": {"Statut": None}}, None, 4, "Statut", "statut obligatoire"),
+    # A formula has no value of its own (none computed by Excel): said as such, naming the cell, not « obligatoire ».
+    ({"2.3": {"Intitulé de l'action": '=A7&" "&B7'}}, None, 7, "Intitulé de l'action",
+     'la cellule C7 contient une formule (=A7&" "&B7), pas un intitulé'),
+    ({"1.3": {"Statut": '="en cours"'}}, None, 4, "Statut", 'la cellule I4 contient une formule (="en cours"), pas un statut'),
     (None, {"Briançonnais": {"EPCI": "Grand Gap"}}, 2, "EPCI", "EPCI inconnu « Grand Gap »"),
 ])
 def test_bad_edit_is_refused_in_french_and_the_previous_plan_stays(wh, tmp_path, actions, binomes, line, column, words):

@@ -109,6 +109,8 @@ _BINOME_COLUMNS = {
     "elu": (("Élu(e)", "Élu", "Élue", "Élu(e)s"), True),
     "industriel": (("Industriel(le)", "Industriel", "Industrielle"), True),
 }
+# Required columns whose empty cell may be a formula without a computed value (_Sheet.required).
+_FORMULA_KEYS = ("numero", "axe", "intitule", "statut")
 _AXE_RE = re.compile(r"^\s*axe\s*(\d+)", re.IGNORECASE)
 _DATE_RES = [(re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$"), "dmy"),
              (re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T].*)?$"), "ymd"),
@@ -222,6 +224,8 @@ class _Sheet:
         self.where = f"{Path(path).name} (feuille « {ws.title} »)"
         self.problems: list[Problem] = []
         self.path = Path(path)
+        self.title = ws.title
+        self._formulas: dict[tuple[int, int], str] | None = None
         ws.reset_dimensions()          # a forged « A1:XFD1048576 » would pad every row to 16 384 cells
         rows = self._guarded(ws.iter_rows(values_only=True))
         self.header_line, self.header = 0, []
@@ -256,6 +260,48 @@ class _Sheet:
                 raise xlsx_failure(self.path, exc, i + 1) from None
             i += 1
             yield row
+
+    def formula(self, ligne: int, key: str) -> str | None:
+        """The formula of a cell (line, column of `key`) of the columns in _FORMULA_KEYS, None when it holds none.
+
+        The workbook is read with cached values (data_only): a formula never computed by Excel (written by a
+        script, or by openpyxl from text starting with « = ») reads as an empty cell. When a required cell is
+        empty, the sheet is read again, once, for its formulas, so the refusal says what the cell holds."""
+        j = self.index.get(key)
+        if j is None or not is_zip(self.path):
+            return None
+        if self._formulas is None:
+            import openpyxl
+
+            self._formulas = {}
+            columns = sorted(self.index[k] for k in _FORMULA_KEYS if k in self.index)
+            try:
+                wb = openpyxl.load_workbook(self.path, read_only=True, data_only=False)
+                try:
+                    ws = wb[self.title]
+                    ws.reset_dimensions()
+                    for i, row in enumerate(ws.iter_rows(), start=1):
+                        for c in columns:
+                            if c < len(row) and getattr(row[c], "data_type", None) == "f" and len(self._formulas) < 10_000:
+                                self._formulas[(i, c)] = str(row[c].value)
+                finally:
+                    wb.close()
+            except Exception:  # the first reading already said what is wrong with the workbook
+                pass
+        return self._formulas.get((ligne, j))
+
+    def required(self, ligne: int, key: str, what: str, message: str) -> None:
+        """A required cell is empty: say it holds a formula (« la cellule C7 contient une formule (=A7&B7), pas
+        un intitulé ») when it does, `message` otherwise."""
+        from openpyxl.utils import get_column_letter
+
+        formula = self.formula(ligne, key)
+        if formula is not None:
+            cell = f"{get_column_letter(self.index[key] + 1)}{ligne}"
+            shown = formula if len(formula) <= 60 else formula[:60] + "…"
+            message = (f"la cellule {cell} contient une formule ({shown}), pas {what} : saisissez le texte lui-même "
+                       "(ou copiez, puis collage spécial « valeurs »)")
+        self.problem(ligne, key, message)
 
     def problem(self, ligne, key, message, grave=True):
         if len(self.problems) < MAX_PROBLEMS:
@@ -379,14 +425,14 @@ def _read_actions(sheet: _Sheet, epci: dict, epci_names: dict, filieres: dict, f
             values["numero"] = f"{raw['numero']:g}"
         numero, axe, intitule = values["numero"], values["axe"], values["intitule"]
         if not numero:
-            sheet.problem(ligne, "numero", "numéro d'action obligatoire (ex. 3.1)")
+            sheet.required(ligne, "numero", "un numéro d'action", "numéro d'action obligatoire (ex. 3.1)")
         elif numero in seen:
             sheet.problem(ligne, "numero", f"numéro « {numero} » déjà utilisé ligne {seen[numero]} : chaque action a son numéro")
         else:
             seen[numero] = ligne
         axe_num = None
         if not axe:
-            sheet.problem(ligne, "axe", "axe obligatoire (ex. « Axe 1. Foncier et attractivité »)")
+            sheet.required(ligne, "axe", "un axe", "axe obligatoire (ex. « Axe 1. Foncier et attractivité »)")
         else:
             m = _AXE_RE.match(axe)
             if m:
@@ -394,13 +440,15 @@ def _read_actions(sheet: _Sheet, epci: dict, epci_names: dict, filieres: dict, f
             else:
                 sheet.problem(ligne, "axe", f"l'axe doit commencer par « Axe N. », trouvé « {axe[:60]} »")
         if not intitule:
-            sheet.problem(ligne, "intitule", "intitulé de l'action obligatoire")
+            sheet.required(ligne, "intitule", "un intitulé", "intitulé de l'action obligatoire")
         statut_txt = values["statut"]
         statut = _STATUT_NORM.get(_norm(statut_txt or ""))
         if statut is None:
             allowed = ", ".join(f"« {s} »" for s in STATUTS)
-            sheet.problem(ligne, "statut", f"statut inconnu « {(statut_txt or '')[:40]} » : valeurs admises {allowed}"
-                          if statut_txt else f"statut obligatoire : {allowed}")
+            if statut_txt:
+                sheet.problem(ligne, "statut", f"statut inconnu « {statut_txt[:40]} » : valeurs admises {allowed}")
+            else:
+                sheet.required(ligne, "statut", "un statut", f"statut obligatoire : {allowed}")
         territoires = []
         for part in _split(values["epci"]):
             key = _norm(part)
