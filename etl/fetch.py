@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Callable
 
 from .perimeter import Perimeter, resolve
+from .readers import open_zip
 from .validate import LoadError, Problem
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -147,7 +148,7 @@ def _checked_candidate(item: Download, part: Path, workdir: Path) -> Path:
         if magic != b"PK\x03\x04":
             raise LoadError([Problem(item.file, None, None, "l'archive zip attendue n'en est pas une (page d'erreur du serveur ?)")])
         try:
-            with zipfile.ZipFile(part) as z:
+            with open_zip(part, name=item.file) as z:   # number of files, inflated size, names checked first
                 if z.testzip() is not None:
                     raise zipfile.BadZipFile
                 names = [n for n in z.namelist() if n.lower().endswith(item.member.lower())]

@@ -5,12 +5,18 @@ files are transcoded once into a temporary UTF-8 copy. Only the first megabyte
 is decoded in Python to choose; a file that turns out not to be UTF-8 further
 down is transcoded when DuckDB reports it (`common.read_text_table`). Xlsx files are read with openpyxl
 in read-only mode after checking the uncompressed size of their members
-(defusedxml, installed, makes openpyxl refuse entity bombs).
+(defusedxml, installed, makes openpyxl refuse entity bombs). Every zip archive the ETL opens
+(workbooks, CNIG packages, downloads) goes through `open_zip`: number of members, inflated size and
+member names checked before anything is inflated. Line lengths of a delimited file are checked in
+Python (`check_line_lengths`) before DuckDB reads it: DuckDB drops, without a word, a last line longer
+than its 32 MB buffer whatever `max_line_size` says.
 """
 from __future__ import annotations
 
 import codecs
 import csv
+import re
+import struct
 import tempfile
 import zipfile
 import zlib
@@ -23,9 +29,11 @@ from .validate import LoadError, Problem, refuse
 MAX_FILE_BYTES = 12 * 1024**3          # a delimited text file (a national Sirene stock is ~8 GB)
 MAX_XLSX_FILE_BYTES = 50 * 1024**2     # an xlsx workbook as stored (a 100 000-row export is ~4 MB)
 MAX_XLSX_UNCOMPRESSED = 150 * 1024**2  # sum of its members once inflated (parsing needs ~7x this in memory)
-MAX_XLSX_RATIO = 200                   # inflation ratio of one member larger than 10 MB
-MAX_XLSX_MEMBERS = 10_000              # members of the zip archive
-MAX_LINE_BYTES = 1024**2               # a header or data line longer than this is refused
+MAX_ZIP_RATIO = 200                    # inflation ratio of one member larger than 10 MB (any zip archive)
+MAX_ZIP_MEMBERS = 10_000               # members of any zip archive (a workbook has a few dozen)
+MAX_XLSX_RATIO = MAX_ZIP_RATIO
+MAX_XLSX_MEMBERS = MAX_ZIP_MEMBERS
+MAX_LINE_BYTES = 1024**2               # a header or data line longer than this is refused (so is any field)
 MAX_REPORTED = 50                      # problems of one kind listed in a report
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
 _CHUNK = 1024**2
@@ -165,6 +173,26 @@ def open_text(path: Path) -> TextFile:
     return tf
 
 
+def check_line_lengths(path: Path, name: str | None = None) -> None:
+    """Refuse a delimited file holding a line longer than MAX_LINE_BYTES (hence a field longer than that),
+    naming the line (header = line 1). DuckDB's own `max_line_size` misses the last line when it is longer
+    than its buffer (about 32 MB): that line, up to 2 GB and more, is dropped without a word. One pass, by
+    blocks of the limit's size, three byte searches per block (a few seconds for a 10 GB file), stopping at
+    the first line found too long."""
+    limit = MAX_LINE_BYTES
+    line, start, pos = 1, 0, 0          # number and first byte of the current line, bytes read
+    with open(path, "rb") as f:
+        while block := f.read(limit):
+            first = block.find(b"\n")
+            if (pos + len(block) if first < 0 else pos + first) - start > limit:
+                refuse(name or Path(path).name, f"ligne trop longue : plus de {_n(limit // 1024)} Ko, la limite par ligne "
+                                                "(un champ de cette taille n'est pas une donnée attendue)", line)
+            if first >= 0:
+                line += block.count(b"\n")
+                start = pos + block.rfind(b"\n") + 1
+            pos += len(block)
+
+
 def check_xlsx(path: Path) -> None:
     """Refuse workbooks that are not zip archives, are too large or inflate too much (zip bombs).
 
@@ -184,19 +212,7 @@ def check_xlsx(path: Path) -> None:
         refuse(path, f"ce fichier porte l'extension « {path.suffix or '(aucune)'} » mais c'est une archive compressée "
                      "(classeur Excel ou zip) : renommez-le en .xlsx s'il s'agit d'un classeur, sinon décompressez-le")
     try:
-        with zipfile.ZipFile(path) as z:
-            infos = z.infolist()
-            if len(infos) > MAX_XLSX_MEMBERS:
-                refuse(path, f"archive de {len(infos)} membres, au-delà de la limite de {MAX_XLSX_MEMBERS} : classeur refusé")
-            total = 0
-            for info in infos:
-                total += info.file_size
-                if info.compress_size and info.file_size / info.compress_size > MAX_XLSX_RATIO and info.file_size > 10 * 1024**2:
-                    refuse(path, f"le membre « {info.filename[:60]} » se décompresse {info.file_size // info.compress_size} fois "
-                                 f"(plus de {MAX_XLSX_RATIO} fois) : classeur refusé (bombe de décompression)")
-            if total > MAX_XLSX_UNCOMPRESSED:
-                refuse(path, f"classeur de {total / 1024**2:.0f} Mo une fois décompressé, au-delà de la limite de "
-                             f"{MAX_XLSX_UNCOMPRESSED // 1024**2} Mo")
+        with open_zip(path, MAX_XLSX_MEMBERS, MAX_XLSX_UNCOMPRESSED, "classeur") as z:
             bad = z.testzip()
             if bad:
                 refuse(path, f"classeur endommagé (membre « {bad[:60]} » illisible)")
@@ -204,6 +220,92 @@ def check_xlsx(path: Path) -> None:
         refuse(path, "classeur compressé avec une méthode non prise en charge : enregistrez-le à nouveau en .xlsx")
     except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, ValueError, OSError):
         refuse(path, "classeur Excel tronqué ou endommagé")
+
+
+def _n(number: int) -> str:
+    """12345 -> « 12 345 » (French thousands separator)."""
+    return f"{number:,}".replace(",", "\u202f")
+
+
+_EOCD = struct.Struct("<4s4H2LH")            # end of central directory record
+_ZIP64_LOCATOR = struct.Struct("<4sLQL")
+_ZIP64_EOCD = struct.Struct("<4sQ2H2L4Q")
+_CD_BYTES_PER_MEMBER = 1024                  # a central directory entry: 46 bytes, its name, extra field, comment
+
+
+def _declared_members(path: Path) -> tuple[int, int] | None:
+    """(members, central directory bytes) the end record of a zip archive declares; None when not found
+    (zipfile then says the archive is damaged). Reads the last 64 KB only."""
+    with open(path, "rb") as f:
+        f.seek(0, 2)
+        size = f.tell()
+        f.seek(max(0, size - _EOCD.size - 65535))
+        tail = f.read()
+        at = tail.rfind(b"PK\x05\x06")
+        if at < 0 or len(tail) - at < _EOCD.size:
+            return None
+        _, _, _, _, members, cd_bytes, _, _ = _EOCD.unpack_from(tail, at)
+        if (members == 0xFFFF or cd_bytes == 0xFFFFFFFF) and at >= _ZIP64_LOCATOR.size:
+            sig, _, offset, _ = _ZIP64_LOCATOR.unpack_from(tail, at - _ZIP64_LOCATOR.size)
+            if sig == b"PK\x06\x07" and offset + _ZIP64_EOCD.size <= size:
+                f.seek(offset)
+                record = f.read(_ZIP64_EOCD.size)
+                if record[:4] == b"PK\x06\x06":
+                    members, cd_bytes = _ZIP64_EOCD.unpack(record)[7:9]
+        return members, cd_bytes
+
+
+_DRIVE = re.compile(r"^[A-Za-z]:")
+
+
+def unsafe_member_name(name: str) -> bool:
+    """A member name that is absolute (« /etc/x », « C:\\x », « \\\\serveur ») or climbs out of its folder (« ../x »)."""
+    return name.startswith(("/", "\\")) or bool(_DRIVE.match(name)) or ".." in re.split(r"[\\/]", name)
+
+
+def open_zip(path: Path, max_members: int = MAX_ZIP_MEMBERS, max_uncompressed: int = MAX_FILE_BYTES,
+             kind: str = "archive", name: str | None = None) -> zipfile.ZipFile:
+    """A zip archive opened for reading once its members are checked: at most `max_members` of them (counted
+    from the end record before zipfile reads the directory, then from the directory itself), `max_uncompressed`
+    bytes once inflated (declared sizes: zipfile never inflates a member past its declared size and checks its
+    CRC), no member larger than 10 MB inflating more than MAX_ZIP_RATIO times, no absolute name nor « .. ».
+    One pass over the members. `kind` is « archive » or « classeur » (the messages' word); refusals name the
+    file (`name`, default the archive's own) and the limit; a damaged archive raises zipfile.BadZipFile."""
+    path = Path(path)
+    shown = name or path.name
+    e = "e" if kind == "archive" else ""
+    refused = f"{kind} refusé{e}"
+    declared = _declared_members(path)
+    if declared is not None:
+        members, cd_bytes = declared
+        if members > max_members:
+            refuse(shown, f"{kind} de {_n(members)} fichiers, au-delà de la limite de {_n(max_members)} fichiers "
+                          f"par {kind} : {refused}")
+        if cd_bytes > max_members * _CD_BYTES_PER_MEMBER:
+            refuse(shown, f"répertoire de l'{kind} de {_n(cd_bytes // 1024)} Ko, trop grand pour la limite de "
+                          f"{_n(max_members)} fichiers par {kind} : {refused}")
+    z = zipfile.ZipFile(path)
+    try:
+        infos = z.infolist()
+        if len(infos) > max_members:
+            refuse(shown, f"{kind} de {_n(len(infos))} fichiers, au-delà de la limite de {_n(max_members)} fichiers "
+                          f"par {kind} : {refused}")
+        total = 0
+        for info in infos:
+            if unsafe_member_name(info.filename):
+                refuse(shown, f"fichier « {info.filename[:80]} » de l'{kind} : chemin absolu ou remontant d'un dossier "
+                              f"(« .. »), interdit : {refused}")
+            total += info.file_size
+            if info.compress_size and info.file_size / info.compress_size > MAX_ZIP_RATIO and info.file_size > 10 * 1024**2:
+                refuse(shown, f"le membre « {info.filename[:60]} » se décompresse {info.file_size // info.compress_size} fois "
+                              f"(plus de {MAX_ZIP_RATIO} fois) : {refused} (bombe de décompression)")
+        if total > max_uncompressed:
+            refuse(shown, f"{kind} de {_n(round(total / 1024**2))} Mo une fois décompressé{e}, au-delà de la limite de "
+                          f"{_n(max_uncompressed // 1024**2)} Mo : {refused}")
+    except BaseException:
+        z.close()
+        raise
+    return z
 
 
 class Formula(str):

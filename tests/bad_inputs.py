@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import struct
 import sys
 import zlib
@@ -94,6 +95,18 @@ CASES = [
     Case("short_siret.csv", "refuse", "SIRET with 13 digits", ligne=2, colonne="N° SIRET", words=("14 chiffres",)),
     Case("long_line.csv", "refuse", "a 30 MB data line", ligne=3, words=("trop longue",)),
     Case("single_line.csv", "refuse", "a 30 MB file without any line break", ligne=1, words=("ko",)),
+    # DuckDB drops a last line longer than its 32 MB buffer without a word, whatever max_line_size says.
+    Case("long_last_line.csv", "refuse", "a 40 MB last line (URSSAF)", ligne=4, words=("trop longue", "1\u202f024 ko")),
+    Case("huge_last_line.csv", "refuse", "a last line just over 2 GiB (chamber; sparse file, 2 GiB of zeros after "
+         "300 KB of text)", ligne=3, words=("trop longue", "1\u202f024 ko")),
+    Case("many_members.zip", "refuse", "a CNIG package of 200 000 tiny members", words=("200\u202f001 fichiers",
+         "limite de 10\u202f000 fichiers")),
+    Case("package_members.zip", "refuse", "a CNIG package of 1 001 members", words=("1\u202f001 fichiers",
+         "limite de 1\u202f000 fichiers")),
+    Case("climbing_member.zip", "refuse", "a CNIG package member named ../site-eco.csv",
+         words=("« ../site-eco.csv »", "chemin")),
+    Case("absolute_member.zip", "refuse", "a CNIG package member named /tmp/site-eco.csv",
+         words=("« /tmp/site-eco.csv »", "chemin absolu")),
     Case("ragged.csv", "refuse", "a line with more columns than the header", ligne=4, words=("colonnes",)),
     Case("utf16.csv", "load", "URSSAF file in UTF-16 with BOM"),
     Case("cp1252.csv", "load", "chamber file in Windows-1252"),
@@ -251,7 +264,13 @@ def _write_zip(path: Path, members: list[_Member]) -> Path:
     cd_offset = out.tell()
     cd = b"".join(central)
     out.write(cd)
-    out.write(struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(members), len(members), len(cd), cd_offset, 0))
+    n = len(members)
+    if n > 0xFFFF:   # zip64 end records (as zipfile writes them past 65 535 members)
+        at = out.tell()
+        out.write(struct.pack("<IQHHIIQQQQ", 0x06064B50, 44, 45, 45, 0, 0, n, n, len(cd), cd_offset))
+        out.write(struct.pack("<IIQI", 0x07064B50, 0, at, 1))
+        n = 0xFFFF
+    out.write(struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, n, n, len(cd), cd_offset, 0))
     Path(path).write_bytes(out.getvalue())
     return Path(path)
 
@@ -307,6 +326,20 @@ def write_huge_dimension(path: Path, rows: list[list[str]]) -> Path:
         xml += _inline_row(i, row, numbers=(5,))
     xml += _SHEET_TAIL
     return _write_zip(path, _xlsx_members(_member("xl/worksheets/sheet1.xml", xml)))
+
+
+def _site_eco_header() -> bytes:
+    with open(REFERENCE / "cnig_sites_economiques" / "site-eco.schema.json", encoding="utf-8") as f:
+        return (";".join(field["name"] for field in json.load(f)["fields"]) + "\n").encode()
+
+
+def write_package(path: Path, names: list[str], tiny: int = 0) -> Path:
+    """A CNIG « Sites économiques » zip: a site-eco table (its header) under each of `names`, then `tiny`
+    members of four bytes that are no table. One deflated member repeated: written in about a second."""
+    members = [_member(n, _site_eco_header()) for n in names]
+    small = _member("x", b"a;b\n")
+    members += [_Member(f"x/{i:06d}.csv", small.deflated, small.crc, small.size) for i in range(tiny)]
+    return _write_zip(path, members)
 
 
 # --- the corpus -----------------------------------------------------------------------------------
@@ -391,6 +424,18 @@ def generate(dest: Path) -> dict[str, Path]:
         block = b"x;" * (512 * 1024)
         for _ in range(30):
             f.write(block)
+    with open(p["long_last_line.csv"], "w", encoding="utf-8", newline="") as f:
+        f.write(";".join(URSSAF_HEADER) + "\r\n" + ";".join(urssaf[0]) + "\r\n" + ";".join(urssaf[1]) + "\r\n")
+        f.write(urssaf[2][0] + ";" + "A" * (40 * 1024**2) + ";" + ";".join(urssaf[2][2:]) + "\r\n")   # line 4, the last
+    with open(p["huge_last_line.csv"], "wb") as f:
+        f.write((";".join(CHAMBER_HEADER) + "\r\n" + ";".join(chamber[0]) + "\r\n").encode())
+        f.write((chamber[1][0] + ";").encode() + b"A" * (300 * 1024))   # line 3: text past the 256 KB the binary checks read
+        f.seek(2 * 1024**3, 1)                                          # a hole: no disk space, read as zeros
+        f.write((";" + ";".join(chamber[1][2:]) + "\r\n").encode())
+    write_package(p["many_members.zip"], ["site-eco.csv"], tiny=200_000)
+    write_package(p["package_members.zip"], ["site-eco.csv"], tiny=1_000)
+    write_package(p["climbing_member.zip"], ["../site-eco.csv"])
+    write_package(p["absolute_member.zip"], ["/tmp/site-eco.csv"])
     rows = [r[:] for r in base]
     rows[2][0] = "99999"                       # line 4: no commune has this code
     rows[4][0] = "75101"                       # line 6: an arrondissement municipal (Paris 1er)

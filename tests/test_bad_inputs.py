@@ -127,10 +127,12 @@ def _check_loaded(name: str, con: duckdb.DuckDBPyConnection, sid: int, base_sour
 def test_limits_are_enforced_in_one_place():
     """The limits the corpus relies on are the ones documented (etl/readers.py)."""
     from etl import readers
+    from etl.sources import foncier
 
     assert readers.MAX_LINE_BYTES <= 1024**2
     assert readers.MAX_XLSX_UNCOMPRESSED < 1100 * 1024**2   # the zip bomb inflates to 1.1 GB
     assert readers.MAX_XLSX_FILE_BYTES <= 200 * 1024**2
+    assert readers.MAX_ZIP_MEMBERS <= 10_000 and foncier.MAX_ZIP_MEMBERS <= 1_000   # every zip, a CNIG package
     assert MEMORY_LIMIT <= 3 * 1024**3
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import duckdb
 
-from ..readers import MAX_LINE_BYTES, TextFile, is_zip, open_text  # noqa: F401  (re-exported for the source modules)
+from ..readers import MAX_LINE_BYTES, TextFile, check_line_lengths, is_zip, open_text  # noqa: F401  (re-exported for the source modules)
 from ..validate import LoadError, Problem, refuse
 
 # Staged facts: (ligne, territoire_code, niveau, annee, mesure, naf_code, naf_niveau, valeur, statut), other columns ignored
@@ -48,7 +48,10 @@ def year_from_name(path: Path) -> str | None:
 
 
 def read_text_table(con: duckdb.DuckDBPyConnection, tf: TextFile, table: str) -> int:
-    """Load a delimited file as text columns c0..cN plus `ligne` (file line number). Returns rows."""
+    """Load a delimited file as text columns c0..cN plus `ligne` (file line number). Returns rows.
+
+    Line lengths are checked first (readers.check_line_lengths): DuckDB would drop an overlong last line."""
+    check_line_lengths(tf.path, tf.source.name)
     columns = {f"c{i}": "VARCHAR" for i in range(len(tf.header))}
     try:
         con.execute(

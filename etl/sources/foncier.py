@@ -37,7 +37,7 @@ import pandas as pd
 
 from ..base import REFERENCE_DIR
 from ..lineage import FileReport, departements_label, next_source_id, record
-from ..readers import MAX_REPORTED, is_zip, sniff_encoding
+from ..readers import MAX_REPORTED, is_zip, open_zip, sniff_encoding
 from ..validate import LoadError, Problem, refuse
 from .common import Staged
 
@@ -53,6 +53,7 @@ KEYS = {"pole-eco": ("pole_id", "pole_actu_date"), "site-eco": ("site_id", "site
 TABLE_LABELS = {"pole-eco": "pôles économiques", "site-eco": "sites économiques", "terrain-eco": "terrains économiques",
                 "etablissement": "établissements"}
 MAX_ZIP_BYTES = 200 * 1024**2       # a zipped package once inflated
+MAX_ZIP_MEMBERS = 1_000             # files in a zipped package (four tables, datapackage.json, a few documents)
 MAX_TABLE_BYTES = 100 * 1024**2     # one table
 
 DDL = """
@@ -136,9 +137,10 @@ def detect(header: list[str]) -> bool:
 
 
 def is_package(path: Path) -> bool:
-    """A zip holding at least one CNIG table (or a datapackage.json naming one)."""
+    """A zip holding at least one CNIG table (or a datapackage.json naming one). Any zip is checked first
+    (readers.open_zip: number of files, inflated size, names), its refusal is the file's."""
     try:
-        with zipfile.ZipFile(path) as z:
+        with open_zip(path) as z:
             names = [i.filename for i in z.infolist() if not i.is_dir()]
             if any(Path(n).name == "datapackage.json" for n in names):
                 return True
@@ -169,7 +171,7 @@ class _Table:
     header: list[str]
 
 
-def _prepare(path: Path, name: str, tmp: Path) -> _Table | None:
+def _prepare(path: Path, name: str, tmp: Path, n: int = 0) -> _Table | None:
     """A table file ready for the validator: UTF-8, its delimiter, its header. None: not a CNIG table."""
     raw = path.read_bytes()
     if len(raw) > MAX_TABLE_BYTES:
@@ -187,7 +189,7 @@ def _prepare(path: Path, name: str, tmp: Path) -> _Table | None:
     table = table_of(header)
     if table is None:
         return None
-    out = tmp / f"{len(list(tmp.iterdir()))}-{table}.csv"
+    out = tmp / f"{n}-{table}.csv"
     out.write_text(text, encoding="utf-8", newline="")
     return _Table(table, name, out, delimiter, header)
 
@@ -200,10 +202,8 @@ def _tables(path: Path, tmp: Path) -> list[_Table]:
             refuse(path, "en-tête non reconnu comme une table du standard CNIG « Sites économiques »", 1)
         return [t]
     try:
-        with zipfile.ZipFile(path) as z:
+        with open_zip(path, MAX_ZIP_MEMBERS, MAX_ZIP_BYTES) as z:
             infos = [i for i in z.infolist() if not i.is_dir()]
-            if sum(i.file_size for i in infos) > MAX_ZIP_BYTES:
-                refuse(path, f"archive de plus de {MAX_ZIP_BYTES // 1024**2} Mo une fois décompressée : refusée")
             out = []
             for info in infos:
                 if not info.filename.lower().endswith(".csv"):
@@ -211,7 +211,7 @@ def _tables(path: Path, tmp: Path) -> list[_Table]:
                 member = tmp / f"membre-{len(out)}.csv"
                 with z.open(info) as src:
                     member.write_bytes(src.read(MAX_TABLE_BYTES + 1))
-                t = _prepare(member, f"{path.name}/{info.filename}", tmp)
+                t = _prepare(member, f"{path.name}/{info.filename}", tmp, len(out))
                 if t is not None:
                     out.append(t)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError):
