@@ -108,23 +108,28 @@ class Table:
     napiece: np.ndarray | None = None   # NAF piece of each atom
 
 
-def _canonical_membership(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """commune -> every canonical territory holding it, for the communes of the file's firm rows: its EPCI (and
-    EPT), its part in each département when the EPCI spans several, every TI of the official list and its
+def _canonical_sql(held: str) -> str:
+    """commune, niveau, code of every canonical territory of the communes the condition `held` keeps: its EPCI
+    (and EPT), its part in each département when the EPCI spans several, every TI of the official list and its
     département: every level a warehouse publishes turnover at, whatever its perimeter (firms roll up to no
     région nor France: see etl/reference.py, ref_appartenance). Read from the reference, never from the
     warehouse's perimeter."""
-    return con.execute(f"""
+    return f"""
         WITH ref AS (SELECT code_insee AS commune, departement, epci_siren FROM {_csv('communes.csv')}),
-        held AS (SELECT * FROM ref WHERE commune IN (SELECT DISTINCT commune FROM firmes_fichier)),
+        held AS (SELECT * FROM ref WHERE {held}),
         multi AS (SELECT epci_siren FROM ref WHERE epci_siren <> '' GROUP BY 1 HAVING count(DISTINCT departement) > 1),
         ti AS (SELECT code_insee AS commune, id_ti, type_membre, code_membre FROM {_csv('territoires_industrie_communes.csv')})
         SELECT commune, 'epci' AS niveau, epci_siren AS code FROM held WHERE epci_siren <> ''
         UNION SELECT t.commune, 'epci', t.code_membre FROM ti t SEMI JOIN held h USING (commune) WHERE t.type_membre = 'ept'
         UNION SELECT commune, 'epci_partie', epci_siren || ':' || departement FROM held WHERE epci_siren IN (SELECT * FROM multi)
         UNION SELECT t.commune, 'ti', t.id_ti FROM ti t SEMI JOIN held h USING (commune)
-        UNION SELECT commune, 'departement', departement FROM held
-        ORDER BY ALL""").fetchdf()
+        UNION SELECT commune, 'departement', departement FROM held"""
+
+
+def _canonical_membership(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """commune -> every canonical territory holding it, for the communes of the file's firm rows."""
+    held = "commune IN (SELECT DISTINCT commune FROM firmes_fichier)"
+    return con.execute(f"SELECT * FROM ({_canonical_sql(held)}) ORDER BY ALL").fetchdf()
 
 
 def _categories(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -801,15 +806,7 @@ def _apply(con: duckdb.DuckDBPyConnection, mesure: str) -> None:
     canonical cells that are all published — whole EPCIs, else their parts in a département — otherwise « s »."""
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE s_full AS   -- every canonical territory over all communes of the reference
-        WITH ref AS (SELECT code_insee AS commune, departement, epci_siren FROM {_csv('communes.csv')}),
-        multi AS (SELECT epci_siren FROM ref WHERE epci_siren <> '' GROUP BY 1 HAVING count(DISTINCT departement) > 1),
-        ti AS (SELECT code_insee AS commune, id_ti, type_membre, code_membre FROM {_csv('territoires_industrie_communes.csv')})
-        SELECT niveau, code, count(*) AS n FROM (
-            SELECT commune, 'epci' AS niveau, epci_siren AS code FROM ref WHERE epci_siren <> ''
-            UNION SELECT commune, 'epci', code_membre FROM ti WHERE type_membre = 'ept'
-            UNION SELECT commune, 'epci_partie', epci_siren || ':' || departement FROM ref WHERE epci_siren IN (SELECT * FROM multi)
-            UNION SELECT commune, 'ti', id_ti FROM ti
-            UNION SELECT commune, 'departement', departement FROM ref) GROUP BY ALL""")
+        SELECT niveau, code, count(*) AS n FROM ({_canonical_sql('true')}) GROUP BY ALL""")
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE s_decomp AS   -- warehouse territory -> canonical cells it is the sum of
         WITH ref AS (SELECT code_insee AS commune, departement, epci_siren FROM {_csv('communes.csv')}),
