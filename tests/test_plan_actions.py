@@ -295,7 +295,7 @@ def _page(warehouse: Path, monkeypatch):
     monkeypatch.setenv("TI_WAREHOUSE", str(warehouse))
     st.cache_resource.clear()
     st.cache_data.clear()
-    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60).run()
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=120).run()
     at.switch_page("pages/views/plan_actions.py").run()
     assert not at.exception, [e.value for e in at.exception]
     return at

@@ -6,33 +6,20 @@ from __future__ import annotations
 
 import io
 import re
-import shutil
 from pathlib import Path
 
 import openpyxl
-import pytest
 
 from etl import load as loader
 from etl import plan_store
-from indicators import markup, plan, query, suivi
-from indicators.db import get_warehouse
+from indicators import markup, plan, suivi
+from test_plan_actions import _page
+from test_plan_suivi import snap, wh  # noqa: F401  (wh: the plan-store fixture, shared)
 
 ROOT = Path(__file__).resolve().parents[1]
 QUIET = lambda message: None  # noqa: E731
 LINK = "[Portail officiel](https://evil.example)"
 IMAGE = "![x](https://evil.example/p.png)"
-
-
-@pytest.fixture
-def wh(demo_warehouse, tmp_path) -> Path:
-    path = tmp_path / "wh" / "warehouse.duckdb"
-    path.parent.mkdir()
-    shutil.copyfile(demo_warehouse, path)
-    return path
-
-
-def snap(path: Path):
-    return get_warehouse(path).snapshot()
 
 
 def exported(path: Path, dest: Path) -> Path:
@@ -71,19 +58,6 @@ def test_escape_leaves_no_markdown_and_reads_the_same():
         assert re.sub(r"\\(.)", r"\1", shown) == text
     assert markup.escape("Axe 1. Foncier et attractivité") == "Axe 1. Foncier et attractivité"
     assert markup.escape("Guillestrois-Queyras : 85 ét.") == "Guillestrois-Queyras : 85 ét."
-
-
-def _page(warehouse: Path, monkeypatch):
-    import streamlit as st
-    from streamlit.testing.v1 import AppTest
-
-    monkeypatch.setenv("TI_WAREHOUSE", str(warehouse))
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=120).run()
-    at.switch_page("pages/views/plan_actions.py").run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
 
 
 def _bodies(at) -> list[str]:
@@ -265,7 +239,7 @@ def test_throttle_stops_one_account_being_guessed_from_many_addresses():
             th.failed(["admin"], f"192.0.2.{i}")
     assert th.wait(["admin"], "192.0.2.200") > 0                  # a fresh address waits on that account
     assert th.wait(["editeur"], "192.0.2.200") == 0               # another account does not
-    fresh, tries = 0, 0
+    tries = 0
     for i in range(200):                                          # 200 sessions, each from a new address
         if th.wait(["admin"], f"10.0.{i}.1") == 0:
             tries += 1
