@@ -25,6 +25,8 @@ class FileReport:
     # Measures whose mart rows the load changed (the mart update recomputes only those).
     mesures: frozenset[str] = field(default_factory=frozenset, repr=False)
     # An action-plan workbook: what it brings to the plan store, and (check) the changes it would make.
+    # What the file replaced of the demo data (« données de démonstration URSSAF remplacées pour 2015-2022 »).
+    remplacements: list[str] = field(default_factory=list)
     plan: object = field(default=None, repr=False)
     changes: list = field(default_factory=list, repr=False)
 

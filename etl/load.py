@@ -20,11 +20,13 @@ from typing import Callable
 import duckdb
 
 from . import plan_store, sources
+from .base import REFERENCE_DIR, csv_sql as _csv, reference_dir
 from .lineage import _DEPARTEMENT, FileReport, departements_label as _departements_label, next_source_id as _next_source_id
+from .lineage import record
 from .marts import FIRM_MEASURES, build_marts
 from .nomenclature import NAF2025, upgrade_nomenclatures
 from .perimeter import DEFAULT_TI, Perimeter, resolve
-from .reference import REFERENCE_DIR, _csv, load_reference, reference_dir
+from .reference import load_reference
 from .schema import DDL
 from .validate import LoadError, Problem, duplicate_problems
 
@@ -138,11 +140,9 @@ def _register_reference_source(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("DELETE FROM sources WHERE kind = 'reference'")
     sid = _next_source_id(con)
     n = con.execute("SELECT count(*) FROM ref_communes").fetchall()[0][0]
-    con.execute("""
-        INSERT INTO sources VALUES (?, 'reference', ?, 'data/reference/communes.csv', ?, ?, ?, 'INSEE, IGN',
-                                    'Licence Ouverte 2.0 (Etalab)', ?, false, ?, ?, 0, ?)""",
-                [sid, f"INSEE, populations légales {year} ; IGN Admin Express (superficie)", sha, str(year), str(year),
-                 _departements_label(con, "SELECT code FROM ref_communes"), n, n, datetime.now()])
+    record(con, sid, "reference", f"INSEE, populations légales {year} ; IGN Admin Express (superficie)",
+           "data/reference/communes.csv", sha, str(year), str(year), "INSEE, IGN", "Licence Ouverte 2.0 (Etalab)",
+           _departements_label(con, "SELECT code FROM ref_communes"), False, n, n, [])
     con.execute("""
         INSERT INTO facts (source_id, territoire_code, niveau, annee, mesure, naf_code, naf_niveau, valeur, statut)
         SELECT ?, code, 'commune', annee_population, 'population', '_T', 'total', population, 'ok' FROM ref_communes
@@ -185,12 +185,14 @@ def _apply(con: duckdb.DuckDBPyConnection, staged: sources.Staged, path: Path, s
         report.problems.append(Problem(name, None, None, f"{outside[0]} ligne(s) de {outside[1]} commune(s) hors du périmètre "
                                        f"({perimeter_label(con)}) : ignorées", grave=False))
     sid = _next_source_id(con)
-    # A file covers every commune of the départements it mentions.
+    # The communes of the départements the file mentions: the reach of a newer vintage of the same kind, and the
+    # coverage of a chamber file (its export lists every firm of its area: a commune without a row has none).
     con.execute(f"""
-        INSERT INTO source_couverture
-        SELECT DISTINCT ?, r.code FROM ref_communes r
+        CREATE OR REPLACE TEMP TABLE stg_dep_communes AS SELECT DISTINCT r.code AS commune FROM ref_communes r
         WHERE r.departement IN (SELECT DISTINCT {_DEPARTEMENT.format(c='code')} FROM stg_terr)
-    """, [sid])
+    """)
+    # Only a real file replaces demo figures; a demo file never competes with a real one.
+    real = "" if demo else " AND NOT s.demo"
     if staged.facts_table:
         perimeter = "(niveau <> 'commune' OR territoire_code IN (SELECT code FROM ref_communes))"
         keys = "territoire_code, niveau, annee, mesure, naf_code, naf_niveau"
@@ -206,12 +208,12 @@ def _apply(con: duckdb.DuckDBPyConnection, staged: sources.Staged, path: Path, s
         # A newer file of the same kind replaces the older one for the years and measures it covers;
         # an older vintage loaded after a newer one does not overwrite it.
         mil = staged.millesime or "9999"
-        newer = con.execute("SELECT count(*) FROM sources WHERE kind = ? AND coalesce(millesime, '9999') > ?",
+        newer = con.execute(f"SELECT count(*) FROM sources s WHERE kind = ? AND coalesce(millesime, '9999') > ?{real}",
                             [staged.kind, mil]).fetchall()[0][0]
         if newer:
             kept = f"""SELECT * FROM ({kept}) k WHERE NOT EXISTS (
                            SELECT 1 FROM facts f JOIN sources s USING (source_id)
-                           WHERE s.kind = '{staged.kind}' AND coalesce(s.millesime, '9999') > ? AND f.annee = k.annee
+                           WHERE s.kind = '{staged.kind}' AND coalesce(s.millesime, '9999') > ?{real} AND f.annee = k.annee
                              AND f.mesure = k.mesure AND f.territoire_code = k.territoire_code AND f.niveau = k.niveau)"""
         if newer or not as_is:
             con.execute(f"CREATE OR REPLACE TEMP TABLE stg_keep AS {kept}", [mil] if newer else [])
@@ -223,15 +225,22 @@ def _apply(con: duckdb.DuckDBPyConnection, staged: sources.Staged, path: Path, s
                                            "les mêmes années : aucune valeur remplacée", grave=False))
         # Totals above the commune (région, France…) are replaced only for the territories the file gives:
         # a file of one département does not remove the région / France totals of a national one.
+        if not demo:   # real beats demo: the demo facts of this kind for the territories and years the file gives
+            con.execute(f"""CREATE OR REPLACE TEMP TABLE stg_cover AS
+                            SELECT DISTINCT niveau, territoire_code, annee, mesure FROM ({kept})""")
+            report.remplacements = _replace_demo_facts(con, staged)
         con.execute(f"""
             DELETE FROM facts f USING sources s
-            WHERE f.source_id = s.source_id AND s.kind = ? AND (f.annee, f.mesure) IN (SELECT annee, mesure FROM stg_keys)
-              AND (f.territoire_code IN (SELECT commune FROM source_couverture WHERE source_id = ?) AND f.niveau = 'commune'
+            WHERE f.source_id = s.source_id AND s.kind = ?{real} AND (f.annee, f.mesure) IN (SELECT annee, mesure FROM stg_keys)
+              AND (f.territoire_code IN (SELECT commune FROM stg_dep_communes) AND f.niveau = 'commune'
                    OR f.niveau <> 'commune' AND (f.niveau, f.territoire_code) IN (
                        SELECT DISTINCT niveau, territoire_code FROM ({kept}) WHERE niveau <> 'commune'))
-        """, [staged.kind, sid])
+        """, [staged.kind])
         con.execute(f"INSERT INTO facts (source_id, {keys}, valeur, statut, nomenclature) "
                     f"SELECT ?, {keys}, valeur, statut, ? FROM ({kept})", [sid, staged.nomenclature])
+        # A file covers the communes it has rows for (the mart counts them year by year, etl/marts.py).
+        con.execute("INSERT INTO source_couverture SELECT DISTINCT ?, territoire_code FROM facts "
+                    "WHERE source_id = ? AND niveau = 'commune'", [sid, sid])
         report.mesures = frozenset(r[0] for r in con.execute("SELECT DISTINCT mesure FROM stg_keys").fetchall())
         if staged.lignes_gardees is not None:
             report.lignes_gardees = staged.lignes_gardees
@@ -250,10 +259,13 @@ def _apply(con: duckdb.DuckDBPyConnection, staged: sources.Staged, path: Path, s
             SELECT siret, siren, naf_code, commune, annee, ca_eur FROM {table}
             WHERE annee IS NOT NULL AND commune IN (SELECT code_insee FROM {_csv('communes.csv')})
         """)
+        if not demo:
+            report.remplacements = _replace_demo_firms(con, staged)
         con.execute("DELETE FROM firmes_fichier WHERE (siret, annee) IN (SELECT siret, annee FROM stg_file)")
         con.execute("INSERT INTO firmes_fichier SELECT ?, * FROM stg_file", [sid])
         con.execute("DROP TABLE stg_file")
         con.execute("DELETE FROM firmes WHERE (siret, annee) IN (SELECT siret, annee FROM stg_keep)")
+        con.execute("INSERT INTO source_couverture SELECT ?, commune FROM stg_dep_communes", [sid])
         con.execute("INSERT INTO firmes (source_id, siret, siren, raison_sociale, naf_code, commune, tranche_effectif, annee, "
                     "ca_eur, nomenclature) SELECT ?, *, ? FROM stg_keep", [sid, staged.nomenclature])
         report.mesures = frozenset(FIRM_MEASURES)
@@ -271,14 +283,11 @@ def _apply(con: duckdb.DuckDBPyConnection, staged: sources.Staged, path: Path, s
     libelle = staged.libelle + (" (données de démonstration)" if demo else "")
     if staged.nomenclature == NAF2025:  # which nomenclature the figures of this source use, said under charts
         libelle += ", codes NAF 2025"
-    con.execute("INSERT INTO sources VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
-        sid, staged.kind, libelle, name, sha, staged.millesime, annees, staged.producteur, staged.licence,
-        _departements_label(con, "SELECT code FROM stg_terr"), demo,
-        report.lignes_lues, report.lignes_gardees, report.lignes_lues - report.lignes_gardees, datetime.now()])
+    record(con, sid, staged.kind, libelle, name, sha, staged.millesime, annees, staged.producteur,
+           DEMO_LICENCE if demo else staged.licence, _departements_label(con, "SELECT code FROM stg_terr"), demo,
+           report.lignes_lues, report.lignes_gardees, report.problems)
     if staged.nomenclature:
         con.execute("INSERT INTO source_nomenclature VALUES (?, ?)", [sid, staged.nomenclature])
-    for p in report.problems:
-        con.execute("INSERT INTO problemes VALUES (?, ?, ?, ?, ?, ?)", [sid, p.fichier, p.ligne, p.colonne, p.message, p.grave])
     # Sources whose every row was replaced by a newer vintage leave the lineage.
     con.execute("""
         DELETE FROM sources s WHERE kind NOT IN ('reference', 'plan_actions', 'sites_economiques') AND source_id <> ?
@@ -289,6 +298,58 @@ def _apply(con: duckdb.DuckDBPyConnection, staged: sources.Staged, path: Path, s
     con.execute("DELETE FROM problemes WHERE source_id NOT IN (SELECT source_id FROM sources)")
     con.execute("DELETE FROM source_nomenclature WHERE source_id NOT IN (SELECT source_id FROM sources)")
     return report
+
+
+# The licence of a demo file: none of a producer's, its figures are invented.
+DEMO_LICENCE = "aucune (données inventées par le logiciel)"
+
+
+def _replaced_text(staged, rows) -> list[str]:
+    """« données de démonstration URSSAF remplacées pour 2015-2022 (12 communes) », or nothing."""
+    first, last, n = rows[0]
+    if first is None:
+        return []
+    years = str(first) if first == last else f"{first}-{last}"
+    where = f" ({n} commune{'s' if n > 1 else ''})" if n else ""
+    return [f"données de démonstration {staged.producteur} remplacées pour {years}{where}"]
+
+
+def _replace_demo_facts(con, staged) -> list[str]:
+    """Delete the demo facts of the file's kind for every (territory, year, measure) the file gives (stg_cover):
+    what the file covers is real from now on; the demo stays for the other communes and years."""
+    match = """FROM facts f JOIN sources s USING (source_id)
+               WHERE s.demo AND s.kind = ? AND (f.niveau, f.territoire_code, f.annee, f.mesure) IN (SELECT * FROM stg_cover)"""
+    rows = con.execute(f"SELECT min(f.annee), max(f.annee), count(DISTINCT f.territoire_code) FILTER (WHERE f.niveau = 'commune') "
+                       f"{match}", [staged.kind]).fetchall()
+    con.execute("""DELETE FROM facts f USING sources s WHERE f.source_id = s.source_id AND s.demo AND s.kind = ?
+                   AND (f.niveau, f.territoire_code, f.annee, f.mesure) IN (SELECT * FROM stg_cover)""", [staged.kind])
+    _demo_years(con, staged.kind)
+    return _replaced_text(staged, rows)
+
+
+def _replace_demo_firms(con, staged) -> list[str]:
+    """A real chamber file replaces the demo firms of the communes it covers (its départements), for its years."""
+    demo_sources = "SELECT source_id FROM sources WHERE demo AND kind = ?"
+    rows = con.execute(f"""SELECT min(annee), max(annee), count(DISTINCT commune) FROM firmes
+                           WHERE source_id IN ({demo_sources}) AND commune IN (SELECT commune FROM stg_dep_communes)
+                             AND annee IN (SELECT DISTINCT annee FROM stg_keep)""", [staged.kind]).fetchall()
+    file_deps = f"SELECT DISTINCT {_DEPARTEMENT.format(c='commune')} FROM stg_file"
+    for table, communes, years in (
+            ("firmes", "commune IN (SELECT commune FROM stg_dep_communes)", "stg_keep"),
+            ("firmes_fichier", f"{_DEPARTEMENT.format(c='commune')} IN ({file_deps})", "stg_file")):
+        con.execute(f"""DELETE FROM {table} WHERE source_id IN ({demo_sources}) AND {communes}
+                        AND annee IN (SELECT DISTINCT annee FROM {years})""", [staged.kind])
+    _demo_years(con, staged.kind)
+    return _replaced_text(staged, rows)
+
+
+def _demo_years(con, kind: str) -> None:
+    """The years the demo sources of a kind still give, once a real file replaced part of them."""
+    con.execute("""
+        UPDATE sources s SET annees = CASE WHEN y.a = y.b THEN y.a::VARCHAR ELSE y.a || '-' || y.b END
+        FROM (SELECT source_id, min(annee) AS a, max(annee) AS b FROM (
+                  SELECT source_id, annee FROM facts UNION ALL SELECT source_id, annee FROM firmes) GROUP BY ALL) y
+        WHERE s.source_id = y.source_id AND s.demo AND s.kind = ?""", [kind])
 
 
 def _stage_checked(con, path: Path, kind: str | None) -> sources.Staged:
@@ -340,6 +401,8 @@ def _ingest(con, paths: list[Path], kind: str | None, demo: bool, progress: Prog
             continue
         known.add(sha)
         progress(f"  {path.name} : {report.lignes_gardees} ligne(s) gardée(s) sur {report.lignes_lues} ({report.kind})")
+        for text in report.remplacements:
+            progress(f"  {path.name} : {text}")
         reports.append(report)
     if refused:
         raise LoadError(refused)

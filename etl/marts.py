@@ -13,7 +13,7 @@ import pandas as pd
 
 from .schema import TERRITORY_LEVELS
 
-# Lower is preferred when two sources give the same figure.
+# Lower is preferred when two sources give the same figure (after real before demo: etl/marts.py m_rank).
 KIND_PRIORITY = {"reference": 0, "populations_legales": 1, "base_comparateur": 1, "urssaf": 1, "chambre": 1, "flores": 2,
                  "sirene": 3}
 # NAF levels a kind publishes only in part ("of which" variables: ETGZ, section G, in the base
@@ -64,6 +64,10 @@ READ_GROUPINGS = {
     "effectifs_salaries": ("total", "a5", *_FILIERES),
     "ca_eur": ("total", "secteur", "champ", *_FILIERES),
     "entreprises_tpe_pme": ("total", "a5", "champ"),
+    # Sirene flows (etl/sources/sirene.py) and their denominator, the establishments active on 1 January.
+    **{m: ("total", "a5", *_FILIERES) for m in ("creations_etablissements", "fermetures_etablissements",
+                                               "creations_etablissements_avec_salaries",
+                                               "fermetures_etablissements_avec_salaries", "etablissements_1er_janvier")},
 }
 MART_GROUPINGS = ("total", "a5", "secteur", "champ", *_FILIERES)
 # Finer NAF groupings: never stored by commune, not even on demand (they would multiply the mart by ~100).
@@ -71,7 +75,7 @@ FINE_LEVELS = ("sous_classe", "a88", "a38", "a17", "section", "a10")
 # Measures computed from firm rows (chamber files): recomputed together (coverage is shared by all years).
 FIRM_MEASURES = ("ca_eur", "entreprises", "entreprises_tpe_pme")
 # Stored in meta: a warehouse whose mart was built another way gets a full rebuild instead of an update.
-MART_FORMAT = "groupements-lus-v3-secret"
+MART_FORMAT = "groupements-lus-v4-couverture-annuelle"
 
 
 def _read_groupings(mesure: str) -> tuple[str, ...]:
@@ -134,7 +138,7 @@ def _mart_format(con: duckdb.DuckDBPyConnection) -> str | None:
 
 
 def _cleanup(con: duckdb.DuckDBPyConnection) -> None:
-    for t in ("m_want", "m_srcm", "m_key", "m_map", "m_src", "m_roll", "m_cov", "m_firm", "m_firm_all", "m_multi", "m_rank", "m_scope"):
+    for t in ("m_want", "m_srcm", "m_key", "m_map", "m_src", "m_roll", "m_cov", "m_pop", "m_firm", "m_firm_all", "m_multi", "m_rank", "m_scope"):
         con.execute(f"DROP TABLE IF EXISTS {t}")
 
 
@@ -201,15 +205,28 @@ def _prepare(con: duckdb.DuckDBPyConnection, want, scope: list[str] | None, orde
         WHERE s.niveau = 'commune'
         GROUP BY ALL
     """)
-    con.execute("""
+    # Coverage from the rows, year by year: a territory's figure is complete only when every commune of it has
+    # rows of the source for that measure and year (a file of part of a département gives a partial département).
+    # Communes and inhabitants covered, for the note under a partial figure.
+    con.execute(f"""
         CREATE OR REPLACE TEMP TABLE m_cov AS
-        SELECT c.source_id, a.niveau, a.code, count(*) AS n_couvertes
-        FROM source_couverture c JOIN ref_appartenance a ON a.commune = c.commune GROUP BY ALL
+        WITH present AS (SELECT DISTINCT f.source_id, f.mesure, f.annee, f.territoire_code AS commune FROM facts f
+                         WHERE f.niveau = 'commune' AND {in_scope})
+        SELECT p.source_id, p.mesure, p.annee, a.niveau, a.code, count(*) AS n_couvertes,
+               sum(r.population)::BIGINT AS pop_couverte
+        FROM present p JOIN ref_appartenance a ON a.commune = p.commune LEFT JOIN ref_communes r ON r.code = p.commune
+        GROUP BY ALL
+    """)
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE m_pop AS
+        SELECT a.niveau, a.code, sum(r.population)::BIGINT AS pop_membres
+        FROM ref_appartenance a LEFT JOIN ref_communes r ON r.code = a.commune GROUP BY ALL
     """)
     # Firm-based measures (turnover, firm counts) go to their own table, in the mart's columns.
     con.execute("""CREATE OR REPLACE TEMP TABLE m_firm_all (source_id INTEGER, niveau VARCHAR, code VARCHAR, annee INTEGER,
                    mesure VARCHAR, groupement VARCHAR, groupe_code VARCHAR, valeur DOUBLE, statut VARCHAR, nb_contrib BIGINT,
-                   max_contrib DOUBLE, n_couvertes BIGINT, n_membres BIGINT, secret VARCHAR)""")
+                   max_contrib DOUBLE, n_couvertes BIGINT, n_membres BIGINT, secret VARCHAR, pop_couverte BIGINT,
+                   pop_membres BIGINT)""")
     if firms:
         firm_want = {m: tuple(want(m)) for m in FIRM_MEASURES}
         _firm_marts(con, [g for g in GROUPINGS if any(g in w for w in firm_want.values())], firm_want)
@@ -223,7 +240,7 @@ def _prepare(con: duckdb.DuckDBPyConnection, want, scope: list[str] | None, orde
     priority = " ".join(f"WHEN '{k}' THEN {v}" for k, v in KIND_PRIORITY.items())
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE m_rank AS
-        SELECT source_id, row_number() OVER (ORDER BY CASE kind {priority} ELSE 9 END, charge_le DESC, source_id DESC) AS rk
+        SELECT source_id, row_number() OVER (ORDER BY demo, CASE kind {priority} ELSE 9 END, charge_le DESC, source_id DESC) AS rk
         FROM sources
     """)
     statut = """CASE WHEN n_val = 0 AND n_secret > 0 THEN 'secret'
@@ -233,29 +250,35 @@ def _prepare(con: duckdb.DuckDBPyConnection, want, scope: list[str] | None, orde
                CASE WHEN n_val = 0 THEN NULL ELSE valeur END AS valeur,
                CASE WHEN n_val = 0 AND n_secret > 0 THEN 'secret' WHEN n_secret > 0 OR any_partiel THEN 'partiel' ELSE 'ok' END AS statut,
                NULL::BIGINT AS nb_contrib, NULL::DOUBLE AS max_contrib, NULL::BIGINT AS n_couvertes, NULL::BIGINT AS n_membres,
-               NULL::VARCHAR AS secret
+               NULL::VARCHAR AS secret, NULL::BIGINT AS pop_couverte, NULL::BIGINT AS pop_membres
         FROM m_src WHERE {{where}}
         UNION ALL
         SELECT s.source_id, s.niveau, s.code, s.annee, s.wid,
-               CASE WHEN n_val = 0 THEN NULL ELSE valeur END, {statut}, NULL, NULL, n_couvertes, n_membres, NULL
+               CASE WHEN n_val = 0 THEN NULL ELSE valeur END, {statut}, NULL, NULL, n_couvertes, n_membres, NULL,
+               pop_couverte, pop_membres
         FROM m_roll s
-        JOIN m_cov c USING (source_id, niveau, code)
-        JOIN ref_membres USING (niveau, code)
+        JOIN m_key k USING (wid)
+        JOIN m_cov c ON c.source_id = s.source_id AND c.mesure = k.mesure AND c.annee = s.annee AND c.niveau = s.niveau
+                    AND c.code = s.code
+        JOIN ref_membres r ON r.niveau = s.niveau AND r.code = s.code
+        LEFT JOIN m_pop p ON p.niveau = s.niveau AND p.code = s.code
         WHERE {{where}}
         UNION ALL
         SELECT f.source_id, f.niveau, f.code, f.annee, k.wid, f.valeur, f.statut, f.nb_contrib, f.max_contrib, f.n_couvertes, f.n_membres,
-               f.secret
+               f.secret, f.pop_couverte, f.pop_membres
         FROM m_firm_all f JOIN m_key k USING (mesure, groupement, groupe_code) WHERE {{where}}"""
     single = rows.format(where="wid NOT IN (SELECT wid FROM m_multi)")
     several = rows.format(where="wid IN (SELECT wid FROM m_multi)")
-    cols = "source_id, niveau, code, annee, wid, valeur, statut, nb_contrib, max_contrib, n_couvertes, n_membres, secret"
+    cols = ("source_id, niveau, code, annee, wid, valeur, statut, nb_contrib, max_contrib, n_couvertes, n_membres, secret, "
+            "pop_couverte, pop_membres")
     levels = " ".join(f"WHEN '{n}' THEN {i}" for i, n in enumerate(TERRITORY_LEVELS))
     return f"""
         WITH several AS (SELECT m.*, r.rk FROM ({several}) m JOIN m_rank r USING (source_id)),
              best AS (SELECT niveau, code, annee, wid, min(rk) AS rk FROM several GROUP BY ALL),
              chosen AS (SELECT * FROM ({single}) UNION ALL SELECT {cols} FROM several JOIN best USING (niveau, code, annee, wid, rk))
         SELECT u.source_id, u.niveau, u.code, u.annee, k.mesure, k.groupement, k.groupe_code,
-               u.valeur, u.statut, u.nb_contrib, u.max_contrib, u.n_couvertes, u.n_membres, u.secret
+               u.valeur, u.statut, u.nb_contrib, u.max_contrib, u.n_couvertes, u.n_membres, u.secret,
+               u.pop_couverte, u.pop_membres
         FROM chosen u JOIN m_key k USING (wid)
         WHERE NOT (u.niveau = 'commune' AND k.fine)
         {f"ORDER BY k.kmg, CASE u.niveau {levels} END, u.annee" if ordered else ""}"""
@@ -344,7 +367,7 @@ def _firm_marts(con: duckdb.DuckDBPyConnection, groupings=GROUPINGS, want: dict 
         con.execute(f"""
             INSERT INTO m_firm_all
             SELECT f.source_id, f.niveau, f.code, f.annee, '{mesure}', f.groupement, f.groupe_code,
-                   {value}, {status}, {contrib}, c.n_couvertes, r.n_membres, '{secret}'
+                   {value}, {status}, {contrib}, c.n_couvertes, r.n_membres, '{secret}', NULL, NULL
             FROM m_firm f LEFT JOIN m_firm_cov c USING (niveau, code) LEFT JOIN ref_membres r USING (niveau, code)
             WHERE list_contains(?, f.groupement)
         """, [list(groupings if want is None else want[mesure])])

@@ -21,7 +21,8 @@ from .common import Staged, _norm, find_column, open_text, read_text_table, year
 KIND = "urssaf"
 LIBELLE = "URSSAF, établissements et effectifs salariés (commune x APE)"
 PRODUCTEUR = "URSSAF"
-LICENCE = "Licence Ouverte 2.0 (open data Urssaf)"
+# open.urssaf.fr publishes its datasets under the ODbL since it opened (March 2020).
+LICENCE = "ODbL 1.0 (open data Urssaf)"
 
 _YEAR_COL = re.compile(r"^(nombredetablissements|effectifssalaries)(\d{4})$")
 _MESURE = {"nombredetablissements": "etablissements_employeurs", "effectifssalaries": "effectifs_salaries"}
