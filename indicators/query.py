@@ -115,6 +115,22 @@ def _withheld(snap: Snapshot) -> str:
     return _WITHHELD if stored else _WITHHELD_UNEVALUATED
 
 
+_NO_POPULATION = "NULL::BIGINT AS pop_couverte, NULL::BIGINT AS pop_membres"
+
+
+def _population(snap: Snapshot) -> str:
+    """The mart's inhabitants covered and held per aggregate (etl/marts.py), or NULLs in a mart built before."""
+    stored = bool(_reference(snap, ("population_couverte",), """
+        SELECT count(*) AS n FROM duckdb_columns() WHERE database_name = current_database()
+        AND table_name = 'mart' AND column_name = 'pop_couverte'""", []).n.iat[0])
+    return "m.pop_couverte, m.pop_membres" if stored else _NO_POPULATION
+
+
+def _thousands(column: str) -> str:
+    """An integer with U+202F between thousands, as indicators/format.py writes counts, for notes built in SQL."""
+    return f"replace(format('{{:,}}', {column}), ',', '\u202f')"
+
+
 class _Sql:
     """One statement over the mart for one measure (and optionally some territory codes): its named
     parameters (DuckDB `$name`) and its mart scans, one per level and grouping, shared by every part of
@@ -125,6 +141,7 @@ class _Sql:
         self.mesure, self.codes = mesure, codes
         self.scans: dict[tuple[str, str], list] = {}   # (niveau, groupement) -> [name, years, groupes or None]
         self.withheld = _WITHHELD
+        self.population = _NO_POPULATION   # inhabitants covered by a partial aggregate (older marts: none)
 
     def __call__(self, value) -> str:
         name = f"p{len(self.params)}"
@@ -155,7 +172,7 @@ class _Sql:
                 SELECT m.niveau, m.code, m.annee, m.groupement, m.groupe_code,
                        CASE WHEN {self.withheld} THEN NULL ELSE m.valeur END AS valeur,
                        CASE WHEN {self.withheld} THEN 'secret' ELSE m.statut END AS statut, m.statut AS couverture,
-                       m.n_couvertes, m.n_membres, m.source_id
+                       m.n_couvertes, m.n_membres, {self.population}, m.source_id
                 FROM mart m JOIN sources s USING (source_id) WHERE {where})""")
         return ("WITH " + ",\n".join(ctes) + "\n" if ctes else "") + sql
 
@@ -194,7 +211,9 @@ def _level_sql(q: _Sql, snap: Snapshot, ind: Indicator, groupement: str | list[s
     sql = f"""
         SELECT v.*, CASE
                    WHEN statut = 'partiel' AND n_couvertes < n_membres
-                        THEN 'Agrégat partiel : ' || n_couvertes || ' communes sur ' || n_membres || ' couvertes par le fichier'
+                        THEN 'Agrégat partiel : ' || n_couvertes || ' communes sur ' || n_membres
+                             || coalesce(' (' || {_thousands('pop_couverte')} || ' habitants sur ' || {_thousands('pop_membres')} || ')', '')
+                             || ' couvertes par le fichier'
                    WHEN statut = 'partiel' THEN 'Agrégat partiel : certaines valeurs communales sont en secret statistique'
                    WHEN statut = 'secret' THEN {q(secret.NOTE)}
                    WHEN statut = 'absent' AND niveau IN ('region', 'france')
@@ -205,7 +224,7 @@ def _level_sql(q: _Sql, snap: Snapshot, ind: Indicator, groupement: str | list[s
             SELECT t.niveau, t.code, y.annee, y.yi, g.gi, g.groupement, g.groupe_code,
                    CASE WHEN {zero} THEN 0.0 ELSE m.valeur END AS valeur,
                    coalesce(m.statut, c.statut, 'absent') AS statut,
-                   m.n_couvertes, m.n_membres,
+                   m.n_couvertes, m.n_membres, m.pop_couverte, m.pop_membres,
                    CASE WHEN {zero} THEN c.source_id ELSE m.source_id END AS source_id
             FROM (SELECT niveau, code FROM ref_territoires WHERE {_in(q, 'niveau', niveaux)}{q.codes_filter('code')}) t
             CROSS JOIN (SELECT i AS yi, {a}[i] AS annee FROM range(1, len({a}) + 1) r(i)) y
@@ -251,6 +270,7 @@ def get(snap: Snapshot, name: str, niveau: str = "epci", annee: int | None = Non
         return _tidy(snap, df, ind, niveau, groupement)
     q = _Sql(ind.mesure, territoires)
     q.withheld = _withheld(snap)
+    q.population = _population(snap)
     if ind.kind == "niveau":
         body = _level_sql(q, snap, ind, groupement, niveau, annees, groupes)
         body = f"SELECT code, annee, yi, gi, groupe_code, valeur, statut, note, source_id FROM ({body}) l"
