@@ -178,10 +178,14 @@ def check_line_lengths(path: Path, name: str | None = None) -> None:
     naming the line (header = line 1). DuckDB's own `max_line_size` misses the last line when it is longer
     than its buffer (about 32 MB): that line, up to 2 GB and more, is dropped without a word. One pass, by
     blocks of the limit's size, three byte searches per block (a few seconds for a 10 GB file), stopping at
-    the first line found too long."""
+    the first line found too long. A gzip file is checked as it inflates (a Sirene stock .csv.gz)."""
+    import gzip
+
     limit = MAX_LINE_BYTES
     line, start, pos = 1, 0, 0          # number and first byte of the current line, bytes read
     with open(path, "rb") as f:
+        gz = f.read(2) == b"\x1f\x8b"
+    with (gzip.open if gz else open)(path, "rb") as f:
         while block := f.read(limit):
             first = block.find(b"\n")
             if (pos + len(block) if first < 0 else pos + first) - start > limit:

@@ -5,6 +5,7 @@ kind:
 - `part`             numerator category / total of the same measure (a fraction);
 - `croissance`       change in euros between a base year and the year;
 - `taux_croissance`  relative change between a base year and the year (a fraction).
+- `solde`, `taux`      difference and ratio of two other indicators (`operandes`), e.g. creations - closures.
 `dimension` names the category column of the output (secteur, filiere) when there is one.
 """
 from __future__ import annotations
@@ -24,6 +25,9 @@ class Indicator:
     dimension: str | None = None  # output column for the category: secteur | filiere
     numerateur: str | None = None  # category code of a `part`
     source_hint: str = ""         # what to load when it is absent
+    # `solde` (first - second) and `taux` (first / second) of two indicators of the same grouping, per
+    # territory, year and category; `mesure` and `groupement` are the first one's.
+    operandes: tuple[str, str] | None = None
 
 
 _ET_SOURCES = "base comparateur de territoires INSEE (ou Sirene, Flores)"
@@ -95,6 +99,70 @@ CATALOG: dict[str, Indicator] = {i.name: i for i in [
               "TPE et PME industrielles / ensemble des TPE et PME marchandes.",
               "entreprises_tpe_pme", kind="part", groupement="a5", numerateur="BE", source_hint=_CHAMBRE),
 ]}
+
+# --- Créations et fermetures d'établissements (Sirene stock, etl/sources/sirene.py) ---
+_SIRENE = "stock Sirene des établissements (StockEtablissement, avec les établissements fermés)"
+_FLUX_LIMITES = (" Une création est un nouveau SIRET : un transfert d'établissement dans le territoire compte une "
+                 "fermeture et une création. La date de fermeture est celle du début de la dernière période de "
+                 "l'établissement (dateDebut) dans le stock Sirene ; un extrait des seuls établissements actifs donne "
+                 "les créations, pas les fermetures.")
+_CREATION = "Établissements créés dans l'année (dateCreationEtablissement du stock Sirene), commune de leur dernière adresse."
+_FERMETURE = ("Établissements fermés dans l'année (etatAdministratifEtablissement = F ; date : début de leur dernière "
+              "période, dateDebut), commune de leur dernière adresse.")
+_SALARIES = (" Avec salariés : tranche d'effectif de l'établissement (trancheEffectifsEtablissement) d'au moins "
+             "1 salarié à la date du stock, pas à celle de l'événement.")
+_STOCK_1ER = ("Établissements actifs au 1ᵉʳ janvier de l'année, reconstitués à partir du même stock Sirene : créés "
+              "avant cette date et non fermés avant elle.")
+_TAUX = " Pour 100 établissements actifs du secteur au 1ᵉʳ janvier de l'année (même stock Sirene), affiché en %."
+
+
+def _flux(prefix: str, titre: str, mesure: str, definition: str) -> list[Indicator]:
+    """One flow measure: its total, by grand secteur, industry alone, by filière."""
+    return [
+        Indicator(prefix, titre, "établissements", definition + _FLUX_LIMITES, mesure, source_hint=_SIRENE),
+        Indicator(f"{prefix}_secteur", f"{titre} par grand secteur", "établissements", definition + _FLUX_LIMITES,
+                  mesure, groupement="a5", dimension="secteur", source_hint=_SIRENE),
+        Indicator(f"{prefix}_industrie", f"{titre} : industrie", "établissements",
+                  definition + " " + _INDUSTRIE + _FLUX_LIMITES, mesure, groupement="a5", numerateur="BE",
+                  source_hint=_SIRENE),
+        Indicator(f"{prefix}_filiere", f"{titre} des filières stratégiques", "établissements",
+                  definition + " Activité principale relevant d'une filière stratégique." + _FLUX_LIMITES,
+                  mesure, groupement="filiere", dimension="filiere", source_hint=_SIRENE),
+    ]
+
+
+def _derived(prefix: str, titre: str, unite: str, kind: str, first: str, second: str, definition: str) -> list[Indicator]:
+    """A `solde` or `taux` at the four groupings of the flows."""
+    out = []
+    for suffix, extra in (("", {}), ("_secteur", {"dimension": "secteur"}), ("_industrie", {"numerateur": "BE"}),
+                          ("_filiere", {"dimension": "filiere"})):
+        a = CATALOG_FLUX[first + suffix]
+        out.append(Indicator(prefix + suffix, titre + {"": "", "_secteur": " par grand secteur",
+                                                       "_industrie": " : industrie",
+                                                       "_filiere": " des filières stratégiques"}[suffix],
+                             unite, definition + _FLUX_LIMITES, a.mesure, kind=kind, groupement=a.groupement,
+                             operandes=(first + suffix, second + suffix), source_hint=_SIRENE, **extra))
+    return out
+
+
+CATALOG_FLUX: dict[str, Indicator] = {i.name: i for i in [
+    *_flux("creations_etablissements", "Créations d'établissements", "creations_etablissements", _CREATION),
+    *_flux("fermetures_etablissements", "Fermetures d'établissements", "fermetures_etablissements", _FERMETURE),
+    *_flux("creations_etablissements_avec_salaries", "Créations d'établissements avec salariés",
+           "creations_etablissements_avec_salaries", _CREATION + _SALARIES),
+    *_flux("fermetures_etablissements_avec_salaries", "Fermetures d'établissements avec salariés",
+           "fermetures_etablissements_avec_salaries", _FERMETURE + _SALARIES),
+    *_flux("etablissements_1er_janvier", "Établissements actifs au 1ᵉʳ janvier", "etablissements_1er_janvier", _STOCK_1ER),
+]}
+CATALOG_FLUX.update({i.name: i for i in [
+    *_derived("solde_etablissements", "Solde des créations et fermetures d'établissements", "établissements", "solde",
+              "creations_etablissements", "fermetures_etablissements", "Créations moins fermetures d'établissements de l'année."),
+    *_derived("taux_creation_etablissements", "Taux de création d'établissements", "part", "taux",
+              "creations_etablissements", "etablissements_1er_janvier", "Établissements créés dans l'année." + _TAUX),
+    *_derived("taux_fermeture_etablissements", "Taux de fermeture d'établissements", "part", "taux",
+              "fermetures_etablissements", "etablissements_1er_janvier", "Établissements fermés dans l'année." + _TAUX),
+]})
+CATALOG.update(CATALOG_FLUX)
 
 # --- Foncier économique: inventories of economic zones (CNIG « Sites économiques », indicators/foncier_query.py) ---
 # kind `foncier`: computed from the inventory tables, by site, commune or any level of ref_appartenance.

@@ -98,6 +98,9 @@ def years(snap: Snapshot, name: str, niveau: str = "departement", definition: st
     if ind.kind == "foncier":  # inventories of economic zones: one state, the year of its latest update
         from . import foncier_query
         return foncier_query.years(snap)
+    if ind.kind in _DERIVED:  # the years both operands have
+        a, b = (years(snap, o, niveau, definition) for o in ind.operandes)
+        return sorted(set(a) & set(b))
     return _mart_years(snap, ind.mesure, [_groupement(ind, definition)], [niveau])
 
 
@@ -255,6 +258,8 @@ def get(snap: Snapshot, name: str, niveau: str = "epci", annee: int | None = Non
     if ind.kind == "foncier":  # inventories of economic zones (indicators/foncier_query.py): their latest state
         from . import foncier_query
         return foncier_query.get(snap, ind, niveau, territoires)
+    if ind.kind in _DERIVED:
+        return _derived(snap, ind, niveau, annee, annees, territoires, definition)
     groupement = _groupement(ind, definition)
     if annees is None:
         if annee is None:
@@ -314,6 +319,30 @@ def get(snap: Snapshot, name: str, niveau: str = "epci", annee: int | None = Non
 
 
 _GROWTH = ("croissance", "taux_croissance")
+_DERIVED = ("solde", "taux")
+
+
+def _derived(snap: Snapshot, ind: Indicator, niveau: str, annee: int | None, annees: list[int] | None,
+             territoires: list[str] | None, definition: str) -> pd.DataFrame:
+    """A `solde` (first - second) or `taux` (first / second, absent when the second is 0) of two indicators
+    read by get(), cell by cell: the worse statut of the two and its note; rows and source of the first."""
+    if annees is None and annee is None:
+        annee = latest_year(snap, ind.name, niveau, definition) or latest_year(snap, ind.name, "departement", definition)
+    first, second = (get(snap, o, niveau, annee, annees, territoires, definition) for o in ind.operandes)
+    keys = ["code", "annee"] + ([f"{ind.dimension}_code"] if ind.dimension else [])
+    m = first.merge(second[keys + ["valeur", "statut", "note"]], on=keys, how="left", suffixes=("", "_b"))
+    m["statut_b"] = m.statut_b.fillna("absent")
+    if ind.kind == "solde":
+        valeur = m.valeur - m.valeur_b
+    else:
+        valeur = m.valeur / m.valeur_b.where(m.valeur_b > 0)
+        m.loc[m.valeur_b.eq(0) & m.statut_b.eq("ok"), "statut_b"] = "absent"
+    worse = m.statut_b.map(_STATUT_RANK) > m.statut.map(_STATUT_RANK)
+    out = m[first.columns].copy()
+    out["statut"] = m.statut.where(~worse, m.statut_b)
+    out["note"] = m.note.where(~worse, m.note_b.fillna(""))
+    out["valeur"] = valeur.where(~out.statut.isin(["secret", "absent"]))
+    return out
 
 
 # >>> NAF 2025: break in series (etl/nomenclature.py) ----------------------------------------------

@@ -8,6 +8,14 @@ commune and NAF sous-classe (activitePrincipaleEtablissement, NAFRev2 only for t
 active establishment in the total), and those with employees (trancheEffectifsEtablissement other
 than NN / 00 / empty). The year of the counts is the year of the latest dateDernierTraitementEtablissement.
 
+Flows, in the same pass: creations (dateCreationEtablissement) and closures (a closed establishment,
+etatAdministratifEtablissement = F: the dateDebut of its last period) by year of the event, commune and NAF
+sous-classe, all and with employees (band at the stock's date), for the FLOW_YEARS complete years before the
+stock's year; and the establishments active on 1 January of each of those years (created before, not closed
+before), the denominator of the rates. A commune of the file with no event in a year gets a zero total. An
+extract of active establishments only (no closed row, or no dateDebut) gives creations alone, and says so.
+A creation is a new SIRET: a move within the territory is one closure and one creation.
+
 NAF 2025: when the stock has activitePrincipaleNAF25Etablissement, the detail is read from it (facts in
 NAF2025); otherwise from activitePrincipaleEtablissement, whose codes may be NAF rév. 2 (nomenclature
 column NAFRev2) or NAF 2025 (codes such as 46.50Y). A stock whose active establishments mix both is
@@ -21,7 +29,7 @@ from pathlib import Path
 
 import duckdb
 
-from ..readers import _head_line
+from ..readers import MAX_LINE_BYTES, _head_line, check_line_lengths
 from ..nomenclature import LABELS, NAF2008, NAF2025
 from ..validate import LoadError, Problem, refuse
 from .common import Staged, year_from_name
@@ -35,8 +43,13 @@ LICENCE = "Licence Ouverte 2.0 (Etalab)"
 COLUMNS = {"commune": "codeCommuneEtablissement", "etat": "etatAdministratifEtablissement",
            "naf": "activitePrincipaleEtablissement", "nomenclature": "nomenclatureActivitePrincipaleEtablissement",
            "tranche": "trancheEffectifsEtablissement", "traitement": "dateDernierTraitementEtablissement",
-           "siret": "siret", "naf25": "activitePrincipaleNAF25Etablissement"}
-_OPTIONAL = {"nomenclature", "traitement", "tranche", "naf25"}
+           "siret": "siret", "naf25": "activitePrincipaleNAF25Etablissement",
+           "creation": "dateCreationEtablissement", "debut": "dateDebut"}
+_OPTIONAL = {"nomenclature", "traitement", "tranche", "naf25", "creation", "debut"}
+# Complete years of flows kept before the stock's year (Sirene's dates go back to the 1900s).
+FLOW_YEARS = 15
+FLOW_MEASURES = ("creations_etablissements", "fermetures_etablissements", "creations_etablissements_avec_salaries",
+                 "fermetures_etablissements_avec_salaries", "etablissements_1er_janvier")
 # Row nomenclature: NAF rév. 2 when Sirene says so; older ones (NAFRev1, NAF1993, NAP) are none of ours;
 # any other value (or none) with a NAF 2025 code is NAF 2025.
 _OLD = ("NAFRev1", "NAF1993", "NAP")
@@ -87,19 +100,27 @@ def _source_sql(con, path: Path) -> tuple[str, list, dict[str, int], int]:
     columns = {f"c{i}": "VARCHAR" for i in range(len(header))}
     delim = "," if header and len(header) > 1 else ";"
     return ("read_csv(?, delim=?, header=false, skip=1, quote='\"', escape='\"', auto_detect=false, columns=?, "
-            "max_line_size=1048576, encoding=?)"), [path.as_posix(), delim, columns], pos, len(header)
+            "max_line_size=?, encoding=?)"), [path.as_posix(), delim, columns, MAX_LINE_BYTES], pos, len(header)
 
 
 def stage(con: duckdb.DuckDBPyConnection, path: Path) -> Staged:
     path = Path(path)
     name = path.name
     src, params, pos, _ = _source_sql(con, path)
+    if src.startswith("read_csv"):
+        # DuckDB drops an overlong last line without a word (readers.check_line_lengths); gzip is checked inflated.
+        try:
+            check_line_lengths(path, name)
+        except (OSError, EOFError):
+            refuse(path, "archive gzip illisible ou tronquée")
     col = {k: f"CAST(#{p} AS VARCHAR)" for k, p in pos.items()}
     if "naf25" in col:  # the NAF 2025 column, when the stock has it, gives the detail
         col["naf"], col["nomenclature"] = col["naf25"], f"'{NAF2025}'"
     col.setdefault("nomenclature", "NULL")
     col.setdefault("traitement", "NULL")
     col.setdefault("tranche", "NULL")
+    col.setdefault("creation", "NULL")
+    col.setdefault("debut", "NULL")
     query = f"""
         CREATE OR REPLACE TEMP TABLE stg_sirene AS
         WITH perimetre AS (
@@ -108,12 +129,14 @@ def stage(con: duckdb.DuckDBPyConnection, path: Path) -> Staged:
         ), rows AS (
             SELECT {col['commune']} AS commune, {col['etat']} AS etat, {col['naf']} AS naf,
                    {col['nomenclature']} AS nomenclature, {col['tranche']} AS tranche, {col['traitement']} AS traitement,
-                   {col['siret']} AS siret
+                   {col['siret']} AS siret, {_year(col['creation'])} AS cree,
+                   CASE WHEN {col['etat']} = 'F' THEN {_year(col['debut'])} END AS ferme
             FROM {src}
         )
         SELECT CASE WHEN dedans THEN commune END AS commune, CASE WHEN dedans THEN etat END AS etat,
                CASE WHEN dedans THEN naf END AS naf, CASE WHEN dedans THEN nomenclature END AS nomenclature,
                CASE WHEN dedans THEN coalesce(tranche, '') END AS tranche,
+               CASE WHEN dedans THEN cree END AS cree, CASE WHEN dedans THEN ferme END AS ferme,
                count(*) AS n, max(traitement) AS traitement, count(*) FILTER (WHERE siret IS NULL) AS sans_siret
         FROM (SELECT *, coalesce(commune IN (SELECT commune FROM perimetre), false) AS dedans FROM rows)
         GROUP BY ALL
@@ -180,10 +203,69 @@ def stage(con: duckdb.DuckDBPyConnection, path: Path) -> Staged:
         SELECT NULL, commune, 'commune', {year}, 'etablissements_avec_salaries', '_T', 'total', sum(n), 'ok'
         FROM a WHERE employeur GROUP BY ALL
     """)
+    problems += _flows(con, name, year)
     kept = con.execute("SELECT coalesce(sum(n), 0) FROM stg_sirene WHERE commune IS NOT NULL AND etat = 'A'").fetchall()[0][0]
     # Each branch above groups by its keys: one fact per key.
     return Staged(KIND, LIBELLE, PRODUCTEUR, LICENCE, millesime, int(total), facts_table="stg_facts", problems=problems,
                   lignes_gardees=int(kept), unique_keys=True, nomenclature=nomenclature)
+
+
+def _year(c: str) -> str:
+    """The year of an ISO date (text of a CSV, DATE or TIMESTAMP of a parquet cast to text); NULL otherwise."""
+    return (f"CASE WHEN regexp_matches({c}, '^(19|20)[0-9][0-9]-[01][0-9]-[0-3][0-9]') "
+            f"THEN CAST(substr({c}, 1, 4) AS INTEGER) END")
+
+
+def _flows(con: duckdb.DuckDBPyConnection, name: str, year: int) -> list[Problem]:
+    """Creations, closures and the stock on 1 January by year, appended to stg_facts (see the module's text).
+    Nothing when the file has no creation date at all."""
+    lo, hi = year - FLOW_YEARS, year - 1
+    closed, dated, created = con.execute(f"""
+        SELECT coalesce(sum(n) FILTER (WHERE etat = 'F'), 0), coalesce(sum(n) FILTER (WHERE etat = 'F' AND ferme IS NOT NULL), 0),
+               coalesce(sum(n) FILTER (WHERE cree IS NOT NULL), 0)
+        FROM stg_sirene WHERE commune IS NOT NULL""").fetchall()[0]
+    if not created:
+        return []
+    problems = []
+    closures = dated > 0
+    if not closures:
+        problems.append(Problem(name, None, "etatAdministratifEtablissement", "fermetures d'établissements non disponibles : "
+                                "le fichier ne contient pas d'établissement fermé daté (extrait des seuls établissements "
+                                "actifs, ou colonne dateDebut absente) ; seules les créations sont comptées", grave=False))
+    elif closed > dated:
+        problems.append(Problem(name, None, "dateDebut", f"{closed - dated} établissement(s) fermé(s) sans date de fin "
+                                "lisible : ni fermeture ni stock au 1er janvier", grave=False))
+    bands = ", ".join(f"'{b}'" for b in EMPLOYER_BANDS_EXCLUDED)
+    events = [("creations_etablissements", "cree", "true"),
+              ("creations_etablissements_avec_salaries", "cree", f"tranche NOT IN ({bands})")]
+    if closures:
+        events += [("fermetures_etablissements", "ferme", "true"),
+                   ("fermetures_etablissements_avec_salaries", "ferme", f"tranche NOT IN ({bands})")]
+    parts = [f"SELECT commune, {y} AS annee, '{m}' AS mesure, naf, nom IS NOT NULL AS naf_ok, n FROM stg_sirene "
+             f"WHERE commune IS NOT NULL AND {y} BETWEEN {lo} AND {hi} AND {w}" for m, y, w in events]
+    if closures:  # active on 1 January: created before it (or undated, hence old), not closed before it
+        parts.append(f"""SELECT commune, y.annee, 'etablissements_1er_janvier', naf, nom IS NOT NULL, n
+                         FROM stg_sirene CROSS JOIN range({lo}, {hi + 1}) y(annee)
+                         WHERE commune IS NOT NULL AND coalesce(cree, 0) < y.annee
+                           AND (etat = 'A' OR (etat = 'F' AND ferme >= y.annee))""")
+    measures = [m for m, _, _ in events] + (["etablissements_1er_janvier"] if closures else [])
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE stg_flux AS
+        SELECT commune, annee, mesure, naf, naf_ok, sum(n) AS n FROM ({' UNION ALL '.join(parts)}) GROUP BY ALL""")
+    # Totals on the grid of the file's communes x years x measures: a year without any event is a true zero.
+    con.execute(f"""
+        INSERT INTO stg_facts
+        SELECT NULL, commune, 'commune', annee, mesure, naf, 'sous_classe', CAST(sum(n) AS DOUBLE), 'ok'
+        FROM stg_flux WHERE naf_ok GROUP BY ALL
+        UNION ALL
+        SELECT NULL, g.commune, 'commune', g.annee, g.mesure, '_T', 'total', CAST(coalesce(sum(f.n), 0) AS DOUBLE), 'ok'
+        FROM (SELECT c.commune, y.annee, m.mesure FROM (SELECT DISTINCT commune FROM stg_sirene WHERE commune IS NOT NULL) c
+              CROSS JOIN range({lo}, {hi + 1}) y(annee) CROSS JOIN (SELECT unnest(?) AS mesure) m) g
+        LEFT JOIN stg_flux f USING (commune, annee, mesure)
+        GROUP BY ALL
+    """, [measures])
+    con.execute("DROP TABLE stg_flux")
+    return problems
 
 
 def _mixed(con, path: Path, src: str, params: list, col: dict, used: list) -> Problem:
