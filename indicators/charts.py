@@ -138,10 +138,11 @@ def figure(finding) -> go.Figure | None:
         for name, g in d.groupby(spec.series, sort=False):
             g = g.sort_values("annee")
             colour = spec.colours.get(str(name), "#4477AA")
+            x, y, hover = _cut_at_source_breaks(g, name)
             fig.add_trace(go.Scatter(
-                x=g.annee.astype(int), y=g.valeur, mode="lines+markers", name=str(name),
+                x=x, y=y, mode="lines+markers", name=str(name),
                 line=dict(color=colour, width=3), marker=dict(size=8), connectgaps=False,
-                hovertext=[f"<b>{name}</b> {a}<br>{t}" for a, t in zip(g.annee, g._text)], hoverinfo="text"))
+                hovertext=hover, hoverinfo="text"))
             sec = g[g.statut == "secret"]
             if len(sec):     # a secret year: « s » on the line's baseline, in the series' colour
                 fig.add_trace(go.Scatter(x=sec.annee.astype(int), y=[0] * len(sec), mode="markers+text",
@@ -157,6 +158,7 @@ def figure(finding) -> go.Figure | None:
             fig.update_yaxes(range=[lo - (hi - lo) * 0.05, hi + (hi - lo) * 0.08])
         fig.update_xaxes(dtick=1, showgrid=False)
         _mark_break(fig, d)
+        _mark_source_break(fig, d)
         return _layout(fig, 420, legend=True)
     if spec.kind == "pie":
         g = d.drop_duplicates(spec.cat)
@@ -184,6 +186,29 @@ def _mark_break(fig: go.Figure, df: pd.DataFrame) -> None:
                       annotation_text=f"NAF 2025 ({year}) : rupture de série", annotation_position="top left",
                       annotation_font_size=12)
 # <<< NAF 2025 ---------------------------------------------------------------------------------------
+
+
+def _cut_at_source_breaks(g: pd.DataFrame, name) -> tuple[list, list, list]:
+    """A series' points, with a gap (None) before each year its source changes: the line is not drawn across."""
+    x, y, hover = [], [], []
+    notes = g.note.fillna("").astype(str) if "note" in g else pd.Series("", index=g.index)
+    for a, v, t, n in zip(g.annee.astype(int), g.valeur, g._text, notes):
+        if f"Changement de source en {a}" in n and x:
+            x, y, hover = x + [a - 0.5], y + [None], hover + [""]
+        x, y, hover = x + [int(a)], y + [v], hover + [f"<b>{name}</b> {a}<br>{t}"]
+    return x, y, hover
+
+
+def _mark_source_break(fig: go.Figure, df: pd.DataFrame) -> None:
+    """The same dashed line before the first year a series takes another source (content.source_breaks: real
+    figures then demo ones, or two producers): the values on either side are not comparable."""
+    if "note" not in df or "annee" not in df:
+        return
+    years = df.note.dropna().astype(str).str.extract(r"Changement de source en (\d{4})")[0].dropna()
+    for year in sorted(set(years.astype(int))):
+        fig.add_vline(x=year - 0.5, line_dash="dash", line_color="#777777", line_width=1.5,
+                      annotation_text=f"{year} : changement de source, rupture de série", annotation_position="top left",
+                      annotation_font_size=12)
 
 
 # --- ranked bars of one indicator by EPCI (the Foncier page, outside the content layer so far) ---------

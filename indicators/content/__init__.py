@@ -397,7 +397,39 @@ def secret_notes(table: pd.DataFrame, label=lambda r: r.territoire) -> list[str]
     return notes
 
 
+SOURCE_BREAK = "Changement de source en {year}"   # read by charts._mark_source_break
+
+
+def source_breaks(t: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """A series whose source changes from one year to the next (real figures, then demo ones): the first row
+    of the new source says so in its note, and one note per change names the territory and both sources."""
+    keys = [c for c in ("code", "niveau", "indicateur", "categorie") if c in t]
+    if not len(t) or "annee" not in t or "source" not in t or not keys or t.annee.nunique() < 2:
+        return t, []
+    t, notes = (t.copy() if t.index.is_unique else t.reset_index(drop=True)), []
+    for _, g in t[t.source.astype(str) != ""].sort_values("annee").groupby(keys, sort=False):
+        prev = g.source.shift()
+        for i, r in g[prev.notna() & (g.source != prev)].iterrows():
+            mark = SOURCE_BREAK.format(year=int(r.annee))
+            t.at[i, "note"] = f"{r.note} ; {mark}" if isinstance(r.note, str) and r.note else mark
+            before = prev.loc[i]
+            who = r.territoire if "territoire" in t else r.code
+            demo = " (données de démonstration)"
+            if r.source == before + demo:
+                what = f"données de démonstration après les données réelles ({before})"
+            elif before == r.source + demo:
+                what = f"données réelles ({r.source}) après les données de démonstration"
+            else:
+                what = f"{r.source} après {before}"
+            note = f"{who} : rupture de série en {int(r.annee)}, {what}"
+            if note not in notes:
+                notes.append(note)
+    return t, notes
+
+
 def finish(f: Finding, name: str | None = None) -> Finding:
+    f.table, breaks = source_breaks(f.table)
+    f.notes = list(f.notes) + [fmt.typeset(n) for n in breaks if n not in f.notes]
     t = f.table
     f.demo = bool(len(t) and t.demo.astype(bool).any())
     if not f.source:

@@ -1,6 +1,8 @@
 """Accueil: what the dashboard covers (the perimeter, read from the warehouse) and the chosen territory's key figures."""
 from __future__ import annotations
 
+import pandas as pd
+
 from . import Context, Finding
 from .. import format as fmt
 from . import french as fr
@@ -17,3 +19,56 @@ def intro(ctx: Context) -> Finding:
               "l'industrie, filières stratégiques, comparaison des EPCI, face aux territoires de référence : "
               + fr.enumerate_fr(refs) + ".")
     return Finding("accueil", titre, phrase)
+
+
+# --- a first start on real files: what is loaded, what is still to load, what is still demo ------------------
+
+def to_load(figures: Finding) -> list[str]:
+    """One line per file the key figures still wait for (« industrie : part de l'emploi salarié : fichier
+    URSSAF … à charger »), from the figures with nothing loaded, in the order of the figures."""
+    from ..catalog import get as get_indicator
+    from .chiffres_cles import ITEMS
+
+    t = figures.table
+    if not len(t):
+        return []
+    labels = {label: name for name, label, _ in ITEMS}
+    empty = t[(t.usage == "chiffre") & (t.statut == "absent") & (t.note == "aucune donnée chargée")]
+    wanted: dict[str, list[str]] = {}
+    for label in empty.indicateur:
+        if label in labels:
+            wanted.setdefault(get_indicator(labels[label]).source_hint, []).append(fr.lower_first(label))
+    return [f"{', '.join(words)} : {hint} à charger" for hint, words in wanted.items()]
+
+
+def _named(r) -> str:
+    """« URSSAF, … (commune x APE) (2006-2022) »: a Sources row by its label (without the demo mark) and years."""
+    name = r.Source.replace(" (données de démonstration)", "")
+    return f"{name} ({r.Années})" if isinstance(r.Années, str) and r.Années else name
+
+
+def loaded(sources: pd.DataFrame) -> list[str]:
+    """The official files loaded (the reference communes aside), from the Sources table."""
+    files = sources[(sources["Démonstration"] != "oui") & ~sources.Source.str.startswith("INSEE, populations légales")]
+    return [_named(r) for r in files.itertuples()]
+
+
+def status(figures: Finding, sources: pd.DataFrame) -> str:
+    """What Accueil says of the data: the files loaded, then those the key figures still wait for."""
+    missing = to_load(figures)
+    text = "**Fichiers officiels chargés** : " + (" ; ".join(loaded(sources)) or "aucun") + "."
+    if missing:
+        text += "\n\n**À charger** : " + " ; ".join(missing) + " (commande « python -m etl load FICHIER »)."
+    return fmt.typeset(text)
+
+
+def demo_left(sources: pd.DataFrame) -> str | None:
+    """The banner over demo figures: which sources are still demo and for which years, or None."""
+    demo = sources[sources["Démonstration"] == "oui"]
+    if not len(demo):
+        return None
+    return fmt.typeset(
+        "Une partie des chiffres provient encore des **données de démonstration** générées par le logiciel "
+        "(plausibles mais inventées), pour les communes et les années qu'aucun fichier officiel chargé ne couvre : "
+        f"{fr.enumerate_fr([_named(r) for r in demo.itertuples()])}. Les chiffres concernés portent la mention "
+        "« Données de démonstration » ; chargez les fichiers officiels correspondants pour les remplacer.")

@@ -1,19 +1,27 @@
 """Accueil: what the dashboard shows, and the chosen territory's key figures."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import streamlit as st
 
 from indicators import ui
+from indicators.content import accueil
 
 
 def run() -> None:
-    intro, figures = ui.findings("accueil")
+    intro, figures = ui.findings("accueil")[:2]
     st.title(intro.titre)
     st.markdown(intro.phrase)
-    ui.show(figures)
-    if any(ui.reference_table("sources")["Démonstration"] == "oui"):
-        st.warning("Une partie des chiffres provient des **données de démonstration** générées par le logiciel : "
-                   "ils sont plausibles mais inventés. Chargez les fichiers officiels (INSEE, URSSAF, CCI) pour les remplacer.")
+    sources = ui.reference_table("sources")
+    # Key figures with nothing loaded are not drawn as empty tiles: the files they wait for are listed instead.
+    shown = replace(figures, table=figures.table[~((figures.table.statut == "absent")
+                                                   & (figures.table.note == "aucune donnée chargée"))])
+    ui.show(shown)
+    st.markdown(accueil.status(figures, sources))
+    banner = accueil.demo_left(sources)
+    if banner:
+        st.warning(banner)
     st.markdown(
         "**Pages** — *Chiffres clés* : le territoire choisi en chiffres et ceux de la candidature recalculés ; "
         "*Chiffre d'affaires* : évolution attribuée par secteur, niveau et répartition ; *Industrie* : part de "
