@@ -1,14 +1,10 @@
-"""Foncier économique: the findings (title, sentence, figures) the page, its slide and its annex sheet share,
-the map of sites, and the slide. Pure functions of the tidy frames of query.get / foncier_query.sites:
-no Streamlit here, so the page and the deck say the same thing by construction.
-
-Self-contained on purpose (one `Finding` shape, a few phrases), so it can move into a shared content
-layer as it is.
+"""Foncier économique: the map of sites and the list of sites of the page (pure functions of
+foncier_query.sites' frame). The page's findings, its slides and annex sheets are indicators/content/foncier.py's.
 """
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+import re
 
 import numpy as np
 import pandas as pd
@@ -18,140 +14,13 @@ from . import format as fmt
 from .charts import FONT
 
 NNBSP = fmt.NNBSP
-# Key figures of the page, in order (indicator, short label).
-KEY_FIGURES = [("foncier_sites", "Sites économiques"), ("foncier_surface_brute", "Superficie totale"),
-               ("foncier_surface_disponible", "Disponible à la vente"), ("foncier_taux_vacance", "Vacance"),
-               ("foncier_surface_industrielle", "Vocation industrielle"), ("foncier_emplois", "Emplois sur les sites")]
 VACANCY_COLOURS = ["#1a9850", "#a6d96a", "#fee08b", "#fdae61", "#d73027"]     # ColorBrewer RdYlGn, reversed
 VACANCY_BOUNDS = [0.0, 0.05, 0.10, 0.15, 0.20]                               # classes [0;5[, [5;10[, ... [20;+[
 NO_RATE_COLOUR = "#9e9e9e"
 
 
-@dataclass
-class Finding:
-    key: str
-    titre: str
-    phrase: str
-    figures: dict = field(default_factory=dict)     # name -> value (as computed, not rounded)
-    annee: int | None = None
-
-    def __post_init__(self):
-        # The same typography as every finding (U+202F before « : ; % »), on the page and on the slide.
-        self.titre, self.phrase = fmt.typeset(self.titre), fmt.typeset(self.phrase)
-
-
-def _v(df: pd.DataFrame, code: str | None = None):
-    """(value, statut, year) of a territory's row (the first row without `code`)."""
-    row = df[df.code == code] if code is not None else df.head(1)
-    if not len(row):
-        return float("nan"), "absent", None
-    r = row.iloc[0]
-    return r.valeur, r.statut, (int(r.annee) if pd.notna(r.annee) else None)
-
-
 def ha(v) -> str:
     return fmt.value(v, "ha", "ok" if v == v else "absent")
-
-
-def _ranked(df: pd.DataFrame) -> pd.DataFrame:
-    return df[df.statut.isin(["ok", "partiel"]) & df.valeur.notna()].sort_values("valeur", ascending=False)
-
-
-def after_chosen_year(sites: pd.DataFrame, chosen: int | None) -> Finding | None:
-    """An inventory is a state dated by its latest update: a year chosen before it gets no figure of it.
-    sites: the territory's row of foncier_sites."""
-    _, s, annee = _v(sites)
-    if chosen is None or annee is None or s == "absent" or annee <= chosen:
-        return None
-    return Finding("disponible", f"Foncier économique : inventaire de {annee}, postérieur à {chosen}",
-                   f"L'inventaire des zones d'activités chargé décrit l'état de {annee} ; il ne dit rien de {chosen}. "
-                   "Choisissez « Dernière disponible » pour le voir.", {}, annee)
-
-
-def disponible(epci: pd.DataFrame, focus: pd.DataFrame, brute: pd.DataFrame, sites: pd.DataFrame, name: str) -> Finding:
-    """Land for sale: the territory's total, its share of the gross area, the EPCI offering most and least.
-    epci: foncier_surface_disponible by EPCI; focus / brute / sites: the territory's row of
-    foncier_surface_disponible, foncier_surface_brute and foncier_sites."""
-    v, s, annee = _v(focus)
-    b, _, _ = _v(brute)
-    n, _, _ = _v(sites)
-    if s == "absent" or v != v:
-        return Finding("disponible", "Foncier économique : aucun inventaire des zones d'activités chargé",
-                       "Chargez l'inventaire des zones d'activités économiques de chaque EPCI (standard CNIG "
-                       "« Sites économiques ») pour suivre le foncier disponible.", {}, None)
-    ranked = _ranked(epci)
-    titre = f"{name} : {ha(v)} à vendre dans les zones d'activités" + (f" en {annee}" if annee else "")
-    share = v / b if b and b == b else float("nan")
-    phrase = (f"{name} : {fmt.number(n)} site{'s' if n != 1 else ''} économique{'s' if n != 1 else ''} "
-              f"({ha(b)} au total), dont {ha(v)} disponibles à la commercialisation"
-              + (f", soit {fmt.percent(share)} de leur superficie" if share == share else "") + ".")
-    if len(ranked) > 1:
-        phrase += (f" {ranked.nom_court.iat[0]} en offre le plus ({ha(ranked.valeur.iat[0])}), "
-                   f"{ranked.nom_court.iat[-1]} le moins ({ha(ranked.valeur.iat[-1])}).")
-    if s == "partiel":
-        phrase += " Agrégat partiel : tous les sites ou toutes les communes ne sont pas couverts par un inventaire."
-    return Finding("disponible", titre, phrase, {"surface_disponible": v, "surface_brute": b, "sites": n, "part": share},
-                   annee)
-
-
-def vacance(epci: pd.DataFrame, focus: pd.DataFrame, vacantes: pd.DataFrame, unites: pd.DataFrame, name: str) -> Finding:
-    """Vacancy rate of land units (art. L318-8-2 of the code de l'urbanisme): the territory and its spread."""
-    v, s, annee = _v(focus)
-    if s == "absent" or v != v:
-        return Finding("vacance", "Vacance des zones d'activités : non renseignée",
-                       "Les inventaires chargés ne renseignent pas les unités foncières vacantes.", {}, annee)
-    u, _, _ = _v(vacantes)
-    total, _, _ = _v(unites)
-    ranked = _ranked(epci)
-    titre = (f"{name} : {fmt.percent(v)} des unités foncières des zones d'activités vacantes"
-             + (f" en {annee}" if annee else ""))
-    phrase = (f"{name} : {fmt.number(u)} unité{'s' if u != 1 else ''} foncière{'s' if u != 1 else ''} "
-              f"vacante{'s' if u != 1 else ''} sur {fmt.number(total)}, au sens de l'article L318-8-2 du code de l'urbanisme.")
-    if len(ranked) > 1:
-        phrase += (f" Le taux va de {fmt.percent(ranked.valeur.iat[-1])} ({ranked.nom_court.iat[-1]}) à "
-                   f"{fmt.percent(ranked.valeur.iat[0])} ({ranked.nom_court.iat[0]}).")
-    return Finding("vacance", titre, phrase, {"taux_vacance": v, "unites_vacantes": u, "unites_foncieres": total}, annee)
-
-
-def prix(epci: pd.DataFrame, focus: pd.DataFrame, name: str) -> Finding:
-    """Median price of land sold, « s » below 3 sales (no reason given)."""
-    v, s, annee = _v(focus)
-    n_secret = int((epci.statut == "secret").sum())
-    if s == "secret":
-        return Finding("prix", f"{name} : prix médian du foncier économique vendu, s",
-                       "s", {"prix_m2_median": None}, annee)
-    if s == "absent" or v != v:
-        return Finding("prix", "Prix du foncier économique vendu : aucune vente renseignée",
-                       "Les inventaires chargés ne renseignent aucun prix de vente de terrain.", {}, annee)
-    ranked = _ranked(epci)
-    titre = f"{name} : le foncier économique s'est vendu {fmt.value(v, '€/m²')} en médiane"
-    phrase = f"{name} : prix médian au m² des terrains vendus dans les zones d'activités, {fmt.value(v, '€/m²')}."
-    if len(ranked) > 1:
-        phrase += (f" De {fmt.value(ranked.valeur.iat[-1], '€/m²')} ({ranked.nom_court.iat[-1]}) à "
-                   f"{fmt.value(ranked.valeur.iat[0], '€/m²')} ({ranked.nom_court.iat[0]}).")
-    if n_secret:
-        phrase += f" « s » pour {n_secret} EPCI."
-    return Finding("prix", titre, phrase, {"prix_m2_median": v}, annee)
-
-
-def key_figures(rows: dict[str, pd.DataFrame]) -> list[tuple[str, str, str]]:
-    """(value text, label, statut) of the page's key figures for the territory (its row of each indicator)."""
-    units = {"foncier_sites": "sites", "foncier_taux_vacance": "part", "foncier_emplois": "emplois"}
-    out = []
-    for name, label in KEY_FIGURES:
-        v, s, _ = _v(rows[name])
-        unite = units.get(name, "ha")
-        out.append((fmt.value(v, unite, s), label, s))
-    return out
-
-
-def axe1_text(disp: Finding) -> str:
-    """The line shown under the plan's axe 1 (« Foncier et attractivité »)."""
-    f = disp.figures
-    if not f:
-        return "Repères du foncier économique : aucun inventaire des zones d'activités chargé."
-    return (f"Repères du foncier économique{f' ({disp.annee})' if disp.annee else ''} : {fmt.number(f['sites'])} sites, "
-            f"{ha(f['surface_brute'])} au total, {ha(f['surface_disponible'])} disponibles à la vente.")
 
 
 # --- the list of sites ------------------------------------------------------------------------------
@@ -189,6 +58,36 @@ def with_available_land(sites: pd.DataFrame, minimum_ha: float = 0.0) -> pd.Data
 
 # --- the map --------------------------------------------------------------------------------------
 
+def _short(name: str, width: int = 13) -> str:
+    """A long EPCI name on two or more lines for its label (after spaces or hyphens)."""
+    if len(name) <= width:
+        return name
+    tokens = re.findall(r"[^ -]+-|[^ -]+", name)    # "Gap-Tallard-Durance" -> "Gap-", "Tallard-", "Durance"
+    lines, line = [], ""
+    for t in tokens:
+        sep = "" if line.endswith("-") or not line else " "
+        if line and len(line) + len(sep) + len(t) > width:
+            lines.append(line)
+            line = t
+        else:
+            line = f"{line}{sep}{t}"
+    return "<br>".join(lines + [line])
+
+
+def _label_positions(lon: list[float], lat: list[float], texts: list[str]) -> list[str]:
+    """Centred labels, except pairs whose boxes would overlap: the northern one goes above its point, the
+    southern one below (box sizes in degrees, for the département-wide view)."""
+    pos = ["middle center"] * len(texts)
+    size = [(max(len(t) for t in x.split("<br>")) * 0.022, x.count("<br>") * 0.06 + 0.06) for x in texts]
+    for i in range(len(texts)):
+        for j in range(i + 1, len(texts)):
+            if (abs(lon[i] - lon[j]) < (size[i][0] + size[j][0]) / 2
+                    and abs(lat[i] - lat[j]) < (size[i][1] + size[j][1]) / 2):
+                north, south = (i, j) if lat[i] >= lat[j] else (j, i)
+                pos[north], pos[south] = "top center", "bottom center"
+    return pos
+
+
 def vacancy_class(rate) -> int:
     """Index of the vacancy class (half-open bounds), -1 when unknown."""
     if rate is None or (isinstance(rate, float) and math.isnan(rate)):
@@ -210,7 +109,7 @@ def map_figure(outlines: dict[str, object], labels: pd.DataFrame, sites: pd.Data
     """Sites as circles (area proportional to the site's gross area) coloured by vacancy rate, over the EPCI
     outlines; drawn offline (pass maps.PLOTLY_CONFIG). outlines: "epci:SIREN" / "dep" -> shapely geometry
     (maps.geometries(snap).shapes, "dep:CODE" for départements); labels: code, nom_court, label_lon, label_lat of the EPCI."""
-    from .maps import _label_positions, _lines, _short
+    from .maps import _lines
 
     fig = go.Figure()
     for key, geom in outlines.items():
@@ -268,12 +167,16 @@ def map_figure(outlines: dict[str, object], labels: pd.DataFrame, sites: pd.Data
 
 
 def map_title(sites: pd.DataFrame, name: str) -> str:
-    """The map's finding: how many sites, how many with land for sale, the year of the inventory."""
+    """The map's finding: how many sites, how many with land for sale, dated by the inventories of their EPCIs
+    (each by the latest update of its sites: a map over inventories of 2024 and 2025 says both)."""
+    from .content.foncier import dated
+
     if not len(sites):
-        return f"{name} : aucun site économique inventorié"
-    year = max(pd.Timestamp(d).year for d in sites.actu_date)
+        return fmt.typeset(f"{name} : aucun site économique inventorié")
+    years = sorted(set(pd.to_datetime(sites.actu_date).groupby(sites.epci.fillna("")).max().dt.year.astype(int)))
     free = int((sites.surface_disponible_ha.fillna(0) > 0).sum())
-    return f"{name} : {fmt.number(len(sites))} sites économiques en {year}, dont {fmt.number(free)} avec du foncier à vendre"
+    return fmt.typeset(f"{name} : {fmt.count(len(sites), 'site économique', 'sites économiques')} ({dated(years)}), "
+                       f"dont {fmt.number(free)} avec du foncier disponible à la vente")
 
 
 def map_sentence(sites: pd.DataFrame) -> str:
@@ -283,37 +186,3 @@ def map_sentence(sites: pd.DataFrame) -> str:
     top = sites.sort_values("surface_brute_ha", ascending=False).iloc[0]
     return (f"Le site le plus étendu : {top.nom} ({ha(top.surface_brute_ha)}, {top.commune_nom})."
             + (f" {high} site{'s' if high > 1 else ''} à 15{NNBSP}% de vacance ou plus." if high else ""))
-
-
-# --- the slide ------------------------------------------------------------------------------------
-
-def short_name(ctx) -> str:
-    """The name in titles and sentences: the TI's short name (« TI … »), or the EPCI's."""
-    return ctx.home_short if ctx.is_home else ctx.focus.nom_court
-
-
-def slide(ctx):
-    """The committee slide « Foncier économique »: land for sale by EPCI (native bar chart) and the finding.
-    ctx: indicators.content.Context. None when no inventory is loaded."""
-    from . import content as C
-
-    name = "foncier_surface_disponible"
-    label = "Surface disponible à la vente"
-    focus = ctx.focus
-    epci = ctx.get(name, "epci", territoires=[t.code for t in ctx.per.members])
-    ref = ctx.get(name, focus.niveau, territoires=[focus.code])
-    if not len(ref) or (ref.statut == "absent").all():
-        return None
-    later = after_chosen_year(ctx.get("foncier_sites", focus.niveau, territoires=[focus.code]), ctx.sel.annee)
-    if later is not None:
-        return C.Finding("foncier", later.titre, later.phrase, sheet_name="Foncier économique", years=(later.annee,))
-    f = disponible(epci, ref, ctx.get("foncier_surface_brute", focus.niveau, territoires=[focus.code]),
-                   ctx.get("foncier_sites", focus.niveau, territoires=[focus.code]), short_name(ctx))
-    e = C.rows(ctx, epci, label, "ha")
-    e = e.assign(_s=e.valeur.fillna(-1.0)).sort_values("_s", ascending=False, kind="stable").drop(columns="_s")
-    table = C.concat([e, C.rows(ctx, ref, label, "ha", usage="phrase")])
-    spec = C.ChartSpec("bar", cat="territoire", series="indicateur", by_point=True,
-                       colours={r.territoire: ctx.colour(r.code, r.niveau) for r in table.itertuples()})
-    out = C.Finding("foncier", f.titre, f.phrase, table, spec, notes=C.secret_notes(table),
-                    sheet_name="Foncier économique")
-    return C.finish(out, name)

@@ -201,6 +201,8 @@ def tick(v: float, kind: str, step: float, top: float | None = None) -> str:
         return number(v, step_decimals(step)) + f"{NNBSP}km²"
     if kind == "ha":
         return number(v, step_decimals(step)) + f"{NNBSP}ha"
+    if kind == "eur_m2":
+        return number(v, step_decimals(step)) + f"{NNBSP}€/m²"
     return number(v, step_decimals(step))
 
 
@@ -210,7 +212,7 @@ def tick(v: float, kind: str, step: float, top: float | None = None) -> str:
 _S = NNBSP
 OFFICE_FORMATS = {
     "eur": f'#,##0.0"{_S}M€"', "part": f'0.0"{_S}"%', "evolution": f'+0.0"{_S}"%;"{MINUS}"0.0"{_S}"%;0.0"{_S}"%',
-    "count": "#,##0", "km2": f'#,##0"{_S}km²"', "ha": f'#,##0.0"{_S}ha"',
+    "count": "#,##0", "km2": f'#,##0"{_S}km²"', "ha": f'#,##0.0"{_S}ha"', "eur_m2": f'#,##0.0"{_S}€/m²"',
 }
 # Axes: integers only (no decimal separator), U+202F as thousands separator, all as literals.
 OFFICE_AXIS_FORMATS = {

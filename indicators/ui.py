@@ -572,7 +572,7 @@ def show(f, key: str | None = None) -> None:
         return
     key = key or f.key
     st.subheader(f.titre)
-    if f.key == "chiffres_cles":
+    if f.key == "chiffres_cles" or f.extra.get("figures"):     # key figures as tiles
         _figures(f)
     if f.phrase:
         st.markdown(f.phrase.replace("$", "\\$"))

@@ -304,10 +304,12 @@ def test_template_writes_empty_conformant_tables_that_load_once_filled(tmp_path,
 
 
 def test_page_slide_and_annex_say_the_same(demo_warehouse, use_warehouse, snap):
+    """The Foncier page shows the content layer's findings; the deck and the annex render the same objects."""
     from openpyxl import load_workbook
     from pptx import Presentation
     from streamlit.testing.v1 import AppTest
 
+    from indicators.content import foncier as content
     from indicators.export import slides
     from indicators.export.annex import build_annex
     from indicators.export.deck import build_deck
@@ -320,23 +322,31 @@ def test_page_slide_and_annex_say_the_same(demo_warehouse, use_warehouse, snap):
     assert at.title[0].value == "Foncier économique"
     text = " ".join(m.value for m in at.markdown) + " ".join(c.value for c in at.caption)
     assert "Données de démonstration" in text
+    assert "champ " not in " ".join(c.value for c in at.caption)        # CNIG field names: Sources page only
     kinds = [json.loads(el.proto.spec)["data"][0]["type"] for el in at.get("plotly_chart")]
     assert kinds.count("bar") == 3 and "scattergeo" in kinds
-    [s] = slides.build(snap, slides.Selection(), ["foncier"])
-    assert at.subheader[0].value == s.titre and s.phrase in text
-    prs = Presentation(io.BytesIO(build_deck(snap, slides.Selection(), keys=["foncier"])))
-    shapes = prs.slides[0].shapes
-    assert any(sh.has_text_frame and s.titre in sh.text_frame.text for sh in shapes)
-    chart = next(sh.chart for sh in shapes if sh.has_chart)
-    drawn = s.chart_rows()
-    assert list(chart.plots[0].series[0].values) == pytest.approx(drawn.valeur.tolist())
-    wb = load_workbook(io.BytesIO(build_annex(snap, slides.Selection(), ["foncier"])), read_only=True)
-    rows = list(wb["Foncier économique"].iter_rows(values_only=True))
-    assert rows[0][0] == s.titre and rows[1][0] == s.phrase
-    # The plan's axe 1 actions lead to these indicators.
+    found = slides.build(snap, slides.Selection(), list(content.KEYS))
+    assert [s.key for s in found] == content.KEYS
+    subheaders = [h.value for h in at.subheader]
+    for s in found:
+        assert s.titre in subheaders and s.phrase in text, s.key
+    assert any(m.label.startswith("Disponible à la vente") for m in at.metric)
+    listed = next(m.value for m in at.markdown if " sur " in m.value and "disponible" in m.value)
+    assert "site(s)" not in listed and "sites sur" in listed
+    prs = Presentation(io.BytesIO(build_deck(snap, slides.Selection(), keys=list(content.KEYS))))
+    for s, sl in zip(found, prs.slides):
+        assert any(sh.has_text_frame and s.titre in sh.text_frame.text for sh in sl.shapes), s.key
+    disp = found[1]
+    chart = next(sh.chart for sh in prs.slides[1].shapes if sh.has_chart)
+    assert list(chart.plots[0].series[0].values) == pytest.approx(disp.chart_rows().valeur.tolist())
+    wb = load_workbook(io.BytesIO(build_annex(snap, slides.Selection(), list(content.KEYS))), read_only=True)
+    for s in found:
+        rows = list(wb[content.SHEETS[s.key]].iter_rows(values_only=True))
+        assert rows[0][0] == s.titre and rows[1][0] == s.phrase
+    # The plan's axe 1 actions lead to these indicators, with the page's key figures.
     at.switch_page("pages/views/plan_actions.py").run()
     assert not at.exception, [e.value for e in at.exception]
-    assert any(m.value.startswith("Repères du foncier économique (") for m in at.markdown)
+    assert any(m.value.startswith("Repères du foncier économique (inventaire") for m in at.markdown)
 
 
 def test_page_without_inventory_says_what_to_load(reference_warehouse, use_warehouse):
@@ -348,23 +358,93 @@ def test_page_without_inventory_says_what_to_load(reference_warehouse, use_wareh
     at.switch_page("pages/views/foncier.py").run()
     assert not at.exception, [e.value for e in at.exception]
     assert any("CNIG" in i.value for i in at.info)
+    assert [h.value for h in at.subheader] == ["Foncier économique\u202f: aucun inventaire des zones d'activités chargé"]
 
 
 def test_a_year_before_the_inventory_shows_no_figure_of_it(demo_warehouse, use_warehouse, snap):
-    """An inventory is dated by its latest update: for an earlier year the page and the slide say so, with no figure."""
+    """An inventory is dated by its latest update: for an earlier year the page and the slide say so in one
+    finding, with no figure of another year and no instruction to the user."""
     from streamlit.testing.v1 import AppTest
 
+    from indicators.content import foncier as content
     from indicators.export import slides
 
     use_warehouse(demo_warehouse)
+    years = content.inventory_years(query_members(snap, "foncier_sites"))
     at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=120)
     at.run()
     at.switch_page("pages/views/foncier.py").run()
-    year = int(at.subheader[0].value.rsplit(" ", 1)[-1])         # « … en 2025 »
-    before = max(int(y) for y in at.selectbox(key="annee").options if y.isdigit() and int(y) < year)
+    before = max(int(y) for y in at.selectbox(key="annee").options if y.isdigit() and int(y) < min(years))
     at.selectbox(key="annee").set_value(str(before)).run()
     assert not at.exception, [e.value for e in at.exception]
-    [s] = slides.build(snap, slides.Selection(annee=before), ["foncier"])
-    assert at.subheader[0].value == s.titre and f"inventaire de {year}, postérieur à {before}" in s.titre
-    assert any(s.phrase == i.value for i in at.info)
+    found = slides.build(snap, slides.Selection(annee=before), list(content.KEYS))
+    assert len(found) == 1
+    [s] = found
+    assert [h.value for h in at.subheader] == [s.titre] and f"postérieurs à {before}" in s.titre
+    assert s.phrase in " ".join(m.value for m in at.markdown) and "Choisissez" not in s.phrase
     assert not at.get("plotly_chart") and not len(s.table) and s.spec is None
+    # The plan page's axe 1 line follows the same rule.
+    at.switch_page("pages/views/plan_actions.py").run()
+    assert any(m.value.startswith("Repères du foncier économique : inventaires") and str(before) in m.value
+               for m in at.markdown)
+
+
+def query_members(snap, name: str) -> pd.DataFrame:
+    from indicators import perimeter, query
+
+    return query.get(snap, name, "epci", territoires=[t.code for t in perimeter.load(snap).members])
+
+
+def test_a_total_over_inventories_of_several_years_is_never_dated_to_one_year(tmp_path, warehouse):
+    """EPCIs update their inventories in different years: the TI's total says every year it holds (title,
+    sentence, source line, table), each EPCI keeps its own year (table, chart category, cited values), and
+    the part of the total from the earlier inventories is given."""
+    from indicators import charts
+    from indicators.content import Selection, context, foncier as content, registry
+
+    communes = _communes(warehouse)
+    data = demo_foncier.tables(communes, seed=11)
+    load(_write_tables(data, tmp_path / "inv"), warehouse, progress=quiet)
+    sites = pd.DataFrame(data["site-eco"]).merge(communes, left_on="site_comm_insee", right_on="code_insee")
+    year_of = pd.to_datetime(sites.site_actu_date).groupby(sites.epci_siren).max().dt.year
+    years = sorted(set(year_of))
+    assert len(years) > 1, "the generator dates one EPCI in four a year earlier"
+    snap = _snap(warehouse)
+    ctx = context(snap, Selection())
+    found = {f.key: f for f in registry.build(ctx, "foncier")}
+    label = f"inventaires {' et '.join(map(str, years))}" if len(years) == 2 else f"inventaires {years[0]} à {years[-1]}"
+    for f in found.values():
+        assert label in f.titre, f.titre
+        assert not any(f" en {y}" in f.titre for y in years), f.titre
+        assert label in f.source and set(f.years) == set(years)
+        mine = f.table[f.table.code == ctx.home.code]
+        assert len(mine) and mine.annee.isna().all() and mine.note.str.contains(label).all(), f.key
+        drawn = f.chart_rows()
+        if len(drawn):
+            assert (drawn.annee.astype(int).to_numpy() == year_of.reindex(drawn.code).to_numpy()).all()
+            assert all(c.endswith(f"({int(a)})") for c, a in zip(drawn.categorie, drawn.annee))
+    disp = found["foncier_disponible"]
+    drawn = disp.chart_rows()
+    early = drawn[drawn.annee < years[-1]]
+    expected = f"{fmt_ha(early.valeur.sum())} datent des inventaires de {years[0]}"
+    assert expected in disp.phrase, disp.phrase
+    top = drawn.dropna(subset=["valeur"]).iloc[0]
+    assert f"{top.territoire} ({fmt_ha(top.valeur)}, inventaire {int(top.annee)})" in disp.phrase
+    # An EPCI of the latest year: its own figures carry that one year, the EPCIs it is compared with theirs.
+    latest = year_of[year_of == years[-1]].index[0]
+    one = {f.key: f for f in registry.build(context(snap, Selection(focus=latest)), "foncier")}
+    assert one["foncier_disponible"].titre.endswith(f"(inventaire {years[-1]})")
+    assert f"inventaires {years[0]}" not in one["foncier_chiffres"].titre
+    # Axis ticks in French with their unit (U+202F), hovers without raw statuses.
+    for key, unit in (("foncier_disponible", "\u202fha"), ("foncier_vacance", "\u202f%"), ("foncier_prix", "\u202f€/m²")):
+        fig = charts.figure(found[key])
+        ticks = [t for t in fig.layout.xaxis.ticktext if t != "0"]
+        assert ticks and all(t.endswith(unit) for t in ticks), (key, fig.layout.xaxis.ticktext)
+        hovers = [h for tr in fig.data for h in (tr.hovertext or [])]
+        assert hovers and not any(h.endswith("ok") or "<br>ok" in h for h in hovers)
+
+
+def fmt_ha(v) -> str:
+    from indicators import format as fmt
+
+    return f"{fmt.number(v, 1)}{fmt.NNBSP}ha"

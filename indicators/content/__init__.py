@@ -33,6 +33,7 @@ KINDS = {k: (unit, div, dec, fmt.OFFICE_FORMATS[k]) for k, (unit, div, dec) in {
     "count": ("", 1.0, 0),
     "km2": ("km²", 1.0, 0),
     "ha": ("ha", 1.0, 1),
+    "eur_m2": ("€/m²", 1.0, 1),
 }.items()}
 UNIT_KIND = {"€": "eur", "part": "part", "km²": "km2", "ha": "ha"}
 STATUT_MARKS = {"ok": "", "partiel": "partiel", "secret": "s", "absent": "–"}
@@ -320,6 +321,8 @@ def shown(value, kind: str, statut: str = "ok") -> str:
         return f"{fmt.number(value, 0)}{fmt.NNBSP}km²"
     if kind == "ha":
         return f"{fmt.number(value, 1)}{fmt.NNBSP}ha"
+    if kind == "eur_m2":
+        return f"{fmt.number(value, 1)}{fmt.NNBSP}€/m²"
     return fmt.number(value, 0)
 
 

@@ -6,15 +6,15 @@ slides and the blocks presentation mode steps through. The navigation (dashboard
 (export/slides.py), the annex's sheets (export/annex.py), presentation mode, the plan's committee editions
 (suivi.py) and the tests read this module; no other list of pages exists.
 
-Slides whose finding is not built by the content layer yet (title, map, foncier, sources, « depuis le dernier
-comité ») are named here by key; export/slides.py builds them.
+Slides whose finding is not built by the content layer yet (title, map, sources, « depuis le dernier comité »)
+are named here by key; export/slides.py builds them.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Callable
 
-from . import Context, Finding, accueil, chiffre_affaires, chiffres_cles, comparer, filieres, industrie
+from . import Context, Finding, accueil, chiffre_affaires, chiffres_cles, comparer, filieres, foncier, industrie
 
 
 @dataclass(frozen=True)
@@ -76,8 +76,8 @@ PAGES: tuple[Page, ...] = (
     Page("filieres", "Filières", ":material/hub:", "filieres", tuple(filieres.KEYS), filieres.build,
          slides=tuple(filieres.KEYS), sheets={"filieres": "Filières", "filieres_evolution": "Filières évolution"},
          steps=(filieres.KEYS[0], "carte_filieres", *filieres.KEYS[1:]), frozen=("filieres",)),
-    Page("foncier", "Foncier économique", ":material/location_city:", "foncier", slides=("foncier",),
-         sheets={"foncier": "Foncier économique"}),
+    Page("foncier", "Foncier économique", ":material/location_city:", "foncier", tuple(foncier.KEYS), foncier.build,
+         slides=tuple(foncier.KEYS), sheets=dict(foncier.SHEETS), steps=foncier.STEPS),
     Page("carte", "Carte", ":material/map:", "carte", slides=("carte",), sheets={"carte": "Carte"},
          steps=("carte",)),
     Page("comparer", "Comparer les EPCI", ":material/compare_arrows:", "comparer", _comparer_keys(), comparer.build,

@@ -621,7 +621,7 @@ def render(slide_list: list[Slide], template: Path | str | None = None, colours:
     for s in slide_list:
         if s.key == "titre":
             _title_slide(deck, s)
-        elif s.key == "chiffres_cles":
+        elif s.key == "chiffres_cles" or s.extra.get("figures"):
             _figures_slide(deck, s)
         elif "display" in s.extra:
             _display_slide(deck, s)

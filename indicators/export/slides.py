@@ -1,5 +1,5 @@
 """The committee deck's slides: the dashboard's findings (indicators/content), in deck order
-(indicators/content/registry.py), plus the title, map, foncier, sources and « depuis le dernier comité » slides.
+(indicators/content/registry.py), plus the title, map, sources and « depuis le dernier comité » slides.
 The deck, the annex and the pages render the same Finding objects."""
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from ..content import (DEMO_LABEL, FILIERE_MEASURES, KINDS, STATUT_MARKS, Contex
                        SelectionError, context, finish, rounded, rows, secret_notes, shown)
 from ..content import registry
 from ..content.comparer import SHORT as COMPARE_SHORT  # noqa: F401
-from ..foncier import slide as slide_foncier
 from ..secret import Rules
 
 Slide = Finding
@@ -113,7 +112,7 @@ def slide_depuis_comite(ctx: Context) -> Finding | None:
                           "autres_chiffres": len(e.indicateurs) - len(chiffres)})
 
 
-SLIDES = {"titre": slide_titre, "depuis_comite": slide_depuis_comite, "carte": slide_carte, "foncier": slide_foncier,
+SLIDES = {"titre": slide_titre, "depuis_comite": slide_depuis_comite, "carte": slide_carte,
           "sources": slide_sources}   # the deck's slides the content layer does not build yet, by registry key
 
 

@@ -141,15 +141,9 @@ def _by_axe(actions: pd.DataFrame) -> None:
 
 
 def _foncier_link() -> None:
-    from indicators import foncier
+    from indicators.content import foncier
 
-    niveau, code = ui.territory()
-    name = ui.per().ti.nom_court if niveau == "ti" else ui.territory_name(code)
-    disp = foncier.disponible(ui.get("foncier_surface_disponible", "epci"),
-                              ui.get("foncier_surface_disponible", niveau, territoires=[code]),
-                              ui.get("foncier_surface_brute", niveau, territoires=[code]),
-                              ui.get("foncier_sites", niveau, territoires=[code]), name)
-    st.markdown(foncier.axe1_text(disp))
+    st.markdown(foncier.axe1_text(ui.findings("foncier")))   # the Foncier page's key figures, same year rule
     st.page_link("pages/views/foncier.py", label="Indicateurs du foncier économique (sites, surfaces disponibles, vacance)",
                  icon=":material/location_city:")
 
