@@ -96,6 +96,13 @@ class Selection:
     definition: str = "coeur"
     refs: tuple[str, ...] | None = None       # Comparer's reference territories, "niveau:code" (default: TI, département)
     parties: bool = False                     # Comparer: an EPCI crossing départements by its part inside them
+    carte: str | None = None                  # Carte: the indicator mapped (None: the industry's share)
+    carte_niveau: str = "epci"                # Carte: epci or commune
+    carte_categorie: str | None = None        # Carte: sector or filière of an indicator split by one
+    carte_methode: str | None = None          # Carte: jenks, quantiles (None: the indicator's default)
+    carte_definition: str = "coeur"           # Carte: filières' definition
+    filiere_categorie: str | None = None      # Filières: the filière mapped
+    plan: object = None                       # Plan d'actions: its filters and chosen action (content/plan.py View)
 
 
 FILIERE_MEASURES = {"etablissements_filiere": "établissements employeurs", "effectifs_filiere": "effectifs salariés",
@@ -255,6 +262,30 @@ class ChartSpec:
     references: list[str] = field(default_factory=list)   # categories drawn as references (bars of another shade)
 
 
+@dataclass(frozen=True)
+class Claim:
+    """One thing a finding's title or sentence asserts, in a form tests/test_claims.py (content/claims.py)
+    checks against the finding's own table, written by the same code that writes the words.
+    `kind`: max | min (the subjects are the extreme of `where`'s rows, ties included), rank (subject's
+    position `value` among `where`), share (subject / sum of `of` rows = `value`), equal (« chacun »: the
+    subjects' amounts as displayed are equal), attribution (a change of sign `direction` explained by the
+    subjects in the order named, the heaviest first), direction (subject's change from `years[0]` to
+    `years[-1]` has sign `direction`), dated (the `where` rows, summed or shown, are of `years` only),
+    constant (a figure that does not depend on the selected year: `value` for `subject`).
+    `where` / `of`: (column, value) pairs selecting table rows; `qualifier` 'diffusable' when the claim is
+    made among the diffusable values only."""
+    kind: str
+    subject: tuple[str, ...] = ()
+    col: str = "categorie"
+    where: tuple[tuple[str, object], ...] = ()
+    value: float | None = None
+    text: str = ""
+    qualifier: str = ""
+    direction: str = ""
+    years: tuple[int, ...] = ()
+    of: tuple[tuple[str, object], ...] = ()
+
+
 @dataclass
 class Finding:
     key: str
@@ -269,6 +300,7 @@ class Finding:
     demo: bool = False
     extra: dict = field(default_factory=dict)
     sheet_name: str = ""
+    claims: list[Claim] = field(default_factory=list)   # what titre and phrase assert (content/claims.py)
 
     def __post_init__(self):
         self.titre = fmt.typeset(self.titre)
@@ -324,6 +356,15 @@ def shown(value, kind: str, statut: str = "ok") -> str:
     if kind == "eur_m2":
         return f"{fmt.number(value, 1)}{fmt.NNBSP}€/m²"
     return fmt.number(value, 0)
+
+
+def labels(t: pd.DataFrame) -> list[str]:
+    """The labels a chart writes beside its values (and the claim verifier compares)."""
+    return [shown(v, k, s) for v, k, s in zip(t.valeur, t.kind, t.statut)]
+
+
+# The note of a row holding the sum of the secret values of a chart (the total minus the diffusable ones).
+SECRET_SUM_NOTE = "somme des valeurs en secret (total moins valeurs diffusables)"
 
 
 TABLE_COLUMNS = ["territoire", "code", "niveau", "categorie", "annee", "annee_base", "indicateur", "valeur", "kind",

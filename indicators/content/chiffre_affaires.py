@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from . import (ChartSpec, Context, Finding, SECTOR_COLOURS, TOTAL, UP, DOWN, absent, concat, finish, rows,
-               secret_notes)
+from . import (SECRET_SUM_NOTE, ChartSpec, Claim, Context, Finding, SECTOR_COLOURS, TOTAL, UP, DOWN, absent, concat,
+               finish, rows, secret_notes)
 from .. import format as fmt
 from . import french as fr
 
@@ -15,6 +15,7 @@ PAGE = "chiffre_affaires"
 KEYS = ["ca_croissance", "ca_taux", "ca_secteurs", "ca_repartition"]
 SHEETS = {"ca_croissance": "CA évolution", "ca_taux": "CA taux par secteur", "ca_secteurs": "CA par secteur",
           "ca_repartition": "CA répartition"}
+SECRET_SECTORS = "Secteurs en secret (ensemble)"    # the chart's bar of the secret sectors' sum
 
 
 @dataclass(frozen=True)
@@ -27,7 +28,8 @@ class Part:
 
 # --- pure sentence builders (table-driven tests in tests/test_findings.py) -----------------------------
 
-def growth_sentence(name: str, base: int, end: int, start_v, end_v, parts: list[Part], total_statut: str = "ok") -> str:
+def growth_sentence(name: str, base: int, end: int, start_v, end_v, parts: list[Part], total_statut: str = "ok",
+                    claims: list | None = None) -> str:
     """« X : le chiffre d'affaires passe de 4 260 M€ en 2021 à 4 772 M€ en 2022 (+512 M€, +12,0 %), d'abord grâce
     à l'hébergement-restauration (+191 M€, 37 % de la hausse), puis au commerce (+149 M€). »"""
     if total_statut in ("secret", "absent") or start_v is None or end_v is None or pd.isna(start_v) or pd.isna(end_v):
@@ -48,6 +50,10 @@ def growth_sentence(name: str, base: int, end: int, start_v, end_v, parts: list[
     against = sorted([p for p in known if (p.value > 0) != up and fmt.round_half_up(p.value / 1e6) != 0],
                      key=lambda p: -abs(p.value))
     what = "de la hausse" if up else "de la baisse"
+    said = [] if claims is None else claims
+    direction = "hausse" if up else "baisse"
+    g = (("usage", "graphique"),)
+    totals = (("categorie", (f"Total {base}", f"Total {end}")), ("usage", "phrase"))
 
     def amount(p: Part) -> str:
         return fmt.euros(p.value, sign=True) + (", partiel" if p.statut == "partiel" else "")
@@ -66,6 +72,8 @@ def growth_sentence(name: str, base: int, end: int, start_v, end_v, parts: list[
                      else f"{',' if not uncertain else ''} {prefix}surtout du fait du recul {nouns}")
             text += f" ({fmt.euros(lead.value, sign=True)} chacun, {share} {what} chacun)"
             rest = drivers[len(ties):]
+            said.append(Claim("equal", tuple(p.label for p in ties), where=g))
+            said.append(Claim("share", (lead.label,), where=g, text=share, of=totals, years=(base, end)))
         else:
             n = fr.noun(lead.label)
             share = fmt.percent(lead.value / delta, 0)
@@ -73,22 +81,28 @@ def growth_sentence(name: str, base: int, end: int, start_v, end_v, parts: list[
             text += (f"{sep} {prefix}d'abord grâce {n.a()}" if up else f"{sep} {prefix}surtout du fait du recul {n.de()}")
             text += f" ({amount(lead)}, {share} {what})"
             rest = drivers[1:]
+            said.append(Claim("share", (lead.label,), where=g, text=share, of=totals, years=(base, end)))
         if rest:
             second = rest[0]
             text += (f", puis {fr.noun(second.label).a()}" if up else f", puis {fr.noun(second.label).de()}")
             text += f" ({amount(second)})"
+        named = [p.label for p in (ties if len(ties) > 1 else [lead])] + ([rest[0].label] if rest else [])
+        said.append(Claim("attribution", tuple(named), where=g, direction=direction, years=(base, end)))
     if against:
         a = against[0]
         text += (f", malgré le recul {fr.noun(a.label).de()} ({amount(a)})" if up
                  else f", malgré la hausse {fr.noun(a.label).de()} ({amount(a)})")
+        said.append(Claim("attribution", (a.label,), where=g, direction="baisse" if up else "hausse"))
     if hidden:
         rest = delta - sum(p.value for p in known)
         text += (f" ; {fmt.count(len(hidden), 'secteur')} en secret (« s »), ensemble "
                  f"{fmt.euros(rest, sign=True)}")
+        said.append(Claim("dated", (SECRET_SECTORS,), where=(("categorie", SECRET_SECTORS),), years=(base, end)))
     return text + "."
 
 
-def level_sentence(name: str, year: int, total, parts: list[Part], total_statut: str = "ok") -> tuple[str, str]:
+def level_sentence(name: str, year: int, total, parts: list[Part], total_statut: str = "ok",
+                   claims: list | None = None) -> tuple[str, str]:
     """(title, sentence) of the turnover by sector in a year: the first *diffusable* sector when a secret or
     partial value could change the rank, and how much is in secret."""
     known = [p for p in parts if p.value is not None and not pd.isna(p.value) and p.statut != "secret"]
@@ -104,6 +118,8 @@ def level_sentence(name: str, year: int, total, parts: list[Part], total_statut:
     if hidden and total is not None and not pd.isna(total) and total_statut == "ok":
         hidden_sum = total - sum(p.value for p in known)
     sure = not hidden and not partial or (hidden_sum is not None and hidden_sum < lead.value and not partial)
+    said = [] if claims is None else claims
+    said.append(Claim("max", (lead.label,), where=(("annee", year),), qualifier="" if sure else "diffusable"))
     if sure:
         titre = f"{name} : {n.le()}, premier secteur du chiffre d'affaires en {year}"
     else:
@@ -115,6 +131,7 @@ def level_sentence(name: str, year: int, total, parts: list[Part], total_statut:
         phrase += f" ; {fmt.count(len(hidden), 'secteur')} en secret (« s »)"
         if hidden_sum is not None:
             phrase += f" : ensemble {fmt.euros(hidden_sum)}"
+            said.append(Claim("dated", (SECRET_SECTORS,), where=(("categorie", SECRET_SECTORS),), years=(year,)))
     return titre, phrase + "."
 
 
@@ -154,7 +171,8 @@ def croissance(ctx: Context) -> Finding:
     total_statut = "secret" if "secret" in statuts else "absent" if "absent" in statuts else (
         "partiel" if "partiel" in statuts else "ok")
     start_v, end_v = _m(start_v), _m(end_v)
-    phrase = growth_sentence(ctx.name, base, end, start_v, end_v, _parts(contrib), total_statut)
+    claims: list[Claim] = []
+    phrase = growth_sentence(ctx.name, base, end, start_v, end_v, _parts(contrib), total_statut, claims)
     if total_statut in ("secret", "absent") or start_v is None or end_v is None:
         titre = f"{ctx.name} : évolution du chiffre d'affaires entre {base} et {end} non diffusable"
     else:
@@ -172,15 +190,15 @@ def croissance(ctx: Context) -> Finding:
         hidden = table[(table.usage == "graphique") & table.valeur.isna()]
         if len(hidden):
             rest = fmt.round_half_up((end_v - start_v) / 1e6 - known.valeur.sum(), 1)
-            extra = pd.DataFrame([{**hidden.iloc[0].to_dict(), "categorie": "Secteurs en secret (ensemble)",
-                                   "valeur": rest, "statut": "ok", "usage": "graphique"}])
+            extra = pd.DataFrame([{**hidden.iloc[0].to_dict(), "categorie": SECRET_SECTORS,
+                                   "valeur": rest, "statut": "ok", "usage": "graphique", "note": SECRET_SUM_NOTE}])
             table = pd.concat([table, extra], ignore_index=True)
         colours = {c: (UP if v >= 0 else DOWN) for c, v in zip(table.categorie, table.valeur.fillna(0))}
         colours.update({f"Total {base}": TOTAL, f"Total {end}": TOTAL})
         spec = ChartSpec("waterfall", cat="categorie", series="indicateur", colours=colours, by_point=True)
     f = Finding("ca_croissance", titre, phrase, table, spec,
                 notes=secret_notes(table, lambda r: r.categorie), sheet_name=SHEETS["ca_croissance"],
-                extra={"start": start_v, "end": end_v, "base": base, "annee": end})
+                extra={"start": start_v, "end": end_v, "base": base, "annee": end}, claims=claims)
     return finish(f, "croissance_ca_secteur")
 
 
@@ -209,6 +227,8 @@ def taux(ctx: Context) -> Finding:
         n = fr.noun(top.categorie)
         sure = len(known) == len(mine)
         best = "plus forte hausse" if top.valeur > 0 else "plus faible recul" if top.valeur < 0 else "évolution la plus favorable"
+        claims = [Claim("max", (top.categorie,), where=(("code", code), ("niveau", niveau)),
+                        qualifier="" if sure else "diffusable")]
         titre = (f"{ctx.name} : {n.le()}, {best}{'' if sure else ' parmi les secteurs diffusables'} "
                  f"entre {base} et {end} ({fmt.percent(top.valeur, 1, sign=True)})")
         items = [f"{fr.noun(r.categorie).le()} {fmt.percent(r.valeur, 1, sign=True)}" for r in known.itertuples()]
@@ -218,13 +238,14 @@ def taux(ctx: Context) -> Finding:
         phrase += (". Un taux dit le rythme, pas le poids : voir les contributions en euros ci-dessus."
                    if len(known) > 1 else ".")
     else:
+        claims = []
         titre = f"{ctx.name} : taux d'évolution par secteur entre {base} et {end}"
         phrase = f"{ctx.name} : aucun taux diffusable entre {base} et {end} (« s »)."
     series_colours = {ctx.focus.nom_court: "#332288"}
     if not ctx.is_home:
         series_colours[ctx.home_short] = "#9a9a9a"
     spec = ChartSpec("bar", cat="categorie", series="territoire", colours=series_colours)
-    f = Finding("ca_taux", titre, phrase, table, spec, sheet_name=SHEETS["ca_taux"],
+    f = Finding("ca_taux", titre, phrase, table, spec, sheet_name=SHEETS["ca_taux"], claims=claims,
                 notes=secret_notes(table, lambda r: f"{r.territoire} – {r.categorie}"))
     return finish(f, "taux_croissance_ca_secteur")
 
@@ -240,12 +261,19 @@ def secteurs(ctx: Context) -> Finding:
     last = levels[levels.annee == end]
     tv = _m(total.valeur.iat[0]) if len(total) else None
     ts = total.statut.iat[0] if len(total) else "absent"
-    titre, phrase = level_sentence(ctx.name, end, tv, _parts(last), ts)
+    claims: list[Claim] = []
+    titre, phrase = level_sentence(ctx.name, end, tv, _parts(last), ts, claims)
     titre = titre.replace(f" en {end}", f" en {end} (courbes {fmt.years_text(shown_years)})") if len(shown_years) > 1 else titre
     table = rows(ctx, levels, "Chiffre d'affaires", "eur", categorie_col="secteur")
+    mine = table[table.annee == end]
+    if ts == "ok" and tv is not None and (mine.statut == "secret").any():
+        # The secret sectors' sum (the total minus the diffusable sectors) is public: the sentence gives it.
+        table = concat([table, mine.iloc[[0]].assign(
+            categorie=SECRET_SECTORS, valeur=fmt.round_half_up(tv / 1e6 - mine.valeur.sum(), 1), statut="ok",
+            usage="phrase", note=SECRET_SUM_NOTE)])
     colours = {r.secteur: SECTOR_COLOURS.get(r.secteur_code, "#4477AA") for r in levels.itertuples()}
     spec = ChartSpec("line", cat="annee", series="categorie", colours=colours)
-    f = Finding("ca_secteurs", titre, phrase, table, spec, sheet_name=SHEETS["ca_secteurs"],
+    f = Finding("ca_secteurs", titre, phrase, table, spec, sheet_name=SHEETS["ca_secteurs"], claims=claims,
                 notes=secret_notes(table, lambda r: f"{r.categorie} {r.annee}"))
     return finish(f, "ca_secteur")
 
@@ -264,17 +292,19 @@ def repartition(ctx: Context) -> Finding:
         total = known.valeur.sum()
         top = known.sort_values("valeur", ascending=False)
         n = fr.noun(top.categorie.iat[0])
+        claims = [Claim("share", (top.categorie.iat[0],), text=fmt.percent(top.valeur.iat[0] / total, 0))]
         titre = f"{ctx.name} : {n.le()}, {fmt.percent(top.valeur.iat[0] / total, 0)} du chiffre d'affaires en {end}"
         phrase = (f"{ctx.name}, {end} : " + fr.enumerate_fr(
             [f"{fr.noun(r.categorie).le()} {fmt.percent(r.valeur / total, 0)}" for r in top.itertuples()])
             + f" d'un chiffre d'affaires de {fmt.euros(total * 1e6)}.")
         spec = ChartSpec("pie", cat="categorie", series="indicateur", colours=colours, by_point=True)
     else:
+        claims = []
         titre = f"{ctx.name} : chiffre d'affaires par secteur en {end}, parts non calculées"
         phrase = ("Un secteur au moins est en secret statistique (« s »), partiel ou absent : les parts ne sont pas "
                   "calculées (barres à la place du graphique en secteurs).")
         spec = ChartSpec("bar", cat="categorie", series="indicateur", colours=colours, by_point=True)
-    f = Finding("ca_repartition", titre, phrase, table, spec, sheet_name=SHEETS["ca_repartition"],
+    f = Finding("ca_repartition", titre, phrase, table, spec, sheet_name=SHEETS["ca_repartition"], claims=claims,
                 notes=secret_notes(table, lambda r: r.categorie))
     return finish(f, "ca_secteur")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from . import Context, Finding, concat, finish, rows, secret_notes, shown
+from . import Claim, Context, Finding, concat, finish, rows, secret_notes, shown
 from .. import format as fmt
 from . import french as fr
 from .. import query
@@ -66,6 +66,8 @@ def figures(ctx: Context) -> Finding:
     if ctx.sel.annee and ys and ys[-1] < int(ctx.sel.annee):
         titre += f" (rien de plus récent jusqu'en {ctx.sel.annee})"
     parts = []
+    claims = [Claim("constant", (label,), "indicateur", value=figs[figs.indicateur == label].valeur.iat[0])
+              for name, label, _ in ITEMS if name == "superficie"]
     for name, label, kind in ITEMS:
         if name not in IN_SENTENCE:
             continue
@@ -73,6 +75,8 @@ def figures(ctx: Context) -> Finding:
         if r.statut == "absent":
             continue
         text = f"{IN_SENTENCE[name]} {shown(r.valeur, kind, r.statut)} ({r.annee})"
+        claims.append(Claim("dated", (label,), "indicateur", (("indicateur", label), ("usage", "chiffre")),
+                            years=(int(r.annee),)))
         if label in shares:
             text += f", soit {fmt.percent(shares[label], 0)} {ctx.of(ctx.home)}"
         parts.append(text)
@@ -80,7 +84,7 @@ def figures(ctx: Context) -> Finding:
     f = Finding("chiffres_cles", titre, phrase, table, None, sheet_name="Chiffres clés",
                 notes=secret_notes(figs, lambda r: r.indicateur),
                 definition="Le panneau de la candidature Territoire d'industrie recalculé à partir des fichiers chargés.",
-                extra={"shares": shares, "home": ctx.of(ctx.home)})
+                extra={"shares": shares, "home": ctx.of(ctx.home)}, claims=claims)
     return finish(f)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .. import query
-from . import ChartSpec, Context, Finding, concat, finish, rows, secret_notes, shown
+from . import ChartSpec, Claim, Context, Finding, concat, finish, rows, secret_notes, shown
 from .. import format as fmt
 from . import french as fr
 from .industrie import Item, rank_sentence
@@ -15,9 +15,11 @@ COMPARE = [("population", "Population", "count"),
            ("taux_croissance_ca", "Évolution du CA sur un an", "evolution"),
            ("entreprises_tpe_pme", "TPE et PME", "count"),
            ("part_industrie_etablissements", "Part de l'industrie (établissements)", "part"),
-           ("part_industrie_effectifs", "Part de l'industrie (emploi salarié)", "part")]
+           ("part_industrie_effectifs", "Part de l'industrie (emploi salarié)", "part"),
+           ("taux_creation_etablissements_industrie", "Taux de création d'établissements industriels", "part")]
 SHORT = {"Évolution du CA sur un an": "Évolution du CA", "Part de l'industrie (établissements)": "Industrie : établiss.",
-         "Part de l'industrie (emploi salarié)": "Industrie : emploi"}
+         "Part de l'industrie (emploi salarié)": "Industrie : emploi",
+         "Taux de création d'établissements industriels": "Industrie : créations"}
 
 
 def _parts(ctx: Context) -> dict[str, str]:
@@ -94,12 +96,15 @@ def small(ctx: Context, name: str, label: str, kind: str) -> Finding | None:
         t.loc[t.niveau != "epci", "usage"] = "référence"
     e = t[t.niveau == "epci"]
     items = [Item(r.territoire, r.valeur, r.statut) for r in e.itertuples()]
-    phrase = rank_sentence(items, None, fr.wording(name), lambda v: shown(v, kind))
+    claims: list[Claim] = []
+    phrase = rank_sentence(items, None, fr.wording(name), lambda v: shown(v, kind), claims=claims,
+                           where=(("niveau", "epci"),))
     colours = {r.territoire: ctx.colour(r.code, r.niveau) for r in t.itertuples()}
     spec = ChartSpec("bar", cat="territoire", series="indicateur", colours=colours, by_point=True,
                      references=t[t.niveau != "epci"].territoire.tolist())
     f = Finding(f"comparer_{name}", f"{label}, {year}", phrase, t.sort_values("valeur", ascending=False, na_position="last"),
-                spec, notes=secret_notes(t), sheet_name=f"Comparer {SHORT.get(label, label)}"[:31].replace(":", ""))
+                spec, notes=secret_notes(t), sheet_name=f"Comparer {SHORT.get(label, label)}"[:31].replace(":", ""),
+                claims=claims)
     return finish(f, name)
 
 

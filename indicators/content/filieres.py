@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from . import (FILIERE_COLOURS, FILIERE_MEASURES, UNIT_KIND, ChartSpec, Context, Finding, absent, concat, finish,
-               rows, secret_notes, shown)
+from . import (FILIERE_COLOURS, FILIERE_MEASURES, UNIT_KIND, ChartSpec, Claim, Context, Finding, absent, concat,
+               finish, rows, secret_notes, shown)
 from .. import format as fmt
 from . import french as fr
 from ..catalog import get as get_indicator
@@ -13,7 +13,8 @@ PAGE = "filieres"
 KEYS = ["filieres", "filieres_evolution"]
 
 
-def lead_title(name: str, year: int, parts: list[tuple[str, float | None, str]], measure_label: str, show) -> str:
+def lead_title(name: str, year: int, parts: list[tuple[str, float | None, str]], measure_label: str, show,
+               claims: list | None = None, where: tuple = ()) -> str:
     """« X : l'agroalimentaire, première filière en établissements employeurs en 2024 (123) »; « … première filière
     diffusable … » when a secret or partial value could change it."""
     known = [p for p in parts if p[1] is not None and not pd.isna(p[1]) and p[2] == "ok"]
@@ -23,6 +24,8 @@ def lead_title(name: str, year: int, parts: list[tuple[str, float | None, str]],
     n = fr.noun(top[0])
     sure = len(known) == len(parts)
     ties = [p for p in known if p[1] == top[1]]
+    if claims is not None:
+        claims.append(Claim("max", tuple(p[0] for p in ties), where=where, qualifier="" if sure else "diffusable"))
     if len(ties) > 1:
         return (f"{name} : {fr.enumerate_fr([fr.noun(p[0]).le() for p in ties])} à égalité en tête des filières"
                 f"{'' if sure else ' diffusables'} en {measure_label} en {year} ({show(top[1])})")
@@ -63,7 +66,10 @@ def stack(ctx: Context) -> Finding:
     mine = mine.drop_duplicates("categorie")
     show = (lambda v: shown(v, kind))
     parts = [(r.categorie, r.valeur, r.statut) for r in mine.itertuples()]
-    titre = lead_title(ctx.name, year, parts, label, show)
+    claims: list[Claim] = []
+    where = (("code", ctx.focus.code), ("niveau", ctx.focus.niveau),
+             ("usage", "graphique" if ctx.focus.niveau == "epci" else "phrase"))
+    titre = lead_title(ctx.name, year, parts, label, show, claims, where)
     items = [f"{fr.noun(r.categorie).le()} {shown(r.valeur, kind, r.statut)}{' (partiel)' if r.statut == 'partiel' else ''}"
              for r in mine.itertuples() if r.statut != "secret"]
     hidden = [fr.noun(r.categorie).le() for r in mine.itertuples() if r.statut == "secret"]
@@ -80,7 +86,8 @@ def stack(ctx: Context) -> Finding:
                      references=[ctx.focus.nom_court] if ctx.focus.niveau == "epci" else [])
     defn = "cœur de filière" if definition == "coeur" else "filière élargie"
     f = Finding("filieres", titre, phrase, table, spec, notes=secret_notes(drawn, lambda r: f"{r.territoire} – {r.categorie}"),
-                sheet_name="Filières", extra={"highlight": ctx.focus.nom_court if ctx.focus.niveau == "epci" else None})
+                sheet_name="Filières", extra={"highlight": ctx.focus.nom_court if ctx.focus.niveau == "epci" else None},
+                claims=claims)
     f = finish(f, name)
     f.definition += f" Périmètre : {defn}."
     return f

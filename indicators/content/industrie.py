@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from . import ChartSpec, Context, Finding, absent, concat, finish, rows, secret_notes
+from . import ChartSpec, Claim, Context, Finding, absent, concat, finish, rows, secret_notes
 from .. import format as fmt
 from . import french as fr
 
@@ -26,9 +26,12 @@ class Item:
     statut: str = "ok"
 
 
-def rank_sentence(items: list[Item], focus: str | None, wording: fr.Wording, show, what_plural: str = "EPCI") -> str:
+def rank_sentence(items: list[Item], focus: str | None, wording: fr.Wording, show, what_plural: str = "EPCI",
+                  claims: list | None = None, where: tuple = ()) -> str:
     """Where the focus ranks among the items (only when no secret or partial value could change the rank),
-    else the highest and lowest among the diffusable values, named as such."""
+    else the highest and lowest among the diffusable values, named as such. `claims` receives what it asserts
+    about the table rows `where` selects (named in their `territoire` column)."""
+    said = [] if claims is None else claims
     known = [i for i in items if i.value is not None and not pd.isna(i.value) and i.statut == "ok"]
     doubtful = [i for i in items if i not in known]
     n = len(items)
@@ -48,9 +51,12 @@ def rank_sentence(items: list[Item], focus: str | None, wording: fr.Wording, sho
         pos = 1 + sum(1 for i in known if i.value > me.value)
         ties = sum(1 for i in known if i.value == me.value) > 1
         if pos == 1 and not ties:
+            said.append(Claim("max", (focus,), "territoire", where))
             return f"{focus} a {wording.most} des {n} {what_plural} ({show(me.value)})."
         if pos == n:
+            said.append(Claim("min", (focus,), "territoire", where))
             return f"{focus} a {wording.least} des {n} {what_plural} ({show(me.value)})."
+        said.append(Claim("rank", (focus,), "territoire", where, value=pos))
         return f"{focus} : {fmt.ordinal(pos)} des {n} {what_plural}{' (ex æquo)' if ties else ''}."
     top, low = order[0], order[-1]
     top_ties = [i.name for i in order if i.value == top.value]
@@ -59,8 +65,11 @@ def rank_sentence(items: list[Item], focus: str | None, wording: fr.Wording, sho
     def who(names):
         return fr.enumerate_fr(names) + (" ont" if len(names) > 1 else " a")
     text = f"{fr.upper_first(scope)}, {who(top_ties)} {wording.most} ({show(top.value)})"
+    q = "diffusable" if doubtful else ""
+    said.append(Claim("max", tuple(top_ties), "territoire", where, qualifier=q))
     if len(order) > 1 and low.value != top.value:
         text += f", {fr.enumerate_fr(low_ties)} {wording.short_least} ({show(low.value)})"
+        said.append(Claim("min", tuple(low_ties), "territoire", where, qualifier=q))
     if doubtful:
         text += f" ; {fmt.count(len(doubtful), 'valeur')} en secret ou partielle{'s' if len(doubtful) > 1 else ''}"
     return text + "."
@@ -117,8 +126,10 @@ def share(ctx: Context, name: str) -> Finding:
         phrase = phrase[:-1] + " ; valeur partielle, calculée sur une partie des communes."
     mem = epci[epci.code.isin(members)]
     items = [Item(r.territoire, r.valeur, r.statut) for r in mem.itertuples()]
+    claims: list[Claim] = []
     phrase += " " + rank_sentence(items, ctx.focus.nom_court if not ctx.is_home else None, fr.wording(name),
-                                  lambda x: fmt.percent(x))
+                                  lambda x: fmt.percent(x), claims=claims,
+                                  where=(("niveau", "epci"), ("code", tuple(members))))
     absent_refs = refs[refs.statut == "absent"]
     notes = secret_notes(table)
     if len(absent_refs):
@@ -127,7 +138,7 @@ def share(ctx: Context, name: str) -> Finding:
     colours = {r.territoire: ctx.colour(r.code, r.niveau) for r in table.itertuples()}
     spec = ChartSpec("bar", cat="territoire", series="indicateur", colours=colours, by_point=True,
                      references=refs.territoire.tolist())
-    f = Finding(key, titre, phrase, table, spec, notes=notes, sheet_name=sheet)
+    f = Finding(key, titre, phrase, table, spec, notes=notes, sheet_name=sheet, claims=claims)
     return finish(f, name)
 
 
@@ -154,19 +165,24 @@ def evolution(ctx: Context) -> Finding:
     va = a.valeur.iat[0] if len(a) and a.statut.iat[0] == "ok" else None
     vb = b.valeur.iat[0] if len(b) and b.statut.iat[0] == "ok" else None
     span = f"de {shown_years[0]} à {end}"
+    claims: list[Claim] = []
     if va is None or vb is None or pd.isna(va) or pd.isna(vb):
         titre = f"{ctx.name} : part de l'industrie {what} {span}"
         phrase = f"{ctx.name} : évolution non établie (une année au moins en secret, partielle ou absente)."
     else:
         diff = vb - va
         trend = "stable" if fmt.round_half_up(abs(diff) * 100, 1) == 0 else ("en hausse" if diff > 0 else "en baisse")
+        claims.append(Claim("direction", (ctx.focus.nom_court,), "territoire",
+                            (("code", ctx.focus.code), ("niveau", ctx.focus.niveau)),
+                            direction={"en hausse": "hausse", "en baisse": "baisse"}.get(trend, trend),
+                            years=(shown_years[0], end)))
         titre = f"{ctx.name} : part de l'industrie {what} {trend} {span}"
         phrase = (f"{ctx.name} : {fmt.percent(va)} en {shown_years[0]}, {fmt.percent(vb)} en {end}"
                   + ("." if trend == "stable" else f" ({fmt.points(diff)} {'de plus' if diff > 0 else 'de moins'})."))
     colours = {r.territoire: ctx.colour(r.code, r.niveau) for r in table.itertuples()}
     spec = ChartSpec("line", cat="annee", series="territoire", colours=colours)
     f = Finding("industrie_evolution", titre, phrase, table, spec, notes=secret_notes(table, lambda r: f"{r.territoire} {r.annee}"),
-                sheet_name="Industrie évolution")
+                sheet_name="Industrie évolution", claims=claims)
     return finish(f, name)
 
 
