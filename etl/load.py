@@ -23,7 +23,7 @@ from . import plan_store, sources
 from .base import REFERENCE_DIR, csv_sql as _csv, reference_dir
 from .lineage import _DEPARTEMENT, FileReport, departements_label as _departements_label, next_source_id as _next_source_id
 from .lineage import record
-from .marts import FIRM_MEASURES, build_marts
+from .marts import FIRM_MEASURES, REGISTER_KINDS, build_marts
 from .nomenclature import NAF2025, upgrade_nomenclatures
 from .perimeter import DEFAULT_TI, Perimeter, resolve
 from .reference import load_reference
@@ -238,10 +238,18 @@ def _apply(con: duckdb.DuckDBPyConnection, staged: sources.Staged, path: Path, s
         """, [staged.kind])
         con.execute(f"INSERT INTO facts (source_id, {keys}, valeur, statut, nomenclature) "
                     f"SELECT ?, {keys}, valeur, statut, ? FROM ({kept})", [sid, staged.nomenclature])
-        # A file covers the communes it has rows for (the mart counts them year by year, etl/marts.py).
-        con.execute("INSERT INTO source_couverture SELECT DISTINCT ?, territoire_code FROM facts "
-                    "WHERE source_id = ? AND niveau = 'commune'", [sid, sid])
-        report.mesures = frozenset(r[0] for r in con.execute("SELECT DISTINCT mesure FROM stg_keys").fetchall())
+        # A file covers the communes it has rows for (the mart counts them year by year), a register those
+        # of its départements (etl/marts.py REGISTER_KINDS).
+        if staged.kind in REGISTER_KINDS:
+            con.execute("INSERT INTO source_couverture SELECT ?, commune FROM stg_dep_communes", [sid])
+        else:
+            con.execute("INSERT INTO source_couverture SELECT DISTINCT ?, territoire_code FROM facts "
+                        "WHERE source_id = ? AND niveau = 'commune'", [sid, sid])
+        # The measures the file gives, and those of the other sources of its kind: their coverage (counted per
+        # source and year over all its measures) changes when part of their facts is replaced.
+        report.mesures = frozenset(r[0] for r in con.execute(
+            "SELECT mesure FROM stg_keys UNION SELECT DISTINCT f.mesure FROM facts f JOIN sources s USING (source_id) "
+            "WHERE s.kind = ?", [staged.kind]).fetchall())
         if staged.lignes_gardees is not None:
             report.lignes_gardees = staged.lignes_gardees
         else:

@@ -16,6 +16,10 @@ from .schema import TERRITORY_LEVELS
 # Lower is preferred when two sources give the same figure (after real before demo: etl/marts.py m_rank).
 KIND_PRIORITY = {"reference": 0, "populations_legales": 1, "base_comparateur": 1, "urssaf": 1, "chambre": 1, "flores": 2,
                  "sirene": 3}
+# Kinds that list units (establishments, firms) rather than communes: a file covers the communes of the
+# départements it has rows in (etl/load.py), a commune without a row has none; the others cover the communes
+# they have rows for, year by year.
+REGISTER_KINDS = ("sirene", "chambre")
 # NAF levels a kind publishes only in part ("of which" variables: ETGZ, section G, in the base
 # comparateur): taken as published, never summed into coarser groupings.
 PARTIAL_LEVELS = {"base_comparateur": {"section"}}
@@ -206,14 +210,19 @@ def _prepare(con: duckdb.DuckDBPyConnection, want, scope: list[str] | None, orde
         GROUP BY ALL
     """)
     # Coverage from the rows, year by year: a territory's figure is complete only when every commune of it has
-    # rows of the source for that measure and year (a file of part of a département gives a partial département).
-    # Communes and inhabitants covered, for the note under a partial figure.
+    # rows of the source for that year (a file of part of a département gives a partial département). A register
+    # (REGISTER_KINDS) covers every year the communes of its départements (source_couverture): a commune without a
+    # row has no unit. Communes and inhabitants covered, for the note under a partial figure.
+    registers = ", ".join(f"'{k}'" for k in REGISTER_KINDS)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE m_cov AS
-        WITH present AS (SELECT DISTINCT f.source_id, f.mesure, f.annee, f.territoire_code AS commune FROM facts f
-                         WHERE f.niveau = 'commune' AND {in_scope})
-        SELECT p.source_id, p.mesure, p.annee, a.niveau, a.code, count(*) AS n_couvertes,
-               sum(r.population)::BIGINT AS pop_couverte
+        WITH present AS (
+            SELECT DISTINCT f.source_id, f.annee, f.territoire_code AS commune FROM facts f WHERE f.niveau = 'commune'
+            UNION
+            SELECT y.source_id, y.annee, c.commune
+            FROM (SELECT DISTINCT source_id, annee FROM facts) y JOIN source_couverture c USING (source_id)
+            JOIN sources s USING (source_id) WHERE s.kind IN ({registers}))
+        SELECT p.source_id, p.annee, a.niveau, a.code, count(*) AS n_couvertes, sum(r.population)::BIGINT AS pop_couverte
         FROM present p JOIN ref_appartenance a ON a.commune = p.commune LEFT JOIN ref_communes r ON r.code = p.commune
         GROUP BY ALL
     """)
@@ -257,9 +266,7 @@ def _prepare(con: duckdb.DuckDBPyConnection, want, scope: list[str] | None, orde
                CASE WHEN n_val = 0 THEN NULL ELSE valeur END, {statut}, NULL, NULL, n_couvertes, n_membres, NULL,
                pop_couverte, pop_membres
         FROM m_roll s
-        JOIN m_key k USING (wid)
-        JOIN m_cov c ON c.source_id = s.source_id AND c.mesure = k.mesure AND c.annee = s.annee AND c.niveau = s.niveau
-                    AND c.code = s.code
+        JOIN m_cov c USING (source_id, annee, niveau, code)
         JOIN ref_membres r ON r.niveau = s.niveau AND r.code = s.code
         LEFT JOIN m_pop p ON p.niveau = s.niveau AND p.code = s.code
         WHERE {{where}}
