@@ -9,6 +9,7 @@ marchandes of which 1 900 industrial. Everything else is plausible, not real.
 from __future__ import annotations
 
 import csv
+import gzip
 import hashlib
 import json
 import math
@@ -62,7 +63,7 @@ def ensure(dest: Path, progress=print, perimeter: Perimeter | None = None) -> li
     # No base comparateur: its figures (population, emplois, establishments by A5) are real, from the
     # embedded extract of data/default/ (etl/load.py loads it at every build).
     files = [dest / "urssaf_commune_ape_2024_demo.csv", dest / "cci_entreprises_2022_demo.csv",
-             dest / "inventaire_zae_cnig_demo.zip"]
+             dest / "inventaire_zae_cnig_demo.zip", dest / SIRENE_FILE]
     stamp = dest / "VERSION"
     version = f"{_generator_version()} {hashlib.sha256(perimeter.to_json().encode()).hexdigest()[:16]}"
     if all(f.exists() for f in files) and stamp.exists() and stamp.read_text().strip() == version:
@@ -124,6 +125,7 @@ def generate(dest: Path, files: list[Path], perimeter: Perimeter | None = None) 
     # Inventory of economic zones (CNIG « Sites économiques » data package): its own generator.
     from . import demo_foncier
     demo_foncier.write(files[2], communes.rename(columns={"nom_court": "epci_nom"}))
+    sirene_stock(files[3], communes, naf)
 
 
 def _skip_former_base_comparateur(rng, communes: pd.DataFrame) -> None:
@@ -199,6 +201,134 @@ def _urssaf(rng, communes: pd.DataFrame, naf: pd.DataFrame, path: Path) -> None:
         frame[f"Effectifs salariés {y}"] = df[f"s{y}"].astype("Int64")
     frame = frame.sort_values(["Code commune", "Code APE"])
     frame.to_csv(path, sep=";", index=False, encoding="utf-8-sig", lineterminator="\r\n")
+
+
+# --- Sirene stock of establishments (StockEtablissement, published layout, gzip) ---------------------
+
+SIRENE_FILE = "StockEtablissement_demo_2025.csv.gz"
+# The published header of StockEtablissement_utf8.csv (INSEE, 2024-2025), in its order.
+SIRENE_HEADER = (
+    "siren,nic,siret,statutDiffusionEtablissement,dateCreationEtablissement,trancheEffectifsEtablissement,"
+    "anneeEffectifsEtablissement,activitePrincipaleRegistreMetiersEtablissement,dateDernierTraitementEtablissement,"
+    "etablissementSiege,nombrePeriodesEtablissement,complementAdresseEtablissement,numeroVoieEtablissement,"
+    "indiceRepetitionEtablissement,dernierNumeroVoieEtablissement,indiceRepetitionDernierNumeroVoieEtablissement,"
+    "typeVoieEtablissement,libelleVoieEtablissement,codePostalEtablissement,libelleCommuneEtablissement,"
+    "libelleCommuneEtrangerEtablissement,distributionSpecialeEtablissement,codeCommuneEtablissement,"
+    "codeCedexEtablissement,libelleCedexEtablissement,codePaysEtrangerEtablissement,libellePaysEtrangerEtablissement,"
+    "identifiantAdresseEtablissement,coordonneeLambertAbscisseEtablissement,coordonneeLambertOrdonneeEtablissement,"
+    "complementAdresse2Etablissement,numeroVoie2Etablissement,indiceRepetition2Etablissement,typeVoie2Etablissement,"
+    "libelleVoie2Etablissement,codePostal2Etablissement,libelleCommune2Etablissement,libelleCommuneEtranger2Etablissement,"
+    "distributionSpeciale2Etablissement,codeCommune2Etablissement,codeCedex2Etablissement,libelleCedex2Etablissement,"
+    "codePaysEtranger2Etablissement,libellePaysEtranger2Etablissement,dateDebut,etatAdministratifEtablissement,"
+    "enseigne1Etablissement,enseigne2Etablissement,enseigne3Etablissement,denominationUsuelleEtablissement,"
+    "activitePrincipaleEtablissement,nomenclatureActivitePrincipaleEtablissement,caractereEmployeurEtablissement").split(",")
+SIRENE_STOCK_DATE = "2025-01-31"
+# Yearly creation and closure rates by grand secteur (all establishments, micro-entrepreneurs included), and the
+# year factors of creations: steady growth, the 2020 lockdowns, the 2021 rebound, industry's recent upturn.
+SIRENE_RATES = {"AZ": (0.05, 0.045), "BE": (0.06, 0.05), "FZ": (0.10, 0.08), "GU": (0.12, 0.095), "OQ": (0.06, 0.05)}
+SIRENE_FIRST_YEAR = 2000
+_EMPLOYER_BANDS = ["01", "02", "03", "11", "12", "21", "22", "31"]
+
+
+def _sirene_factor(year: int, a5: str) -> float:
+    f = 1 + 0.015 * (year - 2010)
+    f *= {2020: 0.88, 2021: 1.12}.get(year, 1.0)
+    if a5 == "BE" and year >= 2021:
+        f *= 1 + 0.04 * (year - 2020)
+    return f
+
+
+def sirene_stock(path: Path, communes: pd.DataFrame, naf: pd.DataFrame) -> None:
+    """Every establishment of the perimeter's communes, active or closed, with plausible dates.
+
+    Calibrated on the département's real stock: each commune's active establishments by grand secteur in 2018
+    (ETAZ18…ETOQ18 of the embedded base comparateur; population / 19 where it has no row) are reached by
+    simulating from 2000 creations (Poisson) and lifetimes (geometric) at SIRENE_RATES. Own random stream:
+    the other demo files stay the same. Some rows are « P » (partial diffusion: address [ND]), some closed
+    before 2000 in the NAF rév. 1, as in the published stock."""
+    rng = np.random.default_rng(SEED + 29)
+    base = pd.read_csv(Path(__file__).resolve().parents[1] / "data" / "default" / "base_cc_comparateur_2022_extrait.csv",
+                       sep=";", dtype=str)
+    base = base[base.NIVGEO == "COM"].set_index("CODGEO")
+    a5 = naf.a10.map(A5_FROM_A10)
+    weights = rng.gamma(0.35, 1.0, len(naf))
+    for code, boost in COMMON_NAF.items():
+        weights[(naf.naf_sous_classe == code).to_numpy()] += boost
+    pools = {s: (naf.naf_sous_classe[a5 == s].to_numpy(), weights[(a5 == s).to_numpy()] / weights[(a5 == s).to_numpy()].sum())
+             for s in SIRENE_RATES}
+    last = int(SIRENE_STOCK_DATE[:4]) - 1
+    years = np.arange(SIRENE_FIRST_YEAR, last + 1)
+    rows = []
+    serial = 0
+
+    def day(y: int) -> str:
+        return (pd.Timestamp(f"{y}-01-01") + pd.Timedelta(days=int(rng.integers(0, 365)))).strftime("%Y-%m-%d")
+
+    for c in communes.itertuples():
+        for s, (c_rate, f_rate) in SIRENE_RATES.items():
+            col = f"ET{s}18"
+            target = (int(base.at[c.code_insee, col]) if c.code_insee in base.index and pd.notna(base.at[c.code_insee, col])
+                      else c.population / 19 * {"AZ": 0.1, "BE": 0.08, "FZ": 0.14, "GU": 0.6, "OQ": 0.08}[s])
+            growth = np.prod([1 - f_rate + c_rate * _sirene_factor(int(y), s) for y in years if y < 2018])
+            alive = target / growth
+            n0 = int(rng.poisson(alive))
+            starts = [(int(y), True) for y in rng.integers(1975, SIRENE_FIRST_YEAR, n0)]
+            for y in years:
+                born = int(rng.poisson(alive * c_rate * _sirene_factor(int(y), s)))
+                starts += [(int(y), False)] * born
+                alive = alive * (1 - f_rate) + alive * c_rate * _sirene_factor(int(y), s)
+            # A few closed in the 1990s, coded in the NAF rév. 1 (the loader keeps them out of every flow).
+            old = int(rng.poisson(max(target, 1) * 0.05))
+            codes, probs = pools[s]
+            picked = rng.choice(len(codes), size=len(starts) + old, p=probs)
+            for i, (y0, initial) in enumerate(starts):
+                # Lifetime from 2000 (initial stock) or from the creation year: geometric at the closure rate.
+                end = (SIRENE_FIRST_YEAR - 1 if initial else y0) + int(rng.geometric(f_rate))
+                created = day(y0)
+                closed = day(end) if end <= last else None
+                if closed and closed <= created:
+                    closed = created
+                employer = rng.random() < (0.3 if s == "BE" else 0.18)
+                tranche = (str(rng.choice(_EMPLOYER_BANDS, p=[.3, .22, .16, .12, .08, .05, .04, .03])) if employer
+                           else str(rng.choice(["NN", "00", ""], p=[.8, .12, .08])))
+                if closed and rng.random() < 0.7:
+                    tranche = "NN"
+                serial += 1
+                rows.append((c, codes[picked[i]], "NAFRev2", created, closed, tranche, serial))
+            for j in range(old):
+                serial += 1
+                y0 = int(rng.integers(1980, 1992))
+                rows.append((c, "52.1Z", "NAFRev1", day(y0), day(int(rng.integers(1993, SIRENE_FIRST_YEAR))), "NN", serial))
+    with gzip.open(path, "wt", encoding="utf-8", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(SIRENE_HEADER)
+        for c, code, nomenclature, created, closed, tranche, serial in rows:
+            siren = luhn_complete(f"{80000000 + serial:08d}")
+            nic = luhn_complete(f"{1:04d}")
+            siret = luhn_complete(siren + nic[:4])
+            partial = rng.random() < 0.04
+            row = dict.fromkeys(SIRENE_HEADER, "")
+            row.update(siren=siren, nic=siret[9:], siret=siret, statutDiffusionEtablissement="P" if partial else "O",
+                       dateCreationEtablissement=created, trancheEffectifsEtablissement=tranche,
+                       anneeEffectifsEtablissement="2022" if tranche not in ("NN", "00", "") else "",
+                       # The stock's year is that of its latest processing date: some rows carry the stock's date.
+                       dateDernierTraitementEtablissement=(SIRENE_STOCK_DATE if serial % 50 == 0 else closed or created)
+                       + "T08:00:00",
+                       etablissementSiege="true", nombrePeriodesEtablissement="2" if closed else "1",
+                       codeCommuneEtablissement=c.code_insee, libelleCommuneEtablissement=c.nom.upper(),
+                       dateDebut=closed or created, etatAdministratifEtablissement="F" if closed else "A",
+                       activitePrincipaleEtablissement=code, nomenclatureActivitePrincipaleEtablissement=nomenclature,
+                       caractereEmployeurEtablissement="O" if tranche not in ("NN", "00", "") else "N")
+            if partial:  # partial diffusion: the address down to the commune is withheld
+                row.update(dict.fromkeys(("numeroVoieEtablissement", "typeVoieEtablissement", "libelleVoieEtablissement",
+                                          "codePostalEtablissement", "identifiantAdresseEtablissement",
+                                          "coordonneeLambertAbscisseEtablissement",
+                                          "coordonneeLambertOrdonneeEtablissement"), "[ND]"))
+            else:
+                row.update(numeroVoieEtablissement=str(1 + serial % 80), typeVoieEtablissement="RTE",
+                           libelleVoieEtablissement="DE LA GARE, ZA DU LAC" if serial % 7 == 0 else "DES ALPES",
+                           codePostalEtablissement=c.code_insee[:2] + "000")
+            w.writerow([row[h] for h in SIRENE_HEADER])
 
 
 # --- Chamber of commerce export (CSV as Excel writes it, one row per establishment) -------------

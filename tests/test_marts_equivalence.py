@@ -16,6 +16,7 @@ import pytest
 
 from conftest import quiet
 from etl import demo, load, marts
+from etl.sources import sirene
 
 ROUND = 6  # sums of doubles may differ in the last bits with the order of additions
 
@@ -221,8 +222,9 @@ def test_incremental_mart_equals_full_rebuild(warehouse, tmp_path, monkeypatch):
     monkeypatch.setattr(load, "build_marts", lambda con, mesures=None: (calls.append(mesures), real(con, mesures))[1])
     for path in [*files, _urssaf_2025(tmp_path)]:
         load.load([path], warehouse, progress=quiet)
+    sirene_measures = frozenset({"etablissements", "etablissements_avec_salaries", *sirene.FLOW_MEASURES})
     assert calls == [frozenset({"etablissements_employeurs", "effectifs_salaries"}), frozenset(marts.FIRM_MEASURES),
-                     frozenset({"etablissements_employeurs", "effectifs_salaries"})]
+                     sirene_measures, frozenset({"etablissements_employeurs", "effectifs_salaries"})]
     full = tmp_path / "full.duckdb"
     shutil.copyfile(warehouse, full)
     con = duckdb.connect(str(full))

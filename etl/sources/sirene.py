@@ -35,7 +35,7 @@ from ..validate import LoadError, Problem, refuse
 from .common import Staged, year_from_name
 
 KIND = "sirene"
-LIBELLE = "INSEE, répertoire Sirene (stock des établissements actifs)"
+LIBELLE = "INSEE, répertoire Sirene (stock des établissements)"
 PRODUCTEUR = "INSEE"
 LICENCE = "Licence Ouverte 2.0 (Etalab)"
 

@@ -91,6 +91,12 @@ def of_territory(niveau: str, nom: str | None = None) -> str:
     return n.de() + (f" ({nom})" if nom and niveau not in ("ti", "france") else "")
 
 
+def in_territory(niveau: str) -> str:
+    """« dans le Territoire d'industrie », « dans le département », « dans la région », « en France »: where a
+    figure is compared (« autant que dans le département »), without a pronoun that would lack its noun."""
+    return "en France" if niveau == "france" else f"dans {NIVEAUX[niveau].le()}"
+
+
 @lru_cache(maxsize=4)
 def _grammar(directory: str) -> dict[str, Noun]:
     """label (lower case) -> Noun, from the grammar columns of the reference tables."""
@@ -200,6 +206,10 @@ WORDINGS: dict[str, Wording] = {
                                  "les effectifs salariés les moins nombreux", "salarié"),
     "ca_filiere": Wording(Noun("chiffre d'affaires"), "le chiffre d'affaires le plus élevé",
                           "le chiffre d'affaires le plus faible"),
+    "taux_creation_etablissements_industrie": Wording(
+        Noun("taux de création d'établissements industriels"),
+        "le taux de création d'établissements industriels le plus élevé",
+        "le taux de création d'établissements industriels le plus faible"),
 }
 
 
