@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
-from . import Context, Finding, accueil, chiffre_affaires, chiffres_cles, comparer, filieres, foncier, industrie
+from . import Context, Finding, accueil, chiffre_affaires, chiffres_cles, comparer, filieres, flux, foncier, industrie
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,15 @@ def _accueil(ctx: Context) -> list[Finding]:
     return [accueil.intro(ctx), build(ctx, "chiffres_cles")[0]]
 
 
+def _industrie(ctx: Context) -> list[Finding]:
+    """The industry's shares and their change, then the creations and closures of establishments."""
+    return [*industrie.build(ctx), flux.industrie(ctx), flux.industrie_taux(ctx)]
+
+
+def _filieres(ctx: Context) -> list[Finding]:
+    return [*filieres.build(ctx), flux.filieres(ctx)]
+
+
 PAGES: tuple[Page, ...] = (
     Page("accueil", "Accueil", ":material/home:", "", ("accueil", "chiffres_cles"), _accueil,
          slides=("titre",), steps=("chiffres_cles",), whole_deck=True),
@@ -68,14 +77,16 @@ PAGES: tuple[Page, ...] = (
          sheets={"ca_croissance": "CA évolution", "ca_taux": "CA taux par secteur", "ca_secteurs": "CA par secteur",
                  "ca_repartition": "CA répartition"},
          steps=tuple(chiffre_affaires.KEYS), frozen=("ca_croissance", "ca_secteurs", "ca_repartition")),
-    Page("industrie", "Industrie", ":material/factory:", "industrie", tuple(industrie.KEYS), industrie.build,
-         slides=tuple(industrie.KEYS),
+    Page("industrie", "Industrie", ":material/factory:", "industrie", (*industrie.KEYS, *flux.KEYS_INDUSTRIE), _industrie,
+         slides=(*industrie.KEYS, *flux.KEYS_INDUSTRIE),
          sheets={"industrie": "Industrie", "industrie_etablissements": "Industrie établissements",
-                 "industrie_employeurs": "Industrie employeurs", "industrie_evolution": "Industrie évolution"},
-         steps=(*industrie.KEYS[:-1], "carte_industrie", industrie.KEYS[-1]), frozen=("industrie",)),
-    Page("filieres", "Filières", ":material/hub:", "filieres", tuple(filieres.KEYS), filieres.build,
-         slides=tuple(filieres.KEYS), sheets={"filieres": "Filières", "filieres_evolution": "Filières évolution"},
-         steps=(filieres.KEYS[0], "carte_filieres", *filieres.KEYS[1:]), frozen=("filieres",)),
+                 "industrie_employeurs": "Industrie employeurs", "industrie_evolution": "Industrie évolution",
+                 **flux.SHEETS_INDUSTRIE},
+         steps=(*industrie.KEYS[:-1], "carte_industrie", industrie.KEYS[-1], *flux.KEYS_INDUSTRIE), frozen=("industrie",)),
+    Page("filieres", "Filières", ":material/hub:", "filieres", (*filieres.KEYS, *flux.KEYS_FILIERES), _filieres,
+         slides=(*filieres.KEYS, *flux.KEYS_FILIERES),
+         sheets={"filieres": "Filières", "filieres_evolution": "Filières évolution", **flux.SHEETS_FILIERES},
+         steps=(filieres.KEYS[0], "carte_filieres", *filieres.KEYS[1:], *flux.KEYS_FILIERES), frozen=("filieres",)),
     Page("foncier", "Foncier économique", ":material/location_city:", "foncier", tuple(foncier.KEYS), foncier.build,
          slides=tuple(foncier.KEYS), sheets=dict(foncier.SHEETS), steps=foncier.STEPS),
     Page("carte", "Carte", ":material/map:", "carte", slides=("carte",), sheets={"carte": "Carte"},
