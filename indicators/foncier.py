@@ -105,7 +105,7 @@ def vacancy_labels() -> list[str]:
 
 
 def map_figure(outlines: dict[str, object], labels: pd.DataFrame, sites: pd.DataFrame, selection: str | None = None,
-               height: int = 760) -> go.Figure:
+               height: int = 760, text_size: int = 12, legend_right: bool = False) -> go.Figure:
     """Sites as circles (area proportional to the site's gross area) coloured by vacancy rate, over the EPCI
     outlines; drawn offline (pass maps.PLOTLY_CONFIG). outlines: "epci:SIREN" / "dep" -> shapely geometry
     (maps.geometries(snap).shapes, "dep:CODE" for départements); labels: code, nom_court, label_lon, label_lat of the EPCI."""
@@ -149,7 +149,7 @@ def map_figure(outlines: dict[str, object], labels: pd.DataFrame, sites: pd.Data
     texts = [_short(n) for n in lab.nom_court]
     fig.add_trace(go.Scattergeo(lon=lab.label_lon, lat=lab.label_lat, mode="text", text=texts,
                                 textposition=_label_positions(lab.label_lon.tolist(), lab.label_lat.tolist(), texts),
-                                textfont=dict(family=FONT["family"], size=12, color="#333333",
+                                textfont=dict(family=FONT["family"], size=text_size, color="#333333",
                                               shadow="1px 1px 2px #ffffff, -1px -1px 2px #ffffff, 1px -1px 2px #ffffff, "
                                                      "-1px 1px 2px #ffffff"),
                                 hoverinfo="skip", showlegend=False))
@@ -161,8 +161,11 @@ def map_figure(outlines: dict[str, object], labels: pd.DataFrame, sites: pd.Data
     fig.update_layout(font=FONT, height=height, margin=dict(l=0, r=0, t=10, b=0), paper_bgcolor="white",
                       separators=fmt.PLOTLY_SEPARATORS, hoverlabel=dict(font_size=15), dragmode=False,
                       legend=dict(title=dict(text="<b>Taux de vacance</b>", side="top"), orientation="h", x=0.0,
-                                  xanchor="left", y=-0.02, yanchor="top", font=dict(size=14), itemclick=False,
+                                  xanchor="left", y=-0.02, yanchor="top", font=dict(size=max(14, text_size)), itemclick=False,
                                   itemdoubleclick=False, bgcolor="rgba(255,255,255,0.85)"))
+    if legend_right:     # a wide, low screen (projector): the legend beside the map, the map as tall as it can be
+        fig.update_layout(legend=dict(orientation="v", x=1.0, xanchor="left", y=0.5, yanchor="middle"),
+                          margin=dict(l=0, r=380, t=0, b=0))
     return fig
 
 
@@ -184,5 +187,5 @@ def map_sentence(sites: pd.DataFrame) -> str:
         return "Aucun site économique inventorié sur ce territoire."
     high = int((sites.taux_vacance >= 0.15).sum())
     top = sites.sort_values("surface_brute_ha", ascending=False).iloc[0]
-    return (f"Le site le plus étendu : {top.nom} ({ha(top.surface_brute_ha)}, {top.commune_nom})."
-            + (f" {high} site{'s' if high > 1 else ''} à 15{NNBSP}% de vacance ou plus." if high else ""))
+    return fmt.typeset(f"Le site le plus étendu : {top.nom} ({ha(top.surface_brute_ha)}, {top.commune_nom})."
+                       + (f" {fmt.count(high, 'site')} à 15{NNBSP}% de vacance ou plus." if high else ""))

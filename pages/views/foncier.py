@@ -22,8 +22,10 @@ def _map(source: str) -> None:
     st.subheader(foncier.map_title(mine, name))
     try:
         geo = maps.geometries(ui.snapshot())
+        present = presentation.on()     # the projector: the map, its legend and its caption within 720 px
         fig = foncier.map_figure(geo.shapes, geo.epci, sites, selection=code if niveau == "epci" else None,
-                                 height=presentation.CHART_HEIGHT + 150 if presentation.on() else 760)
+                                 height=presentation.CHART_HEIGHT + 90 if present else 760, text_size=14 if present else 12,
+                                 legend_right=present)
         st.markdown(foncier.map_sentence(mine))
         st.plotly_chart(fig, key="fig_foncier_carte", config=maps.PLOTLY_CONFIG)
         st.caption("Cercles proportionnels à la superficie totale du site, couleur selon le taux de vacance des unités "
