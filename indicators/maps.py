@@ -29,6 +29,7 @@ import shapely
 from . import perimeter, format as fmt, query
 from .catalog import get as get_indicator
 from .charts import FONT
+from .content.carte import is_stock
 from .db import Snapshot
 
 _EMPTY_TOPOLOGY = {"type": "Topology", "arcs": [], "objects": {
@@ -44,7 +45,8 @@ DIVERGING_ABOVE = ["#fddbc7", "#ef8a62", "#b2182b"]
 SECRET_COLOUR, ABSENT_COLOUR, HATCH_COLOUR = "#b0b0b0", "#e6e6e6", "#444444"
 OUTSIDE_OPACITY = 0.6
 METHODES = {"jenks": "Seuils naturels (Jenks)", "quantiles": "Quantiles (effectifs égaux)"}
-STATUT_TEXT = {"ok": "publié", "partiel": "partiel", "secret": "s : secret statistique", "absent": "– : aucune donnée"}
+STATUT_TEXT = {"partiel": "valeur partielle", "secret": "s : secret statistique", "absent": "– : aucune donnée"}
+STOCK_FILL, CIRCLE_COLOUR, OUTSIDE_TI_COLOUR = "#f1efe8", "#2c7fb8", "#f4f4f4"
 
 
 class MapUnavailable(RuntimeError):
@@ -59,6 +61,7 @@ class Geometries:
     shapes: dict[str, object]          # same ids + "epci:SIREN" outlines + "dep:CODE" -> shapely geometry
     communes: pd.DataFrame             # code, nom, departement, epci_siren, epci_nom, hors_departement, dessinee
     epci: pd.DataFrame                 # code, nom_court, label_lon, label_lat, hors (has communes outside 05)
+    outside_ti: tuple = ()             # (shape, label): parts of the reference départements outside the TI
 
     @property
     def missing(self) -> pd.DataFrame:
@@ -110,12 +113,39 @@ def geometries(snap: Snapshot) -> Geometries:
     epci = snap.df("SELECT siren AS code, nom_court, ordre FROM ref_epci ORDER BY ordre").merge(labels, on="code", how="left")
     epci = epci[epci.code.isin(own["epci"])].reset_index(drop=True)
     epci["hors"] = epci.code.isin(rows[rows.partie == "hors_reference"].code)
-    geo = Geometries(features, shapes, communes, epci)
+    geo = Geometries(features, shapes, communes, epci, _outside_ti(snap, shapes))
     with _cache_lock:
         if len(_cache) > 4:
             _cache.clear()
         _cache[snap.version] = geo
     return geo
+
+
+def _outside_ti(snap: Snapshot, shapes: dict) -> tuple:
+    """The reference départements minus the TI's EPCIs (a hole inside the outline otherwise), named by the
+    EPCIs that hold those communes and the TI they belong to, read from the warehouse."""
+    deps = [v for k, v in shapes.items() if k.startswith("dep:")]
+    inside = [v for k, v in shapes.items() if not k.startswith(("dep:", "epci:")) and ":" not in k and k.isdigit()
+              and len(k) == 9]
+    if not deps or not inside:
+        return ()
+    rest = shapely.difference(shapely.union_all(deps), shapely.union_all(inside).buffer(1e-6))
+    parts = [g for g in shapely.get_parts(rest) if g.area > 1e-4]
+    if not parts:
+        return ()
+    per = perimeter.load(snap)
+    names = snap.df("""
+        SELECT DISTINCT e.nom_court AS epci, t.nom_court AS ti
+        FROM ref_appartenance d
+        JOIN ref_appartenance m ON m.commune = d.commune AND m.niveau = 'epci'
+        JOIN ref_territoires e ON e.niveau = 'epci' AND e.code = m.code
+        LEFT JOIN ref_appartenance a ON a.commune = d.commune AND a.niveau = 'ti'
+        LEFT JOIN ref_territoires t ON t.niveau = 'ti' AND t.code = a.code
+        WHERE d.niveau = 'departement' AND list_contains(?, d.code)
+          AND d.commune NOT IN (SELECT commune FROM ref_appartenance WHERE niveau = 'ti' AND code = ?)
+        ORDER BY 1""", [[t.code for t in per.references_of("departement")], per.ti.code if per.ti else ""])
+    label = ", ".join(f"{r.epci} ({r.ti})" if isinstance(r.ti, str) else r.epci for r in names.itertuples())
+    return ((shapely.MultiPolygon(parts) if len(parts) > 1 else parts[0], label or "autres EPCI"),)
 
 
 def _lines(geom) -> tuple[list, list]:
@@ -313,40 +343,143 @@ def _pick(df: pd.DataFrame, ind, categorie: str | None) -> tuple[pd.DataFrame, s
     return df[df[col] == categorie].reset_index(drop=True), categorie
 
 
-def _short(name: str, width: int = 13) -> str:
-    """Break a long EPCI name on two or more lines for its label (after spaces or hyphens)."""
-    if len(name) <= width:
-        return name
-    tokens = re.findall(r"[^ -]+-|[^ -]+", name)    # "Gap-Tallard-Durance" -> "Gap-", "Tallard-", "Durance"
+# --- layout: where things are in pixels (the same arithmetic as plotly's mercator projection) ----------
+
+GEO_RIGHT = 0.58                # the map's share of the figure's width; the legend and the key take the rest
+LEGEND_X = 0.6
+LEGEND_CHARS = 34               # legend lines wrapped: a wider legend would shrink the whole map (automargin)
+TOP_MARGIN = 10
+PAGE_HEIGHT = 600
+PRESENTATION_SIZE = (1210, 470)  # the chart at 1280×720 in presentation mode
+DISC, NUMBER_FONT, LEGEND_FONT = 26, 15, 16     # page sizes (px); presentation and slide scale them up
+CIRCLE_MAX = 64                 # diameter of the largest proportional circle on the page (px)
+_REFERENCE_AREA = (500, 430)    # the smallest map area the numbers are spread for (geo domain, px)
+
+
+def _wrap(text: str, width: int = LEGEND_CHARS) -> str:
+    """A legend line broken after spaces (<br>) so that no line is longer than `width` characters."""
     lines, line = [], ""
-    for t in tokens:
-        sep = "" if line.endswith("-") or not line else " "
-        if line and len(line) + len(sep) + len(t) > width:
+    for word in text.split(" "):
+        if line and len(line) + 1 + len(word) > width:
             lines.append(line)
-            line = t
+            line = word
         else:
-            line = f"{line}{sep}{t}"
+            line = f"{line} {word}" if line else word
     return "<br>".join(lines + [line])
 
 
-def _label_positions(lon: list[float], lat: list[float], texts: list[str]) -> list[str]:
-    """Centred labels, except pairs whose boxes would overlap: the northern one then goes above its
-    point, the southern one below (box sizes in degrees, for the département-wide view)."""
-    pos = ["middle center"] * len(texts)
-    size = [(max(len(t) for t in x.split("<br>")) * 0.022, x.count("<br>") * 0.06 + 0.06) for x in texts]
-    for i in range(len(texts)):
-        for j in range(i + 1, len(texts)):
-            if (abs(lon[i] - lon[j]) < (size[i][0] + size[j][0]) / 2
-                    and abs(lat[i] - lat[j]) < (size[i][1] + size[j][1]) / 2):
-                north, south = (i, j) if lat[i] >= lat[j] else (j, i)
-                pos[north], pos[south] = "top center", "bottom center"
-    return pos
+def _merc(lon, lat):
+    lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+    return np.radians(lon), np.log(np.tan(np.pi / 4 + np.radians(lat) / 2))
+
+
+def _unmerc(x, y):
+    return np.degrees(x), np.degrees(2 * np.arctan(np.exp(y)) - np.pi / 2)
+
+
+def _scale(extent, w: float, h: float) -> float:
+    """Pixels per mercator unit when the extent (lon0, lat0, lon1, lat1) is fitted into a w × h area."""
+    x0, y0 = _merc(extent[0], extent[1])
+    x1, y1 = _merc(extent[2], extent[3])
+    return float(min(w / (x1 - x0), h / (y1 - y0)))
+
+
+def to_pixels(fig: go.Figure, width: int, height: int, lon, lat) -> tuple[np.ndarray, np.ndarray]:
+    """Screen position (px from the figure's top left) of points of a map drawn by `map_figure`."""
+    geo = fig.layout.geo
+    extent = (geo.lonaxis.range[0], geo.lataxis.range[0], geo.lonaxis.range[1], geo.lataxis.range[1])
+    m = fig.layout.margin
+    ax0 = (m.l or 0) + (width - (m.l or 0) - (m.r or 0)) * geo.domain.x[0]
+    aw = (width - (m.l or 0) - (m.r or 0)) * (geo.domain.x[1] - geo.domain.x[0])
+    ah = (height - (m.t or 0) - (m.b or 0)) * (geo.domain.y[1] - geo.domain.y[0])
+    k = _scale(extent, aw, ah)
+    x0, y0 = _merc(extent[0], extent[1])
+    x1, y1 = _merc(extent[2], extent[3])
+    x, y = _merc(lon, lat)
+    left = ax0 + (aw - k * (x1 - x0)) / 2
+    top = (m.t or 0) + (ah - k * (y1 - y0)) / 2
+    return left + k * (x - x0), top + k * (y1 - y)
+
+
+def label_boxes(fig: go.Figure, width: int, height: int) -> list[tuple[str, float, float, float, float]]:
+    """(text, x0, y0, x1, y1) of every label the map writes (the numbered discs), in px: the disc or the
+    text's box (0.62 em a character, 1.2 em high), whichever is larger."""
+    out = []
+    for t in fig.data:
+        if t.type != "scattergeo" or not t.mode or "text" not in t.mode:
+            continue
+        size = float(t.textfont.size or LEGEND_FONT)
+        disc = float(t.marker.size or 0) if "markers" in t.mode else 0.0
+        xs, ys = to_pixels(fig, width, height, t.lon, t.lat)
+        for text, x, y in zip(t.text, xs, ys):
+            lines = str(text).split("<br>")
+            w = max(disc, 0.62 * size * max(len(s) for s in lines))
+            h = max(disc, 1.2 * size * len(lines))
+            out.append((str(text), x - w / 2, y - h / 2, x + w / 2, y + h / 2))
+    return out
+
+
+def overlaps(boxes) -> list[tuple[str, str]]:
+    """Pairs of label boxes that overlap."""
+    found = []
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            if a[1] < b[3] and b[1] < a[3] and a[2] < b[4] and b[2] < a[4]:
+                found.append((a[0], b[0]))
+    return found
+
+
+def _spread(lon, lat, extent, gap: float) -> tuple[np.ndarray, np.ndarray]:
+    """Move apart the label points closer than `gap` px on the smallest map drawn (simple repulsion, the
+    points that moved get a leader line to their territory): no two numbered discs overlap."""
+    k = _scale(extent, *_REFERENCE_AREA)
+    x, y = _merc(lon, lat)
+    px, py = x * k, y * k
+    for _ in range(200):
+        moved = False
+        for i in range(len(px)):
+            for j in range(i + 1, len(px)):
+                dx, dy = px[j] - px[i], py[j] - py[i]
+                d = math.hypot(dx, dy)
+                if d >= gap:
+                    continue
+                if d < 1e-6:
+                    dx, dy, d = 0.0, 1.0, 1.0
+                push = (gap - d) / 2 + 0.5
+                px[i] -= dx / d * push
+                py[i] -= dy / d * push
+                px[j] += dx / d * push
+                py[j] += dy / d * push
+                moved = True
+        if not moved:
+            break
+    return _unmerc(px / k, py / k)
+
+
+# --- the figure ------------------------------------------------------------------------------------
+
+def _hover(r, niveau: str, ind, deps_names: str) -> str:
+    where = f"<b>{r.nom_court if isinstance(getattr(r, 'nom_court', None), str) and r.nom_court else r.nom}</b>"
+    if niveau == "commune":
+        where = f"<b>{r.nom}</b><br>{r.epci_nom}" + (f" (hors {deps_names}, {r.departement})" if r.hors_departement else "")
+    value = fmt.value(r.valeur, ind.unite, r.statut) if ind.kind != "taux_croissance" or r.statut in ("secret", "absent") \
+        else fmt.growth(r.valeur, 1)
+    period = (f" ({int(r.annee_base)}–{int(r.annee)})" if pd.notna(getattr(r, "annee_base", None))
+              else (f" ({int(r.annee)})" if pd.notna(r.annee) else ""))
+    text = f"{where}<br>{value}{period}"
+    if r.statut in STATUT_TEXT:    # « ok » says nothing: only the other statuses are written
+        text += f"<br>{STATUT_TEXT[r.statut]}"
+    if r.note:
+        text += f"<br>{r.note}"
+    return fmt.typeset(text + (f"<br><i>Source : {r.source}</i>" if r.source else ""))
 
 
 def map_figure(snap: Snapshot, name: str, niveau: str = "epci", annee: int | None = None, definition: str = "coeur",
                categorie: str | None = None, annee_base: int | None = None, methode: str | None = None,
-               selection: str | None = None, height: int = 640) -> tuple[go.Figure, pd.DataFrame]:
-    """Choropleth of a catalogue indicator by EPCI or commune, and the table behind it.
+               selection: str | None = None, height: int = PAGE_HEIGHT) -> tuple[go.Figure, pd.DataFrame]:
+    """Map of a catalogue indicator by EPCI or commune, and the table behind it: a choropleth for shares and
+    rates, proportional circles for counts and amounts (`is_stock`). EPCIs are numbered on the map (north
+    to south) and named, with their value, in the legend's key: names written on the map overlap.
 
     selection: SIREN of an EPCI drawn with a thick outline. methode: jenks, quantiles or divergente
     (default: divergente for shares and growths, jenks otherwise).
@@ -371,16 +504,21 @@ def map_figure(snap: Snapshot, name: str, niveau: str = "epci", annee: int | Non
     df, categorie = _pick(df, ind, categorie)
     per = perimeter.load(snap)
     deps_names = ", ".join(t.nom for t in per.references_of("departement"))
+    ti_short = per.ti.nom_court if per.ti else per.name
     # The classes are centred on the value of the TI as a whole (the map shows its EPCI and communes).
     dep, _ = _pick(query.get(snap, name, "ti", annee=annee, territoires=[per.ti.code], definition=definition,
                              annee_base=annee_base), ind, categorie)
     dep_value = dep.valeur.iat[0] if len(dep) else float("nan")
+    stock = is_stock(ind)
     methode = methode or default_method(name)
     if methode == "divergente" and ind.kind != "croissance" and not np.isfinite(dep_value):
         methode = "jenks"   # no département value to centre on
     centre = 0.0 if ind.kind == "croissance" else dep_value
     f = _formatter(ind)
     classes = classify(df.valeur.to_numpy(), f, methode, centre, minimum=0.0 if ind.kind == "part" else None)
+    if stock:    # one class: the value is the circle, not the colour
+        classes = Classes("cercles", ["valeur diffusée"], [STOCK_FILL],
+                          np.where(df.valeur.notna().to_numpy(), 0, -1))
 
     if niveau == "commune":
         info = geo.communes.set_index("code")
@@ -388,44 +526,27 @@ def map_figure(snap: Snapshot, name: str, niveau: str = "epci", annee: int | Non
         df["epci_nom"] = df.code.map(info.epci_nom)
         df["departement"] = df.code.map(info.departement)
         outside = df.hors_departement.fillna(False).astype(bool).to_numpy()
-        df["dessinee"] = df.code.isin(geo.features)
-        locations = df.code.tolist()
     else:
         df["epci"] = df.code
-        df["dessinee"] = df.code.isin(geo.features)
         outside = np.zeros(len(df), dtype=bool)
-        locations = df.code.tolist()
+    df["dessinee"] = df.code.isin(geo.features)
+    locations = df.code.tolist()
     df["classe"] = [classes.labels[i] if i >= 0 else ("s (secret statistique)" if s == "secret" else "aucune donnée")
                     for i, s in zip(classes.index, df.statut)]
 
-    def hover(r) -> str:
-        where = r.nom
-        if niveau == "commune":
-            where += f"<br>{r.epci_nom}" + (f" (hors {deps_names}, {r.departement})" if r.hors_departement else "")
-        value = fmt.value(r.valeur, ind.unite, r.statut) if ind.kind != "taux_croissance" or r.statut in ("secret", "absent") \
-            else fmt.growth(r.valeur, 1)
-        period = (f" ({int(r.annee_base)}–{int(r.annee)})" if pd.notna(getattr(r, "annee_base", None))
-                  else (f" ({int(r.annee)})" if pd.notna(r.annee) else ""))
-        text = f"<b>{where}</b><br>{value}{period}<br>Statut : {STATUT_TEXT.get(r.statut, r.statut)}"
-        if r.note:
-            text += f"<br>{r.note}"
-        return text + (f"<br><i>Source : {r.source}</i>" if r.source else "")
-
-    hovers = [hover(r) for r in df.itertuples()]
+    hovers = [_hover(r, niveau, ind, deps_names) for r in df.itertuples()]
     fig = go.Figure()
     line_width = 0.6 if niveau == "commune" else 1.5
     groups = [(i, lab, col) for i, (lab, col) in enumerate(zip(classes.labels, classes.colours))]
     groups += [(-1, "s : secret statistique (hachuré)", SECRET_COLOUR), (-2, "– : aucune donnée", ABSENT_COLOUR)]
     cls = classes.index.copy()
     cls[(cls < 0) & (df.statut != "secret").to_numpy()] = -2
+    drawn_keys = []
     for i, label, colour in groups:
         members = np.flatnonzero((cls == i) & df.dessinee.to_numpy())
         if not len(members):
             continue
-        locs = []
-        opac = []
-        hov = []
-        cdata = []
+        locs, opac, hov, cdata = [], [], [], []
         for m in members:
             keys = [locations[m]] + ([f"{locations[m]}:hors"] if niveau == "epci" and f"{locations[m]}:hors" in geo.features else [])
             for key in keys:
@@ -433,23 +554,35 @@ def map_figure(snap: Snapshot, name: str, niveau: str = "epci", annee: int | Non
                 opac.append(OUTSIDE_OPACITY if outside[m] or key.endswith(":hors") else 1.0)
                 hov.append(hovers[m])
                 cdata.append(df.epci.iat[m])
+        drawn_keys += locs
         features = {"type": "FeatureCollection",
                     "features": [{"type": "Feature", "id": key, "geometry": geo.features[key]} for key in locs]}
         fig.add_trace(go.Choropleth(
             geojson=features, locations=locs, z=[1] * len(locs), colorscale=[[0, colour], [1, colour]], zmin=0, zmax=1,
             showscale=False, marker=dict(line=dict(color="white", width=line_width), opacity=opac),
-            hovertext=hov, hoverinfo="text", customdata=cdata, name=f"{label} ({len(members)})", showlegend=True,
-            legendrank=100 + (i if i >= 0 else 50 - i)))
+            hovertext=hov, hoverinfo="text", customdata=cdata, name=_wrap(fmt.typeset(f"{label} ({len(members)})")),
+            showlegend=not stock or i < 0, legendrank=100 + (i if i >= 0 else 50 - i)))
 
     # Communes outside the département: faded and crossed by white lines, so it shows on any colour.
-    outside_keys = [k for k in (geo.features if niveau == "epci" else [])
-                    if k.endswith(":hors")] if niveau == "epci" else \
+    outside_keys = [k for k in geo.features if k.endswith(":hors")] if niveau == "epci" else \
         [locations[m] for m in np.flatnonzero(outside) if locations[m] in geo.shapes]
     if outside_keys:
         lon, lat = _hatch([geo.shapes[k] for k in outside_keys], 0.02, rising=False)
         fig.add_trace(go.Scattergeo(lon=lon, lat=lat, mode="lines", line=dict(color="white", width=1.2),
                                     hoverinfo="skip", showlegend=False))
-    # Hatching of secret cells, outlines, labels.
+    # The reference département's communes outside the TI (another TI's EPCI): shaded, named in the legend.
+    for j, (shape, label) in enumerate(geo.outside_ti):
+        g = shapely.geometry.mapping(shapely.orient_polygons(shape, exterior_cw=True))
+        text = f"Hors du {ti_short} : {label}"
+        fig.add_trace(go.Choropleth(
+            geojson={"type": "FeatureCollection", "features": [{"type": "Feature", "id": f"horsti{j}", "geometry": g}]},
+            locations=[f"horsti{j}"], z=[1], colorscale=[[0, OUTSIDE_TI_COLOUR], [1, OUTSIDE_TI_COLOUR]], zmin=0, zmax=1,
+            showscale=False, marker=dict(line=dict(color="white", width=0.5)), hovertext=[fmt.typeset(text)],
+            hoverinfo="text", name=_wrap(fmt.typeset(text)), showlegend=True, legendrank=304, meta="hors_ti"))
+        lon, lat = _hatch([shape], 0.015)
+        fig.add_trace(go.Scattergeo(lon=lon, lat=lat, mode="lines", line=dict(color="#9a9a9a", width=0.6),
+                                    hoverinfo="skip", showlegend=False))
+    # Hatching of secret cells, outlines.
     secret_keys = [k for m in np.flatnonzero(cls == -1) for k in
                    [locations[m]] + ([f"{locations[m]}:hors"] if niveau == "epci" else []) if k in geo.shapes]
     if secret_keys:
@@ -469,36 +602,90 @@ def map_figure(snap: Snapshot, name: str, niveau: str = "epci", annee: int | Non
     for i, k in enumerate(deps):
         lon, lat = _lines(geo.shapes[k])
         fig.add_trace(go.Scattergeo(lon=lon, lat=lat, mode="lines", line=dict(color="#111111", width=2.6),
-                                    hoverinfo="skip", name=f"Limite de département ({deps_names})", showlegend=i == 0,
+                                    hoverinfo="skip", name=_wrap(f"Limite de département ({deps_names})"), showlegend=i == 0,
                                     legendgroup="dep", legendrank=301))
     if geo.epci.hors.any():
         fig.add_trace(go.Scattergeo(lon=[None], lat=[None], mode="markers", hoverinfo="skip", legendrank=302,
                                     marker=dict(symbol="square", size=14, color="#7f7f7f", opacity=OUTSIDE_OPACITY),
-                                    name=f"Hors {deps_names} : teinte atténuée, rayée"))
+                                    name=_wrap(fmt.typeset(f"Hors {deps_names} : teinte atténuée, rayée"))))
     if selection and f"epci:{selection}" in geo.shapes:
         lon, lat = _lines(geo.shapes[f"epci:{selection}"])
         fig.add_trace(go.Scattergeo(lon=lon, lat=lat, mode="lines", line=dict(color="#000000", width=4.5),
                                     hoverinfo="skip", name="EPCI sélectionné", showlegend=True, legendrank=303))
-    lab = geo.epci.dropna(subset=["label_lon"])
-    texts = [_short(n) for n in lab.nom_court]
+
+    # Extent: everything drawn, fitted by us (not by plotly's fitbounds) so that label boxes can be computed.
+    bounds = np.array([geo.shapes[k].bounds for k in drawn_keys if k in geo.shapes]
+                      + [s.bounds for s, _ in geo.outside_ti] + [geo.shapes[k].bounds for k in deps])
+    pad = 0.02 * max(bounds[:, 2].max() - bounds[:, 0].min(), bounds[:, 3].max() - bounds[:, 1].min())
+    extent = (bounds[:, 0].min() - pad, bounds[:, 1].min() - pad, bounds[:, 2].max() + pad, bounds[:, 3].max() + pad)
+
+    if stock:   # proportional circles at each territory's label point (area proportional to the value)
+        pts = df[df.valeur.notna() & df.dessinee].copy()
+        if niveau == "epci":
+            where = geo.epci.set_index("code")
+            pts["lon"], pts["lat"] = pts.code.map(where.label_lon), pts.code.map(where.label_lat)
+        else:
+            reps = {c: shapely.point_on_surface(geo.shapes[c]) for c in pts.code}
+            pts["lon"], pts["lat"] = [reps[c].x for c in pts.code], [reps[c].y for c in pts.code]
+        pts = pts.dropna(subset=["lon"]).sort_values("valeur", ascending=False)   # small circles drawn on top
+        vmax = float(pts.valeur.max()) if len(pts) else 0.0
+        if vmax > 0:
+            sizes = [max(3.0, CIRCLE_MAX * math.sqrt(max(v, 0.0) / vmax)) for v in pts.valeur]
+            fig.add_trace(go.Scattergeo(
+                lon=pts.lon, lat=pts.lat, mode="markers", hovertext=[hovers[i] for i in pts.index], hoverinfo="text",
+                customdata=pts.epci.tolist(), meta="cercles",
+                marker=dict(size=sizes, sizemode="diameter", color=CIRCLE_COLOUR, opacity=0.8,
+                            line=dict(color="white", width=1)),
+                name=_wrap(fmt.typeset(f"Cercle : surface proportionnelle à la valeur (le plus grand : {f(vmax)})")),
+                showlegend=True, legendrank=99))
+
+    # EPCI numbers, north to south, spread so that no two discs overlap; the names are in the legend's key.
+    lab = geo.epci.dropna(subset=["label_lon"]).copy()
+    lab = lab.assign(_y=-lab.label_lat.round(2), _x=lab.label_lon).sort_values(["_y", "_x"]).reset_index(drop=True)
+    lab["numero"] = range(1, len(lab) + 1)
+    lon, lat = _spread(lab.label_lon.to_numpy(), lab.label_lat.to_numpy(), extent, DISC + 6)
+    moved = np.hypot(*(np.subtract(_merc(lon, lat), _merc(lab.label_lon, lab.label_lat)))) > 1e-5
+    if moved.any():    # leader lines from a moved disc to its territory's point
+        llon, llat = [], []
+        for m in np.flatnonzero(moved):
+            llon += [lab.label_lon.iat[m], lon[m], None]
+            llat += [lab.label_lat.iat[m], lat[m], None]
+        fig.add_trace(go.Scattergeo(lon=llon, lat=llat, mode="lines", line=dict(color="#111111", width=1.2),
+                                    hoverinfo="skip", showlegend=False))
+    values = df.set_index("code")
+    key_text = []
+    for r in lab.itertuples():
+        text = f"{r.numero}  {r.nom_court}"
+        if niveau == "epci" and r.code in values.index:
+            v = values.loc[r.code]
+            text += " : " + (fmt.value(v.valeur, ind.unite, v.statut) if ind.kind != "taux_croissance"
+                             or v.statut in ("secret", "absent") else fmt.growth(v.valeur, 1))
+        key_text.append(fmt.typeset(text))
     fig.add_trace(go.Scattergeo(
-        lon=lab.label_lon, lat=lab.label_lat, mode="text", text=texts,
-        textposition=_label_positions(lab.label_lon.tolist(), lab.label_lat.tolist(), texts),
-        textfont=dict(family=FONT["family"], size=13 if niveau == "commune" else 14, color="#111111",
-                      shadow="1px 1px 2px #ffffff, -1px -1px 2px #ffffff, 1px -1px 2px #ffffff, -1px 1px 2px #ffffff"),
-        hoverinfo="skip", showlegend=False))
+        lon=lon, lat=lat, mode="markers+text", text=[str(n) for n in lab.numero], textposition="middle center",
+        marker=dict(size=DISC, color="white", line=dict(color="#111111", width=1.5)), meta="numeros",
+        textfont=dict(family=FONT["family"], size=NUMBER_FONT, color="#111111", weight="bold"),
+        hovertext=[fmt.typeset(t) for t in key_text], hoverinfo="text", customdata=lab.code.tolist(), showlegend=False))
+    for i, text in enumerate(key_text):
+        fig.add_trace(go.Scattergeo(lon=[None], lat=[None], mode="markers", marker=dict(size=1, opacity=0),
+                                    name=_wrap(text), legendgroup="cle", legendrank=400 + i, hoverinfo="skip",
+                                    legendgrouptitle=dict(text="<b>EPCI</b>") if i == 0 else None))
 
     title = ind.titre + (f" – {df[ind.dimension].iat[0]}" if ind.dimension and len(df) else "")
     legend_title = f"<b>{_unit_label(ind).capitalize()}</b>"
     if classes.methode == "divergente":
-        legend_title += ("<br>centré sur 0" if ind.kind == "croissance"
-                         else f"<br>{per.ti.nom} (TI) : {f(dep_value)}")
-    fig.update_geos(fitbounds="locations", visible=False, projection_type="mercator", bgcolor="white")
+        legend_title += ("<br>centré sur 0" if ind.kind == "croissance" else f"<br>{ti_short} : {f(dep_value)}")
+    elif stock and np.isfinite(dep_value):
+        legend_title += f"<br>{ti_short} : {f(dep_value)}"
+    fig.update_geos(fitbounds=False, visible=False, projection_type="mercator", bgcolor="white",
+                    lonaxis_range=[extent[0], extent[2]], lataxis_range=[extent[1], extent[3]],
+                    domain=dict(x=[0, GEO_RIGHT], y=[0, 1]))
     fig.update_layout(
-        font=FONT, height=height, margin=dict(l=0, r=0, t=10, b=0), paper_bgcolor="white", separators=fmt.PLOTLY_SEPARATORS,
-        hoverlabel=dict(font_size=15), dragmode=False,
-        legend=dict(title=dict(text=legend_title), x=1.0, xanchor="left", y=0.98, yanchor="top", font=dict(size=14),
-                    itemclick=False, itemdoubleclick=False, bgcolor="rgba(255,255,255,0.85)"),
+        font=FONT, height=height, margin=dict(l=0, r=0, t=TOP_MARGIN, b=0), paper_bgcolor="white",
+        separators=fmt.PLOTLY_SEPARATORS, hoverlabel=dict(font_size=15), dragmode=False,
+        legend=dict(title=dict(text=fmt.typeset(legend_title), font=dict(size=LEGEND_FONT)), x=LEGEND_X, xanchor="left",
+                    y=1.0, yanchor="top", font=dict(size=LEGEND_FONT), itemclick=False, itemdoubleclick=False,
+                    tracegroupgap=10, grouptitlefont=dict(size=LEGEND_FONT), bgcolor="rgba(255,255,255,0.85)"),
         meta=dict(titre=title, niveau=niveau, annee=annee, methode=classes.methode, reference_nom=per.name,
                   reference=None if not np.isfinite(dep_value) else float(dep_value)),
     )
@@ -506,37 +693,32 @@ def map_figure(snap: Snapshot, name: str, niveau: str = "epci", annee: int | Non
     return fig, df[keep]
 
 
-def title(name: str, df: pd.DataFrame) -> str:
-    """The indicator's title, with the category shown on the map (sector, filière) when there is one."""
-    ind = get_indicator(name)
-    if ind.dimension and ind.dimension in df and len(df) and pd.notna(df[ind.dimension].iat[0]):
-        return f"{ind.titre.split(' par ')[0].split(' des filières')[0]} – {df[ind.dimension].iat[0]}"
-    return ind.titre
+SLIDE_SIZE, SLIDE_FONT = (1616, 700), 24     # the deck's free area at 130 px an inch (export/deck.py), projector type
+PRESENTATION_FONT = 18
 
 
-def sentence(name: str, df: pd.DataFrame, fig: go.Figure) -> str:
-    """Highest and lowest territory, the département's value, and how many cells are secret or absent."""
-    ind = get_indicator(name)
-    f = _formatter(ind)
-    d = df.dropna(subset=["valeur"]).sort_values("valeur", ascending=False)
-    epci_level = (df.niveau == "epci").all()
+def finding_figure(snap: Snapshot, spec: dict) -> tuple[go.Figure, pd.DataFrame]:
+    """The map of a map finding (indicators/content/carte.py: `extra["carte"]`), from the same query."""
+    return map_figure(snap, **spec)
 
-    def unit(n: int) -> str:
-        return "EPCI" if epci_level else ("commune" if n == 1 else "communes")
-    if "nom_court" in d:
-        d = d.assign(nom=d.nom_court)
-    if d.empty:
-        return "Aucune valeur diffusable sur cette carte."
-    text = f"Valeur la plus forte : {d.nom.iat[0]} ({f(d.valeur.iat[0])}) ; la plus faible : {d.nom.iat[-1]} ({f(d.valeur.iat[-1])})."
-    ref = (fig.layout.meta or {}).get("reference")
-    if ref is not None:
-        text += f" {(fig.layout.meta or {}).get('reference_nom', 'Référence')} : {f(ref)}."
-    n_secret, n_absent = int((df.statut == "secret").sum()), int((df.statut == "absent").sum())
-    if n_secret:
-        text += f" {n_secret} {unit(n_secret)} en secret statistique (« s », hachuré)."
-    if n_absent:
-        text += f" {n_absent} {unit(n_absent)} sans donnée (gris clair)."
-    return text
+
+def present(fig: go.Figure, width: int, height: int, font: int) -> go.Figure:
+    """A copy of the map for a bigger screen (projector, slide): its height, type of `font` px, discs and
+    circles scaled with the map itself."""
+    fig = go.Figure(fig)
+    geo = fig.layout.geo
+    extent = (geo.lonaxis.range[0], geo.lataxis.range[0], geo.lonaxis.range[1], geo.lataxis.range[1])
+    k = _scale(extent, width * GEO_RIGHT, height - TOP_MARGIN) / _scale(extent, *_REFERENCE_AREA)
+    ratio = font / LEGEND_FONT
+    fig.update_layout(height=height, font_size=font, legend_font_size=font, legend_title_font_size=font,
+                      legend_grouptitlefont_size=font, hoverlabel_font_size=font)
+    for t in fig.data:
+        if t.type == "scattergeo" and t.meta == "numeros":
+            t.marker.size = DISC * max(1.0, min(k, ratio * 1.1))
+            t.textfont.size = NUMBER_FONT * ratio
+        elif t.type == "scattergeo" and t.meta == "cercles":
+            t.marker.size = [s * k for s in t.marker.size]
+    return fig
 
 
 def missing_sentence(snap: Snapshot) -> str:
@@ -546,11 +728,3 @@ def missing_sentence(snap: Snapshot) -> str:
         return ""
     names = ", ".join(f"{r.nom} ({r.code})" for r in miss.itertuples())
     return f"{len(miss)} commune(s) sans contour, non dessinée(s) : {names}."
-
-
-def to_png(fig: go.Figure, width: int = 1400, height: int = 900, scale: float = 1.0) -> bytes:
-    """PNG of a map for the deck (kaleido + the system Chromium), offline."""
-    import kaleido
-
-    return kaleido.calc_fig_sync(fig, opts=dict(format="png", width=width, height=height, scale=scale),
-                                 topojson=TOPOJSON_URL)

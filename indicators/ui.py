@@ -339,7 +339,19 @@ def export_selection(page: str | None = None):
                      filiere_mesure=mesure if mesure in FILIERE_MEASURES else "etablissements_filiere",
                      definition=st.session_state.get("definition") or "coeur",
                      refs=tuple(refs) if refs is not None else None,
-                     parties=page == "comparer" and st.session_state.get("parties") == "1")
+                     parties=page == "comparer" and st.session_state.get("parties") == "1",
+                     **_map_choice())
+
+
+def _map_choice() -> dict:
+    """The map widgets' values (Carte page, Filières map), for the map findings of indicators/content/carte.py."""
+    from .catalog import CATALOG
+
+    name = st.session_state.get("indicateur")
+    return dict(carte=name if name in CATALOG else None, carte_niveau=st.session_state.get("carte_niveau") or "epci",
+                carte_categorie=st.session_state.get("carte_cat"), carte_methode=st.session_state.get("classes"),
+                carte_definition=st.session_state.get("definition_carte") or "coeur",
+                filiere_categorie=st.session_state.get("carte_filieres_cat"))
 
 
 def _template():
@@ -394,48 +406,24 @@ def export_buttons() -> None:
 # A resource, not data: unpickling a plotly figure re-validates it (100 to 250 ms a map on every run);
 # the figure is never modified after (presentation mode draws a copy).
 @st.cache_resource(ttl=3600, max_entries=64, show_spinner=False)
-def _cached_map(version: str, name: str, niveau: str, annee, definition: str, categorie, annee_base, methode, selection):
-    return maps.map_figure(snapshot(), name, niveau, annee=annee, definition=definition, categorie=categorie,
-                           annee_base=annee_base, methode=methode, selection=selection)
+def _cached_map(version: str, spec: tuple):
+    return maps.finding_figure(snapshot(), dict(spec))
 
 
-def map_categories(name: str, definition: str = "coeur") -> pd.DataFrame:
-    return maps.categories(snapshot(), name, definition)
-
-
-def map_block(name: str, niveau: str | None = None, definition: str = "coeur", categorie: str | None = None,
-              methode: str | None = None, annee_base: int | None = None, key: str = "carte", title: str | None = None) -> None:
-    """A choropleth with its sentence, source line and table; clicking an EPCI selects it in the sidebar.
-
-    Without `niveau` the reader chooses EPCI or commune; without `categorie` (indicators split by sector or
-    filière) the reader chooses the category.
-    """
-    if not presentation.visible(key):     # presentation mode: one block at a time (registry steps)
-        return
-    ind = get_indicator(name)
-    cols = st.columns(2)
-    if niveau is None:
-        with cols[0]:
-            niveau = st.radio("Échelle de la carte", ["epci", "commune"], horizontal=True, key=f"{key}_niveau",
-                              format_func=lambda n: "EPCI" if n == "epci" else "Communes")
-    if ind.dimension and categorie is None:
-        cats = map_categories(name, definition)
-        labels = dict(zip(cats.groupe_code, cats.libelle))
-        default = next((i for i, c in enumerate(cats.groupe_code) if c in ("BE", "industrie")), 0)
-        with cols[1]:
-            categorie = st.selectbox({"filiere": "Filière", "secteur": "Secteur"}.get(ind.dimension, ind.dimension), list(labels), index=default, key=f"{key}_cat",
-                                     format_func=lambda c: labels.get(c, c))
-    ctx = content_context()
-    year, ys = ctx.year(name, niveau, definition)
-    if not ys and niveau != "departement":      # a level the indicator is not loaded at: say what exists
-        year, ys = ctx.year(name, "departement", definition)
-    if year is None:    # nothing up to the chosen year: say so, and show nothing of a later year
-        st.info(ctx.no_year_sentence(name, ys))
-        return
-    _, code = territory()
+def _map(f, key: str) -> None:
+    """A map finding (indicators/content/carte.py): title, sentence, the category to map (sectors, filières),
+    the map, source and notes, the table; clicking an EPCI selects it in the sidebar."""
+    st.subheader(f.titre)
+    if f.phrase:
+        st.markdown(f.phrase.replace("$", "\\$"))
+    spec = f.extra["carte"]
+    cats = dict(f.extra.get("categories") or [])
+    if cats:
+        codes = list(cats)
+        st.selectbox("Filière" if "filiere" in spec["name"] else "Catégorie", codes, key=f"{key}_cat",
+                     index=codes.index(spec["categorie"]) if spec["categorie"] in codes else 0, format_func=cats.get)
     try:
-        fig, df = _cached_map(snapshot().version, name, niveau, year, definition, categorie, annee_base, methode,
-                              code if code != per().ti.code else None)
+        fig, df = _cached_map(snapshot().version, tuple(sorted(spec.items())))
     except maps.MapUnavailable as exc:
         st.warning(f"Carte indisponible : {exc}.")
         return
@@ -455,8 +443,8 @@ def map_block(name: str, niveau: str | None = None, definition: str = "coeur", c
             table.insert(1, "EPCI", df.epci_nom.to_numpy())
         table["Classe"] = df.classe.to_numpy()
         st.dataframe(table, hide_index=True)
-        st.download_button("Télécharger le tableau (CSV)", data=to_csv_bytes(df), file_name=f"carte_{_file_name(name)}_{niveau}.csv",
-                           mime="text/csv", key=f"csv_{key}")
+        st.download_button("Télécharger le tableau (CSV)", data=lambda table=table: to_csv_bytes(table),
+                           file_name=f"{_file_name(f.titre)}.csv", mime="text/csv", key=f"csv_{key}", on_click="ignore")
 
 
 def _select_from_map(event, key: str) -> None:
@@ -571,7 +559,10 @@ def show(f, key: str | None = None) -> None:
     if not presentation.visible(f.key):     # presentation mode: one finding at a time (registry steps)
         return
     key = key or f.key
-    st.subheader(f.titre)
+    if f.chart == "carte":
+        return _map(f, key)
+    esc = bool(f.extra.get("escape"))      # people's text in it (the plan): shown as text, never as Markdown
+    st.subheader(markup.escape(f.titre) if esc else f.titre)
     if f.key == "chiffres_cles" or f.extra.get("figures"):     # key figures as tiles
         _figures(f)
     if f.phrase:

@@ -67,8 +67,9 @@ def test_carte_page_draws_the_tis_131_communes_and_8_epci(warehouse, monkeypatch
     finally:
         con.close()
     assert len(members) == 131 and locations == members
-    labels = [t for t in spec["data"] if t["type"] == "scattergeo" and t.get("mode") == "text"][0]["text"]
-    assert len(labels) == 8 and {x.replace("<br>", " ").replace("- ", "-") for x in labels} == epci
+    labels = [t for t in spec["data"] if t["type"] == "scattergeo" and t.get("meta") == "numeros"][0]["text"]
+    key = [t["name"].replace("<br>", " ") for t in spec["data"] if t.get("legendgroup") == "cle"]
+    assert labels == [str(i) for i in range(1, 9)] and {k.split("  ", 1)[1] for k in key} == epci
     # every feature drawn has its geometry in the figure itself (nothing to fetch)
     ids = {f["id"] for t in spec["data"] if t["type"] == "choropleth" for f in t["geojson"]["features"]}
     assert ids == locations

@@ -121,7 +121,7 @@ def test_missing_contour_sentence(warehouse, tmp_path):
     assert maps.missing_sentence(s) == "1 commune(s) sans contour, non dessinée(s) : Gap (05061)."
     fig, df = maps.map_figure(s, "population", "commune")
     assert not df.set_index("code").at["05061", "dessinee"]
-    assert "05061" not in {loc for t in fig.data if t.type == "choropleth" for loc in t.locations}
+    assert "05061" not in {loc for t in fig.data if t.type == "choropleth" and t.meta != "hors_ti" for loc in t.locations}
 
 
 def test_jenks_and_quantiles():
@@ -150,37 +150,38 @@ def test_diverging_classes_centre_on_the_departement_value():
 
 def test_commune_map_draws_every_commune_and_the_eight_epci(snap, con):
     fig, df = maps.map_figure(snap, "population", "commune", selection="200067452")
-    locs = [loc for t in fig.data if t.type == "choropleth" for loc in t.locations]
+    locs = [loc for t in fig.data if t.type == "choropleth" and t.meta != "hors_ti" for loc in t.locations]
     members = "SELECT code FROM ref_territoires WHERE niveau = 'commune' AND role = 'membre'"
     assert sorted(locs) == sorted(r[0] for r in con.execute(members).fetchall())
     assert len(df) == 131 and df.dessinee.all() and df.valeur.notna().all()
     # member communes outside the reference département faded; every figure trace is drawable offline
-    opac = {loc: o for t in fig.data if t.type == "choropleth" for loc, o in zip(t.locations, t.marker.opacity)}
+    opac = {loc: o for t in fig.data if t.type == "choropleth" and t.meta != "hors_ti" for loc, o in zip(t.locations, t.marker.opacity)}
     outside = {r[0] for r in con.execute(f"SELECT code FROM ref_communes WHERE hors_departement AND code IN ({members})").fetchall()}
     assert {c for c, o in opac.items() if o < 1} == outside and len(outside) == 5
     assert {t.type for t in fig.data} <= {"choropleth", "scattergeo"}
     assert fig.layout.geo.visible is False and maps.PLOTLY_CONFIG["topojsonURL"].startswith("data:")
-    labels = [t for t in fig.data if t.type == "scattergeo" and t.mode == "text"][0]
-    assert len(labels.text) == 8
-    names = {t.name for t in fig.data if t.name}
+    labels = [t for t in fig.data if t.type == "scattergeo" and t.meta == "numeros"][0]
+    assert labels.text == tuple(str(i) for i in range(1, 9))     # numbered discs; names in the legend's key
+    names = {t.name.replace("<br>", " ") for t in fig.data if t.name}
     assert {"EPCI sélectionné", "Limite de département (Hautes-Alpes)", "Limite d'EPCI"} <= names
     # hover: name, value, statut, source
     gap = df.index[df.code == "05061"][0]
-    hover = [h for t in fig.data if t.type == "choropleth" for loc, h in zip(t.locations, t.hovertext) if loc == "05061"][0]
-    assert "Gap" in hover and "Statut : publié" in hover and "Source :" in hover
+    hover = [h for t in fig.data if t.type == "choropleth" and t.meta != "hors_ti" for loc, h in zip(t.locations, t.hovertext) if loc == "05061"][0]
+    assert "Gap" in hover and "Source\u202f:" in hover and "Statut" not in hover and "publié" not in hover
     assert df.at[gap, "classe"] and df.at[gap, "epci"] == con.execute(
         "SELECT epci_siren FROM ref_communes WHERE code = '05061'").fetchall()[0][0]
 
 
 def test_epci_map_and_absent_values(snap):
     fig, df = maps.map_figure(snap, "population", "epci")
-    locs = [loc for t in fig.data if t.type == "choropleth" for loc in t.locations]
+    locs = [loc for t in fig.data if t.type == "choropleth" and t.meta != "hors_ti" for loc in t.locations]
     assert len([l for l in locs if ":" not in l]) == 8 and len([l for l in locs if l.endswith(":hors")]) == 3
-    assert all(isinstance(t.customdata[0], str) and len(t.customdata[0]) == 9 for t in fig.data if t.type == "choropleth")
+    assert all(isinstance(t.customdata[0], str) and len(t.customdata[0]) == 9 for t in fig.data if t.type == "choropleth" and t.meta != "hors_ti")
     # an indicator with no loaded file: every EPCI absent, drawn grey with its meaning in the legend
     fig, df = maps.map_figure(snap, "ca_total", "epci")
     assert (df.statut == "absent").all() and df.valeur.isna().all()
-    assert [t.name for t in fig.data if t.type == "choropleth"] == ["– : aucune donnée (8)"]
+    assert [t.name for t in fig.data if t.type == "choropleth" and not t.name.startswith("Hors du")] == \
+        ["–\u202f: aucune donnée (8)"]
 
 
 def test_secret_cells_are_hatched():

@@ -103,6 +103,7 @@ def test_industrie_at_2013_shows_no_map_of_a_later_year(demo_warehouse, use_ware
     titles = _titles(at)
     # No later year (an earlier one may be named: « solde +9, le plus haut depuis 2010 »).
     assert not any(int(y) > 2013 for t in titles for y in YEAR.findall(t)), titles
-    assert not any("par EPCI" in t for t in titles), titles
-    said = " ".join(i.value for i in at.info)
+    assert not any("par EPCI" in t or "L'industrie pèse" in t for t in titles), titles
+    said = " ".join(m.value for m in at.markdown)       # the map's finding says it has no figure that year
     assert "pas de donnée en 2013" in said
+    assert not [s for s in at.get("plotly_chart") if '"choropleth"' in s.proto.spec]   # and draws no map

@@ -570,8 +570,9 @@ def _picture_slide(deck: _Deck, s: Slide) -> None:
     max_w, max_h = deck.W - 2 * MARGIN, bottom - top - Inches(0.05)
     # Rendered at the shape of the free area (about 130 px per inch): a picture of another shape would be
     # shrunk to fit and its type would become unreadable on a projector.
-    png = picture.figure_png(s.extra["figure"], width=int(max_w / Inches(1) * 130),
-                             height=int(max_h / Inches(1) * 130))
+    fig = s.extra.get("figure")
+    png = None if fig is None else picture.figure_png(fig, width=int(max_w / Inches(1) * 130),
+                                                      height=int(max_h / Inches(1) * 130))
     if png is None:
         _text(slide, MARGIN + Inches(0.5), top + Inches(0.3), deck.W - 2 * MARGIN - Inches(1), bottom - top - Inches(0.6),
               picture.NO_BROWSER, 20, colour=TEXT, anchor=MSO_ANCHOR.MIDDLE)
@@ -627,7 +628,7 @@ def render(slide_list: list[Slide], template: Path | str | None = None, colours:
             _display_slide(deck, s)
         elif s.key == "sources":
             _sources_slide(deck, s)
-        elif s.key == "carte":
+        elif s.chart == "carte":          # maps: a picture (PowerPoint has no map chart)
             _picture_slide(deck, s)
         elif s.key == "depuis_comite":
             _since_slide(deck, s)

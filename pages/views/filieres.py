@@ -18,13 +18,11 @@ def run() -> None:
     with c2:
         name = ui.url_widget(st.selectbox, "Mesure", list(FILIERE_MEASURES), "mesure",
                              format_func=lambda n: fr.upper_first(FILIERE_MEASURES[n]))
-    found = ui.findings("filieres")
-    ui.show(found[0])
-    ui.map_block(name, definition=definition, key="carte_filieres")
-    for f in found[1:]:
+    for f in ui.findings("filieres"):      # by EPCI, the map of one filière (chosen in its block), over time
         ui.show(f)
-    st.subheader("Codes NAF de chaque filière")
-    st.dataframe(ui.reference_table("filieres"), hide_index=True)
+    if not presentation.on():       # a grid to read at a desk, not on a projector
+        st.subheader("Codes NAF de chaque filière")
+        st.dataframe(ui.reference_table("filieres"), hide_index=True)
 
 
 if __name__ == "__main__":

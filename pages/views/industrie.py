@@ -9,11 +9,8 @@ from indicators import ui
 def run() -> None:
     st.title("Industrie")
     ui.slide_button("industrie")
-    found = ui.findings("industrie")
-    for f in found[:-1]:
+    for f in ui.findings("industrie"):     # the shares, the map (a finding too), the change over time
         ui.show(f)
-    ui.map_block("part_industrie_effectifs", key="carte_industrie")
-    ui.show(found[-1])
 
 
 if __name__ == "__main__":
