@@ -9,6 +9,7 @@ used (its own slides are dropped); the title of each slide goes into the layout'
 """
 from __future__ import annotations
 
+import copy
 import io
 import math
 from pathlib import Path
@@ -25,7 +26,7 @@ from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
 from pptx.util import Emu, Inches, Pt
 
 from . import picture, slides as content
-from .. import palettes
+from .. import chart_kit, palettes
 from .. import format as fmt
 from .slides import KINDS, Selection, Slide, shown
 
@@ -39,12 +40,42 @@ WIDE = (Inches(13.333), Inches(7.5))
 MARGIN = Inches(0.45)
 
 TITLE_PT, SENTENCE_PT, CHART_PT, SOURCE_PT = 28, 18, 14, 12
+TABLE_PT = 12                  # the smallest type of a table on a slide: a longer table goes on more slides
 AXIS_FORMATS = fmt.OFFICE_AXIS_FORMATS     # French axis formats whatever the reader's Office locale
-CHARS_PER_LINE_12PT = 150      # a full-width 12 pt line (12.4 in) holds about this many characters
+# Text is measured before it is placed (python-pptx cannot): the average advance of French text is about 0.55 em
+# in DejaVu Sans, the font LibreOffice substitutes for Calibri on a Debian machine (Calibri itself is narrower,
+# so what fits here fits in PowerPoint), 0.6 em in bold; a line is 1.2 em high.
+EM_PER_CHAR, EM_PER_CHAR_BOLD, LINE_EM = 0.55, 0.6, 1.2
 
 
 class TemplateError(ValueError):
     pass
+
+
+def line_count(text: str, width: int, size: float, bold: bool = False) -> int:
+    """How many lines `text` takes in a box `width` EMU wide (less its 0.05 in margins) at `size` pt: words are
+    kept whole and wrapped greedily, a word longer than the line is cut."""
+    per_line = max(1, int((width / 12700 - 7.2) / (size * (EM_PER_CHAR_BOLD if bold else EM_PER_CHAR))))
+    n = 0
+    for para in str(text).split("\n"):
+        n += 1
+        used = 0
+        for word in para.split(" "):      # no-break spaces (U+202F, U+00A0) hold their words together
+            if not word:
+                continue
+            k = len(word)
+            if used and used + 1 + k > per_line:
+                n += 1
+                used = 0
+            while k > per_line:         # a word wider than the box breaks inside
+                n += 1
+                k -= per_line
+            used = used + 1 + k if used else k
+    return max(1, n)
+
+
+def text_height(text: str, width: int, size: float, bold: bool = False) -> int:
+    return int(line_count(text, width, size, bold) * size * LINE_EM * 12700)
 
 
 def _rgb(hex_colour: str) -> RGBColor:
@@ -79,9 +110,6 @@ class _Deck:
 
     def _layouts(self):
         layouts = list(self.prs.slide_layouts)
-        if not self.templated:
-            blank = layouts[6] if len(layouts) > 6 else layouts[-1]
-            return blank, blank
         title_only = blank = None
         for lay in layouts:
             types = {ph.placeholder_format.type for ph in lay.placeholders}
@@ -90,6 +118,8 @@ class _Deck:
                 blank = lay
             if types == {PP_PLACEHOLDER.TITLE} and title_only is None:
                 title_only = lay
+        # python-pptx's default template has « Title Slide » and « Title Only »: every slide's title is then in
+        # its title placeholder (the outline, screen readers, PowerPoint's « Titre » all read it).
         return layouts[0], title_only or blank or layouts[-1]
 
     def add(self, layout=None):
@@ -127,6 +157,27 @@ def _text(slide, left, top, width, height, paragraphs, size: int, bold: bool = F
     return box
 
 
+def _fill_title(ph, left, top, width, height, text: str, size: int, colour: RGBColor,
+                anchor=MSO_ANCHOR.MIDDLE) -> None:
+    """The title placeholder of the default layouts, set where and as the deck draws its titles (left-aligned,
+    bold, never shrunk by the reader's autofit)."""
+    from pptx.enum.text import MSO_AUTO_SIZE
+
+    ph.left, ph.top, ph.width, ph.height = left, top, width, height
+    tf = ph.text_frame
+    tf.text = text
+    tf.word_wrap = True
+    tf.auto_size = MSO_AUTO_SIZE.NONE
+    tf.vertical_anchor = anchor
+    tf.margin_left = tf.margin_right = Inches(0.05)
+    for p in tf.paragraphs:
+        p.alignment = PP_ALIGN.LEFT
+        for r in p.runs:
+            r.font.size = Pt(size)
+            r.font.bold = True
+            r.font.color.rgb = colour
+
+
 def _drop_placeholders(slide, keep) -> None:
     """Remove the layout placeholders we do not fill (they would show "Cliquez pour ajouter un texte")."""
     kept = {id(ph._element) for ph in keep if ph is not None}
@@ -140,23 +191,24 @@ def _header(deck: _Deck, slide, s: Slide) -> int:
     W = deck.W
     title_ph = next((ph for ph in slide.placeholders
                      if ph.placeholder_format.type in (PP_PLACEHOLDER.TITLE, PP_PLACEHOLDER.CENTER_TITLE)), None)
-    if title_ph is not None:
+    size = TITLE_PT if len(s.titre) <= 75 else 24 if len(s.titre) <= 100 else 21   # long findings stay on 2 lines
+    if title_ph is not None and deck.templated:
         title_ph.text_frame.text = s.titre
         title_ph.text_frame.word_wrap = True
         top = title_ph.top + title_ph.height + Inches(0.05)
     else:
-        size = TITLE_PT if len(s.titre) <= 75 else 24 if len(s.titre) <= 100 else 21   # long findings stay on 2 lines
-        _text(slide, MARGIN, Inches(0.25), W - 2 * MARGIN, Inches(1.05), s.titre, size, bold=True, colour=ACCENT,
-              anchor=MSO_ANCHOR.MIDDLE)
+        if title_ph is None:
+            _text(slide, MARGIN, Inches(0.25), W - 2 * MARGIN, Inches(1.05), s.titre, size, bold=True, colour=ACCENT,
+                  anchor=MSO_ANCHOR.MIDDLE)
+        else:
+            _fill_title(title_ph, MARGIN, Inches(0.25), W - 2 * MARGIN, Inches(1.05), s.titre, size, ACCENT)
         line = slide.shapes.add_connector(1, MARGIN, Inches(1.33), W - MARGIN, Inches(1.33))
         line.line.color.rgb = ACCENT
         line.line.width = Pt(2)
         top = Inches(1.4)
     _drop_placeholders(slide, [title_ph])
     if s.phrase:
-        per_line = int(CHARS_PER_LINE_12PT * 12 / SENTENCE_PT * (W - 2 * MARGIN) / Inches(12.43))
-        n = max(1, -(-len(s.phrase) // per_line))
-        height = Inches(0.32) * n + Inches(0.12)
+        height = text_height(s.phrase, W - 2 * MARGIN, SENTENCE_PT) + Inches(0.12)
         _text(slide, MARGIN, top, W - 2 * MARGIN, height, s.phrase, SENTENCE_PT)
         top += height + Inches(0.05)
     return top
@@ -173,11 +225,11 @@ def _footer(deck: _Deck, slide, s: Slide, notes: list[str] | None = None) -> int
     lines += [(n, {}) for n in notes[:3]]
     if len(notes) > 3:
         lines.append((f"… et {len(notes) - 3} autre(s) remarque(s) : voir les notes de la diapositive et l'annexe.", {}))
-    per_line = int(CHARS_PER_LINE_12PT * (deck.W - 2 * MARGIN) / Inches(12.43))
-    n = sum(max(1, -(-len(text) // per_line)) for text, _ in lines)
-    height = Inches(0.21) * max(1, n) + Inches(0.12)
+    width = deck.W - 2 * MARGIN
+    height = sum(text_height(text, width, SOURCE_PT, opts.get("bold", False)) + Pt(4) for text, opts in lines)
+    height = max(height, Pt(SOURCE_PT * LINE_EM)) + Inches(0.12)
     top = deck.H - height - Inches(0.15)
-    _text(slide, MARGIN, top, deck.W - 2 * MARGIN, height, lines or [""], SOURCE_PT, colour=MUTED)
+    _text(slide, MARGIN, top, width, height, lines or [""], SOURCE_PT, colour=MUTED)
     return top
 
 
@@ -261,7 +313,9 @@ def _small_multiples(deck: _Deck, slide, s: Slide, top, bottom) -> None:
     mark = s.extra.get("highlight")
     labels = Inches(2.4)         # the first panel carries the territories' names
     panel = (deck.W - 2 * MARGIN - labels) // max(1, len(series))
-    head = Inches(0.75)
+    # the panels' names wrap in their width: the tallest sets the head room, so none rises into the sentence
+    head = max(Inches(0.4), max(text_height(n, panel - Inches(0.1), CHART_PT - 1, bold=True) for n in series)
+               + Inches(0.1))
     height = bottom - top - head
     y, h = 0.02, 0.96
     row = height * h / max(1, len(cats))
@@ -308,10 +362,110 @@ def _small_multiples(deck: _Deck, slide, s: Slide, top, bottom) -> None:
         left += width
 
 
+def _line_panels(deck: _Deck, slide, s: Slide, top, bottom) -> None:
+    """Evolutions of series of unequal size (filières: BTP in hundreds, PPAM in units): one native line chart per
+    series on its own scale, up to three a row, as the page draws them (chart_kit.line_panels); the first and
+    last values labelled, a secret year a gap named in the notes."""
+    cats, series, rows, kind = _chart_frame(s)
+    cells = _cells(rows)
+    cols = min(len(series), 3)
+    n_rows = -(-len(series) // cols)
+    gap = Inches(0.25)
+    pw = (deck.W - 2 * MARGIN - (cols - 1) * gap) // cols
+    ph = (bottom - top - (n_rows - 1) * gap) // n_rows
+    head = Inches(0.4)
+    skip = max(1, -(-len(cats) // 4))      # four years a panel at most: 14 pt labels side by side
+    for i, name in enumerate(series):
+        left = MARGIN + (i % cols) * (pw + gap)
+        y = top + (i // cols) * (ph + gap)
+        _text(slide, left, y, pw, head, name, CHART_PT, bold=True, anchor=MSO_ANCHOR.BOTTOM)
+        chart = slide.shapes.add_chart(XL_CHART_TYPE.LINE_MARKERS, left, y + head, pw, ph - head,
+                                       chart_data(s, only=name)).chart
+        chart.has_title = False
+        chart.has_legend = False
+        chart.font.size = Pt(CHART_PT)
+        va = chart.value_axis
+        va.has_major_gridlines = True
+        va.major_gridlines.format.line.color.rgb = RGBColor(0xDD, 0xDD, 0xDD)
+        va.tick_labels.number_format = AXIS_FORMATS.get(kind, KINDS[kind][3])
+        va.tick_labels.number_format_is_linked = False
+        values = [v for c in cats for v in [cells.get((c, name), (None, ""))[0]] if v is not None and pd.notna(v)]
+        hi = max([0.0, *values])
+        va.minimum_scale = min(0.0, *values) if values else 0.0
+        va.maximum_scale = _nice(hi * 1.3) if hi > 0 else 1.0      # room above the last value's label
+        va.major_unit = va.maximum_scale / 2
+        _font(va.tick_labels)
+        ca = chart.category_axis
+        _font(ca.tick_labels)
+        _tick_skip(ca, skip)
+        ser = chart.plots[0].series[0]
+        colour = _rgb(s.spec.colours.get(name, "#4477AA"))
+        ser.format.line.color.rgb = colour
+        ser.format.line.width = Pt(3)
+        ser.smooth = False
+        ser.marker.style = XL_MARKER_STYLE.CIRCLE
+        ser.marker.size = 7
+        ser.marker.format.fill.solid()
+        ser.marker.format.fill.fore_color.rgb = colour
+        ser.marker.format.line.color.rgb = colour
+        shown_at = [k for k, c in enumerate(cats) if cells.get((c, name), (None, "secret"))[1] not in ("secret", "absent")]
+        for k in {shown_at[0], shown_at[-1]} if shown_at else ():
+            valeur, statut = cells[(cats[k], name)]
+            _label(ser.points[k], shown(valeur, kind, statut), CHART_PT, XL_DATA_LABEL_POSITION.ABOVE)
+
+
+def _nice(x: float) -> float:
+    """The round number at or above x (1, 2, 2.5 or 5 times a power of ten): an axis maximum."""
+    if x <= 0:
+        return 1.0
+    p = 10 ** math.floor(math.log10(x))
+    return next(m * p for m in (1, 2, 2.5, 5, 10) if m * p >= x - 1e-9)
+
+
+def _tick_skip(axis, every: int) -> None:
+    """Label one category in `every` (python-pptx has no property for c:tickLblSkip)."""
+    from lxml import etree
+    from pptx.oxml.ns import qn
+
+    ax = axis._element
+    for old in ax.findall(qn("c:tickLblSkip")):
+        ax.remove(old)
+    el = etree.Element(qn("c:tickLblSkip"))
+    el.set("val", str(every))
+    # the schema's order (a reader ignores a misplaced element): before c:tickMarkSkip, c:noMultiLvlLbl, c:extLst
+    before = next((ax.find(qn(t)) for t in ("c:tickMarkSkip", "c:noMultiLvlLbl", "c:extLst")
+                   if ax.find(qn(t)) is not None), None)
+    if before is not None:
+        before.addprevious(el)
+    else:
+        ax.append(el)
+
+
+def _value_room(va, rows: pd.DataFrame, cats: list[str], width: int, kind: str) -> None:
+    """Bars labelled at their end: the value axis is widened so that each label stays inside the plot area,
+    never over the category names (a negative bar's label is on the left, where the names are)."""
+    values = [float(v) for v in rows.valeur if v is not None and pd.notna(v)]
+    if not values:
+        return
+    lo, hi = min(0.0, *values), max(0.0, *values)
+    span = (hi - lo) or 1.0
+    names = max((len(c) for c in cats), default=0) * (CHART_PT + 1) * EM_PER_CHAR * 12700
+    label = (max(len(shown(v, kind)) for v in values) + 1) * (CHART_PT + 1) * EM_PER_CHAR * 12700
+    plot = max(width - names - Inches(0.3), Inches(2))
+    room = min(0.4, label / plot)               # the share of the plot a label takes
+    sides = (lo < 0) + (hi > 0)
+    pad = span * room / max(0.2, 1 - sides * room)
+    va.minimum_scale = lo - pad if lo < 0 else 0.0
+    va.maximum_scale = hi + pad if hi > 0 else 0.0
+
+
 def _add_chart(deck: _Deck, slide, s: Slide, top, bottom) -> None:
     if s.chart == "bar_stacked":
         return _small_multiples(deck, slide, s, top, bottom)
     cats, series, rows, kind = _chart_frame(s)
+    if s.chart == "line" and len(series) > 1 and chart_kit.unequal(
+            {n: [float(v) for v in g.valeur.dropna()] for n, g in rows.groupby("_ser")}):
+        return _line_panels(deck, slide, s, top, bottom)
     fmt_code = KINDS[kind][3]
     colours = s.spec.colours
     by_point = s.spec.by_point
@@ -349,6 +503,7 @@ def _add_chart(deck: _Deck, slide, s: Slide, top, bottom) -> None:
         va = chart.value_axis
         va.has_major_gridlines = False
         va.visible = False
+        _value_room(va, rows, cats, deck.W - 2 * MARGIN, kind)
         for ser in plot.series:
             ser.invert_if_negative = False
             if by_point:
@@ -434,16 +589,28 @@ def _title_slide(deck: _Deck, s: Slide) -> None:
         band.fill.solid()
         band.fill.fore_color.rgb = ACCENT
         band.line.fill.background()
-        _text(slide, Inches(0.7), Inches(0.7), W - Inches(1.4), Inches(1.2), s.titre, 44, bold=True,
-              colour=RGBColor(0xFF, 0xFF, 0xFF), anchor=MSO_ANCHOR.BOTTOM)
+        # the band is drawn first: the title placeholder comes before it in the shape tree, so it moves on top
+        slide.shapes._spTree.remove(band._element)
+        slide.shapes._spTree.insert(2, band._element)
+        _fill_title(title_ph, Inches(0.7), Inches(0.5), W - Inches(1.4), Inches(1.4), s.titre,
+                    40 if len(s.titre) <= 40 else 32, RGBColor(0xFF, 0xFF, 0xFF), anchor=MSO_ANCHOR.BOTTOM)
+        _drop_placeholders(slide, [title_ph])
         _text(slide, Inches(0.7), Inches(1.95), W - Inches(1.4), Inches(1.3), subtitle.split("\n"), 22,
               colour=RGBColor(0xFF, 0xFF, 0xFF))
         top = Inches(3.75)
-    lines = [("Millésimes des données", {"bold": True, "size": 18})] + [(v, {}) for v in s.extra["vintages"]]
-    if s.demo:
-        lines.append((f"{content.DEMO_LABEL} : une partie des chiffres est inventée (fichiers officiels à charger).",
-                      {"bold": True, "colour": DEMO}))
-    _text(slide, Inches(0.7), top, W - Inches(1.4), H - top - Inches(0.3), lines, 15, colour=TEXT)
+    room = H - top - Inches(0.3)
+    for size in (15, 14, 13, 12):       # the largest type at which the vintages and the missing parts fit
+        lines = [("Millésimes des données", {"bold": True, "size": size + 3})] + [(v, {}) for v in s.extra["vintages"]]
+        if s.extra.get("absent"):
+            lines += [("Parties sans diapositive pour cette sélection", {"bold": True, "size": size + 3})]
+            lines += [("• " + a, {}) for a in s.extra["absent"]]
+        if s.demo:
+            lines.append((f"{content.DEMO_LABEL} : une partie des chiffres est inventée (fichiers officiels à charger).",
+                          {"bold": True, "colour": DEMO}))
+        need = sum(text_height(t, W - Inches(1.4), o.get("size", size), o.get("bold", False)) + Pt(4) for t, o in lines)
+        if need <= room:
+            break
+    _text(slide, Inches(0.7), top, W - Inches(1.4), room, lines, size, colour=TEXT)
     _speaker_notes(slide, s)
 
 
@@ -489,14 +656,16 @@ def _chart_slide(deck: _Deck, s: Slide) -> None:
 
 
 def _table(slide, left, top, width, header: list[str], body: list[list], col_widths: list[float], size: int,
-           row_h, first_col_colours: list[str | None] | None = None):
-    shape = slide.shapes.add_table(len(body) + 1, len(header), left, top, width, row_h * (len(body) + 1))
+           row_h: list[int], first_col_colours: list[str | None] | None = None):
+    """A table; row_h: the height of each body row (the header row takes the first's)."""
+    row_h = [row_h[0] if row_h else Inches(0.4)] + list(row_h)
+    shape = slide.shapes.add_table(len(body) + 1, len(header), left, top, width, sum(row_h))
     table = shape.table
     total = sum(col_widths)
     for j, w in enumerate(col_widths):
         table.columns[j].width = int(width * w / total)
     for i, row in enumerate([header] + body):
-        table.rows[i].height = row_h
+        table.rows[i].height = row_h[i]
         for j, value in enumerate(row):
             cell = table.cell(i, j)
             cell.margin_left = cell.margin_right = Inches(0.06)
@@ -518,11 +687,58 @@ def _table(slide, left, top, width, header: list[str], body: list[list], col_wid
     return shape
 
 
+def _row_heights(body: list[list], widths: list[int], size: int, header: bool = False) -> list[int]:
+    """The height each table row takes once its cells wrap (cell margins 0.06 in each side, 0.02 in top and
+    bottom), measured as `line_count` does."""
+    pad = Inches(0.12)
+    return [max(text_height(cell, w - pad + Inches(0.1), size, bold=header or j == 0) for j, (cell, w)
+                in enumerate(zip(row, widths))) + Inches(0.08) for row in body]
+
+
+def _fit_widths(weights: list[float], width: int, header: list[str], body: list[list], size: int) -> list[float]:
+    """Column weights widened so that no word breaks inside (« 41 659 habitants » in a narrow column became
+    « habitant / s »): the room a column lacks is taken from the widest one."""
+    widths = [width * w / sum(weights) for w in weights]
+    em = size * 12700
+    need = [max(max((len(word) for word in str(cell).replace("\n", " ").split(" ")), default=0) * em *
+                (EM_PER_CHAR_BOLD if (i == 0 or j == 0) else EM_PER_CHAR) for i, row in enumerate([header] + body)
+                for cell in [row[j]] for _ in [0]) + Inches(0.25)
+            for j in range(len(header))]
+    for j, n in enumerate(need):
+        short = n - widths[j]
+        if short > 0:
+            k = max(range(len(widths)), key=lambda c: widths[c] - need[c])
+            if k != j and widths[k] - need[k] > short:
+                widths[j] += short
+                widths[k] -= short
+    return widths
+
+
+def _pages(heights: list[int], room: int) -> list[list[int]]:
+    """Row indexes per slide: as many rows as the room holds, at least one."""
+    out, used = [[]], 0
+    for i, h in enumerate(heights):
+        if out[-1] and used + h > room:
+            out.append([])
+            used = 0
+        out[-1].append(i)
+        used += h
+    return out
+
+
+def _continued(s: Slide, k: int, n: int) -> Slide:
+    """The k-th of n slides of one finding: the same title marked « (suite) », the sentence only on the first."""
+    if k == 0:
+        return s
+    part = copy.copy(s)
+    part.titre = f"{s.titre} (suite {k + 1}/{n})"
+    part.phrase = ""
+    return part
+
+
 def _display_slide(deck: _Deck, s: Slide) -> None:
-    """A table finding (Comparer, candidature): its display table as the page shows it."""
-    slide = deck.add()
-    top = _header(deck, slide, s)
-    bottom = _footer(deck, slide, s)
+    """A table finding (Comparer, candidature): its display table as the page shows it, at 12 pt at least; the
+    rows that do not fit go on the next slide, under the same header."""
     disp = s.extra["display"]
     index = disp.index.name is not None
     cols = list(disp.columns)
@@ -532,35 +748,70 @@ def _display_slide(deck: _Deck, s: Slide) -> None:
             for i, row in zip(disp.index, disp.itertuples(index=False))]
     highlight = s.extra.get("highlight")
     marks = [(ACCENT_HEX if str(r[0]) == highlight else "#BBBBBB") for r in body] if index else None
-    widths = ([3.3] + [1.5] * len(cols)) if index else [3.0 if c in ("Chiffre", "Écart") else 1.3 for c in cols]
+    weights = s.extra.get("weights") or (
+        ([3.3] + [1.5] * len(cols)) if index else [3.0 if c in ("Chiffre", "Écart") else 1.3 for c in cols])
     if not index and "Écart" in cols:
-        widths[cols.index("Écart")] = 6.0
-    row_h = min(Inches(0.45), int((bottom - top - Inches(0.1)) / (len(body) + 1.6)))
-    size = 14 if len(body) <= 6 else 12 if len(body) <= 10 else 10
-    shape = _table(slide, MARGIN, top, deck.W - 2 * MARGIN, header, body, widths, size, row_h, marks)
-    shape.table.rows[0].height = int(row_h * 1.6)
-    _speaker_notes(slide, s)
+        weights[cols.index("Écart")] = 6.0
+    width = deck.W - 2 * MARGIN
+    size = 14 if len(body) <= 6 else TABLE_PT
+    weights = _fit_widths(weights, width, header, body, size)
+    widths = [int(width * w / sum(weights)) for w in weights]
+    head_h = _row_heights([header], widths, size - 1, header=True)[0]
+    heights = _row_heights(body, widths, size)
+    probe = deck.add()                  # the room under the sentence and above the footer of the first slide
+    top, bottom = _header(deck, probe, s), _footer(deck, probe, s)
+    first_room = bottom - top - head_h - Inches(0.1)
+    pages = _pages(heights, first_room)
+    if len(pages) > 1:                  # later slides have no sentence: more room
+        rest = _pages(heights[len(pages[0]):], first_room + (top - Inches(1.4)))
+        pages = [pages[0]] + [[i + len(pages[0]) for i in p] for p in rest]
+    for k, idx in enumerate(pages):
+        part = _continued(s, k, len(pages))
+        if k == 0:
+            slide = probe
+        else:
+            slide = deck.add()
+            top, _ = _header(deck, slide, part), _footer(deck, slide, part)
+        shape = _table(slide, MARGIN, top, width, header, [body[i] for i in idx], weights, size,
+                       [heights[i] for i in idx], [marks[i] for i in idx] if marks else None)
+        shape.table.rows[0].height = head_h
+        _speaker_notes(slide, part if k else s)
 
 
 def _sources_slide(deck: _Deck, s: Slide) -> None:
+    """The sources' table, then the methods as bullets below it, or on a second slide when they do not fit."""
     slide = deck.add()
     top = _header(deck, slide, s)
     t = s.table
-    body = [["" if pd.isna(r[c]) else str(r[c]) for c in ("Source", "Producteur", "Millésime", "Années", "Licence")]
-            for _, r in t.iterrows()]
-    widths = [4.6, 2.0, 1.2, 1.3, 3.4]
-    row_h = Inches(0.5)
-    _table(slide, MARGIN, top, deck.W - 2 * MARGIN, ["Source", "Producteur", "Millésime", "Années", "Licence"], body,
-           widths, 13, row_h)
-    # Rows grow with wrapped text: about 11 characters per inch at 13 pt, 0.22 inch per line.
-    lines_per_row = [max(1, *(math.ceil(len(cell) / (11 * w)) for cell, w in zip(row, widths))) for row in body]
-    y = top + row_h + sum(max(row_h, Inches(0.12 + 0.22 * n)) for n in lines_per_row) + Inches(0.25)
-    lines = [("• " + n, {}) for n in s.notes]
+    cols = ["Source", "Producteur", "Millésime", "Années", "Licence"]
+    body = [["" if pd.isna(r[c]) else str(r[c]) for c in cols] for _, r in t.iterrows()]
+    weights = [4.6, 2.0, 1.2, 1.3, 3.4]
+    width = deck.W - 2 * MARGIN
+    widths = [int(width * w / sum(weights)) for w in weights]
+    size = 13
+    head_h = _row_heights([cols], widths, size - 1, header=True)[0]
+    heights = _row_heights(body, widths, size)
+    bottom = deck.H - Inches(0.3)
+    pages = _pages(heights, bottom - top - head_h)
+    bullets = [("• " + n, {}) for n in s.notes]
     if s.demo:
-        lines.append((f"• {content.DEMO_LABEL} : les fichiers marqués « démonstration » sont générés par le logiciel.",
-                      {"bold": True, "colour": DEMO}))
-    _text(slide, MARGIN, y, deck.W - 2 * MARGIN, deck.H - y - Inches(0.2), lines, 15)
-    _speaker_notes(slide, s)
+        bullets.append((f"• {content.DEMO_LABEL} : les fichiers marqués « démonstration » sont générés par le logiciel.",
+                        {"bold": True, "colour": DEMO}))
+    bullets_h = sum(text_height(text, width, 15, opts.get("bold", False)) + Pt(4) for text, opts in bullets)
+    y = top
+    for k, idx in enumerate(pages):
+        if k:
+            slide = deck.add()
+            top = y = _header(deck, slide, _continued(s, k, len(pages) + 1))
+        _table(slide, MARGIN, top, width, cols, [body[i] for i in idx], weights, size, [heights[i] for i in idx])
+        y = top + head_h + sum(heights[i] for i in idx) + Inches(0.2)
+        _speaker_notes(slide, s)
+    if bullets and y + bullets_h > bottom:      # the methods on a slide of their own
+        slide = deck.add()
+        y = _header(deck, slide, _continued(s, len(pages), len(pages) + 1)) + Inches(0.1)
+        _speaker_notes(slide, s)
+    if bullets:
+        _text(slide, MARGIN, y, width, max(bullets_h, bottom - y), bullets, 15)
 
 
 def _picture_slide(deck: _Deck, s: Slide) -> None:
@@ -616,9 +867,44 @@ def _since_slide(deck: _Deck, s: Slide) -> None:
     slide.notes_slide.notes_text_frame.text = "\n".join([s.phrase, *actions, *chiffres, *cibles, s.source])
 
 
+def nothing_to_show(s: Slide) -> bool:
+    """A slide with only a title and a sentence saying why it is empty (a year the source does not cover, no
+    committee edition yet): the deck leaves it out and its title slide says so."""
+    if s.key in ("titre", "sources"):
+        return False
+    if s.extra.get("figure") is not None or s.extra.get("actions") or s.extra.get("chiffres") or s.extra.get("cibles"):
+        return False
+    if "display" in s.extra:
+        return not len(s.extra["display"])
+    if s.key == "chiffres_cles" or s.extra.get("figures"):
+        return not len(s.table)
+    return not (s.chart and len(s.chart_rows()))
+
+
+def _with_extra(s: Slide, **extra) -> Slide:
+    out = copy.copy(s)
+    out.extra = {**s.extra, **extra}
+    return out
+
+
+def _absent_line(s: Slide) -> str:
+    """« Candidature : chiffres de 2022, non comparés pour 2020 »: the title when it gives the reason, else the
+    title and its source line's reason."""
+    if "\u202f:" in s.titre or ":" in s.titre:
+        return s.titre
+    why = s.source.rsplit(":", 1)[-1].strip().rstrip(".") if ":" in s.source else s.phrase.split(":")[0].strip()
+    return f"{s.titre}\u202f: {why}" if why else s.titre
+
+
 def render(slide_list: list[Slide], template: Path | str | None = None, colours: dict[str, str] | None = None,
            deck: _Deck | None = None) -> bytes:
     deck = deck or _Deck(template)
+    if any(s.key == "titre" for s in slide_list):      # the title slide names what the deck leaves out
+        missing = [s for s in slide_list if nothing_to_show(s)]
+        absent = [_absent_line(m) for m in missing]
+        gone = {id(m) for m in missing}
+        slide_list = [_with_extra(s, absent=absent) if s.key == "titre" else s for s in slide_list
+                      if id(s) not in gone]
     for s in slide_list:
         if s.key == "titre":
             _title_slide(deck, s)
