@@ -186,3 +186,37 @@ def test_real_sirene_sample(warehouse):
     load.load([path], warehouse, progress=lambda m: None)
     con = duckdb.connect(str(warehouse), read_only=True)
     assert con.execute("SELECT count(*) FROM facts WHERE mesure = 'creations_etablissements'").fetchall()[0][0] > 0
+
+
+def test_record_wording():
+    from indicators.content.flux import record
+
+    v = {2014: 5, 2015: 12, 2016: 3, 2017: 4, 2018: 9}
+    assert record(v, 2018)[0] == "le plus haut depuis 2015"
+    assert record({**v, 2018: 13}, 2018)[0] == "le plus haut de la série (depuis 2014)"
+    assert record({**v, 2018: 2}, 2018)[0] == "le plus bas de la série (depuis 2014)"
+    assert record(v, 2017)[0] == "le plus haut depuis 2015"
+    assert record(v, 2016)[0] == ""                       # 2015 higher, too short a series for « le plus bas »
+    claim = record(v, 2018)[1]
+    assert claim.kind == "max" and claim.where == (("indicateur", "Solde"), ("annee", (2016, 2017, 2018)))
+
+
+def test_findings_say_the_figures_of_their_rows(stock):
+    """The Industrie and Filières findings over the stock alone: title figures are the table's, claims hold."""
+    _, wh, _ = stock
+    from indicators import content
+    from indicators.content import claims as verifier, flux
+    from indicators.db import get_warehouse
+
+    snap = get_warehouse(wh).snapshot()
+    ctx = content.context(snap, content.Selection())
+    f = flux.industrie(ctx)
+    t = f.table[f.table.annee == 2024].set_index("indicateur").valeur
+    assert f"{int(t['Créations'])} établissements industriels créés en 2024, {int(t['Fermetures'])} fermés" in f.titre
+    assert f.years[-1] == 2024 and "Sirene" in f.source
+    for build in (flux.industrie, flux.industrie_taux, flux.filieres):
+        for focus in (None, ctx.per.members[0].code):
+            g = build(content.context(snap, content.Selection(focus=focus)))
+            assert g.claims and not verifier.problems(g), (g.titre, verifier.problems(g))
+    taux = flux.industrie_taux(ctx)
+    assert "Références non calculées" in " ".join(taux.notes)   # the région and France: not covered by a local stock

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from . import ChartSpec, Context, Finding, absent, concat, finish, rows, secret_notes
+from . import ChartSpec, Claim, Context, Finding, absent, concat, finish, rows, secret_notes
 from .. import format as fmt
 from . import french as fr
 from ..palettes import DOWN, TOTAL, UP
@@ -27,20 +27,22 @@ def _ok(r) -> bool:
     return r is not None and r.statut == "ok" and not pd.isna(r.valeur)
 
 
-def record(values: dict[int, float], year: int) -> str:
+def record(values: dict[int, float], year: int) -> tuple[str, Claim | None]:
     """« le plus haut depuis 2016 » (2016 was as high, every year between lower), « le plus bas depuis … », « le
-    plus haut de la série (depuis 2010) »; '' when the year before was as high and as low (nothing to say)."""
+    plus haut de la série (depuis 2010) », and its claim (the year is the extreme of the years it names, rows
+    `indicateur` Solde); '' when the year before was as high and as low (nothing to say)."""
     before = sorted(y for y in values if y < year)
     if not before:
-        return ""
+        return "", None
     v = values[year]
-    for word, at_least in (("haut", lambda a: a >= v), ("bas", lambda a: a <= v)):
+    for word, at_least, kind in (("haut", lambda a: a >= v, "max"), ("bas", lambda a: a <= v, "min")):
         hit = [y for y in before if at_least(values[y])]
-        if not hit and len(before) >= 3:
-            return f"le plus {word} de la série (depuis {before[0]})"
-        if hit and hit[-1] < year - 1:
-            return f"le plus {word} depuis {hit[-1]}"
-    return ""
+        if (not hit and len(before) >= 3) or (hit and hit[-1] < year - 1):
+            span = tuple(y for y in (before + [year]) if not hit or y > hit[-1])
+            claim = Claim(kind, (str(year),), "annee", (("indicateur", "Solde"), ("annee", span)))
+            return (f"le plus {word} de la série (depuis {before[0]})" if not hit
+                    else f"le plus {word} depuis {hit[-1]}"), claim
+    return "", None
 
 
 def _series(ctx: Context, suffix: str, niveau: str, code: str, years: list[int]) -> pd.DataFrame:
@@ -63,6 +65,7 @@ def industrie(ctx: Context) -> Finding:
     at = {(r.indicateur, int(r.annee)): r for r in table.itertuples()}
     c, f_, s = (at.get((label, end)) for _, label in FLOWS)
     what = fr.noun("Industrie")
+    claims = [Claim("dated", ("titre",), where=(("annee", end),), years=(end,))]
     if not _ok(c):
         titre = f"{ctx.name} : créations d'établissements industriels non disponibles en {end}"
         phrase = f"{ctx.name} : pas de créations d'établissements connues en {end}."
@@ -73,7 +76,8 @@ def industrie(ctx: Context) -> Finding:
     else:
         balance = {int(r.annee): r.valeur for r in table.itertuples() if r.indicateur == "Solde" and _ok(r)}
         complete = all(_ok(at.get(("Solde", y))) for y in shown_years)
-        rec = record(balance, end) if complete else ""
+        rec, claim = record(balance, end) if complete else ("", None)
+        claims += [claim] if claim else []
         titre = (f"{ctx.name} : {fmt.count(c.valeur, 'établissement industriel créé', 'établissements industriels créés')} "
                  f"en {end}, {fmt.number(f_.valeur)} fermé{'s' if f_.valeur >= 2 else ''} : solde "
                  f"{fmt.signed(fmt.number(abs(s.valeur)), s.valeur)}" + (f", {rec}" if rec else ""))
@@ -86,7 +90,7 @@ def industrie(ctx: Context) -> Finding:
         phrase += f". Solde positif {fmt.count(up, 'année')} sur {len(balance)} depuis {min(balance)}."
     spec = ChartSpec("line", cat="annee", series="indicateur", colours=COLOURS)
     f = Finding(key, titre, phrase, table, spec, notes=secret_notes(table, lambda r: f"{r.indicateur} {r.annee}"),
-                sheet_name=SHEETS[key])
+                sheet_name=SHEETS[key], claims=claims)
     return finish(f, "solde_etablissements" + suffix)
 
 
@@ -135,7 +139,8 @@ def industrie_taux(ctx: Context) -> Finding:
                      + ", ".join(t.nom_court for t in left) + ".")
     colours = {r.territoire: ctx.colour(r.code, r.niveau) for r in table.itertuples()}
     spec = ChartSpec("line", cat="annee", series="territoire", colours=colours)
-    f = Finding(key, titre, phrase, table, spec, notes=notes, sheet_name=SHEETS[key])
+    f = Finding(key, titre, phrase, table, spec, notes=notes, sheet_name=SHEETS[key],
+                claims=[Claim("dated", ("titre",), where=(("annee", end),), years=(end,))])
     return finish(f, name)
 
 
@@ -166,7 +171,7 @@ def filieres(ctx: Context) -> Finding:
     colours = {"Créations": UP, "Fermetures": DOWN}
     spec = ChartSpec("bar", cat="categorie", series="indicateur", colours=colours)
     f = Finding(key, titre, phrase, table, spec, notes=secret_notes(table, lambda r: f"{r.categorie} {r.indicateur}"),
-                sheet_name=SHEETS[key])
+                sheet_name=SHEETS[key], claims=[Claim("dated", ("titre",), years=(end,))])
     f = finish(f, "solde_etablissements_filiere")
     f.definition += f" Périmètre : {'cœur de filière' if definition == 'coeur' else 'filière élargie'}."
     return f
