@@ -694,7 +694,7 @@ def map_figure(snap: Snapshot, name: str, niveau: str = "epci", annee: int | Non
 
 
 SLIDE_SIZE, SLIDE_FONT = (1616, 700), 24     # the deck's free area at 130 px an inch (export/deck.py), projector type
-PRESENTATION_FONT = 18
+PRESENTATION_FONT = 16
 
 
 def finding_figure(snap: Snapshot, spec: dict) -> tuple[go.Figure, pd.DataFrame]:
@@ -712,7 +712,12 @@ def present(fig: go.Figure, width: int, height: int, font: int) -> go.Figure:
     ratio = font / LEGEND_FONT
     fig.update_layout(height=height, font_size=font, legend_font_size=font, legend_title_font_size=font,
                       legend_grouptitlefont_size=font, hoverlabel_font_size=font)
+    chars = max(LEGEND_CHARS, int((width * (1 - LEGEND_X) - 50) / (0.55 * font)))   # the legend's room, in characters
     for t in fig.data:
+        if t.name:
+            t.name = _wrap(t.name.replace("<br>", " "), chars)
+        if t.legendgroup == "dep":     # the black outline needs no legend line on a projector: room for the key
+            t.showlegend = False
         if t.type == "scattergeo" and t.meta == "numeros":
             t.marker.size = DISC * max(1.0, min(k, ratio * 1.1))
             t.textfont.size = NUMBER_FONT * ratio
