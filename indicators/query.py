@@ -328,7 +328,8 @@ def _derived(snap: Snapshot, ind: Indicator, niveau: str, annee: int | None, ann
     read by get(), cell by cell: the worse statut of the two and its note; rows and source of the first."""
     if annees is None and annee is None:
         annee = latest_year(snap, ind.name, niveau, definition) or latest_year(snap, ind.name, "departement", definition)
-    first, second = (get(snap, o, niveau, annee, annees, territoires, definition) for o in ind.operandes)
+    first, second = (get(snap, o, niveau, annee=annee, annees=annees, territoires=territoires, definition=definition)
+                     for o in ind.operandes)
     keys = ["code", "annee"] + ([f"{ind.dimension}_code"] if ind.dimension else [])
     m = first.merge(second[keys + ["valeur", "statut", "note"]], on=keys, how="left", suffixes=("", "_b"))
     m["statut_b"] = m.statut_b.fillna("absent")
