@@ -65,7 +65,7 @@ def _room(values) -> list[float]:
 
 def figure(finding) -> go.Figure | None:
     """The plotly figure of a finding's chart spec, from the same rounded rows the slide and the annex use."""
-    from .content import KINDS, shown
+    from .content import KINDS, labels, shown
 
     spec = finding.spec
     if spec is None:
@@ -75,7 +75,7 @@ def figure(finding) -> go.Figure | None:
         return None
     kind = d.kind.iat[0]
     unit = KINDS[kind][0]
-    texts = [shown(v, k, s) + (" (partiel)" if s == "partiel" else "") for v, k, s in zip(d.valeur, d.kind, d.statut)]
+    texts = [t + (" (partiel)" if s == "partiel" else "") for t, s in zip(labels(d), d.statut)]
     d = d.assign(_text=texts)
 
     def ticks(values) -> dict:

@@ -27,7 +27,8 @@ GROWTH = [
     ("baisse", 325e6, 295e6, [Part(A, -13.46e6), Part("Construction", -2.05e6), Part(B, -1.9e6),
                                Part("Industrie", None, "secret"), Part(C, None, "secret")], "ok",
      [f"({M}30{S}M€, {M}9,2{S}%)", "parmi les secteurs diffusables, surtout du fait du recul de l'hébergement-restauration",
-      f"{M}13,5{S}M€", "de la baisse", f"2 secteurs en secret (« s »), ensemble {M}12,6{S}M€"], ["d'abord grâce", "porté"]),
+      f"{M}13,5{S}M€", "de la baisse", f"puis des secteurs en secret statistique ({M}12,6{S}M€ ensemble)"],
+     ["d'abord grâce", "porté"]),
     ("égalité", 100e6, 140e6, [Part(B, 20e6), Part("Industrie", 20e6)], "ok",
      ["d'abord grâce au commerce et à l'industrie", "chacun"], ["puis"]),
     ("contre-courant", 100e6, 130e6, [Part(B, 40e6), Part("Construction", -10e6)], "ok",
@@ -50,10 +51,13 @@ def test_growth_sentence(case, start, end, parts, statut, expected, forbidden):
 
 
 LEVELS = [
-    # secret sectors could be bigger than the first published one: « premier secteur diffusable » and the secret sum
+    # secret sectors together weigh more than the first published one (one of them could be larger): no rank
     ("secret", 295e6, [Part(B, 81e6), Part("Construction", 39e6), Part(A, 22e6), Part("Industrie", None, "secret"),
                        Part(C, None, "secret")],
-     ["premier secteur diffusable", f"2 secteurs en secret (« s ») : ensemble 153{S}M€"], ["en tête"]),
+     [f"2 secteurs en secret statistique pèsent 153{S}M€", f"2 secteurs en secret (« s ») : ensemble 153{S}M€"],
+     ["en tête", "premier"]),
+    # the secret sum is unknown (partial total): the first diffusable sector, named as such
+    ("secret inconnu", None, [Part(B, 81e6), Part("Industrie", None, "secret")], ["premier secteur diffusable"], []),
     # the secret sum is smaller than the leader: the rank is sure even with a secret cell
     ("secret petit", 300e6, [Part(B, 200e6), Part("Industrie", 90e6), Part(A, None, "secret")],
      ["le commerce, premier secteur du chiffre"], ["diffusable"]),

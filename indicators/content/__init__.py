@@ -337,14 +337,22 @@ def rounded(value, kind: str):
     return int(v) if dec == 0 else v
 
 
-def shown(value, kind: str, statut: str = "ok") -> str:
-    """French text of a table value (already rounded/divided): 4 772,3 M€, 12,3 %, +5,0 %, 14 866; s, –."""
+def euro_decimals(values_meur) -> int:
+    """Decimals of the amounts in M€ shown together (a chart, an enumeration): one for all when one of them
+    under 100 M€ needs it (« −2,3 M€ », « −2,0 M€ », never « −2 M€ » beside them), else none."""
+    v = [abs(float(x)) for x in values_meur if not _nan(x)]
+    return 1 if any(x < 100 and fmt.round_half_up(x, 1) != fmt.round_half_up(x) for x in v) else 0
+
+
+def shown(value, kind: str, statut: str = "ok", decimals: int | None = None) -> str:
+    """French text of a table value (already rounded/divided): 4 772,3 M€, 12,3 %, +5,0 %, 14 866; s, –.
+    `decimals`: those of the amounts shown beside it (euro_decimals), else the value's own."""
     if statut == "secret":
         return fmt.SECRET
     if statut == "absent" or _nan(value):
         return fmt.ABSENT
-    if kind == "eur":     # the sentences' rule: one decimal under 10 M€
-        return fmt.euros(value * 1e6, scale="M€")
+    if kind == "eur":     # the sentences' rule: one decimal under 100 M€
+        return fmt.euros(value * 1e6, scale="M€", decimals=decimals)
     if kind == "part":
         return fmt.percent(value, 1)
     if kind == "evolution":
@@ -359,8 +367,10 @@ def shown(value, kind: str, statut: str = "ok") -> str:
 
 
 def labels(t: pd.DataFrame) -> list[str]:
-    """The labels a chart writes beside its values (and the claim verifier compares)."""
-    return [shown(v, k, s) for v, k, s in zip(t.valeur, t.kind, t.statut)]
+    """The labels a chart writes beside its values (and the claim verifier compares): amounts in M€ with the
+    same decimals within the chart."""
+    dec = euro_decimals(t.valeur[t.kind == "eur"]) if len(t) else None
+    return [shown(v, k, s, dec if k == "eur" else None) for v, k, s in zip(t.valeur, t.kind, t.statut)]
 
 
 # The note of a row holding the sum of the secret values of a chart (the total minus the diffusable ones).

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from . import (SECRET_SUM_NOTE, ChartSpec, Claim, Context, Finding, SECTOR_COLOURS, TOTAL, UP, DOWN, absent, concat,
-               finish, rows, secret_notes)
+               euro_decimals, finish, rows, secret_notes)
 from .. import format as fmt
 from . import french as fr
 
@@ -31,7 +31,10 @@ class Part:
 def growth_sentence(name: str, base: int, end: int, start_v, end_v, parts: list[Part], total_statut: str = "ok",
                     claims: list | None = None) -> str:
     """« X : le chiffre d'affaires passe de 4 260 M€ en 2021 à 4 772 M€ en 2022 (+512 M€, +12,0 %), d'abord grâce
-    à l'hébergement-restauration (+191 M€, 37 % de la hausse), puis au commerce (+149 M€). »"""
+    à l'hébergement-restauration (+191 M€, 37 % de la hausse), puis au commerce (+149 M€). » The secret sectors'
+    sum (the change minus the diffusable sectors', public) takes its place in that order: when it weighs most,
+    the change comes first from it (« la baisse vient d'abord des secteurs en secret statistique … ; parmi les
+    autres, … »). Amounts equal as displayed are named together (« chacun »). `claims` receives what it asserts."""
     if total_statut in ("secret", "absent") or start_v is None or end_v is None or pd.isna(start_v) or pd.isna(end_v):
         return f"{name} : évolution du chiffre d'affaires entre {base} et {end} non diffusable (« s ») ou absente."
     delta = end_v - start_v
@@ -42,61 +45,100 @@ def growth_sentence(name: str, base: int, end: int, start_v, end_v, parts: list[
     if fmt.round_half_up(delta / 1e6) == 0:
         return head + " : il est stable."
     up = delta > 0
+    said = [] if claims is None else claims
+    g = (("usage", "graphique"),)
+    totals = (("categorie", (f"Total {base}", f"Total {end}")), ("usage", "phrase"))
     known = [p for p in parts if p.value is not None and not pd.isna(p.value) and p.statut != "secret"]
     hidden = [p for p in parts if p not in known]
     uncertain = bool(hidden) or any(p.statut == "partiel" for p in known)
-    drivers = sorted([p for p in known if (p.value > 0) == up and fmt.round_half_up(p.value / 1e6) != 0],
-                     key=lambda p: -abs(p.value))
-    against = sorted([p for p in known if (p.value > 0) != up and fmt.round_half_up(p.value / 1e6) != 0],
-                     key=lambda p: -abs(p.value))
+    # The secret sectors together: one more amount of the chart, ranked with the others.
+    rest = fmt.round_half_up((delta - sum(p.value for p in known)) / 1e6, 1) * 1e6 if hidden else None
+    pool = known + ([Part(SECRET_SECTORS, rest)] if hidden else [])
+    dec = euro_decimals([p.value / 1e6 for p in pool])
     what = "de la hausse" if up else "de la baisse"
-    said = [] if claims is None else claims
-    direction = "hausse" if up else "baisse"
-    g = (("usage", "graphique"),)
-    totals = (("categorie", (f"Total {base}", f"Total {end}")), ("usage", "phrase"))
 
     def amount(p: Part) -> str:
-        return fmt.euros(p.value, sign=True) + (", partiel" if p.statut == "partiel" else "")
+        return fmt.euros(p.value, sign=True, scale="M€", decimals=dec) + (", partiel" if p.statut == "partiel" else "")
 
+    def moving(same: bool) -> list[list[Part]]:
+        """The amounts moving with (same) or against the change, heaviest first, equal amounts grouped."""
+        ps = sorted([p for p in pool if (p.value > 0) == (up if same else not up) and fmt.round_half_up(abs(p.value) / 1e6, dec) != 0], key=lambda p: -abs(p.value))
+        groups: list[list[Part]] = []
+        for p in ps:
+            if groups and amount(groups[-1][0]) == amount(p):
+                groups[-1].append(p)
+            else:
+                groups.append([p])
+        return groups
+
+    def names(group: list[Part], rising: bool) -> str:
+        return fr.enumerate_fr([fr.noun(p.label).a() if rising else fr.noun(p.label).de() for p in group])
+
+    def amounts(group: list[Part]) -> str:
+        return amount(group[0]) + (" chacun" if len(group) > 1 else "")
+
+    drivers, against = moving(True), moving(False)
     text = head
-    if drivers:
+    named: list[str] = []
+    secret_said = False
+    if drivers and drivers[0][0].label == SECRET_SECTORS:
+        # The secret part weighs most: said first, then the others in their order.
+        first = drivers[0][0]
+        share = fmt.percent(first.value / delta, 0)
+        text += (f" : la {'hausse' if up else 'baisse'} vient d'abord des secteurs en secret statistique "
+                 f"({fmt.count(len(hidden), 'secteur')}, {amount(first)} ensemble, {share} {what})")
+        said.append(Claim("share", (SECRET_SECTORS,), where=g, text=share, of=totals, years=(base, end)))
+        named.append(SECRET_SECTORS)
+        secret_said = True
+        others = drivers[1:]
+        if others:
+            lead = others[0]
+            text += (f" ; parmi les autres, d'abord grâce {names(lead, True)}" if up
+                     else f" ; parmi les autres, surtout du fait du recul {names(lead, False)}")
+            text += f" ({amounts(lead)})"
+            named += [p.label for p in lead]
+            if len(others) > 1:
+                text += (f", puis {names(others[1], up)} ({amounts(others[1])})")
+                named += [p.label for p in others[1]]
+    elif drivers:
         lead = drivers[0]
-        ties = [p for p in drivers if fmt.euros(p.value) == fmt.euros(lead.value)]   # equal as shown
-        prefix = "parmi les secteurs diffusables, " if uncertain else ""
-        if uncertain:
-            text += " ;"
-        if len(ties) > 1:
-            nouns = fr.enumerate_fr([(fr.noun(p.label).a() if up else fr.noun(p.label).de()) for p in ties])
-            share = fmt.percent(lead.value / delta, 0)
-            text += (f"{',' if not uncertain else ''} {prefix}d'abord grâce {nouns}" if up
-                     else f"{',' if not uncertain else ''} {prefix}surtout du fait du recul {nouns}")
-            text += f" ({fmt.euros(lead.value, sign=True)} chacun, {share} {what} chacun)"
-            rest = drivers[len(ties):]
-            said.append(Claim("equal", tuple(p.label for p in ties), where=g))
-            said.append(Claim("share", (lead.label,), where=g, text=share, of=totals, years=(base, end)))
-        else:
-            n = fr.noun(lead.label)
-            share = fmt.percent(lead.value / delta, 0)
-            sep = "" if uncertain else ","
-            text += (f"{sep} {prefix}d'abord grâce {n.a()}" if up else f"{sep} {prefix}surtout du fait du recul {n.de()}")
-            text += f" ({amount(lead)}, {share} {what})"
-            rest = drivers[1:]
-            said.append(Claim("share", (lead.label,), where=g, text=share, of=totals, years=(base, end)))
-        if rest:
-            second = rest[0]
-            text += (f", puis {fr.noun(second.label).a()}" if up else f", puis {fr.noun(second.label).de()}")
-            text += f" ({amount(second)})"
-        named = [p.label for p in (ties if len(ties) > 1 else [lead])] + ([rest[0].label] if rest else [])
-        said.append(Claim("attribution", tuple(named), where=g, direction=direction, years=(base, end)))
+        share = fmt.percent(lead[0].value / delta, 0)
+        prefix = " ; parmi les secteurs diffusables," if uncertain else ","
+        text += (f"{prefix} d'abord grâce {names(lead, True)}" if up
+                 else f"{prefix} surtout du fait du recul {names(lead, False)}")
+        text += (f" ({amounts(lead)}, {share} {what}{' chacun' if len(lead) > 1 else ''})")
+        said.append(Claim("share", (lead[0].label,), where=g, text=share, of=totals, years=(base, end)))
+        named += [p.label for p in lead]
+        if len(drivers) > 1:
+            second = drivers[1]
+            if second[0].label == SECRET_SECTORS:
+                text += f", puis des secteurs en secret statistique ({amount(second[0])} ensemble)"
+                secret_said = True
+            else:
+                text += f", puis {names(second, up)} ({amounts(second)})"
+            named += [p.label for p in second]
+    shown_groups = drivers[:3] if drivers and drivers[0][0].label == SECRET_SECTORS else drivers[:2]
+    for group in shown_groups:
+        if len(group) > 1:
+            said.append(Claim("equal", tuple(p.label for p in group), where=g))
+    if named:
+        said.append(Claim("attribution", tuple(named), where=g, direction="hausse" if up else "baisse"))
     if against:
         a = against[0]
-        text += (f", malgré le recul {fr.noun(a.label).de()} ({amount(a)})" if up
-                 else f", malgré la hausse {fr.noun(a.label).de()} ({amount(a)})")
-        said.append(Claim("attribution", (a.label,), where=g, direction="baisse" if up else "hausse"))
-    if hidden:
-        rest = delta - sum(p.value for p in known)
+        if a[0].label == SECRET_SECTORS:
+            text += (f", malgré le recul des secteurs en secret statistique ({amount(a[0])} ensemble)" if up
+                     else f", malgré la hausse des secteurs en secret statistique ({amount(a[0])} ensemble)")
+            secret_said = True
+        else:
+            text += (f", malgré le recul {names(a, False)} ({amounts(a)})" if up
+                     else f", malgré la hausse {names(a, False)} ({amounts(a)})")
+            if len(a) > 1:
+                said.append(Claim("equal", tuple(p.label for p in a), where=g))
+        said.append(Claim("attribution", tuple(p.label for p in a), where=g, direction="baisse" if up else "hausse"))
+    if hidden and not secret_said:
         text += (f" ; {fmt.count(len(hidden), 'secteur')} en secret (« s »), ensemble "
-                 f"{fmt.euros(rest, sign=True)}")
+                 f"{fmt.euros(rest, sign=True, scale='M€', decimals=dec)}")
+    if hidden:
         said.append(Claim("dated", (SECRET_SECTORS,), where=(("categorie", SECRET_SECTORS),), years=(base, end)))
     return text + "."
 
@@ -119,18 +161,32 @@ def level_sentence(name: str, year: int, total, parts: list[Part], total_statut:
         hidden_sum = total - sum(p.value for p in known)
     sure = not hidden and not partial or (hidden_sum is not None and hidden_sum < lead.value and not partial)
     said = [] if claims is None else claims
-    said.append(Claim("max", (lead.label,), where=(("annee", year),), qualifier="" if sure else "diffusable"))
-    if sure:
-        titre = f"{name} : {n.le()}, premier secteur du chiffre d'affaires en {year}"
+    dec = euro_decimals([p.value / 1e6 for p in known] + ([hidden_sum / 1e6] if hidden_sum is not None else []))
+
+    def amount(v) -> str:
+        return fmt.euros(v, scale="M€", decimals=dec)
+    ties = [p for p in order if amount(p.value) == amount(lead.value)]
+    lead_names = fr.enumerate_fr([fr.noun(p.label).le() for p in ties])
+    first = "premier" if len(ties) == 1 else "premiers"       # agrees with « secteur »
+    if hidden_sum is not None and hidden_sum > lead.value:
+        # One of the secret sectors may weigh more than the first diffusable one: no rank is claimed.
+        titre = (f"{name} : {fmt.count(len(hidden), 'secteur')} en secret statistique "
+                 f"pèse{'nt' if len(hidden) > 1 else ''} {amount(hidden_sum)} du chiffre d'affaires en {year}, "
+                 f"{lead_names} {amount(lead.value)}{' chacun' if len(ties) > 1 else ''}")
     else:
-        titre = (f"{name} : {n.le()}, premier secteur diffusable du chiffre d'affaires "
-                 f"en {year}")
-    items = [f"{fr.noun(p.label).le()} {fmt.euros(p.value)}{' (partiel)' if p.statut == 'partiel' else ''}" for p in order]
+        said.append(Claim("max", tuple(p.label for p in ties), where=(("annee", year),),
+                          qualifier="" if sure else "diffusable"))
+        what = "secteurs" if len(ties) > 1 else "secteur"
+        titre = (f"{name} : {lead_names}, {first} {what}{'' if sure else ' diffusable' + ('s' if len(ties) > 1 else '')} "
+                 f"du chiffre d'affaires en {year} ({amount(lead.value)}{' chacun' if len(ties) > 1 else ''})")
+        if len(ties) > 1:
+            said.append(Claim("equal", tuple(p.label for p in ties), where=(("annee", year),)))
+    items = [f"{fr.noun(p.label).le()} {amount(p.value)}{' (partiel)' if p.statut == 'partiel' else ''}" for p in order]
     phrase = f"{name}, {year} : " + fr.enumerate_fr(items)
     if hidden:
         phrase += f" ; {fmt.count(len(hidden), 'secteur')} en secret (« s »)"
         if hidden_sum is not None:
-            phrase += f" : ensemble {fmt.euros(hidden_sum)}"
+            phrase += f" : ensemble {amount(hidden_sum)}"
             said.append(Claim("dated", (SECRET_SECTORS,), where=(("categorie", SECRET_SECTORS),), years=(year,)))
     return titre, phrase + "."
 
@@ -176,8 +232,14 @@ def croissance(ctx: Context) -> Finding:
     if total_statut in ("secret", "absent") or start_v is None or end_v is None:
         titre = f"{ctx.name} : évolution du chiffre d'affaires entre {base} et {end} non diffusable"
     else:
-        titre = (f"{ctx.name} : chiffre d'affaires {fmt.euros(end_v - start_v, sign=True)} "
-                 f"({fmt.percent(end_v / start_v - 1, 1, sign=True)}) entre {base} et {end}")
+        change = end_v - start_v
+        verb = ("est stable" if fmt.round_half_up(change / 1e6) == 0 else
+                f"{'progresse' if change > 0 else 'recule'} de {fmt.euros(abs(change))}")
+        titre = (f"{ctx.name} : le chiffre d'affaires {verb} ({fmt.percent(end_v / start_v - 1, 1, sign=True)}) "
+                 f"entre {base} et {end}")
+        claims.append(Claim("direction", ("Chiffre d'affaires",), "indicateur", (("usage", "phrase"),),
+                            direction="stable" if verb == "est stable" else ("hausse" if change > 0 else "baisse"),
+                            years=(base, end)))
     table = rows(ctx, contrib, "Contribution à l'évolution du chiffre d'affaires", "eur", categorie_col="secteur")
     totals = rows(ctx, tot, "Chiffre d'affaires", "eur", usage="phrase")
     totals["categorie"] = [f"Total {a}" for a in totals.annee]
@@ -235,8 +297,8 @@ def taux(ctx: Context) -> Finding:
         phrase = f"{ctx.name}, de {base} à {end} : " + fr.enumerate_fr(items)
         if len(hidden):
             phrase += f" ; {fmt.count(len(hidden), 'secteur')} en secret (« s »)"
-        phrase += (". Un taux dit le rythme, pas le poids : voir les contributions en euros ci-dessus."
-                   if len(known) > 1 else ".")
+        phrase += (". Un taux dit le rythme, pas le poids : le poids de chaque secteur est sa contribution en M€ "
+                   "à l'évolution du chiffre d'affaires." if len(known) > 1 else ".")
     else:
         claims = []
         titre = f"{ctx.name} : taux d'évolution par secteur entre {base} et {end}"
@@ -263,7 +325,6 @@ def secteurs(ctx: Context) -> Finding:
     ts = total.statut.iat[0] if len(total) else "absent"
     claims: list[Claim] = []
     titre, phrase = level_sentence(ctx.name, end, tv, _parts(last), ts, claims)
-    titre = titre.replace(f" en {end}", f" en {end} (courbes {fmt.years_text(shown_years)})") if len(shown_years) > 1 else titre
     table = rows(ctx, levels, "Chiffre d'affaires", "eur", categorie_col="secteur")
     mine = table[table.annee == end]
     if ts == "ok" and tv is not None and (mine.statut == "secret").any():
@@ -273,8 +334,11 @@ def secteurs(ctx: Context) -> Finding:
             usage="phrase", note=SECRET_SUM_NOTE)])
     colours = {r.secteur: SECTOR_COLOURS.get(r.secteur_code, "#4477AA") for r in levels.itertuples()}
     spec = ChartSpec("line", cat="annee", series="categorie", colours=colours)
+    notes = ([f"Courbes de {fmt.years_text(shown_years)} ; le titre et la phrase portent sur {end}."]
+             if len(shown_years) > 1 else []) + secret_notes(table[table.usage == "graphique"],
+                                                             lambda r: f"{r.categorie} {r.annee}")
     f = Finding("ca_secteurs", titre, phrase, table, spec, sheet_name=SHEETS["ca_secteurs"], claims=claims,
-                notes=secret_notes(table, lambda r: f"{r.categorie} {r.annee}"))
+                notes=notes)
     return finish(f, "ca_secteur")
 
 

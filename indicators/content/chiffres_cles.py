@@ -15,9 +15,11 @@ KEYS = ["chiffres_cles", "candidature"]
 ITEMS = [("population", "Population", "count"), ("superficie", "Superficie", "km2"),
          ("ca_total", "Chiffre d'affaires", "eur"), ("taux_croissance_ca", "Évolution du CA sur un an", "evolution"),
          ("entreprises_tpe_pme", "TPE et PME marchandes", "count"),
-         ("entreprises_tpe_pme_industrie", "dont industrielles", "count"),
+         ("entreprises_tpe_pme_industrie", "dont TPE et PME industrielles", "count"),
          ("part_industrie_tpe_pme", "Industrie : part des TPE et PME", "part"),
          ("part_industrie_effectifs", "Industrie : part de l'emploi salarié", "part")]
+# Figures that do not change with the selected year: always read from the latest geography loaded.
+TIMELESS = ("superficie",)
 STOCKS = ("population", "superficie", "ca_total", "entreprises_tpe_pme", "entreprises_tpe_pme_industrie")
 IN_SENTENCE = {"population": "population", "ca_total": "chiffre d'affaires", "entreprises_tpe_pme": "TPE et PME marchandes",
                "part_industrie_effectifs": "part de l'industrie dans l'emploi salarié"}
@@ -27,6 +29,9 @@ MOTIFS = {"definition": "définition", "source": "source ou champ", "champ": "ch
 def _one(ctx: Context, name: str, label: str, kind: str) -> pd.DataFrame:
     niveau, code = ctx.focus.niveau, ctx.focus.code
     year, ys = ctx.year(name, niveau)
+    if name in TIMELESS:     # an area is the same whatever the year of the other figures: one geography
+        ys = ctx.years(name, niveau)
+        year = ys[-1] if ys else None
     if year is None:
         return pd.DataFrame([{"territoire": ctx.name, "code": code, "niveau": niveau, "categorie": label,
                               "annee": pd.NA, "annee_base": pd.NA, "indicateur": label, "valeur": None, "kind": kind,
@@ -61,7 +66,8 @@ def figures(ctx: Context) -> Finding:
                                        statut=r.statut.iat[0]))
     table = concat(frames)
     figs = table[table.usage == "chiffre"]
-    ys = sorted({int(a) for a in figs.annee.dropna()})
+    timeless = {label for name, label, _ in ITEMS if name in TIMELESS}
+    ys = sorted({int(a) for a in figs[~figs.indicateur.isin(timeless)].annee.dropna()})
     titre = f"{ctx.name} en chiffres clés" + (f", {fmt.years_text(ys)}" if ys else "")
     if ctx.sel.annee and ys and ys[-1] < int(ctx.sel.annee):
         titre += f" (rien de plus récent jusqu'en {ctx.sel.annee})"
@@ -81,10 +87,13 @@ def figures(ctx: Context) -> Finding:
             text += f", soit {fmt.percent(shares[label], 0)} {ctx.of(ctx.home)}"
         parts.append(text)
     phrase = (f"{ctx.name} : " + " ; ".join(parts) + ".") if parts else f"{ctx.name} : aucune donnée chargée."
+    notes = [f"{r.indicateur} : géographie de {int(r.annee)} ({r.source or 'source non précisée'}), la même quelle "
+             "que soit l'année choisie." for r in figs[figs.indicateur.isin(timeless)].itertuples() if pd.notna(r.annee)]
     f = Finding("chiffres_cles", titre, phrase, table, None, sheet_name="Chiffres clés",
-                notes=secret_notes(figs, lambda r: r.indicateur),
+                notes=notes + secret_notes(figs, lambda r: r.indicateur),
                 definition="Le panneau de la candidature Territoire d'industrie recalculé à partir des fichiers chargés.",
-                extra={"shares": shares, "home": ctx.of(ctx.home)}, claims=claims)
+                extra={"shares": shares, "home": ctx.of(ctx.home)}, claims=claims,
+                years=tuple(ys))     # the area's geography year is in its note, not among the figures' years
     return finish(f)
 
 
@@ -122,7 +131,7 @@ def candidature(ctx: Context) -> Finding:
     if ctx.sel.annee and years and int(ctx.sel.annee) < years[0]:
         return Finding("candidature", f"Candidature : chiffres de {fmt.years_text(years)}, non comparés pour {ctx.sel.annee}",
                        f"Les chiffres de la candidature portent sur {fmt.years_text(years)} : ils ne sont comparés qu'à "
-                       f"cette année-là. Choisissez {years[-1]} (ou « Dernière disponible ») pour voir la comparaison.",
+                       f"cette année-là : la comparaison figure avec les chiffres de {years[-1]}.",
                        sheet_name="Candidature", years=tuple(years))
     where = None
     for p in pub.itertuples():

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from . import SECRET_SUM_NOTE, Claim, Finding, labels
+from . import SECRET_SUM_NOTE, Claim, Finding, euro_decimals, shown
 from .. import format as fmt
 
 KINDS = ("max", "min", "rank", "share", "equal", "attribution", "direction", "dated", "constant")
@@ -30,10 +30,12 @@ def _select(table: pd.DataFrame, where, any_usage: bool = False) -> pd.DataFrame
     return t
 
 
-def _shown(t: pd.DataFrame) -> pd.DataFrame:
-    """The rows with their label as displayed and a comparable value (None when not diffusable)."""
+def _shown(t: pd.DataFrame, f: Finding) -> pd.DataFrame:
+    """The rows with their label as the chart displays it (amounts with the chart's decimals)."""
     t = t.copy()
-    t["_label"] = labels(t) if len(t) else []
+    chart = f.chart_rows()
+    dec = euro_decimals(chart.valeur[chart.kind == "eur"]) if len(chart) else None
+    t["_label"] = [shown(v, k, s, dec if k == "eur" else None) for v, k, s in zip(t.valeur, t.kind, t.statut)]
     t["_known"] = t.valeur.notna() & t.statut.isin(["ok"]) if len(t) else []
     return t
 
@@ -58,8 +60,8 @@ def _label_value(label: str) -> float:
 
 
 def _extreme(f: Finding, c: Claim) -> list[str]:
-    rows = _shown(_select(f.table, c.where))
-    every = _shown(_select(f.table, c.where, any_usage=True))
+    rows = _shown(_select(f.table, c.where), f)
+    every = _shown(_select(f.table, c.where, any_usage=True), f)
     sums = every[_is_sum(every)]
     rows = rows[~_is_sum(rows)]
     known = rows[rows._known]
@@ -88,7 +90,7 @@ def _extreme(f: Finding, c: Claim) -> list[str]:
 
 
 def _rank(f: Finding, c: Claim) -> list[str]:
-    rows = _shown(_select(f.table, c.where))
+    rows = _shown(_select(f.table, c.where), f)
     rows = rows[~_is_sum(rows)]
     known = rows[rows._known]
     me = known[known[c.col].astype(str) == c.subject[0]]
@@ -119,7 +121,7 @@ def _share(f: Finding, c: Claim) -> list[str]:
 
 
 def _equal(f: Finding, c: Claim) -> list[str]:
-    rows = _shown(_select(f.table, c.where + ((c.col, c.subject),)))
+    rows = _shown(_select(f.table, c.where + ((c.col, c.subject),)), f)
     texts = set(rows._label)
     if len(rows) < len(c.subject):
         return [f"equal amounts claimed for {c.subject}, {len(rows)} found"]
@@ -127,7 +129,7 @@ def _equal(f: Finding, c: Claim) -> list[str]:
 
 
 def _attribution(f: Finding, c: Claim) -> list[str]:
-    rows = _shown(_select(f.table, c.where))
+    rows = _shown(_select(f.table, c.where), f)
     rows = rows[rows.valeur.notna()]
     sign = -1 if c.direction == "baisse" else 1
     cand = rows[(rows.valeur * sign) > 0].copy()
@@ -152,7 +154,7 @@ def _attribution(f: Finding, c: Claim) -> list[str]:
 
 
 def _direction(f: Finding, c: Claim) -> list[str]:
-    rows = _shown(_select(f.table, c.where + ((c.col, c.subject),)))
+    rows = _shown(_select(f.table, c.where + ((c.col, c.subject),)), f)
     a, b = rows[rows.annee == c.years[0]], rows[rows.annee == c.years[-1]]
     if not len(a) or not len(b) or not a._known.iat[0] or not b._known.iat[0]:
         return [f"direction of {c.subject} from {c.years[0]} to {c.years[-1]} claimed without both values"]

@@ -12,12 +12,12 @@ from .industrie import Item, rank_sentence
 PAGE = "comparer"
 COMPARE = [("population", "Population", "count"),
            ("ca_total", "Chiffre d'affaires", "eur"),
-           ("taux_croissance_ca", "Évolution du CA sur un an", "evolution"),
+           ("taux_croissance_ca", "Évolution du CA", "evolution"),
            ("entreprises_tpe_pme", "TPE et PME", "count"),
            ("part_industrie_etablissements", "Part de l'industrie (établissements)", "part"),
            ("part_industrie_effectifs", "Part de l'industrie (emploi salarié)", "part"),
            ("taux_creation_etablissements_industrie", "Taux de création d'établissements industriels", "part")]
-SHORT = {"Évolution du CA sur un an": "Évolution du CA", "Part de l'industrie (établissements)": "Industrie : établiss.",
+SHORT = {"Part de l'industrie (établissements)": "Industrie : établiss.",
          "Part de l'industrie (emploi salarié)": "Industrie : emploi",
          "Taux de création d'établissements industriels": "Industrie : créations"}
 
@@ -74,7 +74,8 @@ def table(ctx: Context) -> Finding:
     display = {}
     for label, year in years.items():
         sub = t[t.indicateur == label]
-        col = f"{label} ({year})"
+        bases = sorted({int(b) for b in sub.annee_base.dropna()}) if "annee_base" in sub else []
+        col = f"{label} ({bases[0]} → {year})" if len(bases) == 1 else f"{label} ({year})"   # a change: both years
         display[col] = {r.territoire: shown(r.valeur, r.kind, r.statut)
                         + (" (partiel)" if r.statut == "partiel" else "")
                         + (f" ({fmt.ordinal(int(r.rang))})" if pd.notna(r.rang) else "") for r in sub.itertuples()}
@@ -99,13 +100,39 @@ def small(ctx: Context, name: str, label: str, kind: str) -> Finding | None:
     claims: list[Claim] = []
     phrase = rank_sentence(items, None, fr.wording(name), lambda v: shown(v, kind), claims=claims,
                            where=(("niveau", "epci"),))
+    titre = _small_title(ctx, t, name, label, kind, year, claims)
     colours = {r.territoire: ctx.colour(r.code, r.niveau) for r in t.itertuples()}
     spec = ChartSpec("bar", cat="territoire", series="indicateur", colours=colours, by_point=True,
                      references=t[t.niveau != "epci"].territoire.tolist())
-    f = Finding(f"comparer_{name}", f"{label}, {year}", phrase, t.sort_values("valeur", ascending=False, na_position="last"),
+    f = Finding(f"comparer_{name}", titre, phrase, t.sort_values("valeur", ascending=False, na_position="last"),
                 spec, notes=secret_notes(t), sheet_name=f"Comparer {SHORT.get(label, label)}"[:31].replace(":", ""),
                 claims=claims)
     return finish(f, name)
+
+
+def _small_title(ctx: Context, t: pd.DataFrame, name: str, label: str, kind: str, year: int, claims: list) -> str:
+    """What the small chart shows, as a finding: a stock by the first EPCI's share of the territory
+    (« Gap-Tallard-Durance : 39 % de la population du Territoire d'industrie en 2023 »), a rate or a share by
+    its range (« Part de l'industrie (emploi salarié) : de 3,7 % (A) à 18,4 % (B) en 2024 »)."""
+    e = t[t.niveau == "epci"]
+    known = e[(e.statut == "ok") & e.valeur.notna()].sort_values("valeur", ascending=False, kind="stable")
+    sure = len(known) == len(e)
+    when = f" en {year}" if kind != "evolution" else ""
+    if kind == "evolution" and "annee_base" in e and e.annee_base.notna().any():
+        when = f" de {int(e.annee_base.dropna().iat[0])} à {year}"
+    if len(known) < 2:
+        return f"{label}, {year}"
+    top, low = known.iloc[0], known.iloc[-1]
+    home = t[(t.code == ctx.home.code) & (t.niveau == ctx.home.niveau)]
+    if kind in ("count", "eur") and sure and len(home) and home.statut.iat[0] == "ok" and home.valeur.iat[0]:
+        share = fmt.percent(top.valeur / home.valeur.iat[0], 0)
+        claims.append(Claim("share", (top.territoire,), "territoire", (("niveau", "epci"),), text=share,
+                            of=(("code", ctx.home.code), ("niveau", ctx.home.niveau), ("usage", home.usage.iat[0]))))
+        what = fr.wording(name).noun.de() if name in fr.WORDINGS else f"de {fr.lower_first(label)}"
+        return f"{top.territoire} : {share} {what} {ctx.of(ctx.home)}{when}"
+    scope = "" if sure else " parmi les EPCI diffusables"
+    return (f"{label} : de {shown(low.valeur, kind)} ({low.territoire}) à {shown(top.valeur, kind)} "
+            f"({top.territoire}){scope}{when}")
 
 
 def build(ctx: Context) -> list[Finding]:

@@ -29,20 +29,26 @@ def lead_title(name: str, year: int, parts: list[tuple[str, float | None, str]],
     if len(ties) > 1:
         return (f"{name} : {fr.enumerate_fr([fr.noun(p[0]).le() for p in ties])} à égalité en tête des filières"
                 f"{'' if sure else ' diffusables'} en {measure_label} en {year} ({show(top[1])})")
+    others = [p for p in known if p is not top]
+    if sure and len(others) > 1 and top[1] > sum(p[1] for p in others):
+        # The first filière by far (« le BTP, première filière » says nothing): how far, against the others together.
+        return (f"{name} : {n.le()} pèse plus que {len(others)} autres filières réunies en "
+                f"{measure_label} en {year} ({show(top[1])} contre {show(sum(p[1] for p in others))})")
     return (f"{name} : {n.le()}, première filière{'' if sure else ' diffusable'} en {measure_label} en {year} "
             f"({show(top[1])})")
 
 
-def change_items(series: pd.DataFrame, first: int, last: int, count_noun: str | None) -> list[str]:
-    """« l'agroalimentaire 8 → 9 établissements », « le BTP +12 % »: absolute changes on small counts."""
-    out = []
+def change_items(series: pd.DataFrame, first: int, last: int, count_noun: str | None) -> tuple[list[str], list[str]]:
+    """(« l'agroalimentaire 8 → 9 établissements », « le BTP +12 % »: absolute changes on small counts;
+    the filières whose change cannot be computed, a value of either year being secret, partial or absent)."""
+    out, unknown = [], []
     for cat, g in series.groupby("categorie", sort=False):
         a, b = g[g.annee == first], g[g.annee == last]
         if not len(a) or not len(b) or a.statut.iat[0] != "ok" or b.statut.iat[0] != "ok":
-            out.append(f"{fr.noun(cat).le()} non établie (« s » ou partiel)")
+            unknown.append(fr.noun(cat).le())
             continue
         out.append(f"{fr.noun(cat).le()} {fmt.change(a.valeur.iat[0], b.valeur.iat[0], noun_singular=count_noun)}")
-    return out
+    return out, unknown
 
 
 def stack(ctx: Context) -> Finding:
@@ -113,9 +119,12 @@ def evolution(ctx: Context) -> Finding:
     table = rows(ctx, series, ind.titre, kind, categorie_col="filiere")
     first = shown_years[0]
     noun = fr.wording(name).count_noun if kind == "count" else None
-    items = change_items(table, first, end, noun)
+    items, unknown = change_items(table, first, end, noun)
     titre = f"{ctx.name} : évolution des filières en {label} de {first} à {end}"
-    phrase = f"{ctx.name}, de {first} à {end} : " + fr.enumerate_fr(items) + "."
+    said = ([fr.enumerate_fr(items)] if items else []) + (
+        [f"évolution non calculable (secret statistique, valeur partielle ou absente) pour {fr.enumerate_fr(unknown)}"]
+        if unknown else [])
+    phrase = f"{ctx.name}, de {first} à {end} : " + " ; ".join(said) + "."
     if noun:
         phrase += f" Sous {fmt.SMALL_COUNT} {fmt.plural(noun)}, l'évolution est donnée en nombre, non en pourcentage."
     colours = {r.filiere: FILIERE_COLOURS.get(r.filiere_code, "#4477AA") for r in series.itertuples()}

@@ -76,8 +76,8 @@ def rank_sentence(items: list[Item], focus: str | None, wording: fr.Wording, sho
 
 
 def compare_sentence(name: str, value, ref_of: str, ref_value, what: str, ref_name: str | None = None) -> str:
-    """« X : 9,4 % de l'emploi salarié dans l'industrie, 2,1 points au-dessus du département (7,3 %). »
-    `ref_of`: the reference with its preposition and article (« du Territoire d'industrie »)."""
+    """« X : 9,4 % de l'emploi salarié dans l'industrie, soit 2,1 points de plus que dans le département (7,3 %). »
+    `ref_of`: the reference with its preposition and article (« dans le Territoire d'industrie », « en France »)."""
     if value is None or pd.isna(value):
         return f"{name} : part {what} dans l'industrie non diffusable (« s ») ou absente."
     text = f"{name} : {fmt.percent(value)} {what} dans l'industrie"
@@ -86,9 +86,9 @@ def compare_sentence(name: str, value, ref_of: str, ref_value, what: str, ref_na
     diff = value - ref_value
     shown_ref = f"({ref_name} : {fmt.percent(ref_value)})" if ref_name else f"({fmt.percent(ref_value)})"
     if fmt.round_half_up(abs(diff) * 100, 1) == 0:
-        return text + f", autant que celle {ref_of} {shown_ref}."
-    where = "au-dessus de celle" if diff > 0 else "au-dessous de celle"
-    return text + f", {fmt.points(diff)} {where} {ref_of} {shown_ref}."
+        return text + f", autant que {ref_of} {shown_ref}."
+    more = "de plus" if diff > 0 else "de moins"
+    return text + f", soit {fmt.points(abs(diff))} {more} que {ref_of} {shown_ref}."
 
 
 def share(ctx: Context, name: str) -> Finding:
@@ -120,7 +120,7 @@ def share(ctx: Context, name: str) -> Finding:
     ref = (ctx.home if not ctx.is_home else next((t for t in ctx.per.references), None))
     ref_row = table[(table.code == ref.code) & (table.niveau == ref.niveau)] if ref else table.iloc[0:0]
     ref_v = ref_row.valeur.iat[0] if len(ref_row) and ref_row.statut.iat[0] not in ("secret", "absent") else None
-    phrase = compare_sentence(ctx.name, v, fr.NIVEAUX[ref.niveau].de() if ref else "", ref_v, what,
+    phrase = compare_sentence(ctx.name, v, fr.in_territory(ref.niveau) if ref else "", ref_v, what,
                               ref.nom_court if ref and ref.niveau not in ("ti", "france") else None)
     if partial:
         phrase = phrase[:-1] + " ; valeur partielle, calculée sur une partie des communes."
