@@ -80,14 +80,28 @@ def legend_placeholders(fig: go.Figure, secret: bool, partial: bool, bar: bool =
                                      legendrank=901))
 
 
-def secret_marks_h(fig: go.Figure, cats: list[str], row=None, col=None) -> None:
-    """« s » at the foot of the empty place of a secret bar (horizontal bars)."""
+def secret_marks_h(fig: go.Figure, cats: list[str], row=None, col=None, side: str = "right") -> None:
+    """« s » at the foot of the empty place of a secret bar (horizontal bars); `side` left when the axis
+    ends at 0 (only negative values), where a mark on the right would fall outside the chart."""
     if not cats:
         return
-    fig.add_trace(go.Scatter(x=[0] * len(cats), y=cats, mode="text", text=["s"] * len(cats), textposition="middle right",
+    fig.add_trace(go.Scatter(x=[0] * len(cats), y=cats, mode="text", text=["s"] * len(cats), textposition=f"middle {side}",
                              textfont=dict(color=palettes.SECRET_LINE, size=16), showlegend=False,
                              hovertext=[f"<b>{c}</b><br>secret statistique" for c in cats], hoverinfo="text"),
                   row=row, col=col)
+
+
+def secret_box(fig: go.Figure, k: int, row: int, col: int) -> None:
+    """A panel (subplot k, 1-based) whose values are all secret: a grey box « s — secret statistique », no axis."""
+    ref = "" if k == 1 else str(k)
+    # An empty trace makes the panel's axes exist for plotly, else the box on their domain is not drawn.
+    fig.add_trace(go.Scatter(x=[None], y=[None], showlegend=False, hoverinfo="skip"), row=row, col=col)
+    fig.add_shape(type="rect", xref=f"x{ref} domain", yref=f"y{ref} domain", x0=0.02, x1=0.98, y0=0.05, y1=0.95,
+                  fillcolor="#eeeeee", line=dict(color=palettes.SECRET_LINE, width=1), layer="below")
+    fig.add_annotation(text="s — secret statistique", xref=f"x{ref} domain", yref=f"y{ref} domain", x=0.5, y=0.5,
+                       showarrow=False, font=dict(size=14, color="#555555"))
+    fig.update_xaxes(visible=False, row=row, col=col)
+    fig.update_yaxes(visible=False, row=row, col=col)
 
 
 def wrap(text: str, width: int) -> str:
@@ -119,6 +133,10 @@ def small_multiples(d, spec, kind: str, highlight: str | None, layout) -> go.Fig
         colour = spec.colours.get(s, palettes.FOCUS)
         vals = g.valeur.tolist()
         stat = g.statut.fillna("absent").tolist()
+        if all(st == "secret" for st in stat):
+            secret = True
+            secret_box(fig, i, 1, i)
+            continue
         fig.add_trace(go.Bar(
             x=vals, y=cats, orientation="h", name=s, showlegend=False, cliponaxis=False,
             marker=dict(color=colour, opacity=[1.0 if (highlight is None or c == highlight) else palettes.OTHERS_OPACITY
@@ -167,6 +185,11 @@ def line_panels(d, spec, kind: str, layout) -> go.Figure:
         r, c = i // cols + 1, i % cols + 1
         g = d[d[spec.series].astype(str) == s].sort_values("annee")
         colour = spec.colours.get(s, palettes.FOCUS)
+        if len(g) and (g.statut == "secret").all():
+            # Nothing to draw: a grey box says so, rather than a 0 to 1 axis with « s » on its zero line.
+            secret = True
+            secret_box(fig, i + 1, r, c)
+            continue
         fig.add_trace(go.Scatter(
             x=g.annee.astype(int), y=g.valeur, mode="lines+markers+text", name=s, showlegend=False,
             line=dict(color=colour, width=3), marker=dict(size=8), connectgaps=False,
@@ -213,8 +236,9 @@ def contributions(g, start_label: str, end_label: str, start_text: str, end_text
                     pattern_shape=[palettes.PARTIAL_PATTERN if st == "partiel" else "" for st in stat]),
         text=[t if st != "secret" else "" for t, st in zip(labels, stat)], textposition="outside", constraintext="none",
         hovertext=[f"<b>{c}</b><br>{t}" for c, t in zip(cats, labels)], hoverinfo="text"))
-    secret_marks_h(fig, [c for c, st in zip(cats, stat) if st == "secret"])
     known = [v for v in vals if v == v]
+    secret_marks_h(fig, [c for c, st in zip(cats, stat) if st == "secret"],
+                   side="left" if known and max(known) <= 0 else "right")
     if any(v >= 0 for v in known):
         fig.add_trace(go.Bar(x=[None], y=[None], name="Hausse", marker_color=palettes.UP, showlegend=True))
     if any(v < 0 for v in known):
