@@ -554,7 +554,7 @@ def _figure(f):
 def show(f, key: str | None = None) -> None:
     """A finding as a page block: title, sentence, chart (or figures, or table), source line and notes,
     the table behind it with a CSV download."""
-    from .content import people_table
+    from .content import people_table, screen_table
 
     if not presentation.visible(f.key):     # presentation mode: one finding at a time (registry steps)
         return
@@ -585,7 +585,7 @@ def show(f, key: str | None = None) -> None:
     if len(f.table):
         with st.expander("Tableau et téléchargement"):
             people = people_table(f.table)
-            st.dataframe(people, hide_index=True)
+            st.dataframe(screen_table(f.table), hide_index=True)    # French text as the chart labels it
             # The CSV is built on click, not on every run of the page.
             st.download_button("Télécharger le tableau (CSV)", data=lambda people=people: to_csv_bytes(people),
                                file_name=f"{_file_name(f.titre)}.csv", mime="text/csv", key=f"csv_{key}",

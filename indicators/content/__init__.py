@@ -539,3 +539,28 @@ def people_table(table: pd.DataFrame) -> pd.DataFrame:
     if "Catégorie" in df and (df["Catégorie"] == "").all():
         df = df.drop(columns="Catégorie")
     return df
+
+
+SCREEN_STATUTS = {"ok": "", "secret": "secret statistique", "partiel": "partiel", "absent": "absent"}
+
+
+def screen_table(table: pd.DataFrame) -> pd.DataFrame:
+    """A finding's rows as the page's table shows them: every cell French text, as the chart labels it
+    (« 4 400,3 M€ », « 12,3 % », « s »), years without decimals, an empty cell for a missing year or rank,
+    the statut said only when it is not « ok »; the CSV keeps people_table's numbers."""
+    if not len(table):
+        return people_table(table)
+    df = people_table(table).drop(columns=[fmt.header("unité")], errors="ignore")
+    df[fmt.header("valeur")] = labels(table)
+
+    def year(v):
+        return "" if _nan(v) else str(int(v))
+    for col in ("année", "année de base"):
+        if fmt.header(col) in df:
+            df[fmt.header(col)] = [year(v) for v in df[fmt.header(col)]]
+    if fmt.header("rang") in df:
+        df[fmt.header("rang")] = ["" if _nan(v) else fmt.ordinal(int(v)) for v in table["rang"]]
+    df[fmt.header("statut")] = [SCREEN_STATUTS.get(s, s) for s in table.statut]
+    if not df[fmt.header("statut")].astype(bool).any():
+        df = df.drop(columns=fmt.header("statut"))
+    return df
