@@ -572,11 +572,17 @@ def show(f, key: str | None = None) -> None:
         st.plotly_chart(fig, key=f"fig_{key}", config={"displaylogo": False, "locale": "fr"}, theme=None)
     if "display" in f.extra:
         disp = f.extra["display"]
+        static = bool(f.extra.get("static"))      # every row in view, reasons wrapped (the candidature)
+        if static and disp.index.name is None:   # a static table, wrapped
+            disp = disp.set_index(disp.columns[0])
+        bold = f.extra.get("bold_rows") or ()
+        if bold:      # the rows the sentence points at (« écart non expliqué »)
+            disp = disp.style.apply(lambda row: ["font-weight: bold" if row.name in bold else "" for _ in row], axis=1)
         mark = f.extra.get("highlight")
         if mark is not None and mark in disp.index:     # the chosen territory stands out, as in the charts
             disp = disp.style.apply(lambda row: ["font-weight: bold; background-color: #e6e3f3" if row.name == mark
                                                  else "" for _ in row], axis=1)
-        if f.extra["display"].index.name is None:
+        if f.extra["display"].index.name is None and not static:
             st.dataframe(disp, width="stretch", hide_index=True)
         else:           # a static table wraps its headers: every column in view, no sideways scrolling
             st.table(disp)

@@ -72,7 +72,8 @@ def test_chiffres_cles_shows_4772_and_12_percent_from_the_warehouse(demo_warehou
     assert metrics["Évolution du CA sur un an (2021 → 2022)"] == f"+{fmt.number(rate * 100, 1)}{fmt.NNBSP}%"
     assert metrics["TPE et PME marchandes (2022)"] == fmt.number(tpe)
     # The candidature's figures beside the same figures recomputed for its territory and year, with the reason.
-    table = next(d.value for d in at.dataframe if "Chiffre" in d.value.columns)
+    # A static table (every row in view, reasons wrapped), indexed by the figure's name.
+    table = next(t.value for t in at.table if t.value.index.name == "Chiffre").reset_index()
     gap = table[table["Chiffre"].str.startswith("Population de Gap")].iloc[0]
     pop = query.get(snap, "population", "commune", territoires=["05061"]).valeur.iat[0]
     assert gap["Candidature"] == f"41{fmt.NNBSP}659{fmt.NNBSP}habitants" and gap["Recalculé"].startswith(fmt.number(pop))

@@ -171,7 +171,8 @@ def candidature(ctx: Context) -> Finding:
               f"{'s' if len(display) - len(differs) > 1 else ''} ; {fmt.count(len(differs), 'écart')}, "
               f"chacun avec sa raison ou « écart non expliqué ».")
     f = Finding("candidature", titre, phrase, table, None, sheet_name="Candidature",
-                extra={"display": pd.DataFrame(display)},
+                extra={"display": pd.DataFrame(display), "static": True,
+                       "bold_rows": [d["Chiffre"] for d in display if d["Écart"] == "écart non expliqué"]},
                 definition="Chiffres clés publiés dans le dossier de candidature Territoire d'industrie.")
     return finish(f)
 
