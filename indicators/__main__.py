@@ -146,7 +146,7 @@ def _plan_export(args) -> int:
     suffix = Path(args.out).suffix.lower()
     if suffix not in (".xlsx", ".csv"):
         raise ValueError(f"{Path(args.out).name} : extension .xlsx ou .csv attendue")
-    data = plan.to_xlsx(actions, suivi.binomes(snap)) if suffix == ".xlsx" else plan.to_csv(actions)
+    data = plan.to_xlsx(actions, suivi.binomes(snap), suivi.producer(snap)) if suffix == ".xlsx" else plan.to_csv(actions)
     _write(args.out, data)
     print(f"Plan d'actions exporté : {args.out} ({len(actions)} actions). Pour réimporter après modification : "
           f"python -m etl check {args.out} puis python -m etl load {args.out} --par VOTRE_NOM")
@@ -159,10 +159,12 @@ def _comite(args) -> int:
     from etl.load import system_user
 
     from . import suivi
+    from .content import registry
 
     snap = get_warehouse(args.warehouse).snapshot()
+    figures = lambda: registry.deck_figures(snap)  # noqa: E731 (computed once an edition is known to exist)
     if args.action == "creer":
-        ed = suivi.create_edition(snap, args.nom, args.date, args.par or system_user())
+        ed = suivi.create_edition(snap, args.nom, args.date, args.par or system_user(), figures)
         print(f"Édition « {ed['nom']} » créée (comité du {ed['date_comite'][8:10]}/{ed['date_comite'][5:7]}/"
               f"{ed['date_comite'][:4]}) : {len(ed['plan']['actions'])} actions et {len(ed['chiffres'])} chiffres de la "
               f"présentation figés, version des données {str(ed['version_donnees'])[:8]}. Une édition est immuable.")
@@ -178,9 +180,9 @@ def _comite(args) -> int:
             print(f"{e['nom'][:30]:<30} {d[8:10]}/{d[5:7]}/{d[:4]}  {e['cree_le'].replace('T', ' '):<19} {e['par'][:24]:<24} "
                   f"{e['actions']:>7} {e['chiffres']:>8}  {str(e['version_donnees'])[:8]}")
         return 0
-    e = suivi.ecarts(snap, args.depuis)
+    e = suivi.ecarts(snap, args.depuis, figures)
     if e is None:
-        print(suivi.summary(None))
+        print(suivi.summary(None) + " Créez-en une : python -m indicators comite creer --nom NOM")
         return 0
     table = suivi.ecarts_table(e, suivi.labels(snap))
     if args.format == "csv":

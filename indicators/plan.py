@@ -239,8 +239,10 @@ def _text_cells(ws) -> None:
                     cell.quotePrefix = True
 
 
-def to_xlsx(actions: pd.DataFrame, binomes: pd.DataFrame) -> bytes:
-    """The current plan as a workbook the loader reads (sheets « Actions » and « Binômes »)."""
+def to_xlsx(actions: pd.DataFrame, binomes: pd.DataFrame, creator: str | None = None) -> bytes:
+    """The current plan as a workbook the loader reads (sheets « Actions » and « Binômes »). `creator`: the
+    organisation keeping the plan (`suivi.producer`), the workbook's author read back at the next import (else
+    openpyxl would sign it « openpyxl »)."""
     import io
 
     from openpyxl import Workbook
@@ -265,6 +267,8 @@ def to_xlsx(actions: pd.DataFrame, binomes: pd.DataFrame) -> bytes:
         b.append([r.epci, r.elu, r.industriel])
     for sheet in (ws, b):
         _text_cells(sheet)
+    wb.properties.creator = creator or "Plan d'actions du Territoire d'industrie"
+    wb.properties.lastModifiedBy = creator or None
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

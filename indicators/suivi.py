@@ -18,7 +18,7 @@ from etl import plan_store
 
 from . import format as fmt, query
 from .catalog import CATALOG
-from .content import Selection, context, registry, shown
+from .content import shown
 from .content.chiffres_cles import ITEMS as KEY_FIGURES
 from .db import Snapshot
 
@@ -75,6 +75,26 @@ def whole_territory(snap: Snapshot) -> tuple[str, str, str]:
 
 def _legacy_whole_codes(snap: Snapshot) -> set[str]:
     return {r[0] for r in snap.rows("SELECT code FROM ref_territoires WHERE niveau IN ('ti', 'departement') AND perimetre")}
+
+
+def producer(snap: Snapshot) -> str:
+    """Who keeps the plan, as the Sources page and the exported workbook name it: the imported workbook's declared
+    author unless it names a program (« openpyxl »), else the last editor in the plan's history, else the
+    loader's generic wording. Never a library."""
+    from etl.sources.plan_actions import PRODUCTEUR, is_software
+
+    rows = snap.rows("SELECT producteur FROM sources WHERE kind = 'plan_actions' ORDER BY source_id DESC LIMIT 1")
+    declared = " ".join(str(rows[0][0] or "").split()) if rows else ""
+    if declared and not is_software(declared) and declared != PRODUCTEUR:
+        return declared
+    if snap.path is not None:
+        with contextlib.suppress(Exception):   # an unreadable store: the generic wording
+            with store(snap) as con:
+                people = [h["qui"] for h in plan_store.history(con) if h["qui"] and h["qui"] != "système"
+                          and not is_software(h["qui"])]
+            if people:
+                return f"{people[-1]} (dernière modification du suivi)"
+    return PRODUCTEUR
 
 
 def lookups(snap: Snapshot) -> plan_store.Lookups:
@@ -290,42 +310,14 @@ def targets(snap: Snapshot, actions_df: pd.DataFrame, get=None, axes: bool = Tru
 
 # --- committee editions ------------------------------------------------------------------------------
 
-def deck_figures(snap: Snapshot, ctx=None) -> list[dict]:
-    """Every figure of the committee deck's data slides (default selection), as shown: rounded, secret
-    cells empty with their statut (the secret rules of the read side already applied). `ctx`: a deck's
-    content Context to share its memoised queries."""
-    rows = []
-    if ctx is None or ctx.sel != Selection():
-        ctx = context(snap, Selection())
-    built = []
-    for key in registry.FROZEN:   # the figures slides of the deck, in deck order
-        with contextlib.suppress(Exception):  # a slide the warehouse cannot fill (no data loaded) freezes nothing
-            built += [f for f in registry.build(ctx, registry.PAGE_OF_SLIDE[key]) if f.key == key]
-    for s in built:
-        t = s.table
-        if not len(t) or "indicateur" not in t:
-            continue
-        for r in t.itertuples():
-            secret = r.statut in ("secret", "absent")
-            rows.append({"diapo": s.key, "indicateur": str(r.indicateur), "territoire": str(r.territoire),
-                         "code": str(r.code), "categorie": str(r.categorie or ""), "annee": int(r.annee),
-                         "valeur": None if secret or pd.isna(r.valeur) else float(r.valeur), "kind": r.kind,
-                         "statut": str(r.statut)})
-    seen, out = set(), []
-    for r in rows:
-        key = (r["diapo"], r["indicateur"], r["code"], r["categorie"])
-        if key not in seen:
-            seen.add(key)
-            out.append(r)
-    return out
-
-
-def create_edition(snap: Snapshot, nom: str, date_comite: str | None, qui: str) -> dict:
+def create_edition(snap: Snapshot, nom: str, date_comite: str | None, qui: str, figures) -> dict:
+    """Freeze the plan and `figures` (the deck's figures, `registry.deck_figures`: a list, or a callable computing
+    it once the name is known to be free)."""
     with store(snap) as con:   # a taken name is refused before the figures are computed (the store checks again)
         nom = plan_store.check_edition_name(nom)
         if any(e["nom"] == nom for e in plan_store.editions(con)):
             raise plan_store.PlanError(f"une édition « {nom} » existe déjà : une édition est immuable, choisissez un autre nom")
-    figures = deck_figures(snap)
+    figures = figures() if callable(figures) else figures
     with store(snap) as con:
         return plan_store.create_edition(con, nom, date_comite or date.today().isoformat(), qui, snap.version, figures)
 
@@ -346,9 +338,11 @@ class Ecarts:
     plan_apres: list = field(default_factory=list)
 
 
-def ecarts(snap: Snapshot, nom: str | None = None, ctx=None) -> Ecarts | None:
+def ecarts(snap: Snapshot, nom: str | None = None, figures=()) -> Ecarts | None:
     """What changed since the edition `nom` (default: the latest): action fields (net, with who and when from
-    the history) and deck figures (value or year), secret on either side left secret."""
+    the history) and deck figures (value or year), secret on either side left secret. `figures`: the deck's
+    figures now (`registry.deck_figures`, a list or a callable, called only when an edition exists); the registry
+    builds them, so this module never imports it (the plan's findings are on the registry's pages)."""
     with store(snap) as con:
         ed = plan_store.edition(con, nom) if nom else plan_store.last_edition(con)
         if ed is None:
@@ -399,7 +393,8 @@ def ecarts(snap: Snapshot, nom: str | None = None, ctx=None) -> Ecarts | None:
                          "qui": ", ".join(dict.fromkeys(h["qui"] for h in hk))})
     acts = pd.DataFrame(rows, columns=["numero", "intitule", "champ", "libelle", "avant", "apres", "quand", "qui"])
     old = {(r["diapo"], r["indicateur"], r["code"], r["categorie"]): r for r in ed["chiffres"]}
-    new = {(r["diapo"], r["indicateur"], r["code"], r["categorie"]): r for r in deck_figures(snap, ctx)}
+    figures = figures() if callable(figures) else figures
+    new = {(r["diapo"], r["indicateur"], r["code"], r["categorie"]): r for r in figures}
     irows = []
     for key in list(old) + [k for k in new if k not in old]:
         o, n = old.get(key), new.get(key)
@@ -446,8 +441,8 @@ def summary(e: Ecarts | None, focus_code: str | None = None) -> str:
     """« Depuis le comité « X » du 12/03/2027 : 3 actions lancées, 1 réalisée ; 2,4 M€ engagés de plus ;
     part de l'industrie +0,3 point. » — generated from the differences, never typed."""
     if e is None:
-        return ("Aucune édition de comité n'est encore enregistrée : créez-en une au prochain comité "
-                "(« python -m indicators comite creer --nom NOM ») pour suivre ce qui change d'un comité à l'autre.")
+        return ("Aucune édition de comité n'est encore enregistrée : à partir de la première, enregistrée par "
+                "l'Agence le jour d'un comité, cette page dira ce qui a changé d'un comité à l'autre.")
     ed = e.edition
     d = ed["date_comite"]
     head = f"Depuis le comité « {ed['nom']} » du {d[8:10]}/{d[5:7]}/{d[:4]}"
@@ -508,14 +503,19 @@ def summary(e: Ecarts | None, focus_code: str | None = None) -> str:
 
 
 def action_lines(e: Ecarts, names: dict[str, str] | None = None, limit: int | None = None) -> list[str]:
-    """One French line per changed field: « 1.1 Statut : à lancer → en cours (Claire Martin, 03/12/2026) »."""
+    """One French line per changed field, the action by number and title: « 1.1 Créer une pépinière — statut :
+    à lancer → en cours (Claire Martin, 03/12/2026) »; amounts carry their unit once (« montant estimé : (vide)
+    → 2 000 000 € »)."""
     names = names or {}
     out = []
     for r in e.actions.itertuples():
         if r.champ == "action":
             text = f"{r.numero} ajoutée : {r.apres}" if r.avant is None else f"{r.numero} retirée : {r.avant}"
         else:
-            text = f"{r.numero} {r.libelle} : {_shown(r.champ, r.avant, names)} → {_shown(r.champ, r.apres, names)}"
+            who = f"{r.numero} {r.intitule}" if r.intitule else str(r.numero)
+            label = str(r.libelle).replace(" (€)", "")
+            label = label[:1].lower() + label[1:] if label[1:2].islower() else label
+            text = f"{who} — {label} : {_shown(r.champ, r.avant, names)} → {_shown(r.champ, r.apres, names)}"
         if r.qui:
             q = r.quand
             text += f" ({r.qui}, {q[8:10]}/{q[5:7]}/{q[:4]})" if q else f" ({r.qui})"

@@ -14,7 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from . import charts, format as fmt, maps, perimeter as perimeter_mod, presentation, query
+from . import charts, format as fmt, maps, markup, perimeter as perimeter_mod, presentation, query
 from .catalog import SIDEBAR_YEARS, get as get_indicator
 from .content import registry
 from .db import Snapshot, get_warehouse
@@ -334,13 +334,22 @@ def export_selection(page: str | None = None):
     annee_base = st.session_state.get("ca_debut") if page == "chiffre_affaires" else None
     mesure = st.session_state.get("mesure")
     refs = st.session_state.get("refs")
+    plan_view = None
+    if page == "plan_actions":     # the Plan d'actions page's filters and chosen action (content/plan.py View)
+        from .content.plan import View
+
+        axes, statuts = st.session_state.get("plan_axe") or [], st.session_state.get("plan_statut") or []
+        epci_f, fil = st.session_state.get("plan_epci"), st.session_state.get("plan_filiere")
+        plan_view = View(tuple(int(a) for a in axes) or None, tuple(statuts) or None,
+                         None if epci_f in (None, "tous") else epci_f, None if fil in (None, "tous") else fil,
+                         st.session_state.get("plan_action"))
     return Selection(epcis=tuple(chosen) if len(chosen) >= 1 else None, annee=annee, focus=code,
                      annee_base=int(annee_base) if annee_base else None,
                      filiere_mesure=mesure if mesure in FILIERE_MEASURES else "etablissements_filiere",
                      definition=st.session_state.get("definition") or "coeur",
                      refs=tuple(refs) if refs is not None else None,
                      parties=page == "comparer" and st.session_state.get("parties") == "1",
-                     **_map_choice())
+                     **_map_choice(), plan=plan_view)
 
 
 def _map_choice() -> dict:
@@ -486,8 +495,15 @@ def _cached_findings(version: str, selection, page: str) -> list:
 
 
 def findings(page: str) -> list:
-    """The findings of a page for the current selection (sidebar territory and year, page widgets)."""
-    return _cached_findings(snapshot().version, export_selection(page), page)
+    """The findings of a page for the current selection (sidebar territory and year, page widgets); a page
+    reading the plan store is cached by its revision too (an edit shows at the next run)."""
+    version = plan_version() if registry.page(page).reads_plan else snapshot().version
+    return _cached_findings(version, export_selection(page), page)
+
+
+def presenting() -> bool:
+    """Presentation mode: a page leaves out what is not a finding (edit forms, help for the staff)."""
+    return presentation.on()
 
 
 _CONTEXT_KEY = "_context"
@@ -512,6 +528,8 @@ def _finding_caption(f) -> str:
     if f.definition:
         parts.append(f.definition)
     text = " ".join(p if p.endswith(".") else p + "." for p in parts)
+    if f.extra.get("escape"):       # people's text in it (the plan): shown as text, never as Markdown
+        text = markup.escape(text)
     return text + (f" · **{DEMO_LABEL}**" if f.demo else "")
 
 
@@ -554,7 +572,7 @@ def _figure(f):
 def show(f, key: str | None = None) -> None:
     """A finding as a page block: title, sentence, chart (or figures, or table), source line and notes,
     the table behind it with a CSV download."""
-    from .content import people_table, screen_table
+    from .content import people_table
 
     if not presentation.visible(f.key):     # presentation mode: one finding at a time (registry steps)
         return
@@ -566,32 +584,36 @@ def show(f, key: str | None = None) -> None:
     if f.key == "chiffres_cles" or f.extra.get("figures"):     # key figures as tiles
         _figures(f)
     if f.phrase:
-        st.markdown(f.phrase.replace("$", "\\$"))
+        st.markdown(markup.escape(f.phrase) if esc else f.phrase.replace("$", "\\$"))
     fig = _figure(f)
     if fig is not None:     # theme=None: the fonts and sizes of indicators/charts.py, as on the slide
         st.plotly_chart(fig, key=f"fig_{key}", config={"displaylogo": False, "locale": "fr"}, theme=None)
-    if "display" in f.extra:
+    for heading, sentence, table in (() if presentation.on() else f.extra.get("sections", ())):   # the plan's axes
+        st.markdown(f"#### {markup.escape(heading)}")
+        st.markdown(markup.escape(sentence))
+        st.table(markup.table(table))
+    if "display" in f.extra and ("sections" not in f.extra or presentation.on()):   # projected: one table, paged
         disp = f.extra["display"]
-        static = bool(f.extra.get("static"))      # every row in view, reasons wrapped (the candidature)
-        if static and disp.index.name is None:   # a static table, wrapped
-            disp = disp.set_index(disp.columns[0])
-        bold = f.extra.get("bold_rows") or ()
-        if bold:      # the rows the sentence points at (« écart non expliqué »)
-            disp = disp.style.apply(lambda row: ["font-weight: bold" if row.name in bold else "" for _ in row], axis=1)
         mark = f.extra.get("highlight")
         if mark is not None and mark in disp.index:     # the chosen territory stands out, as in the charts
             disp = disp.style.apply(lambda row: ["font-weight: bold; background-color: #e6e3f3" if row.name == mark
                                                  else "" for _ in row], axis=1)
-        if f.extra["display"].index.name is None and not static:
+        if f.extra["display"].index.name is None:
             st.dataframe(disp, width="stretch", hide_index=True)
         else:           # a static table wraps its headers: every column in view, no sideways scrolling
-            st.table(disp)
+            st.table(markup.table(disp) if esc else disp)
     if f.source or f.notes:
         st.caption(_finding_caption(f))
-    if len(f.table):
+    for label, table in (() if presentation.on() else f.extra.get("more", ())):   # more reference tables (Sources)
+        if label:
+            st.markdown(f"**{label}**" if len(label) < 90 else label)
+        st.dataframe(table, hide_index=True)
+    if len(f.table) and "indicateur" not in f.table and "display" not in f.extra:   # a reference table (Sources)
+        st.dataframe(f.table, hide_index=True, width="stretch")
+    elif len(f.table) and "indicateur" in f.table:
         with st.expander("Tableau et téléchargement"):
             people = people_table(f.table)
-            st.dataframe(screen_table(f.table), hide_index=True)    # French text as the chart labels it
+            st.dataframe(people, hide_index=True)
             # The CSV is built on click, not on every run of the page.
             st.download_button("Télécharger le tableau (CSV)", data=lambda people=people: to_csv_bytes(people),
                                file_name=f"{_file_name(f.titre)}.csv", mime="text/csv", key=f"csv_{key}",

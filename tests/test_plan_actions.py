@@ -314,7 +314,7 @@ def test_page_lists_the_four_axes_and_every_action_with_its_porteur(base, monkey
         row = next(line for line in tables.splitlines() if f"|{intitule}|" in line)
         assert f"|{porteurs}|" in row or not porteurs
     assert "Mme" not in tables and tables.count("à désigner") == 18  # nine blank binômes
-    assert any("22 actions : 22 à lancer" in m.value for m in at.markdown)
+    assert any("22 actions\u202f: 22 à lancer" in m.value for m in at.markdown)
 
 
 def test_page_follows_an_edited_workbook_and_its_filters(wh, tmp_path, monkeypatch):
@@ -327,7 +327,7 @@ def test_page_follows_an_edited_workbook_and_its_filters(wh, tmp_path, monkeypat
     row = next(line for line in tables.splitlines() if "|Développer une unité de valorisation du lait de montagne|" in line)
     assert "|en cours|" in row and "1,5\u202fM€" in row and "Guillestrois-Queyras : " in row
     assert "Mme Exemple" in tables
-    assert any("Montant estimé renseigné pour 1 action(s) sur 22" in m.value for m in at.markdown)
+    assert any("Montant estimé renseigné pour 1 action sur 22" in m.value for m in at.markdown)
     # Filters.
     at.multiselect(key="plan_statut").set_value(["en cours"]).run()
     assert [m.value for m in at.markdown if m.value.startswith("#### ")] == ["#### Axe 3. Innovation et R&D"]

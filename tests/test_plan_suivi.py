@@ -17,6 +17,7 @@ import pytest
 from etl import load as loader
 from etl import plan_store
 from indicators import plan, query, suivi
+from indicators.content import registry
 from indicators.db import get_warehouse
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -196,7 +197,7 @@ def test_indicator_differences_keep_the_secret_on_both_sides(wh):
     side shows « s » with no difference."""
     s = snap(wh)
     with suivi.store(s) as con:
-        figures = suivi.deck_figures(s)
+        figures = registry.deck_figures(s)
         part = next(f for f in figures if f["diapo"] == "chiffres_cles" and f["indicateur"] == suivi.SUMMARY_FIGURES[0])
         ca = next(f for f in figures if f["diapo"] == "chiffres_cles" and f["indicateur"] == "Chiffre d'affaires")
         frozen = [dict(f) for f in figures]
@@ -206,7 +207,7 @@ def test_indicator_differences_keep_the_secret_on_both_sides(wh):
             if f["indicateur"] == ca["indicateur"] and f["code"] == ca["code"] and f["diapo"] == "chiffres_cles":
                 f["valeur"], f["statut"] = None, "secret"
         plan_store.create_edition(con, "Comité test", "2027-01-15", "Claire", s.version, frozen)
-    e = suivi.ecarts(s, "Comité test")
+    e = suivi.ecarts(s, "Comité test", registry.deck_figures(s))
     t = e.indicateurs.set_index("indicateur")
     assert suivi.difference_text("part", t.loc[part["indicateur"], "difference"]) == "+0,3\u202fpoint"
     assert t.loc["Chiffre d'affaires", "statut_avant"] == "secret" and pd.isna(t.loc["Chiffre d'affaires", "difference"])
@@ -218,11 +219,11 @@ def test_indicator_differences_keep_the_secret_on_both_sides(wh):
 def test_summary_is_generated_in_plain_french(wh):
     s = snap(wh)
     with suivi.store(s) as con:
-        plan_store.create_edition(con, "Comité avant", "2027-03-12", "Claire", s.version, suivi.deck_figures(s))
+        plan_store.create_edition(con, "Comité avant", "2027-03-12", "Claire", s.version, registry.deck_figures(s))
     for n in ("1.1", "1.2", "1.3"):
         suivi.save(s, n, row(wh, n), {"statut": "en cours"}, EDITOR)
     suivi.save(s, "2.1", row(wh, "2.1"), {"statut": "réalisé", "montant_engage": "2 400 000"}, EDITOR)
-    e = suivi.ecarts(s)
+    e = suivi.ecarts(s, figures=registry.deck_figures(s))
     assert suivi.summary(e) == ("Depuis le comité « Comité avant » du 12/03/2027 : 3 actions lancées, 1 réalisée ; "
                                 "2,4\u202fM€ engagés de plus.")
     assert suivi.summary(None).startswith("Aucune édition de comité n'est encore enregistrée")
@@ -265,7 +266,7 @@ def test_deck_opens_with_the_since_last_committee_slide(wh):
 
     s = snap(wh)
     with suivi.store(s) as con:
-        plan_store.create_edition(con, "Comité de mars", "2027-03-12", "Claire", s.version, suivi.deck_figures(s))
+        plan_store.create_edition(con, "Comité de mars", "2027-03-12", "Claire", s.version, registry.deck_figures(s))
     suivi.save(s, "1.1", row(wh, "1.1"), {"statut": "en cours", "montant_engage": "2,4 M€"}, EDITOR)
     suivi.save(s, "4.1", row(wh, "4.1"), {"cible_indicateur": "part_industrie_effectifs", "cible_valeur": "12 %",
                                            "cible_annee": "2027"}, EDITOR)
@@ -275,7 +276,8 @@ def test_deck_opens_with_the_since_last_committee_slide(wh):
     assert "Depuis le comité « Comité de mars »" in texts[1]
     assert ("Depuis le comité « Comité de mars » du 12/03/2027\u202f: 1 action lancée\u202f; 2,4\u202fM€ engagés de plus\u202f; "
             "3 autres modifications sur 1 action." in texts[1])
-    assert f"1.1 Statut : à lancer → en cours ({EDITOR}" in texts[1]
+    title = suivi.plan_actions(snap(wh)).set_index("numero").intitule["1.1"]
+    assert f"1.1 {title} — statut : à lancer → en cours ({EDITOR}" in texts[1]   # by number and title
     assert "4.1 — Part de l'industrie dans l'emploi salarié ≥ 12,0\u202f% en 2027 : " in texts[1]   # the target
 
 

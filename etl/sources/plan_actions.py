@@ -35,6 +35,16 @@ from .common import Staged, _norm
 KIND = "plan_actions"
 LIBELLE = "Plan d'actions Territoire d'industrie (classeur de suivi de l'Agence)"
 PRODUCTEUR = "Agence de développement du territoire (auteur du classeur)"   # the workbook's author when it names one
+# Authors that name the program which wrote the workbook, not the organisation keeping the plan (openpyxl writes
+# « openpyxl » unless told otherwise; Office and LibreOffice put their own names in files saved without an author).
+SOFTWARE_AUTHORS = ("openpyxl", "xlsxwriter", "apache poi", "microsoft office user", "utilisateur de microsoft office",
+                    "libreoffice", "python", "pandas", "duckdb")
+
+
+def is_software(author) -> bool:
+    """Whether a workbook's declared author is a program's name (never shown as the plan's producer)."""
+    text = " ".join(str(author or "").split()).lower()
+    return not text or any(text == w or text.startswith(w + " ") for w in SOFTWARE_AUTHORS)
 LICENCE = "Document de travail (candidature Territoires d'industrie 2023-2027)"
 
 STATUTS = PLAN_STATUTS
@@ -503,6 +513,12 @@ def _read_actions(sheet: _Sheet, epci: dict, epci_names: dict, filieres: dict, f
     return out, n
 
 
+def _has_role(con: duckdb.DuckDBPyConnection) -> bool:
+    """ref_territoires.role (membre, reference, voisin) exists in warehouses built since the perimeter module."""
+    return bool(con.execute("SELECT count(*) FROM information_schema.columns WHERE table_name = 'ref_territoires' "
+                            "AND column_name = 'role'").fetchall()[0][0])
+
+
 def _read_binomes(sheet: _Sheet, epci: dict, epci_names: dict) -> tuple[list, int]:
     out, seen, n = [], {}, 0
     for ligne, raw in sheet.rows():
@@ -615,13 +631,17 @@ def stage(con: duckdb.DuckDBPyConnection, path: Path) -> Staged:
             con.executemany(f"INSERT INTO stg_plan_actions VALUES ({', '.join('?' * 23)})", actions)
         if binomes:
             con.executemany("INSERT INTO stg_plan_binomes VALUES (?, ?, ?, ?)", binomes)
-        missing = [epci_names[s] for s in epci_names if s not in {b[1] for b in binomes}]
+        # Only the Territoire d'industrie's own EPCI need a binôme (the warehouse also holds neighbours and the
+        # other EPCI of the reference départements).
+        members = [r[0] for r in con.execute("SELECT code FROM ref_territoires WHERE niveau = 'epci' AND role = 'membre' "
+                                             "ORDER BY ordre, code").fetchall()] if _has_role(con) else list(epci_names)
+        missing = [" ".join(epci_names[s].split()) for s in members if s in epci_names and s not in {b[1] for b in binomes}]
         if ws_b is not None and missing:
             problems.append(Problem(path.name, None, None, f"{len(missing)} EPCI sans ligne de binôme : {', '.join(missing)}",
                                     grave=False))
     millesime = modified.strftime("%Y-%m-%d") if isinstance(modified, datetime) else None
     present = frozenset(STORE_FIELDS[k] for k in actions_sheet.index if k in STORE_FIELDS)
-    producteur = creator or PRODUCTEUR
+    producteur = PRODUCTEUR if is_software(creator) else creator
     producteur = " ".join(str(producteur).split())[:200]
     return PlanStaged(KIND, LIBELLE, producteur, LICENCE, millesime, n_lues + n_bin, problems=problems,
                       n_actions=len(actions), n_binomes=len(binomes), present=present, has_binomes=ws_b is not None,

@@ -6,15 +6,16 @@ slides and the blocks presentation mode steps through. The navigation (dashboard
 (export/slides.py), the annex's sheets (export/annex.py), presentation mode, the plan's committee editions
 (suivi.py) and the tests read this module; no other list of pages exists.
 
-Slides whose finding is not built by the content layer yet (title, map, sources, « depuis le dernier comité »)
-are named here by key; export/slides.py builds them.
+Every slide is a finding of the content layer (maps included: indicators/content/carte.py).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+import contextlib
 from typing import Callable
 
 from . import Context, Finding, accueil, chiffre_affaires, chiffres_cles, comparer, filieres, flux, foncier, industrie
+from . import carte, plan, sources
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ class Page:
     steps: tuple[str, ...] = ()                # presentation mode: the page's blocks, one at a time
     whole_deck: bool = False                   # its slide button gives the whole deck (Accueil)
     frozen: tuple[str, ...] = ()               # slides whose figures a committee edition freezes (suivi.py)
+    reads_plan: bool = False                   # its findings read the plan store (cached by its revision too)
 
     @property
     def script(self) -> str:
@@ -53,20 +55,32 @@ def _comparer_sheets() -> dict[str, str]:
 
 def _accueil(ctx: Context) -> list[Finding]:
     """What the dashboard covers, then the chosen territory's key figures (the Chiffres clés page's first)."""
-    return [accueil.intro(ctx), build(ctx, "chiffres_cles")[0]]
+    return [accueil.intro(ctx), build(ctx, "chiffres_cles")[0], sources.title(ctx)]
 
 
 def _industrie(ctx: Context) -> list[Finding]:
-    """The industry's shares and their change, then the creations and closures of establishments."""
-    return [*industrie.build(ctx), flux.industrie(ctx), flux.industrie_taux(ctx)]
+    """The industry's shares, the map of the first, then its change over time."""
+    found = industrie.build(ctx)
+    return [*found[:-1], carte.industrie(ctx), found[-1], flux.industrie(ctx), flux.industrie_taux(ctx)]
 
 
 def _filieres(ctx: Context) -> list[Finding]:
-    return [*filieres.build(ctx), flux.filieres(ctx)]
+    """The filières by EPCI, the map of one filière, then their change over time."""
+    found = filieres.build(ctx)
+    return [found[0], carte.filieres(ctx), *found[1:], flux.filieres(ctx)]
+
+
+_INDUSTRIE_KEYS = (*industrie.KEYS[:-1], carte.KEY_INDUSTRIE, industrie.KEYS[-1], *flux.KEYS_INDUSTRIE)
+_FILIERES_KEYS = (filieres.KEYS[0], carte.KEY_FILIERES, *filieres.KEYS[1:], *flux.KEYS_FILIERES)
+
+
+def _plan(ctx: Context) -> list[Finding]:
+    """The plan's findings; « depuis le dernier comité » compares the deck's figures now with an edition's."""
+    return plan.build(ctx, figures=lambda: deck_figures(ctx.snap, ctx))
 
 
 PAGES: tuple[Page, ...] = (
-    Page("accueil", "Accueil", ":material/home:", "", ("accueil", "chiffres_cles"), _accueil,
+    Page("accueil", "Accueil", ":material/home:", "", ("accueil", "chiffres_cles", "titre"), _accueil,
          slides=("titre",), steps=("chiffres_cles",), whole_deck=True),
     Page("chiffres_cles", "Chiffres clés", ":material/pin:", "chiffres-cles", tuple(chiffres_cles.KEYS),
          chiffres_cles.build, slides=tuple(chiffres_cles.KEYS),
@@ -77,26 +91,27 @@ PAGES: tuple[Page, ...] = (
          sheets={"ca_croissance": "CA évolution", "ca_taux": "CA taux par secteur", "ca_secteurs": "CA par secteur",
                  "ca_repartition": "CA répartition"},
          steps=tuple(chiffre_affaires.KEYS), frozen=("ca_croissance", "ca_secteurs", "ca_repartition")),
-    Page("industrie", "Industrie", ":material/factory:", "industrie", (*industrie.KEYS, *flux.KEYS_INDUSTRIE), _industrie,
-         slides=(*industrie.KEYS, *flux.KEYS_INDUSTRIE),
+    Page("industrie", "Industrie", ":material/factory:", "industrie", _INDUSTRIE_KEYS, _industrie,
+         slides=_INDUSTRIE_KEYS,
          sheets={"industrie": "Industrie", "industrie_etablissements": "Industrie établissements",
-                 "industrie_employeurs": "Industrie employeurs", "industrie_evolution": "Industrie évolution",
-                 **flux.SHEETS_INDUSTRIE},
-         steps=(*industrie.KEYS[:-1], "carte_industrie", industrie.KEYS[-1], *flux.KEYS_INDUSTRIE), frozen=("industrie",)),
-    Page("filieres", "Filières", ":material/hub:", "filieres", (*filieres.KEYS, *flux.KEYS_FILIERES), _filieres,
-         slides=(*filieres.KEYS, *flux.KEYS_FILIERES),
-         sheets={"filieres": "Filières", "filieres_evolution": "Filières évolution", **flux.SHEETS_FILIERES},
-         steps=(filieres.KEYS[0], "carte_filieres", *filieres.KEYS[1:], *flux.KEYS_FILIERES), frozen=("filieres",)),
+                 "industrie_employeurs": "Industrie employeurs", "carte_industrie": "Industrie carte",
+                 "industrie_evolution": "Industrie évolution", **flux.SHEETS_INDUSTRIE},
+         steps=_INDUSTRIE_KEYS, frozen=("industrie",)),
+    Page("filieres", "Filières", ":material/hub:", "filieres", _FILIERES_KEYS, _filieres,
+         slides=_FILIERES_KEYS, sheets={"filieres": "Filières", "carte_filieres": "Filières carte",
+                                        "filieres_evolution": "Filières évolution", **flux.SHEETS_FILIERES},
+         steps=_FILIERES_KEYS, frozen=("filieres",)),
     Page("foncier", "Foncier économique", ":material/location_city:", "foncier", tuple(foncier.KEYS), foncier.build,
          slides=tuple(foncier.KEYS), sheets=dict(foncier.SHEETS), steps=foncier.STEPS),
-    Page("carte", "Carte", ":material/map:", "carte", slides=("carte",), sheets={"carte": "Carte"},
-         steps=("carte",)),
+    Page("carte", "Carte", ":material/map:", "carte", (carte.KEY_CARTE,), carte.build, slides=(carte.KEY_CARTE,),
+         sheets={"carte": "Carte"}, steps=(carte.KEY_CARTE,)),
     Page("comparer", "Comparer les EPCI", ":material/compare_arrows:", "comparer", _comparer_keys(), comparer.build,
          slides=_comparer_keys(), sheets=_comparer_sheets(), steps=_comparer_keys(),
          frozen=("comparer",)),
-    Page("plan_actions", "Plan d'actions", ":material/checklist:", "plan-actions", slides=("depuis_comite",)),
-    Page("sources", "Sources et méthodes", ":material/menu_book:", "sources", slides=("sources",),
-         sheets={"sources": "Sources"}),
+    Page("plan_actions", "Plan d'actions", ":material/checklist:", "plan-actions", tuple(plan.KEYS), _plan,
+         slides=tuple(plan.KEYS), sheets=dict(plan.SHEETS), steps=tuple(plan.KEYS), reads_plan=True),
+    Page("sources", "Sources et méthodes", ":material/menu_book:", "sources", tuple(sources.KEYS), sources.build,
+         slides=tuple(sources.KEYS), sheets=dict(sources.SHEETS), steps=sources.STEPS, reads_plan=True),
     Page("importer", "Importer des données", ":material/upload_file:", "importer"),
 )
 BY_KEY = {p.key: p for p in PAGES}
@@ -134,3 +149,36 @@ def build(ctx: Context, key: str) -> list[Finding]:
             f.sheet_name = SHEETS.get(f.key, f.sheet_name)
         memo[key] = found
     return memo[key]
+
+
+def deck_figures(snap, ctx: Context | None = None) -> list[dict]:
+    """Every figure of the committee deck's data slides (default selection), as shown: rounded, secret cells
+    empty with their statut (the secret rules of the read side already applied). What a committee edition
+    freezes (suivi.create_edition) and « depuis le dernier comité » compares (suivi.ecarts). `ctx`: a deck's
+    Context to share its memoised queries (used only when its selection is the default)."""
+    from . import Selection, context
+
+    if ctx is None or ctx.sel != Selection():
+        ctx = context(snap, Selection())
+    built = []
+    for key in FROZEN:   # the figures slides of the deck, in deck order
+        with contextlib.suppress(Exception):  # a slide the warehouse cannot fill (no data loaded) freezes nothing
+            built += [f for f in build(ctx, PAGE_OF_SLIDE[key]) if f.key == key]
+    rows = []
+    for s in built:
+        t = s.table
+        if not len(t) or "indicateur" not in t:
+            continue
+        for r in t.itertuples():
+            secret = r.statut in ("secret", "absent")
+            rows.append({"diapo": s.key, "indicateur": str(r.indicateur), "territoire": str(r.territoire),
+                         "code": str(r.code), "categorie": str(r.categorie or ""), "annee": int(r.annee),
+                         "valeur": None if secret or r.valeur != r.valeur else float(r.valeur), "kind": r.kind,
+                         "statut": str(r.statut)})
+    seen, out = set(), []
+    for r in rows:
+        key = (r["diapo"], r["indicateur"], r["code"], r["categorie"])
+        if key not in seen:
+            seen.add(key)
+            out.append(r)
+    return out

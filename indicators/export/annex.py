@@ -76,10 +76,14 @@ def _slide_sheet(wb, formats, s: Slide) -> None:
     ws.autofilter(header_row, 0, max(r, header_row), len(cols) - 1)
 
 
-def _sources_sheet(wb, formats, s: Slide) -> None:
+def _sources_sheet(wb, formats, s: Slide, t: pd.DataFrame | None = None) -> None:
+    """A sheet of text columns (the sources; the plan's tables `t`): title, sentence, the table, then the source,
+    the definition and the notes."""
     ws = wb.add_worksheet(s.sheet)
     _write_text(ws, 0, 0, s.titre, formats["title"])
-    t = s.table
+    if s.phrase and t is not None:
+        _write_text(ws, 1, 0, s.phrase, formats["wrap"])
+    t = s.table if t is None else t.reset_index() if t.index.name is not None else t
     widths = {"Source": 60, "Producteur": 24, "Millésime": 10, "Années": 11, "Licence": 50, "Démonstration": 14}
     for j, col in enumerate(t.columns):
         ws.write_string(2, j, col, formats["header"])
@@ -88,7 +92,9 @@ def _sources_sheet(wb, formats, s: Slide) -> None:
         for j, v in enumerate(rec):
             _write_text(ws, 3 + i, j, v)
     r = 4 + len(t)
-    for line in [s.definition, *s.notes]:
+    for line in [s.source if s.key != "sources" else "", s.definition, *s.notes]:
+        if not line:
+            continue
         _write_text(ws, r, 0, line, formats["wrap"])
         r += 1
 
@@ -113,6 +119,8 @@ def render(slide_list: list[Slide]) -> bytes:
             _sources_sheet(wb, formats, s)
         elif len(s.table):
             _slide_sheet(wb, formats, s)
+        elif "display" in s.extra or "sheet_table" in s.extra:     # a table of text (the plan d'actions)
+            _sources_sheet(wb, formats, s, s.extra.get("sheet_table", s.extra.get("display")))
     cover = next((s.titre for s in slide_list if s.key == "titre"), "Territoire d'industrie")
     wb.set_properties({"title": f"{cover} : annexe chiffrée", "comments": "Sans formule."})
     wb.close()

@@ -364,8 +364,8 @@ def _small_multiples(deck: _Deck, slide, s: Slide, top, bottom) -> None:
 
 def _line_panels(deck: _Deck, slide, s: Slide, top, bottom) -> None:
     """Evolutions of series of unequal size (filières: BTP in hundreds, PPAM in units): one native line chart per
-    series on its own scale, up to three a row, as the page draws them (chart_kit.line_panels); the first and
-    last values labelled, a secret year a gap named in the notes."""
+    series on its own scale, up to three a row, as the page draws them (chart_kit.line_panels); a secret year is
+    a gap named in the notes."""
     cats, series, rows, kind = _chart_frame(s)
     cells = _cells(rows)
     cols = min(len(series), 3)
@@ -408,10 +408,11 @@ def _line_panels(deck: _Deck, slide, s: Slide, top, bottom) -> None:
         ser.marker.format.fill.solid()
         ser.marker.format.fill.fore_color.rgb = colour
         ser.marker.format.line.color.rgb = colour
+        # the last value labelled (a first one, half a category from the axis, would print over its ticks)
         shown_at = [k for k, c in enumerate(cats) if cells.get((c, name), (None, "secret"))[1] not in ("secret", "absent")]
-        for k in {shown_at[0], shown_at[-1]} if shown_at else ():
-            valeur, statut = cells[(cats[k], name)]
-            _label(ser.points[k], shown(valeur, kind, statut), CHART_PT, XL_DATA_LABEL_POSITION.ABOVE)
+        if shown_at:
+            valeur, statut = cells[(cats[shown_at[-1]], name)]
+            _label(ser.points[shown_at[-1]], shown(valeur, kind, statut), CHART_PT, XL_DATA_LABEL_POSITION.ABOVE)
 
 
 def _nice(x: float) -> float:
@@ -599,11 +600,11 @@ def _title_slide(deck: _Deck, s: Slide) -> None:
               colour=RGBColor(0xFF, 0xFF, 0xFF))
         top = Inches(3.75)
     room = H - top - Inches(0.3)
-    for size in (15, 14, 13, 12):       # the largest type at which the vintages and the missing parts fit
+    for size in (15, 14, 13, 12, 11):   # the largest type at which the vintages and the missing parts fit
         lines = [("Millésimes des données", {"bold": True, "size": size + 3})] + [(v, {}) for v in s.extra["vintages"]]
         if s.extra.get("absent"):
-            lines += [("Parties sans diapositive pour cette sélection", {"bold": True, "size": size + 3})]
-            lines += [("• " + a, {}) for a in s.extra["absent"]]
+            lines += [("Parties sans diapositive pour cette sélection", {"bold": True, "size": size + 3}),
+                      (" ; ".join(s.extra["absent"]) + ".", {})]
         if s.demo:
             lines.append((f"{content.DEMO_LABEL} : une partie des chiffres est inventée (fichiers officiels à charger).",
                           {"bold": True, "colour": DEMO}))
@@ -803,7 +804,8 @@ def _sources_slide(deck: _Deck, s: Slide) -> None:
         if k:
             slide = deck.add()
             top = y = _header(deck, slide, _continued(s, k, len(pages) + 1))
-        _table(slide, MARGIN, top, width, cols, [body[i] for i in idx], weights, size, [heights[i] for i in idx])
+        shape = _table(slide, MARGIN, top, width, cols, [body[i] for i in idx], weights, size, [heights[i] for i in idx])
+        shape.table.rows[0].height = head_h
         y = top + head_h + sum(heights[i] for i in idx) + Inches(0.2)
         _speaker_notes(slide, s)
     if bullets and y + bullets_h > bottom:      # the methods on a slide of their own
@@ -846,11 +848,12 @@ def _since_slide(deck: _Deck, s: Slide) -> None:
     room = max(4, int((bottom - top) / Inches(0.3)) - 2)
     lines = []
     if actions:
-        lines.append((f"Plan d'actions : {len(actions)} changement(s)", {"bold": True, "size": 16}))
+        lines.append((f"Plan d'actions : {fmt.count(len(actions), 'changement')}", {"bold": True, "size": 16}))
         shown = actions[: room - min(len(chiffres), room // 3) - 2]
         lines += [("• " + a, {}) for a in shown]
         if len(actions) > len(shown):
-            lines.append((f"… et {len(actions) - len(shown)} autre(s) : python -m indicators comite ecarts", {}))
+            lines.append((f"… et {fmt.count(len(actions) - len(shown), 'autre')} : voir la page Plan d'actions et "
+                          "l'annexe.", {}))
     if chiffres:
         lines.append(("Chiffres clés", {"bold": True, "size": 16}))
         left = max(1, room - len(lines) - (2 if s.extra.get("cibles") else 0))
@@ -860,8 +863,9 @@ def _since_slide(deck: _Deck, s: Slide) -> None:
         lines.append(("Cibles des actions : valeur, cible et trajectoire", {"bold": True, "size": 16}))
         lines += [("• " + c, {}) for c in cibles[: max(1, room - len(lines))]]
     if s.extra.get("autres_chiffres"):
-        lines.append((f"{s.extra['autres_chiffres']} autre(s) chiffre(s) de la présentation ont changé : voir "
-                      "« python -m indicators comite ecarts ».", {"colour": MUTED}))
+        n = s.extra["autres_chiffres"]
+        lines.append((f"{fmt.count(n, 'autre chiffre', 'autres chiffres')} de la présentation "
+                      f"{'a' if n == 1 else 'ont'} changé : voir l'annexe.", {"colour": MUTED}))
     if lines:
         _text(slide, MARGIN, top + Inches(0.1), deck.W - 2 * MARGIN, bottom - top - Inches(0.2), lines, 13)
     slide.notes_slide.notes_text_frame.text = "\n".join([s.phrase, *actions, *chiffres, *cibles, s.source])
@@ -910,6 +914,8 @@ def render(slide_list: list[Slide], template: Path | str | None = None, colours:
             _title_slide(deck, s)
         elif s.key == "chiffres_cles" or s.extra.get("figures"):
             _figures_slide(deck, s)
+        elif s.key == "depuis_comite":         # its page table is in `display`; the slide has its own layout
+            _since_slide(deck, s)
         elif "display" in s.extra:
             _display_slide(deck, s)
         elif s.key == "sources":

@@ -1,5 +1,5 @@
 """The committee deck's slides: the dashboard's findings (indicators/content), in deck order
-(indicators/content/registry.py), plus the title, map, sources and « depuis le dernier comité » slides.
+(indicators/content/registry.py), plus the map slide.
 The deck, the annex and the pages render the same Finding objects."""
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from ..content import (DEMO_LABEL, FILIERE_MEASURES, KINDS, STATUT_MARKS, Contex
                        SelectionError, context, finish, rounded, rows, secret_notes, shown)
 from ..content import registry
 from ..content.comparer import SHORT as COMPARE_SHORT  # noqa: F401
-from ..secret import Rules
 
 Slide = Finding
 ORDER = list(registry.DECK)

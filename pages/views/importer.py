@@ -18,10 +18,11 @@ CHECKS = "_import_controles"      # sha256 -> Outcome of the check (one check pe
 DONE = "_import_resultat"         # message of the last load, shown after the rerun
 UPLOADER = "_import_uploader_n"   # bumping it empties the file uploader after a load
 
-HOW_TO_ENABLE = """
-L'import de fichiers depuis le tableau de bord est **désactivé** : aucun mot de passe administrateur n'est configuré.
+DISABLED = ("L'import de fichiers depuis le tableau de bord est **désactivé** : aucun mot de passe administrateur "
+            "n'est configuré. L'administrateur du serveur peut l'activer (voir l'aide ci-dessous).")
 
-Pour l'activer, sur le serveur qui héberge le tableau de bord :
+HOW_TO_ENABLE = """
+Pour activer l'import, sur le serveur qui héberge le tableau de bord :
 
 1. créer l'empreinte du mot de passe (12 caractères au moins) :
    `python -m indicators hash-password` ;
@@ -39,6 +40,12 @@ Sans cela, les fichiers se chargent en ligne de commande : `python -m etl check 
 
 STATUT_TEXT = {"vérifié": "Fichier valide : prêt à être chargé", "refusé": "Fichier refusé",
                "erreur": "Contrôle impossible", "chargé": "Fichier chargé", "déjà chargé": "Fichier déjà chargé"}
+
+
+def _admin_help() -> None:
+    """Commands and settings files, for the server's administrator only, behind an expander."""
+    with st.expander("Aide pour l'administrateur"):
+        st.markdown(HOW_TO_ENABLE)
 
 
 def _configured_hash() -> str | None:
@@ -204,13 +211,16 @@ def run() -> None:
     st.title("Importer des données")
     stored = _configured_hash()
     if stored is None:
-        st.info(HOW_TO_ENABLE)
+        st.info(DISABLED)
+        _admin_help()
         return
     try:
         auth.parse(stored)
     except auth.BadHash as exc:
-        st.error(f"Import désactivé : l'empreinte `[admin] password_hash` de `.streamlit/secrets.toml` est invalide ({exc}). "
-                 "Recréez-la avec « python -m indicators hash-password ».")
+        st.error(f"Import désactivé : l'empreinte du mot de passe administrateur est invalide ({exc}).")
+        with st.expander("Aide pour l'administrateur"):
+            st.markdown("Recréez l'empreinte avec `python -m indicators hash-password` et remplacez la ligne "
+                        "`[admin] password_hash` de `.streamlit/secrets.toml`.")
         return
     who = staff.signed_in()
     if who is None:

@@ -1,6 +1,5 @@
-"""Sections of the « Plan d'actions » page that follow the plan between committees: « Depuis le dernier
-comité », targets against value and trajectory, exports, and for signed-in staff (administrateur or
-éditeur) the edit form (validated, recorded in the history, conflicts between two editors shown with both
+"""Sections of the « Plan d'actions » page for the staff: exports, the administrator's help, and for signed-in
+staff (administrateur or éditeur) the edit form (validated, recorded in the history, conflicts between two editors shown with both
 versions) and the committee edition button. Logic lives in indicators/suivi.py and etl/plan_store.py."""
 from __future__ import annotations
 
@@ -11,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from indicators import catalog, markup, plan, suivi, ui
+from indicators.content import registry
 from pages.views import staff
 
 BASES = "_plan_bases"          # numero -> (revision, values the form was read with)
@@ -27,36 +27,10 @@ def _md(text) -> str:
     return markup.escape(text)
 
 
-def since_last_committee() -> None:
-    snap = ui.snapshot()
-    st.subheader("Depuis le dernier comité")
-    try:
-        e = suivi.ecarts(snap)
-    except Exception as exc:  # noqa: BLE001 (an unreadable store must not hide the plan)
-        st.warning(f"Suivi des comités illisible : {_md(exc)}")
-        return
-    st.markdown(_md(suivi.summary(e, whole_territory()[1])))
-    if e is not None and (len(e.actions) or len(e.indicateurs)):
-        with st.expander(f"Le détail des changements ({len(e.actions)} dans le plan, {len(e.indicateurs)} chiffres)"):
-            st.dataframe(suivi.ecarts_table(e, suivi.labels(snap)), hide_index=True, width="stretch")
-
-
-def targets(actions: pd.DataFrame) -> None:
-    ts = suivi.targets(ui.snapshot(), actions, ui.get)
-    if not ts:
-        return
-    st.subheader("Cibles des actions")
-    niveau, code, name = whole_territory()
-    st.caption(f"Valeur de l'indicateur pour {name}, dernière année chargée, face à la cible et à la trajectoire "
-               "(droite de la première année chargée à la cible).")
-    for t in ts:
-        mark = "" if t.on_track is None else ("✅ " if t.on_track else "⚠️ ")
-        st.markdown(f"- {mark}**{_md(t.numero)}** — {_md(t.sentence())}")
-
-
 def exports(actions: pd.DataFrame) -> None:
     c1, c2 = st.columns(2)
-    c1.download_button("Exporter le plan suivi (Excel, réimportable)", data=plan.to_xlsx(actions, ui.plan_binomes()),
+    creator = suivi.producer(ui.snapshot())     # the organisation keeping the plan, never « openpyxl »
+    c1.download_button("Exporter le plan suivi (Excel, réimportable)", data=plan.to_xlsx(actions, ui.plan_binomes(), creator),
                        file_name="plan_actions_suivi.xlsx", key="plan_xlsx",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     c2.download_button("Exporter le plan suivi (CSV, réimportable)", data=plan.to_csv(actions),
@@ -70,10 +44,8 @@ def staff_section(actions: pd.DataFrame) -> None:
     stored = staff.hashes()
     who = staff.signed_in()
     if who is None:
-        if not stored:
-            st.caption("Modification en ligne désactivée : aucun mot de passe d'administrateur ni d'éditeur dans "
-                       "`.streamlit/secrets.toml` (sections `[admin]` et `[editeur]`, empreinte produite par "
-                       "« python -m indicators hash-password »).")
+        if not stored:      # how to switch it on: in the administrator's help below the page
+            st.caption("Modification en ligne désactivée : voir l'aide pour l'administrateur.")
             return
         with st.expander("Se connecter pour modifier le plan (personnel de l'Agence)"):
             staff.sign_in_form(stored, key="connexion_plan", name_label="Votre nom (inscrit à l'historique)")
@@ -271,10 +243,31 @@ def _edition_form(name: str) -> None:
     if ok:
         try:
             with st.spinner("Calcul des chiffres de la présentation…"):
-                ed = suivi.create_edition(snap, nom, when.isoformat() if when else None, name)
+                ed = suivi.create_edition(snap, nom, when.isoformat() if when else None, name,
+                                          lambda: registry.deck_figures(snap))
         except suivi.plan_store.PlanError as exc:
             st.error(f"Édition non créée : {_md(exc)}")
             return
         st.session_state[SAVED] = (f"Édition « {_md(ed['nom'])} » figée : {len(ed['plan']['actions'])} actions et "
                                    f"{len(ed['chiffres'])} chiffres de la présentation.")
         st.rerun()
+
+
+ADMIN_HELP = """**Mettre le plan à jour.** Le personnel de l'Agence le modifie sur cette page (section « Modifier une
+action », après connexion), ou exporte le plan (bouton « Exporter le plan suivi »), le modifie puis lance
+`python -m etl check FICHIER` (les changements s'affichent) et `python -m etl load FICHIER --par NOM`. Chaque
+changement est inscrit à l'historique ; un classeur erroné est refusé avec la feuille, la ligne et la colonne en cause.
+
+**Éditions de comité.** Le jour d'un comité, un administrateur enregistre une édition (section « Modifier une
+action », ou `python -m indicators comite creer --nom NOM`) : le plan et les chiffres de la présentation sont figés,
+et « Depuis le dernier comité » dit ensuite ce qui a changé (`python -m indicators comite ecarts` pour le détail).
+
+**Modification en ligne.** Elle demande un mot de passe d'administrateur ou d'éditeur dans
+`.streamlit/secrets.toml` (sections `[admin]` et `[editeur]`, empreinte produite par
+`python -m indicators hash-password`)."""
+
+
+def admin_help() -> None:
+    """The commands and files behind the page, for the administrator only (never in a finding or on a slide)."""
+    with st.expander("Aide pour l'administrateur"):
+        st.markdown(ADMIN_HELP)
