@@ -220,3 +220,20 @@ def test_findings_say_the_figures_of_their_rows(stock):
             assert g.claims and not verifier.problems(g), (g.titre, verifier.problems(g))
     taux = flux.industrie_taux(ctx)
     assert "Références non calculées" in " ".join(taux.notes)   # the région and France: not covered by a local stock
+
+
+def test_parquet_stock_gives_the_same_flows(stock, warehouse, tmp_path):
+    """The same stock as parquet (dates typed DATE, as a conversion would write them): the same facts."""
+    path, wh, _ = stock
+    pq = tmp_path / "StockEtablissement_utf8.parquet"
+    con = duckdb.connect()
+    con.execute("""CREATE TABLE t AS SELECT * REPLACE (CAST(dateCreationEtablissement AS DATE) AS dateCreationEtablissement,
+                                                       CAST(dateDebut AS DATE) AS dateDebut)
+                   FROM read_csv(?, all_varchar=true, header=true)""", [str(path)])
+    con.execute(f"COPY t TO '{pq.as_posix()}' (FORMAT parquet)")
+    con.close()
+    load.load([pq], warehouse, progress=lambda m: None)
+    sql = """SELECT territoire_code, annee, mesure, naf_code, valeur FROM facts
+             WHERE mesure IN ('creations_etablissements', 'fermetures_etablissements', 'etablissements_1er_janvier')
+             ORDER BY ALL"""
+    assert query(warehouse, sql) == query(wh, sql)
