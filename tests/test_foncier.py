@@ -20,6 +20,7 @@ from etl import demo_foncier
 from etl.load import _init, check, load
 from etl.sources import foncier as cnig
 from etl.validate import LoadError
+from indicators import format as fmt
 from tests.conftest import ROOT, quiet
 
 EXAMPLES = ROOT.parent / "shared" / "reference" / "cnig_sites_economiques"
@@ -346,7 +347,8 @@ def test_page_slide_and_annex_say_the_same(demo_warehouse, use_warehouse, snap):
     # The plan's axe 1 actions lead to these indicators, with the page's key figures.
     at.switch_page("pages/views/plan_actions.py").run()
     assert not at.exception, [e.value for e in at.exception]
-    assert any(m.value.startswith("Repères du foncier économique (inventaire") for m in at.markdown)
+    plan = " ".join([m.value for m in at.markdown] + [c.value for c in at.caption]).replace("\\", "").replace(fmt.NNBSP, " ")
+    assert "Repères du foncier économique (inventaire" in plan
 
 
 def test_page_without_inventory_says_what_to_load(reference_warehouse, use_warehouse):
@@ -385,8 +387,8 @@ def test_a_year_before_the_inventory_shows_no_figure_of_it(demo_warehouse, use_w
     assert not at.get("plotly_chart") and not len(s.table) and s.spec is None
     # The plan page's axe 1 line follows the same rule.
     at.switch_page("pages/views/plan_actions.py").run()
-    assert any(m.value.startswith("Repères du foncier économique : inventaires") and str(before) in m.value
-               for m in at.markdown)
+    plan = " ".join([m.value for m in at.markdown] + [c.value for c in at.caption]).replace("\\", "").replace(fmt.NNBSP, " ")
+    assert f"Repères du foncier économique : inventaires {' et '.join(map(str, years))}, postérieurs à {before}" in plan
 
 
 def query_members(snap, name: str) -> pd.DataFrame:
