@@ -258,20 +258,6 @@ def demo_note(df: pd.DataFrame) -> str:
     return f" · **{DEMO_LABEL}**" if "demo" in df and df.demo.any() else ""
 
 
-def caption(df: pd.DataFrame, name: str) -> str:
-    ind = get_indicator(name)
-    sources = sorted({s for s in df.source.dropna() if s})
-    years_ = sorted({int(a) for a in df.annee.dropna()})
-    vint = f"{years_[0]}" if len(years_) == 1 else (f"{years_[0]}–{years_[-1]}" if years_ else "")
-    text = f"Source : {' ; '.join(sources) or 'aucune donnée chargée'}"
-    text += f" — année {vint}." if vint else "."
-    text += f" {ind.definition}"
-    notes = sorted({n for n in df.note.dropna() if n})
-    if notes:
-        text += " — " + " ; ".join(notes) + "."
-    return text + demo_note(df)
-
-
 def display_table(df: pd.DataFrame, name: str) -> pd.DataFrame:
     """The table behind a chart, as people read it: French formats, 's' for secret."""
     ind = get_indicator(name)
@@ -288,24 +274,6 @@ def display_table(df: pd.DataFrame, name: str) -> pd.DataFrame:
 
 def _file_name(title: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", title.lower().encode("ascii", "ignore").decode()).strip("_")[:60] or "tableau"
-
-
-def chart_block(title: str, sentence: str, fig, df: pd.DataFrame, name: str, key: str) -> None:
-    """Finding-style title, generated sentence, chart, source line, table + CSV download."""
-    st.subheader(title)
-    st.markdown(sentence)
-    st.plotly_chart(fig, key=f"fig_{key}", config={"displaylogo": False, "locale": "fr"})
-    st.caption(caption(df, name))
-    with st.expander("Tableau et téléchargement"):
-        st.dataframe(display_table(df, name), hide_index=True)
-        st.download_button("Télécharger le tableau (CSV)", data=to_csv_bytes(df), file_name=f"{_file_name(title)}.csv",
-                           mime="text/csv", key=f"csv_{key}")
-
-
-def missing(name: str) -> None:
-    ind = get_indicator(name)
-    st.info(f"**{ind.titre}** : aucune donnée dans l'entrepôt. Chargez {ind.source_hint} "
-            "(commande « python -m etl load FICHIER »).")
 
 
 def metric(label: str, value: str, help_text: str, demo: bool, delta: str | None = None) -> None:
