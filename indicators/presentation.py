@@ -11,13 +11,19 @@ without steps (Plan d'actions, Sources…) is shown whole.
 """
 from __future__ import annotations
 
+import math
+
 import streamlit as st
 
 from .content import registry
 
 PARAM, STEP_PARAM = "presentation", "diapo"
-CHART_HEIGHT = 370          # 720 px: title, sentence, chart and source line above the fold
+CHART_HEIGHT = 330          # 720 px: the buttons, title, sentence, chart and source line above the fold
 FONT_SIZE = 18
+LABEL_SIZE = 16             # the smallest chart text (ticks, facet titles, values) on a projector: 14 px at least
+TABLE_PX = 230              # a table's height per step (header and rows): a longer table is paged, a page a step
+_LINE_PX, _ROW_PAD_PX, _CHARS_PER_LINE = 26, 12, 125   # st.table at 1.15 rem on 1 216 px
+_PAGES = "_presentation_pages"   # {page: {block key: its number of table pages}}, learnt when the block is drawn
 _STATE = "_presentation"
 _DRAWN = "_presentation_blocs"   # the block keys this run drew, in order (tests read it)
 _NAV = "_presentation_nav"
@@ -43,7 +49,17 @@ CSS = """
 [data-testid="stMain"] [data-testid="stMarkdownContainer"] p { font-size: 1.3rem !important; line-height: 1.4 !important; }
 [data-testid="stMain"] [data-testid="stCaptionContainer"] p { font-size: 0.95rem !important; }
 [data-testid="stMetricValue"] { font-size: 2.4rem !important; }
+[data-testid="stMain"] [data-testid="stMetricValue"] [data-testid="stMarkdownContainer"] p,
+[data-testid="stMain"] [data-testid="stMetricValue"] div { font-size: 2.4rem !important; line-height: 1.2 !important; }
 [data-testid="stMetricLabel"] p { font-size: 1.05rem !important; }
+[data-testid="stMain"] [data-testid="stTable"] th, [data-testid="stMain"] [data-testid="stTable"] td {
+  font-size: 1.15rem !important; padding: 0.25rem 0.5rem !important; }
+/* charts full width: columns holding a chart are stacked, so a column whose block is not the step takes no room */
+[data-testid="stMain"] [data-testid="stHorizontalBlock"]:has(.js-plotly-plot) { flex-direction: column !important; }
+[data-testid="stMain"] [data-testid="stHorizontalBlock"]:has(.js-plotly-plot) > [data-testid="stColumn"] {
+  width: 100% !important; flex: 1 1 100% !important; min-width: 100% !important; }
+[data-testid="stMain"] [data-testid="stHorizontalBlock"]:has(.js-plotly-plot) > [data-testid="stColumn"]:not(:has(.js-plotly-plot)) {
+  display: none !important; }
 </style>
 """
 
@@ -108,6 +124,60 @@ def _steps(page: str) -> tuple[str, ...]:
     return registry.page(page).steps if page in registry.BY_KEY else ()
 
 
+def _flat(page: str) -> list[tuple[str, int]]:
+    """The page's steps as shown: each registry step, as many times as its table has pages."""
+    pages = st.session_state.get(_PAGES, {}).get(page, {})
+    return [(k, j) for k in _steps(page) for j in range(pages.get(k, 1))]
+
+
+def _current(page: str) -> tuple[str, int] | None:
+    flat = _flat(page)
+    return flat[min(step(page), len(flat) - 1)] if flat else None
+
+
+def _row_px(table) -> list[int]:
+    """The height each row of a static table takes once its cells wrap: the columns share the width in
+    proportion to their text (a tenth of it at least, two fifths at most)."""
+    cells = [[str(i)] + ["" if v is None or v != v else str(v) for v in row]
+             for i, row in zip(table.index, table.itertuples(index=False))]
+    head = [str(table.index.name or "")] + [str(c) for c in table.columns]
+    mean = [max(len(h), sum(len(r[j]) for r in cells) / max(1, len(cells))) for j, h in enumerate(head)]
+    share = [min(0.4, max(0.1, m / sum(mean))) for m in mean]
+    def px(row):
+        return _ROW_PAD_PX + _LINE_PX * max(math.ceil(len(c) / (_CHARS_PER_LINE * w)) or 1 for c, w in zip(row, share))
+    return [px(head)] + [px(r) for r in cells]
+
+
+def _table_pages(table) -> list[tuple[int, int]]:
+    """(first, last) rows of each page: as many as TABLE_PX holds under the header, one at least."""
+    head, *rows = _row_px(table)
+    pages, start, used = [], 0, head
+    for i, h in enumerate(rows):
+        if i > start and used + h > TABLE_PX:
+            pages.append((start, i))
+            start, used = i, head
+        used += h
+    return pages + [(start, len(rows))]
+
+
+def table_rows(key: str, table):
+    """Presentation mode: the rows of the block `key`'s table this step shows (as many as TABLE_PX holds, one
+    step per page, « Lignes 1 à 6 sur 10 » above them); out of it, the whole table."""
+    if not on():
+        return table
+    pages = _table_pages(table)
+    if len(pages) == 1:
+        return table
+    page = st.session_state.get(_PAGE, "accueil")
+    st.session_state.setdefault(_PAGES, {}).setdefault(page, {})[key] = len(pages)
+    cur = _current(page)
+    j = cur[1] if cur and cur[0] == key else 0
+    first, last = pages[min(j, len(pages) - 1)]
+    st.caption(f"Lignes {first + 1} à {last} sur {len(table)} (suite à l'étape suivante)" if last < len(table)
+               else f"Lignes {first + 1} à {last} sur {len(table)}")
+    return table.iloc[first:last]
+
+
 def begin(page: str) -> None:
     """Before the page (a registry key) runs: the URL says the mode, the style is set, a place is kept for the
     buttons."""
@@ -123,7 +193,8 @@ def begin(page: str) -> None:
         return
     st.query_params[PARAM] = "1"
     st.html(CSS)
-    st.session_state[_NAV] = st.container()
+    cur = _current(page)            # the step's block named in the page (class st-key-presentation-<key>): tests read it
+    st.session_state[_NAV] = st.container(key=f"presentation-{cur[0] if cur else 'page'}")
 
 
 def visible(key: str) -> bool:
@@ -133,14 +204,32 @@ def visible(key: str) -> bool:
     if not on():
         return True
     page = st.session_state.get(_PAGE, "accueil")
-    steps = _steps(page)
-    return not steps or (key in steps and steps.index(key) == step(page))
+    if not _steps(page):
+        return True
+    cur = _current(page)
+    return cur is not None and cur[0] == key
 
 
 def fit(fig) -> None:
-    """A chart for the projector: a fixed height and larger type."""
-    if on() and fig is not None:
-        fig.update_layout(height=CHART_HEIGHT, font_size=FONT_SIZE)
+    """A chart for the projector: a fixed height and larger type; the type a chart sets for itself (panel
+    titles, ticks and values of small multiples: 11 to 14 px) is raised to LABEL_SIZE, never lowered."""
+    if not on() or fig is None:
+        return
+    fig.update_layout(height=CHART_HEIGHT, font_size=FONT_SIZE)
+
+    def _raise(font) -> None:
+        if font is not None and (font.size is None or font.size < LABEL_SIZE):
+            font.size = LABEL_SIZE
+    for a in fig.layout.annotations:
+        _raise(a.font)
+    fig.for_each_xaxis(lambda ax: _raise(ax.tickfont))
+    fig.for_each_yaxis(lambda ax: _raise(ax.tickfont))
+    if fig.layout.legend is not None:
+        _raise(fig.layout.legend.font)
+    for trace in fig.data:
+        for name in ("textfont", "insidetextfont", "outsidetextfont"):
+            if name in trace:
+                _raise(trace[name])
 
 
 def _move(page: str, by: int, n: int) -> None:
@@ -153,7 +242,7 @@ def end() -> None:
     if nav is None:
         return
     page = st.session_state.get(_PAGE, "accueil")
-    n = len(_steps(page))
+    n = len(_flat(page))
     i = step(page)
     if n and i >= n:       # a step beyond the page's (a hand-made URL): the last one
         st.session_state[f"_step_{page}"] = i = n - 1

@@ -561,12 +561,14 @@ def show(f, key: str | None = None) -> None:
         st.markdown(markup.escape(sentence))
         st.table(markup.table(table))
     if "display" in f.extra and ("sections" not in f.extra or presentation.on()):   # projected: one table, paged
-        disp = f.extra["display"]
+        disp = presentation.table_rows(f.key, f.extra["display"])    # projected: a page of rows per step
+        if presentation.on() and disp.index.name is None:      # projected: a static table, wrapped, in large type
+            disp = disp.set_index(disp.columns[0])
         mark = f.extra.get("highlight")
         if mark is not None and mark in disp.index:     # the chosen territory stands out, as in the charts
             disp = disp.style.apply(lambda row: ["font-weight: bold; background-color: #e6e3f3" if row.name == mark
                                                  else "" for _ in row], axis=1)
-        if f.extra["display"].index.name is None:
+        if f.extra["display"].index.name is None and not presentation.on():
             st.dataframe(disp, width="stretch", hide_index=True)
         else:           # a static table wraps its headers: every column in view, no sideways scrolling
             st.table(markup.table(disp) if esc else disp)

@@ -5,19 +5,22 @@ from dataclasses import replace
 
 import streamlit as st
 
-from indicators import ui
+from indicators import presentation, ui
 from indicators.content import accueil
 
 
 def run() -> None:
     intro, figures = ui.findings("accueil")[:2]
     st.title(intro.titre)
-    st.markdown(intro.phrase)
+    if not presentation.on():       # projected: the key figures alone
+        st.markdown(intro.phrase)
     sources = ui.reference_table("sources")
     # Key figures with nothing loaded are not drawn as empty tiles: the files they wait for are listed instead.
     shown = replace(figures, table=figures.table[~((figures.table.statut == "absent")
                                                    & (figures.table.note == "aucune donnée chargée"))])
     ui.show(shown)
+    if presentation.on():
+        return
     st.markdown(accueil.status(figures, sources))
     banner = accueil.demo_left(sources)
     if banner:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from indicators import ui
+from indicators import presentation, ui
 from indicators import format as fmt
 from indicators.content import french as fr
 
@@ -43,9 +43,11 @@ def run() -> None:
         deps = p.references_of("departement")
         where = (fr.of_territory("departement", deps[0].nom) if len(deps) == 1     # « du département (X) »
                  else f"des départements ({', '.join(t.nom for t in deps)})")
-        st.info("EPCI à cheval sur plusieurs départements : " + " ; ".join(
+        note = "EPCI à cheval sur plusieurs départements : " + " ; ".join(
             f"{names.get(r.epci, r.epci)} compte {fmt.count(r.communes_hors, 'commune', 'communes')} "
-            f"({fmt.count(r.habitants_hors, 'habitant', 'habitants')}) hors {where}" for r in crossing.itertuples()) + ".")
+            f"({fmt.count(r.habitants_hors, 'habitant', 'habitants')}) hors {where}" for r in crossing.itertuples()) + "."
+        if not presentation.on():       # a desk reader's choice (the radio below is hidden when projected)
+            st.info(note)
         ui.url_widget(st.radio, "EPCI à cheval", ["0", "1"], "parties", horizontal=True,
                       format_func=lambda v: "EPCI entiers" if v == "0" else f"leur partie à l'intérieur {where}")
     if len(chosen) < 2:
@@ -53,7 +55,8 @@ def run() -> None:
         return
     found = ui.findings("comparer")
     ui.show(found[0])
-    st.subheader("Petits multiples")
+    if not presentation.on():       # projected: one small multiple a step, under its own title
+        st.subheader("Petits multiples")
     cols = st.columns(2)
     for i, f in enumerate(found[1:]):
         with cols[i % 2]:

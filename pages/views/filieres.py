@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from indicators import ui
+from indicators import presentation, ui
 from indicators.content import FILIERE_MEASURES, french as fr
 
 
