@@ -93,14 +93,16 @@ def demo_snap(demo_warehouse):
     return get_warehouse(demo_warehouse).snapshot()
 
 
-def selections(snap, full: bool) -> list[tuple[content.Selection, tuple[str, ...] | None]]:
-    """(selection, pages to build: None = every page of the registry). Full: every territory × every year,
-    and the wider filière definition for every territory at the latest year and for the TI every year.
-    Quick: every territory at the latest year and at a middle year, the wider definition for the TI."""
+def selections(snap, full: bool, territory: int | None = None) -> list[tuple[content.Selection, tuple[str, ...] | None]]:
+    """(selection, pages to build: None = every page of the registry). Full: every territory (or the
+    `territory`-th only) × every year, with the wider filière definition at the latest year, and for the TI
+    at every year. Quick: the TI, its first EPCI and the last territory at the latest and a middle year, the
+    wider definition for the TI."""
     terrs, years = _territories(snap), _years(snap)
     if full:
-        sels = [(t, y, "coeur") for t in terrs for y in years]
-        sels += [(t, None, "elargi") for t in terrs] + [(None, y, "elargi") for y in years[1:]]
+        chosen = terrs if territory is None else [terrs[territory]]
+        sels = [(t, y, "coeur") for t in chosen for y in years] + [(t, None, "elargi") for t in chosen]
+        sels += [(None, y, "elargi") for y in years[1:] if None in chosen]
     else:     # the TI, its first member EPCI and the last territory (a neighbour when the warehouse has one)
         middle = years[1:][len(years[1:]) // 2]
         sels = [(t, y, "coeur") for t in (terrs[0], terrs[1], terrs[-1]) for y in (None, middle)]
@@ -114,9 +116,13 @@ def test_claims_quick_sample(demo_snap):
     assert not problems, "\n".join(problems)
 
 
+# One test per territory of the demo (the TI, 8 EPCI, the neighbour), so that the workers share the sweep.
 @pytest.mark.slow
-def test_claims_full_sweep(demo_snap):
-    problems, _ = sweep(demo_snap, selections(demo_snap, full=True))
+@pytest.mark.parametrize("territory", range(10))
+def test_claims_full_sweep(demo_snap, territory):
+    if territory >= len(_territories(demo_snap)):
+        pytest.skip("the demo has fewer territories")
+    problems, _ = sweep(demo_snap, selections(demo_snap, full=True, territory=territory))
     assert not problems, "\n".join(problems)
 
 
