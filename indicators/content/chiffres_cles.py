@@ -12,9 +12,11 @@ from .. import query
 
 PAGE = "chiffres_cles"
 KEYS = ["chiffres_cles", "candidature"]
-ITEMS = [("population", "Population", "count"), ("superficie", "Superficie", "km2"),
+# In this order on 4 tiles a row, « dont TPE et PME industrielles » sits under « TPE et PME marchandes »
+# (a column is read as a group, and narrow screens stack it so).
+ITEMS = [("population", "Population", "count"), ("entreprises_tpe_pme", "TPE et PME marchandes", "count"),
          ("ca_total", "Chiffre d'affaires", "eur"), ("taux_croissance_ca", "Évolution du CA sur un an", "evolution"),
-         ("entreprises_tpe_pme", "TPE et PME marchandes", "count"),
+         ("superficie", "Superficie", "km2"),
          ("entreprises_tpe_pme_industrie", "dont TPE et PME industrielles", "count"),
          ("part_industrie_tpe_pme", "Industrie : part des TPE et PME", "part"),
          ("part_industrie_effectifs", "Industrie : part de l'emploi salarié", "part")]
