@@ -36,23 +36,6 @@ def _layout(fig: go.Figure, height: int = 420, legend: bool = False) -> go.Figur
     return fig
 
 
-PLAN_STATUT_COLOURS = palettes.PLAN_STATUSES
-
-
-def plan_status_bars(totals: pd.DataFrame, statuts: list[str]) -> go.Figure:
-    """Actions per axe, stacked by statut (one row of `plan.totals(..., 'axe')` per bar)."""
-    d = totals.iloc[::-1]
-    fig = go.Figure()
-    for s in statuts:
-        fig.add_trace(go.Bar(
-            y=d.libelle, x=d[s], name=s.capitalize(), orientation="h", marker_color=PLAN_STATUT_COLOURS.get(s, "#4477AA"),
-            text=[str(v) if v else "" for v in d[s]], textposition="inside", insidetextanchor="middle",
-            hovertext=[f"<b>{a}</b><br>{v} action(s) {s}" for a, v in zip(d.libelle, d[s])], hoverinfo="text"))
-    fig.update_layout(barmode="stack")
-    fig.update_xaxes(dtick=1 if d.actions.max() <= 12 else None, title_text="Nombre d'actions")
-    return _layout(fig, 110 + 60 * len(d), legend=True)
-
-
 def _room(values) -> list[float]:
     """An axis range leaving room for the labels outside the bars."""
     v = [x for x in values if x == x]

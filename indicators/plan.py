@@ -1,69 +1,18 @@
-"""The action plan for people: totals by axe / filière / EPCI, the per-axe table of the committee deck,
-French tables for the page, the annex and the CSV, and the filière figures next to each action.
+"""The action plan for people: the per-axe table of the committee deck, French tables for the CSV, and the
+plan exported as a workbook or CSV that `python -m etl load` reads back (totals and filière figures:
+indicators/content/plan.py).
 
 Pure pandas over `suivi.plan_actions()` (no SQL, no Streamlit). An unknown amount stays unknown:
 totals add the amounts filled in and say how many actions have none.
 """
 from __future__ import annotations
 
-from typing import Callable
-
 import pandas as pd
 
-from . import format as fmt, suivi
+from . import suivi
+# Totals and the filière figures next to each action live with the plan's findings (content/plan.py).
+from .content.plan import FIGURES, NON_RENSEIGNE, STATUTS, filiere_figures, figures_text, totals  # noqa: F401
 from .db import Snapshot
-
-STATUTS = suivi.STATUTS
-NON_RENSEIGNE = "Non renseigné"
-# The indicators shown next to an action, for its filière(s) and territory(ies).
-FIGURES = [("etablissements_filiere", "Établissements employeurs", "établissements"),
-           ("effectifs_filiere", "Effectifs salariés", "salariés"),
-           ("ca_filiere", "Chiffre d'affaires", "€")]
-
-
-def _explode(actions: pd.DataFrame, col: str, labels: dict[str, str]) -> pd.DataFrame:
-    d = actions.copy()
-    d["_code"] = [v if len(v) else [None] for v in d[col]]
-    d = d.explode("_code")
-    d["_code"] = [c if isinstance(c, str) else "" for c in d["_code"]]  # "": not filled in
-    d["_label"] = [labels.get(c, c) if c else NON_RENSEIGNE for c in d["_code"]]
-    return d
-
-
-def totals(actions: pd.DataFrame, by: str, labels: dict[str, str] | None = None,
-           order: list[str] | None = None) -> pd.DataFrame:
-    """One row per axe, filière or territory: actions, actions by statut, amount filled in, actions without amount.
-
-    An action on two EPCIs (or filières) counts in each: the rows of `epci` / `filiere` do not add up.
-    `labels`: code -> name for filières / territories (default: the names in the actions); `order`: codes in
-    display order (default: first seen). « Non renseigné » comes last.
-    """
-    if by == "axe":
-        d = actions.assign(_code=actions.axe_num, _label=actions.axe)
-    elif by in ("filiere", "epci"):
-        col = "filieres" if by == "filiere" else "territoires"
-        if labels is None:  # the names in the actions, in the same order as the codes
-            labels = {}
-            for codes, names in zip(actions[col], actions[f"{col}_noms"].fillna("")):
-                labels.update(zip(codes, [n.strip() for n in names.split(" ; ")] if names else []))
-        d = _explode(actions, col, labels)
-    else:
-        raise ValueError(f"regroupement inconnu « {by} » (axe, filiere ou epci)")
-    columns = ["code", "libelle", "actions"] + STATUTS + ["montant_eur", "sans_montant"]
-    if d.empty:
-        return pd.DataFrame(columns=columns)
-    rows = []
-    for (code, label), g in d.groupby(["_code", "_label"], sort=False):
-        row = {"code": code if code != "" else None, "libelle": label, "actions": len(g)}
-        row.update({s: int((g.statut == s).sum()) for s in STATUTS})
-        row["montant_eur"] = g.montant_eur.sum(min_count=1)
-        row["sans_montant"] = int(g.montant_eur.isna().sum())
-        rows.append(row)
-    out = pd.DataFrame(rows, columns=columns)
-    rank = {c: i for i, c in enumerate(order or [])}
-    out["_rank"] = [len(rank) + 1 if c is None or (by != "axe" and pd.isna(c)) else rank.get(c, len(rank))
-                    for c in out.code]
-    return out.sort_values("_rank", kind="stable").drop(columns="_rank").reset_index(drop=True)
 
 
 def by_axe(snap: Snapshot) -> pd.DataFrame:
@@ -75,22 +24,6 @@ def by_axe(snap: Snapshot) -> pd.DataFrame:
     t["liste"] = [actions.loc[actions.axe_num == n, ["numero", "intitule", "porteurs", "statut", "montant_eur"]]
                   .reset_index(drop=True) for n in t.axe_num]
     return t
-
-
-def status_line(row) -> str:
-    """'3 actions : 2 à lancer, 1 en cours' (statuts without action left out)."""
-    parts = [f"{row[s]} {s}" for s in STATUTS if row[s]]
-    return f"{row['actions']} action{'s' if row['actions'] > 1 else ''}" + (" : " + ", ".join(parts) if parts else "")
-
-
-def amount_text(montant, sans_montant: int, actions: int) -> str:
-    """'12,5 M€ (2 actions sans montant)' or 'non renseigné'."""
-    if pd.isna(montant):
-        return "non renseigné"
-    text = fmt.euros(montant)
-    if sans_montant:
-        text += f" ({sans_montant} action{'s' if sans_montant > 1 else ''} sans montant)"
-    return text
 
 
 def for_people(actions: pd.DataFrame) -> pd.DataFrame:
@@ -119,78 +52,6 @@ def for_people(actions: pd.DataFrame) -> pd.DataFrame:
 def binomes_for_people(binomes: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({"EPCI": binomes.epci, "SIREN": binomes.code, "Élu(e)": binomes.elu.fillna(""),
                          "Industriel(le)": binomes.industriel.fillna("")})
-
-
-def totals_for_people(t: pd.DataFrame, first: str) -> pd.DataFrame:
-    out = pd.DataFrame({first: t.libelle, "Actions": t.actions})
-    for s in STATUTS:
-        out[s.capitalize()] = t[s]
-    out["Montant estimé"] = [amount_text(m, n, a) for m, n, a in zip(t.montant_eur, t.sans_montant, t.actions)]
-    return out
-
-
-Getter = Callable[..., pd.DataFrame]
-
-
-def filiere_figures(actions: pd.DataFrame, get: Getter, years: dict[str, int | None],
-                    whole: tuple[str, str, str] | None = None) -> pd.DataFrame:
-    """For each action with a filière: the filière's figures in the action's territories (the whole territory
-    when no EPCI is filled in). `get(name, niveau, annee=...)` is `query.get` bound to a snapshot (or the
-    cached `ui.get`); `years`: the year of each indicator; `whole`: (niveau, code, name) of the whole territory
-    (`suivi.whole_territory`; default: the first département the getter returns). Secret values stay secret."""
-    frames = {}
-    whole_niveau = whole[0] if whole else "departement"
-    for name, _, _ in FIGURES:
-        if years.get(name) is None:
-            continue
-        frames[name] = pd.concat([get(name, niveau, annee=years[name]) for niveau in ("epci", whole_niveau)],
-                                 ignore_index=True)
-    if whole:
-        whole_code = whole[1]
-    else:
-        deps = [df[df.niveau == whole_niveau].code for df in frames.values() if "niveau" in df]
-        whole_code = next((c.iat[0] for c in deps if len(c)), "")
-    rows = []
-    for a in actions.itertuples():
-        territories = a.territoires or [whole_code]
-        for filiere in a.filieres:
-            for code in territories:
-                for name, label, unite in FIGURES:
-                    df = frames.get(name)
-                    hit = None if df is None else df[(df.code == code) & (df.filiere_code == filiere)]
-                    if hit is None or hit.empty:
-                        rows.append(dict(numero=a.numero, code=code, territoire=None, filiere_code=filiere, filiere=None,
-                                         indicateur=name, libelle=label, unite=unite, annee=years.get(name),
-                                         valeur=float("nan"), statut="absent", note="Aucune donnée chargée", source="",
-                                         demo=False))
-                        continue
-                    r = hit.iloc[0]
-                    rows.append(dict(numero=a.numero, code=code, territoire=r.nom_court, filiere_code=filiere,
-                                     filiere=r.filiere, indicateur=name, libelle=label, unite=unite, annee=int(r.annee),
-                                     valeur=r.valeur, statut=r.statut, note=r.note, source=r.source,
-                                     demo=bool(r.demo)))
-    out = pd.DataFrame(rows, columns=["numero", "code", "territoire", "filiere_code", "filiere", "indicateur", "libelle",
-                                      "unite", "annee", "valeur", "statut", "note", "source", "demo"])
-    return out
-
-
-def figures_text(figures: pd.DataFrame) -> dict[str, str]:
-    """numero -> 'Briançonnais : 85 ét., 1 230 sal., CA 95 M€' (one part per territory; the filière is named
-    first when the action has several)."""
-    out: dict[str, str] = {}
-    for numero, g in figures.groupby("numero", sort=False):
-        parts = []
-        several = g.filiere_code.nunique() > 1
-        for (_, _), h in g.groupby(["filiere_code", "code"], sort=False):
-            first = h.iloc[0]
-            who = (f"{first.filiere or first.filiere_code}, " if several else "") + f"{first.territoire or first.code}"
-            vals = []
-            for r in h.itertuples():
-                v = fmt.value(r.valeur, r.unite, r.statut)
-                vals.append(f"CA {v}" if r.indicateur == "ca_filiere" else f"{v} {'ét.' if r.unite == 'établissements' else 'sal.'}")
-            parts.append(f"{who} : {', '.join(vals)}")
-        out[numero] = " | ".join(parts)
-    return out
 
 
 # --- export of the current plan (read back by `python -m etl load`: a round trip changes nothing) ----------

@@ -61,6 +61,11 @@ def _table(ctx: Context) -> pd.DataFrame:
 
         who = suivi.producer(ctx.snap)
         src.loc[src.Source.map(kinds) == "plan_actions", "Producteur"] = who
+    # A file covering the TI (the plan) names it, not its code (« ti-9304 »); départements keep their numbers.
+    names = dict(ctx.snap.rows("SELECT code, nom_court FROM ref_territoires WHERE niveau IN ('ti', 'epci')"))
+    if "Départements couverts" in src:
+        src["Départements couverts"] = [", ".join(names.get(c.strip(), c.strip()) for c in v.split(","))
+                                        if isinstance(v, str) else v for v in src["Départements couverts"]]
     src["Millésime"] = [vintage(v) for v in src["Millésime"]]
     src["Années"] = [years(v).removeprefix("années ").removeprefix("année ") for v in src["Années"]]
     src["Fichier"] = [str(v).replace("\\", "/").rsplit("/", 1)[-1] if isinstance(v, str) else v for v in src["Fichier"]]
