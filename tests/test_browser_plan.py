@@ -40,7 +40,7 @@ def test_an_editeur_changes_an_action_in_the_browser_and_ecarts_prints_it(demo_w
         idle = "[data-testid='stApp'][data-test-script-state='notRunning']"
         page.goto(f"{url}/plan-actions")
         page.wait_for_selector(idle, timeout=90_000)
-        assert "Depuis le comité « Comité de mars » du 12/03/2027 : aucun changement" in page.inner_text("body")
+        assert "Depuis le comité « Comité de mars » du 12/03/2027\u202f: aucun changement" in page.inner_text("body")
         page.get_by_text("Se connecter pour modifier le plan").click()
         page.get_by_label("Votre nom (inscrit à l'historique)").fill(EDITOR)
         page.get_by_label("Mot de passe").fill(PASSWORD)
@@ -54,7 +54,7 @@ def test_an_editeur_changes_an_action_in_the_browser_and_ecarts_prints_it(demo_w
         form.get_by_role("button", name="Enregistrer les modifications").click()
         page.get_by_text("Action 1.1 : 2 changement(s) enregistré(s)").wait_for(timeout=60_000)
         page.wait_for_selector(idle, timeout=60_000)
-        assert "1 action lancée ; 2,4\u202fM€ engagés de plus" in page.inner_text("body")
+        assert "1 action lancée\u202f; 2,4\u202fM€ engagés de plus" in page.inner_text("body")
         assert page.locator("[data-testid='stException']").count() == 0
         browser.close()
     csv = comite("ecarts", "--depuis", "Comité de mars", "--format", "csv", "--warehouse", wh)
