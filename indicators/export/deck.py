@@ -29,6 +29,7 @@ from . import picture, slides as content
 from .. import chart_kit, palettes
 from .. import format as fmt
 from .slides import KINDS, Selection, Slide, shown
+from ..content import euro_decimals
 
 ACCENT = RGBColor(0x33, 0x22, 0x88)
 ACCENT_HEX = "#332288"
@@ -375,10 +376,21 @@ def _line_panels(deck: _Deck, slide, s: Slide, top, bottom) -> None:
     ph = (bottom - top - (n_rows - 1) * gap) // n_rows
     head = Inches(0.4)
     skip = max(1, -(-len(cats) // 4))      # four years a panel at most: 14 pt labels side by side
+    dec = euro_decimals(rows.valeur[rows.kind == "eur"])     # one precision within the chart (« 81,0 M€ »)
     for i, name in enumerate(series):
         left = MARGIN + (i % cols) * (pw + gap)
         y = top + (i // cols) * (ph + gap)
         _text(slide, left, y, pw, head, name, CHART_PT, bold=True, anchor=MSO_ANCHOR.BOTTOM)
+        statuts = [cells[(c, name)][1] for c in cats if (c, name) in cells]
+        if statuts and all(st == "secret" for st in statuts):
+            # Nothing to draw: a grey box says so, rather than a 0 to 1 axis with nothing on it (as on the page).
+            box = slide.shapes.add_shape(MSO_SHAPE.RECTANGLE, left, y + head, pw, ph - head)
+            box.fill.solid()
+            box.fill.fore_color.rgb = RGBColor(0xEE, 0xEE, 0xEE)
+            box.line.color.rgb = _rgb(palettes.SECRET_LINE)
+            _text(slide, left, y + head, pw, ph - head, "s — secret statistique", CHART_PT, colour=MUTED,
+                  align=PP_ALIGN.CENTER, anchor=MSO_ANCHOR.MIDDLE)
+            continue
         chart = slide.shapes.add_chart(XL_CHART_TYPE.LINE_MARKERS, left, y + head, pw, ph - head,
                                        chart_data(s, only=name)).chart
         chart.has_title = False
@@ -412,7 +424,8 @@ def _line_panels(deck: _Deck, slide, s: Slide, top, bottom) -> None:
         shown_at = [k for k, c in enumerate(cats) if cells.get((c, name), (None, "secret"))[1] not in ("secret", "absent")]
         if shown_at:
             valeur, statut = cells[(cats[shown_at[-1]], name)]
-            _label(ser.points[shown_at[-1]], shown(valeur, kind, statut), CHART_PT, XL_DATA_LABEL_POSITION.ABOVE)
+            _label(ser.points[shown_at[-1]], shown(valeur, kind, statut, dec if kind == "eur" else None), CHART_PT,
+                   XL_DATA_LABEL_POSITION.ABOVE)
 
 
 def _nice(x: float) -> float:
@@ -554,6 +567,7 @@ def _text_labels(plot, rows: pd.DataFrame, cats: list[str], kind: str, signed: b
     reader's locale (« 3.7% », « 2,000 M€ » in English), text does not. secret=False: no label on a secret or
     absent point (the caller writes its « s » beside the axis)."""
     first = _cells(rows)
+    dec = euro_decimals(rows.valeur[rows.kind == "eur"]) if "kind" in rows else None   # one precision a chart
     for ser in plot.series:
         for i, c in enumerate(cats):
             if (c, ser.name) not in first:
@@ -561,7 +575,7 @@ def _text_labels(plot, rows: pd.DataFrame, cats: list[str], kind: str, signed: b
             valeur, statut = first[(c, ser.name)]
             if not secret and statut in ("secret", "absent"):
                 continue
-            text = shown(valeur, kind, statut)
+            text = shown(valeur, kind, statut, dec if kind == "eur" else None)
             if signed and statut not in ("secret", "absent") and valeur > 0:
                 text = "+" + text
             _label(ser.points[i], text, CHART_PT + 1, XL_DATA_LABEL_POSITION.OUTSIDE_END)
