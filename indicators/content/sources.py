@@ -20,7 +20,7 @@ KEYS = ["sources"]
 SHEETS = {"sources": "Sources"}
 # The Sources page's reference blocks, in order after its finding (presentation steps; not slides).
 REFERENCE = ["sources_remarques", "sources_definitions", "sources_secteurs", "sources_filieres",
-             "sources_nomenclatures", "sources_secret"]
+             "sources_nomenclatures", "sources_secret", "sources_secret_methode"]
 STEPS = (*KEYS, *REFERENCE)
 _ISO_DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 _ISO_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
@@ -204,7 +204,8 @@ def reference(ctx: Context) -> list[Finding]:
                                         "une décision.", query.reference_table(ctx.snap, "filieres_decisions")),
                                        ("", query.reference_table(ctx.snap, "filieres_naf2025"))]}))
     custom = [re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~])", r"\\\1", n) for n in query.custom_territories(ctx.snap)]
-    out.append(Finding("sources_secret", "Secret statistique", SECRET + "\n\n" + methode(custom=custom)))
+    out.append(Finding("sources_secret", "Secret statistique", SECRET))
+    out.append(Finding("sources_secret_methode", "Secret statistique : la méthode", methode(custom=custom)))
     return out
 
 
