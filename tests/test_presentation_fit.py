@@ -46,7 +46,17 @@ MEASURE = """() => {
 
 # Steps known not to fit yet, by (page, block key): their content is being moved into the content layer by
 # other work (maps, plan, sources). A page whose only failures are these is an expected failure naming them.
-NOT_YET: dict[tuple[str, str], str] = {}
+_MAP = "map step drawn by maps.present, not yet fitted to 1280x720 (its legend and source line below the fold)"
+NOT_YET: dict[tuple[str, str], str] = {
+    ("industrie", "carte_industrie"): _MAP,
+    ("filieres", "carte_filieres"): _MAP,
+    ("carte", "carte"): _MAP,
+    ("foncier", "foncier_carte"): "foncier map step: its site labels are drawn at 12 px by indicators/foncier.py",
+    ("sources", "sources_secret"): "Sources « Secret statistique » step: a 16 px list longer than the screen, "
+                                   "not yet split into steps",
+    ("sources", "sources_definitions"): "Sources « Définitions des indicateurs » step: some definitions are taller "
+                                        "than the screen on their own (one table row cannot be paged)",
+}
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +74,7 @@ def _settle(page, k: int) -> None:
     page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=90_000)
     page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot .main-svg').length >= "
                            "document.querySelectorAll('[data-testid=stPlotlyChart]').length", timeout=30_000)
-    page.wait_for_timeout(500)
+    page.wait_for_timeout(250)
 
 
 @pytest.mark.parametrize("key", [p.key for p in registry.PAGES])
