@@ -51,6 +51,30 @@ def change_items(series: pd.DataFrame, first: int, last: int, count_noun: str | 
     return out, unknown
 
 
+def _evolution_title(name: str, table: pd.DataFrame, first: int, last: int, label: str) -> tuple[str, list[Claim]]:
+    """« X : 4 filières sur 5 en hausse en établissements employeurs de 2015 à 2024 » (the finding, not the
+    chart's name), with the direction claimed for each filière counted."""
+    claims, up, down, unknown = [], 0, 0, 0
+    for cat, g in table.groupby("categorie", sort=False):
+        a, b = g[g.annee == first], g[g.annee == last]
+        if not len(a) or not len(b) or a.statut.iat[0] != "ok" or b.statut.iat[0] != "ok":
+            unknown += 1
+            continue
+        va, vb = a.valeur.iat[0], b.valeur.iat[0]
+        direction = "stable" if va == vb else ("hausse" if vb > va else "baisse")
+        up, down = up + (direction == "hausse"), down + (direction == "baisse")
+        claims.append(Claim("direction", (str(cat),), where=(), direction=direction, years=(first, last)))
+    n = up + down + unknown + sum(1 for c in claims if c.direction == "stable")
+    if not claims:
+        return f"{name} : évolution des filières en {label} de {first} à {last} non calculable", claims
+    most, word = (up, "en hausse") if up >= down else (down, "en baisse")
+    who = f"les {n} filières" if most == n and n > 1 else f"{most} filière{'s' if most > 1 else ''} sur {n}"
+    text = f"{name} : {who} {word} en {label} de {first} à {last}"
+    if unknown:
+        text += f" ({unknown} non calculable{'s' if unknown > 1 else ''})"
+    return text, claims
+
+
 def stack(ctx: Context) -> Finding:
     name, definition = ctx.sel.filiere_mesure, ctx.sel.definition
     label = FILIERE_MEASURES[name]
@@ -120,7 +144,7 @@ def evolution(ctx: Context) -> Finding:
     first = shown_years[0]
     noun = fr.wording(name).count_noun if kind == "count" else None
     items, unknown = change_items(table, first, end, noun)
-    titre = f"{ctx.name} : évolution des filières en {label} de {first} à {end}"
+    titre, claims = _evolution_title(ctx.name, table, first, end, label)
     said = ([fr.enumerate_fr(items)] if items else []) + (
         [f"évolution non calculable (secret statistique, valeur partielle ou absente) pour {fr.enumerate_fr(unknown)}"]
         if unknown else [])
@@ -129,7 +153,7 @@ def evolution(ctx: Context) -> Finding:
         phrase += f" Sous {fmt.SMALL_COUNT} {fmt.plural(noun)}, l'évolution est donnée en nombre, non en pourcentage."
     colours = {r.filiere: FILIERE_COLOURS.get(r.filiere_code, "#4477AA") for r in series.itertuples()}
     spec = ChartSpec("line", cat="annee", series="categorie", colours=colours)
-    f = Finding("filieres_evolution", titre, phrase, table, spec, sheet_name="Filières évolution",
+    f = Finding("filieres_evolution", titre, phrase, table, spec, sheet_name="Filières évolution", claims=claims,
                 notes=secret_notes(table, lambda r: f"{r.categorie} {r.annee}"))
     return finish(f, name)
 
