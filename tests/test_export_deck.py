@@ -70,7 +70,8 @@ def _chart(slide):
 
 def _by_key(deck, content):
     """Each finding's (first) slide, found by its title placeholder; a finding with nothing to show has none."""
-    assert [s.key for s in content] == EXPECTED
+    keys = [s.key for s in content]      # in deck order (a slide repeating another, the Carte one, may be left out)
+    assert keys == [k for k in EXPECTED if k in keys] and len(keys) >= len(EXPECTED) - 1
     titles = [sl.shapes.title.text for sl in deck.slides]
     return {s.key: (deck.slides[titles.index(s.titre)], s) for s in content if s.titre in titles}
 
@@ -145,10 +146,12 @@ def test_key_figures_and_comparison_show_the_warehouse_values(deck, snap, conten
     text = " ".join(_texts(by_key["chiffres_cles"][0]))
     pop = query.get(snap, "population", "ti", territoires=query.perimeter(snap, "ti"))
     assert slides.shown(pop.valeur.iat[0], "count") in text
-    table = [sh for sh in by_key["comparer"][0].shapes if sh.has_table][0].table
+    titre = by_key["comparer"][1].titre       # the table, continued on « (suite k/n) » slides when long
+    tables = [sh.table for sl in deck.slides if sl.shapes.title.text.split(" (suite ")[0] == titre
+              for sh in sl.shapes if sh.has_table]
     n = len(query.perimeter(snap, "epci"))
-    assert len(table.rows) == 1 + n + 2          # header, the EPCIs, the TI and its département
-    cells = {table.cell(i, 0).text.removeprefix("■ "): table.cell(i, 1).text for i in range(1, len(table.rows))}
+    assert sum(len(t.rows) - 1 for t in tables) == n + 2       # the EPCIs, the TI and its département, each under a header
+    cells = {t.cell(i, 0).text.removeprefix("■ "): t.cell(i, 1).text for t in tables for i in range(1, len(t.rows))}
     year = query.latest_year(snap, "population", "epci")
     for r in query.get(snap, "population", "epci", annee=year, territoires=query.perimeter(snap, "epci")).itertuples():
         assert cells[r.nom_court].startswith(slides.shown(r.valeur, "count")), r.nom_court
