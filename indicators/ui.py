@@ -540,7 +540,7 @@ def _figure(f):
 def show(f, key: str | None = None) -> None:
     """A finding as a page block: title, sentence, chart (or figures, or table), source line and notes,
     the table behind it with a CSV download."""
-    from .content import people_table
+    from .content import people_table, screen_table
 
     if not presentation.visible(f.key):     # presentation mode: one finding at a time (registry steps)
         return
@@ -562,13 +562,17 @@ def show(f, key: str | None = None) -> None:
         st.table(markup.table(table))
     if "display" in f.extra and ("sections" not in f.extra or presentation.on()):   # projected: one table, paged
         disp = presentation.table_rows(f.key, f.extra["display"])    # projected: a page of rows per step
-        if presentation.on() and disp.index.name is None:      # projected: a static table, wrapped, in large type
+        static = bool(f.extra.get("static"))      # every row in view, reasons wrapped (the candidature)
+        if (presentation.on() or static) and disp.index.name is None:   # a static table, wrapped
             disp = disp.set_index(disp.columns[0])
+        bold = f.extra.get("bold_rows") or ()
+        if bold:      # the rows the sentence points at (« écart non expliqué »)
+            disp = disp.style.apply(lambda row: ["font-weight: bold" if row.name in bold else "" for _ in row], axis=1)
         mark = f.extra.get("highlight")
         if mark is not None and mark in disp.index:     # the chosen territory stands out, as in the charts
             disp = disp.style.apply(lambda row: ["font-weight: bold; background-color: #e6e3f3" if row.name == mark
                                                  else "" for _ in row], axis=1)
-        if f.extra["display"].index.name is None and not presentation.on():
+        if f.extra["display"].index.name is None and not presentation.on() and not static:
             st.dataframe(disp, width="stretch", hide_index=True)
         else:           # a static table wraps its headers: every column in view, no sideways scrolling
             st.table(markup.table(disp) if esc else disp)
@@ -583,7 +587,7 @@ def show(f, key: str | None = None) -> None:
     elif len(f.table) and "indicateur" in f.table:
         with st.expander("Tableau et téléchargement"):
             people = people_table(f.table)
-            st.dataframe(people, hide_index=True)
+            st.dataframe(screen_table(f.table), hide_index=True)    # French text as the chart labels it
             # The CSV is built on click, not on every run of the page.
             st.download_button("Télécharger le tableau (CSV)", data=lambda people=people: to_csv_bytes(people),
                                file_name=f"{_file_name(f.titre)}.csv", mime="text/csv", key=f"csv_{key}",
