@@ -225,7 +225,9 @@ def _apply(con: duckdb.DuckDBPyConnection, staged: sources.Staged, path: Path, s
                                            "les mêmes années : aucune valeur remplacée", grave=False))
         # Totals above the commune (région, France…) are replaced only for the territories the file gives:
         # a file of one département does not remove the région / France totals of a national one.
-        if not demo:   # real beats demo: the demo facts of this kind for the territories and years the file gives
+        # Real beats demo: the demo facts of this kind for the territories and years the file gives (none to look
+        # for when no demo file of the kind is loaded: a national file would pay a pass over its facts for nothing).
+        if not demo and con.execute("SELECT count(*) FROM sources WHERE demo AND kind = ?", [staged.kind]).fetchall()[0][0]:
             con.execute(f"""CREATE OR REPLACE TEMP TABLE stg_cover AS
                             SELECT DISTINCT niveau, territoire_code, annee, mesure FROM ({kept})""")
             report.remplacements = _replace_demo_facts(con, staged)
@@ -365,9 +367,10 @@ def _stage_checked(con, path: Path, kind: str | None) -> sources.Staged:
     staged = module.stage(con, path)
     if staged.hard:
         raise LoadError(staged.hard)
-    # A key repeated on two lines is refused, whatever the source (one shared check, etl/validate.py).
-    repeated = duplicate_problems(con, path.name, staged.facts_table, staged.firms_table, staged.key_column,
-                                  key_lines=staged.key_lines)
+    # A key repeated on two lines is refused, whatever the source (one shared check, etl/validate.py). Facts a
+    # loader guarantees one per key (`unique_keys`, checked on the file's lines) cannot repeat: not searched again.
+    repeated = duplicate_problems(con, path.name, None if staged.unique_keys else staged.facts_table, staged.firms_table,
+                                  staged.key_column, key_lines=staged.key_lines)
     if repeated:
         raise LoadError(repeated)
     return staged
@@ -513,7 +516,8 @@ def load(paths: list[Path], warehouse: Path = DEFAULT_WAREHOUSE, kind: str | Non
             with _new_version(warehouse, existing) as con:
                 # A warehouse of an earlier version, built before the perimeter was stored: its reference
                 # tables are rebuilt for the default TI (the files loaded stay) and its whole mart recomputed.
-                upgrade = existing is not None and stored_perimeter(existing) is None
+                # (Read on the copy: resolving the perimeter itself would read the reference CSVs for nothing.)
+                upgrade = existing is not None and not _has_perimeter(con)
                 if existing is None or upgrade:
                     _init(con)
                 else:  # a warehouse built before NAF 2025: its columns and NAF tables first
@@ -591,6 +595,14 @@ def _plan_changes(p, warehouse: Path | None) -> list:
         return plan_store.diff(store, p.actions, p.binomes if p.has_binomes else None, p.present)
     finally:
         store.close()
+
+
+def _has_perimeter(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the warehouse open on `con` stores the perimeter it was built for (see stored_perimeter)."""
+    try:
+        return bool(con.execute("SELECT count(*) FROM meta WHERE cle = 'territoire_spec'").fetchall()[0][0])
+    except duckdb.Error:
+        return False
 
 
 def stored_perimeter(warehouse: Path | None) -> Perimeter | None:
