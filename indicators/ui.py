@@ -11,7 +11,6 @@ import os
 import re
 
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
 from . import charts, format as fmt, maps, markup, perimeter as perimeter_mod, presentation, query
@@ -404,19 +403,17 @@ def _map(f, key: str) -> None:
     except maps.MapUnavailable as exc:
         st.warning(f"Carte indisponible : {exc}.")
         return
-    where = "EPCI" if niveau == "epci" else "commune"
-    st.subheader(title or f"{maps.title(name, df)} par {where}, {year}")
-    st.markdown(maps.sentence(name, df, fig) + " " + maps.missing_sentence(snapshot()))
     if presentation.on():
-        fig = go.Figure(fig)
-        presentation.fit(fig)
+        fig = maps.present(fig, *maps.PRESENTATION_SIZE, font=maps.PRESENTATION_FONT)
     event = st.plotly_chart(fig, key=f"map_{key}", on_select="rerun", selection_mode="points",
-                            config=maps.PLOTLY_CONFIG)
+                            config=maps.PLOTLY_CONFIG, theme=None)
     _select_from_map(event, key)
-    st.caption(caption(df, name) + " Cliquer sur un territoire le choisit pour les autres pages (EPCI de la commune).")
+    missing = maps.missing_sentence(snapshot())
+    st.caption(_finding_caption(f) + (f" {missing}" if missing else "")
+               + " Cliquer sur un territoire le choisit pour les autres pages (EPCI de la commune).")
     with st.expander("Tableau et téléchargement"):
-        table = display_table(df, name)
-        if niveau == "commune":
+        table = display_table(df, spec["name"])
+        if spec["niveau"] == "commune":
             table.insert(1, "EPCI", df.epci_nom.to_numpy())
         table["Classe"] = df.classe.to_numpy()
         st.dataframe(table, hide_index=True)

@@ -58,7 +58,10 @@ def test_carte_page_draws_the_tis_131_communes_and_8_epci(warehouse, monkeypatch
     maps_ = [s for s in _plotly_specs(at) if any(t["type"] == "choropleth" for t in s["data"])]
     assert len(maps_) == 1
     spec = maps_[0]
-    locations = {loc for t in spec["data"] if t["type"] == "choropleth" for loc in t["locations"]}
+    locations = {loc for t in spec["data"] if t["type"] == "choropleth" and t.get("meta") != "hors_ti" for loc in t["locations"]}
+    # The département's communes outside the TI: one shaded area, named from the warehouse (its other TI).
+    outside = [t for t in spec["data"] if t.get("meta") == "hors_ti"]
+    assert len(outside) == 1 and outside[0]["hovertext"][0].startswith("Hors du TI") and "(TI Val de Durance)" in outside[0]["hovertext"][0]
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         members = {r[0] for r in con.execute(
@@ -72,7 +75,7 @@ def test_carte_page_draws_the_tis_131_communes_and_8_epci(warehouse, monkeypatch
     assert labels == [str(i) for i in range(1, 9)] and {k.split("  ", 1)[1] for k in key} == epci
     # every feature drawn has its geometry in the figure itself (nothing to fetch)
     ids = {f["id"] for t in spec["data"] if t["type"] == "choropleth" for f in t["geojson"]["features"]}
-    assert ids == locations
+    assert ids == locations | {loc for t in outside for loc in t["locations"]}
     assert spec["layout"]["geo"]["visible"] is False
 
 
@@ -126,7 +129,8 @@ def test_browser_carte_offline_and_click_selects_epci(server):
             page.goto(f"{server}/carte?indicateur=population")
             page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=60000)
             page.wait_for_selector("path.choroplethlocation", timeout=30000)
-            assert page.locator("path.choroplethlocation").count() == 8 + 3   # EPCI, and their parts outside 05
+            # EPCI, their parts outside 05, and the département's area outside the TI
+            assert page.locator("path.choroplethlocation").count() == 8 + 3 + 1
             assert not page.locator('[role="dialog"]').count()
             # a click on an EPCI selects it in the sidebar (and in the URL)
             page.locator(".js-plotly-plot").first.scroll_into_view_if_needed()

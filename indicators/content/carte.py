@@ -98,6 +98,13 @@ def map_finding(ctx: Context, key: str, name: str, niveau: str = "epci", definit
             titre = f"L'industrie pèse {span} {SHARE_OF[name]}{where}{scope} {when}"
         else:
             titre = f"{what} : {span}{scope or where or ' selon l' + chr(39) + 'EPCI'} {when}"
+        mine = drawn[drawn.code == ctx.focus.code] if not ctx.is_home and "code" in drawn else drawn.iloc[:0]
+        if len(mine):     # a chosen EPCI: the title speaks of it first, the range of the others after
+            v, st = mine.valeur.iat[0], mine.statut.iat[0]
+            figure = show(v) if st == "ok" and pd.notna(v) else shown(None, kind, st)
+            rng = f"de {show(lo)} à {show(hi)} selon l'EPCI{scope}"
+            titre = (f"{ctx.name} : {figure} {SHARE_OF[name]} dans l'industrie {when} ({rng})"
+                     if name in SHARE_OF and not label else f"{ctx.name} : {what[0].lower() + what[1:]}, {figure} {when} ({rng})")
     h = table[table.usage == "phrase"]
     parts = []
     if len(h):

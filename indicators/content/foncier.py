@@ -128,8 +128,8 @@ def after_chosen_year(ctx: Context, years: list[int]) -> Finding | None:
         titre = f"Foncier économique : {what}, en partie postérieurs à {chosen}"
         phrase = (f"Les inventaires des zones d'activités chargés décrivent l'état des sites en {fmt.years_text(years)} : "
                   f"un total pour {chosen} mêlerait des inventaires de {fmt.years_text(later)}.")
-    return Finding(KEYS[0], titre, phrase, years=tuple(years),
-                   source="Aucun inventaire des zones d'activités pour cette année.")
+    # No figure of those years is shown: the finding carries none (the year rule: never a later year).
+    return Finding(KEYS[0], titre, phrase, source="Aucun inventaire des zones d'activités pour cette année.")
 
 
 # --- findings -------------------------------------------------------------------------------------------

@@ -131,5 +131,7 @@ def build_annex(snap, selection: Selection | None = None, keys: list[str] | None
     """The annex of a selection as .xlsx bytes: the numbers behind every slide of the deck, the map's included."""
     # The title (the workbook's name) and every slide with an annex sheet in the registry (« Depuis le dernier
     # comité » is text, not a table of figures: `python -m indicators comite ecarts` lists it).
-    keys = keys or ["titre", *registry.ANNEX]
-    return render(content.build(snap, selection or Selection(), keys))
+    # Without keys: the whole deck's slides (a map the deck leaves out as a repeat has no sheet either).
+    wanted = set(keys) if keys else {"titre", *registry.ANNEX}
+    slides = content.build(snap, selection or Selection(), keys)
+    return render([s for s in slides if s.key in wanted])

@@ -862,11 +862,12 @@ def _since_slide(deck: _Deck, s: Slide) -> None:
     room = max(4, int((bottom - top) / Inches(0.3)) - 2)
     lines = []
     if actions:
-        lines.append((f"Plan d'actions : {len(actions)} changement(s)", {"bold": True, "size": 16}))
+        lines.append((f"Plan d'actions : {fmt.count(len(actions), 'changement')}", {"bold": True, "size": 16}))
         shown = actions[: room - min(len(chiffres), room // 3) - 2]
         lines += [("• " + a, {}) for a in shown]
         if len(actions) > len(shown):
-            lines.append((f"… et {len(actions) - len(shown)} autre(s) : python -m indicators comite ecarts", {}))
+            lines.append((f"… et {fmt.count(len(actions) - len(shown), 'autre')} : voir la page Plan d'actions et "
+                          "l'annexe.", {}))
     if chiffres:
         lines.append(("Chiffres clés", {"bold": True, "size": 16}))
         left = max(1, room - len(lines) - (2 if s.extra.get("cibles") else 0))
@@ -876,8 +877,9 @@ def _since_slide(deck: _Deck, s: Slide) -> None:
         lines.append(("Cibles des actions : valeur, cible et trajectoire", {"bold": True, "size": 16}))
         lines += [("• " + c, {}) for c in cibles[: max(1, room - len(lines))]]
     if s.extra.get("autres_chiffres"):
-        lines.append((f"{s.extra['autres_chiffres']} autre(s) chiffre(s) de la présentation ont changé : voir "
-                      "« python -m indicators comite ecarts ».", {"colour": MUTED}))
+        n = s.extra["autres_chiffres"]
+        lines.append((f"{fmt.count(n, 'autre chiffre', 'autres chiffres')} de la présentation "
+                      f"{'a' if n == 1 else 'ont'} changé : voir l'annexe.", {"colour": MUTED}))
     if lines:
         _text(slide, MARGIN, top + Inches(0.1), deck.W - 2 * MARGIN, bottom - top - Inches(0.2), lines, 13)
     slide.notes_slide.notes_text_frame.text = "\n".join([s.phrase, *actions, *chiffres, *cibles, s.source])
@@ -926,6 +928,8 @@ def render(slide_list: list[Slide], template: Path | str | None = None, colours:
             _title_slide(deck, s)
         elif s.key == "chiffres_cles" or s.extra.get("figures"):
             _figures_slide(deck, s)
+        elif s.key == "depuis_comite":         # its page table is in `display`; the slide has its own layout
+            _since_slide(deck, s)
         elif "display" in s.extra:
             _display_slide(deck, s)
         elif s.key == "sources":
