@@ -102,3 +102,15 @@ def test_bad_numbers_are_listed_line_by_line_left_to_right(warehouse, tmp_path):
         "urssaf_2024.csv, ligne 3, colonne « effectifs_salaries_2023 » : nombre positif attendu, trouvé « -4 »",
         "urssaf_2024.csv, ligne 3, colonne « nombre_d_etablissements_2024 » : nombre positif attendu, trouvé « deux »",
         "urssaf_2024.csv, ligne 4, colonne « effectifs_salaries_2024 » : nombre positif attendu, trouvé « x »"]
+
+
+def test_a_commune_repeated_once_padded_is_refused_naming_its_lines(warehouse, tmp_path):
+    # « 5061 » and « 05061 »: not the same text, the same commune x APE once padded. The loader then does not
+    # promise one fact per key, and the load's shared check refuses the repeated key (the file is left out).
+    path = tmp_path / "urssaf_2024.csv"
+    path.write_text(SNAKE + "93;05;5061;2562B;2562B Mécanique industrielle;1;2;3;4\n", encoding="utf-8")
+    before = warehouse.read_bytes()
+    with pytest.raises(LoadError) as exc:
+        load.load([path], warehouse, progress=lambda m: None)
+    assert "ligne 6" in str(exc.value) and "doublon" in str(exc.value) and "lignes 2 et 6" in str(exc.value)
+    assert warehouse.read_bytes() == before
