@@ -193,6 +193,11 @@ def _apply(con: duckdb.DuckDBPyConnection, staged: sources.Staged, path: Path, s
     """)
     # Only a real file replaces demo figures; a demo file never competes with a real one.
     real = "" if demo else " AND NOT s.demo"
+    if staged.facts_table and demo and staged.kind == "sirene":
+        # The demo stock gives the flows (creations, closures, the stock on 1 January behind their rates), never
+        # the stock of establishments: that is the embedded real base comparateur's, which a later demo year
+        # would shadow.
+        con.execute(f"DELETE FROM {staged.facts_table} WHERE mesure IN ('etablissements', 'etablissements_avec_salaries')")
     if staged.facts_table:
         perimeter = "(niveau <> 'commune' OR territoire_code IN (SELECT code FROM ref_communes))"
         keys = "territoire_code, niveau, annee, mesure, naf_code, naf_niveau"

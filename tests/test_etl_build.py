@@ -41,9 +41,10 @@ def test_demo_reproduces_the_candidature_key_figures(demo_warehouse):
 
 def test_lineage_lists_every_demo_file(demo_warehouse):
     rows = _one(demo_warehouse, "SELECT kind, demo, length(sha256), lignes_lues, lignes_gardees FROM sources ORDER BY source_id")
-    assert [r[0] for r in rows] == ["reference", "base_comparateur", "urssaf", "chambre", "sites_economiques", "plan_actions"]
+    assert [r[0] for r in rows] == ["reference", "base_comparateur", "urssaf", "chambre", "sites_economiques", "sirene",
+                                    "plan_actions"]
     # The base comparateur is the embedded real extract (data/default/), not demo data.
-    assert [r[1] for r in rows] == [False, False, True, True, True, False]
+    assert [r[1] for r in rows] == [False, False, True, True, True, True, False]
     assert all(r[2] == 64 and r[3] > 0 and r[4] > 0 for r in rows)
     orphan = _one(demo_warehouse, "SELECT count(*) FROM facts WHERE source_id NOT IN (SELECT source_id FROM sources)")
     assert orphan[0][0] == 0

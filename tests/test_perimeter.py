@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 from indicators import perimeter as perimeter_mod, query
 from indicators.db import get_warehouse
 from indicators.export import slides
-from indicators.export.deck import build_deck
+from indicators.export.deck import build_deck, nothing_to_show
 from indicators.export.slides import Selection
 from tests.conftest import ROOT
 
@@ -119,7 +119,12 @@ def test_deck_defaults_to_the_perimeter_and_accepts_another_epci(wide_snap, peri
         assert set(t.code) <= set(perimeter) | refs, key
         assert set(perimeter) <= set(t.code), key
     prs = Presentation(io.BytesIO(build_deck(wide_snap, Selection())))
-    assert len(prs.slides) == len(content)
+    # One slide per finding, continued over « (suite k/n) » slides where a table or the methods do not fit.
+    # (slides with nothing to show are left out and named on the title slide).
+    shown = [s for s in content.values() if not nothing_to_show(s)]
+    titles = [sl.shapes.title.text.split(" (suite ")[0] for sl in prs.slides]
+    assert sorted(dict.fromkeys(titles)) == sorted({s.titre for s in shown})
+    assert len(prs.slides) - sum(" (suite " in sl.shapes.title.text for sl in prs.slides) == len(shown)
     chosen = Selection(epcis=(perimeter[0], OTHER))
     comparer = {s.key: s for s in slides.build(wide_snap, chosen, keys=["comparer", "industrie"])}
     # By default Comparer's references are the TI and its département; the other pages keep the TI's EPCIs

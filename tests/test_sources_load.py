@@ -78,7 +78,7 @@ def test_lineage_every_fact_and_firm_has_a_source(warehouse, tmp_path):
     assert query(warehouse, "SELECT count(*) FROM mart WHERE source_id NOT IN (SELECT source_id FROM sources)") == [(0,)]
     row = query(warehouse, """SELECT kind, fichier, length(sha256), millesime, lignes_lues, lignes_gardees, lignes_rejetees,
                                      charge_le IS NOT NULL, producteur, licence FROM sources WHERE kind = 'urssaf'""")
-    assert row == [("urssaf", "urssaf_2023.csv", 64, "2023", 1, 1, 0, True, "URSSAF", "Licence Ouverte 2.0 (open data Urssaf)")]
+    assert row == [("urssaf", "urssaf_2023.csv", 64, "2023", 1, 1, 0, True, "URSSAF", "ODbL 1.0 (open data Urssaf)")]
     mart = query(warehouse, """SELECT DISTINCT s.fichier FROM mart m JOIN sources s USING (source_id)
                                WHERE m.mesure = 'effectifs_salaries' AND m.niveau = 'epci'""")
     assert mart == [("urssaf_2023.csv",)]
