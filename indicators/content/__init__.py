@@ -483,6 +483,10 @@ def source_breaks(t: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
 
 def finish(f: Finding, name: str | None = None) -> Finding:
     f.table, breaks = source_breaks(f.table)
+    # A category whose content changes with the nomenclature (query.get's row note): said under the chart too.
+    if len(f.table) and "note" in f.table:
+        naf = f.table.note.dropna().astype(str).str.extract(r"(Rupture de série en \d{4}, au passage[^;]*)")[0]
+        breaks = list(dict.fromkeys(naf.dropna().str.strip())) + breaks
     f.notes = list(f.notes) + [fmt.typeset(n) for n in breaks if n not in f.notes]
     t = f.table
     f.demo = bool(len(t) and t.demo.astype(bool).any())
