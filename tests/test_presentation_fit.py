@@ -54,17 +54,11 @@ NOT_YET: dict[tuple[str, str], str] = {
     ("foncier", "foncier_carte"): "foncier map step: its site labels are drawn at 12 px by indicators/foncier.py",
     ("sources", "sources_secret"): "Sources « Secret statistique » step: a 16 px list longer than the screen, "
                                    "not yet split into steps",
-    ("sources", "sources_definitions"): "Sources « Définitions des indicateurs » step: some definitions are taller "
-                                        "than the screen on their own (one table row cannot be paged)",
-    ("sources", "sources_secret_methode"): "Sources « Secret statistique : la méthode » step: text longer than the "
-                                           "screen, not yet split",
 }
 
 
-# Sources has about 150 steps once its reference tables are paged (2.5 min): it runs on its own xdist worker,
-# the other pages share one server on another.
 def _group(key: str):
-    return pytest.mark.xdist_group("presentation_fit_sources" if key == "sources" else "presentation_fit")
+    return pytest.mark.xdist_group("presentation_fit")
 
 
 

@@ -21,7 +21,9 @@ SHEETS = {"sources": "Sources"}
 # The Sources page's reference blocks, in order after its finding (presentation steps; not slides).
 REFERENCE = ["sources_remarques", "sources_definitions", "sources_secteurs", "sources_filieres",
              "sources_nomenclatures", "sources_secret", "sources_secret_methode"]
-STEPS = (*KEYS, *REFERENCE)
+# On the projector: the files loaded and the secret's rules; the reference tables and the method are read at
+# a desk (about 150 screens once paged), not shown to a committee.
+STEPS = (*KEYS, "sources_secret")
 _ISO_DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 _ISO_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _SPAN = re.compile(r"^(\d{4})\s*[-–]\s*(\d{4})$")
