@@ -350,7 +350,7 @@ LEGEND_X = 0.6
 LEGEND_CHARS = 34               # legend lines wrapped: a wider legend would shrink the whole map (automargin)
 TOP_MARGIN = 10
 PAGE_HEIGHT = 600
-PRESENTATION_SIZE = (1210, 470)  # the chart at 1280×720 in presentation mode
+PRESENTATION_SIZE = (1210, 380)  # the chart at 1280×720 in presentation mode (title, sentence and source around)
 DISC, NUMBER_FONT, LEGEND_FONT = 26, 15, 16     # page sizes (px); presentation and slide scale them up
 CIRCLE_MAX = 64                 # diameter of the largest proportional circle on the page (px)
 _REFERENCE_AREA = (500, 430)    # the smallest map area the numbers are spread for (geo domain, px)
@@ -695,6 +695,7 @@ def map_figure(snap: Snapshot, name: str, niveau: str = "epci", annee: int | Non
 
 SLIDE_SIZE, SLIDE_FONT = (1616, 700), 24     # the deck's free area at 130 px an inch (export/deck.py), projector type
 PRESENTATION_FONT = 16
+PRESENTATION_LEGEND = 14    # the classes and the numbered key fit the map's height (chart labels: 14 px at least)
 
 
 def finding_figure(snap: Snapshot, spec: dict) -> tuple[go.Figure, pd.DataFrame]:
@@ -702,17 +703,20 @@ def finding_figure(snap: Snapshot, spec: dict) -> tuple[go.Figure, pd.DataFrame]
     return map_figure(snap, **spec)
 
 
-def present(fig: go.Figure, width: int, height: int, font: int) -> go.Figure:
-    """A copy of the map for a bigger screen (projector, slide): its height, type of `font` px, discs and
-    circles scaled with the map itself."""
+def present(fig: go.Figure, width: int, height: int, font: int, legend: int | None = None) -> go.Figure:
+    """A copy of the map for a bigger screen (projector, slide): its height, type of `font` px (the legend's
+    `legend` px, when given), discs and circles scaled with the map itself."""
     fig = go.Figure(fig)
     geo = fig.layout.geo
     extent = (geo.lonaxis.range[0], geo.lataxis.range[0], geo.lonaxis.range[1], geo.lataxis.range[1])
     k = _scale(extent, width * GEO_RIGHT, height - TOP_MARGIN) / _scale(extent, *_REFERENCE_AREA)
     ratio = font / LEGEND_FONT
-    fig.update_layout(height=height, font_size=font, legend_font_size=font, legend_title_font_size=font,
-                      legend_grouptitlefont_size=font, hoverlabel_font_size=font)
-    chars = max(LEGEND_CHARS, int((width * (1 - LEGEND_X) - 50) / (0.55 * font)))   # the legend's room, in characters
+    small = legend or font
+    fig.update_layout(height=height, font_size=font, legend_font_size=small, legend_title_font_size=small,
+                      legend_grouptitlefont_size=small, hoverlabel_font_size=font)
+    if legend:
+        fig.update_layout(legend_tracegroupgap=4)
+    chars = max(LEGEND_CHARS, int((width * (1 - LEGEND_X) - 50) / (0.55 * small)))   # the legend's room, in characters
     for t in fig.data:
         if t.name:
             t.name = _wrap(t.name.replace("<br>", " "), chars)

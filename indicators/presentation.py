@@ -46,7 +46,8 @@ CSS = """
 [data-testid="stMain"] [data-testid="stVerticalBlock"] { gap: 0.6rem !important; }
 [data-testid="stMain"] h2, [data-testid="stMain"] h3 { font-size: 1.75rem !important; line-height: 1.2 !important;
   padding-top: 0.2rem !important; }
-[data-testid="stMain"] [data-testid="stMarkdownContainer"] p { font-size: 1.3rem !important; line-height: 1.4 !important; }
+[data-testid="stMain"] [data-testid="stMarkdownContainer"] p,
+[data-testid="stMain"] [data-testid="stMarkdownContainer"] li { font-size: 1.3rem !important; line-height: 1.4 !important; }
 [data-testid="stMain"] [data-testid="stCaptionContainer"] p { font-size: 0.95rem !important; }
 [data-testid="stMetricValue"] { font-size: 2.4rem !important; }
 [data-testid="stMain"] [data-testid="stMetricValue"] [data-testid="stMarkdownContainer"] p,

@@ -403,14 +403,15 @@ def _map(f, key: str) -> None:
     except maps.MapUnavailable as exc:
         st.warning(f"Carte indisponible : {exc}.")
         return
-    if presentation.on():
-        fig = maps.present(fig, *maps.PRESENTATION_SIZE, font=maps.PRESENTATION_FONT)
+    present = presentation.on()
+    if present:
+        fig = maps.present(fig, *maps.PRESENTATION_SIZE, font=maps.PRESENTATION_FONT, legend=maps.PRESENTATION_LEGEND)
     event = st.plotly_chart(fig, key=f"map_{key}", on_select="rerun", selection_mode="points",
                             config=maps.PLOTLY_CONFIG, theme=None)
     _select_from_map(event, key)
     missing = maps.missing_sentence(snapshot())
     st.caption(_finding_caption(f) + (f" {missing}" if missing else "")
-               + " Cliquer sur un territoire le choisit pour les autres pages (EPCI de la commune).")
+               + ("" if present else " Cliquer sur un territoire le choisit pour les autres pages (EPCI de la commune)."))
     with st.expander("Tableau et téléchargement"):
         table = display_table(df, spec["name"])
         if spec["niveau"] == "commune":

@@ -44,16 +44,10 @@ MEASURE = r"""() => {
                   .match(/st-key-presentation-(\S+)/)?.[1] || ""};
 }"""
 
-# Steps known not to fit yet, by (page, block key): their content is being moved into the content layer by
-# other work (maps, plan, sources). A page whose only failures are these is an expected failure naming them.
-_MAP = "map step drawn by maps.present, not yet fitted to 1280x720 (its legend and source line below the fold)"
+# Steps known not to fit yet, by (page, block key). A page whose only failures are these is an expected failure
+# naming them.
 NOT_YET: dict[tuple[str, str], str] = {
-    ("industrie", "carte_industrie"): _MAP,
-    ("filieres", "carte_filieres"): _MAP,
-    ("carte", "carte"): _MAP,
     ("foncier", "foncier_carte"): "foncier map step: its site labels are drawn at 12 px by indicators/foncier.py",
-    ("sources", "sources_secret"): "Sources « Secret statistique » step: a 16 px list longer than the screen, "
-                                   "not yet split into steps",
 }
 
 
