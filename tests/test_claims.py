@@ -143,3 +143,13 @@ def test_verifier_catches_what_it_checks(demo_snap):
                             c.where)]
     found = verifier.problems(f)
     assert any("extreme" in p for p in found) and any("chacun" in p for p in found), found
+
+
+def test_verifier_catches_a_total_dated_to_one_of_its_years(demo_snap):
+    """The review's « 19,5 ha … en 2025 » over inventories of 2024 and 2025: the same total dated to its last
+    year only is refused; dated by all its inventories, it holds."""
+    f = next(f for f in registry.build(content.context(demo_snap), "foncier") if f.key == "foncier_disponible")
+    c = next(c for c in f.claims if c.kind == "dated")
+    assert len(c.years) > 1 and not verifier.problems(f)      # the demo's inventories are of two years
+    f.claims = [c.__class__("dated", c.subject, c.col, c.where, years=c.years[-1:])]
+    assert any("holds data of" in p for p in verifier.problems(f))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from . import UNIT_KIND, ChartSpec, Context, Finding, absent, concat, finish, rows, secret_notes, shown
+from . import UNIT_KIND, ChartSpec, Claim, Context, Finding, absent, concat, finish, rows, secret_notes, shown
 from .. import query
 from ..catalog import get as get_indicator
 from . import french as fr
@@ -83,6 +83,10 @@ def map_finding(ctx: Context, key: str, name: str, niveau: str = "epci", definit
     scope = "" if len(known) == len(drawn) else f" parmi les {len(known)} {unit} diffusables sur {len(drawn)}"
     when = f"entre {int(drawn.annee_base.dropna().iat[0])} et {year}" if drawn.annee_base.notna().any() else f"en {year}"
 
+    base = drawn.annee_base.dropna()
+    span_years = (int(base.iat[0]), year) if len(base) else (year,)
+    said = [Claim("dated", (what,), "indicateur", years=span_years)]     # every EPCI drawn is of the title's years
+
     def who(v) -> str:
         names = known[known.valeur == v].territoire.tolist()
         return fr.enumerate_fr(names[:2]) + (" et d'autres" if len(names) > 2 else "")
@@ -93,6 +97,10 @@ def map_finding(ctx: Context, key: str, name: str, niveau: str = "epci", definit
     else:
         lo, hi = known.valeur.iat[0], known.valeur.iat[-1]
         span = f"de {show(lo)} ({who(lo)}) à {show(hi)} ({who(hi)})"
+        # The extremes named, among the diffusable values when some are secret (the claim verifier reads them).
+        qual = "" if len(known) == len(drawn) else "diffusable"
+        said += [Claim(k, tuple(known[known.valeur == v].territoire), "territoire", qualifier=qual)
+                 for k, v in (("min", lo), ("max", hi))]
         where = "" if niveau == "epci" else " selon la commune"
         if name in SHARE_OF and not label:
             titre = f"L'industrie pèse {span} {SHARE_OF[name]}{where}{scope} {when}"
@@ -119,7 +127,7 @@ def map_finding(ctx: Context, key: str, name: str, niveau: str = "epci", definit
     if is_stock(ind):
         notes.append(STOCK_NOTE)
     spec = ChartSpec("carte", cat="territoire", series="indicateur")
-    f = Finding(key, titre, " ".join(parts), table, spec, notes=notes,
+    f = Finding(key, titre, " ".join(parts), table, spec, notes=notes, claims=said,
                 extra={"carte": dict(name=name, niveau=niveau, annee=year, definition=definition, categorie=categorie,
                                      methode=methode, selection=ctx.focus.code if ctx.focus.niveau == "epci" else None),
                        "categories": _categories(ctx, name, definition)})

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from . import ChartSpec, Context, Finding, concat, finish, ranked, rows, secret_notes, shown, table_years
+from . import ChartSpec, Claim, Context, Finding, concat, finish, ranked, rows, secret_notes, shown, table_years
 from .. import format as fmt
 from . import french as fr
 
@@ -184,10 +184,12 @@ def _cite(r, show, mixed: bool) -> str:
     return f"{r.territoire} ({show(r.valeur)}{year})"
 
 
-def rank_text(ctx: Context, chart: pd.DataFrame, show, verb: tuple[str, str], most: str, least: str, mixed: bool) -> str:
+def rank_text(ctx: Context, chart: pd.DataFrame, show, verb: tuple[str, str], most: str, least: str, mixed: bool,
+              said: list[Claim]) -> str:
     """Who offers the most and the least among the member EPCIs, and the chosen EPCI's rank; a rank is claimed
-    only when no partial or missing value could change it."""
-    members = chart[chart.code.isin([t.code for t in ctx.per.members])]
+    only when no partial or missing value could change it. The extremes named go to `said` (the claim verifier)."""
+    codes = tuple(t.code for t in ctx.per.members)
+    members = chart[chart.code.isin(codes)]
     n = len(members)
     known, sure = ranked(members)
     if len(known) < 2:
@@ -197,6 +199,8 @@ def rank_text(ctx: Context, chart: pd.DataFrame, show, verb: tuple[str, str], mo
     tops = known[known.valeur == top.valeur]
     who = fr.enumerate_fr([_cite(r, show, mixed) for r in tops.itertuples()])
     text = f"{scope}, {who} {verb[len(tops) > 1]} {most}"
+    among = (("code", codes), ("usage", "graphique"))
+    said.append(Claim("max", tuple(tops.territoire), "territoire", among, qualifier="" if sure else "diffusable"))
     me = known[known.code == ctx.focus.code] if ctx.focus.niveau == "epci" else known.iloc[0:0]
     if ctx.focus.niveau == "epci":
         if not len(me):
@@ -209,6 +213,7 @@ def rank_text(ctx: Context, chart: pd.DataFrame, show, verb: tuple[str, str], mo
     elif low.valeur != top.valeur:
         lows = known[known.valeur == low.valeur]
         text += f", {fr.enumerate_fr([_cite(r, show, mixed) for r in lows.itertuples()])} {least}"
+        said.append(Claim("min", tuple(lows.territoire), "territoire", among, qualifier="" if sure else "diffusable"))
     return text + "."
 
 
@@ -250,13 +255,16 @@ def disponible(ctx: Context, years: list[int]) -> Finding:
             phrase += _years_split(chart, years, show)
         if s == "partiel":
             phrase += " Valeur partielle : des sites ou des communes ne sont pas couverts par un inventaire."
-    rank = rank_text(ctx, chart, show, ("offre", "offrent"), f"le plus de foncier {AVAILABLE}", "le moins", mixed)
+    # The figure is dated by every inventory it holds: an EPCI's own rows, or the bars the TI's total sums.
+    held = (("code", ctx.focus.code),) if ctx.focus.niveau == "epci" else (("usage", "graphique"),)
+    said = [Claim("dated", (label,), "indicateur", held, years=tuple(years))] if v is not None else []
+    rank = rank_text(ctx, chart, show, ("offre", "offrent"), f"le plus de foncier {AVAILABLE}", "le moins", mixed, said)
     phrase += (" " + rank) if rank else ""
     notes = secret_notes(table)
     if mixed:
         notes.append("Entre parenthèses après chaque EPCI : l'année de son inventaire.")
     f = Finding(KEYS[1], titre, phrase, table, _spec(ctx, chart), source=_source(table, years), notes=notes,
-                definition=DEFINITIONS[name])
+                definition=DEFINITIONS[name], claims=said)
     return finish(f)
 
 
@@ -280,13 +288,14 @@ def vacance(ctx: Context, years: list[int]) -> Finding:
         titre = f"{ctx.name} : {show(v)}{partial} des unités foncières des zones d'activités vacantes ({dated(years)})"
         phrase = (f"{ctx.name} : {fmt.count(int(u or 0), 'unité foncière vacante', 'unités foncières vacantes')} sur "
                   f"{fmt.number(total)}, au sens de l'article L318-8-2 du code de l'urbanisme.")
-    rank = rank_text(ctx, chart, show, ("a", "ont"), "le taux le plus élevé", "le plus faible", mixed)
+    said: list[Claim] = []
+    rank = rank_text(ctx, chart, show, ("a", "ont"), "le taux le plus élevé", "le plus faible", mixed, said)
     phrase += (" " + rank) if rank else ""
     notes = secret_notes(table)
     if mixed:
         notes.append("Entre parenthèses après chaque EPCI : l'année de son inventaire.")
     f = Finding(KEYS[2], titre, phrase, table, _spec(ctx, chart), source=_source(table, years), notes=notes,
-                definition=DEFINITIONS[name])
+                definition=DEFINITIONS[name], claims=said)
     return finish(f)
 
 

@@ -27,7 +27,7 @@ def _map(source: str) -> None:
                                  height=presentation.CHART_HEIGHT + 90 if present else 760, text_size=14 if present else 12,
                                  legend_right=present)
         st.markdown(foncier.map_sentence(mine))
-        st.plotly_chart(fig, key="fig_foncier_carte", config=maps.PLOTLY_CONFIG)
+        st.plotly_chart(fig, key="fig_foncier_carte", config=maps.PLOTLY_CONFIG, theme=None)   # its own type sizes
         st.caption("Cercles proportionnels à la superficie totale du site, couleur selon le taux de vacance des unités "
                    f"foncières (classes de 5 points). {source}" + ui.demo_note(sites))
     except maps.MapUnavailable as exc:
