@@ -44,11 +44,6 @@ MEASURE = r"""() => {
                   .match(/st-key-presentation-(\S+)/)?.[1] || ""};
 }"""
 
-# Steps known not to fit yet, by (page, block key). A page whose only failures are these is an expected failure
-# naming them.
-NOT_YET: dict[tuple[str, str], str] = {
-    ("foncier", "foncier_carte"): "foncier map step: its site labels are drawn at 12 px by indicators/foncier.py",
-}
 
 
 def _group(key: str):
@@ -81,11 +76,10 @@ def test_every_step_fits_1280_by_720(browser, key):
     page = b.new_page(viewport={"width": W, "height": H}, locale="fr-FR")
     page.goto(f"{url}/{p.url}?presentation=1&diapo=1")
     _settle(page, 1)
-    bad, known, k = [], set(), 1
+    bad, k = [], 1
     while True:
         m = page.evaluate(MEASURE)
         where = f"{key} étape {k} ({m['step']}) « {m['title'][:60]} »"
-        before = len(bad)
         if m["overflow"] > 1:
             bad.append(f"{where} : {m['overflow']:.0f} px sous l'écran")
         if m["body"] is not None and m["body"] < BODY_PX:
@@ -97,9 +91,6 @@ def test_every_step_fits_1280_by_720(browser, key):
             bad.append(f"{where} : chiffres clés de {m['figures']:.1f} px")
         if m["charts"] is not None and m["charts"] < FULL_WIDTH:
             bad.append(f"{where} : graphique sur {m['charts']:.0%} de la largeur")
-        if len(bad) > before and (key, m["step"]) in NOT_YET:
-            known.add((key, m["step"]))
-            del bad[before:]
         nxt = page.get_by_role("button", name="Suivant")
         if not nxt.count() or nxt.is_disabled():
             break
@@ -108,5 +99,3 @@ def test_every_step_fits_1280_by_720(browser, key):
         _settle(page, k)
     page.close()
     assert not bad, "\n".join(bad)
-    if known:
-        pytest.xfail(" ; ".join(f"{p} / {b} : {NOT_YET[(p, b)]}" for p, b in sorted(known)))

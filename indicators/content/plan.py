@@ -16,8 +16,6 @@ from typing import Callable
 
 import pandas as pd
 
-from etl.base import PLAN_STATUTS
-
 from . import ChartSpec, Context, Finding, french as fr
 from .. import format as fmt
 from ..palettes import PLAN_STATUSES
@@ -26,7 +24,9 @@ KEYS = ["depuis_comite", "plan_avancement", "plan_totaux", "plan_actions", "plan
 SHEETS = {"depuis_comite": "Depuis le dernier comité", "plan_avancement": "Plan avancement",
           "plan_totaux": "Plan par filière et EPCI", "plan_actions": "Plan actions par axe",
           "plan_action": "Plan une action", "plan_binomes": "Plan binômes"}
-STATUTS = PLAN_STATUTS      # declared once, in etl/base.py (a module of constants: nothing of the ETL is loaded)
+# etl/base.py PLAN_STATUTS, repeated because a visitor's page never loads etl/ (tests/test_importer.py); a test
+# keeps the two equal (tests/test_plan_sources_content.py).
+STATUTS = ["à lancer", "en cours", "réalisé", "abandonné"]
 NON_RENSEIGNE = "Non renseigné"
 # Column headers counting actions (« action » is feminine): « Réalisées », as the key figure says.
 STATUT_HEADERS = {"à lancer": "À lancer", "en cours": "En cours", "réalisé": "Réalisées", "abandonné": "Abandonnées"}

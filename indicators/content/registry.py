@@ -29,6 +29,7 @@ class Page:
     slides: tuple[str, ...] = ()               # the page's own slides (deck keys), in deck order
     sheets: dict[str, str] = field(default_factory=dict)      # slide key -> annex sheet (no entry: no sheet)
     steps: tuple[str, ...] = ()                # presentation mode: the page's blocks, one at a time
+    desk: tuple[str, ...] = ()                 # blocks shown at the desk only, never a presentation step
     whole_deck: bool = False                   # its slide button gives the whole deck (Accueil)
     frozen: tuple[str, ...] = ()               # slides whose figures a committee edition freezes (suivi.py)
     reads_plan: bool = False                   # its findings read the plan store (cached by its revision too)
@@ -111,7 +112,7 @@ PAGES: tuple[Page, ...] = (
     Page("plan_actions", "Plan d'actions", ":material/checklist:", "plan-actions", tuple(plan.KEYS), _plan,
          slides=tuple(plan.KEYS), sheets=dict(plan.SHEETS), steps=tuple(plan.KEYS), reads_plan=True),
     Page("sources", "Sources et méthodes", ":material/menu_book:", "sources", tuple(sources.KEYS), sources.build,
-         slides=tuple(sources.KEYS), sheets=dict(sources.SHEETS), steps=sources.STEPS, reads_plan=True),
+         slides=tuple(sources.KEYS), sheets=dict(sources.SHEETS), steps=sources.STEPS, desk=sources.DESK, reads_plan=True),
     Page("importer", "Importer des données", ":material/upload_file:", "importer"),
 )
 BY_KEY = {p.key: p for p in PAGES}

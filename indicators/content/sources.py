@@ -24,6 +24,7 @@ REFERENCE = ["sources_remarques", "sources_definitions", "sources_secteurs", "so
 # On the projector: the files loaded and the secret's rules; the reference tables and the method are read at
 # a desk (about 150 screens once paged), not shown to a committee.
 STEPS = (*KEYS, "sources_secret")
+DESK = tuple(k for k in REFERENCE if k not in STEPS)
 _ISO_DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 _ISO_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _SPAN = re.compile(r"^(\d{4})\s*[-–]\s*(\d{4})$")
