@@ -121,6 +121,8 @@ def methods() -> list[str]:
         "les cellules en secret des producteurs (INSEE, URSSAF) restent en secret. Jamais 0 à la place.",
         "Aucune donnée individuelle d'entreprise n'est montrée : seulement des agrégats.",
         "« partiel » : agrégat calculé sur une partie des communes ; « – » : aucune donnée chargée.",
+        "Créations et fermetures (Sirene) : une création est un nouveau SIRET (un transfert dans le territoire compte "
+        "une fermeture et une création) ; la date de fermeture est le début de la dernière période de l'établissement.",
     ]
 
 
