@@ -18,6 +18,9 @@ from etl import demo, load, marts, perimeter
 from tests.conftest import ROOT, quiet, real_file
 from tests.test_marts_equivalence import _differences
 
+# Warehouses built with the demo then a real file: the full suite only (the quick tier stays under 4 minutes).
+pytestmark = pytest.mark.slow
+
 TI = "ti-2802"
 SAMPLE = "urssaf_commune_x_ape_sample_dep76_first60lines.csv"
 
@@ -148,7 +151,6 @@ def test_accueil_says_what_is_loaded_and_what_is_missing(built):
     assert "URSSAF, établissements et effectifs salariés (commune x APE) (2015-2024)" in accueil.demo_left(sources)
 
 
-@pytest.mark.slow
 def test_browser_shows_no_demo_figure_for_what_the_file_covers_and_draws_the_break(built):
     """In Chromium, on the demo warehouse given the real sample: the Industrie page's evolution chart of the TI
     draws the break mark between the real years and the demo ones and says so in its notes; in 2022 (a year the

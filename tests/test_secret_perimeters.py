@@ -21,7 +21,8 @@ P = 0.10
 
 
 # One xdist worker for the whole module: its module fixture builds three warehouses once, not once per worker.
-pytestmark = pytest.mark.xdist_group("secret_perimeters")
+# Three warehouses built from one file: the full suite only (the quick tier stays under 4 minutes).
+pytestmark = [pytest.mark.xdist_group("secret_perimeters"), pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
@@ -116,7 +117,6 @@ def test_custom_territory_publishes_only_sums_of_published_cells(warehouses):
         assert not ((rows.secret == "diffuse") & ~rows.all_shown).any()
 
 
-@pytest.mark.slow
 def test_joint_attack_across_perimeters(warehouses):
     att = lp_attacker.JointAttacker(warehouses, [2018, 2022])
     checked, breaches = 0, []
