@@ -75,3 +75,16 @@ def server(warehouse, log=None, args: tuple[str, ...] = (), app=None, nice: int 
             proc.kill()
         if log:
             err.close()
+
+
+@contextmanager
+def chromium(warehouse):
+    """A Streamlit server on `warehouse` and a headless Chromium for it: (browser, base url)."""
+    from playwright.sync_api import sync_playwright
+
+    with server(warehouse) as url, sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        try:
+            yield b, url
+        finally:
+            b.close()

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from indicators import palettes
-from tests.browser_support import CHROMIUM, FLAGS, require_browser, server
+from tests.browser_support import chromium, require_browser
 
 require_browser()
 pytestmark = pytest.mark.slow   # real browser (Chromium): python -m pytest -m "not slow" leaves it out
@@ -26,12 +26,8 @@ BAD_FORMATS = re.compile(r"\d[%€]|\d\s?[MG]\s€|\dG\b|\d\s?G€|\d [%€]|\d\
 
 @pytest.fixture(scope="module")
 def site(demo_warehouse):
-    from playwright.sync_api import sync_playwright
-
-    with server(demo_warehouse) as url, sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield b, url
-        b.close()
+    with chromium(demo_warehouse) as opened:
+        yield opened
 
 
 def _open(browser, url, width=1280, height=3000):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from indicators.content import registry
-from tests.browser_support import CHROMIUM, FLAGS, require_browser, server
+from tests.browser_support import chromium, require_browser
 
 require_browser()
 pytestmark = pytest.mark.slow
@@ -53,12 +53,8 @@ def _group(key: str):
 
 @pytest.fixture(scope="module")
 def browser(demo_warehouse):
-    from playwright.sync_api import sync_playwright
-
-    with server(demo_warehouse) as url, sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield b, url
-        b.close()
+    with chromium(demo_warehouse) as opened:
+        yield opened
 
 
 def _settle(page, k: int) -> None:

@@ -363,6 +363,18 @@ def _small_multiples(deck: _Deck, slide, s: Slide, top, bottom) -> None:
         left += width
 
 
+def _line_style(ser, colour, width, marker: int) -> None:
+    """A line series in one colour: its line, and round markers filled and outlined with it."""
+    ser.format.line.color.rgb = colour
+    ser.format.line.width = width
+    ser.smooth = False
+    ser.marker.style = XL_MARKER_STYLE.CIRCLE
+    ser.marker.size = marker
+    ser.marker.format.fill.solid()
+    ser.marker.format.fill.fore_color.rgb = colour
+    ser.marker.format.line.color.rgb = colour
+
+
 def _line_panels(deck: _Deck, slide, s: Slide, top, bottom) -> None:
     """Evolutions of series of unequal size (filières: BTP in hundreds, PPAM in units): one native line chart per
     series on its own scale, up to three a row, as the page draws them (chart_kit.line_panels); a secret year is
@@ -412,14 +424,7 @@ def _line_panels(deck: _Deck, slide, s: Slide, top, bottom) -> None:
         _tick_skip(ca, skip)
         ser = chart.plots[0].series[0]
         colour = _rgb(s.spec.colours.get(name, "#4477AA"))
-        ser.format.line.color.rgb = colour
-        ser.format.line.width = Pt(3)
-        ser.smooth = False
-        ser.marker.style = XL_MARKER_STYLE.CIRCLE
-        ser.marker.size = 7
-        ser.marker.format.fill.solid()
-        ser.marker.format.fill.fore_color.rgb = colour
-        ser.marker.format.line.color.rgb = colour
+        _line_style(ser, colour, Pt(3), 7)
         # the last value labelled (a first one, half a category from the axis, would print over its ticks)
         shown_at = [k for k, c in enumerate(cats) if cells.get((c, name), (None, "secret"))[1] not in ("secret", "absent")]
         if shown_at:
@@ -539,14 +544,7 @@ def _add_chart(deck: _Deck, slide, s: Slide, top, bottom) -> None:
     _font(chart.category_axis.tick_labels)
     for ser in plot.series:
         colour = _rgb(colours.get(ser.name, "#4477AA"))
-        ser.format.line.color.rgb = colour
-        ser.format.line.width = Pt(3.5)
-        ser.smooth = False
-        ser.marker.style = XL_MARKER_STYLE.CIRCLE
-        ser.marker.size = 9
-        ser.marker.format.fill.solid()
-        ser.marker.format.fill.fore_color.rgb = colour
-        ser.marker.format.line.color.rgb = colour
+        _line_style(ser, colour, Pt(3.5), 9)
 
 
 def _label(point, text: str, size: int, position=None) -> None:
