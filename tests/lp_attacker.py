@@ -13,16 +13,62 @@ from __future__ import annotations
 from collections import defaultdict
 
 import duckdb
+import highspy
 import numpy as np
 import pandas as pd
 from scipy import sparse
-from scipy.optimize import linprog
 
 from indicators import query
 
 INDICATORS = [("ca_secteur", "coeur", "secteur"), ("ca_total", "coeur", "champ"),
               ("ca_filiere", "coeur", "filiere_coeur"), ("ca_filiere", "elargi", "filiere_elargi")]
 GROWTHS = ["croissance_ca_secteur", "taux_croissance_ca_secteur", "taux_croissance_ca"]
+
+
+class _LP:
+    """The published equations A x = b, x in [lb, ub], loaded once into HiGHS: each target's interval changes
+    only the objective (and the coalition's bounds), and the simplex restarts from the last basis."""
+
+    def __init__(self, a, b):
+        a = sparse.csc_matrix(a)
+        self.n = a.shape[1]
+        lp = highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = self.n, a.shape[0]
+        lp.col_cost_ = np.zeros(self.n)
+        lp.col_lower_, lp.col_upper_ = np.zeros(self.n), np.full(self.n, highspy.kHighsInf)
+        lp.row_lower_ = lp.row_upper_ = np.asarray(b, dtype=float)
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = a.indptr, a.indices, a.data
+        self.h = highspy.Highs()
+        self.h.setOptionValue("output_flag", False)
+        self.h.passModel(lp)
+        self.cols = np.arange(self.n, dtype=np.int32)
+        self.cost = np.zeros(self.n)
+
+    def interval(self, obj, lb=None, ub=None) -> tuple[float, float]:
+        """(min, max) of obj . x; max is inf when unbounded."""
+        h = self.h
+        if lb is not None:
+            h.changeColsBounds(self.n, self.cols, lb, np.where(np.isinf(ub), highspy.kHighsInf, ub))
+        changed = np.flatnonzero(obj != self.cost).astype(np.int32)
+        h.changeColsCost(len(changed), changed, obj[changed].astype(float))
+        self.cost = obj.copy()
+        out = []
+        for sense in (highspy.ObjSense.kMinimize, highspy.ObjSense.kMaximize):
+            h.changeObjectiveSense(sense)
+            h.run()
+            status = h.getModelStatus()
+            if status not in (highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kUnbounded):
+                h.clearSolver()     # a restart from a basis of other bounds can end badly: solve afresh
+                h.run()
+                status = h.getModelStatus()
+            if status == highspy.HighsModelStatus.kOptimal:
+                out.append(h.getInfo().objective_function_value)
+            else:
+                assert sense == highspy.ObjSense.kMaximize and status in (
+                    highspy.HighsModelStatus.kUnbounded, highspy.HighsModelStatus.kUnboundedOrInfeasible), status
+                out.append(np.inf)
+        return out[0], out[1]
 
 
 def published(snap, years: list[int]) -> pd.DataFrame:
@@ -143,7 +189,7 @@ class Attacker:
         firms = self.firms[self.firms.annee == annee]
         pub = ~hidden
         a_eq, b_eq = a[pub], vals[pub]
-        out = []
+        out, lp = [], _LP(a_eq, b_eq)
         known: dict[int, tuple] = {}
         lone = [k for k, h in enumerate(hidden) if h and keys[k] in t.index and t.loc[keys[k]].n == 1]
         for i in np.flatnonzero(hidden).tolist():
@@ -160,13 +206,8 @@ class Attacker:
                         continue
                     idx, v = known.get(j) or known.setdefault(j, self._known(keys[j], siren, firms, var))
                     lb[idx] = ub[idx] = v
-            obj = a[i].toarray().ravel()
-            bounds = np.column_stack([lb, ub])
-            hi = linprog(-obj, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
-            lo = linprog(obj, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
-            assert lo.status == 0, (keys[i], lo.message)
-            out.append({"cell": keys[i], "annee": annee, "valeur": true, "min": lo.fun,
-                        "max": np.inf if hi.status == 3 else -hi.fun})
+            lo, hi = lp.interval(a[i].toarray().ravel(), lb, ub)
+            out.append({"cell": keys[i], "annee": annee, "valeur": true, "min": lo, "max": hi})
         return out
 
 
@@ -260,16 +301,13 @@ class JointAttacker:
             for g, gc in sorted({k for p in self.pieces for k in p}):
                 targets.setdefault((frozenset([c]), g, gc), ("commune", c))
         a = sparse.csr_matrix((np.ones(len(eq_rows)), (eq_rows, eq_cols)), shape=(len(b), len(var)))
-        out = []
+        out, lp = [], _LP(a, b)
         for (cs, g, gc), label in targets.items():
             value, n, top = self._truth(annee, cs, g, gc)
             if not (0 < n < self.rules[0] or (n >= self.rules[0] and value > 0 and top >= self.rules[1] * value)):
                 continue   # not sensitive
             obj = np.zeros(len(var))
             obj[row(cs, g, gc)] = 1.0
-            hi = linprog(-obj, A_eq=a, b_eq=np.array(b), bounds=(0, None), method="highs")
-            lo = linprog(obj, A_eq=a, b_eq=np.array(b), bounds=(0, None), method="highs")
-            assert lo.status == 0, (label, lo.message)
-            out.append({"cell": (label, g, gc), "annee": annee, "valeur": value, "min": lo.fun,
-                        "max": np.inf if hi.status == 3 else -hi.fun})
+            lo, hi = lp.interval(obj)
+            out.append({"cell": (label, g, gc), "annee": annee, "valeur": value, "min": lo, "max": hi})
         return out

@@ -45,6 +45,18 @@ MEASURE = r"""() => {
 }"""
 
 
+STABLE = r"""() => {
+  const plots = [...document.querySelectorAll("[data-testid='stPlotlyChart'] .js-plotly-plot")];
+  const charts = document.querySelectorAll("[data-testid='stPlotlyChart']").length;
+  const laid = plots.length >= charts && plots.every((p) => p._fullLayout && p.querySelector(".main-svg")
+    && Math.abs(p.querySelector(".main-svg").getBoundingClientRect().height - p._fullLayout.height) < 1);
+  const h = document.querySelector("[data-testid='stMain']").scrollHeight;
+  const w = window.__tiStable = window.__tiStable || {h: -1, n: 0};
+  w.n = (laid && h === w.h) ? w.n + 1 : 0;
+  w.h = h;
+  return w.n >= 3;
+}"""
+
 
 def _group(key: str):
     return pytest.mark.xdist_group("presentation_fit")
@@ -60,9 +72,10 @@ def browser(demo_warehouse):
 def _settle(page, k: int) -> None:
     page.wait_for_function(f"() => new URLSearchParams(location.search).get('diapo') === '{k}'", timeout=60_000)
     page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=90_000)
-    page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot .main-svg').length >= "
-                           "document.querySelectorAll('[data-testid=stPlotlyChart]').length", timeout=30_000)
-    page.wait_for_timeout(250)
+    # Under load a chart can be measured before Plotly has laid it out at its own height: wait until every
+    # chart is drawn at its layout's height and the page's height has not moved for 3 checks in a row.
+    page.evaluate("() => { window.__tiStable = null; }")
+    page.wait_for_function(STABLE, timeout=30_000, polling=150)
 
 
 @pytest.mark.parametrize("key", [pytest.param(p.key, marks=_group(p.key), id=p.key) for p in registry.PAGES])
