@@ -33,6 +33,10 @@ class Indicator:
 _ET_SOURCES = "base comparateur de territoires INSEE (ou Sirene, Flores)"
 _URSSAF = "fichier URSSAF « établissements et effectifs salariés commune x APE »"
 _CHAMBRE = "export CCI / CMA (fichier d'entreprises avec chiffre d'affaires)"
+# The chamber file gives a turnover per establishment (SIRET): it is counted where that establishment is, not at
+# the firm's head office; said in every turnover definition (a reader compares them across pages).
+_CA_WHERE = (" Le chiffre d'affaires est compté à la commune de l'établissement (SIRET) auquel le fichier consulaire "
+             "le rattache, non au siège de l'entreprise.")
 _INDUSTRIE = "Industrie : sections B à E de la NAF rév. 2 (industries extractives, manufacturière, énergie, eau et déchets)."
 
 CATALOG: dict[str, Indicator] = {i.name: i for i in [
@@ -60,7 +64,7 @@ CATALOG: dict[str, Indicator] = {i.name: i for i in [
     Indicator("effectifs_secteur", "Effectifs salariés par grand secteur", "salariés",
               "Effectifs salariés du secteur privé au 31 décembre, par grand secteur d'activité.",
               "effectifs_salaries", groupement="a5", dimension="secteur", source_hint=_URSSAF),
-    Indicator("part_industrie_effectifs", "Part de l'industrie dans l'emploi salarié", "part",
+    Indicator("part_industrie_effectifs", "Part de l'industrie dans l'emploi salarié privé", "part",
               "Effectifs salariés industriels / ensemble des effectifs salariés privés. " + _INDUSTRIE,
               "effectifs_salaries", kind="part", groupement="a5", numerateur="BE", source_hint=_URSSAF),
     Indicator("etablissements_filiere", "Établissements employeurs des filières stratégiques", "établissements",
@@ -70,23 +74,24 @@ CATALOG: dict[str, Indicator] = {i.name: i for i in [
               "Effectifs salariés des établissements dont l'activité principale relève d'une filière stratégique.",
               "effectifs_salaries", groupement="filiere", dimension="filiere", source_hint=_URSSAF),
     Indicator("ca_total", "Chiffre d'affaires", "€",
-              "Chiffre d'affaires des entreprises marchandes non agricoles et non financières (champ de la candidature).",
+              "Chiffre d'affaires des établissements marchands non agricoles et non financiers (champ de la candidature)."
+              + _CA_WHERE,
               "ca_eur", groupement="champ", source_hint=_CHAMBRE),
     Indicator("ca_secteur", "Chiffre d'affaires par secteur", "€",
               "Chiffre d'affaires des établissements par secteur de la candidature (industrie, construction, commerce, "
-              "hébergement-restauration, transport et autres services).",
+              "hébergement-restauration, transport et autres services)." + _CA_WHERE,
               "ca_eur", groupement="secteur", dimension="secteur", source_hint=_CHAMBRE),
     Indicator("croissance_ca_secteur", "Évolution du chiffre d'affaires par secteur", "€",
-              "Variation du chiffre d'affaires entre l'année de base et l'année, en euros.",
+              "Variation du chiffre d'affaires entre l'année de base et l'année affichée, en euros.",
               "ca_eur", kind="croissance", groupement="secteur", dimension="secteur", source_hint=_CHAMBRE),
     Indicator("taux_croissance_ca_secteur", "Taux d'évolution du chiffre d'affaires par secteur", "part",
-              "Variation relative du chiffre d'affaires entre l'année de base et l'année.",
+              "Variation relative du chiffre d'affaires entre l'année de base et l'année affichée.",
               "ca_eur", kind="taux_croissance", groupement="secteur", dimension="secteur", source_hint=_CHAMBRE),
     Indicator("taux_croissance_ca", "Taux d'évolution du chiffre d'affaires", "part",
-              "Variation relative du chiffre d'affaires (champ de la candidature) entre l'année de base et l'année.",
+              "Variation relative du chiffre d'affaires (champ de la candidature) entre l'année de base et l'année affichée.",
               "ca_eur", kind="taux_croissance", groupement="champ", source_hint=_CHAMBRE),
     Indicator("ca_filiere", "Chiffre d'affaires des filières stratégiques", "€",
-              "Chiffre d'affaires des établissements dont l'activité principale relève d'une filière stratégique.",
+              "Chiffre d'affaires des établissements dont l'activité principale relève d'une filière stratégique." + _CA_WHERE,
               "ca_eur", groupement="filiere", dimension="filiere", source_hint=_CHAMBRE),
     Indicator("entreprises_tpe_pme", "TPE et PME marchandes", "entreprises",
               "Entreprises de moins de 250 salariés et de 50 M€ de chiffre d'affaires au plus, du champ marchand "

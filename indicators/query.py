@@ -77,6 +77,21 @@ def categories(snap: Snapshot, groupement: str) -> pd.DataFrame:
 _YEARS: dict[tuple, list[int]] = {}
 
 
+def territories_with_data(snap: Snapshot, niveaux: list[str]) -> set[tuple[str, str]]:
+    """(niveau, code) of the territories of these levels that have at least one figure in the marts."""
+    df = _reference(snap, ("with_data", tuple(niveaux)),
+                    "SELECT DISTINCT niveau, code FROM mart WHERE list_contains(?, niveau) AND valeur IS NOT NULL",
+                    [list(niveaux)])
+    return set(zip(df.niveau, df.code))
+
+
+def ti_of_epci(snap: Snapshot, code: str) -> list[str]:
+    """The TI (codes) whose communes include this EPCI's."""
+    return _reference(snap, ("ti_of", code), """SELECT DISTINCT t.code FROM ref_appartenance e
+                          JOIN ref_appartenance t ON t.commune = e.commune AND t.niveau = 'ti'
+                          WHERE e.niveau = 'epci' AND e.code = ? ORDER BY 1""", [code]).code.tolist()
+
+
 def _mart_years(snap: Snapshot, mesure: str, groupements: list[str], niveaux: list[str]) -> list[int]:
     """Years the mart has for a measure (read once per data version; the mart is stored sorted by
     measure, grouping and level, so this filtered read skips most of it)."""
@@ -220,7 +235,7 @@ def _level_sql(q: _Sql, snap: Snapshot, ind: Indicator, groupement: str | list[s
                    WHEN statut = 'partiel' THEN 'Agrégat partiel : certaines valeurs communales sont en secret statistique'
                    WHEN statut = 'secret' THEN {q(secret.NOTE)}
                    WHEN statut = 'absent' AND niveau IN ('region', 'france')
-                        THEN 'Non calculable : seul un fichier national (toutes leurs communes) donne la région et la France'
+                        THEN 'Non calculable sans le fichier national (toutes les communes de France)'
                    WHEN statut = 'absent' THEN 'Aucune donnée chargée : charger ' || {q(ind.source_hint)}
                    ELSE '' END AS note
         FROM (

@@ -22,6 +22,9 @@ from .export.tables import to_csv_bytes
 DEMO_LABEL = "Données de démonstration"
 STATUT_LABELS = {"ok": "", "partiel": "partiel", "secret": "s (secret)", "absent": "absent"}
 _SNAPSHOT_KEY = "_snapshot"
+TABLE_MAX_ROWS = 40             # a finding's table up to this many rows is static (wrapped), a longer one scrolls
+_SAID_KEY = "_notes_said"
+_OUTSIDE_KEY = "_territoire_hors"   # why a shared link's territory is not the one shown       # the notes already under a block of this run's page
 _PENDING_TERRITORY = "_territoire_clique"
 
 
@@ -45,6 +48,7 @@ def begin_run() -> Snapshot:
     """Take the snapshot every query of this script run will read."""
     snap = _warehouse().snapshot()
     st.session_state[_SNAPSHOT_KEY] = snap
+    st.session_state[_SAID_KEY] = set()
     return snap
 
 
@@ -197,6 +201,20 @@ def url_widget(widget, label: str, options: list, key: str, default=None, format
     return value
 
 
+def _outside_notice(p, code: str) -> str:
+    """Why a link's territory is not shown: a neighbour EPCI is named with its own TI (never the raw value: the
+    URL is anyone's)."""
+    there = {t.code: t for t in p.neighbours}
+    whole = f"la page montre le {p.name} entier"
+    if code not in there:
+        return f"Le lien désigne un territoire qui n'est pas dans ce tableau de bord : {whole}."
+    tis = {t.code: t.nom_court for t in p.other_tis}
+    own = [tis[c] for c in query.ti_of_epci(snapshot(), code) if c in tis]
+    who = there[code].nom_court + (f" ({own[0]})" if own else "")
+    return fmt.typeset(f"{who} n'est pas membre du {p.name} : {whole}. Pour le comparer aux EPCI du territoire, "
+                       "ajoutez-le dans la page Comparer les EPCI.")
+
+
 def sidebar() -> None:
     """Territory and year, drawn before the page runs; bound to the query string (stable codes)."""
     p = per()
@@ -206,6 +224,13 @@ def sidebar() -> None:
     pending = st.session_state.pop(_PENDING_TERRITORY, None)   # an EPCI clicked on a map
     if pending in options:
         st.session_state["territoire"] = pending
+    asked = st.query_params.get("territoire")
+    if "territoire" not in st.session_state and asked and asked not in options:   # a shared link, said, not rewritten silently
+        st.session_state[_OUTSIDE_KEY] = _outside_notice(p, asked)
+    if st.session_state.get(_OUTSIDE_KEY) and st.session_state.get("territoire", p.ti.code) == p.ti.code:
+        st.warning(st.session_state[_OUTSIDE_KEY])      # until the visitor chooses a territory
+    else:
+        st.session_state.pop(_OUTSIDE_KEY, None)
     with st.sidebar:
         st.markdown(f"### {p.name}")
         n = len(p.members)
@@ -217,7 +242,7 @@ def sidebar() -> None:
                    format_func=lambda y: "Dernière disponible" if y == "derniere" else y,
                    help="Chaque indicateur est montré pour cette année ou, à défaut, pour sa dernière année "
                         "disponible avant elle.")
-        st.caption(f"Entrepôt du {fmt.french_date(_built_at())}")
+        st.caption(f"Données chargées le {fmt.french_date(_built_at())}")
         presentation.toggle()
         export_buttons()
 
@@ -490,8 +515,12 @@ def content_context(page: str | None = None):
 
 def _finding_caption(f) -> str:
     parts = [f.source] if f.source else []
-    parts += list(f.notes)
-    if f.definition:
+    # A note already under a block of this page (« Références non calculées … ») is not repeated under the next
+    # one; a slide, alone, keeps all its notes.
+    said = st.session_state.setdefault(_SAID_KEY, set())
+    parts += [n for n in f.notes if n not in said]
+    said.update(f.notes)
+    if f.definition and not presentation.on():      # the projector: source and notes; definitions at the desk
         parts.append(f.definition)
     text = " ".join(p if p.endswith(".") else p + "." for p in parts)
     if f.extra.get("escape"):       # people's text in it (the plan): shown as text, never as Markdown
@@ -578,6 +607,7 @@ def show(f, key: str | None = None) -> None:
         st.caption(_finding_caption(f))
     for label, table in (() if presentation.on() else f.extra.get("more", ())):   # more reference tables (Sources)
         if label:
+            label = fmt.typeset(label)
             st.markdown(f"**{label}**" if len(label) < 90 else label)
         st.dataframe(table, hide_index=True)
     if len(f.table) and "indicateur" not in f.table and "display" not in f.extra:   # a reference table (Sources)
@@ -585,7 +615,11 @@ def show(f, key: str | None = None) -> None:
     elif len(f.table) and "indicateur" in f.table:
         with st.expander("Tableau et téléchargement"):
             people = people_table(f.table)
-            st.dataframe(screen_table(f.table), hide_index=True)    # French text as the chart labels it
+            screen = screen_table(f.table)      # French text as the chart labels it
+            if len(screen) <= TABLE_MAX_ROWS:   # every row and every word in view: a static table wraps its cells
+                st.table(markup.table(screen.set_index(screen.columns[0])))
+            else:
+                st.dataframe(screen, hide_index=True)
             # The CSV is built on click, not on every run of the page.
             st.download_button("Télécharger le tableau (CSV)", data=lambda people=people: to_csv_bytes(people),
                                file_name=f"{_file_name(f.titre)}.csv", mime="text/csv", key=f"csv_{key}",

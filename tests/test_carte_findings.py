@@ -46,7 +46,7 @@ def test_titles_state_the_finding_and_pages_slides_annex_agree(snap):
     by_key = {f.key: f for f in found}
     assert set(by_key) == {"carte_industrie", "carte_filieres", "carte"}
     ind = by_key["carte_industrie"]
-    assert re.fullmatch(r"L'industrie pèse de \d+,\d\u202f% \(.+\) à \d+,\d\u202f% \(.+\) de l'emploi salarié en 20\d\d",
+    assert re.fullmatch(r"L'industrie pèse de \d+,\d\u202f% \(.+\) à \d+,\d\u202f% \(.+\) de l'emploi salarié privé en 20\d\d",
                         ind.titre), ind.titre
     # the title's figures are the rows of the map, as shown
     drawn = ind.table[ind.table.usage == "graphique"].dropna(subset=["valeur"])

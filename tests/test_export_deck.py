@@ -112,7 +112,7 @@ def test_chart_numbers_are_the_warehouse_numbers(deck, snap, content, wh):
     expected = query.get(snap, "part_industrie_effectifs", "epci", annee=year, territoires=query.perimeter(snap, "epci"))
     assert len(expected) == len(query.perimeter(snap, "epci"))
     for r in expected.itertuples():
-        got = data[(r.nom_court, "Part de l'industrie dans l'emploi salarié")]
+        got = data[(r.nom_court, "Part de l'industrie dans l'emploi salarié privé")]
         assert got == pytest.approx(round(r.valeur, 3)), r.nom_court
     # Turnover by sector of the TI (the default selection), straight from the mart (SQL on the DuckDB file).
     ti = query.perimeter(snap, "ti")[0]

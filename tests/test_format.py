@@ -118,3 +118,12 @@ def test_sectors_are_tied_only_when_their_amounts_read_the_same():
     assert f"surtout du fait du recul des transports et autres services ({M}2,3{S}M€), puis de la construction ({M}2,0{S}M€)" in text, text
     tied = growth_sentence("X", 2019, 2020, 100e6, 90e6, [Part("Construction", -2.0e6), Part("Commerce", -2.0e6)])
     assert "chacun" in tied
+
+
+def test_a_change_over_several_years_gives_its_annual_rate_too():
+    """4 260 → 4 772 M€ between 2018 and 2022: +12,0 %, that is +2,9 % a year (compound), not read as a yearly rate."""
+    from indicators.content.chiffre_affaires import Part, growth_sentence
+    parts = [Part("Commerce", 512e6)]
+    text = growth_sentence("X", 2018, 2022, 4260e6, 4772e6, parts)
+    assert f"+12,0{S}%, soit +2,9{S}% par an en moyenne)" in text, text
+    assert "par an" not in growth_sentence("X", 2021, 2022, 4260e6, 4772e6, parts)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 
 import numpy as np
 
@@ -10,11 +11,15 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from indicators import format as fmt, query
-from indicators.content import registry
+from indicators.content import Selection, context, people_table, registry
 from tests.conftest import ROOT
 
 PAGES = [p.key for p in registry.PAGES]
 WITHOUT_DEMO_LABEL = {"sources", "importer"}     # no figure with a caption on these pages
+
+
+def ui_findings(snap, page: str):
+    return registry.build(context(snap, Selection()), page)
 
 
 def open_page(page: str) -> AppTest:
@@ -37,6 +42,20 @@ def arr(value) -> list:
     return list(value)
 
 
+# An ordinary or no-break space before « : ; % ? ! » where French typography wants U+202F (not inside a URL).
+LOOSE = re.compile(r"[\S][ \u00a0][:;%?!](?!//)")
+
+
+def shown_texts(at: AppTest) -> list[str]:
+    """Every text a reader sees on the page: titles, sentences, captions, messages, key figures, widget labels."""
+    texts = [e.value for kind in ("title", "header", "subheader", "markdown", "caption", "info", "warning",
+                                   "success", "error") for e in getattr(at, kind)]
+    texts += [m.label for m in at.metric] + [m.value for m in at.metric]
+    texts += [w.label for kind in ("selectbox", "radio", "multiselect", "toggle", "checkbox", "button")
+              for w in getattr(at, kind) if w.label]
+    return [t for t in texts if isinstance(t, str)]
+
+
 @pytest.mark.parametrize("page", PAGES)
 def test_page_renders_on_demo_data(page, demo_warehouse, use_warehouse):
     use_warehouse(demo_warehouse)
@@ -45,6 +64,9 @@ def test_page_renders_on_demo_data(page, demo_warehouse, use_warehouse):
     text = " ".join(m.value for m in at.markdown) + " ".join(c.value for c in at.caption)
     if page not in WITHOUT_DEMO_LABEL:
         assert "Données de démonstration" in text
+    loose = [m.group(0) + " … " + t[max(0, m.start() - 40):m.end() + 20] for t in shown_texts(at)
+             if "<" not in t for m in LOOSE.finditer(t)]
+    assert not loose, f"{len(loose)} espaces ordinaires avant « : ; % ? ! » : {loose[:8]}"
     steps = registry.page(page).steps      # presentation mode steps through exactly the blocks the page draws
     drawn = at.session_state["_presentation_blocs"]      # (blocks declared for the desk only are not projected)
     assert not steps or [b for b in drawn if b not in registry.page(page).desk] == list(steps), drawn
@@ -83,6 +105,19 @@ def test_chiffres_cles_shows_4772_and_12_percent_from_the_warehouse(demo_warehou
     assert part["Écart"] == "écart non expliqué"
     ca = table[table["Chiffre"] == "Chiffre d'affaires"].iloc[0]    # the candidature's own territory and year
     assert ca["Recalculé"] == ca["Candidature"] == f"4{fmt.NNBSP}772{fmt.NNBSP}M€" and ca["Écart"].startswith("identique")
+    # Its table for download: the published and the recomputed figure in two numeric columns, nothing in Catégorie.
+    csv = people_table(next(f for f in ui_findings(snap, "chiffres_cles") if f.key == "candidature").table)
+    assert {"Valeur de la candidature", "Valeur recalculée"} <= set(csv.columns) and "Catégorie" not in csv
+    row = csv[csv.Indicateur == "Chiffre d'affaires"].iloc[0]
+    assert row["Valeur de la candidature"] == row["Valeur recalculée"] == 4772 and row["Unité"] == "M€"
+
+
+def test_a_note_is_said_once_per_page(demo_warehouse, use_warehouse):
+    """« … : références non calculables … » under the first chart that needs it, not under each (review A21)."""
+    use_warehouse(demo_warehouse)
+    at = open_page("industrie")
+    said = [c.value for c in at.caption if "références non calculables" in c.value]
+    assert len(said) == 1, said
 
 
 def test_industrie_chart_values_are_the_warehouse_values(demo_warehouse, use_warehouse, snap):

@@ -79,7 +79,7 @@ def test_sidebar_and_pages_show_the_perimeter_only(wide_warehouse, use_warehouse
     assert charts
     for el in charts:
         assert OTHER not in el.proto.spec and OTHER_NAME not in el.proto.spec
-    for df in at.dataframe:
+    for df in [*at.dataframe, *at.table]:
         assert OTHER_NAME not in df.value.to_string()
     at = open_page("filieres")
     for el in at.get("plotly_chart"):
@@ -166,3 +166,20 @@ def test_warehouse_of_an_earlier_version_is_told_then_upgraded_by_a_load(demo_wa
     load.load(urssaf, old, progress=quiet)
     snap = get_warehouse(old).snapshot()
     assert len(perimeter_mod.load(snap).members) == 8
+
+
+def test_a_shared_link_to_a_neighbour_says_why_it_shows_the_ti(wide_warehouse, use_warehouse, wide_snap):
+    """A link naming the neighbour EPCI (member of another TI) opens the TI, and says so with the EPCI's own TI;
+    a link naming no territory of the warehouse says it without repeating the link's value."""
+    use_warehouse(wide_warehouse)
+    per = perimeter_mod.load(wide_snap)
+    own = [t.nom_court for t in per.other_tis if t.code in query.ti_of_epci(wide_snap, OTHER)]
+    assert own, "le voisin appartient à un autre TI de la région"
+    at = open_page("industrie", territoire=OTHER)
+    said = " ".join(w.value for w in at.warning)
+    assert f"{OTHER_NAME} ({own[0]}) n'est pas membre du {per.name}" in said and "Comparer les EPCI" in said
+    assert at.sidebar.selectbox(key="territoire").value == per.ti.code
+    at = open_page("industrie", territoire="99999zz")
+    said = " ".join(w.value for w in at.warning)
+    assert "n'est pas dans ce tableau de bord" in said and "99999zz" not in said
+    assert not open_page("industrie", territoire=per.members[0].code).warning

@@ -278,7 +278,7 @@ def test_deck_opens_with_the_since_last_committee_slide(wh):
             "3 autres modifications sur 1 action." in texts[1])
     title = suivi.plan_actions(snap(wh)).set_index("numero").intitule["1.1"]
     assert f"1.1 {title} — statut : à lancer → en cours ({EDITOR}" in texts[1]   # by number and title
-    assert "4.1 — Part de l'industrie dans l'emploi salarié ≥ 12,0\u202f% en 2027 : " in texts[1]   # the target
+    assert "4.1 — Part de l'industrie dans l'emploi salarié privé ≥ 12,0\u202f% en 2027 : " in texts[1]   # the target
 
 
 def test_targets_against_value_and_trajectory(wh):
@@ -295,7 +295,7 @@ def test_targets_against_value_and_trajectory(wh):
     expected = first.valeur + (0.12 - first.valeur) * (t.annee - first.annee) / (2027 - first.annee)
     assert t.attendu == pytest.approx(expected)
     sentence = t.sentence()
-    assert sentence.startswith("Part de l'industrie dans l'emploi salarié ≥ 12,0\u202f% en 2027 : ")
+    assert sentence.startswith("Part de l'industrie dans l'emploi salarié privé ≥ 12,0\u202f% en 2027 : ")
     pace = (0.12 - t.valeur) / (2027 - t.annee)
     assert f"rythme nécessaire {suivi.difference_text('part', pace)} par an jusqu'en 2027" in sentence
     # With an earlier year, the straight line from it to the target says whether the value is on track.
@@ -452,4 +452,4 @@ def test_ecarts_name_binome_and_axis_target_changes(wh, tmp_path):
     e = suivi.ecarts(snap(wh), "Comité")
     got = {(r.numero, r.libelle, r.apres, r.qui) for r in e.actions.itertuples()}
     assert got == {(f"binôme {b.epci[0]}", "Élu(e)", "Mme Exemple", "Paul Import"),
-                   ("Axe 2", "Cible : Part de l'industrie dans l'emploi salarié", "≥ 12,0\u202f% en 2027", EDITOR)}
+                   ("Axe 2", "Cible : Part de l'industrie dans l'emploi salarié privé", "≥ 12,0\u202f% en 2027", EDITOR)}

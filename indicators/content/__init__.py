@@ -24,6 +24,7 @@ from .. import format as fmt
 from . import french as fr
 
 DEMO_LABEL = "Données de démonstration"
+DEMO_SUFFIX = " (données de démonstration)"    # etl/load.py marks a demo file's label so
 
 # kind of number -> (unit shown, divisor, decimals kept, Excel/PowerPoint number format)
 KINDS = {k: (unit, div, dec, fmt.OFFICE_FORMATS[k]) for k, (unit, div, dec) in {
@@ -427,7 +428,11 @@ def table_years(table: pd.DataFrame) -> tuple[int, ...]:
 
 
 def source_line(table: pd.DataFrame) -> str:
+    """« Source : … — années 2021 et 2022. » Sources all of demo data lose their mark here (the block says
+    « Données de démonstration » once); beside a real one, the demo one keeps it: the reader sees which is which."""
     sources = sorted({s for s in table.source if s}) if len(table) else []
+    if sources and all(s.endswith(DEMO_SUFFIX) for s in sources):
+        sources = [s.removesuffix(DEMO_SUFFIX) for s in sources]
     text = "Source : " + (" ; ".join(sources) or "aucune donnée chargée")
     ys = table_years(table)
     if ys:
@@ -468,10 +473,9 @@ def source_breaks(t: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
             t.at[i, "note"] = f"{r.note} ; {mark}" if isinstance(r.note, str) and r.note else mark
             before = prev.loc[i]
             who = r.territoire if "territoire" in t else r.code
-            demo = " (données de démonstration)"
-            if r.source == before + demo:
+            if r.source == before + DEMO_SUFFIX:
                 what = f"données de démonstration après les données réelles ({before})"
-            elif before == r.source + demo:
+            elif before == r.source + DEMO_SUFFIX:
                 what = f"données réelles ({r.source}) après les données de démonstration"
             else:
                 what = f"{r.source} après {before}"
@@ -516,7 +520,8 @@ def ranked(df: pd.DataFrame) -> tuple[pd.DataFrame, bool]:
 
 
 PEOPLE_COLUMNS = [("territoire", "territoire"), ("categorie", "catégorie"), ("annee", "année"),
-                  ("annee_base", "année de base"), ("indicateur", "indicateur"), ("valeur", "valeur"),
+                  ("annee_base", "année de base"), ("indicateur", "indicateur"),
+                  ("publie", "valeur de la candidature"), ("valeur", "valeur"),
                   ("unite", "unité"), ("rang", "rang"), ("statut", "statut"), ("note", "note"), ("source", "source")]
 
 
@@ -532,11 +537,13 @@ def people_table(table: pd.DataFrame) -> pd.DataFrame:
         elif col in table:
             if col in ("annee_base", "rang") and table[col].isna().all():
                 continue
-            if col == "valeur":
-                # Shares as percentages (12,3), euros in M€: the unit column says which.
-                out[fmt.header(label)] = [None if s in ("secret", "absent") or _nan(v) else
+            if col in ("valeur", "publie"):
+                # Shares as percentages (12,3), euros in M€: the unit column says which. Beside a published
+                # figure (the candidature's), the value is the recomputed one.
+                label = "valeur recalculée" if col == "valeur" and "publie" in table else label
+                out[fmt.header(label)] = [None if (col == "valeur" and s in ("secret", "absent")) or _nan(v) else
                                          (fmt.round_half_up(v * 100, 1) if k in ("part", "evolution") else v)
-                                         for v, k, s in zip(table.valeur, table.kind, table.statut)]
+                                         for v, k, s in zip(table[col], table.kind, table.statut)]
             else:
                 out[fmt.header(label)] = table[col].to_numpy()
     df = pd.DataFrame(out)
@@ -555,7 +562,9 @@ def screen_table(table: pd.DataFrame) -> pd.DataFrame:
     if not len(table):
         return people_table(table)
     df = people_table(table).drop(columns=[fmt.header("unité")], errors="ignore")
-    df[fmt.header("valeur")] = labels(table)
+    if "publie" in table:
+        df[fmt.header("valeur de la candidature")] = labels(table.assign(valeur=table.publie, statut="ok"))
+    df[fmt.header("valeur recalculée" if "publie" in table else "valeur")] = labels(table)
 
     def year(v):
         return "" if _nan(v) else str(int(v))

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from . import Context, Finding
-from .. import format as fmt
+from . import DEMO_SUFFIX, Context, Finding
+from .. import format as fmt, query
 from . import french as fr
 
 
@@ -14,17 +14,25 @@ def intro(ctx: Context) -> Finding:
     # « du Territoire d'industrie Hautes-Alpes » (the name carries no article: the level's noun does)
     whole = f"{fr.of_territory('ti')} {ctx.home.nom}" if ctx.home.niveau == "ti" else f"de {ctx.home_name}"
     members = "de son intercommunalité" if n == 1 else f"de ses {fmt.count(n, 'intercommunalité')}"
-    refs = [f"{t.nom} ({fr.NIVEAUX[t.niveau].text})" if t.niveau != "france" else "la France" for t in ctx.per.references]
+    # Only the references with figures are promised; the others wait for a national file.
+    refs = ctx.per.references
+    with_data = query.territories_with_data(ctx.snap, sorted({t.niveau for t in refs}))
+    name = (lambda t: f"{t.nom} ({fr.NIVEAUX[t.niveau].text})" if t.niveau != "france" else "la France")
+    shown = [name(t) for t in refs if (t.niveau, t.code) in with_data]
+    later = [name(t) for t in refs if (t.niveau, t.code) not in with_data]
+    against = [fr.enumerate_fr(shown)] if shown else []
+    if later:
+        against.append(fr.enumerate_fr(later) + " une fois les fichiers nationaux chargés")
     phrase = (f"Indicateurs économiques {whole} et {members} (EPCI) : chiffre d'affaires par secteur, poids de "
-              "l'industrie, filières stratégiques, comparaison des EPCI, face aux territoires de référence : "
-              + fr.enumerate_fr(refs) + ".")
+              "l'industrie, filières stratégiques, foncier économique, comparaison des EPCI"
+              + (", face aux territoires de référence : " + " ; ".join(against) if against else "") + ".")
     return Finding("accueil", titre, phrase)
 
 
 # --- a first start on real files: what is loaded, what is still to load, what is still demo ------------------
 
 def to_load(figures: Finding) -> list[str]:
-    """One line per file the key figures still wait for (« industrie : part de l'emploi salarié : fichier
+    """One line per file the key figures still wait for (« industrie : part de l'emploi salarié privé : fichier
     URSSAF … à charger »), from the figures with nothing loaded, in the order of the figures."""
     from ..catalog import get as get_indicator
     from .chiffres_cles import ITEMS
@@ -43,7 +51,7 @@ def to_load(figures: Finding) -> list[str]:
 
 def _named(r) -> str:
     """« URSSAF, … (commune x APE) (2006-2022) »: a Sources row by its label (without the demo mark) and years."""
-    name = r.Source.replace(" (données de démonstration)", "")
+    name = r.Source.replace(DEMO_SUFFIX, "")
     return f"{name} ({r.Années})" if isinstance(r.Années, str) and r.Années else name
 
 

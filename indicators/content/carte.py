@@ -17,8 +17,8 @@ from . import french as fr
 
 KEY_INDUSTRIE, KEY_FILIERES, KEY_CARTE = "carte_industrie", "carte_filieres", "carte"
 INDUSTRIE = "part_industrie_effectifs"
-# The industry's shares say « L'industrie pèse de … à … de l'emploi salarié ».
-SHARE_OF = {"part_industrie_effectifs": "de l'emploi salarié", "part_industrie_etablissements": "des établissements",
+# The industry's shares say « L'industrie pèse de … à … de l'emploi salarié privé ».
+SHARE_OF = {"part_industrie_effectifs": "de l'emploi salarié privé", "part_industrie_etablissements": "des établissements",
             "part_industrie_etablissements_employeurs": "des établissements employeurs"}
 STOCK_NOTE = ("Nombres et montants en cercles proportionnels (surface proportionnelle à la valeur) : un aplat de "
               "couleur ferait lire un stock comme une intensité, les grands EPCI paraissant toujours « forts ».")

@@ -40,8 +40,12 @@ def growth_sentence(name: str, base: int, end: int, start_v, end_v, parts: list[
     delta = end_v - start_v
     rate = end_v / start_v - 1 if start_v else None
     partial = " (valeur partielle : une partie des communes manque)" if total_statut == "partiel" else ""
+    # Over several years, the compound annual rate too (« soit +2,9 % par an en moyenne »): a 4-year change
+    # is not read as a yearly one.
+    per_year = (f", soit {fmt.percent((end_v / start_v) ** (1 / (end - base)) - 1, 1, sign=True)} par an en moyenne"
+                if end - base > 1 and start_v > 0 and end_v > 0 else "")
     head = (f"{name} : le chiffre d'affaires{partial} passe de {fmt.euros(start_v)} en {base} à {fmt.euros(end_v)} "
-            f"en {end} ({fmt.euros(delta, sign=True)}, {fmt.percent(rate, 1, sign=True)})")
+            f"en {end} ({fmt.euros(delta, sign=True)}, {fmt.percent(rate, 1, sign=True)}{per_year})")
     if fmt.round_half_up(delta / 1e6) == 0:
         return head + " : il est stable."
     up = delta > 0

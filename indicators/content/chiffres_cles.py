@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from . import Claim, Context, Finding, concat, finish, rows, secret_notes, shown
+from . import Claim, Context, Finding, concat, finish, rounded, rows, secret_notes, shown
 from .. import format as fmt
 from . import french as fr
 from .. import query
@@ -19,12 +19,13 @@ ITEMS = [("population", "Population", "count"), ("entreprises_tpe_pme", "TPE et 
          ("superficie", "Superficie", "km2"),
          ("entreprises_tpe_pme_industrie", "dont TPE et PME industrielles", "count"),
          ("part_industrie_tpe_pme", "Industrie : part des TPE et PME", "part"),
-         ("part_industrie_effectifs", "Industrie : part de l'emploi salarié", "part")]
+         ("part_industrie_effectifs", "Industrie : part de l'emploi salarié privé", "part")]
+ITEMS = [(name, fmt.typeset(label), kind) for name, label, kind in ITEMS]     # « Industrie : … » on a tile
 # Figures that do not change with the selected year: always read from the latest geography loaded.
 TIMELESS = ("superficie",)
 STOCKS = ("population", "superficie", "ca_total", "entreprises_tpe_pme", "entreprises_tpe_pme_industrie")
 IN_SENTENCE = {"population": "population", "ca_total": "chiffre d'affaires", "entreprises_tpe_pme": "TPE et PME marchandes",
-               "part_industrie_effectifs": "part de l'industrie dans l'emploi salarié"}
+               "part_industrie_effectifs": "part de l'industrie dans l'emploi salarié privé"}
 MOTIFS = {"definition": "définition", "source": "source ou champ", "champ": "champ", "annee": "année"}
 
 
@@ -158,7 +159,7 @@ def candidature(ctx: Context) -> Finding:
             reason = gap_reason(p.valeur_publiee, value, kind, p.texte_publie, p.motif, p.explication)
             text_value = _as_published(value, kind, p.texte_publie) if value is not None else fmt.ABSENT
         if len(r):
-            lines.append(r.assign(categorie=p.texte_publie, note=reason))
+            lines.append(r.assign(publie=rounded(p.valeur_publiee, kind), note=reason))
         display.append({"Chiffre": p.libelle, "Année": str(annee) if annee else f"non précisée (entrepôt : {shown_year})",
                         "Candidature": p.texte_publie.replace(" ", fmt.NNBSP), "Recalculé": text_value, "Écart": reason})
     table = concat(lines)

@@ -15,10 +15,10 @@ COMPARE = [("population", "Population", "count"),
            ("taux_croissance_ca", "Évolution du CA", "evolution"),
            ("entreprises_tpe_pme", "TPE et PME", "count"),
            ("part_industrie_etablissements", "Part de l'industrie (établissements)", "part"),
-           ("part_industrie_effectifs", "Part de l'industrie (emploi salarié)", "part"),
+           ("part_industrie_effectifs", "Part de l'industrie (emploi salarié privé)", "part"),
            ("taux_creation_etablissements_industrie", "Taux de création d'établissements industriels", "part")]
 SHORT = {"Part de l'industrie (établissements)": "Industrie : établiss.",
-         "Part de l'industrie (emploi salarié)": "Industrie : emploi",
+         "Part de l'industrie (emploi salarié privé)": "Industrie : emploi",
          "Taux de création d'établissements industriels": "Industrie : créations"}
 
 
@@ -113,7 +113,7 @@ def small(ctx: Context, name: str, label: str, kind: str) -> Finding | None:
 def _small_title(ctx: Context, t: pd.DataFrame, name: str, label: str, kind: str, year: int, claims: list) -> str:
     """What the small chart shows, as a finding: a stock by the first EPCI's share of the territory
     (« Gap-Tallard-Durance : 39 % de la population du Territoire d'industrie en 2023 »), a rate or a share by
-    its range (« Part de l'industrie (emploi salarié) : de 3,7 % (A) à 18,4 % (B) en 2024 »)."""
+    its range (« Part de l'industrie (emploi salarié privé) : de 3,7 % (A) à 18,4 % (B) en 2024 »)."""
     e = t[t.niveau == "epci"]
     known = e[(e.statut == "ok") & e.valeur.notna()].sort_values("valeur", ascending=False, kind="stable")
     sure = len(known) == len(e)

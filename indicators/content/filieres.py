@@ -119,7 +119,7 @@ def stack(ctx: Context) -> Finding:
                 sheet_name="Filières", extra={"highlight": ctx.focus.nom_court if ctx.focus.niveau == "epci" else None},
                 claims=claims)
     f = finish(f, name)
-    f.definition += f" Périmètre : {defn}."
+    f.definition = fmt.typeset(f"{f.definition} Périmètre : {defn}.")
     return f
 
 

@@ -173,5 +173,5 @@ def filieres(ctx: Context) -> Finding:
     f = Finding(key, titre, phrase, table, spec, notes=secret_notes(table, lambda r: f"{r.categorie} {r.indicateur}"),
                 sheet_name=SHEETS[key], claims=[Claim("dated", ("titre",), years=(end,))])
     f = finish(f, "solde_etablissements_filiere")
-    f.definition += f" Périmètre : {'cœur de filière' if definition == 'coeur' else 'filière élargie'}."
+    f.definition = fmt.typeset(f"{f.definition} Périmètre : {'cœur de filière' if definition == 'coeur' else 'filière élargie'}.")
     return f

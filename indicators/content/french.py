@@ -158,7 +158,7 @@ def enumerate_fr(items: list[str], last: str = "et") -> str:
 
 @dataclass(frozen=True)
 class Wording:
-    noun: Noun                  # « le chiffre d'affaires », « la part de l'industrie dans l'emploi salarié »
+    noun: Noun                  # « le chiffre d'affaires », « la part de l'industrie dans l'emploi salarié privé »
     most: str                   # « le chiffre d'affaires le plus élevé »
     least: str                  # « le chiffre d'affaires le plus faible »
     count_noun: str | None = None   # a count's unit noun (singular), for « 8 → 9 établissements »
@@ -189,9 +189,9 @@ WORDINGS: dict[str, Wording] = {
     "part_industrie_etablissements": Wording(Noun("part de l'industrie dans les établissements", "f"),
                                              "la part de l'industrie dans les établissements la plus forte",
                                              "la part de l'industrie dans les établissements la plus faible"),
-    "part_industrie_effectifs": Wording(Noun("part de l'industrie dans l'emploi salarié", "f"),
-                                        "la part de l'industrie dans l'emploi salarié la plus forte",
-                                        "la part de l'industrie dans l'emploi salarié la plus faible"),
+    "part_industrie_effectifs": Wording(Noun("part de l'industrie dans l'emploi salarié privé", "f"),
+                                        "la part de l'industrie dans l'emploi salarié privé la plus forte",
+                                        "la part de l'industrie dans l'emploi salarié privé la plus faible"),
     "part_industrie_etablissements_employeurs": Wording(
         Noun("part de l'industrie dans les établissements employeurs", "f"),
         "la part de l'industrie dans les établissements employeurs la plus forte",

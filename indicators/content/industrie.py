@@ -11,7 +11,7 @@ from . import french as fr
 
 PAGE = "industrie"
 MEASURES = {
-    "part_industrie_effectifs": ("de l'emploi salarié", "Industrie"),
+    "part_industrie_effectifs": ("de l'emploi salarié privé", "Industrie"),
     "part_industrie_etablissements": ("des établissements", "Industrie établissements"),
     "part_industrie_etablissements_employeurs": ("des établissements employeurs", "Industrie employeurs"),
 }
@@ -76,7 +76,7 @@ def rank_sentence(items: list[Item], focus: str | None, wording: fr.Wording, sho
 
 
 def compare_sentence(name: str, value, ref_of: str, ref_value, what: str, ref_name: str | None = None) -> str:
-    """« X : 9,4 % de l'emploi salarié dans l'industrie, soit 2,1 points de plus que dans le département (7,3 %). »
+    """« X : 9,4 % de l'emploi salarié privé dans l'industrie, soit 2,1 points de plus que dans le département (7,3 %). »
     `ref_of`: the reference with its preposition and article (« dans le Territoire d'industrie », « en France »)."""
     if value is None or pd.isna(value):
         return f"{name} : part {what} dans l'industrie non diffusable (« s ») ou absente."
@@ -94,7 +94,7 @@ def compare_sentence(name: str, value, ref_of: str, ref_value, what: str, ref_na
 def share(ctx: Context, name: str) -> Finding:
     what, sheet = MEASURES[name]
     key = KEY_OF[name]
-    ind_label = {"part_industrie_effectifs": "Part de l'industrie dans l'emploi salarié",
+    ind_label = {"part_industrie_effectifs": "Part de l'industrie dans l'emploi salarié privé",
                  "part_industrie_etablissements": "Part de l'industrie dans les établissements",
                  "part_industrie_etablissements_employeurs": "Part de l'industrie dans les établissements employeurs"}[name]
     year, ys = ctx.year(name, "epci")
@@ -132,9 +132,12 @@ def share(ctx: Context, name: str) -> Finding:
                                   where=(("niveau", "epci"), ("code", tuple(members))))
     absent_refs = refs[refs.statut == "absent"]
     notes = secret_notes(table)
-    if len(absent_refs):
-        notes.append("Références non calculées : " + " ; ".join(
-            f"{r.territoire} ({fr.lower_first(r.note)})" if r.note else r.territoire for r in absent_refs.itertuples()) + ".")
+    for why, g in absent_refs.groupby(absent_refs.note.fillna(""), sort=False):   # one reason, said once
+        names = fr.enumerate_fr(g.territoire.tolist())
+        if why.startswith("Non calculable "):
+            notes.append(f"{names} : références non calculables {why.removeprefix('Non calculable ')}.")
+        else:
+            notes.append(f"{names} : {fr.lower_first(why) or 'non calculé'}.")
     colours = {r.territoire: ctx.colour(r.code, r.niveau) for r in table.itertuples()}
     spec = ChartSpec("bar", cat="territoire", series="indicateur", colours=colours, by_point=True,
                      references=refs.territoire.tolist())
@@ -144,8 +147,8 @@ def share(ctx: Context, name: str) -> Finding:
 
 def evolution(ctx: Context) -> Finding:
     name = "part_industrie_effectifs"
-    what = "dans l'emploi salarié"
-    label = "Part de l'industrie dans l'emploi salarié"
+    what = "dans l'emploi salarié privé"
+    label = "Part de l'industrie dans l'emploi salarié privé"
     niveau = ctx.focus.niveau
     end, ys = ctx.year(name, niveau)
     if end is None:

@@ -131,8 +131,8 @@ def sources(ctx: Context) -> Finding:
     src = _table(ctx)
     demo = bool(len(src) and (src["Démonstration"] == "oui").any())
     n = len(src)
-    titre = (f"{fmt.count(n, 'source')} dans l'entrepôt du {_built(ctx)}" if n else
-             f"Aucune source chargée dans l'entrepôt du {_built(ctx)}")
+    titre = (f"{fmt.count(n, 'source')} de données au {_built(ctx)}" if n else
+             f"Aucune source de données au {_built(ctx)}")
     phrase = ("Chaque chiffre du tableau de bord vient de l'un de ces fichiers : producteur, millésime et années couvertes."
               if n else "Aucun fichier n'est encore chargé.")
     shown = ["Source", "Producteur", "Fichier", "Millésime", "Années", "Départements couverts", "Licence", "Démonstration"]
@@ -176,7 +176,7 @@ def reference(ctx: Context) -> list[Finding]:
     out = []
     problems = query.reference_table(ctx.snap, "problemes")
     out.append(Finding("sources_remarques", f"Remarques de chargement : {fmt.count(len(problems), 'remarque')} "
-                                            f"(entrepôt du {built})",
+                                            f"(données du {built})",
                        "Les lignes gardées malgré une remarque, fichier par fichier." if len(problems) else
                        "Aucune remarque sur les fichiers chargés.",
                        extra={"display": problems} if len(problems) else {}))

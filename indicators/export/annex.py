@@ -18,12 +18,12 @@ from . import slides as content
 from .slides import KINDS, Selection, Slide
 
 COLUMNS = [("territoire", "Territoire", 28), ("code", "Code", 11), ("categorie", "Catégorie", 34), ("annee", "Année", 8),
-           ("annee_base", "Année de base", 9), ("indicateur", "Indicateur", 34), ("valeur", "Valeur", 14),
+           ("annee_base", "Année de base", 9), ("indicateur", "Indicateur", 34),
+           ("publie", "Valeur de la candidature", 14), ("valeur", "Valeur", 14),
            ("unite", "Unité", 7), ("rang", "Rang", 6), ("statut", "Statut", 22), ("note", "Note", 60),
            ("usage", "Usage", 16), ("source", "Source", 60)]
 USAGE_LABELS = {"graphique": "graphique", "phrase": "phrase du titre", "chiffre": "chiffre clé",
                 "référence absente": "référence absente"}
-VALUE_COL = [c for c, _, _ in COLUMNS].index("valeur")
 
 
 def _write_text(ws, row: int, col: int, value, fmt=None) -> None:
@@ -45,7 +45,8 @@ def _slide_sheet(wb, formats, s: Slide) -> None:
     t = s.table
     cols = [c for c in COLUMNS if c[0] in t.columns or c[0] == "unite"]
     cols = [c for c in cols if not (c[0] in ("annee_base", "rang") and (c[0] not in t or t[c[0]].isna().all()))]
-    for j, (_, label, width) in enumerate(cols):
+    for j, (key, label, width) in enumerate(cols):
+        label = "Valeur recalculée" if key == "valeur" and "publie" in t.columns else label
         ws.write_string(r, j, label, formats["header"])
         ws.set_column(j, j, width)
     ws.freeze_panes(r + 1, 0)
@@ -57,6 +58,12 @@ def _slide_sheet(wb, formats, s: Slide) -> None:
                 v = rec["valeur"]
                 if rec["statut"] in ("secret", "absent") or v is None or pd.isna(v):
                     ws.write_blank(r, j, None, formats["blank_" + rec["statut"]] if rec["statut"] in ("secret", "absent") else None)
+                else:
+                    ws.write_number(r, j, float(v), formats[rec["kind"]])
+            elif key == "publie":       # the candidature's figure, in the recomputed value's unit
+                v = rec["publie"]
+                if v is None or pd.isna(v):
+                    ws.write_blank(r, j, None)
                 else:
                     ws.write_number(r, j, float(v), formats[rec["kind"]])
             elif key == "unite":

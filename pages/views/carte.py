@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from indicators import maps, presentation, ui
+from indicators import format as fmt, maps, presentation, ui
 from indicators.catalog import CATALOG
 from indicators.content.carte import is_stock
 
@@ -14,9 +14,9 @@ def run() -> None:
     st.title("Carte")
     ui.slide_button("carte")
     if not presentation.on():     # how to use the page: for the desk, not for the projector
-        st.markdown(f"Chaque indicateur du catalogue, par intercommunalité ou par commune du {ui.per().name}, y compris "
+        st.markdown(fmt.typeset(f"Chaque indicateur du catalogue, par intercommunalité ou par commune du {ui.per().name}, y compris "
                     "les communes de ses EPCI situées hors de ses départements de référence (teinte atténuée). "
-                    "**Cliquer sur un territoire le sélectionne** pour toutes les pages.")
+                    "**Cliquer sur un territoire le sélectionne** pour toutes les pages."))
     c1, c2, c3, c4 = st.columns([2, 1, 1, 1])
     with c1:
         name = ui.url_widget(st.selectbox, "Indicateur", list(CATALOG), "indicateur", default="part_industrie_effectifs",
@@ -25,11 +25,11 @@ def run() -> None:
     with c2:      # (on the projector the map's legend says how it is drawn)
         if is_stock(ind):
             if not presentation.on():
-                st.markdown("Cercles proportionnels : leur surface est proportionnelle à la valeur")
+                st.markdown(fmt.typeset("Cercles proportionnels : leur surface est proportionnelle à la valeur"))
         elif maps.default_method(name) == "divergente":
             if not presentation.on():
-                st.markdown(f"Classes : écart à la valeur du {ui.per().name}" if ind.kind != "croissance" else
-                            "Classes : de part et d'autre de zéro")
+                st.markdown(fmt.typeset(f"Classes : écart à la valeur du {ui.per().name}" if ind.kind != "croissance" else
+                            "Classes : de part et d'autre de zéro"))
         else:
             ui.url_widget(st.radio, "Classes", list(maps.METHODES), "classes", format_func=maps.METHODES.get,
                           help="Seuils naturels : regroupe les valeurs proches ; quantiles : autant de "

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from indicators import ui
+from indicators import format as fmt, ui
 
 
 def run() -> None:
@@ -11,8 +11,8 @@ def run() -> None:
     ui.slide_button("chiffres_cles")
     for f in ui.findings("chiffres_cles"):
         ui.show(f)
-    st.caption("Définitions : TPE et PME = entreprises de moins de 250 salariés et de 50 M€ de chiffre d'affaires au plus ; "
-               "champ marchand non agricole et non financier (sections B à J, L à N, R et S de la NAF). Voir *Sources et méthodes*.")
+    st.caption(fmt.typeset("Définitions : TPE et PME = entreprises de moins de 250 salariés et de 50 M€ de chiffre d'affaires au plus ; "
+               "champ marchand non agricole et non financier (sections B à J, L à N, R et S de la NAF). Voir *Sources et méthodes*."))
 
 
 if __name__ == "__main__":

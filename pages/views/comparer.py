@@ -47,7 +47,7 @@ def run() -> None:
             f"{names.get(r.epci, r.epci)} compte {fmt.count(r.communes_hors, 'commune', 'communes')} "
             f"({fmt.count(r.habitants_hors, 'habitant', 'habitants')}) hors {where}" for r in crossing.itertuples()) + "."
         if not presentation.on():       # a desk reader's choice (the radio below is hidden when projected)
-            st.info(note)
+            st.info(fmt.typeset(note))
         ui.url_widget(st.radio, "EPCI à cheval", ["0", "1"], "parties", horizontal=True,
                       format_func=lambda v: "EPCI entiers" if v == "0" else f"leur partie à l'intérieur {where}")
     if len(chosen) < 2:

@@ -26,12 +26,12 @@ def _map(source: str) -> None:
         fig = foncier.map_figure(geo.shapes, geo.epci, sites, selection=code if niveau == "epci" else None,
                                  height=presentation.CHART_HEIGHT + 90 if present else 760, text_size=14 if present else 12,
                                  legend_right=present)
-        st.markdown(foncier.map_sentence(mine))
+        st.markdown(fmt.typeset(foncier.map_sentence(mine)))
         st.plotly_chart(fig, key="fig_foncier_carte", config=maps.PLOTLY_CONFIG, theme=None)   # its own type sizes
-        st.caption("Cercles proportionnels à la superficie totale du site, couleur selon le taux de vacance des unités "
-                   f"foncières (classes de 5 points). {source}" + ui.demo_note(sites))
+        st.caption(fmt.typeset("Cercles proportionnels à la superficie totale du site, couleur selon le taux de vacance des unités "
+                   f"foncières (classes de 5 points). {source}" + ui.demo_note(sites)))
     except maps.MapUnavailable as exc:
-        st.info(f"Carte indisponible : {exc}.")
+        st.info(fmt.typeset(f"Carte indisponible : {exc}."))
 
 
 def _sites_list() -> None:
@@ -49,8 +49,8 @@ def _sites_list() -> None:
         shown = shown[shown.epci.isin(chosen)]
     table = foncier.sites_for_people(shown)
     total = shown.surface_disponible_ha.sum()
-    st.markdown(f"{fmt.count(len(shown), 'site', 'sites')} sur {fmt.number(len(sites))} ; {foncier.ha(total)} "
-                f"{'disponibles' if total >= 2 else 'disponible'} à la vente.")
+    st.markdown(fmt.typeset(f"{fmt.count(len(shown), 'site', 'sites')} sur {fmt.number(len(sites))} ; {foncier.ha(total)} "
+                f"{'disponibles' if total >= 2 else 'disponible'} à la vente."))
     st.dataframe(foncier.sites_display(table), hide_index=True, width="stretch")
     st.download_button("Télécharger la liste des sites (CSV)", data=to_csv_bytes(table),
                        file_name="sites_foncier_disponible.csv", mime="text/csv", key="csv_foncier_sites")
@@ -64,8 +64,8 @@ def run() -> None:
         for f in found:
             ui.show(f)
         if not len(ui.foncier_sites()):
-            st.info("Modèle à remplir : « python -m etl template --foncier » écrit les quatre tables vides du standard "
-                    "CNIG « Sites économiques ».")
+            st.info(fmt.typeset("Modèle à remplir : « python -m etl template --foncier » écrit les quatre tables vides du standard "
+                    "CNIG « Sites économiques »."))
         return
     for f in found[:3]:
         ui.show(f)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from indicators import auth, markup, ui
+from indicators import auth, format as fmt, markup, ui
 from pages.views import staff
 
 SIGNED_IN, SIGNED_IN_AT, SESSION_HOURS = staff.SIGNED_IN, staff.SIGNED_IN_AT, staff.SESSION_HOURS
@@ -45,7 +45,7 @@ STATUT_TEXT = {"vérifié": "Fichier valide : prêt à être chargé", "refusé"
 def _admin_help() -> None:
     """Commands and settings files, for the server's administrator only, behind an expander."""
     with st.expander("Aide pour l'administrateur"):
-        st.markdown(HOW_TO_ENABLE)
+        st.markdown(fmt.typeset(HOW_TO_ENABLE))
 
 
 def _configured_hash() -> str | None:
@@ -74,11 +74,11 @@ def _report(outcome) -> None:
             text += f", {r.get('lignes_gardees', 0)} dans le périmètre"
     problems = outcome.problems or [p for rep in reports for p in rep.get("problems", [])]
     if outcome.ok:
-        st.success(text + ".")
+        st.success(fmt.typeset(text + "."))
     else:   # the first errors in full (the table below may cut long messages)
         grave = [p for p in problems if p.get("grave")]
-        st.error(text + ".\n\n" + "\n".join(f"- {_problem(p)}" for p in grave[:5])
-                 + (f"\n- … et {len(grave) - 5} autre(s) erreur(s), dans le tableau ci-dessous" if len(grave) > 5 else ""))
+        st.error(fmt.typeset(text + ".\n\n" + "\n".join(f"- {_problem(p)}" for p in grave[:5])
+                 + (f"\n- … et {len(grave) - 5} autre(s) erreur(s), dans le tableau ci-dessous" if len(grave) > 5 else "")))
     if problems:
         table = pd.DataFrame({"Gravité": ["erreur" if p.get("grave") else "remarque" for p in problems],
                               "Fichier": [p.get("fichier") or "" for p in problems],
@@ -119,7 +119,7 @@ def _admin_page(name: str) -> None:
 
     done = st.session_state.pop(DONE, None)
     if done:
-        st.success(done)
+        st.success(fmt.typeset(done))
 
     st.subheader("1. Déposer le fichier")
     n = st.session_state.setdefault(UPLOADER, 0)
@@ -130,12 +130,12 @@ def _admin_page(name: str) -> None:
         return
     data = upload.getvalue()
     if not imports.extension_ok(upload.name):
-        st.error(f"{md(upload.name)} : extension non acceptée (acceptées : {', '.join(imports.EXTENSIONS)}).")
+        st.error(fmt.typeset(f"{md(upload.name)} : extension non acceptée (acceptées : {', '.join(imports.EXTENSIONS)})."))
         return
     try:
         stored = imports.store(data, upload.name, raw)
     except (ValueError, OSError) as exc:
-        st.error(f"{md(upload.name)} : fichier non enregistré ({md(exc)}).")
+        st.error(fmt.typeset(f"{md(upload.name)} : fichier non enregistré ({md(exc)})."))
         return
 
     st.subheader("2. Rapport de contrôle")
@@ -147,7 +147,7 @@ def _admin_page(name: str) -> None:
         checks[stored.sha256] = outcome
         imports.journal_append(raw, action="contrôle", stored=stored, outcome=outcome, qui=who, adresse=where)
     seconds = f"{outcome.seconds:.1f}".replace(".", ",")
-    st.caption(f"{md(stored.name)} — {_size(stored.size)} — SHA-256 {stored.sha256} — contrôlé en {seconds} s")
+    st.caption(fmt.typeset(f"{md(stored.name)} — {_size(stored.size)} — SHA-256 {stored.sha256} — contrôlé en {seconds} s"))
     _report(outcome)
     if not outcome.ok:
         st.info("Corrigez le fichier puis déposez-le à nouveau. L'entrepôt n'a pas été modifié.")
@@ -158,17 +158,17 @@ def _admin_page(name: str) -> None:
     if changes is not None:
         st.subheader("Changements du plan d'actions")
         if changes:
-            st.markdown(f"Appliquer ce classeur fera **{len(changes)} changement(s)** au plan suivi, inscrits à "
-                        f"l'historique à votre nom (les colonnes absentes du classeur ne changent rien) :")
+            st.markdown(fmt.typeset(f"Appliquer ce classeur fera **{len(changes)} changement(s)** au plan suivi, inscrits à "
+                        f"l'historique à votre nom (les colonnes absentes du classeur ne changent rien) :"))
             st.dataframe(pd.DataFrame({"Changement": changes}), hide_index=True, width="stretch")
         else:
             st.info("Ce classeur ne change rien au plan d'actions suivi.")
         conflicts = next((r.get("conflits") for r in outcome.reports if r.get("conflits")), None)
         if conflicts:
-            st.warning(f"**{len(conflicts)} conflit(s)** : ces champs ont été modifiés en ligne depuis l'export de ce "
+            st.warning(fmt.typeset(f"**{len(conflicts)} conflit(s)** : ces champs ont été modifiés en ligne depuis l'export de ce "
                        "classeur, et le classeur les change aussi. Ils ne seront **pas appliqués** : la version en ligne "
                        "est gardée. Pour imposer la version du classeur, modifiez l'action en ligne (section « Modifier "
-                       "une action » de la page Plan d'actions) ou exportez à nouveau le plan et reportez-y vos changements.")
+                       "une action » de la page Plan d'actions) ou exportez à nouveau le plan et reportez-y vos changements."))
             st.table(markup.table(pd.DataFrame({
                 "Action": [c["action"] for c in conflicts], "Champ": [c["champ"] for c in conflicts],
                 "Version en ligne (modifiée depuis l'export)": [c["en_ligne"] for c in conflicts],
@@ -204,20 +204,20 @@ def _journal(imports, raw) -> None:
     st.dataframe(df.rename(columns={"horodatage": "Quand", "action": "Action", "fichier": "Fichier", "sha256": "SHA-256",
                                     "octets": "Octets", "resultat": "Résultat", "detail": "Détail", "qui": "Qui",
                                     "adresse": "Adresse"}), hide_index=True, width="stretch")
-    st.caption(f"Les 100 dernières lignes du journal ({imports.JOURNAL_NAME}, à côté des fichiers déposés).")
+    st.caption(fmt.typeset(f"Les 100 dernières lignes du journal ({imports.JOURNAL_NAME}, à côté des fichiers déposés)."))
 
 
 def run() -> None:
     st.title("Importer des données")
     stored = _configured_hash()
     if stored is None:
-        st.info(DISABLED)
+        st.info(fmt.typeset(DISABLED))
         _admin_help()
         return
     try:
         auth.parse(stored)
     except auth.BadHash as exc:
-        st.error(f"Import désactivé : l'empreinte du mot de passe administrateur est invalide ({exc}).")
+        st.error(fmt.typeset(f"Import désactivé : l'empreinte du mot de passe administrateur est invalide ({exc})."))
         with st.expander("Aide pour l'administrateur"):
             st.markdown("Recréez l'empreinte avec `python -m indicators hash-password` et remplacez la ligne "
                         "`[admin] password_hash` de `.streamlit/secrets.toml`.")
@@ -227,9 +227,9 @@ def run() -> None:
         _sign_in(stored)
         return
     if who[1] != "admin":
-        st.warning(f"Connecté(e) : {md(who[0])}, avec le rôle éditeur : il permet de modifier le plan d'actions "
+        st.warning(fmt.typeset(f"Connecté(e) : {md(who[0])}, avec le rôle éditeur : il permet de modifier le plan d'actions "
                    "(page « Plan d'actions »), pas de charger des fichiers de données. Connectez-vous avec le mot de "
-                   "passe administrateur pour importer.")
+                   "passe administrateur pour importer."))
         if st.button("Se déconnecter", icon=":material/logout:"):
             staff.sign_out(CHECKS)
             st.rerun()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from indicators import plan, ui
+from indicators import format as fmt, plan, ui
 from indicators.export.tables import to_csv_bytes
 from pages.views import plan_edit
 
@@ -49,9 +49,9 @@ def run() -> None:
     top = st.container()         # « depuis le dernier comité » above the filters, built after them
     if len(everything) and not ui.presenting():
         st.markdown(
-            f"Les **{len(everything)} fiches actions** de la candidature Territoire d'industrie, en "
+            fmt.typeset(f"Les **{len(everything)} fiches actions** de la candidature Territoire d'industrie, en "
             f"**{everything.axe_num.nunique()} axes**, avec leurs porteurs, leur avancement et leurs montants, et pour "
-            "chaque action les chiffres de sa filière dans son territoire.")
+            "chaque action les chiffres de sa filière dans son territoire."))
     if len(everything):
         _filters(everything)
         axes, statuts = st.session_state.get("plan_axe") or None, st.session_state.get("plan_statut") or None

@@ -9,7 +9,7 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from indicators import catalog, markup, plan, suivi, ui
+from indicators import catalog, format as fmt, markup, plan, suivi, ui
 from indicators.content import registry
 from pages.views import staff
 
@@ -45,7 +45,7 @@ def staff_section(actions: pd.DataFrame) -> None:
     who = staff.signed_in()
     if who is None:
         if not stored:      # how to switch it on: in the administrator's help below the page
-            st.caption("Modification en ligne désactivée : voir l'aide pour l'administrateur.")
+            st.caption(fmt.typeset("Modification en ligne désactivée : voir l'aide pour l'administrateur."))
             return
         with st.expander("Se connecter pour modifier le plan (personnel de l'Agence)"):
             staff.sign_in_form(stored, key="connexion_plan", name_label="Votre nom (inscrit à l'historique)")
@@ -59,7 +59,7 @@ def staff_section(actions: pd.DataFrame) -> None:
         st.rerun()
     done = st.session_state.pop(SAVED, None)
     if done:
-        st.success(done)
+        st.success(fmt.typeset(done))
     labels = dict(zip(actions.numero, actions.numero + " – " + actions.intitule))
     numero = st.selectbox("Action à modifier", list(labels), format_func=labels.get, key="plan_edit_action")
     current = actions[actions.numero == numero].iloc[0]
@@ -85,7 +85,7 @@ def _axis_target_form(actions: pd.DataFrame, name: str) -> None:
         try:
             c = suivi.set_axis_target(ui.snapshot(), axe, ind, sens, valeur, annee, name)
         except suivi.plan_store.PlanError as exc:
-            st.error(f"Cible refusée, rien n'a été enregistré : {_md(exc)}")
+            st.error(fmt.typeset(f"Cible refusée, rien n'a été enregistré : {_md(exc)}"))
             return
         st.session_state[SAVED] = "Cible de l'axe enregistrée et inscrite à l'historique." if c else "Cible inchangée."
         st.rerun()
@@ -185,7 +185,7 @@ def _save(numero: str, base: dict, new: dict, name: str) -> None:
         _show_conflict(numero, c, new, name)
         return
     except suivi.plan_store.PlanError as exc:
-        st.error(f"Modification refusée, rien n'a été enregistré : {_md(exc)}")
+        st.error(fmt.typeset(f"Modification refusée, rien n'a été enregistré : {_md(exc)}"))
         return
     st.session_state.get(CONFLICT, {}).pop(numero, None)
     st.session_state.get(BASES, {}).pop(numero, None)
@@ -197,7 +197,7 @@ def _save(numero: str, base: dict, new: dict, name: str) -> None:
 def _show_conflict(numero: str, c, new: dict, name: str) -> None:
     snap = ui.snapshot()
     names = suivi.labels(snap)
-    st.error(f"Conflit : {_md(c)}. Votre saisie est conservée ci-dessous et dans le formulaire.")
+    st.error(fmt.typeset(f"Conflit : {_md(c)}. Votre saisie est conservée ci-dessous et dans le formulaire."))
     st.table(markup.table(pd.DataFrame({
         "Champ": [suivi.plan_store.LABELS.get(f, f) for f in c.fields],
         "Version enregistrée (autre personne)": [suivi._shown(f, c.theirs.get(f), names) for f in c.fields],
@@ -246,7 +246,7 @@ def _edition_form(name: str) -> None:
                 ed = suivi.create_edition(snap, nom, when.isoformat() if when else None, name,
                                           lambda: registry.deck_figures(snap))
         except suivi.plan_store.PlanError as exc:
-            st.error(f"Édition non créée : {_md(exc)}")
+            st.error(fmt.typeset(f"Édition non créée : {_md(exc)}"))
             return
         st.session_state[SAVED] = (f"Édition « {_md(ed['nom'])} » figée : {len(ed['plan']['actions'])} actions et "
                                    f"{len(ed['chiffres'])} chiffres de la présentation.")
@@ -270,4 +270,4 @@ et « Depuis le dernier comité » dit ensuite ce qui a changé (`python -m indi
 def admin_help() -> None:
     """The commands and files behind the page, for the administrator only (never in a finding or on a slide)."""
     with st.expander("Aide pour l'administrateur"):
-        st.markdown(ADMIN_HELP)
+        st.markdown(fmt.typeset(ADMIN_HELP))

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import streamlit as st
 
-from indicators import ui
+from indicators import format as fmt, ui
 from indicators.content import sources
 
 
 def run() -> None:
     st.title("Sources et méthodes")
     if ui.presenting():
-        st.caption("Page de référence, plutôt à consulter qu'à projeter : une rubrique à la fois.")
+        st.caption(fmt.typeset("Page de référence, plutôt à consulter qu'à projeter : une rubrique à la fois."))
     ui.slide_button("sources")
     for f in ui.findings("sources") + sources.reference(ui.content_context("sources")):
         ui.show(f)

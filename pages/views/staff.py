@@ -18,7 +18,7 @@ import time
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from indicators import auth
+from indicators import auth, format as fmt
 
 SIGNED_IN = "_admin_nom"
 SIGNED_IN_AT = "_admin_depuis"
@@ -75,12 +75,12 @@ def sign_in_form(stored: dict[str, str], key: str = "connexion",
     if not submitted:
         return
     if not name.strip():
-        st.error("Indiquez votre nom : il est inscrit au journal et à l'historique des modifications.")
+        st.error(fmt.typeset("Indiquez votre nom : il est inscrit au journal et à l'historique des modifications."))
         return
     address, accounts = client_address(), [r for r in ("admin", "editeur") if stored.get(r)]
     wait = auth.THROTTLE.wait(accounts, address)
     if wait > 0:   # refused before the password is even checked
-        st.error(f"Trop de tentatives de connexion échouées : réessayez dans {math.ceil(wait)} s.")
+        st.error(fmt.typeset(f"Trop de tentatives de connexion échouées : réessayez dans {math.ceil(wait)} s."))
         return
     for role in ("admin", "editeur"):
         h = stored.get(role)
