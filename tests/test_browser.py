@@ -1,7 +1,7 @@
-"""Real browser (Debian's Chromium driven by Playwright) against `python dashboard.py` on a fresh server.
+"""Real browser (Debian's Chromium driven by Playwright) against `python dashboard.py`.
 
-Each page is opened by its own URL on a new server: Streamlit's legacy `pages/` discovery
-would otherwise take deep links over before st.navigation runs.
+Each page is opened by its own URL in a new session; a deep link is also opened first on a new server:
+Streamlit's legacy `pages/` discovery would otherwise take deep links over before st.navigation has run once.
 """
 from __future__ import annotations
 
@@ -40,29 +40,43 @@ def _visit(browser, url: str):
     return page, outside
 
 
+@pytest.fixture(scope="module")
+def url(demo_warehouse):
+    with server(demo_warehouse) as opened:
+        yield opened
+
+
+def _check_page(browser, url: str, path: str, title: str) -> None:
+    page, outside = _visit(browser, f"{url}/{path}")
+    assert page.title() == title
+    assert page.locator("[data-testid='stException']").count() == 0
+    assert page.get_by_text("Page not found").count() == 0, "lien direct pris par la navigation héritée"
+    assert page.locator("h1").first.inner_text().strip()
+    nav = page.locator("[data-testid='stSidebarNav']").inner_text()
+    assert "Chiffres clés" in nav and "chiffres_cles" not in nav, "navigation héritée du dossier pages/"
+    assert outside == [], f"requêtes hors de 127.0.0.1 : {outside}"
+    page.close()
+
+
 @pytest.mark.parametrize("path,title", list(PAGES.items()))
-def test_each_page_by_its_own_url_on_a_fresh_server(path, title, browser, demo_warehouse):
-    with server(demo_warehouse) as url:
-        page, outside = _visit(browser, f"{url}/{path}")
-        assert page.title() == title
-        assert page.locator("[data-testid='stException']").count() == 0
-        assert page.get_by_text("Page not found").count() == 0, "lien direct pris par la navigation héritée"
-        assert page.locator("h1").first.inner_text().strip()
-        nav = page.locator("[data-testid='stSidebarNav']").inner_text()
-        assert "Chiffres clés" in nav and "chiffres_cles" not in nav, "navigation héritée du dossier pages/"
-        assert outside == [], f"requêtes hors de 127.0.0.1 : {outside}"
-        page.close()
+def test_each_page_by_its_own_url_in_a_new_session(path, title, browser, url):
+    _check_page(browser, url, path, title)
 
 
-def test_a_copied_url_restores_the_view(browser, demo_warehouse):
-    with server(demo_warehouse) as url:
-        page, outside = _visit(browser, f"{url}/chiffre-affaires?territoire=200067452&annee=2022&ca_debut=2019")
-        heads = " ".join(page.locator("h3").all_inner_texts())
-        assert "Guillestrois-Queyras" in heads and "2019" in heads
-        assert "territoire=200067452" in page.url  # the codes stay in the address, not the labels
-        assert outside == []
-        page.close()
-        page, _ = _visit(browser, f"{url}/filieres?definition=elargi&mesure=effectifs_filiere")
-        assert "effectifs salariés" in " ".join(page.locator("h3").all_inner_texts())
-        assert "definition=elargi" in page.url and "mesure=effectifs_filiere" in page.url
-        page.close()
+def test_a_deep_link_is_the_first_request_of_a_new_server(browser, demo_warehouse):
+    p = registry.page("industrie")
+    with server(demo_warehouse) as fresh:
+        _check_page(browser, fresh, p.path, p.title)
+
+
+def test_a_copied_url_restores_the_view(browser, url):
+    page, outside = _visit(browser, f"{url}/chiffre-affaires?territoire=200067452&annee=2022&ca_debut=2019")
+    heads = " ".join(page.locator("h3").all_inner_texts())
+    assert "Guillestrois-Queyras" in heads and "2019" in heads
+    assert "territoire=200067452" in page.url  # the codes stay in the address, not the labels
+    assert outside == []
+    page.close()
+    page, _ = _visit(browser, f"{url}/filieres?definition=elargi&mesure=effectifs_filiere")
+    assert "effectifs salariés" in " ".join(page.locator("h3").all_inner_texts())
+    assert "definition=elargi" in page.url and "mesure=effectifs_filiere" in page.url
+    page.close()

@@ -1,7 +1,7 @@
-"""Concurrent refresh: 8 browser sessions go through every page while the ETL rebuilds the warehouse 5 times.
+"""Concurrent refresh: 8 browser sessions go through every page while the ETL rebuilds the warehouse 3 times.
 
 A real Streamlit server reads a copy of the demo warehouse; `python -m etl build` replaces that
-file 5 times, alternating the demo build and the reference-only build (`--no-demo`), so two
+file 3 times, alternating the demo build and the reference-only build (`--no-demo`), so two
 consecutive vintages show different figures. The rebuilds run ahead of the server (and of the browser where
 the system lets a priority be raised), so that they fit in about a minute and a half on two cores while the
 sessions keep reading. Each page draws, at its end, the data version its
@@ -27,7 +27,7 @@ from tests.browser_support import CHROMIUM, FLAGS, require_browser, server
 from tests.conftest import ROOT, query
 
 SESSIONS = 8
-REBUILDS = 5        # each demo build loads six files and their secret: 5 keep the suite within its time
+REBUILDS = 3        # reference-only, demo, reference-only: each demo build loads six files and their secret
 THINK_MS = 6000   # a reader looks at a page before clicking the next one
 PAGE_MS = 180_000
 PAGES = [p.path for p in registry.PAGES]   # every page of the navigation, by its URL path
