@@ -45,14 +45,16 @@ MEASURE = r"""() => {
 }"""
 
 
-STABLE = r"""() => {
+STABLE = r"""(k) => {
+  const counter = [...document.querySelectorAll("[data-testid='stMain'] p strong")]
+    .some((e) => e.textContent.trim().startsWith(k + " / "));
   const plots = [...document.querySelectorAll("[data-testid='stPlotlyChart'] .js-plotly-plot")];
   const charts = document.querySelectorAll("[data-testid='stPlotlyChart']").length;
   const laid = plots.length >= charts && plots.every((p) => p._fullLayout && p.querySelector(".main-svg")
     && Math.abs(p.querySelector(".main-svg").getBoundingClientRect().height - p._fullLayout.height) < 1);
   const h = document.querySelector("[data-testid='stMain']").scrollHeight;
   const w = window.__tiStable = window.__tiStable || {h: -1, n: 0};
-  w.n = (laid && h === w.h) ? w.n + 1 : 0;
+  w.n = (counter && laid && h === w.h) ? w.n + 1 : 0;
   w.h = h;
   return w.n >= 3;
 }"""
@@ -72,10 +74,10 @@ def browser(demo_warehouse):
 def _settle(page, k: int) -> None:
     page.wait_for_function(f"() => new URLSearchParams(location.search).get('diapo') === '{k}'", timeout=60_000)
     page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=90_000)
-    # Under load a chart can be measured before Plotly has laid it out at its own height: wait until every
-    # chart is drawn at its layout's height and the page's height has not moved for 3 checks in a row.
+    # Under load a step can be measured half drawn: wait until its counter « k / n » is on screen, every chart is
+    # drawn at its layout's height and the page's height has not moved for 3 checks in a row.
     page.evaluate("() => { window.__tiStable = null; }")
-    page.wait_for_function(STABLE, timeout=30_000, polling=150)
+    page.wait_for_function(STABLE, arg=k, timeout=30_000, polling=150)
 
 
 @pytest.mark.parametrize("key", [pytest.param(p.key, marks=_group(p.key), id=p.key) for p in registry.PAGES])
