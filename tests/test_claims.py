@@ -4,7 +4,7 @@ registry, on the demo warehouse: each territory of the demo (the TI, its EPCI, t
 content code records beside its words, and the verifier reads the finding's table.
 
 The quick test runs a sample (the TI, an EPCI and the neighbour at the latest and a middle year); the slow
-sweep sees the TI every year in both definitions and each EPCI every third year (each year by three or four
+sweep sees the TI every year in both definitions and each EPCI every fourth year (each year by two or three
 EPCI), within the suite's time; TI_CLAIMS_FULL=1 runs every territory × every year (about 6 minutes on 2 cores)."""
 from __future__ import annotations
 
@@ -97,17 +97,17 @@ def demo_snap(demo_warehouse):
 
 def selections(snap, full: bool, territory: int | None = None) -> list[tuple[content.Selection, tuple[str, ...] | None]]:
     """(selection, pages to build: None = every page of the registry). Full: every territory (or the
-    `territory`-th only): the TI every year in both definitions, an EPCI at the latest year and every third
+    `territory`-th only): the TI every year in both definitions, an EPCI at the latest year and every fourth
     year (all years with TI_CLAIMS_FULL=1), with the wider filière definition at the latest year. Quick: the TI, its first EPCI and the last territory at the latest and a middle year, the
     wider definition for the TI."""
     terrs, years = _territories(snap), _years(snap)
     if full:
         chosen = range(len(terrs)) if territory is None else [territory]
-        # The TI every year in both definitions; each EPCI at the latest year and every third year, shifted by
-        # its rank, so that each year is seen by three or four EPCI (TI_CLAIMS_FULL=1: every EPCI every year).
+        # The TI every year in both definitions; each EPCI at the latest year and every fourth year, shifted by
+        # its rank, so that each year is seen by two or three EPCI (TI_CLAIMS_FULL=1: every EPCI every year).
         every = os.environ.get("TI_CLAIMS_FULL") == "1"
         sels = [(terrs[i], y, "coeur") for i in chosen for k, y in enumerate(years)
-                if every or i == 0 or y is None or (k + i) % 3 == 0]
+                if every or i == 0 or y is None or (k + i) % 4 == 0]
         sels += [(terrs[i], None, "elargi") for i in chosen]
         sels += [(None, y, "elargi") for y in years[1:] if 0 in chosen]
     else:     # the TI, its first member EPCI and the last territory (a neighbour when the warehouse has one)

@@ -28,7 +28,7 @@ from tests.conftest import ROOT, query
 
 SESSIONS = 8
 REBUILDS = 3        # reference-only, demo, reference-only: each demo build loads six files and their secret
-THINK_MS = 6000   # a reader looks at a page before clicking the next one
+THINK_MS = 3000   # a reader looks at a page before clicking the next one
 PAGE_MS = 180_000
 PAGES = [p.path for p in registry.PAGES]   # every page of the navigation, by its URL path
 DEMO_LABEL = "Données de démonstration"
