@@ -23,8 +23,8 @@ DEMO_LABEL = "Données de démonstration"
 STATUT_LABELS = {"ok": "", "partiel": "partiel", "secret": "s (secret)", "absent": "absent"}
 _SNAPSHOT_KEY = "_snapshot"
 TABLE_MAX_ROWS = 40             # a finding's table up to this many rows is static (wrapped), a longer one scrolls
-_SAID_KEY = "_notes_said"
-_OUTSIDE_KEY = "_territoire_hors"   # why a shared link's territory is not the one shown       # the notes already under a block of this run's page
+_SAID_KEY = "_notes_said"          # the notes already under a block of this run's page
+_OUTSIDE_KEY = "_territoire_hors"  # why a shared link's territory is not the one shown
 _PENDING_TERRITORY = "_territoire_clique"
 
 
