@@ -463,7 +463,8 @@ def source_breaks(t: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     """A series whose source changes from one year to the next (real figures, then demo ones): the first row
     of the new source says so in its note, and one note per change names the territory and both sources."""
     keys = [c for c in ("code", "niveau", "indicateur", "categorie") if c in t]
-    if not len(t) or "annee" not in t or "source" not in t or not keys or t.annee.nunique() < 2:
+    if (not len(t) or "annee" not in t or "source" not in t or not keys or t.annee.nunique() < 2
+            or t.source[t.source.astype(str) != ""].nunique() < 2):     # one source: no series can change it
         return t, []
     t, notes = (t.copy() if t.index.is_unique else t.reset_index(drop=True)), []
     for _, g in t[t.source.astype(str) != ""].sort_values("annee").groupby(keys, sort=False):

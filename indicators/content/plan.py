@@ -421,7 +421,7 @@ def _reperes_note(years: dict, figures: pd.DataFrame) -> str:
             f"(CA) ; {when}.")
 
 
-def by_axe(ctx: Context) -> Finding:
+def by_axe(ctx: Context, foncier=None) -> Finding:
     """Every action shown, by axe, with the figures of its filière (one table per axe on the page; the slide and
     the annex take them together)."""
     s = _state(ctx)
@@ -444,7 +444,7 @@ def by_axe(ctx: Context) -> Finding:
         t = totals(g, "axe").iloc[0]
         line = f"{status_line(t)} — montant estimé : {amount_text(t.montant_eur, t.sans_montant, t.actions)}."
         if axe_num == 1:  # axe 1 « Foncier et attractivité »: the Foncier page's key figures, same year rule
-            foncier_line = foncier_line or _foncier(ctx)
+            foncier_line = foncier_line or _foncier(ctx, foncier)
             line += " " + foncier_line
         sections.append((str(t.libelle), fmt.typeset(line), rows.loc[g.index].set_index("N°")))
     n = len(actions)
@@ -467,12 +467,14 @@ def by_axe(ctx: Context) -> Finding:
                           "weights": [0.7, 4.2, 1.2, 1.4, 3.6]})
 
 
-def _foncier(ctx: Context) -> str:
+def _foncier(ctx: Context, found=None) -> str:
+    """Axe 1's line: the Foncier page's key figures (`found`: a callable giving that page's findings, shared
+    with the page when the registry builds both)."""
     from . import foncier
-    return foncier.axe1_text(foncier.build(ctx))
+    return foncier.axe1_text(found() if found else foncier.build(ctx))
 
 
-def detail(ctx: Context) -> Finding:
+def detail(ctx: Context, foncier=None) -> Finding:
     """One action (the chosen one, else the first with a filière): its fields, then its filière's figures in its
     territory with their years (secret stays « s », a missing figure is said missing)."""
     s = _state(ctx)
@@ -519,7 +521,7 @@ def detail(ctx: Context) -> Finding:
         demo = bool(figures.demo.any())
         ys = tuple(sorted({int(y) for y in figures[figures.statut != "absent"].annee.dropna()}))
     if a.axe_num == 1:
-        notes.append(_foncier(ctx))
+        notes.append(_foncier(ctx, foncier))
     return Finding("plan_action", titre, phrase, source=s["source"], notes=notes, demo=demo, years=ys,
                    extra={"display": display, "numero": numero, "axe1": bool(a.axe_num == 1), "weights": [2.2, 8.0]})
 
@@ -561,10 +563,12 @@ def binomes(ctx: Context) -> Finding:
     return Finding("plan_binomes", titre, phrase, source=s["source"], extra={"display": display.set_index("EPCI")})
 
 
-def build(ctx: Context, figures=()) -> list[Finding]:
+def build(ctx: Context, figures=(), foncier=None) -> list[Finding]:
     """The page's findings in order (KEYS). `figures`: the deck's figures now, for « depuis le dernier comité »
-    (registry.deck_figures, given by the registry)."""
-    found = [since(ctx, figures), avancement(ctx), totaux(ctx), by_axe(ctx), detail(ctx), binomes(ctx)]
+    (registry.deck_figures, given by the registry); `foncier`: the Foncier page's findings (the registry's, built
+    once per context)."""
+    found = [since(ctx, figures), avancement(ctx), totaux(ctx), by_axe(ctx, foncier), detail(ctx, foncier),
+             binomes(ctx)]
     for f in found:
         f.extra["escape"] = True    # the staff's text (titles, porteurs, names): shown as text, never as Markdown
     return found

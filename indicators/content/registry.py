@@ -78,7 +78,7 @@ _FILIERES_KEYS = (filieres.KEYS[0], carte.KEY_FILIERES, *filieres.KEYS[1:], *flu
 
 def _plan(ctx: Context) -> list[Finding]:
     """The plan's findings; « depuis le dernier comité » compares the deck's figures now with an edition's."""
-    return plan.build(ctx, figures=lambda: deck_figures(ctx.snap, ctx))
+    return plan.build(ctx, figures=lambda: deck_figures(ctx.snap, ctx), foncier=lambda: build(ctx, "foncier"))
 
 
 PAGES: tuple[Page, ...] = (
