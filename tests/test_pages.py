@@ -16,6 +16,7 @@ from tests.conftest import ROOT
 
 PAGES = [p.key for p in registry.PAGES]
 WITHOUT_DEMO_LABEL = {"sources", "importer"}     # no figure with a caption on these pages
+STAFF_TEXT = {"importer", "plan_actions"}        # the staff's page, and the plan's help for its administrator
 
 
 def ui_findings(snap, page: str):
@@ -80,6 +81,9 @@ def test_page_renders_without_demo_data(page, reference_warehouse, use_warehouse
     if page in ("chiffre_affaires", "industrie", "filieres"):
         text = " ".join([i.value for i in at.info] + [m.value for m in at.markdown]).lower()
         assert "aucune donnée" in text, "la page doit dire quoi charger"
+    if page not in STAFF_TEXT:      # what is still to load is said in words, never as a command line
+        commands = [t for t in shown_texts(at) if "python -m" in t]
+        assert not commands, commands
 
 
 def test_chiffres_cles_shows_4772_and_12_percent_from_the_warehouse(demo_warehouse, use_warehouse, snap):

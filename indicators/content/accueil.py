@@ -66,7 +66,7 @@ def status(figures: Finding, sources: pd.DataFrame) -> str:
     missing = to_load(figures)
     text = "**Fichiers officiels chargés** : " + (" ; ".join(loaded(sources)) or "aucun") + "."
     if missing:
-        text += "\n\n**À charger** : " + " ; ".join(missing) + " (commande « python -m etl load FICHIER »)."
+        text += "\n\n**À charger** : " + " ; ".join(missing) + " (page Importer des données)."
     return fmt.typeset(text)
 
 

@@ -13,7 +13,7 @@ def run() -> None:
     intro, figures = ui.findings("accueil")[:2]
     st.title(intro.titre)
     if not presentation.on():       # projected: the key figures alone
-        st.markdown(fmt.typeset(intro.phrase))
+        st.markdown(intro.phrase)
     sources = ui.reference_table("sources")
     # Key figures with nothing loaded are not drawn as empty tiles: the files they wait for are listed instead.
     shown = replace(figures, table=figures.table[~((figures.table.statut == "absent")
@@ -21,10 +21,10 @@ def run() -> None:
     ui.show(shown)
     if presentation.on():
         return
-    st.markdown(fmt.typeset(accueil.status(figures, sources)))
+    st.markdown(accueil.status(figures, sources))
     banner = accueil.demo_left(sources)
     if banner:
-        st.warning(fmt.typeset(banner))
+        st.warning(banner)
     st.markdown(fmt.typeset("**Pages** — " + " ; ".join(f"*{p.title}* : {p.about}" for p in registry.PAGES if p.about)
                             + "."))
     st.caption(fmt.typeset("Le territoire et l'année choisis dans le panneau latéral valent pour toutes les pages et figurent "

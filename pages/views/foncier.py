@@ -26,7 +26,7 @@ def _map(source: str) -> None:
         fig = foncier.map_figure(geo.shapes, geo.epci, sites, selection=code if niveau == "epci" else None,
                                  height=presentation.CHART_HEIGHT + 90 if present else 760, text_size=14 if present else 12,
                                  legend_right=present)
-        st.markdown(fmt.typeset(foncier.map_sentence(mine)))
+        st.markdown(foncier.map_sentence(mine))
         st.plotly_chart(fig, key="fig_foncier_carte", config=maps.PLOTLY_CONFIG, theme=None)   # its own type sizes
         st.caption(fmt.typeset("Cercles proportionnels à la superficie totale du site, couleur selon le taux de vacance des unités "
                    f"foncières (classes de 5 points). {source}" + ui.demo_note(sites)))
@@ -64,8 +64,9 @@ def run() -> None:
         for f in found:
             ui.show(f)
         if not len(ui.foncier_sites()):
-            st.info(fmt.typeset("Modèle à remplir : « python -m etl template --foncier » écrit les quatre tables vides du standard "
-                    "CNIG « Sites économiques »."))
+            st.info(fmt.typeset("Aucun inventaire des zones d'activités n'est chargé : l'agence le charge depuis la page "
+                                "Importer des données (standard CNIG « Sites économiques » ; modèle vide décrit dans le "
+                                "guide d'installation)."))
         return
     for f in found[:3]:
         ui.show(f)
